@@ -1,0 +1,102 @@
+"""Stage 1, area: what may be mowed and where the robot's centre may go."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.ops import nearest_points
+
+from mower_coverage.geometry import polygons_of
+from mower_coverage.params import PlannerParams
+from mower_maps import LawnMap
+
+BUFFER_QUAD_SEGS = 8  # segments per quarter circle in every buffer the planner makes
+
+
+class PlanningError(RuntimeError):
+    """The lawn cannot be planned (for example, too narrow for the robot anywhere)."""
+
+
+@dataclass(frozen=True)
+class AreaModel:
+    """The planning areas of one lawn.
+
+    ``allowed`` is where the robot's centre may be (mowable area eroded by half the body width);
+    ``region`` is the connected part of it that the robot can reach from its start, shrunk by
+    the planner's safety margin, and is what the later stages plan in.
+    """
+
+    mowable: Polygon | MultiPolygon
+    allowed: Polygon | MultiPolygon
+    region: Polygon
+    reachable: Polygon | MultiPolygon  # region's allowed component dilated by half the cut
+    unreachable_m2: float  # mowable area in parts cut off from the start (too narrow between)
+    start: Point
+
+
+class AreaBuilder(ABC):
+    """Interface of the area stage."""
+
+    @abstractmethod
+    def build(self, lawn: LawnMap, params: PlannerParams) -> AreaModel:
+        """Compute the areas of a lawn for a robot."""
+
+
+def erode(geom, distance_m: float):
+    """Morphological erosion with round joins (the shape of a disc robot's reach)."""
+    if distance_m <= 0:
+        return geom
+    return geom.buffer(-distance_m, quad_segs=BUFFER_QUAD_SEGS, join_style='round')
+
+
+class DiscRobotArea(AreaBuilder):
+    """Areas for a robot whose footprint is a disc of the body width."""
+
+    def build(self, lawn: LawnMap, params: PlannerParams) -> AreaModel:
+        """Mowable area, allowed area for the centre, and the reachable component."""
+        mowable = lawn.mowable_area()
+        if mowable.is_empty or mowable.area <= 0:
+            raise PlanningError(f'{lawn.name}: no mowable area (keep-outs cover every boundary)')
+        allowed = erode(mowable, params.clearance_m)
+        components = sorted(polygons_of(allowed), key=lambda p: (-p.area, p.bounds))
+        if not components:
+            raise PlanningError(
+                f'{lawn.name}: the lawn is nowhere wide enough for a robot '
+                f'{params.body_width_m:.2f} m wide'
+            )
+        if lawn.dock is not None:
+            dock = Point(lawn.dock.x_m, lawn.dock.y_m)
+            comp = min(components, key=lambda p: (p.distance(dock), -p.area))
+        else:
+            comp = components[0]
+        region = erode(comp, params.safety_margin_m)
+        parts = sorted(polygons_of(region), key=lambda p: (-p.area, p.bounds))
+        if not parts:
+            raise PlanningError(f'{lawn.name}: the reachable area is too small to plan')
+        if lawn.dock is not None:
+            dock = Point(lawn.dock.x_m, lawn.dock.y_m)
+            region = min(parts, key=lambda p: (p.distance(dock), -p.area))
+            start = nearest_points(region, dock)[0] if not region.covers(dock) else dock
+            if not region.covers(start):  # nearest point can sit a hair outside
+                start = region.exterior.interpolate(region.exterior.project(start))
+                start = Point(start.x, start.y)
+        else:
+            region = parts[0]
+            xy = min(region.exterior.coords, key=lambda c: (c[0], c[1]))
+            start = Point(xy[0], xy[1])
+        half_cut = params.cut_width_m / 2.0
+        # what the robot can reach from the part it plans in (a neck thinner than the margin
+        # counts as closed)
+        reach_centre = shapely.intersection(
+            region.buffer(params.safety_margin_m, quad_segs=BUFFER_QUAD_SEGS), comp)
+        reachable = shapely.intersection(
+            reach_centre.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
+        )
+        all_reach = shapely.intersection(
+            allowed.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
+        )
+        unreachable = max(0.0, all_reach.area - reachable.area)
+        return AreaModel(mowable, allowed, region, reachable, unreachable, start)

@@ -1,0 +1,386 @@
+"""Stage 5, route: the order of headlands, cells and stripes, and safe transits between them.
+
+Transits never cut across the lawn blindly. They run on the *headland network*: every headland
+ring, every stripe, and short connectors between neighbouring rings, all of which lie inside
+the region by construction. A shortest path on that network (Dijkstra) is then straightened
+only where the straight segment is checked to lie inside the region. So a transit can never
+cross a keep-out or an obstacle, or cut a corner of the boundary.
+"""
+
+from __future__ import annotations
+
+import heapq
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
+
+from mower_coverage.decomposition import Cell, Chords
+from mower_coverage.geometry import cumulative_length, ring_loop, ring_slice
+from mower_coverage.headlands import Headlands
+
+KINDS = ('headland', 'stripe', 'turn', 'transit')
+CHECK_TOL_M = 1e-7  # tolerance of 'segment inside region' checks (the region has a margin)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A piece of the route: what the robot does and the polyline it drives (metres)."""
+
+    kind: str  # one of KINDS
+    points: np.ndarray  # (N, 2)
+
+
+@dataclass
+class Route:
+    """The ordered legs of a mowing run, and what could not be reached (normally nothing)."""
+
+    legs: list[Leg] = field(default_factory=list)
+    unreached: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, points: np.ndarray) -> None:
+        """Append a leg, skipping empty ones and joining it to the previous end."""
+        pts = np.asarray(points, dtype=float)
+        if len(pts) < 2 or float(np.hypot(*np.ptp(pts, axis=0))) <= 1e-9:
+            return
+        self.legs.append(Leg(kind, pts))
+
+    @property
+    def end(self) -> np.ndarray | None:
+        """Where the route currently ends."""
+        return self.legs[-1].points[-1] if self.legs else None
+
+
+class _Network:
+    """The headland network: curves (closed rings), attachment nodes on them, and edges."""
+
+    def __init__(self, region: Polygon) -> None:
+        # checks of straight segments allow for rounding at the region's own edge
+        self.region = region.buffer(CHECK_TOL_M)
+        shapely.prepare(self.region)
+        self.curves: list[np.ndarray] = []
+        self.cums: list[np.ndarray] = []
+        self.level: list[int] = []
+        self.attach: list[list[tuple[float, int]]] = []
+        self.xy: list[np.ndarray] = []
+        self.adj: list[list[tuple[int, float, int]]] = []
+        self.edges: list[np.ndarray] = []
+
+    def add_curve(self, ring: np.ndarray, level: int) -> int:
+        self.curves.append(ring)
+        self.cums.append(cumulative_length(ring))
+        self.level.append(level)
+        self.attach.append([])
+        return len(self.curves) - 1
+
+    def node(self, xy: np.ndarray) -> int:
+        self.xy.append(np.asarray(xy, dtype=float))
+        self.adj.append([])
+        return len(self.xy) - 1
+
+    def attach_node(self, curve: int, t: float, xy: np.ndarray | None = None) -> int:
+        length = self.cums[curve][-1]
+        t = float(t) % length if length > 0 else 0.0
+        if xy is None:
+            xy = ring_slice(self.curves[curve], self.cums[curve], t, t)[0]
+        n = self.node(xy)
+        self.attach[curve].append((t, n))
+        return n
+
+    def edge(self, a: int, b: int, points: np.ndarray) -> None:
+        pts = np.asarray(points, dtype=float)
+        w = float(cumulative_length(pts)[-1]) if len(pts) > 1 else 0.0
+        eid = len(self.edges)
+        self.edges.append(pts)
+        self.adj[a].append((b, w, eid))
+        self.adj[b].append((a, w, -eid - 1))
+
+    def finish_curves(self) -> None:
+        """Join consecutive attachment nodes along every curve."""
+        for c, att in enumerate(self.attach):
+            if len(att) < 2:
+                continue
+            att.sort()
+            ring, cum = self.curves[c], self.cums[c]
+            for (t_a, a), (t_b, b) in zip(att, att[1:] + att[:1], strict=True):
+                self.edge(a, b, ring_slice(ring, cum, t_a, t_b, True))
+
+    def edge_points(self, signed_eid: int) -> np.ndarray:
+        if signed_eid >= 0:
+            return self.edges[signed_eid]
+        return self.edges[-signed_eid - 1][::-1]
+
+    def shortest(self, source: int, targets: set[int]) -> tuple[int, list[int]] | None:
+        """Dijkstra from ``source`` to the nearest of ``targets``: (target, signed edge ids)."""
+        dist = {source: 0.0}
+        back: dict[int, tuple[int, int]] = {}
+        heap = [(0.0, source)]
+        done: set[int] = set()
+        while heap:
+            d, u = heapq.heappop(heap)
+            if u in done:
+                continue
+            done.add(u)
+            if u in targets:
+                target, path = u, []
+                while u != source:
+                    p, e = back[u]
+                    path.append(e)
+                    u = p
+                return target, path[::-1]
+            for v, w, e in self.adj[u]:
+                nd = d + w
+                if nd < dist.get(v, float('inf')) - 1e-12:
+                    dist[v] = nd
+                    back[v] = (u, e)
+                    heapq.heappush(heap, (nd, v))
+        return None
+
+    def polyline(self, source: int, path: list[int]) -> np.ndarray:
+        pts = [self.xy[source][None, :]]
+        for e in path:
+            pts.append(self.edge_points(e)[1:])
+        return np.vstack(pts)
+
+
+class RoutePlanner(ABC):
+    """Interface of the route stage."""
+
+    @abstractmethod
+    def plan(self, region: Polygon, start: Point, headlands: Headlands, chords: Chords,
+             cells: list[Cell]) -> Route:
+        """Order every headland ring and every stripe into one drivable route."""
+
+
+class SnakeRoute(RoutePlanner):
+    """Headlands outside-in, then cells nearest-first, each mowed as a snake (boustrophedon).
+
+    Inside a cell the turn from one stripe to the next follows the inner headland ring between
+    the two stripe ends (or the straight segment between them where that is inside the region).
+    """
+
+    def plan(self, region: Polygon, start: Point, headlands: Headlands, chords: Chords,
+             cells: list[Cell]) -> Route:
+        """The whole route from ``start``."""
+        net = _Network(region)
+        self._net = net
+        curve_ids = [[net.add_curve(r, k) for r in rings]
+                     for k, rings in enumerate(headlands.levels)]
+        inner_ids = list(curve_ids[-1]) if curve_ids else []
+        self._inner_ids = inner_ids
+        # stripe ends are attachment nodes on the inner rings
+        end_node = np.empty(len(chords.end_t), dtype=np.int64)
+        for e in range(len(chords.end_t)):
+            curve = inner_ids[int(chords.end_ring[e])]
+            end_node[e] = net.attach_node(curve, chords.end_t[e], chords.end_xy[e])
+        for c in range(chords.count):
+            net.edge(int(end_node[2 * c]), int(end_node[2 * c + 1]), chords.end_xy[2 * c:2 * c + 2])
+        self._connect_levels(net, curve_ids)
+        for k, rings in enumerate(headlands.fills):  # fill rings join their own pass
+            own = curve_ids[k]
+            own_lines = MultiLineString([net.curves[c] for c in own])
+            for r in rings:
+                c = net.add_curve(r, k)
+                self._join(net, c, own, own_lines)
+                curve_ids[k].append(c)
+        self._connect_components(net, chords)
+        start_node = self._attach_point(net, np.array([start.x, start.y]))
+        for c, att in enumerate(net.attach):  # every curve needs a node to be reachable
+            if not att:
+                net.attach_node(c, 0.0)
+        net.finish_curves()
+
+        route = Route()
+        current = start_node
+        # headlands, outermost pass first, nearest ring first within a pass
+        for ids in curve_ids:
+            todo = set(ids)
+            while todo:
+                targets = {n for c in todo for _, n in net.attach[c]}
+                found = net.shortest(current, targets)
+                if found is None:  # the network is connected by construction; report if not
+                    route.unreached.extend(f'headland pass {curve_ids.index(ids)} ring {c}'
+                                           for c in sorted(todo))
+                    break
+                node, path = found
+                curve = next(c for c in sorted(todo) if any(n == node for _, n in net.attach[c]))
+                self._transit(route, net, current, path)
+                t0 = next(t for t, n in net.attach[curve] if n == node)
+                route.add('headland', ring_loop(net.curves[curve], net.cums[curve], t0))
+                todo.discard(curve)
+                current = node
+        # cells, nearest entry first
+        entries: dict[int, tuple[int, int]] = {}
+        for i, cell in enumerate(cells):
+            bottom, top = cell.chords[0], cell.chords[-1]
+            for end, (side_end, from_bottom) in (
+                (2 * bottom, (0, True)), (2 * bottom + 1, (1, True)),
+                (2 * top, (0, False)), (2 * top + 1, (1, False)),
+            ):
+                entries.setdefault(int(end_node[end]), (i, side_end * 2 + int(from_bottom)))
+        remaining = set(range(len(cells)))
+        while remaining:
+            targets = {n for n, (i, _) in entries.items() if i in remaining}
+            found = net.shortest(current, targets)
+            if found is None:
+                route.unreached.extend(f'cell {i}' for i in sorted(remaining))
+                break
+            node, path = found
+            cell_index, code = entries[node]
+            self._transit(route, net, current, path)
+            last_end = self._snake(route, net, chords, cells[cell_index], code)
+            current = int(end_node[last_end])
+            remaining.discard(cell_index)
+        return route
+
+    # -- building the network ---------------------------------------------------------------
+
+    def _attach_point(self, net: _Network, xy: np.ndarray) -> int:
+        """A node at ``xy`` joined by a straight segment to the nearest curve."""
+        n = net.node(xy)
+        lines = MultiLineString([c for c in net.curves])
+        if lines.is_empty:
+            return n
+        p = Point(xy)
+        near = shapely.shortest_line(p, lines)
+        q = np.asarray(near.coords)[1]
+        curve = self._curve_at(net, q)
+        m = net.attach_node(curve, LineString(net.curves[curve]).project(Point(q)), q)
+        net.edge(n, m, np.vstack([xy, q]))
+        return n
+
+    @staticmethod
+    def _curve_at(net: _Network, q: np.ndarray, among: list[int] | None = None) -> int:
+        ids = range(len(net.curves)) if among is None else among
+        p = Point(q)
+        return min(ids, key=lambda c: (LineString(net.curves[c]).distance(p), c))
+
+    def _connect_levels(self, net: _Network, curve_ids: list[list[int]]) -> None:
+        """Join every ring of pass k to the nearest ring of pass k - 1 (a segment ~ spacing)."""
+        for k in range(1, len(curve_ids)):
+            outer = curve_ids[k - 1]
+            outer_lines = MultiLineString([net.curves[c] for c in outer])
+            for c in curve_ids[k]:
+                self._join(net, c, outer, outer_lines)
+
+    def _join(self, net: _Network, c: int, others: list[int], other_lines) -> bool:
+        seg = shapely.shortest_line(LineString(net.curves[c]), other_lines)
+        p, q = np.asarray(seg.coords)
+        if not net.region.covers(LineString([p, q])):
+            return False
+        a = net.attach_node(c, LineString(net.curves[c]).project(Point(p)), p)
+        oc = self._curve_at(net, q, others)
+        b = net.attach_node(oc, LineString(net.curves[oc]).project(Point(q)), q)
+        net.edge(a, b, np.vstack([p, q]))
+        return True
+
+    def _connect_components(self, net: _Network, chords: Chords) -> None:
+        """Join groups of curves that stripes and connectors leave apart (small holes)."""
+        parent = list(range(len(net.curves)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        node_curve: dict[int, int] = {}
+        for c, att in enumerate(net.attach):
+            for _, n in att:
+                node_curve[n] = c
+        for u, nbrs in enumerate(net.adj):
+            for v, _, _ in nbrs:
+                if u in node_curve and v in node_curve:
+                    a, b = find(node_curve[u]), find(node_curve[v])
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+        for _ in range(len(net.curves)):
+            groups: dict[int, list[int]] = {}
+            for c in range(len(net.curves)):
+                groups.setdefault(find(c), []).append(c)
+            if len(groups) <= 1:
+                return
+            # the group with the longest rings is the main one; join the others to the rest
+            ordered = sorted(groups.values(), key=lambda g: (-sum(
+                net.cums[c][-1] for c in g), g[0]))
+            merged = False
+            for g in ordered[1:]:
+                rest = [c for c in range(len(net.curves)) if find(c) != find(g[0])]
+                lines = MultiLineString([net.curves[c] for c in g])
+                rest_lines = MultiLineString([net.curves[c] for c in rest])
+                seg = shapely.shortest_line(lines, rest_lines)
+                p, q = np.asarray(seg.coords)
+                if not net.region.covers(LineString([p, q])):
+                    continue
+                ca = self._curve_at(net, p, g)
+                cb = self._curve_at(net, q, rest)
+                a = net.attach_node(ca, LineString(net.curves[ca]).project(Point(p)), p)
+                b = net.attach_node(cb, LineString(net.curves[cb]).project(Point(q)), q)
+                net.edge(a, b, np.vstack([p, q]))
+                ra, rb = find(ca), find(cb)
+                parent[max(ra, rb)] = min(ra, rb)
+                merged = True
+                break
+            if not merged:
+                return
+
+    # -- driving ------------------------------------------------------------------------------
+
+    def _transit(self, route: Route, net: _Network, source: int, path: list[int]) -> None:
+        if not path:
+            return
+        route.add('transit', straighten(net.polyline(source, path), net.region))
+
+    def _snake(self, route: Route, net: _Network, chords: Chords, cell: Cell, code: int
+               ) -> int:
+        """Mow one cell; ``code`` = 2 * (start at right end) + (start at bottom chord)."""
+        order = list(cell.chords) if code & 1 else list(cell.chords)[::-1]
+        side = code >> 1  # 0: enter at the left end, 1: at the right end
+        last_end = -1
+        for i, c in enumerate(order):
+            a, b = 2 * c + side, 2 * c + (1 - side)
+            if i > 0:
+                turn = self._ring_between(net, chords, last_end, a)
+                route.add('turn', straighten(turn, net.region))
+            route.add('stripe', np.vstack([chords.end_xy[a], chords.end_xy[b]]))
+            last_end = b
+            side = 1 - side
+        return last_end
+
+    def _ring_between(self, net: _Network, chords: Chords, e_from: int, e_to: int
+                      ) -> np.ndarray:
+        """Boundary between two neighbouring stripe ends (they are neighbours on one ring)."""
+        curve = self._inner_ids[int(chords.end_ring[e_from])]
+        forward = int(chords.ring_next[e_from]) == e_to
+        return ring_slice(net.curves[curve], net.cums[curve], float(chords.end_t[e_from]),
+                          float(chords.end_t[e_to]), forward)
+
+
+def straighten(points: np.ndarray, region: Polygon, max_look: int = 400) -> np.ndarray:
+    """Replace runs of a polyline by straight segments wherever those lie inside ``region``.
+
+    Greedy string pulling: from each kept point jump to the farthest later point whose straight
+    segment is covered by the region (checked for up to ``max_look`` candidates at once).
+    """
+    pts = np.asarray(points, dtype=float)
+    if len(pts) <= 2:
+        return pts
+    out = [pts[0]]
+    i = 0
+    n = len(pts)
+    while i < n - 1:
+        hi = min(n, i + 1 + max_look)
+        cand = np.arange(i + 2, hi)
+        j = i + 1
+        if len(cand):
+            segs = shapely.linestrings(
+                np.stack([np.repeat(pts[i][None, :], len(cand), axis=0), pts[cand]], axis=1)
+            )
+            ok = shapely.covers(region, segs)
+            if ok.any():
+                j = int(cand[np.flatnonzero(ok)[-1]])
+        out.append(pts[j])
+        i = j
+    return np.asarray(out)

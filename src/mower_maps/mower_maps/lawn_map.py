@@ -1,0 +1,395 @@
+"""Lawn maps: GeoJSON in a local metric ENU frame (or WGS84 with a datum), validated.
+
+A map is a GeoJSON FeatureCollection. Every feature carries ``properties.role``:
+
+``boundary``  Polygon or MultiPolygon: a mowable area (one or more).
+``keepout``   Polygon: never entered (flower beds, ponds, patios).
+``obstacle``  Polygon, or Point with ``properties.radius_m``: a fixed object (tree, post, shed).
+``dock``      Point with ``properties.heading_deg`` (ENU, counter-clockwise from east).
+
+The collection's own ``properties`` (a GeoJSON foreign member) name the frame and the mowing
+settings::
+
+    {"name": "demo lawn", "frame": "enu", "units": "m",
+     "mowing": {"stripe_angle_deg": "auto", "headland_passes": 2, "angle_increment_deg": 0}}
+
+With ``"frame": "wgs84"`` coordinates are ``[lon, lat]`` degrees and ``"datum": [lon, lat]``
+is required: it becomes the origin of the local ENU frame (the same datum that
+robot_localization's navsat_transform uses on the robot).
+
+Every fault is reported as a :class:`MapError` that names the feature and the fault.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.validation import explain_validity
+
+from mower_maps.geodesy import wgs84_to_enu
+
+ROLES = ('boundary', 'keepout', 'obstacle', 'dock')
+#: A lawn larger than this (in either direction) is taken to be in the wrong units (mm, cm).
+MAX_EXTENT_M = 20_000.0
+#: A lawn smaller than this in both directions is taken to be in the wrong units (km, degrees).
+MIN_EXTENT_M = 0.5
+
+
+class MapError(ValueError):
+    """A lawn map that cannot be used, with a message naming the feature and the fault."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One validated map feature, in the local ENU frame (metres)."""
+
+    index: int
+    role: str
+    name: str
+    geometry: Polygon | MultiPolygon | Point
+    properties: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        """How messages refer to this feature: its index, name and role."""
+        return f"feature {self.index} '{self.name}' ({self.role})"
+
+
+@dataclass(frozen=True)
+class Dock:
+    """The charging dock: where the mower starts and ends, facing ``heading_rad``."""
+
+    x_m: float
+    y_m: float
+    heading_rad: float
+
+
+@dataclass(frozen=True)
+class MowingSettings:
+    """Mowing settings stored in the map; ``None`` means 'use the planner's default'."""
+
+    stripe_angle_deg: float | None = None  # None: automatic
+    headland_passes: int | None = None
+    angle_increment_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class LawnMap:
+    """A validated lawn map in the local ENU frame (metres)."""
+
+    name: str
+    features: tuple[Feature, ...]
+    settings: MowingSettings
+    dock: Dock | None = None
+    source: str = ''
+
+    def by_role(self, role: str) -> list[Feature]:
+        """The features of one role, in file order."""
+        return [f for f in self.features if f.role == role]
+
+    @property
+    def boundary(self) -> Polygon | MultiPolygon:
+        """The union of all boundary features."""
+        return shapely.union_all([f.geometry for f in self.by_role('boundary')])
+
+    @property
+    def holes(self) -> Polygon | MultiPolygon:
+        """The union of keep-outs and obstacles (possibly empty)."""
+        geoms = [f.geometry for f in self.features if f.role in ('keepout', 'obstacle')]
+        return shapely.union_all(geoms) if geoms else Polygon()
+
+    def mowable_area(self) -> Polygon | MultiPolygon:
+        """Boundaries minus keep-outs minus obstacles."""
+        return shapely.difference(self.boundary, self.holes)
+
+    def with_obstacles(self, polygons: list[Polygon], name: str = 'detected') -> LawnMap:
+        """A copy with extra obstacles (for example found by the camera) appended."""
+        extra = tuple(
+            Feature(len(self.features) + i, 'obstacle', f'{name} {i}', p)
+            for i, p in enumerate(polygons)
+        )
+        return LawnMap(self.name, self.features + extra, self.settings, self.dock, self.source)
+
+
+def load_map(path: str | Path) -> LawnMap:
+    """Read and validate a lawn map file; raise :class:`MapError` on any fault."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        raise MapError(f'{path}: no such file') from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MapError(f'{path}: cannot read: {exc}') from None
+    return parse_map(text, source=str(path))
+
+
+def parse_map(text: str, source: str = '<string>') -> LawnMap:
+    """Parse and validate a lawn map from GeoJSON text."""
+    if not text.strip():
+        raise MapError(f'{source}: empty file, expected a GeoJSON FeatureCollection')
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MapError(
+            f'{source}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})'
+        ) from None
+    return map_from_geojson(doc, source=source)
+
+
+def map_from_geojson(doc: Any, source: str = '<geojson>') -> LawnMap:
+    """Validate a GeoJSON object (already parsed) and build a :class:`LawnMap`."""
+    if not isinstance(doc, dict) or doc.get('type') != 'FeatureCollection':
+        raise MapError(f'{source}: expected a GeoJSON FeatureCollection')
+    raw_features = doc.get('features')
+    if not isinstance(raw_features, list) or not raw_features:
+        raise MapError(f'{source}: the FeatureCollection has no features')
+    props = doc.get('properties') or {}
+    if not isinstance(props, dict):
+        raise MapError(f'{source}: collection properties must be an object')
+    name = str(props.get('name') or Path(source).stem)
+    to_enu = _frame_transform(props, source)
+    settings = _settings(props.get('mowing') or {}, source)
+
+    features: list[Feature] = []
+    for index, raw in enumerate(raw_features):
+        features.append(_feature(index, raw, to_enu, source))
+
+    _check_units(features, props, source)
+    _check_relations(features, source)
+    docks = [f for f in features if f.role == 'dock']
+    dock = None
+    if docks:
+        d = docks[0]
+        heading = float(d.properties.get('heading_deg', 0.0))
+        dock = Dock(d.geometry.x, d.geometry.y, math.radians(heading))
+    return LawnMap(name, tuple(features), settings, dock, source)
+
+
+def _frame_transform(props: dict[str, Any], source: str):
+    frame = str(props.get('frame', 'enu')).lower()
+    units = str(props.get('units', 'm')).lower()
+    if frame == 'enu':
+        if units not in ('m', 'metre', 'meter', 'metres', 'meters'):
+            raise MapError(
+                f"{source}: wrong units '{units}': ENU maps are in metres (units: 'm')"
+            )
+        return None
+    if frame == 'wgs84':
+        datum = props.get('datum')
+        if (
+            not isinstance(datum, (list, tuple))
+            or len(datum) < 2
+            or not all(isinstance(v, (int, float)) for v in datum[:2])
+        ):
+            raise MapError(
+                f'{source}: frame wgs84 needs properties.datum = [lon, lat] (the ENU origin)'
+            )
+        lon0, lat0 = float(datum[0]), float(datum[1])
+        if not (-180.0 <= lon0 <= 180.0 and -90.0 <= lat0 <= 90.0):
+            raise MapError(f'{source}: datum {datum} is not a WGS84 [lon, lat] in degrees')
+        return lambda lon, lat: wgs84_to_enu(lon, lat, lon0, lat0)
+    raise MapError(f"{source}: unknown frame '{frame}' (expected 'enu' or 'wgs84')")
+
+
+def _settings(raw: Any, source: str) -> MowingSettings:
+    if not isinstance(raw, dict):
+        raise MapError(f'{source}: properties.mowing must be an object')
+    angle = raw.get('stripe_angle_deg', 'auto')
+    if angle == 'auto' or angle is None:
+        angle_value = None
+    elif isinstance(angle, (int, float)) and math.isfinite(angle):
+        angle_value = float(angle)
+    else:
+        raise MapError(f"{source}: mowing.stripe_angle_deg must be a number or 'auto'")
+    passes = raw.get('headland_passes')
+    if passes is not None and (not isinstance(passes, int) or not 1 <= passes <= 20):
+        raise MapError(f'{source}: mowing.headland_passes must be an integer from 1 to 20')
+    inc = raw.get('angle_increment_deg', 0.0)
+    if not isinstance(inc, (int, float)) or not math.isfinite(inc):
+        raise MapError(f'{source}: mowing.angle_increment_deg must be a number')
+    return MowingSettings(angle_value, passes, float(inc))
+
+
+def _feature(index: int, raw: Any, to_enu, source: str) -> Feature:
+    if not isinstance(raw, dict) or raw.get('type') != 'Feature':
+        raise MapError(f'{source}: feature {index}: not a GeoJSON Feature')
+    props = raw.get('properties') or {}
+    if not isinstance(props, dict):
+        raise MapError(f'{source}: feature {index}: properties must be an object')
+    role = props.get('role')
+    name = str(props.get('name') or raw.get('id') or f'#{index}')
+    label = f"feature {index} '{name}'"
+    if role not in ROLES:
+        raise MapError(
+            f'{source}: {label}: unknown or missing role {role!r} (expected one of {ROLES})'
+        )
+    label = f'{label} ({role})'
+    geom_raw = raw.get('geometry')
+    if not isinstance(geom_raw, dict) or 'type' not in geom_raw:
+        raise MapError(f'{source}: {label}: missing geometry')
+    gtype = geom_raw['type']
+    allowed = {
+        'boundary': ('Polygon', 'MultiPolygon'),
+        'keepout': ('Polygon', 'MultiPolygon'),
+        'obstacle': ('Polygon', 'MultiPolygon', 'Point'),
+        'dock': ('Point',),
+    }[role]
+    if gtype not in allowed:
+        raise MapError(f'{source}: {label}: geometry {gtype} not allowed (expected {allowed})')
+    coords = geom_raw.get('coordinates')
+    _check_coordinates(coords, gtype, label, source)
+    if to_enu is not None:
+        coords = _map_coords(coords, to_enu)
+        geom_raw = {'type': gtype, 'coordinates': coords}
+    else:
+        geom_raw = {'type': gtype, 'coordinates': _map_coords(coords, lambda x, y: (x, y))}
+    geom = shape(geom_raw)
+    if gtype == 'Point':
+        if role == 'obstacle':
+            radius = props.get('radius_m')
+            if not isinstance(radius, (int, float)) or not 0.0 < radius < 100.0:
+                raise MapError(
+                    f'{source}: {label}: a Point obstacle needs properties.radius_m '
+                    '(metres, > 0)'
+                )
+            geom = geom.buffer(float(radius), quad_segs=8)
+        return Feature(index, role, name, geom, props)
+    if not geom.is_valid:
+        reason = explain_validity(geom)
+        kind = 'self-intersecting ring' if 'Self-intersection' in reason else 'invalid polygon'
+        raise MapError(f'{source}: {label}: {kind}: {reason}')
+    if geom.area <= 0.0:
+        raise MapError(f'{source}: {label}: polygon has zero area')
+    return Feature(index, role, name, geom, props)
+
+
+def _check_coordinates(coords: Any, gtype: str, label: str, source: str) -> None:
+    """Check nesting, numbers and closed rings on the raw coordinates."""
+
+    def position(p: Any) -> None:
+        if (
+            not isinstance(p, (list, tuple))
+            or len(p) < 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p[:2])
+            or not all(math.isfinite(v) for v in p[:2])
+        ):
+            raise MapError(f'{source}: {label}: bad position {p!r} (expected [x, y] numbers)')
+
+    def ring(r: Any, which: str) -> None:
+        if not isinstance(r, (list, tuple)) or len(r) < 4:
+            raise MapError(f'{source}: {label}: {which} ring needs at least 4 positions')
+        for p in r:
+            position(p)
+        if list(r[0][:2]) != list(r[-1][:2]):
+            raise MapError(
+                f'{source}: {label}: unclosed ring ({which}): first position {r[0][:2]} '
+                f'differs from last {r[-1][:2]}'
+            )
+
+    def polygon(rings: Any) -> None:
+        if not isinstance(rings, (list, tuple)) or not rings:
+            raise MapError(f'{source}: {label}: polygon has no rings')
+        for i, r in enumerate(rings):
+            ring(r, 'exterior' if i == 0 else f'hole {i}')
+
+    if gtype == 'Point':
+        position(coords)
+    elif gtype == 'Polygon':
+        polygon(coords)
+    else:
+        if not isinstance(coords, (list, tuple)) or not coords:
+            raise MapError(f'{source}: {label}: MultiPolygon has no polygons')
+        for poly in coords:
+            polygon(poly)
+
+
+def _map_coords(coords: Any, fn) -> Any:
+    if isinstance(coords[0], (int, float)):
+        x, y = fn(float(coords[0]), float(coords[1]))
+        return [x, y]
+    return [_map_coords(c, fn) for c in coords]
+
+
+def _check_units(features: list[Feature], props: dict[str, Any], source: str) -> None:
+    boundaries = [f for f in features if f.role == 'boundary']
+    if not boundaries:
+        raise MapError(f'{source}: no boundary feature: a map needs at least one mowable area')
+    minx, miny, maxx, maxy = shapely.union_all([f.geometry for f in boundaries]).bounds
+    extent = max(maxx - minx, maxy - miny)
+    frame = str(props.get('frame', 'enu')).lower()
+    if frame == 'enu' and extent < MIN_EXTENT_M:
+        if all(abs(v) <= 180.0 for v in (minx, maxx)) and all(abs(v) <= 90 for v in (miny, maxy)):
+            hint = 'they look like WGS84 degrees: set frame "wgs84" and a datum'
+        else:
+            hint = 'expected metres'
+        raise MapError(
+            f'{source}: wrong units: the boundaries span only {extent:.3g} m; {hint}'
+        )
+    if extent > MAX_EXTENT_M:
+        raise MapError(
+            f'{source}: wrong units: the boundaries span {extent:.0f} m; '
+            'expected metres (is it in millimetres or centimetres?)'
+        )
+
+
+def _check_relations(features: list[Feature], source: str) -> None:
+    boundaries = [f for f in features if f.role == 'boundary']
+    for i, a in enumerate(boundaries):
+        for b in boundaries[i + 1:]:
+            overlap = a.geometry.intersection(b.geometry).area
+            if overlap > 1e-6:
+                raise MapError(
+                    f'{source}: {b.label} overlaps {a.label} by {overlap:.2f} m² '
+                    '(boundaries must not overlap; merge them or cut one)'
+                )
+    lawn = shapely.union_all([f.geometry for f in boundaries])
+    for f in features:
+        if f.role in ('keepout', 'obstacle'):
+            if not f.geometry.intersects(lawn) or f.geometry.intersection(lawn).area <= 0.0:
+                raise MapError(f'{source}: {f.label} lies outside every boundary')
+        elif f.role == 'dock':
+            if lawn.distance(f.geometry) > 5.0:
+                raise MapError(
+                    f'{source}: {f.label} is {lawn.distance(f.geometry):.1f} m from every '
+                    'boundary (a dock must be at the lawn edge)'
+                )
+            heading = f.properties.get('heading_deg', 0.0)
+            if not isinstance(heading, (int, float)) or not math.isfinite(heading):
+                raise MapError(f'{source}: {f.label}: heading_deg must be a number')
+    if len([f for f in features if f.role == 'dock']) > 1:
+        raise MapError(f'{source}: more than one dock')
+
+
+def map_to_geojson(lawn: LawnMap) -> dict[str, Any]:
+    """The map as an ENU GeoJSON object (the inverse of :func:`map_from_geojson`)."""
+    feats = []
+    for f in lawn.features:
+        props = dict(f.properties)
+        props['role'] = f.role
+        props['name'] = f.name
+        geom = f.geometry
+        if f.role == 'obstacle' and 'radius_m' in props:
+            props.pop('radius_m')
+        feats.append({'type': 'Feature', 'properties': props,
+                      'geometry': shapely.geometry.mapping(geom)})
+    s = lawn.settings
+    mowing: dict[str, Any] = {
+        'stripe_angle_deg': 'auto' if s.stripe_angle_deg is None else s.stripe_angle_deg,
+        'angle_increment_deg': s.angle_increment_deg,
+    }
+    if s.headland_passes is not None:
+        mowing['headland_passes'] = s.headland_passes
+    return {'type': 'FeatureCollection',
+            'properties': {'name': lawn.name, 'frame': 'enu', 'units': 'm', 'mowing': mowing},
+            'features': feats}
+
+
+def point_in_lawn(lawn: LawnMap, x_m: float, y_m: float) -> bool:
+    """Whether a point lies on the mowable area."""
+    return lawn.mowable_area().covers(Point(x_m, y_m))

@@ -1,0 +1,87 @@
+"""Random lawns for property tests: concave boundaries, narrow passages, holes near each other.
+
+Built from a seed with numpy only, so hypothesis can draw seeds and shrink them, and a failing
+lawn can be rebuilt from its seed alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import shapely
+from shapely.geometry import Point, Polygon
+
+from mower_maps import LawnMap, map_from_geojson, map_to_geojson  # noqa: F401
+
+
+def random_lawn(seed: int, size_m: float = 12.0) -> LawnMap:
+    """A random lawn: a star-shaped or notched boundary with 0 to 6 holes."""
+    rng = np.random.default_rng(seed)
+    kind = rng.integers(0, 3)
+    if kind == 0:  # star-shaped polygon with concave parts
+        n = int(rng.integers(5, 14))
+        ang = np.sort(rng.uniform(0, 2 * math.pi, n))
+        rad = rng.uniform(0.45, 1.0, n) * size_m / 2
+        pts = np.column_stack([rad * np.cos(ang), rad * np.sin(ang)])
+        boundary = Polygon(pts).buffer(0)
+    elif kind == 1:  # two rooms joined by a corridor of random width (a narrow passage)
+        w = float(rng.uniform(0.3, 1.6))
+        a = shapely.box(0, 0, size_m * 0.45, size_m * 0.6)
+        b = shapely.box(size_m * 0.55, 0, size_m, size_m * 0.7)
+        y = float(rng.uniform(0.5, size_m * 0.5))
+        corridor = shapely.box(size_m * 0.4, y, size_m * 0.6, y + w)
+        boundary = shapely.union_all([a, b, corridor])
+    else:  # a rectangle with notches cut from its sides
+        boundary = shapely.box(0, 0, size_m, size_m * 0.7)
+        for _ in range(int(rng.integers(1, 5))):
+            x, y = rng.uniform(0, size_m), rng.uniform(0, size_m * 0.7)
+            boundary = boundary.difference(shapely.box(x, y, x + rng.uniform(0.5, 4),
+                                                       y + rng.uniform(0.5, 4)))
+    boundary = max(shapely.get_parts(boundary.buffer(0)), key=lambda p: p.area)
+    boundary = shapely.set_precision(boundary, 1e-3)
+    boundary = max(shapely.get_parts(boundary.buffer(0)), key=lambda p: p.area)
+    boundary = Polygon(boundary.exterior)
+    feats = [_feature('boundary', 'lawn', boundary)]
+    minx, miny, maxx, maxy = boundary.bounds
+    placed = []
+    for i in range(int(rng.integers(0, 7))):
+        for _ in range(20):
+            x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+            if boundary.contains(Point(x, y)):
+                break
+        else:
+            continue
+        if rng.random() < 0.5:
+            geom = Point(x, y).buffer(float(rng.uniform(0.05, 0.8)), quad_segs=4)
+        else:
+            w, h = rng.uniform(0.2, 2.5, 2)
+            geom = shapely.affinity.rotate(shapely.box(x, y, x + w, y + h), rng.uniform(0, 90))
+        # sometimes put a hole right next to another, or touching the boundary
+        if placed and rng.random() < 0.3:
+            other = placed[int(rng.integers(0, len(placed)))]
+            geom = shapely.affinity.translate(geom, *(np.asarray(other.centroid.coords[0]) -
+                                                      np.asarray(geom.centroid.coords[0]) +
+                                                      rng.uniform(-1, 1, 2)))
+        geom = shapely.set_precision(geom, 1e-3)
+        if geom.is_empty or not geom.is_valid or not geom.intersects(boundary):
+            continue
+        if geom.intersection(boundary).area <= 0:
+            continue
+        placed.append(geom)
+        role = 'obstacle' if rng.random() < 0.5 else 'keepout'
+        feats.append(_feature(role, f'hole {i}', geom))
+    doc = {'type': 'FeatureCollection', 'properties': {'name': f'random {seed}'},
+           'features': feats}
+    if rng.random() < 0.7:
+        p = boundary.exterior.interpolate(float(rng.uniform(0, boundary.exterior.length)))
+        doc['features'].append({'type': 'Feature',
+                                'properties': {'role': 'dock', 'name': 'dock'},
+                                'geometry': {'type': 'Point', 'coordinates': [p.x, p.y]}})
+    return map_from_geojson(doc, source=f'random-{seed}')
+
+
+def _feature(role: str, name: str, geom) -> dict:
+    geom = shapely.geometry.polygon.orient(geom) if isinstance(geom, Polygon) else geom
+    return {'type': 'Feature', 'properties': {'role': role, 'name': name},
+            'geometry': shapely.geometry.mapping(geom)}
