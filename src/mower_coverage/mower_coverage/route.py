@@ -176,7 +176,8 @@ class SnakeRoute(RoutePlanner):
             curve = inner_ids[int(chords.end_ring[e])]
             end_node[e] = net.attach_node(curve, chords.end_t[e], chords.end_xy[e])
         for c in range(chords.count):
-            net.edge(int(end_node[2 * c]), int(end_node[2 * c + 1]), chords.end_xy[2 * c:2 * c + 2])
+            net.edge(int(end_node[2 * c]), int(end_node[2 * c + 1]),
+                     chords.end_xy[2 * c:2 * c + 2])
         self._connect_levels(net, curve_ids)
         for k, rings in enumerate(headlands.fills):  # fill rings join their own pass
             own = curve_ids[k]

@@ -1,0 +1,40 @@
+# The mower stack: `make demo` and `make test` work on a fresh machine (they install what they
+# need into .venv from the pinned requirements.txt and the packages under src/).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp-install
+PKGS   := src/mower_maps src/mower_coverage src/mower_cli
+PKG_FILES := $(foreach p,$(PKGS),$(p)/setup.py $(p)/package.xml)
+
+.PHONY: all install demo test lint bench clean
+
+all: test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt $(PKG_FILES) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation $(foreach p,$(PKGS),-e $(p))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mower plan maps/demo_lawn.geojson --out out/demo
+	@echo "Report: out/demo/demo_lawn.plan.png (picture), out/demo/demo_lawn.plan.json (figures)"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/mower bench plan --fields ../shared/data/fields2cover-fields
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The ``mower`` command line: maps, planning and benchmarks without ROS."""

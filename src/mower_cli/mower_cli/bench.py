@@ -1,0 +1,90 @@
+"""``mower bench``: benchmarks that print medians and ratios (never run by the tests)."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+PLAN_GOAL_S = 0.2  # planning time goal for the 2,000 m² lawn on one core
+FIELD_FILES = ('ee_field_130.wkt', 'test.json', 'test_2_cell.json', 'test1.xml',
+               'test_ring.json')
+
+
+def _maps(args: argparse.Namespace) -> list[tuple[str, object]]:
+    from mower_maps.importers import load_field
+
+    from mower_maps import load_map
+
+    out = [(Path(m).stem, load_map(m)) for m in sorted(args.maps)]
+    data = Path(args.fields) if args.fields else None
+    if data is not None and data.is_dir():
+        for name in FIELD_FILES:
+            if (data / name).exists():
+                out.append((f'f2c:{name}@{args.field_area:.0f}m²',
+                            load_field(data / name, args.field_area)))
+    elif data is not None:
+        print(f'note: {data} not found; the Fields2Cover fields are skipped', file=sys.stderr)
+    return out
+
+
+def bench_plan(args: argparse.Namespace) -> int:
+    """Plan every map ``repeat`` times; print quality figures and the median time."""
+    from mower_coverage.metrics import evaluate
+    from mower_coverage.planner import params_for_map
+
+    from mower_coverage import CoveragePlanner, PlannerParams, PlanningError
+
+    print(f'coverage planner: {args.repeat} runs per map, median planning time, one process')
+    header = (f'{"map":34} {"area m²":>8} {"violations":>10} {"reach %":>8} {"cover %":>8} '
+              f'{"len/bound":>9} {"turns":>6} {"median s":>9} {"p_max s":>8}')
+    print(header)
+    print('-' * len(header))
+    worst_reach, total_viol, fails = 100.0, 0, 0
+    for name, lawn in _maps(args):
+        params = params_for_map(PlannerParams(), lawn)
+        times = []
+        try:
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                plan = CoveragePlanner(params).plan(lawn)
+                times.append(time.perf_counter() - t0)
+        except PlanningError as exc:
+            print(f'{name:34} planning failed: {exc}')
+            fails += 1
+            continue
+        m = evaluate(plan.area, plan.path, params.cut_width_m)
+        worst_reach = min(worst_reach, m.coverage_reachable_pct)
+        total_viol += m.violations
+        med = statistics.median(times)
+        print(f'{name:34} {m.mowable_m2:8.0f} {m.violations:10d} '
+              f'{m.coverage_reachable_pct:8.3f} {m.coverage_pct:8.2f} {m.length_ratio:9.3f} '
+              f'{m.turns:6d} {med:9.4f} {max(times):8.4f}')
+        if name == 'large_lawn':
+            print(f'{"":34} large lawn: median {med:.4f} s = {med / PLAN_GOAL_S:.2f} x the '
+                  f'{PLAN_GOAL_S} s goal')
+    print(f'summary: violations {total_viol}, worst reachable coverage {worst_reach:.3f}% '
+          f'(goal >= 99.5), planning failures {fails}')
+    return 0 if total_viol == 0 and worst_reach >= 99.5 and fails == 0 else 1
+
+
+def add_bench_parser(sub) -> None:
+    """Register ``mower bench``."""
+    p = sub.add_parser('bench', help='benchmarks (medians and ratios)')
+    bench_sub = p.add_subparsers(dest='bench_command', required=True)
+    b = bench_sub.add_parser('plan', help='coverage planner on every map')
+    b.add_argument('maps', nargs='*', default=None, help='lawn maps (default: maps/*.geojson)')
+    b.add_argument('--repeat', type=int, default=5, help='runs per map (default 5)')
+    b.add_argument('--fields', default=None,
+                   help='folder of Fields2Cover fields to import and plan too')
+    b.add_argument('--field-area', type=float, default=2000.0,
+                   help='scale imported fields to this area in m² (default 2000)')
+    b.set_defaults(func=_bench_plan_entry)
+
+
+def _bench_plan_entry(args: argparse.Namespace) -> int:
+    if not args.maps:
+        args.maps = [str(p) for p in sorted(Path('maps').glob('*.geojson'))]
+    return bench_plan(args)

@@ -1,0 +1,151 @@
+"""``mower``: the stack's command line (runs without ROS)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mower_cli.bench import add_bench_parser
+
+
+def _cmd_map_check(args: argparse.Namespace) -> int:
+    from mower_maps import MapError, load_map
+
+    status = 0
+    for path in args.maps:
+        try:
+            lawn = load_map(path)
+        except MapError as exc:
+            print(f'error: {exc}', file=sys.stderr)
+            status = 1
+            continue
+        roles = {r: len(lawn.by_role(r)) for r in ('boundary', 'keepout', 'obstacle', 'dock')}
+        print(f'{path}: ok: {lawn.name!r}, lawn {lawn.boundary.area:.1f} m², mowable '
+              f'{lawn.mowable_area().area:.1f} m², ' +
+              ', '.join(f'{n} {r}' for r, n in roles.items()))
+    return status
+
+
+def _cmd_map_import(args: argparse.Namespace) -> int:
+    from mower_maps.importers import import_field
+
+    from mower_maps import MapError, map_from_geojson
+
+    try:
+        doc = import_field(args.source, args.area, args.name)
+        lawn = map_from_geojson(doc, source=args.source)
+    except MapError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    Path(args.out).write_text(json.dumps(doc, indent=1) + '\n', encoding='utf-8')
+    print(f'{args.out}: {lawn.name!r}, {lawn.boundary.area:.1f} m²')
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from mower_coverage.export import write_plan
+    from mower_coverage.metrics import evaluate
+    from mower_coverage.planner import params_for_map
+    from mower_coverage.plot import plot_plan
+
+    from mower_coverage import CoveragePlanner, ParameterError, PlannerParams, PlanningError
+    from mower_maps import MapError, load_map
+
+    try:
+        lawn = load_map(args.map)
+        params = params_for_map(PlannerParams(), lawn)
+        changes: dict = {}
+        if args.angle is not None:
+            if args.angle == 'auto':
+                changes['stripe_angle'] = 'auto'
+            else:
+                changes.update(stripe_angle='fixed', stripe_angle_deg=float(args.angle))
+        if args.run is not None:
+            changes.update(stripe_angle='rotating', run_index=args.run)
+            if args.angle not in (None, 'auto'):
+                changes['stripe_angle_deg'] = float(args.angle)
+        for key in ('headland_passes', 'turn_radius_m', 'stripe_spacing_m', 'cut_width_m',
+                    'body_width_m'):
+            if getattr(args, key) is not None:
+                changes[key] = getattr(args, key)
+        params = params.updated(**changes)
+        plan = CoveragePlanner(params).plan(lawn)
+    except (MapError, PlanningError, ParameterError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    metrics = evaluate(plan.area, plan.path, params.cut_width_m)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = Path(args.map).stem
+    geo = write_plan(plan, metrics, out / f'{stem}.plan.geojson')
+    png = plot_plan(plan, metrics, out / f'{stem}.plan.png')
+    report = {**metrics.to_dict(), 'plan_time_s': plan.plan_time_s,
+              'stripe_angle_deg': plan.angle_deg, 'cells': len(plan.cells),
+              'warnings': list(plan.warnings), 'plan_file': str(geo), 'image_file': str(png)}
+    (out / f'{stem}.plan.json').write_text(json.dumps(report, indent=1) + '\n')
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f'{lawn.name}: {metrics.path_length_m:.0f} m path '
+              f'({metrics.length_ratio:.2f}x the {metrics.lower_bound_m:.0f} m lower bound), '
+              f'{metrics.turns} turns, stripes at {plan.angle_deg:.1f}°, {len(plan.cells)} '
+              f'cells, planned in {plan.plan_time_s * 1000:.0f} ms')
+        print(f'  coverage {metrics.coverage_pct:.2f}% of the lawn, '
+              f'{metrics.coverage_reachable_pct:.2f}% of what the robot can reach; '
+              f'{metrics.violations} violations')
+        for w in plan.warnings:
+            print(f'  warning: {w}')
+        print(f'  wrote {geo} and {png}')
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``mower``."""
+    parser = argparse.ArgumentParser(prog='mower', description=__doc__)
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    p_map = sub.add_parser('map', help='check or import lawn maps')
+    map_sub = p_map.add_subparsers(dest='map_command', required=True)
+    p = map_sub.add_parser('check', help='validate lawn maps and summarise them')
+    p.add_argument('maps', nargs='+', help='GeoJSON lawn map files')
+    p.set_defaults(func=_cmd_map_check)
+    p = map_sub.add_parser('import', help='convert a field boundary (WKT, GeoJSON, GML)')
+    p.add_argument('source', help='field file (.wkt, .geojson/.json, Fields2Cover .xml)')
+    p.add_argument('--out', required=True, help='lawn map to write (.geojson)')
+    p.add_argument('--area', type=float, default=None, help='scale to this area (m²)')
+    p.add_argument('--name', default=None, help='map name')
+    p.set_defaults(func=_cmd_map_import)
+
+    p = sub.add_parser('plan', help='plan coverage of a lawn map')
+    p.add_argument('map', help='GeoJSON lawn map')
+    p.add_argument('--out', default='out/plan', help='output folder (default: out/plan)')
+    p.add_argument('--json', action='store_true', help='print one JSON object of figures')
+    p.add_argument('--angle', default=None, help="stripe angle in degrees, or 'auto'")
+    p.add_argument('--run', type=int, default=None,
+                   help='rotating stripes: mowing run number (angle + run x increment)')
+    p.add_argument('--passes', dest='headland_passes', type=int, default=None,
+                   help='headland passes')
+    p.add_argument('--turn-radius', dest='turn_radius_m', type=float, default=None,
+                   help='minimum turn radius in metres (0: pivot in place)')
+    p.add_argument('--spacing', dest='stripe_spacing_m', type=float, default=None,
+                   help='stripe spacing (m)')
+    p.add_argument('--cut-width', dest='cut_width_m', type=float, default=None,
+                   help='cutting deck width (m)')
+    p.add_argument('--body-width', dest='body_width_m', type=float, default=None,
+                   help='robot body width (m)')
+    p.set_defaults(func=_cmd_plan)
+
+    add_bench_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``mower``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
