@@ -58,7 +58,8 @@ def count_chords(rings: list[np.ndarray], angle_rad: float, spacing_m: float) ->
 def line_positions(ymin: float, ymax: float, spacing_m: float) -> tuple[float, int]:
     """First line and line count: lines ``spacing_m`` apart, centred on ``[ymin, ymax]``."""
     h = ymax - ymin
-    n = int(math.floor(h / spacing_m)) + 1
+    # a height of exactly k spacings gets k lines, not k + 1 lying on the two edges
+    n = int(math.floor(h / spacing_m - 1e-9)) + 1 if h > 0 else 1
     return ymin + (h - (n - 1) * spacing_m) / 2.0, n
 
 

@@ -11,8 +11,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from mower_coverage.area import erode
 from mower_coverage.geometry import polygons_of, rings_of
 
-FILL_OVERLAP_M = 0.01  # fill rings stop this far short of where the next pass takes over
-MIN_FILL_M2 = 1e-4  # thinner leftovers than this are not worth a ring
+MIN_FILL_M2 = 1e-3  # smaller gaps (such as the slivers at convex corners) get no ring
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,8 @@ class HeadlandGenerator(ABC):
     """Interface of the headland stage."""
 
     @abstractmethod
-    def generate(self, region: Polygon, spacing_m: float, passes: int) -> Headlands:
+    def generate(self, region: Polygon, spacing_m: float, passes: int,
+                 cut_width_m: float | None = None) -> Headlands:
         """Headland rings inside ``region``."""
 
 
@@ -43,12 +43,13 @@ class ConstantOffsetHeadlands(HeadlandGenerator):
     a pass, so with spacing not above the cut width the passes mow the whole perimeter band.
     """
 
-    def generate(self, region: Polygon, spacing_m: float, passes: int) -> Headlands:
+    def generate(self, region: Polygon, spacing_m: float, passes: int,
+                 cut_width_m: float | None = None) -> Headlands:
         """Rings of each pass; passes that vanish (narrow parts) simply end.
 
         Where pass ``k + 1`` vanishes locally (a part narrower than two spacings), the middle of
-        that part would be more than half a cut from both passes; a *fill* ring at half a
-        spacing inside pass ``k``, kept only where pass ``k + 1`` is absent, mows it.
+        that part can be more than half a cut from both passes; the boundary of that ground is
+        driven as a *fill* ring, which mows it.
         """
         areas = []
         for k in range(passes):
@@ -58,9 +59,11 @@ class ConstantOffsetHeadlands(HeadlandGenerator):
             areas.append(eroded)
         levels = tuple(tuple(rings_of(a)) for a in areas)
         fills = []
+        reach = (cut_width_m if cut_width_m is not None else spacing_m) / 2.0
         for k in range(len(areas) - 1):
-            half = erode(areas[k], spacing_m / 2.0)
-            near_next = areas[k + 1].buffer(spacing_m / 2.0 + FILL_OVERLAP_M, quad_segs=8)
-            thin = [p for p in polygons_of(half.difference(near_next)) if p.area > MIN_FILL_M2]
+            # ground more than half a cut from pass k and from the area of pass k + 1
+            far = erode(areas[k], reach).difference(
+                areas[k + 1].buffer(reach, quad_segs=8))
+            thin = [p for p in polygons_of(far) if p.area > MIN_FILL_M2]
             fills.append(tuple(r for p in thin for r in rings_of(p)))
         return Headlands(levels, areas[-1] if areas else region, tuple(fills))

@@ -97,7 +97,8 @@ class CoveragePlanner:
         p = self.params
         t0 = time.perf_counter()
         area = self.area.build(lawn, p)
-        heads = self.headlands.generate(area.region, p.stripe_spacing_m, p.headland_passes)
+        heads = self.headlands.generate(area.region, p.stripe_spacing_m, p.headland_passes,
+                                        p.cut_width_m)
         if not heads.levels:
             raise PlanningError(f'{lawn.name}: no headland fits in the reachable area')
         angle = self.angle.select(heads.inner, p.stripe_spacing_m)
