@@ -32,10 +32,17 @@ _FLOAT_TYPES = {'float32', 'float64'}
 _CLASSES: dict[str, type] = {}
 
 
+_SERVICE_KEYS: dict[str, tuple[str, str]] = {}
+
+
 def _register_services() -> None:
     for name, (req, resp) in SERVICES.items():
-        TYPESTORE.register(get_types_from_msg(req, f'{name}_Request'))
-        TYPESTORE.register(get_types_from_msg(resp, f'{name}_Response'))
+        keys = []
+        for text, part in ((req, 'Request'), (resp, 'Response')):
+            types_ = get_types_from_msg(text, f'{name}_{part}')
+            TYPESTORE.register(types_)
+            keys.append(next(iter(types_)))  # rosbags files it as <pkg>/srv/msg/<Name>_<Part>
+        _SERVICE_KEYS[name] = (keys[0], keys[1])
 
 
 _register_services()
@@ -98,7 +105,7 @@ def message_class(name: str) -> type:
     consts, fields = TYPESTORE.fielddefs[name]
     short = name.split('/')[-1]
     field_types = dict(fields)
-    slots = tuple(f'_{f}' for f, _ in fields)
+    slots = tuple(f'_f_{f}' for f, _ in fields)
 
     def __init__(self, **kwargs: Any) -> None:  # noqa: N807
         unknown = set(kwargs) - set(field_types)
@@ -139,7 +146,7 @@ def _plain(v: Any) -> Any:
 
 
 def _property(cls_name: str, field: str, ftype: tuple) -> property:
-    attr = f'_{field}'
+    attr = f'_f_{field}'
 
     def fget(self: Any) -> Any:
         return getattr(self, attr)
@@ -157,8 +164,9 @@ def _property(cls_name: str, field: str, ftype: tuple) -> property:
 def service_class(name: str) -> type:
     """A service type with ``Request`` and ``Response`` classes, like rosidl's."""
     short = name.split('/')[-1]
-    return type(short, (), {'Request': message_class(f'{name}_Request'),
-                            'Response': message_class(f'{name}_Response'), '_type': name})
+    req, resp = _SERVICE_KEYS[name]
+    return type(short, (), {'Request': message_class(req), 'Response': message_class(resp),
+                            '_type': name})
 
 
 def to_rosbags(msg: Any) -> Any:
@@ -198,9 +206,10 @@ def install_message_modules() -> dict[str, types.ModuleType]:
     modules: dict[str, types.ModuleType] = {}
     names = list(TYPESTORE.fielddefs)
     for name in names:
-        pkg, kind, short = name.split('/')
-        if kind != 'msg':
+        parts = name.split('/')
+        if len(parts) != 3 or parts[1] != 'msg':
             continue
+        pkg, _, short = parts
         mod = modules.setdefault(f'{pkg}.msg', _LazyModule(f'{pkg}.msg', 'msg'))
         mod.__dict__.setdefault('_names', set()).add(short)
         modules.setdefault(pkg, types.ModuleType(pkg))

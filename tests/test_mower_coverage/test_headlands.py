@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import shapely
-
 from mower_coverage.headlands import ConstantOffsetHeadlands
 
 
