@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -30,6 +31,16 @@ def _maps(args: argparse.Namespace) -> list[tuple[str, object]]:
     return out
 
 
+def _pin_to_one_core() -> str:
+    """Run on one core, as the goals are stated (Linux); say which, or why not."""
+    try:
+        cpu = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+        return str(cpu)
+    except (AttributeError, OSError):
+        return 'not pinned (no sched_setaffinity here)'
+
+
 def bench_plan(args: argparse.Namespace) -> int:
     """Plan every map ``repeat`` times; print quality figures and the median time."""
     from mower_coverage.metrics import evaluate
@@ -37,9 +48,11 @@ def bench_plan(args: argparse.Namespace) -> int:
 
     from mower_coverage import CoveragePlanner, PlannerParams, PlanningError
 
-    print(f'coverage planner: {args.repeat} runs per map, median planning time, one process')
+    cpu = _pin_to_one_core()
+    print(f'coverage planner: {args.repeat} runs per map, median planning time, '
+          f'pinned to CPU {cpu}')
     header = (f'{"map":34} {"area m²":>8} {"violations":>10} {"reach %":>8} {"cover %":>8} '
-              f'{"len/bound":>9} {"turns":>6} {"median s":>9} {"p_max s":>8}')
+              f'{"cut off m²":>10} {"len/bound":>9} {"turns":>6} {"median s":>9} {"max s":>8}')
     print(header)
     print('-' * len(header))
     worst_reach, total_viol, fails = 100.0, 0, 0
@@ -60,7 +73,8 @@ def bench_plan(args: argparse.Namespace) -> int:
         total_viol += m.violations
         med = statistics.median(times)
         print(f'{name:34} {m.mowable_m2:8.0f} {m.violations:10d} '
-              f'{m.coverage_reachable_pct:8.3f} {m.coverage_pct:8.2f} {m.length_ratio:9.3f} '
+              f'{m.coverage_reachable_pct:8.3f} {m.coverage_pct:8.2f} {m.unreachable_m2:10.1f} '
+              f'{m.length_ratio:9.3f} '
               f'{m.turns:6d} {med:9.4f} {max(times):8.4f}')
         if name == 'large_lawn':
             print(f'{"":34} large lawn: median {med:.4f} s = {med / PLAN_GOAL_S:.2f} x the '

@@ -61,8 +61,7 @@ def point_at(ring: np.ndarray, cum: np.ndarray, t: float) -> np.ndarray:
     """The point at arc length ``t`` along a ring (wrapped into ``[0, length)``)."""
     length = cum[-1]
     t = t % length if length > 0 else 0.0
-    i = int(np.searchsorted(cum, t, side='right')) - 1
-    i = min(max(i, 0), len(ring) - 2)
+    i = min(max(int(np.searchsorted(cum, t, side='right')) - 1, 0), len(ring) - 2)
     seg = cum[i + 1] - cum[i]
     f = 0.0 if seg <= 0 else (t - cum[i]) / seg
     return ring[i] + f * (ring[i + 1] - ring[i])
@@ -76,15 +75,17 @@ def ring_slice(ring: np.ndarray, cum: np.ndarray, t_a: float, t_b: float,
     length = cum[-1]
     t_a %= length
     t_b %= length
-    if t_b < t_a:
-        t_b += length
-    inner = []
-    # vertices strictly between t_a and t_b, over at most two laps of the cumulative table
-    for lap in (0.0, length):
-        sel = (cum[:-1] + lap > t_a) & (cum[:-1] + lap < t_b)
-        inner.extend(ring[:-1][sel])
-    pts = [point_at(ring, cum, t_a), *inner, point_at(ring, cum, t_b)]
-    return np.asarray(pts, dtype=float)
+    first = point_at(ring, cum, t_a)[None, :]
+    last = point_at(ring, cum, t_b)[None, :]
+    # vertices strictly after t_a and strictly before t_b (wrapping past the closing vertex)
+    i_a = int(np.searchsorted(cum, t_a, side='right'))
+    if t_b >= t_a:
+        i_b = int(np.searchsorted(cum, t_b, side='left'))
+        inner = ring[i_a:i_b]
+    else:
+        i_b = int(np.searchsorted(cum, t_b, side='left'))
+        inner = np.vstack([ring[i_a:-1], ring[:i_b]])
+    return np.vstack([first, inner, last])
 
 
 def ring_loop(ring: np.ndarray, cum: np.ndarray, t0: float) -> np.ndarray:

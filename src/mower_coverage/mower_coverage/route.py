@@ -90,51 +90,59 @@ class _Network:
         return n
 
     def edge(self, a: int, b: int, points: np.ndarray) -> None:
+        """A straight or given polyline edge between two nodes."""
         pts = np.asarray(points, dtype=float)
-        w = float(cumulative_length(pts)[-1]) if len(pts) > 1 else 0.0
+        self._add_edge(a, b, float(cumulative_length(pts)[-1]) if len(pts) > 1 else 0.0, pts)
+
+    def _add_edge(self, a: int, b: int, w: float, geometry) -> None:
         eid = len(self.edges)
-        self.edges.append(pts)
+        self.edges.append(geometry)
         self.adj[a].append((b, w, eid))
         self.adj[b].append((a, w, -eid - 1))
 
     def finish_curves(self) -> None:
-        """Join consecutive attachment nodes along every curve."""
+        """Join consecutive attachment nodes along every curve (polylines made when used)."""
         for c, att in enumerate(self.attach):
             if len(att) < 2:
                 continue
             att.sort()
-            ring, cum = self.curves[c], self.cums[c]
+            length = self.cums[c][-1]
             for (t_a, a), (t_b, b) in zip(att, att[1:] + att[:1], strict=True):
-                self.edge(a, b, ring_slice(ring, cum, t_a, t_b, True))
+                self._add_edge(a, b, (t_b - t_a) % length, (c, t_a, t_b))
 
     def edge_points(self, signed_eid: int) -> np.ndarray:
-        if signed_eid >= 0:
-            return self.edges[signed_eid]
-        return self.edges[-signed_eid - 1][::-1]
+        geometry = self.edges[signed_eid if signed_eid >= 0 else -signed_eid - 1]
+        if isinstance(geometry, tuple):  # a piece of a curve, sliced on first use
+            c, t_a, t_b = geometry
+            geometry = ring_slice(self.curves[c], self.cums[c], t_a, t_b, True)
+            self.edges[signed_eid if signed_eid >= 0 else -signed_eid - 1] = geometry
+        return geometry if signed_eid >= 0 else geometry[::-1]
 
     def shortest(self, source: int, targets: set[int]) -> tuple[int, list[int]] | None:
         """Dijkstra from ``source`` to the nearest of ``targets``: (target, signed edge ids)."""
-        dist = {source: 0.0}
-        back: dict[int, tuple[int, int]] = {}
+        n = len(self.adj)
+        dist = [float('inf')] * n
+        back_node = [-1] * n
+        back_edge = [0] * n
+        dist[source] = 0.0
         heap = [(0.0, source)]
-        done: set[int] = set()
+        adj = self.adj
         while heap:
             d, u = heapq.heappop(heap)
-            if u in done:
+            if d > dist[u]:
                 continue
-            done.add(u)
             if u in targets:
                 target, path = u, []
                 while u != source:
-                    p, e = back[u]
-                    path.append(e)
-                    u = p
+                    path.append(back_edge[u])
+                    u = back_node[u]
                 return target, path[::-1]
-            for v, w, e in self.adj[u]:
+            for v, w, e in adj[u]:
                 nd = d + w
-                if nd < dist.get(v, float('inf')) - 1e-12:
+                if nd < dist[v] - 1e-12:
                     dist[v] = nd
-                    back[v] = (u, e)
+                    back_node[v] = u
+                    back_edge[v] = e
                     heapq.heappush(heap, (nd, v))
         return None
 
