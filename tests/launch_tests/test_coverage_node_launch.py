@@ -15,13 +15,12 @@ import pytest
 pytest.importorskip('launch_testing', reason='ROS 2 (launch_testing) absent')
 rclpy = pytest.importorskip('rclpy', reason='ROS 2 (rclpy) absent')
 
+import launch  # noqa: E402
 import launch_ros.actions  # noqa: E402
 import launch_testing.actions  # noqa: E402
 from nav_msgs.msg import Path as PathMsg  # noqa: E402
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
 from std_srvs.srv import Trigger  # noqa: E402
-
-import launch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
