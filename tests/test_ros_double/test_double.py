@@ -82,3 +82,10 @@ def test_parameter_types_and_ranges_as_rclpy(ros):
     with pytest.raises(InvalidParameterValueException):
         Node('m', parameter_overrides=[Parameter('gain', value=5.0)]).declare_parameter(
             'gain', 0.5, ranged)
+
+
+def test_the_product_never_imports_the_double():
+    from conftest import ROOT
+
+    for f in (ROOT / 'src').rglob('*.py'):
+        assert 'ros_double' not in f.read_text(), f

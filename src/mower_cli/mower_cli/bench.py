@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 PLAN_GOAL_S = 0.2  # planning time goal for the 2,000 m² lawn on one core
+AS_IS_FIELD = 'ee_field_130.wkt'  # 1.96 ha with holes
 FIELD_FILES = ('ee_field_130.wkt', 'test.json', 'test_2_cell.json', 'test1.xml',
                'test_ring.json')
 
@@ -26,6 +27,8 @@ def _maps(args: argparse.Namespace) -> list[tuple[str, object]]:
             if (data / name).exists():
                 out.append((f'f2c:{name}@{args.field_area:.0f}m²',
                             load_field(data / name, args.field_area)))
+        if (data / AS_IS_FIELD).exists():  # one real field at full size, as a scale test
+            out.append((f'f2c:{AS_IS_FIELD} as-is', load_field(data / AS_IS_FIELD)))
     elif data is not None:
         print(f'note: {data} not found; the Fields2Cover fields are skipped', file=sys.stderr)
     return out
