@@ -163,7 +163,9 @@ class RoutePlanner(ABC):
 
 
 class SnakeRoute(RoutePlanner):
-    """Headlands outside-in, then cells nearest-first, each mowed as a snake (boustrophedon).
+    """The perimeter passes outside-in, then hole rings and cells nearest-first.
+
+    Each cell is mowed as a snake (boustrophedon).
 
     Inside a cell the turn from one stripe to the next follows the inner headland ring between
     the two stripe ends (or the straight segment between them where that is inside the region).
@@ -203,45 +205,43 @@ class SnakeRoute(RoutePlanner):
 
         route = Route()
         current = start_node
-        # headlands, outermost pass first, nearest ring first within a pass
-        for ids in curve_ids:
-            todo = set(ids)
-            while todo:
-                targets = {n for c in todo for _, n in net.attach[c]}
-                found = net.shortest(current, targets)
-                if found is None:  # the network is connected by construction; report if not
-                    route.unreached.extend(f'headland pass {curve_ids.index(ids)} ring {c}'
-                                           for c in sorted(todo))
-                    break
-                node, path = found
-                curve = next(c for c in sorted(todo) if any(n == node for _, n in net.attach[c]))
-                self._transit(route, net, current, path)
-                t0 = next(t for t, n in net.attach[curve] if n == node)
-                route.add('headland', ring_loop(net.curves[curve], net.cums[curve], t0))
-                todo.discard(curve)
-                current = node
-        # cells, nearest entry first
-        entries: dict[int, tuple[int, int]] = {}
+        # jobs: ('ring', curve) or ('cell', index); each has entry nodes
+        entries: dict[int, list[tuple[tuple[str, int], int]]] = {}
+        for curve, att in enumerate(net.attach):
+            for _, n in att:
+                entries.setdefault(n, []).append((('ring', curve), 0))
         for i, cell in enumerate(cells):
             bottom, top = cell.chords[0], cell.chords[-1]
-            for end, (side_end, from_bottom) in (
-                (2 * bottom, (0, True)), (2 * bottom + 1, (1, True)),
-                (2 * top, (0, False)), (2 * top + 1, (1, False)),
-            ):
-                entries.setdefault(int(end_node[end]), (i, side_end * 2 + int(from_bottom)))
-        remaining = set(range(len(cells)))
-        while remaining:
-            targets = {n for n, (i, _) in entries.items() if i in remaining}
-            found = net.shortest(current, targets)
-            if found is None:
-                route.unreached.extend(f'cell {i}' for i in sorted(remaining))
-                break
-            node, path = found
-            cell_index, code = entries[node]
-            self._transit(route, net, current, path)
-            last_end = self._snake(route, net, chords, cells[cell_index], code)
-            current = int(end_node[last_end])
-            remaining.discard(cell_index)
+            for end, code in ((2 * bottom, 1), (2 * bottom + 1, 3), (2 * top, 0),
+                              (2 * top + 1, 2)):
+                entries.setdefault(int(end_node[end]), []).append((('cell', i), code))
+        # the outer perimeter first, outermost pass first; then holes' rings and cells
+        # together, always the nearest job next, so the mower goes round an obstacle when it
+        # is there instead of touring every obstacle before the stripes
+        perimeter = [[c for c in ids if _is_exterior(net.curves[c])] for ids in curve_ids]
+        phases = [{('ring', c) for c in ids} for ids in perimeter if ids]
+        rest = {('ring', c) for c in range(len(net.curves))} - set().union(*phases)
+        rest |= {('cell', i) for i in range(len(cells))}
+        phases.append(rest)
+        for todo in phases:
+            while todo:
+                targets = {n for n, jobs in entries.items() if any(j in todo for j, _ in jobs)}
+                found = net.shortest(current, targets)
+                if found is None:  # the network is connected by construction; report if not
+                    route.unreached.extend(f'{kind} {i}' for kind, i in sorted(todo))
+                    break
+                node, path = found
+                job, code = next((j, c) for j, c in entries[node] if j in todo)
+                self._transit(route, net, current, path)
+                if job[0] == 'ring':
+                    curve = job[1]
+                    t0 = next(t for t, n in net.attach[curve] if n == node)
+                    route.add('headland', ring_loop(net.curves[curve], net.cums[curve], t0))
+                    current = node
+                else:
+                    last_end = self._snake(route, net, chords, cells[job[1]], code)
+                    current = int(end_node[last_end])
+                todo.discard(job)
         return route
 
     # -- building the network ---------------------------------------------------------------
@@ -347,16 +347,27 @@ class SnakeRoute(RoutePlanner):
         """Mow one cell; ``code`` = 2 * (start at right end) + (start at bottom chord)."""
         order = list(cell.chords) if code & 1 else list(cell.chords)[::-1]
         side = code >> 1  # 0: enter at the left end, 1: at the right end
-        last_end = -1
-        for i, c in enumerate(order):
-            a, b = 2 * c + side, 2 * c + (1 - side)
-            if i > 0:
-                turn = self._ring_between(net, chords, last_end, a)
-                route.add('turn', straighten(turn, net.region))
-            route.add('stripe', np.vstack([chords.end_xy[a], chords.end_xy[b]]))
-            last_end = b
+        ends = []  # (entry end, exit end) of each stripe in driving order
+        for c in order:
+            ends.append((2 * c + side, 2 * c + (1 - side)))
             side = 1 - side
-        return last_end
+        # a turn is the straight segment between neighbouring stripe ends where that is inside
+        # the region (checked for the whole cell at once), else the boundary between them
+        xy = chords.end_xy
+        straight = np.ones(max(len(ends) - 1, 0), dtype=bool)
+        if len(ends) > 1:
+            segs = np.stack([xy[[b for _, b in ends[:-1]]], xy[[a for a, _ in ends[1:]]]], 1)
+            straight = shapely.covers(net.region, shapely.linestrings(segs))
+        for i, (a, b) in enumerate(ends):
+            if i > 0:
+                prev = ends[i - 1][1]
+                if straight[i - 1]:
+                    route.add('turn', xy[[prev, a]])
+                else:
+                    turn = self._ring_between(net, chords, prev, a)
+                    route.add('turn', straighten(turn, net.region))
+            route.add('stripe', xy[[a, b]])
+        return ends[-1][1]
 
     def _ring_between(self, net: _Network, chords: Chords, e_from: int, e_to: int
                       ) -> np.ndarray:
@@ -367,26 +378,36 @@ class SnakeRoute(RoutePlanner):
                           float(chords.end_t[e_to]), forward)
 
 
-def straighten(points: np.ndarray, region: Polygon, max_look: int = 400) -> np.ndarray:
+def _is_exterior(ring: np.ndarray) -> bool:
+    """Whether a ring runs counter-clockwise (an exterior, as rings_of orients them)."""
+    x, y = ring[:, 0], ring[:, 1]
+    return float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1])) > 0.0
+
+
+def straighten(points: np.ndarray, region: Polygon, near: int = 16, far: int = 48
+               ) -> np.ndarray:
     """Replace runs of a polyline by straight segments wherever those lie inside ``region``.
 
-    Greedy string pulling: from each kept point jump to the farthest later point whose straight
-    segment is covered by the region (checked for up to ``max_look`` candidates at once).
+    Greedy string pulling: from each kept point, jump to the farthest later point whose
+    straight segment is covered by the region. Candidates are the next ``near`` points and
+    ``far`` points spread geometrically to the end, checked in one vectorised call; any covered
+    segment is safe, so sampling the candidates only costs optimality, never safety.
     """
     pts = np.asarray(points, dtype=float)
-    if len(pts) <= 2:
+    n = len(pts)
+    if n <= 2:
         return pts
     out = [pts[0]]
     i = 0
-    n = len(pts)
     while i < n - 1:
-        hi = min(n, i + 1 + max_look)
-        cand = np.arange(i + 2, hi)
+        cand = np.arange(i + 2, min(n, i + 2 + near))
+        if i + 2 + near < n:
+            spread = np.unique(np.geomspace(i + 2 + near, n - 1, far).astype(np.int64))
+            cand = np.concatenate([cand, spread])
         j = i + 1
         if len(cand):
-            segs = shapely.linestrings(
-                np.stack([np.repeat(pts[i][None, :], len(cand), axis=0), pts[cand]], axis=1)
-            )
+            segs = shapely.linestrings(np.stack([np.broadcast_to(pts[i], (len(cand), 2)),
+                                                 pts[cand]], axis=1))
             ok = shapely.covers(region, segs)
             if ok.any():
                 j = int(cand[np.flatnonzero(ok)[-1]])
