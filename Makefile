@@ -5,7 +5,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
-PKGS   := src/mower_maps src/mower_coverage src/mower_cli
+PKGS   := src/mower_maps src/mower_coverage src/mower_sim src/mower_cli
+# Debian packages for headless rendering (MuJoCo through EGL / Mesa)
+SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri
+export MUJOCO_GL ?= egl
 PKG_FILES := $(foreach p,$(PKGS),$(p)/setup.py $(p)/package.xml)
 
 .PHONY: all install demo test lint bench clean
@@ -15,7 +18,16 @@ all: test
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.txt $(PKG_FILES) | $(BIN)/python
+$(VENV)/.stamp-system: | $(BIN)/python
+	@missing=$$(for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	touch $@
+
+$(STAMP): requirements.txt $(PKG_FILES) $(VENV)/.stamp-system | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
 		--no-build-isolation $(foreach p,$(PKGS),-e $(p))
@@ -35,6 +47,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/mower bench plan --fields ../shared/data/fields2cover-fields
+	$(BIN)/mower bench sim
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis

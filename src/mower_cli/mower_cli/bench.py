@@ -87,6 +87,57 @@ def bench_plan(args: argparse.Namespace) -> int:
     return 0 if total_viol == 0 and worst_reach >= 99.5 and fails == 0 else 1
 
 
+SIM_FPS_GOAL = 100.0  # camera frames/s at 320x240 on one core
+SIM_RT_GOAL = 50.0  # physics real-time factor with the camera at 10 Hz
+
+
+def bench_sim(args: argparse.Namespace) -> int:
+    """Simulator throughput: physics steps/s, camera frames/s, real-time factors (medians)."""
+    os.environ.setdefault('MUJOCO_GL', 'egl')
+    from mower_sim.sim import LawnSim
+
+    from mower_maps import load_map
+
+    cpu = _pin_to_one_core()
+    lawn = load_map(args.map)
+    sim = LawnSim(lawn, seed=0)
+    sim.command(0.4, 0.2, True)
+    sim.run(1.0)
+    r = sim._renderer
+    steps, phys, rgb, full, rt10 = 2500, [], [], [], []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        sim.step(steps)
+        phys.append(steps / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        for _ in range(50):
+            r.update_scene(sim.data, camera='front')
+            r.render()
+        rgb.append(50 / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        for _ in range(50):
+            sim.camera()
+        full.append(50 / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        for _ in range(10):  # one simulated second: 10 frames with labels
+            sim.step(int(round(0.1 / sim.model.opt.timestep)))
+            sim.camera()
+        rt10.append(1.0 / (time.perf_counter() - t0))
+    dt = sim.model.opt.timestep
+    med = statistics.median
+    print(f'simulator on {lawn.name}: {args.repeat} repeats, medians, pinned to CPU {cpu}, '
+          f'timestep {dt * 1000:.0f} ms, camera 320x240')
+    print(f'  physics: {med(phys):,.0f} steps/s = {med(phys) * dt:.0f}x real time (no camera)')
+    print(f'  camera RGB: {med(rgb):.0f} frames/s = {med(rgb) / SIM_FPS_GOAL:.2f}x the '
+          f'{SIM_FPS_GOAL:.0f} frames/s goal')
+    print(f'  camera RGB + labels + noise: {med(full):.0f} frames/s')
+    print(f'  physics with RGB + labels at 10 Hz: {med(rt10):.1f}x real time = '
+          f'{med(rt10) / SIM_RT_GOAL:.2f}x the {SIM_RT_GOAL:.0f}x goal (bounded by rendering: '
+          f'10 frames per simulated second cost 10 / fps seconds)')
+    sim.close()
+    return 0
+
+
 def add_bench_parser(sub) -> None:
     """Register ``mower bench``."""
     p = sub.add_parser('bench', help='benchmarks (medians and ratios)')
@@ -99,6 +150,10 @@ def add_bench_parser(sub) -> None:
     b.add_argument('--field-area', type=float, default=2000.0,
                    help='scale imported fields to this area in m² (default 2000)')
     b.set_defaults(func=_bench_plan_entry)
+    b = bench_sub.add_parser('sim', help='simulator throughput')
+    b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
+    b.add_argument('--repeat', type=int, default=5, help='repeats (default 5)')
+    b.set_defaults(func=bench_sim)
 
 
 def _bench_plan_entry(args: argparse.Namespace) -> int:

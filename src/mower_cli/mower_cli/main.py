@@ -101,6 +101,46 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from mower_maps import MapError, load_map
+
+    try:
+        lawn = load_map(args.map)
+    except MapError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    if not args.drive_test:
+        print('error: only --drive-test is available so far; the closed-loop mowing run '
+              'comes with the main-job issue', file=sys.stderr)
+        return 2
+    import numpy as np
+    from mower_sim.drive import follow_waypoints, write_drive_report
+    from mower_sim.scenario import random_hidden
+    from mower_sim.sim import LawnSim
+    from mower_sim.world import WorldConfig
+
+    from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
+
+    hidden = random_hidden(lawn, args.hidden, args.seed) if args.hidden else ()
+    sim = LawnSim(lawn, WorldConfig(hidden=hidden, randomise=args.randomise), seed=args.seed)
+    try:  # drive the start of the planned coverage path, as the mower would
+        plan = CoveragePlanner(params_for_map(PlannerParams(), lawn)).plan(lawn)
+    except PlanningError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    pts = plan.path.points
+    length = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    log = follow_waypoints(sim, pts[length <= args.distance])
+    paths = write_drive_report(sim, log, args.out)
+    ev = sim.events
+    print(f'{lawn.name}: drove {sim.time_s:.0f} s simulated; {ev.collisions} collisions, '
+          f'{ev.boundary_exits} boundary exits, {ev.keepout_entries} keep-out entries; '
+          f'{sim.mowed_area_m2(lawn.boundary):.1f} m² mowed')
+    print(f'  wrote {paths["contact_sheet"]} and {paths["top_down"]}')
+    sim.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mower``."""
     parser = argparse.ArgumentParser(prog='mower', description=__doc__)
@@ -136,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--body-width', dest='body_width_m', type=float, default=None,
                    help='robot body width (m)')
     p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser('sim', help='the MuJoCo simulator')
+    p.add_argument('map', help='GeoJSON lawn map')
+    p.add_argument('--drive-test', action='store_true',
+                   help='drive the start of the planned path: camera contact sheet with '
+                        'labels, top-down view')
+    p.add_argument('--out', default='out/sim', help='output folder (default: out/sim)')
+    p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    p.add_argument('--hidden', type=int, default=0, help='hidden obstacles to add (not in map)')
+    p.add_argument('--randomise', action='store_true', help='domain randomisation on')
+    p.add_argument('--distance', type=float, default=30.0,
+                   help='drive test: metres of the planned path to drive (default 30)')
+    p.set_defaults(func=_cmd_sim)
 
     add_bench_parser(sub)
     return parser

@@ -1,0 +1,296 @@
+"""The headless MuJoCo lawn simulator: step it, read its sensors and ground truth.
+
+``LawnSim`` is what tests, the dataset generator, ``mower sim`` and ``sim_node`` drive. Wheel
+speeds come from a ``(v, w)`` command through differential-drive kinematics; the camera renders
+RGB and, from MuJoCo's segmentation rendering, a label image; the deck's swept area, collisions
+with obstacles and exits of the deck centre from the lawn are recorded as ground truth.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+
+os.environ.setdefault('MUJOCO_GL', 'egl')  # headless rendering unless the user chose a backend
+
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+
+from mower_maps import LawnMap  # noqa: E402
+from mower_sim.world import IGNORE, LABELS, World, WorldConfig, build_world  # noqa: E402
+
+COVERAGE_RES_M = 0.02  # resolution of the ground-truth mowed raster
+COLLISION_DEBOUNCE_S = 0.5  # touches of one obstacle closer in time than this are one collision
+
+
+@dataclass(frozen=True)
+class SensorNoise:
+    """Noise of the simulated sensors (standard deviations); zero gives perfect sensors."""
+
+    image_std: float = 2.0  # grey levels
+    gyro_std: float = 0.002  # rad/s
+    accel_std: float = 0.02  # m/s²
+    gnss_std_m: float = 0.02  # RTK-like
+    encoder_std_rad: float = 0.0
+
+
+@dataclass
+class Events:
+    """Ground-truth events so far."""
+
+    collisions: int = 0  # new contacts between the mower and an obstacle
+    boundary_exits: int = 0  # times the deck centre left the lawn boundary
+    keepout_entries: int = 0  # times the deck centre entered a keep-out
+    collision_times_s: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CameraFrame:
+    """One camera image with its ground truth."""
+
+    time_s: float
+    rgb: np.ndarray  # (H, W, 3) uint8
+    labels: np.ndarray  # (H, W) uint8 class ids (world.LABELS), 255 = ignore
+    pose: tuple[float, float, float]  # true x, y, yaw of base_link at the frame's time
+
+
+class LawnSim:
+    """A mower on a lawn in MuJoCo; deterministic for a seed."""
+
+    def __init__(self, lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0,
+                 noise: SensorNoise | None = None, render: bool = True) -> None:
+        """Build and compile the scene; the mower starts at the dock (or the lawn centre)."""
+        self.lawn = lawn
+        self.config = config or WorldConfig()
+        self.world: World = build_world(lawn, self.config, seed)
+        self.model = mujoco.MjModel.from_xml_string(self.world.xml, self.world.assets)
+        self.data = mujoco.MjData(self.model)
+        mujoco.mj_resetDataKeyframe(self.model, self.data, 0)
+        mujoco.mj_forward(self.model, self.data)
+        self.noise = noise or SensorNoise()
+        self.rng = np.random.default_rng(seed + 1)
+        self.mower = self.config.mower
+        self.blade_on = False
+        self.events = Events()
+        self._renderer = None
+        if render:
+            self._renderer = mujoco.Renderer(self.model, self.mower.image_height,
+                                             self.mower.image_width)
+        self._geom_class = self._classify_geoms()
+        self._robot_geoms = {i for i in range(self.model.ngeom)
+                             if (mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, i)
+                                 or '').startswith('robot_')}
+        self._obstacle_geoms = {i for i in range(self.model.ngeom)
+                                if self._geom_class[i] == LABELS['obstacle']}
+        self._last_touch: dict[int, float] = {}
+        self._noise_bank: np.ndarray | None = None
+        self._boundary = lawn.boundary
+        self._keepouts = shapely.union_all([f.geometry for f in lawn.features
+                                            if f.role == 'keepout'])
+        shapely.prepare(self._boundary)
+        shapely.prepare(self._keepouts)
+        self._outside = False
+        self._inside_keepout = False
+        minx, miny, maxx, maxy = lawn.boundary.bounds
+        self._cov_origin = np.array([minx - 1.0, miny - 1.0])
+        self._cov_shape = (int((maxy - miny + 2) / COVERAGE_RES_M) + 1,
+                           int((maxx - minx + 2) / COVERAGE_RES_M) + 1)
+        self.mowed = np.zeros(self._cov_shape, dtype=bool)
+        r = int(math.ceil(self.mower.cut_width_m / 2 / COVERAGE_RES_M))
+        yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+        self._deck = (xx ** 2 + yy ** 2) * COVERAGE_RES_M ** 2 <= (self.mower.cut_width_m / 2) ** 2
+        self._last_mark: np.ndarray | None = None
+        self._target = np.zeros(2)
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def time_s(self) -> float:
+        """Simulated time."""
+        return float(self.data.time)
+
+    @property
+    def pose(self) -> tuple[float, float, float]:
+        """True x, y (m) and yaw (rad) of base_link (the wheel axle centre) in the map frame."""
+        q = self.data.qpos
+        w, x, y, z = q[3:7]
+        yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
+        return float(q[0]), float(q[1]), yaw
+
+    @property
+    def tilt_rad(self) -> float:
+        """Angle between the body's up axis and the world's."""
+        w, x, y, z = self.data.qpos[3:7]
+        up_z = 1 - 2 * (x * x + y * y)
+        return math.acos(max(-1.0, min(1.0, up_z)))
+
+    def set_pose(self, x_m: float, y_m: float, yaw_rad: float) -> None:
+        """Place the mower (at rest) anywhere; for tests and scenarios."""
+        self.data.qpos[0:3] = [x_m, y_m, self.mower.wheel_radius_m + 0.002]
+        self.data.qpos[3:7] = [math.cos(yaw_rad / 2), 0, 0, math.sin(yaw_rad / 2)]
+        self.data.qvel[:] = 0
+        mujoco.mj_forward(self.model, self.data)
+        self._last_mark = None
+
+    # -- stepping ---------------------------------------------------------------------------
+    def command(self, v_mps: float, w_radps: float, blade: bool | None = None) -> None:
+        """Wheel speed set-points from a body velocity (differential-drive kinematics)."""
+        half = self.mower.wheel_track_m / 2
+        r = self.mower.wheel_radius_m
+        self._target[0] = (v_mps - w_radps * half) / r  # left
+        self._target[1] = (v_mps + w_radps * half) / r  # right
+        if blade is not None:
+            self.blade_on = bool(blade)
+
+    def step(self, n: int = 1) -> None:
+        """Advance ``n`` physics steps, recording contacts, exits and the mowed area."""
+        dmax = self.mower.max_wheel_accel_rad_s2 * self.model.opt.timestep
+        for _ in range(n):
+            # the motor board ramps wheel speeds (its acceleration limit)
+            self.data.ctrl[:] += np.clip(self._target - self.data.ctrl, -dmax, dmax)
+            mujoco.mj_step(self.model, self.data)
+            self._check_contacts()
+        self._check_ground()
+
+    def run(self, duration_s: float, check_every: int = 5) -> None:
+        """Advance by ``duration_s`` with the current command."""
+        steps = int(round(duration_s / self.model.opt.timestep))
+        while steps > 0:
+            k = min(check_every, steps)
+            self.step(k)
+            steps -= k
+
+    def _check_contacts(self) -> None:
+        """Count contacts of the mower with an obstacle; one touch within 0.5 s is one."""
+        d = self.data
+        if d.ncon == 0:
+            return
+        robot, obstacle = self._robot_geoms, self._obstacle_geoms
+        for g1, g2 in zip(d.contact.geom1.tolist(), d.contact.geom2.tolist(), strict=True):
+            other = g2 if g1 in robot else g1 if g2 in robot else -1
+            if other in obstacle:
+                last = self._last_touch.get(other)
+                if last is None or self.data.time - last > COLLISION_DEBOUNCE_S:
+                    self.events.collisions += 1
+                    self.events.collision_times_s.append(self.time_s)
+                self._last_touch[other] = float(self.data.time)
+
+    def _check_ground(self) -> None:
+        x, y, _ = self.pose
+        outside = not shapely.contains_xy(self._boundary, x, y)
+        if outside and not self._outside:
+            self.events.boundary_exits += 1
+        self._outside = outside
+        inside_keepout = bool(shapely.contains_xy(self._keepouts, x, y)) \
+            if not self._keepouts.is_empty else False
+        if inside_keepout and not self._inside_keepout:
+            self.events.keepout_entries += 1
+        self._inside_keepout = inside_keepout
+        if self.blade_on:
+            self._mark(np.array([x, y]))
+
+    def _mark(self, xy: np.ndarray) -> None:
+        if self._last_mark is not None and np.hypot(*(xy - self._last_mark)) < COVERAGE_RES_M:
+            return
+        start = xy if self._last_mark is None else self._last_mark
+        n = max(1, int(np.hypot(*(xy - start)) / COVERAGE_RES_M))
+        r = self._deck.shape[0] // 2
+        for f in np.linspace(0, 1, n + 1)[1:] if self._last_mark is not None else [1.0]:
+            p = start + f * (xy - start)
+            c = ((p - self._cov_origin) / COVERAGE_RES_M).round().astype(int)
+            r0, c0 = c[1] - r, c[0] - r
+            if r0 < 0 or c0 < 0 or r0 + 2 * r + 1 > self._cov_shape[0] or \
+                    c0 + 2 * r + 1 > self._cov_shape[1]:
+                continue
+            self.mowed[r0:r0 + 2 * r + 1, c0:c0 + 2 * r + 1] |= self._deck
+        self._last_mark = xy
+
+    # -- sensors ----------------------------------------------------------------------------
+    def camera(self) -> CameraFrame:
+        """Render the front camera: RGB (with noise) and ground-truth labels."""
+        if self._renderer is None:
+            raise RuntimeError('this simulator was built with render=False')
+        r = self._renderer
+        r.disable_segmentation_rendering()
+        r.update_scene(self.data, camera='front')
+        rgb = r.render().copy()
+        if self.noise.image_std > 0:
+            rgb = self._add_image_noise(rgb)
+        r.enable_segmentation_rendering()
+        r.update_scene(self.data, camera='front')
+        seg = r.render()
+        r.disable_segmentation_rendering()
+        ids, types = seg[..., 0], seg[..., 1]
+        labels = np.full(ids.shape, LABELS['sky'], dtype=np.uint8)
+        is_geom = (types == int(mujoco.mjtObj.mjOBJ_GEOM)) & (ids >= 0)
+        labels[is_geom] = self._geom_class[ids[is_geom]]
+        return CameraFrame(self.time_s, rgb, labels, self.pose)
+
+    def camera_intrinsics(self) -> np.ndarray:
+        """The 3x3 pinhole matrix K of the front camera (pixels; square pixels, no skew)."""
+        m = self.mower
+        f = (m.image_height / 2) / math.tan(math.radians(m.camera_fovy_deg) / 2)
+        return np.array([[f, 0, m.image_width / 2], [0, f, m.image_height / 2], [0, 0, 1.0]])
+
+    def camera_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """(position, 3x3 rotation) of the camera in the world; optical axis is -z (OpenGL)."""
+        cam = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, 'front')
+        return self.data.cam_xpos[cam].copy(), self.data.cam_xmat[cam].reshape(3, 3).copy()
+
+    def _add_image_noise(self, rgb: np.ndarray) -> np.ndarray:
+        """Gaussian pixel noise from a small precomputed bank, shifted at random (fast)."""
+        if self._noise_bank is None:
+            self._noise_bank = np.round(self.rng.normal(
+                0.0, self.noise.image_std, (4, rgb.shape[0] * 2, *rgb.shape[1:]))).astype(np.int16)
+        k = int(self.rng.integers(0, len(self._noise_bank)))
+        off = int(self.rng.integers(0, rgb.shape[0]))
+        noise = self._noise_bank[k, off:off + rgb.shape[0]]
+        return np.clip(rgb.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+    def imu(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(orientation quaternion wxyz, angular velocity rad/s, linear acceleration m/s²)."""
+        s = self.data.sensordata
+        gyro = s[3:6] + self.rng.normal(0, self.noise.gyro_std, 3)
+        accel = s[0:3] + self.rng.normal(0, self.noise.accel_std, 3)
+        return s[6:10].copy(), gyro, accel
+
+    def encoders(self) -> np.ndarray:
+        """Wheel angles (rad): left, right."""
+        return self.data.sensordata[10:12].copy() + self.rng.normal(
+            0, self.noise.encoder_std_rad, 2) if self.noise.encoder_std_rad else \
+            self.data.sensordata[10:12].copy()
+
+    def gnss(self) -> tuple[float, float]:
+        """A noisy ENU position fix of base_link (m)."""
+        x, y, _ = self.pose
+        return (x + float(self.rng.normal(0, self.noise.gnss_std_m)),
+                y + float(self.rng.normal(0, self.noise.gnss_std_m)))
+
+    def mowed_area_m2(self, within=None) -> float:
+        """Ground-truth mowed area, optionally within a geometry (for example the lawn)."""
+        if within is None:
+            return float(self.mowed.sum()) * COVERAGE_RES_M ** 2
+        rows, cols = np.nonzero(self.mowed)
+        xs = self._cov_origin[0] + cols * COVERAGE_RES_M
+        ys = self._cov_origin[1] + rows * COVERAGE_RES_M
+        inside = shapely.contains_xy(within, xs, ys)
+        return float(inside.sum()) * COVERAGE_RES_M ** 2
+
+    def _classify_geoms(self) -> np.ndarray:
+        out = np.full(self.model.ngeom, IGNORE, dtype=np.uint8)
+        for i in range(self.model.ngeom):
+            name = mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, i) or ''
+            if name.startswith('lawn_'):
+                out[i] = LABELS['lawn']
+            elif name.startswith('other_'):
+                out[i] = LABELS['other']
+            elif name.startswith('obst_'):
+                out[i] = LABELS['obstacle']
+        return out
+
+    def close(self) -> None:
+        """Release the renderer."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
