@@ -109,9 +109,19 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     except MapError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
+    if args.gazebo:
+        from mower_sim.gazebo import write_gazebo
+
+        paths = write_gazebo(lawn, args.gazebo)
+        print(f'{lawn.name}: Gazebo world {paths["world"]}, model {paths["model"]}, '
+              f'bridge {paths["bridge"]}')
+        print(f'  run: GZ_SIM_RESOURCE_PATH={Path(args.gazebo).resolve() / "models"} '
+              f'gz sim {paths["world"]}')
+        if not args.drive_test:
+            return 0
     if not args.drive_test:
-        print('error: only --drive-test is available so far; the closed-loop mowing run '
-              'comes with the main-job issue', file=sys.stderr)
+        print('error: only --drive-test and --gazebo are available so far; the closed-loop '
+              'mowing run comes with the main-job issue', file=sys.stderr)
         return 2
     import numpy as np
     from mower_sim.drive import follow_waypoints, write_drive_report
@@ -186,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     p.add_argument('--hidden', type=int, default=0, help='hidden obstacles to add (not in map)')
     p.add_argument('--randomise', action='store_true', help='domain randomisation on')
+    p.add_argument('--gazebo', default=None, metavar='DIR',
+                   help='write the Gazebo world, mower model and bridge YAML into DIR')
     p.add_argument('--distance', type=float, default=30.0,
                    help='drive test: metres of the planned path to drive (default 30)')
     p.set_defaults(func=_cmd_sim)

@@ -86,6 +86,8 @@ class LawnSim:
                                 if self._geom_class[i] == LABELS['obstacle']}
         self._last_touch: dict[int, float] = {}
         self._noise_bank: np.ndarray | None = None
+        if self.config.randomise:
+            self._jitter_camera()
         self._boundary = lawn.boundary
         self._keepouts = shapely.union_all([f.geometry for f in lawn.features
                                             if f.role == 'keepout'])
@@ -215,6 +217,8 @@ class LawnSim:
         r.disable_segmentation_rendering()
         r.update_scene(self.data, camera='front')
         rgb = r.render().copy()
+        if self.config.randomise:
+            rgb = self._exposure_and_blur(rgb)
         if self.noise.image_std > 0:
             rgb = self._add_image_noise(rgb)
         r.enable_segmentation_rendering()
@@ -237,6 +241,27 @@ class LawnSim:
         """(position, 3x3 rotation) of the camera in the world; optical axis is -z (OpenGL)."""
         cam = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, 'front')
         return self.data.cam_xpos[cam].copy(), self.data.cam_xmat[cam].reshape(3, 3).copy()
+
+    def _jitter_camera(self) -> None:
+        """Domain randomisation: mounting height +-2 cm and pitch +-3 degrees, per episode."""
+        cam = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, 'front')
+        self.model.cam_pos[cam, 2] += self.rng.uniform(-0.02, 0.02)
+        dq = np.zeros(4)
+        mujoco.mju_axisAngle2Quat(dq, np.array([1.0, 0.0, 0.0]),
+                                  math.radians(self.rng.uniform(-3.0, 3.0)))
+        q = np.zeros(4)
+        mujoco.mju_mulQuat(q, self.model.cam_quat[cam].copy(), dq)
+        self.model.cam_quat[cam] = q
+        mujoco.mj_forward(self.model, self.data)
+
+    def _exposure_and_blur(self, rgb: np.ndarray) -> np.ndarray:
+        """Domain randomisation per frame: exposure gain, and motion blur when turning fast."""
+        out = rgb.astype(np.float32) * self.rng.uniform(0.7, 1.3)
+        yaw_rate = abs(float(self.data.qvel[5]))
+        k = min(6, int(yaw_rate * 6 + self.rng.uniform(0, 1.5)))
+        if k > 1:  # horizontal smear over k pixels
+            out = sum(np.roll(out, s, axis=1) for s in range(k)) / k
+        return np.clip(out, 0, 255).astype(np.uint8)
 
     def _add_image_noise(self, rgb: np.ndarray) -> np.ndarray:
         """Gaussian pixel noise from a small precomputed bank, shifted at random (fast)."""
