@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from conftest import MAPS, SHARED_DATA
+
 from mower_cli.main import main
 
 REQUIRED_KEYS = {'coverage_pct', 'coverage_reachable_pct', 'overlap_pct', 'path_length_m',

@@ -5,6 +5,7 @@ import math
 import pytest
 import shapely
 import shapely.affinity
+
 from mower_coverage.angle import AutoAngle, FixedAngle, RotatingAngle, count_chords
 from mower_coverage.geometry import rings_of
 

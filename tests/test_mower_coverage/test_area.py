@@ -3,9 +3,9 @@
 import pytest
 import shapely
 from helpers import lawn_from
-from mower_coverage.area import DiscRobotArea
 
 from mower_coverage import PlannerParams, PlanningError
+from mower_coverage.area import DiscRobotArea
 
 
 def test_allowed_area_is_mowable_eroded_by_half_the_body():

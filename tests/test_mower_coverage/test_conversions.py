@@ -14,8 +14,9 @@ from mower_coverage import CoveragePlanner, PlannerParams
 
 def test_path_roundtrip_and_wire_format(ros):
     from builtin_interfaces.msg import Time
-    from mower_coverage.conversions import msg_to_path, path_to_msg
     from ros_double.messages import to_cdr
+
+    from mower_coverage.conversions import msg_to_path, path_to_msg
 
     poses = np.array([[0.0, 0.0, 0.0], [1.0, 0.5, math.pi / 2], [2.0, -1.0, -3.0]])
     msg = path_to_msg(poses, 'map', Time(sec=12, nanosec=5))
@@ -27,9 +28,10 @@ def test_path_roundtrip_and_wire_format(ros):
 
 def test_markers_cover_lawn_and_plan(ros):
     from builtin_interfaces.msg import Time
-    from mower_coverage.conversions import plan_to_markers
     from ros_double.messages import to_cdr
     from visualization_msgs.msg import Marker
+
+    from mower_coverage.conversions import plan_to_markers
 
     lawn = lawn_from(shapely.box(0, 0, 8, 6), holes=[shapely.Point(4, 3).buffer(0.4)])
     plan = CoveragePlanner(PlannerParams()).plan(lawn)
@@ -43,8 +45,9 @@ def test_markers_cover_lawn_and_plan(ros):
 
 
 def _grid(ros_cells: np.ndarray, resolution: float, x0: float, y0: float, yaw: float = 0.0):
-    from mower_coverage.conversions import yaw_to_quaternion
     from nav_msgs.msg import OccupancyGrid
+
+    from mower_coverage.conversions import yaw_to_quaternion
 
     msg = OccupancyGrid()
     msg.header.frame_id = 'map'

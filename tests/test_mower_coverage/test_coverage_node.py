@@ -133,8 +133,9 @@ def test_malformed_grid_is_logged_counted_and_survived(node):
 
 
 def test_missing_map_reports_an_error_and_keeps_running(ros):
-    from mower_coverage.coverage_node import CoverageNode
     from std_srvs.srv import Trigger
+
+    from mower_coverage.coverage_node import CoverageNode
 
     node = CoverageNode(parameter_overrides=overrides(map_file='/nonexistent/lawn.geojson'))
     assert by_topic(node, 'coverage/path').published == []

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import shapely
+
 from mower_coverage.decomposition import BoustrophedonDecomposition, scan_chords
 from mower_coverage.geometry import rings_of
 

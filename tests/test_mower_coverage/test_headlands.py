@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import shapely
+
 from mower_coverage.headlands import ConstantOffsetHeadlands
 
 

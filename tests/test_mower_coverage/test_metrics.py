@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import shapely
 from helpers import lawn_from
+
+from mower_coverage import PlannerParams
 from mower_coverage.area import DiscRobotArea
 from mower_coverage.metrics import count_violations, evaluate
 from mower_coverage.path import CoveragePath
-
-from mower_coverage import PlannerParams
 
 
 def path_of(points) -> CoveragePath:

@@ -1,9 +1,9 @@
 """Planner parameters: ranges and cross-checks, one place."""
 
 import pytest
-from mower_coverage.params import PARAMETER_SPECS
 
 from mower_coverage import ParameterError, PlannerParams
+from mower_coverage.params import PARAMETER_SPECS
 
 
 def test_defaults_match_the_issue():

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import shapely
 from helpers import lawn_from
-from mower_coverage.path import ArcTurns, PivotTurns, sample_polyline
-from mower_coverage.route import Route
 
 from mower_coverage import CoveragePlanner, PlannerParams
+from mower_coverage.path import ArcTurns, PivotTurns, sample_polyline
+from mower_coverage.route import Route
 
 
 def test_pivot_turn_is_two_poses_at_the_corner():

@@ -6,11 +6,11 @@ import math
 import pytest
 import shapely
 from helpers import lawn_from
+
+from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
 from mower_coverage.angle import FixedAngle
 from mower_coverage.export import plan_to_geojson, write_plan
 from mower_coverage.metrics import evaluate
-
-from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
 from mower_maps import load_map
 
 

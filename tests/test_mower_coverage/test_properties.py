@@ -15,11 +15,11 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lawn_gen import random_lawn
+
+from mower_coverage import CoveragePlanner, PlannerParams, PlanningError
 from mower_coverage.export import plan_to_geojson
 from mower_coverage.geometry import polygons_of
 from mower_coverage.metrics import evaluate, uncovered
-
-from mower_coverage import CoveragePlanner, PlannerParams, PlanningError
 from mower_maps import MapError
 
 MAX_MISSED_PATCH_M2 = 0.01  # no single unswept patch of reachable lawn larger than this

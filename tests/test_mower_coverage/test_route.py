@@ -3,9 +3,9 @@
 import numpy as np
 import shapely
 from helpers import lawn_from
-from mower_coverage.route import straighten
 
 from mower_coverage import CoveragePlanner, PlannerParams
+from mower_coverage.route import straighten
 
 
 def test_straighten_never_cuts_through_a_hole():

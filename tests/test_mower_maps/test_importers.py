@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import SHARED_DATA
-from mower_maps.importers import import_field, load_field
 
 from mower_maps import MapError
+from mower_maps.importers import import_field, load_field
 
 FIELDS = SHARED_DATA / 'fields2cover-fields'
 needs_fields = pytest.mark.skipif(not FIELDS.is_dir(), reason='shared Fields2Cover data absent')

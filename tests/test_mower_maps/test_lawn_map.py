@@ -6,9 +6,9 @@ import json
 import math
 
 import pytest
-from mower_maps.geodesy import enu_to_wgs84, wgs84_to_enu
 
 from mower_maps import MapError, load_map, map_from_geojson, map_to_geojson, parse_map
+from mower_maps.geodesy import enu_to_wgs84, wgs84_to_enu
 
 
 def doc(*features, **props) -> dict:

@@ -10,10 +10,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import shapely  # noqa: E402
 from conftest import MAPS  # noqa: E402
-from mower_sim.sim import LawnSim  # noqa: E402
-from mower_sim.world import LABELS, HiddenObstacle, WorldConfig  # noqa: E402
 
 from mower_maps import load_map  # noqa: E402
+from mower_sim.sim import LawnSim  # noqa: E402
+from mower_sim.world import LABELS, HiddenObstacle, WorldConfig  # noqa: E402
 
 
 @pytest.fixture(scope='module')

@@ -16,9 +16,8 @@ FIELD_FILES = ('ee_field_130.wkt', 'test.json', 'test_2_cell.json', 'test1.xml',
 
 
 def _maps(args: argparse.Namespace) -> list[tuple[str, object]]:
-    from mower_maps.importers import load_field
-
     from mower_maps import load_map
+    from mower_maps.importers import load_field
 
     out = [(Path(m).stem, load_map(m)) for m in sorted(args.maps)]
     data = Path(args.fields) if args.fields else None
@@ -46,10 +45,9 @@ def _pin_to_one_core() -> str:
 
 def bench_plan(args: argparse.Namespace) -> int:
     """Plan every map ``repeat`` times; print quality figures and the median time."""
+    from mower_coverage import CoveragePlanner, PlannerParams, PlanningError
     from mower_coverage.metrics import evaluate
     from mower_coverage.planner import params_for_map
-
-    from mower_coverage import CoveragePlanner, PlannerParams, PlanningError
 
     cpu = _pin_to_one_core()
     print(f'coverage planner: {args.repeat} runs per map, median planning time, '
@@ -94,9 +92,8 @@ SIM_RT_GOAL = 50.0  # physics real-time factor with the camera at 10 Hz
 def bench_sim(args: argparse.Namespace) -> int:
     """Simulator throughput: physics steps/s, camera frames/s, real-time factors (medians)."""
     os.environ.setdefault('MUJOCO_GL', 'egl')
-    from mower_sim.sim import LawnSim
-
     from mower_maps import load_map
+    from mower_sim.sim import LawnSim
 
     cpu = _pin_to_one_core()
     lawn = load_map(args.map)

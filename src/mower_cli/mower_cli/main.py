@@ -29,9 +29,8 @@ def _cmd_map_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_map_import(args: argparse.Namespace) -> int:
-    from mower_maps.importers import import_field
-
     from mower_maps import MapError, map_from_geojson
+    from mower_maps.importers import import_field
 
     try:
         doc = import_field(args.source, args.area, args.name)
@@ -45,12 +44,11 @@ def _cmd_map_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
+    from mower_coverage import CoveragePlanner, ParameterError, PlannerParams, PlanningError
     from mower_coverage.export import write_plan
     from mower_coverage.metrics import evaluate
     from mower_coverage.planner import params_for_map
     from mower_coverage.plot import plot_plan
-
-    from mower_coverage import CoveragePlanner, ParameterError, PlannerParams, PlanningError
     from mower_maps import MapError, load_map
 
     try:
@@ -124,12 +122,12 @@ def _cmd_sim(args: argparse.Namespace) -> int:
               'mowing run comes with the main-job issue', file=sys.stderr)
         return 2
     import numpy as np
+
+    from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
     from mower_sim.drive import follow_waypoints, write_drive_report
     from mower_sim.scenario import random_hidden
     from mower_sim.sim import LawnSim
     from mower_sim.world import WorldConfig
-
-    from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
 
     hidden = random_hidden(lawn, args.hidden, args.seed) if args.hidden else ()
     sim = LawnSim(lawn, WorldConfig(hidden=hidden, randomise=args.randomise), seed=args.seed)

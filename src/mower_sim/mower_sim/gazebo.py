@@ -52,7 +52,7 @@ def polygon_obj(poly: Polygon, z_m: float) -> str:
 
 
 def _static_surface(name: str, uri: str, colour: str) -> str:
-    return f'''
+    return f"""
     <model name="{name}">
       <static>true</static>
       <link name="link">
@@ -61,7 +61,7 @@ def _static_surface(name: str, uri: str, colour: str) -> str:
           <material><ambient>{colour}</ambient><diffuse>{colour}</diffuse></material>
         </visual>
       </link>
-    </model>'''
+    </model>"""
 
 
 def _obstacle_model(name: str, kind: str, poly: Polygon, height: float) -> str:
@@ -81,7 +81,7 @@ def _obstacle_model(name: str, kind: str, poly: Polygon, height: float) -> str:
                 '</box>')
         rc = rect.centroid
         pose = f'{rc.x:.4f} {rc.y:.4f} {height / 2:.4f} 0 0 {yaw:.5f}'
-    return f'''
+    return f"""
     <model name="{name}">
       <static>true</static>
       <pose>{pose}</pose>
@@ -93,7 +93,7 @@ def _obstacle_model(name: str, kind: str, poly: Polygon, height: float) -> str:
         </visual>
       </link>
       <!-- kind: {escape(kind)} -->
-    </model>'''
+    </model>"""
 
 
 def mower_sdf(m: MowerConfig | None = None) -> str:
@@ -106,7 +106,7 @@ def mower_sdf(m: MowerConfig | None = None) -> str:
     max_v = m.max_wheel_speed_rad_s * wr
 
     def wheel(side: str, y: float) -> str:
-        return f'''
+        return f"""
     <link name="wheel_{side}">
       <pose relative_to="base_link">0 {y:.4f} 0 -1.5708 0 0</pose>
       <inertial><mass>{m.wheel_mass_kg}</mass>
@@ -122,17 +122,17 @@ def mower_sdf(m: MowerConfig | None = None) -> str:
     <joint name="wheel_{side}_joint" type="revolute">
       <parent>base_link</parent><child>wheel_{side}</child>
       <axis><xyz expressed_in="base_link">0 1 0</xyz></axis>
-    </joint>'''
+    </joint>"""
 
     def caster(name: str, x: float) -> str:
-        return f'''
+        return f"""
       <collision name="{name}">
         <pose>{x} 0 {-wr + 0.03:.4f} 0 0 0</pose>
         <geometry><sphere><radius>0.03</radius></sphere></geometry>
         <surface><friction><ode><mu>0.01</mu><mu2>0.01</mu2></ode></friction></surface>
-      </collision>'''
+      </collision>"""
 
-    return f'''<?xml version="1.0"?>
+    return f"""<?xml version="1.0"?>
 <sdf version="1.9">
   <model name="mower">
     <link name="base_link">
@@ -198,7 +198,7 @@ def mower_sdf(m: MowerConfig | None = None) -> str:
     </plugin>
   </model>
 </sdf>
-'''
+"""
 
 
 def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]]) -> str:
@@ -213,7 +213,7 @@ def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]]) -> str:
             models.append(_obstacle_model(f'obstacle_{f.index}_{j}', kind, poly, height))
     d = lawn.dock
     x, y, yaw = (d.x_m, d.y_m, d.heading_rad) if d else (*lawn.boundary.centroid.coords[0], 0.0)
-    return f'''<?xml version="1.0"?>
+    return f"""<?xml version="1.0"?>
 <sdf version="1.9">
   <world name="lawn">
     <physics name="1ms" type="ignored">
@@ -256,7 +256,7 @@ def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]]) -> str:
     </include>
   </world>
 </sdf>
-'''
+"""
 
 
 def bridge_config() -> list[dict[str, str]]:
