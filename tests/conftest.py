@@ -26,7 +26,12 @@ _ROS_ROOTS = ('rclpy', 'builtin_interfaces', 'std_msgs', 'std_srvs', 'geometry_m
               'rosgraph_msgs', 'statistics_msgs', 'rmw_dds_common', 'actionlib_msgs',
               'libstatistics_collector', 'composition_interfaces', 'type_description_interfaces',
               'service_msgs')
-_NODE_MODULES = ('mower_coverage.coverage_node', 'mower_coverage.conversions')
+
+
+def _is_node_module(name: str) -> bool:
+    """Modules of ours that import rclpy or messages: nodes and conversions."""
+    return name.startswith('mower_') and (name.endswith('_node') or
+                                          name.endswith('.conversions'))
 
 
 def _purge() -> dict:
@@ -34,7 +39,7 @@ def _purge() -> dict:
     for name in list(sys.modules):
         root = name.split('.')[0]
         msg_pkg = any(name == r or name.startswith(r + '.') for r in _ROS_ROOTS)
-        if msg_pkg or name in _NODE_MODULES or root == 'ros_double' and 'rclpy' in name:
+        if msg_pkg or _is_node_module(name) or root == 'ros_double' and 'rclpy' in name:
             gone[name] = sys.modules.pop(name)
     return gone
 

@@ -19,5 +19,5 @@ setup(
     description='Headless MuJoCo lawn simulator and Gazebo assets from lawn maps; sim_node.',
     license='Apache-2.0',
     python_requires='>=3.10',
-    entry_points={'console_scripts': []},
+    entry_points={'console_scripts': ['sim_node = mower_sim.sim_node:main']},
 )

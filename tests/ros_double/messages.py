@@ -9,6 +9,7 @@ definition fails there exactly as it would on the wire.
 
 from __future__ import annotations
 
+import array
 import types
 from typing import Any
 
@@ -90,6 +91,12 @@ def _check(cls_name: str, field: str, fieldtype: tuple, value: Any) -> None:
     inner, count = spec
     if isinstance(value, np.ndarray):
         value = value.tolist()
+    if isinstance(value, (bytes, bytearray, array.array)):
+        if not (inner[0] == Nodetype.BASE and inner[1][0] in ('uint8', 'byte', 'char')):
+            raise AssertionError(f'The {where!r} field takes bytes only for uint8 sequences')
+        if kind == Nodetype.ARRAY and len(value) != count:
+            raise AssertionError(f'The {where!r} field must have {count} elements')
+        return
     if not isinstance(value, (list, tuple)):
         raise AssertionError(f'The {where!r} field must be a sequence, got {type(value)}')
     if kind == Nodetype.ARRAY and len(value) != count:
@@ -190,6 +197,8 @@ def to_rosbags(msg: Any) -> Any:
                          'int32': np.int32, 'uint32': np.uint32, 'int64': np.int64,
                          'uint64': np.uint64, 'byte': np.uint8, 'char': np.uint8,
                          'bool': np.bool_}.get(base)
+                if isinstance(v, (bytes, bytearray, array.array)):
+                    v = np.frombuffer(bytes(v), dtype=np.uint8)
                 kwargs[f] = np.asarray(v, dtype=dtype) if dtype is not None else list(v)
         else:
             kwargs[f] = v
