@@ -1,11 +1,11 @@
 """sim_node: the MuJoCo lawn simulator as a ROS 2 node (for `ros2 launch` without Gazebo).
 
 Its timer fires every ``step_s / realtime_factor`` wall seconds; each tick advances the
-simulation by ``step_s`` and publishes what the robot's drivers would: ``/clock``, ``camera/image_raw`` and
-``camera/camera_info`` (SensorDataQoS, at ``camera_rate_hz``), ``imu/data``, ``odom`` with the
-tf odom -> base_link, ``joint_states``, ``gnss/fix`` when a datum is set, and the ground truth on
-``sim/ground_truth``. It takes ``cmd_vel`` (geometry_msgs/Twist, or TwistStamped) and the blade
-on ``mower/blade`` (std_msgs/Bool).
+simulation by ``step_s`` and publishes what the robot's drivers would: ``/clock``,
+``camera/image_raw`` and ``camera/camera_info`` (SensorDataQoS, at ``camera_rate_hz``),
+``imu/data``, ``odom`` with the tf odom -> base_link, ``joint_states``, ``gnss/fix`` when a
+datum is set, and the ground truth on ``sim/ground_truth``. It takes ``cmd_vel``
+(geometry_msgs/Twist, or TwistStamped) and the blade on ``mower/blade`` (std_msgs/Bool).
 """
 
 from __future__ import annotations
