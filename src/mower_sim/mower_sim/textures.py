@@ -33,8 +33,12 @@ def _blur(img: np.ndarray, passes: int = 2) -> np.ndarray:
 
 
 def ground_texture(kind: str, rng: np.random.Generator, size: int = 128,
-                   randomise: bool = False) -> np.ndarray:
-    """An RGB uint8 texture for a ground kind: noise at two scales around its base colour."""
+                   randomise: bool = False, stripes: float = 0.0) -> np.ndarray:
+    """An RGB uint8 texture for a ground kind: noise at two scales around its base colour.
+
+    ``stripes`` (grass only) is the contrast of mowing stripes: the two halves of the tile
+    (half a metre each at the usual 1 m tile) are lighter and darker, as cut grass looks.
+    """
     base = np.array(BASE_COLOURS[kind], dtype=np.float32)
     if randomise:
         base = base * rng.uniform(0.75, 1.25, 3)
@@ -47,6 +51,9 @@ def ground_texture(kind: str, rng: np.random.Generator, size: int = 128,
         # blades: elongated bright/dark streaks, plus light and dark patches
         blades = _blur(np.roll(fine, 1, 0) + fine + np.roll(fine, -1, 0), 1)
         img = base * (1.0 + 0.18 * blades + 0.12 * coarse)
+        if stripes:
+            img[:, : size // 2] *= 1.0 + stripes
+            img[:, size // 2:] *= 1.0 - stripes
     elif kind == 'paving':
         img = base * (1.0 + 0.06 * fine + 0.05 * coarse)
         img[::32, :, :] *= 0.6  # joints between slabs

@@ -86,8 +86,11 @@ class World:
     hidden_footprints: tuple[Polygon, ...]
 
 
-def _mesh(name: str, poly: Polygon, z_m: float, tile_m: float) -> str:
-    """A flat triangulated mesh of a polygon (visual only) with texture coordinates."""
+def _mesh(name: str, poly: Polygon, z_m: float, tile_m: float, uv_angle: float = 0.0) -> str:
+    """A flat triangulated mesh of a polygon (visual only) with texture coordinates.
+
+    ``uv_angle`` turns the texture on the ground (the direction of mowing stripes).
+    """
     tris = shapely.get_parts(shapely.constrained_delaunay_triangles(poly))
     verts: dict[tuple[float, float], int] = {}
     faces = []
@@ -103,7 +106,9 @@ def _mesh(name: str, poly: Polygon, z_m: float, tile_m: float) -> str:
         faces.append((a, b, c))
     vs = np.array(list(verts), dtype=float)
     vert = ' '.join(f'{x:.5f} {y:.5f} {z_m:.4f}' for x, y in vs)
-    uv = ' '.join(f'{x / tile_m:.5f} {y / tile_m:.5f}' for x, y in vs)
+    c, s = math.cos(uv_angle), math.sin(uv_angle)
+    uv = ' '.join(f'{(c * x + s * y) / tile_m:.5f} {(-s * x + c * y) / tile_m:.5f}'
+                  for x, y in vs)
     face = ' '.join(f'{a} {b} {c}' for a, b, c in faces)
     return (f'<mesh name="{name}" vertex="{vert}" texcoord="{uv}" face="{face}" '
             f'inertia="shell"/>')
@@ -142,6 +147,24 @@ def _obstacle_geoms(name: str, kind: str, poly: Polygon, height: float,
         out.append(f'<geom name="obst_{name}" type="box" pos="{rc[0]:.4f} {rc[1]:.4f} '
                    f'{height / 2:.4f}" euler="0 0 {yaw:.5f}" size="{hx:.4f} {hy:.4f} '
                    f'{height / 2:.4f}" rgba="{colour}"/>')
+    return out
+
+
+def _plants(name: str, poly: Polygon, rng: np.random.Generator) -> list[str]:
+    """Low plants scattered in a flower bed (visual only)."""
+    out = []
+    minx, miny, maxx, maxy = poly.bounds
+    inner = poly.buffer(-0.12)
+    for k in range(int(poly.area * 3)):
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if inner.is_empty or not inner.contains(shapely.Point(x, y)):
+            continue
+        r = rng.uniform(0.08, 0.16)
+        colour = rng.choice(['0.2 0.5 0.15 1', '0.8 0.2 0.4 1', '0.9 0.8 0.2 1',
+                             '0.5 0.3 0.7 1'])
+        out.append(f'<geom name="{name}_plant_{k}" type="ellipsoid" pos="{x:.3f} {y:.3f} '
+                   f'{r * 0.6:.3f}" size="{r:.3f} {r:.3f} {r * 0.8:.3f}" rgba="{colour}" '
+                   f'contype="0" conaffinity="0"/>')
     return out
 
 
@@ -204,10 +227,14 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
     assets: dict[str, bytes] = {}
     textures, materials, meshes, geoms = [], [], [], []
 
+    stripes = float(rng.uniform(0.0, 0.12)) if config.randomise and rng.random() < 0.6 else 0.0
+    stripe_angle = float(rng.uniform(0, math.pi)) if config.randomise else 0.0
+
     def material(kind: str) -> str:
         name = f'mat_{kind}'
         if f'{kind}.png' not in assets:
-            texture = ground_texture(kind, rng, randomise=config.randomise)
+            texture = ground_texture(kind, rng, randomise=config.randomise,
+                                     stripes=stripes if kind == 'grass' else 0.0)
             assets[f'{kind}.png'] = png_bytes(texture)
             textures.append(f'<texture name="tex_{kind}" type="2d" file="{kind}.png"/>')
             materials.append(f'<material name="{name}" texture="tex_{kind}" specular="0.05" '
@@ -227,7 +254,7 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
         shapely.union_all([f.geometry for f in keepouts])) if keepouts else lawn.boundary
     grass = material('grass')
     for i, poly in enumerate(p for p in shapely.get_parts(lawn_area) if p.area > 1e-4):
-        meshes.append(_mesh(f'lawn_mesh_{i}', poly, 0.002, 1.0))
+        meshes.append(_mesh(f'lawn_mesh_{i}', poly, 0.002, 1.0, stripe_angle))
         geoms.append(f'<geom name="lawn_{i}" type="mesh" mesh="lawn_mesh_{i}" '
                      f'material="{grass}" contype="0" conaffinity="0"/>')
     for f in keepouts:
@@ -239,6 +266,8 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
             meshes.append(_mesh(f'mesh_{name}', poly, 0.003, 1.0))
             geoms.append(f'<geom name="{name}" type="mesh" mesh="mesh_{name}" material="{mat}" '
                          f'contype="0" conaffinity="0"/>')
+            if kind == 'flower_bed':  # plants: part of the bed, so labelled other ground
+                geoms.extend(_plants(name, poly, rng))
     footprints = []
     for f in lawn.features:
         if f.role != 'obstacle':
