@@ -5,13 +5,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
-PKGS   := src/mower_maps src/mower_coverage src/mower_sim src/mower_cli
+PKGS   := src/mower_maps src/mower_coverage src/mower_sim src/mower_segmentation src/mower_cli
 # Debian packages for headless rendering (MuJoCo through EGL / Mesa)
 SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri
 export MUJOCO_GL ?= egl
 PKG_FILES := $(foreach p,$(PKGS),$(p)/setup.py $(p)/package.xml)
 
-.PHONY: all install demo test lint bench clean
+.PHONY: all install train-deps demo test lint bench clean
 
 all: test
 
@@ -34,6 +34,10 @@ $(STAMP): requirements.txt $(PKG_FILES) $(VENV)/.stamp-system | $(BIN)/python
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# PyTorch for training only (never a runtime dependency)
+train-deps: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-train.txt
 
 demo: $(STAMP)
 	$(BIN)/mower plan maps/demo_lawn.geojson --out out/demo

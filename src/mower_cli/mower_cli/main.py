@@ -201,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_sim)
 
     add_bench_parser(sub)
+    try:
+        from mower_segmentation.cli import add_segment_parser
+    except ImportError:  # segmentation not installed: the rest of the command still works
+        pass
+    else:
+        add_segment_parser(sub)
     return parser
 
 

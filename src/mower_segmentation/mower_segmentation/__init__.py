@@ -1,0 +1,1 @@
+"""Lawn / other ground / obstacle segmentation: ONNX Runtime segmenter, baseline, training."""

@@ -1,0 +1,216 @@
+"""``mower segment ...``: dataset, train, eval and bench (registered by mower_cli)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mower_segmentation.classes import CLASSES
+
+MODELS = Path('models')
+FLOAT_MODEL = MODELS / 'lawnnet.onnx'
+INT8_MODEL = MODELS / 'lawnnet_int8.onnx'
+RELLIS = Path('../shared/data/rellis3d-example')
+
+
+def sha256(path: str | Path) -> str:
+    """Hex sha256 of a file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _cmd_dataset(args: argparse.Namespace) -> int:
+    os.environ.setdefault('MUJOCO_GL', 'egl')
+    from mower_segmentation.dataset import (
+        HELD_OUT_KINDS,
+        HELD_OUT_MAPS,
+        TRAIN_KINDS,
+        DatasetSpec,
+        generate,
+    )
+
+    if args.split == 'train':
+        maps = tuple(m for m in ('demo_lawn', 'l_shaped_lawn', 'large_lawn'))
+        spec = DatasetSpec(maps, args.frames, args.seed, TRAIN_KINDS)
+    else:  # held out: another seed, obstacle kinds and a map never used in training
+        spec = DatasetSpec(HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), args.frames,
+                           args.seed, HELD_OUT_KINDS)
+    shards = generate(spec, args.out, map_dir=args.maps)
+    print(f'{args.split}: {args.frames} frames in {len(shards)} shards under {args.out}')
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print('error: training needs PyTorch (the optional extra): make train-deps',
+              file=sys.stderr)
+        return 1
+    from mower_segmentation.dataset import load_shards
+    from mower_segmentation.train import TrainConfig, export_onnx, quantize_int8, train
+
+    cfg = TrainConfig(data=args.data, val=args.val, out=args.out, minutes=args.minutes,
+                      epochs=args.epochs, threads=args.threads, batch=args.batch)
+    best = train(cfg)
+    out = Path(args.models)
+    out.mkdir(parents=True, exist_ok=True)
+    f32 = export_onnx(best, out / FLOAT_MODEL.name)
+    calib, _ = load_shards(args.val)
+    rng = np.random.default_rng(0)
+    q8 = quantize_int8(f32, out / INT8_MODEL.name, calib[rng.choice(len(calib), 64, False)])
+    print(f'wrote {f32} ({sha256(f32)[:12]}) and {q8} ({sha256(q8)[:12]}); '
+          'run `mower segment eval` and update the model card')
+    return 0
+
+
+def _segmenters(model_dir: Path, providers: list[str]) -> dict:
+    from mower_segmentation.runtime import Segmenter
+
+    out = {}
+    for label, path, provs in (('float cpu', model_dir / FLOAT_MODEL.name, ['cpu']),
+                               ('int8 cpu', model_dir / INT8_MODEL.name, ['cpu']),
+                               ('int8 qnn-htp', model_dir / INT8_MODEL.name, ['qnn-htp'])):
+        if provs[0] not in providers:
+            continue
+        seg = Segmenter(path, provs, threads=1)
+        if seg.provider != provs[0]:
+            print(f'  {label}: not available ({"; ".join(r for _, r in seg.skipped)})')
+            continue
+        out[label] = seg
+    return out
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from mower_segmentation.classical import ClassicalSegmenter
+    from mower_segmentation.dataset import load_shards
+    from mower_segmentation.evaluate import evaluate_segmenter, load_rellis
+
+    images, labels = load_shards(args.data)
+    if args.limit:
+        images, labels = images[:args.limit], labels[:args.limit]
+    segs = _segmenters(Path(args.models), ['cpu', 'qnn-htp'] if args.qnn else ['cpu'])
+    classical = ClassicalSegmenter()
+
+    def up(img: np.ndarray) -> np.ndarray:  # the camera's 320x240 from the stored 160x120
+        return np.repeat(np.repeat(img, 2, axis=0), 2, axis=1)
+
+    runs = {name: (lambda img, s=s: s.segment(up(img)).labels[::2, ::2])
+            for name, s in segs.items()}
+    runs['classical'] = lambda img: classical.segment_labels(up(img))[::2, ::2]
+    report: dict = {'held_out_frames': int(len(images))}
+    print(f'held-out simulated set: {len(images)} frames (seeds, obstacle kinds and a map '
+          'not used in training)')
+    print(f'  {"segmenter":14} ' + ' '.join(f'{c:>9}' for c in CLASSES) + f' {"mIoU":>7}')
+    for name, fn in runs.items():
+        m = evaluate_segmenter(fn, images, labels)
+        report[name] = m
+        print(f'  {name:14} ' + ' '.join(f'{m["iou"][c]:9.4f}' for c in CLASSES) +
+              f' {m["miou"]:7.4f}')
+    rellis = Path(args.rellis)
+    if rellis.is_dir():
+        rgb, lab = load_rellis(rellis)
+        print('RELLIS-3D example frame (real, off-road; classes mapped as in the model card):')
+        for name, s in list(segs.items()) + [('classical', None)]:
+            pred = s.segment(rgb).labels if s is not None else classical.segment_labels(rgb)
+            m = evaluate_segmenter(lambda img, p=pred: p, rgb[None], lab[None])
+            report[f'rellis {name}'] = m
+            print(f'  {name:14} ' + ' '.join(f'{m["iou"][c]:9.4f}' for c in CLASSES) +
+                  f' {m["miou"]:7.4f}')
+    else:
+        print(f'note: {rellis} not found; the RELLIS-3D frame is skipped')
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    """Latency (median, p99) per provider and precision; agreement between them."""
+    import onnxruntime as ort
+
+    from mower_segmentation.dataset import load_shards
+    from mower_segmentation.runtime import Segmenter
+
+    images, _ = load_shards(args.data)
+    frames = [np.repeat(np.repeat(images[i], 2, 0), 2, 1) for i in range(args.frames)]
+    threads_all = os.cpu_count() or 1
+    print(f'segmentation: {args.frames} frames at 320x240, per-frame latency including pre- '
+          f'and post-processing; onnxruntime {ort.__version__}')
+    results = {}
+    for label, path, prov in (('float', FLOAT_MODEL, 'cpu'), ('int8', INT8_MODEL, 'cpu'),
+                              ('int8', INT8_MODEL, 'qnn-htp')):
+        for threads in (1, threads_all):
+            if prov == 'qnn-htp' and threads != 1:
+                continue
+            seg = Segmenter(Path(args.models) / path.name, [prov], threads=threads)
+            if seg.provider != prov:
+                print(f'  {label:5} {prov:8}: unavailable: {seg.skipped}')
+                continue
+            times, outs = [], []
+            for _ in range(3):
+                seg.segment(frames[0])
+            for img in frames:
+                t0 = time.perf_counter()
+                outs.append(seg.segment(img).labels)
+                times.append((time.perf_counter() - t0) * 1000)
+            med, p99 = statistics.median(times), float(np.percentile(times, 99))
+            note = ' (the QNN HTP backend simulates the NPU on this x86 CPU)' \
+                if prov == 'qnn-htp' else ''
+            print(f'  {label:5} {prov:8} {threads} thread(s): median {med:7.2f} ms, '
+                  f'p99 {p99:7.2f} ms{note}')
+            results[(label, prov, threads)] = (med, np.stack(outs))
+    f = results.get(('float', 'cpu', 1))
+    i8 = results.get(('int8', 'cpu', 1))
+    q = results.get(('int8', 'qnn-htp', 1))
+    if f and i8:
+        a = float((f[1] == i8[1]).mean())
+        print(f'  agreement int8 cpu vs float cpu: {100 * a:.2f}% of pixels (goal >= 98%)')
+    if i8 and q:
+        a = float((i8[1] == q[1]).mean())
+        print(f'  agreement int8 qnn-htp vs int8 cpu: {100 * a:.2f}% of pixels (goal >= 97%)')
+    if i8:
+        print(f'  int8 cpu, one thread: {i8[0]:.2f} ms = {i8[0] / 5.0:.2f}x the 5 ms goal')
+    return 0
+
+
+def add_segment_parser(sub) -> None:
+    """Register ``mower segment``."""
+    p = sub.add_parser('segment', help='segmentation: dataset, train, eval, bench')
+    s = p.add_subparsers(dest='segment_command', required=True)
+    d = s.add_parser('dataset', help='render training or held-out frames from the simulator')
+    d.add_argument('--out', required=True, help='output folder (not committed)')
+    d.add_argument('--frames', type=int, default=16000)
+    d.add_argument('--split', choices=('train', 'heldout'), default='train')
+    d.add_argument('--seed', type=int, default=1)
+    d.add_argument('--maps', default='maps', help='folder of lawn maps')
+    d.set_defaults(func=_cmd_dataset)
+    t = s.add_parser('train', help='train, export ONNX, quantise int8 (resumes from --out)')
+    t.add_argument('--data', default='out/dataset/train')
+    t.add_argument('--val', default='out/dataset/heldout')
+    t.add_argument('--out', default='out/train', help='checkpoints (resume from last.pt)')
+    t.add_argument('--models', default=str(MODELS), help='where the ONNX models go')
+    t.add_argument('--minutes', type=float, default=55.0, help='time budget')
+    t.add_argument('--epochs', type=int, default=30)
+    t.add_argument('--batch', type=int, default=16)
+    t.add_argument('--threads', type=int, default=2)
+    t.set_defaults(func=_cmd_train)
+    e = s.add_parser('eval', help='per-class IoU: held-out simulated set and RELLIS-3D frame')
+    e.add_argument('--data', default='out/dataset/heldout')
+    e.add_argument('--models', default=str(MODELS))
+    e.add_argument('--rellis', default=str(RELLIS))
+    e.add_argument('--limit', type=int, default=0, help='use only the first N frames')
+    e.add_argument('--qnn', action='store_true', help='also evaluate on QNN-HTP (slow here)')
+    e.add_argument('--json', default=None, help='also write the figures to this file')
+    e.set_defaults(func=_cmd_eval)
+    b = s.add_parser('bench', help='latency per provider and precision, and agreement')
+    b.add_argument('--data', default='out/dataset/heldout')
+    b.add_argument('--models', default=str(MODELS))
+    b.add_argument('--frames', type=int, default=100)
+    b.set_defaults(func=_cmd_bench)

@@ -1,0 +1,47 @@
+"""Conversions between sensor_msgs/Image and numpy images (segmentation_node's boundary)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+_CHANNELS = {'rgb8': 3, 'bgr8': 3, 'rgba8': 4, 'bgra8': 4, 'mono8': 1}
+
+
+def image_to_rgb(msg: Image) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of an Image; ValueError names what is wrong with it."""
+    enc = msg.encoding
+    if enc not in _CHANNELS:
+        raise ValueError(f'unsupported encoding {enc!r} (supported: {", ".join(_CHANNELS)})')
+    ch = _CHANNELS[enc]
+    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    if h <= 0 or w <= 0 or step < w * ch:
+        raise ValueError(f'bad image geometry {w}x{h}, step {step}')
+    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+    if data.size != step * h:
+        raise ValueError(f'image data has {data.size} bytes, expected {step * h}')
+    img = data.reshape(h, step)[:, :w * ch].reshape(h, w, ch)
+    if enc == 'rgb8':
+        return img
+    if enc == 'bgr8':
+        return img[..., ::-1]
+    if enc == 'rgba8':
+        return img[..., :3]
+    if enc == 'bgra8':
+        return img[..., 2::-1]
+    return np.repeat(img, 3, axis=2)
+
+
+def labels_to_msg(labels: np.ndarray, header: Header) -> Image:
+    """mono8 Image of class ids, with the camera image's header (stamp and frame)."""
+    h, w = labels.shape
+    return Image(header=header, height=h, width=w, encoding='mono8', is_bigendian=0, step=w,
+                 data=np.ascontiguousarray(labels, dtype=np.uint8).tobytes())
+
+
+def rgb_to_msg(rgb: np.ndarray, header: Header) -> Image:
+    """rgb8 Image."""
+    h, w = rgb.shape[:2]
+    return Image(header=header, height=h, width=w, encoding='rgb8', is_bigendian=0,
+                 step=w * 3, data=np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())

@@ -1,0 +1,133 @@
+"""Training data from the simulator: domain-randomised frames with ground-truth labels.
+
+Frames are rendered at the camera's 320x240, reduced to the model's input size (2x2 mean for
+colour, the top-left pixel of each block for labels), and written as compressed ``.npz`` shards
+of ``images`` (N, H, W, 3) uint8 and ``labels`` (N, H, W) uint8.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+#: Held out from training: these obstacle kinds and maps appear only in the evaluation set.
+HELD_OUT_KINDS = ('pet', 'post')
+TRAIN_KINDS = ('rock', 'toy', 'hose', 'furniture')
+HELD_OUT_MAPS = ('back_garden',)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What to render."""
+
+    maps: tuple[str, ...]
+    frames: int
+    seed: int
+    kinds: tuple[str, ...]
+    frames_per_episode: int = 40
+    shard_size: int = 1000
+    input_width: int = 160
+    input_height: int = 120
+
+
+def reduce_frame(rgb: np.ndarray, labels: np.ndarray, width: int, height: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Camera frame to model size: block mean for colour, block corner for labels."""
+    fy, fx = rgb.shape[0] // height, rgb.shape[1] // width
+    small = rgb[:height * fy, :width * fx].reshape(height, fy, width, fx, 3).mean(axis=(1, 3))
+    return small.round().astype(np.uint8), labels[::fy, ::fx][:height, :width].copy()
+
+
+def _episode_poses(sim, rng: np.random.Generator, n: int) -> list[tuple[float, float, float]]:
+    """Poses on the lawn, half of them looking at an obstacle or the edge."""
+    import shapely
+
+    lawn = sim.lawn
+    area = lawn.mowable_area().buffer(-0.25)
+    if area.is_empty:
+        area = lawn.boundary
+    minx, miny, maxx, maxy = area.bounds
+    targets = [p.centroid for p in sim.world.obstacle_footprints]
+    poses = []
+    tries = 0
+    while len(poses) < n and tries < 50 * n:
+        tries += 1
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if not area.contains(shapely.Point(x, y)):
+            continue
+        if targets and rng.random() < 0.5:
+            t = targets[int(rng.integers(0, len(targets)))]
+            yaw = math.atan2(t.y - y, t.x - x) + rng.normal(0, 0.3)
+        else:
+            yaw = rng.uniform(-math.pi, math.pi)
+        poses.append((float(x), float(y), float(yaw)))
+    return poses
+
+
+def generate(spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps',
+             progress: bool = True) -> list[Path]:
+    """Render ``spec.frames`` frames into shards under ``out``; returns the shard paths."""
+    from tqdm import tqdm
+
+    from mower_maps import load_map
+    from mower_sim.scenario import random_hidden
+    from mower_sim.sim import LawnSim
+    from mower_sim.world import WorldConfig
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    lawns = [load_map(Path(map_dir) / f'{m}.geojson') for m in spec.maps]
+    rng = np.random.default_rng(spec.seed)
+    images: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    shards: list[Path] = []
+    written = 0
+
+    def flush() -> None:
+        nonlocal written
+        if images:
+            path = out / f'shard_{len(shards):04d}.npz'
+            np.savez_compressed(path, images=np.stack(images), labels=np.stack(labels))
+            shards.append(path)
+            written += len(images)
+            images.clear()
+            labels.clear()
+
+    bar = tqdm(total=spec.frames, desc='rendering', unit='frame', disable=not progress)
+    episode = 0
+    while written + len(images) < spec.frames:
+        lawn = lawns[episode % len(lawns)]
+        seed = int(rng.integers(0, 2**31 - 1))
+        hidden = random_hidden(lawn, int(rng.integers(2, 7)), seed, spec.kinds)
+        sim = LawnSim(lawn, WorldConfig(hidden=hidden, randomise=True), seed=seed)
+        for x, y, yaw in _episode_poses(sim, rng, spec.frames_per_episode):
+            if written + len(images) >= spec.frames:
+                break
+            sim.set_pose(x, y, yaw)
+            sim.data.qvel[5] = rng.normal(0, 0.4)  # a yaw rate, for motion blur
+            frame = sim.camera()
+            rgb, lab = reduce_frame(frame.rgb, frame.labels, spec.input_width,
+                                    spec.input_height)
+            images.append(rgb)
+            labels.append(lab)
+            bar.update(1)
+            if len(images) == spec.shard_size:
+                flush()
+        sim.close()
+        episode += 1
+    flush()
+    bar.close()
+    return shards
+
+
+def load_shards(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """All images and labels of a dataset folder."""
+    paths = sorted(Path(folder).glob('shard_*.npz'))
+    if not paths:
+        raise FileNotFoundError(f'no shard_*.npz in {folder}')
+    data = [np.load(p) for p in paths]
+    return (np.concatenate([d['images'] for d in data]),
+            np.concatenate([d['labels'] for d in data]))

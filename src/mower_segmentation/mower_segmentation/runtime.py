@@ -1,0 +1,171 @@
+"""The segmenter: an ONNX model on the first execution provider that loads it.
+
+Providers are tried in the configured order: ``qnn-htp`` (Qualcomm Hexagon NPU through the
+``onnxruntime-qnn`` plugin; on x86 its HTP backend simulates the NPU), ``openvino`` (Intel
+NPU/GPU), ``tensorrt`` and ``cuda`` (NVIDIA), and ``cpu``, which is always tried last. The first
+that creates a session and runs a warm-up inference is used; why each other one was skipped is
+kept in :attr:`Segmenter.skipped` and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from mower_segmentation.classes import CLASSES, MEAN, STD
+
+PROVIDERS = ('qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu')
+_ORT_NAMES = {'openvino': 'OpenVINOExecutionProvider', 'tensorrt': 'TensorrtExecutionProvider',
+              'cuda': 'CUDAExecutionProvider', 'cpu': 'CPUExecutionProvider'}
+_MEAN = np.asarray(MEAN, np.float32) * 255.0
+_INV_STD = 1.0 / (np.asarray(STD, np.float32) * 255.0)
+
+
+class ModelError(RuntimeError):
+    """The model file is missing or is not a usable segmentation model."""
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Labels at the image's size, and the model's confidence (max softmax) per pixel."""
+
+    labels: np.ndarray  # (H, W) uint8 class ids
+    confidence: np.ndarray | None  # (H, W) float32 in [0, 1], when asked for
+
+
+def _session_options(threads: int) -> ort.SessionOptions:
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return so
+
+
+def _qnn_session(model: str, threads: int) -> ort.InferenceSession:
+    try:
+        import onnxruntime_qnn
+    except ImportError:
+        raise RuntimeError('onnxruntime-qnn is not installed') from None
+    try:
+        ort.register_execution_provider_library('QNNExecutionProvider',
+                                                onnxruntime_qnn.get_library_path())
+    except Exception as exc:  # already registered is fine, anything else is a reason
+        if 'already' not in str(exc).lower():
+            raise RuntimeError(f'cannot register the QNN plugin: {exc}') from None
+    devices = [d for d in ort.get_ep_devices() if d.ep_name == 'QNNExecutionProvider']
+    if not devices:
+        raise RuntimeError('no QNN device')
+    so = _session_options(threads)
+    so.add_provider_for_devices(devices, {'backend_path': onnxruntime_qnn.get_qnn_htp_path()})
+    return ort.InferenceSession(model, sess_options=so)
+
+
+def open_session(model: str, provider: str, threads: int = 1) -> ort.InferenceSession:
+    """A session on one named provider; raises RuntimeError with the reason it cannot."""
+    if provider == 'qnn-htp':
+        session = _qnn_session(model, threads)
+        wanted = 'QNNExecutionProvider'
+    else:
+        wanted = _ORT_NAMES.get(provider)
+        if wanted is None:
+            raise RuntimeError(f'unknown provider {provider!r} (known: {", ".join(PROVIDERS)})')
+        if wanted not in ort.get_available_providers():
+            raise RuntimeError(f'{wanted} is not in this onnxruntime build')
+        session = ort.InferenceSession(model, sess_options=_session_options(threads),
+                                       providers=[wanted])
+    if session.get_providers()[0] != wanted:
+        raise RuntimeError(f'{wanted} did not take the model')
+    return session
+
+
+class Segmenter:
+    """Lawn / other ground / obstacle / sky labels for camera images."""
+
+    def __init__(self, model: str | Path, providers: Sequence[str] = PROVIDERS,
+                 threads: int = 1, logger: logging.Logger | None = None) -> None:
+        """Load ``model`` on the first provider that works (CPU as the last resort)."""
+        self.log = logger or logging.getLogger('mower_segmentation')
+        path = Path(model)
+        if not path.is_file():
+            raise ModelError(f'model file {path} not found')
+        self.model_path = str(path)
+        order = [p for p in providers if p != 'cpu'] + ['cpu']
+        self.skipped: list[tuple[str, str]] = []
+        self.session: ort.InferenceSession | None = None
+        last_error = ''
+        for name in order:
+            try:
+                session = open_session(self.model_path, name, threads)
+                self._check_and_warm_up(session)
+            except ModelError:
+                raise
+            except Exception as exc:  # the reason is logged and kept; the next one is tried
+                reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else \
+                    type(exc).__name__
+                self.skipped.append((name, reason))
+                self.log.info('execution provider %s skipped: %s', name, reason)
+                last_error = reason
+                continue
+            self.session = session
+            self.provider = name
+            break
+        if self.session is None:
+            raise ModelError(f'{path}: no execution provider could run it ({last_error})')
+        self.log.info('segmentation model %s on %s', path.name, self.provider)
+
+    def _check_and_warm_up(self, session: ort.InferenceSession) -> None:
+        inputs, outputs = session.get_inputs(), session.get_outputs()
+        if len(inputs) != 1 or len(outputs) < 1:
+            raise ModelError(f'{self.model_path}: expected one input and a logits output')
+        shape = inputs[0].shape
+        if len(shape) != 4 or shape[1] != 3 or not all(isinstance(d, int) for d in shape[2:]):
+            raise ModelError(f'{self.model_path}: input shape {shape} is not (1, 3, H, W)')
+        self.input_name = inputs[0].name
+        self.input_hw = (int(shape[2]), int(shape[3]))
+        out = session.run(None, {self.input_name: np.zeros((1, 3, *self.input_hw),
+                                                           np.float32)})[0]
+        if out.shape[1] != len(CLASSES):
+            raise ModelError(f'{self.model_path}: {out.shape[1]} output classes, expected '
+                             f'{len(CLASSES)} ({", ".join(CLASSES)})')
+
+    def preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        """(H, W, 3) uint8 RGB -> (1, 3, h, w) normalised float32 at the model's size."""
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} '
+                             f'{rgb.dtype}')
+        h, w = self.input_hw
+        if rgb.shape[:2] == (2 * h, 2 * w):  # the camera's native size: exact 2x2 mean
+            small = rgb.reshape(h, 2, w, 2, 3).mean(axis=(1, 3), dtype=np.float32)
+        elif rgb.shape[:2] == (h, w):
+            small = rgb.astype(np.float32)
+        else:
+            small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
+        x = (small - _MEAN) * _INV_STD
+        return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+    def segment(self, rgb: np.ndarray, with_confidence: bool = False) -> Segmentation:
+        """Labels for an RGB image, at the image's size."""
+        logits = self.session.run(None, {self.input_name: self.preprocess(rgb)})[0][0]
+        labels = logits.argmax(axis=0).astype(np.uint8)
+        conf = None
+        if with_confidence:
+            e = np.exp(logits - logits.max(axis=0, keepdims=True))
+            conf = (e.max(axis=0) / e.sum(axis=0)).astype(np.float32)
+        h, w = rgb.shape[:2]
+        if labels.shape != (h, w):
+            if (h, w) == (2 * labels.shape[0], 2 * labels.shape[1]):
+                labels = np.repeat(np.repeat(labels, 2, axis=0), 2, axis=1)
+                if conf is not None:
+                    conf = np.repeat(np.repeat(conf, 2, axis=0), 2, axis=1)
+            else:
+                labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
+                if conf is not None:
+                    conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
+        return Segmentation(labels, conf)

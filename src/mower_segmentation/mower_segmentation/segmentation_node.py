@@ -1,0 +1,151 @@
+"""segmentation_node: camera images in, per-pixel class ids out (a lifecycle node).
+
+configure loads the ONNX model on the first execution provider that takes it (failing the
+transition, with the reason, if the model is missing or invalid, unless the classical fallback
+is allowed); activate starts publishing ``segmentation/labels`` (mono8 class ids, the camera
+image's header) and, when enabled, ``segmentation/overlay``. A malformed image is logged,
+counted in diagnostics and skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
+from rclpy.lifecycle import Node, State, TransitionCallbackReturn
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+
+from mower_segmentation.classes import CLASSES
+from mower_segmentation.classical import ClassicalSegmenter
+from mower_segmentation.conversions import image_to_rgb, labels_to_msg, rgb_to_msg
+from mower_segmentation.runtime import PROVIDERS, ModelError, Segmenter
+
+#: name -> (default, description)
+PARAMETERS: dict[str, tuple[Any, str]] = {
+    'model_file': ('', 'ONNX segmentation model (models/lawnnet_int8.onnx on the robot)'),
+    'execution_providers': (list(PROVIDERS), 'providers to try in order; cpu is always last'),
+    'threads': (1, 'intra-op threads of ONNX Runtime'),
+    'fallback_to_classical': (False, 'use the colour baseline when the model cannot load'),
+    'publish_overlay': (False, 'also publish segmentation/overlay (camera + label colours)'),
+}
+OVERLAY_COLOURS = np.array([[40, 200, 40], [170, 120, 70], [230, 30, 30], [120, 170, 255]],
+                           dtype=np.float32)
+
+
+class SegmentationNode(Node):
+    """A thin adapter around :class:`~mower_segmentation.runtime.Segmenter`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Declare parameters; nothing heavy happens before configure."""
+        super().__init__('segmentation_node', **kwargs)
+        for name, (value, text) in PARAMETERS.items():
+            d = ParameterDescriptor(name=name, description=text, read_only=True)
+            if name == 'threads':
+                d.integer_range = [IntegerRange(from_value=1, to_value=64, step=1)]
+            self.declare_parameter(name, value, d)
+        self.segmenter: Segmenter | ClassicalSegmenter | None = None
+        self.frames = 0
+        self.bad_images = 0
+        self.latency_ms: list[float] = []
+        self._sub = None
+
+    def on_configure(self, state: State) -> TransitionCallbackReturn:
+        """Load the model; fail the transition with the reason when it cannot be used."""
+        model = self.get_parameter('model_file').value
+        providers = list(self.get_parameter('execution_providers').value)
+        threads = self.get_parameter('threads').value
+        try:
+            if not model:
+                raise ModelError('parameter model_file is empty')
+            self.segmenter = Segmenter(model, providers, threads)
+            for name, reason in self.segmenter.skipped:
+                self.get_logger().info(f'execution provider {name} skipped: {reason}')
+            self.get_logger().info(f'model {model} on {self.segmenter.provider}')
+        except ModelError as exc:
+            if not self.get_parameter('fallback_to_classical').value:
+                self.get_logger().error(f'cannot configure: {exc}')
+                return TransitionCallbackReturn.FAILURE
+            self.get_logger().warning(f'{exc}; using the classical colour baseline')
+            self.segmenter = ClassicalSegmenter()
+        self.pub_labels = self.create_lifecycle_publisher(Image, 'segmentation/labels',
+                                                          qos_profile_sensor_data)
+        self.pub_overlay = self.create_lifecycle_publisher(Image, 'segmentation/overlay',
+                                                           qos_profile_sensor_data)
+        self.pub_diag = self.create_lifecycle_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._sub = self.create_subscription(Image, 'camera/image_raw', self.on_image,
+                                             qos_profile_sensor_data)
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: State) -> TransitionCallbackReturn:
+        """Start publishing (the base class activates the lifecycle publishers)."""
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: State) -> TransitionCallbackReturn:
+        """Stop publishing."""
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        """Drop the model."""
+        self.segmenter = None
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_image(self, msg: Image) -> None:
+        """Segment one camera image."""
+        if self.segmenter is None:
+            return
+        try:
+            rgb = image_to_rgb(msg)
+        except ValueError as exc:
+            self.bad_images += 1
+            self.get_logger().warning(f'skipping camera image: {exc}',
+                                      throttle_duration_sec=5.0)
+            return
+        t0 = time.perf_counter()
+        if isinstance(self.segmenter, ClassicalSegmenter):
+            labels = self.segmenter.segment_labels(rgb)
+        else:
+            labels = self.segmenter.segment(rgb).labels
+        self.latency_ms.append((time.perf_counter() - t0) * 1000)
+        self.frames += 1
+        self.pub_labels.publish(labels_to_msg(labels, msg.header))
+        if self.get_parameter('publish_overlay').value:
+            over = rgb * 0.55 + OVERLAY_COLOURS[np.minimum(labels, len(CLASSES) - 1)] * 0.45
+            self.pub_overlay.publish(rgb_to_msg(over.astype(np.uint8), msg.header))
+        if self.frames % 50 == 1:
+            self.publish_diagnostics(msg.header)
+
+    def publish_diagnostics(self, header: Header) -> None:
+        """Provider, frame and error counts, latency."""
+        recent = self.latency_ms[-100:]
+        values = [KeyValue(key='provider', value=getattr(self.segmenter, 'provider', '')),
+                  KeyValue(key='frames', value=str(self.frames)),
+                  KeyValue(key='bad_images', value=str(self.bad_images)),
+                  KeyValue(key='latency_ms_median',
+                           value=f'{float(np.median(recent)):.2f}' if recent else '')]
+        level = DiagnosticStatus.WARN if self.bad_images else DiagnosticStatus.OK
+        status = DiagnosticStatus(level=level, name='segmentation_node', hardware_id='',
+                                  message=f'{self.frames} frames', values=values)
+        self.pub_diag.publish(DiagnosticArray(header=header, status=[status]))
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point for ``ros2 run mower_segmentation segmentation_node``."""
+    rclpy.init(args=args)
+    node = SegmentationNode()
+    try:
+        rclpy.spin(node)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,207 @@
+"""Training, ONNX export and int8 QDQ quantisation of LawnNet (PyTorch is an optional extra).
+
+``mower segment train`` runs this: it resumes from the last checkpoint in the output folder, so a
+long run can be stopped and continued; thread counts are set explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mower_segmentation.classes import CLASSES, IGNORE, MEAN, STD
+from mower_segmentation.metrics import confusion, iou_from_confusion
+
+
+@dataclass
+class TrainConfig:
+    """Training settings (all recorded in the checkpoint and the model card)."""
+
+    data: str = 'out/dataset/train'
+    val: str = 'out/dataset/test'
+    out: str = 'out/train'
+    minutes: float = 55.0  # time budget; training stops at the end of the step that passes it
+    epochs: int = 30
+    batch: int = 16
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    threads: int = 2
+    seed: int = 0
+    width: int = 16
+    checkpoint_every_s: float = 120.0
+
+
+def class_weights(labels: np.ndarray) -> np.ndarray:
+    """Inverse square-root frequency weights, normalised to mean 1 (rare obstacles count)."""
+    counts = np.bincount(labels[labels != IGNORE].ravel(), minlength=len(CLASSES)) + 1
+    w = 1.0 / np.sqrt(counts / counts.sum())
+    return (w / w.mean()).astype(np.float32)
+
+
+def normalise(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 -> (N, 3, H, W) float32 network input."""
+    x = images.astype(np.float32) / 255.0
+    x = (x - np.asarray(MEAN, np.float32)) / np.asarray(STD, np.float32)
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def augment(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal flips, and brightness, contrast and colour jitter."""
+    flip = rng.random(len(images)) < 0.5
+    images = images.copy()
+    labels = labels.copy()
+    images[flip] = images[flip, :, ::-1]
+    labels[flip] = labels[flip, :, ::-1]
+    x = images.astype(np.float32)
+    gain = rng.uniform(0.75, 1.25, (len(x), 1, 1, 3)) * rng.uniform(0.8, 1.2, (len(x), 1, 1, 1))
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    contrast = rng.uniform(0.8, 1.2, (len(x), 1, 1, 1))
+    x = (x - mean) * contrast + mean
+    return np.clip(x * gain, 0, 255).astype(np.uint8), labels
+
+
+def evaluate_torch(model, images: np.ndarray, labels: np.ndarray, batch: int = 64) -> dict:
+    """Per-class IoU and mIoU of a torch model on a labelled set."""
+    import torch
+
+    model.eval()
+    conf = np.zeros((len(CLASSES), len(CLASSES)), dtype=np.int64)
+    with torch.no_grad():
+        for i in range(0, len(images), batch):
+            logits = model(torch.from_numpy(normalise(images[i:i + batch])))
+            pred = logits.argmax(1).numpy().astype(np.uint8)
+            conf += confusion(pred, labels[i:i + batch])
+    model.train()
+    return iou_from_confusion(conf)
+
+
+def train(cfg: TrainConfig, log=print) -> Path:
+    """Train (resuming when a checkpoint exists); returns the best checkpoint's path."""
+    import torch
+    from torch.nn import functional as F  # noqa: N812
+
+    from mower_segmentation.dataset import load_shards
+    from mower_segmentation.model import LawnNet, count_parameters
+
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    images, labels = load_shards(cfg.data)
+    val_images, val_labels = load_shards(cfg.val)
+    weights = torch.from_numpy(class_weights(labels))
+    model = LawnNet(width=cfg.width)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = len(images) // cfg.batch
+    total_steps = steps_per_epoch * cfg.epochs
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total_steps,
+                                                pct_start=0.1)
+    state = {'epoch': 0, 'step': 0, 'best_miou': 0.0, 'elapsed_s': 0.0, 'history': []}
+    last = out / 'last.pt'
+    if last.exists():
+        ck = torch.load(last, weights_only=False)
+        model.load_state_dict(ck['model'])
+        opt.load_state_dict(ck['opt'])
+        sched.load_state_dict(ck['sched'])
+        state = ck['state']
+        rng = np.random.default_rng(cfg.seed + state['step'])
+        log(f'resumed at epoch {state["epoch"]}, step {state["step"]}')
+    log(f'LawnNet: {count_parameters(model):,} parameters; {len(images)} training frames, '
+        f'{len(val_images)} validation frames; class weights {weights.numpy().round(2)}')
+
+    def save(path: Path) -> None:
+        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(),
+                    'sched': sched.state_dict(), 'state': state, 'config': asdict(cfg)}, path)
+
+    start = time.time() - state['elapsed_s']
+    last_save = time.time()
+    model.train()
+    done = False
+    while state['epoch'] < cfg.epochs and not done:
+        order = rng.permutation(len(images))
+        first = state['step'] % steps_per_epoch
+        for b in range(first, steps_per_epoch):
+            idx = np.sort(order[b * cfg.batch:(b + 1) * cfg.batch])
+            x, y = augment(images[idx], labels[idx], rng)
+            logits = model(torch.from_numpy(normalise(x)))
+            loss = F.cross_entropy(logits, torch.from_numpy(y.astype(np.int64)),
+                                   weight=weights, ignore_index=IGNORE)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if state['step'] < total_steps - 1:
+                sched.step()
+            state['step'] += 1
+            state['elapsed_s'] = time.time() - start
+            if state['step'] % 50 == 0:
+                rate = state['step'] * cfg.batch / max(state['elapsed_s'], 1e-9)
+                log(f'epoch {state["epoch"]} step {state["step"]}/{total_steps} loss '
+                    f'{loss.item():.4f} ({rate:.1f} img/s, {state["elapsed_s"] / 60:.1f} min)')
+            if time.time() - last_save > cfg.checkpoint_every_s:
+                save(last)
+                last_save = time.time()
+            if state['elapsed_s'] > cfg.minutes * 60:
+                done = True
+                break
+        if not done:
+            state['epoch'] += 1
+        metrics = evaluate_torch(model, val_images, val_labels)
+        state['history'].append({'epoch': state['epoch'], 'step': state['step'], **metrics})
+        log(f'validation after step {state["step"]}: mIoU {metrics["miou"]:.4f} ' +
+            ' '.join(f'{c} {metrics["iou"][c]:.3f}' for c in CLASSES))
+        if metrics['miou'] >= state['best_miou']:
+            state['best_miou'] = metrics['miou']
+            save(out / 'best.pt')
+        save(last)
+    (out / 'history.json').write_text(json.dumps(state['history'], indent=1))
+    return out / 'best.pt'
+
+
+def export_onnx(checkpoint: str | Path, path: str | Path, height: int = 120,
+                width: int = 160, opset: int = 17) -> Path:
+    """Export a checkpoint to ONNX (batch 1, fixed size, batch norm folded)."""
+    import torch
+
+    from mower_segmentation.model import LawnNet
+
+    ck = torch.load(checkpoint, weights_only=False)
+    model = LawnNet(width=ck['config'].get('width', 16))
+    model.load_state_dict(ck['model'])
+    model.eval()
+    path = Path(path)
+    torch.onnx.export(model, torch.zeros(1, 3, height, width), str(path), opset_version=opset,
+                      input_names=['image'], output_names=['logits'], do_constant_folding=True,
+                      dynamo=False)
+    return path
+
+
+def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndarray) -> Path:
+    """Static int8 QDQ quantisation (uint8 activations and weights, QNN-HTP compatible)."""
+    from onnxruntime.quantization import CalibrationDataReader, quantize
+    from onnxruntime.quantization.execution_providers.qnn import (
+        get_qnn_qdq_config,
+        qnn_preprocess_model,
+    )
+
+    class Reader(CalibrationDataReader):
+        def __init__(self, images: np.ndarray) -> None:
+            self.items = iter([{'image': normalise(images[i:i + 1])} for i in range(len(images))])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    out = Path(out)
+    pre = out.with_suffix('.pre.onnx')
+    changed = qnn_preprocess_model(str(float_model), str(pre))
+    source = pre if changed else Path(float_model)
+    config = get_qnn_qdq_config(str(source), Reader(calibration))
+    quantize(str(source), str(out), config)
+    if pre.exists():
+        pre.unlink()
+    return out

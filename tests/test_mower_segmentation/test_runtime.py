@@ -1,0 +1,101 @@
+"""The ONNX Runtime segmenter: pre/post-processing, provider fallback, errors, QNN-HTP."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+
+import numpy as np
+import pytest
+from mower_segmentation.classes import MEAN, STD
+from mower_segmentation.runtime import ModelError, Segmenter
+from tiny_models import channel_model
+
+from mower_segmentation import runtime
+
+
+def reference(rgb: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    x = (rgb.astype(np.float64) / 255.0 - np.asarray(MEAN)) / np.asarray(STD)
+    return np.argmax(x @ weight.T.astype(np.float64), axis=-1).astype(np.uint8)
+
+
+def test_pre_and_post_processing_match_a_numpy_reference(tmp_path):
+    weight = channel_model(tmp_path / 'm.onnx')
+    seg = Segmenter(tmp_path / 'm.onnx', ['cpu'])
+    rng = np.random.default_rng(0)
+    same = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    assert np.array_equal(seg.segment(same).labels, reference(same, weight))
+    # the camera's 2x size: 2x2 mean in, nearest 2x out
+    big = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    small = big.reshape(8, 2, 8, 2, 3).mean(axis=(1, 3))
+    out = seg.segment(big, with_confidence=True)
+    expected = np.repeat(np.repeat(reference(small, weight), 2, 0), 2, 1)
+    assert out.labels.shape == (16, 16)
+    assert (out.labels == expected).mean() > 0.99  # float32 vs float64 ties aside
+    assert out.confidence.shape == (16, 16) and (out.confidence <= 1).all()
+    assert (out.confidence >= 0.25).all()
+
+
+def test_other_sizes_are_resized(tmp_path):
+    channel_model(tmp_path / 'm.onnx')
+    seg = Segmenter(tmp_path / 'm.onnx', ['cpu'])
+    out = seg.segment(np.zeros((30, 50, 3), np.uint8))
+    assert out.labels.shape == (30, 50)
+    with pytest.raises(ValueError, match='uint8 RGB'):
+        seg.segment(np.zeros((8, 8), np.uint8))
+
+
+def test_unavailable_providers_fall_back_to_cpu_with_reasons(tmp_path, caplog):
+    channel_model(tmp_path / 'm.onnx')
+    with caplog.at_level(logging.INFO, logger='mower_segmentation'):
+        seg = Segmenter(tmp_path / 'm.onnx', ['tensorrt', 'cuda', 'openvino', 'cpu'])
+    assert seg.provider == 'cpu'
+    reasons = dict(seg.skipped)
+    assert set(reasons) == {'tensorrt', 'cuda', 'openvino'}
+    assert 'not in this onnxruntime build' in reasons['cuda']
+    assert 'execution provider cuda skipped' in caplog.text
+    assert 'on cpu' in caplog.text
+
+
+def test_a_provider_that_fails_to_load_falls_back(tmp_path, monkeypatch):
+    channel_model(tmp_path / 'm.onnx')
+    real = runtime.open_session
+
+    def flaky(model, provider, threads=1):
+        if provider == 'qnn-htp':
+            raise RuntimeError('HTP backend failed to finalise the graph')
+        return real(model, provider, threads)
+
+    monkeypatch.setattr(runtime, 'open_session', flaky)
+    seg = Segmenter(tmp_path / 'm.onnx', ['qnn-htp', 'cpu'])
+    assert seg.provider == 'cpu'
+    assert seg.skipped == [('qnn-htp', 'HTP backend failed to finalise the graph')]
+
+
+def test_missing_and_invalid_models_give_clear_errors(tmp_path):
+    with pytest.raises(ModelError, match='not found'):
+        Segmenter(tmp_path / 'nope.onnx')
+    bad = tmp_path / 'bad.onnx'
+    bad.write_bytes(b'this is not an onnx file')
+    with pytest.raises(ModelError, match='no execution provider could run it'):
+        Segmenter(bad, ['cpu'])
+    channel_model(tmp_path / 'three.onnx', classes=3)
+    with pytest.raises(ModelError, match='3 output classes, expected 4'):
+        Segmenter(tmp_path / 'three.onnx', ['cpu'])
+
+
+@pytest.mark.skipif(importlib.util.find_spec('onnxruntime_qnn') is None,
+                    reason='onnxruntime-qnn not installed')
+def test_qnn_htp_runs_a_small_int8_model_like_cpu(tmp_path):
+    from mower_segmentation.train import quantize_int8
+
+    channel_model(tmp_path / 'm.onnx', h=16, w=16)
+    rng = np.random.default_rng(1)
+    calib = rng.integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
+    q = quantize_int8(tmp_path / 'm.onnx', tmp_path / 'm_int8.onnx', calib)
+    htp = Segmenter(q, ['qnn-htp'])
+    assert htp.provider == 'qnn-htp', htp.skipped
+    cpu = Segmenter(q, ['cpu'])
+    imgs = rng.integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)
+    agree = np.mean([(htp.segment(i).labels == cpu.segment(i).labels).mean() for i in imgs])
+    assert agree >= 0.97
