@@ -27,6 +27,16 @@ def sha256(path: str | Path) -> str:
 
 
 def _cmd_dataset(args: argparse.Namespace) -> int:
+    if args.from_images:
+        from mower_segmentation.dataset import pack_labelled_images
+
+        try:
+            shards = pack_labelled_images(args.from_images, args.out)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f'error: {exc}', file=sys.stderr)
+            return 1
+        print(f'packed {args.from_images} into {len(shards)} shards under {args.out}')
+        return 0
     os.environ.setdefault('MUJOCO_GL', 'egl')
     from mower_segmentation.dataset import (
         HELD_OUT_KINDS,
@@ -55,13 +65,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     from mower_segmentation.dataset import load_shards
-    from mower_segmentation.train import TrainConfig, export_onnx, quantize_int8, train
+    from mower_segmentation.train import (
+        TrainConfig,
+        export_onnx,
+        quantize_int8,
+        save_weights,
+        train,
+    )
 
     cfg = TrainConfig(data=args.data, val=args.val, out=args.out, minutes=args.minutes,
-                      epochs=args.epochs, threads=args.threads, batch=args.batch)
+                      epochs=args.epochs, threads=args.threads, batch=args.batch,
+                      init=args.init or '')
     best = train(cfg)
     out = Path(args.models)
     out.mkdir(parents=True, exist_ok=True)
+    save_weights(best, out / 'lawnnet.pt')
     f32 = export_onnx(best, out / FLOAT_MODEL.name)
     calib, _ = load_shards(args.val)
     rng = np.random.default_rng(0)
@@ -190,6 +208,8 @@ def add_segment_parser(sub) -> None:
     d.add_argument('--split', choices=('train', 'heldout'), default='train')
     d.add_argument('--seed', type=int, default=1)
     d.add_argument('--maps', default='maps', help='folder of lawn maps')
+    d.add_argument('--from-images', default=None, metavar='DIR',
+                   help='pack your own labelled frames (NAME.png + NAME_labels.png) instead')
     d.set_defaults(func=_cmd_dataset)
     t = s.add_parser('train', help='train, export ONNX, quantise int8 (resumes from --out)')
     t.add_argument('--data', default='out/dataset/train')
@@ -200,6 +220,8 @@ def add_segment_parser(sub) -> None:
     t.add_argument('--epochs', type=int, default=30)
     t.add_argument('--batch', type=int, default=16)
     t.add_argument('--threads', type=int, default=2)
+    t.add_argument('--init', default=None,
+                   help='start from these weights (fine-tuning), e.g. models/lawnnet.pt')
     t.set_defaults(func=_cmd_train)
     e = s.add_parser('eval', help='per-class IoU: held-out simulated set and RELLIS-3D frame')
     e.add_argument('--data', default='out/dataset/heldout')

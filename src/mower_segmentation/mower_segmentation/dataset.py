@@ -123,6 +123,44 @@ def generate(spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps',
     return shards
 
 
+def pack_labelled_images(folder: str | Path, out: str | Path, width: int = 160,
+                         height: int = 120, shard_size: int = 1000) -> list[Path]:
+    """Shards from a user's own labelled frames: ``NAME.png|jpg`` with ``NAME_labels.png``.
+
+    Label images hold class ids (0 lawn, 1 other ground, 2 obstacle, 3 sky, 255 ignore). This is
+    how a lawn's own frames (for example from ``mower replay --extract-frames``, labelled in any
+    tool) become fine-tuning data.
+    """
+    import cv2
+
+    folder, out = Path(folder), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for img in sorted(folder.iterdir()):
+        if img.suffix.lower() not in ('.png', '.jpg', '.jpeg') or img.stem.endswith('_labels'):
+            continue
+        lab = img.with_name(f'{img.stem}_labels.png')
+        if lab.exists():
+            pairs.append((img, lab))
+    if not pairs:
+        raise FileNotFoundError(f'no IMAGE + IMAGE_labels.png pairs in {folder}')
+    shards = []
+    for start in range(0, len(pairs), shard_size):
+        images, labels = [], []
+        for img_path, lab_path in pairs[start:start + shard_size]:
+            rgb = cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB)
+            lab = cv2.imread(str(lab_path), cv2.IMREAD_UNCHANGED)
+            if lab is None or lab.shape[:2] != rgb.shape[:2]:
+                raise ValueError(f'{lab_path}: missing or not the size of {img_path.name}')
+            images.append(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA))
+            labels.append(cv2.resize(lab if lab.ndim == 2 else lab[..., 0], (width, height),
+                                     interpolation=cv2.INTER_NEAREST))
+        path = out / f'shard_{len(shards):04d}.npz'
+        np.savez_compressed(path, images=np.stack(images), labels=np.stack(labels))
+        shards.append(path)
+    return shards
+
+
 def load_shards(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """All images and labels of a dataset folder."""
     paths = sorted(Path(folder).glob('shard_*.npz'))

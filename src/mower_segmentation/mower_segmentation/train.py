@@ -33,6 +33,7 @@ class TrainConfig:
     seed: int = 0
     width: int = 16
     checkpoint_every_s: float = 120.0
+    init: str = ''  # weights to start from (fine-tuning), e.g. models/lawnnet.pt
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:
@@ -104,6 +105,9 @@ def train(cfg: TrainConfig, log=print) -> Path:
                                                 pct_start=0.1)
     state = {'epoch': 0, 'step': 0, 'best_miou': 0.0, 'elapsed_s': 0.0, 'history': []}
     last = out / 'last.pt'
+    if cfg.init and not last.exists():
+        model.load_state_dict(torch.load(cfg.init, weights_only=True))
+        log(f'starting from the weights in {cfg.init}')
     if last.exists():
         ck = torch.load(last, weights_only=False)
         model.load_state_dict(ck['model'])
@@ -161,6 +165,15 @@ def train(cfg: TrainConfig, log=print) -> Path:
         save(last)
     (out / 'history.json').write_text(json.dumps(state['history'], indent=1))
     return out / 'best.pt'
+
+
+def save_weights(checkpoint: str | Path, path: str | Path) -> Path:
+    """The model's weights alone (what ships in models/ for fine-tuning)."""
+    import torch
+
+    ck = torch.load(checkpoint, weights_only=False)
+    torch.save(ck['model'], path)
+    return Path(path)
 
 
 def export_onnx(checkpoint: str | Path, path: str | Path, height: int = 120,

@@ -1,0 +1,55 @@
+"""Dataset helpers: frame reduction, packing a user's labelled frames, simulator rendering."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault('MUJOCO_GL', 'egl')
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from conftest import MAPS  # noqa: E402
+from mower_segmentation.dataset import (  # noqa: E402
+    TRAIN_KINDS,
+    DatasetSpec,
+    generate,
+    load_shards,
+    pack_labelled_images,
+    reduce_frame,
+)
+
+
+def test_reduce_frame_means_colour_and_keeps_labels():
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    rgb[0, 0] = 40
+    labels = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    small, lab = reduce_frame(rgb, labels, 2, 2)
+    assert small[0, 0, 0] == 10 and small.shape == (2, 2, 3)
+    assert lab.tolist() == [[0, 2], [8, 10]]
+
+
+def test_pack_labelled_images(tmp_path):
+    src = tmp_path / 'frames'
+    src.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(src / f'f{i}.png'), np.full((240, 320, 3), 80 + i, np.uint8))
+        lab = np.zeros((240, 320), np.uint8)
+        lab[:60] = 3
+        cv2.imwrite(str(src / f'f{i}_labels.png'), lab)
+    pack_labelled_images(src, tmp_path / 'shards')
+    images, labels = load_shards(tmp_path / 'shards')
+    assert images.shape == (3, 120, 160, 3) and labels.shape == (3, 120, 160)
+    assert set(np.unique(labels)) == {0, 3}
+    with pytest.raises(FileNotFoundError, match='no IMAGE'):
+        pack_labelled_images(tmp_path / 'shards', tmp_path / 'x')
+
+
+def test_generate_renders_labelled_frames(tmp_path):
+    spec = DatasetSpec(('demo_lawn',), frames=6, seed=3, kinds=TRAIN_KINDS,
+                       frames_per_episode=4, shard_size=4)
+    shards = generate(spec, tmp_path, map_dir=MAPS, progress=False)
+    images, labels = load_shards(tmp_path)
+    assert len(shards) == 2 and images.shape == (6, 120, 160, 3)
+    assert (labels == 0).mean() > 0.3  # mostly lawn
+    assert set(np.unique(labels)) <= {0, 1, 2, 3, 255}
