@@ -52,6 +52,7 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/mower bench plan --fields ../shared/data/fields2cover-fields
 	$(BIN)/mower bench sim
+	$(BIN)/mower segment bench
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis

@@ -108,10 +108,9 @@ def _segmenters(model_dir: Path, providers: list[str]) -> dict:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from mower_segmentation.classical import ClassicalSegmenter
-    from mower_segmentation.dataset import load_shards
     from mower_segmentation.evaluate import evaluate_segmenter, load_rellis
 
-    images, labels = load_shards(args.data)
+    images, labels = heldout_frames(args.data, args.limit or 2000)
     if args.limit:
         images, labels = images[:args.limit], labels[:args.limit]
     segs = _segmenters(Path(args.models), ['cpu', 'qnn-htp'] if args.qnn else ['cpu'])
@@ -149,15 +148,36 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def heldout_frames(folder: str | Path, count: int, maps: str = 'maps'
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out frames from ``folder``, rendered there first (same recipe) when it is absent."""
+    from mower_segmentation.dataset import (
+        HELD_OUT_KINDS,
+        HELD_OUT_MAPS,
+        DatasetSpec,
+        generate,
+        load_shards,
+    )
+
+    if not list(Path(folder).glob('shard_*.npz')):
+        os.environ.setdefault('MUJOCO_GL', 'egl')
+        print(f'rendering {count} held-out frames into {folder} (seed 999, as documented)')
+        spec = DatasetSpec(HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), count, 999,
+                           HELD_OUT_KINDS, shard_size=max(count, 1))
+        generate(spec, folder, map_dir=maps)
+    images, labels = load_shards(folder)
+    return images[:count], labels[:count]
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
-    """Latency (median, p99) per provider and precision; agreement between them."""
+    """Latency (median, p99) per provider and precision; agreement between them; mIoU."""
     import onnxruntime as ort
 
-    from mower_segmentation.dataset import load_shards
+    from mower_segmentation.metrics import confusion, iou_from_confusion
     from mower_segmentation.runtime import Segmenter
 
-    images, _ = load_shards(args.data)
-    frames = [np.repeat(np.repeat(images[i], 2, 0), 2, 1) for i in range(args.frames)]
+    images, truth = heldout_frames(args.data, args.frames)
+    frames = [np.repeat(np.repeat(img, 2, 0), 2, 1) for img in images]
     threads_all = os.cpu_count() or 1
     print(f'segmentation: {args.frames} frames at 320x240, per-frame latency including pre- '
           f'and post-processing; onnxruntime {ort.__version__}')
@@ -181,8 +201,10 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             med, p99 = statistics.median(times), float(np.percentile(times, 99))
             note = ' (the QNN HTP backend simulates the NPU on this x86 CPU)' \
                 if prov == 'qnn-htp' else ''
+            conf = sum(confusion(o[::2, ::2], t) for o, t in zip(outs, truth, strict=True))
+            miou = iou_from_confusion(conf)['miou']
             print(f'  {label:5} {prov:8} {threads} thread(s): median {med:7.2f} ms, '
-                  f'p99 {p99:7.2f} ms{note}')
+                  f'p99 {p99:7.2f} ms, mIoU {miou:.4f} on these frames{note}')
             results[(label, prov, threads)] = (med, np.stack(outs))
     f = results.get(('float', 'cpu', 1))
     i8 = results.get(('int8', 'cpu', 1))

@@ -141,13 +141,11 @@ class Segmenter:
             raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} '
                              f'{rgb.dtype}')
         h, w = self.input_hw
-        if rgb.shape[:2] == (2 * h, 2 * w):  # the camera's native size: exact 2x2 mean
-            small = rgb.reshape(h, 2, w, 2, 3).mean(axis=(1, 3), dtype=np.float32)
-        elif rgb.shape[:2] == (h, w):
-            small = rgb.astype(np.float32)
-        else:
-            small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
-        x = (small - _MEAN) * _INV_STD
+        if rgb.shape[:2] != (h, w):
+            # INTER_AREA is the exact 2x2 block mean (rounded) at the camera's native 2x size,
+            # which is also how the training frames were made
+            rgb = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+        x = (rgb.astype(np.float32) - _MEAN) * _INV_STD
         return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
     def segment(self, rgb: np.ndarray, with_confidence: bool = False) -> Segmentation:
