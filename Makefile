@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
-PKGS   := src/mower_maps src/mower_coverage src/mower_sim src/mower_segmentation src/mower_cli
+PKGS   := src/mower_maps src/mower_coverage src/mower_sim src/mower_segmentation \
+          src/mower_perception src/mower_mapping src/mower_cli
 # Debian packages for headless rendering (MuJoCo through EGL / Mesa)
 SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri
 export MUJOCO_GL ?= egl
@@ -53,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/mower bench plan --fields ../shared/data/fields2cover-fields
 	$(BIN)/mower bench sim
 	$(BIN)/mower segment bench
+	$(BIN)/mower bench map
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from mower_segmentation.classes import LAWN, OBSTACLE, OTHER, SKY
 from mower_segmentation.classical import ClassicalSegmenter
 from mower_segmentation.metrics import agreement, confusion, iou_from_confusion

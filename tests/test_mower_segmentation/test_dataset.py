@@ -10,6 +10,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from conftest import MAPS  # noqa: E402
+
 from mower_segmentation.dataset import (  # noqa: E402
     TRAIN_KINDS,
     DatasetSpec,

@@ -7,11 +7,11 @@ import logging
 
 import numpy as np
 import pytest
-from mower_segmentation.classes import MEAN, STD
-from mower_segmentation.runtime import ModelError, Segmenter
 from tiny_models import channel_model
 
 from mower_segmentation import runtime
+from mower_segmentation.classes import MEAN, STD
+from mower_segmentation.runtime import ModelError, Segmenter
 
 
 def reference(rgb: np.ndarray, weight: np.ndarray) -> np.ndarray:

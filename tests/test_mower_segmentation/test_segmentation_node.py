@@ -8,8 +8,9 @@ from tiny_models import channel_model
 
 
 def make_node(ros, **params):
-    from mower_segmentation.segmentation_node import SegmentationNode
     from rclpy.parameter import Parameter
+
+    from mower_segmentation.segmentation_node import SegmentationNode
 
     return SegmentationNode(parameter_overrides=[Parameter(k, value=v)
                                                  for k, v in params.items()])

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 from conftest import ROOT
+
 from mower_segmentation.cli import sha256
 from mower_segmentation.runtime import Segmenter
 

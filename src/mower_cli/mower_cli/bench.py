@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 PLAN_GOAL_S = 0.2  # planning time goal for the 2,000 m² lawn on one core
 AS_IS_FIELD = 'ee_field_130.wkt'  # 1.96 ha with holes
 FIELD_FILES = ('ee_field_130.wkt', 'test.json', 'test_2_cell.json', 'test1.xml',
@@ -135,6 +137,48 @@ def bench_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+FUSE_GOAL_MS = 2.0  # project and fuse one 320x240 label image, one core
+
+
+def bench_map(args: argparse.Namespace) -> int:
+    """Time to project and fuse one 320x240 label image into the semantic grid (median)."""
+    os.environ.setdefault('MUJOCO_GL', 'egl')
+    import math
+
+    from mower_mapping.semantic_grid import SemanticGrid
+    from mower_maps import load_map
+    from mower_perception.camera_model import CameraModel, Mounting, ground_lut
+    from mower_sim.sim import LawnSim
+
+    cpu = _pin_to_one_core()
+    lawn = load_map(args.map)
+    sim = LawnSim(lawn, seed=0)
+    m = sim.mower
+    cam = CameraModel.from_fov(m.image_width, m.image_height, m.camera_fovy_deg,
+                               Mounting(m.camera_x_m, 0.0, m.camera_z_m, 0.0,
+                                        math.radians(m.camera_pitch_deg), 0.0))
+    lut = ground_lut(cam, stride=3, max_range_m=4.5)
+    minx, miny, maxx, maxy = lawn.boundary.bounds
+    frames = []
+    for k in range(20):  # real label images from around the lawn
+        sim.set_pose(minx + 1 + (maxx - minx - 2) * k / 20, (miny + maxy) / 2, k * 0.7)
+        frames.append(sim.camera())
+    grid = SemanticGrid((minx - 2, miny - 2), maxx - minx + 4, maxy - miny + 4)
+    times = []
+    for _ in range(args.repeat):
+        for f in frames:
+            t0 = time.perf_counter()
+            grid.fuse(f.labels, lut, f.pose, 0.005, 0.01)
+            times.append((time.perf_counter() - t0) * 1000)
+    med = statistics.median(times)
+    print(f'mapping on {lawn.name}: project + fuse one 320x240 label image ({len(lut.xy)} '
+          f'ground samples, 5 cm grid), {len(times)} fusions, pinned to CPU {cpu}')
+    print(f'  median {med:.3f} ms, p99 {float(np.percentile(times, 99)):.3f} ms = '
+          f'{med / FUSE_GOAL_MS:.2f}x the {FUSE_GOAL_MS} ms goal')
+    sim.close()
+    return 0
+
+
 def add_bench_parser(sub) -> None:
     """Register ``mower bench``."""
     p = sub.add_parser('bench', help='benchmarks (medians and ratios)')
@@ -147,6 +191,10 @@ def add_bench_parser(sub) -> None:
     b.add_argument('--field-area', type=float, default=2000.0,
                    help='scale imported fields to this area in m² (default 2000)')
     b.set_defaults(func=_bench_plan_entry)
+    b = bench_sub.add_parser('map', help='semantic grid: project and fuse time')
+    b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
+    b.add_argument('--repeat', type=int, default=20, help='passes over 20 frames')
+    b.set_defaults(func=bench_map)
     b = bench_sub.add_parser('sim', help='simulator throughput')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
     b.add_argument('--repeat', type=int, default=5, help='repeats (default 5)')

@@ -1,0 +1,1 @@
+"""Semantic grid, obstacle extraction and the mowed-coverage layer (ROS-free core)."""

@@ -1,0 +1,37 @@
+"""Obstacle extraction: connected obstacle cells become polygons, buffered by a safety margin."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import shapely
+from shapely.geometry import Polygon
+
+
+def extract_obstacles(mask: np.ndarray, origin_xy: np.ndarray, resolution_m: float,
+                      margin_m: float = 0.1, min_area_m2: float = 0.005) -> list[Polygon]:
+    """Polygons (map frame) of 8-connected regions of ``mask``, each buffered by ``margin_m``.
+
+    Regions smaller than ``min_area_m2`` (before buffering) are dropped. Sorted by position.
+    """
+    if not mask.any():
+        return []
+    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    out = []
+    for i in range(1, n):
+        rows, cols = np.nonzero(comp == i)
+        if len(rows) * resolution_m ** 2 < min_area_m2:
+            continue
+        boxes = shapely.box(origin_xy[0] + cols * resolution_m, origin_xy[1] + rows * resolution_m,
+                            origin_xy[0] + (cols + 1) * resolution_m,
+                            origin_xy[1] + (rows + 1) * resolution_m)
+        region = shapely.union_all(boxes)
+        out.append(region.buffer(margin_m, quad_segs=4))
+    return sorted(out, key=lambda p: (round(p.centroid.x, 3), round(p.centroid.y, 3)))
+
+
+def obstacle_core_centre(poly: Polygon, margin_m: float) -> tuple[float, float]:
+    """Centre of an extracted obstacle (its buffered outline shrunk back by the margin)."""
+    core = poly.buffer(-margin_m)
+    c = (core if not core.is_empty else poly).centroid
+    return float(c.x), float(c.y)

@@ -1,0 +1,1 @@
+"""Camera driver, camera model and ground projection for the mower stack."""
