@@ -19,5 +19,5 @@ setup(
     description='Semantic grid, obstacle extraction and the mowed-coverage layer.',
     license='Apache-2.0',
     python_requires='>=3.10',
-    entry_points={'console_scripts': []},
+    entry_points={'console_scripts': ['mapping_node = mower_mapping.mapping_node:main']},
 )

@@ -1,0 +1,133 @@
+"""mapping_node against the strict rclpy double, with config/mapping.yaml."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+from conftest import ROOT
+
+CONFIG = ROOT / 'config' / 'mapping.yaml'
+
+
+def make_node(ros, **changes):
+    from rclpy.parameter import Parameter
+
+    from mower_mapping.mapping_node import MappingNode
+
+    values = yaml.safe_load(CONFIG.read_text())['mapping_node']['ros__parameters']
+    values.update(changes)
+    return MappingNode(parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
+
+
+def camera_info():
+    from sensor_msgs.msg import CameraInfo
+
+    f = 120 / math.tan(math.radians(30))
+    return CameraInfo(width=320, height=240, k=[f, 0.0, 160.0, 0.0, f, 120.0, 0.0, 0.0, 1.0],
+                      d=[0.0] * 5, distortion_model='plumb_bob')
+
+
+def odom(t, x, y, yaw=0.0):
+    from nav_msgs.msg import Odometry
+
+    msg = Odometry()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = int(t), int(round((t % 1) * 1e9))
+    msg.pose.pose.position.x, msg.pose.pose.position.y = x, y
+    msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(yaw / 2), \
+        math.cos(yaw / 2)
+    return msg
+
+
+def labels(t, block=True, h=240, w=320):
+    from sensor_msgs.msg import Image
+
+    lab = np.zeros((h, w), np.uint8)
+    lab[:20] = 3
+    if block:
+        lab[150:180, 150:170] = 2
+    msg = Image(height=h, width=w, encoding='mono8', step=w, data=lab.tobytes())
+    msg.header.stamp.sec, msg.header.stamp.nanosec = int(t), int(round((t % 1) * 1e9))
+    return msg
+
+
+def subs(node):
+    return {s.topic: s for s in node.subscriptions}
+
+
+def pubs(node):
+    return {p.topic: p for p in node.publishers}
+
+
+def test_topics_qos_and_parameters(ros):
+    from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
+
+    node = make_node(ros)
+    p = pubs(node)
+    for topic in ('map/semantic', 'map/coverage', 'map/obstacles'):
+        assert p[topic].qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
+    s = subs(node)
+    assert s['segmentation/labels'].qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT
+    assert {'camera/camera_info', 'odom', 'mower/blade'} <= set(s)
+    config = yaml.safe_load(CONFIG.read_text())['mapping_node']['ros__parameters']
+    assert {n for n in node._parameters if n != 'use_sim_time'} == set(config)
+
+
+def test_labels_at_a_known_pose_become_an_obstacle_in_the_grid(ros):
+    node = make_node(ros)
+    s = subs(node)
+    s['camera/camera_info'].deliver(camera_info())
+    for k in range(6):
+        s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
+    for t in (10.1, 10.2, 10.3):
+        s['segmentation/labels'].deliver(labels(t))
+    node.publish_timer.fire()
+    grid = pubs(node)['map/semantic'].published[-1]
+    values = np.array(grid.data, dtype=np.int8).reshape(grid.info.height, grid.info.width)
+    assert (values == 100).any() and (values == 0).sum() > 1000 and (values == -1).any()
+    (obst,) = node.obstacles
+    assert obst.centroid.x > 2.5 and abs(obst.centroid.y - 3.0) < 0.2  # ahead of the robot
+    assert len(pubs(node)['map/obstacles'].published[-1].markers) == 2  # DELETEALL + one
+
+
+def test_bad_label_images_and_missing_poses_are_counted_and_skipped(ros):
+    node = make_node(ros)
+    s = subs(node)
+    s['segmentation/labels'].deliver(labels(1.0))  # no camera_info yet
+    s['camera/camera_info'].deliver(camera_info())
+    s['odom'].deliver(odom(5.0, 0.0, 0.0))
+    s['odom'].deliver(odom(5.1, 0.1, 0.0))
+    s['segmentation/labels'].deliver(labels(9.0))  # no pose at t = 9
+    s['segmentation/labels'].deliver(labels(5.05, h=120, w=160))  # wrong size
+    wrong = labels(5.05)
+    wrong.encoding = 'rgb8'
+    s['segmentation/labels'].deliver(wrong)
+    s['segmentation/labels'].deliver(labels(5.05))  # a good one still goes in
+    assert node.counts == {'frames': 1, 'bad_labels': 2, 'no_pose': 1, 'no_camera_info': 1}
+    logs = ' '.join(text for _, text in node.get_logger().records)
+    assert 'no pose at that time' in logs and 'does not match the camera' in logs
+    node.publish_timer.fire()
+    diag = pubs(node)['/diagnostics'].published[-1].status[0]
+    assert diag.level == diag.WARN
+
+
+def test_the_coverage_layer_survives_a_restart(ros, tmp_path):
+    from std_msgs.msg import Bool
+
+    path = tmp_path / 'coverage.npz'
+    node = make_node(ros, coverage_file=str(path))
+    s = subs(node)
+    s['mower/blade'].deliver(Bool(data=True))
+    for k in range(40):
+        s['odom'].deliver(odom(1.0 + 0.1 * k, 1.0 + 0.05 * k, 2.0))
+    before = node.coverage.mowed.copy()
+    assert node.coverage.mowed_area_m2() == pytest.approx(1.95 * 0.22 + math.pi * 0.11 ** 2,
+                                                         rel=0.05)
+    node.destroy_node()  # saves
+    again = make_node(ros, coverage_file=str(path))
+    assert np.array_equal(again.coverage.mowed, before)
+    again.publish_timer.fire()
+    cov = pubs(again)['map/coverage'].published[-1]
+    assert (np.array(cov.data) == 100).sum() > 100
