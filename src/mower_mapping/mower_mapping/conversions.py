@@ -75,9 +75,7 @@ def semantic_values(class_map: np.ndarray) -> np.ndarray:
 
 
 def coverage_values(mowed: np.ndarray, factor: int) -> np.ndarray:
-    """Mowed raster reduced by ``factor`` (a cell counts as mowed when half of it is): 100
-    mowed, 0 not yet.
-    """
+    """Mowed raster reduced by ``factor``: 100 mowed (half the cell or more), 0 not yet."""
     h, w = (mowed.shape[0] // factor) * factor, (mowed.shape[1] // factor) * factor
     share = mowed[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
     return np.where(share >= 0.5, 100, 0).astype(np.int8)

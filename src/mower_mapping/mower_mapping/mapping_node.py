@@ -1,4 +1,4 @@
-"""mapping_node: labelled frames and poses in; the semantic grid, obstacles and the mowed layer out.
+"""mapping_node: labelled frames and poses in; semantic grid, obstacles, mowed layer out.
 
 Subscribes to ``segmentation/labels`` (mono8, SensorDataQoS), ``camera/camera_info``, the pose
 (nav_msgs/Odometry in the map frame, ``pose_topic``) and the blade state; publishes
