@@ -117,7 +117,8 @@ def test_the_coverage_layer_survives_a_restart(ros, tmp_path):
     from std_msgs.msg import Bool
 
     path = tmp_path / 'coverage.npz'
-    node = make_node(ros, coverage_file=str(path))
+    node = make_node(ros, coverage_file=str(path), map_file=str(ROOT / 'maps' /
+                                                                 'demo_lawn.geojson'))
     s = subs(node)
     s['mower/blade'].deliver(Bool(data=True))
     for k in range(40):
@@ -125,6 +126,10 @@ def test_the_coverage_layer_survives_a_restart(ros, tmp_path):
     before = node.coverage.mowed.copy()
     assert node.coverage.mowed_area_m2() == pytest.approx(1.95 * 0.22 + math.pi * 0.11 ** 2,
                                                          rel=0.05)
+    node.publish_timer.fire()
+    diag = pubs(node)['/diagnostics'].published[-1].status[0]
+    share = float({kv.key: kv.value for kv in diag.values}['mowed_share'])
+    assert share == pytest.approx(node.coverage.mowed_area_m2() / 144.76, rel=0.02)
     node.destroy_node()  # saves
     again = make_node(ros, coverage_file=str(path))
     assert np.array_equal(again.coverage.mowed, before)

@@ -44,6 +44,7 @@ from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import extract_obstacles
 from mower_mapping.pose_buffer import PoseBuffer
 from mower_mapping.semantic_grid import GridParams, SemanticGrid
+from mower_maps import MapError, load_map
 from mower_perception.camera_model import CameraModel, Mounting, ground_lut
 
 #: name -> (default, description)
@@ -70,6 +71,7 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'publish_period_s': (1.0, 'grid publishing period (s)'),
     'save_period_s': (30.0, 'coverage layer saving period (s)'),
     'coverage_file': ('', 'where the coverage layer is saved and restored ("" = not saved)'),
+    'map_file': ('', 'lawn map, for the mowed share of its mowable area ("" = not reported)'),
 }
 
 LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
@@ -94,6 +96,12 @@ class MappingNode(Node):
                                             p['obstacle_threshold']))
         self.coverage = self._restore(origin, size)
         self.poses = PoseBuffer()
+        self.mowable = None
+        if p['map_file']:
+            try:
+                self.mowable = load_map(p['map_file']).mowable_area()
+            except MapError as exc:
+                self.get_logger().error(f'{exc}; the mowed share is not reported')
         self.lut = None
         self.blade_on = False
         self.counts = {'frames': 0, 'bad_labels': 0, 'no_pose': 0, 'no_camera_info': 0}
@@ -194,6 +202,8 @@ class MappingNode(Node):
             hardware_id='', message=f'{self.counts["frames"]} frames fused',
             values=[KeyValue(key=k, value=str(v)) for k, v in self.counts.items()] +
             [KeyValue(key='mowed_m2', value=f'{self.coverage.mowed_area_m2():.2f}'),
+             KeyValue(key='mowed_share', value='' if self.mowable is None else
+                      f'{self.coverage.mowed_share(self.mowable):.4f}'),
              KeyValue(key='obstacles', value=str(len(self.obstacles)))])
         self.pub_diag.publish(DiagnosticArray(header=Header(stamp=stamp, frame_id=''),
                                               status=[status]))
