@@ -36,3 +36,14 @@ def test_iou_and_agreement():
     assert m['iou']['obstacle'] == 1.0 and m['iou']['sky'] == 1.0
     assert m['pixels'] == 7
     assert agreement(pred, truth) == pytest.approx(6 / 8)
+
+
+def test_simulator_and_segmentation_agree_on_class_ids():
+    from mower_segmentation.classes import CLASSES, IGNORE
+    from mower_sim.world import IGNORE as SIM_IGNORE
+    from mower_sim.world import LABELS
+
+    assert {name: i for i, name in enumerate(CLASSES)} == {
+        'lawn': LABELS['lawn'], 'other': LABELS['other'], 'obstacle': LABELS['obstacle'],
+        'sky': LABELS['sky']}
+    assert IGNORE == SIM_IGNORE
