@@ -1,0 +1,1 @@
+"""Path following, mission, safety supervisor and motor driver (ROS-free core)."""
