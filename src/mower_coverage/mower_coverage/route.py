@@ -47,11 +47,6 @@ class Route:
             return
         self.legs.append(Leg(kind, pts))
 
-    @property
-    def end(self) -> np.ndarray | None:
-        """Where the route currently ends."""
-        return self.legs[-1].points[-1] if self.legs else None
-
 
 class _Network:
     """The headland network: curves (closed rings), attachment nodes on them, and edges."""

@@ -389,7 +389,3 @@ def map_to_geojson(lawn: LawnMap) -> dict[str, Any]:
             'properties': {'name': lawn.name, 'frame': 'enu', 'units': 'm', 'mowing': mowing},
             'features': feats}
 
-
-def point_in_lawn(lawn: LawnMap, x_m: float, y_m: float) -> bool:
-    """Whether a point lies on the mowable area."""
-    return lawn.mowable_area().covers(Point(x_m, y_m))

@@ -23,12 +23,6 @@ from mower_sim.world import LABELS  # noqa: E402
 LABEL_COLOURS = {LABELS['lawn']: (40, 200, 40), LABELS['other']: (170, 120, 70),
                  LABELS['obstacle']: (230, 30, 30), LABELS['sky']: (120, 170, 255)}
 
-#: The default scripted drive from the dock: (forward m/s, turn rad/s, seconds). On the demo
-#: lawn it runs east, north past the tree, east along the top and back south.
-DRIVE_TEST = ((0.4, 0.0, 7.0), (0.0, 0.8, 2.2), (0.4, 0.0, 8.0), (0.0, -0.8, 2.2),
-              (0.4, 0.0, 12.0), (0.0, -0.8, 2.2), (0.4, 0.0, 8.0), (0.3, 0.3, 5.0))
-
-
 @dataclass
 class DriveLog:
     """What a scripted drive recorded."""
@@ -36,27 +30,6 @@ class DriveLog:
     times_s: list[float] = field(default_factory=list)
     poses: list[tuple[float, float, float]] = field(default_factory=list)
     frames: list[CameraFrame] = field(default_factory=list)
-
-
-def drive(sim: LawnSim, script=DRIVE_TEST, camera_hz: float = 10.0, keep: int = 12,
-          blade: bool = True) -> DriveLog:
-    """Run a script of (v, w, seconds); keep ``keep`` camera frames spread over the drive."""
-    log = DriveLog()
-    total = sum(int(round(seconds * camera_hz)) for _, _, seconds in script)
-    keep_every = max(1, total // max(keep, 1))
-    dt_cam = 1.0 / camera_hz
-    steps_per_frame = max(1, int(round(dt_cam / sim.model.opt.timestep)))
-    n_frame = 0
-    for v, w, seconds in script:
-        sim.command(v, w, blade)
-        for _ in range(int(round(seconds * camera_hz))):
-            sim.step(steps_per_frame)
-            log.times_s.append(sim.time_s)
-            log.poses.append(sim.pose)
-            if n_frame % keep_every == 0:
-                log.frames.append(sim.camera())
-            n_frame += 1
-    return log
 
 
 def follow_waypoints(sim: LawnSim, waypoints: np.ndarray, speed_mps: float = 0.4,
