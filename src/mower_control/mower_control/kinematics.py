@@ -49,6 +49,10 @@ class Odometry:
     w_radps: float = 0.0
     _last: tuple[int, int, int] | None = None  # (left, right, time_us)
 
+    def rebase(self) -> None:
+        """Forget the last reading (the pose stays): the next one starts a new count."""
+        self._last = None
+
     def update(self, left_ticks: int, right_ticks: int, time_us: int) -> bool:
         """Integrate a new encoder reading; False (ignored) when time does not advance."""
         if self._last is None:

@@ -193,7 +193,7 @@ class Decoder:
 
     stats: DecoderStats = field(default_factory=DecoderStats)
     _buf: bytearray = field(default_factory=bytearray)
-    _last_seq: dict[int, int] = field(default_factory=dict)
+    _last_seq: int | None = None  # the sender numbers all its frames in one sequence
 
     def feed(self, data: bytes) -> list[tuple[int, Message]]:
         """Decode whatever complete frames ``data`` finishes: [(sequence, message)]."""
@@ -236,9 +236,8 @@ class Decoder:
         if len(body) != struct.calcsize('<' + cls.LAYOUT):
             s.framing_errors += 1
             return None
-        last = self._last_seq.get(mtype)
-        if last is not None and seq != (last + 1) & 0xFF:
-            s.sequence_gaps += 1
-        self._last_seq[mtype] = seq
+        if self._last_seq is not None and seq != (self._last_seq + 1) & 0xFF:
+            s.sequence_gaps += 1  # frames lost on the way (or the sender restarted)
+        self._last_seq = seq
         s.frames += 1
         return seq, cls(*struct.unpack('<' + cls.LAYOUT, body))

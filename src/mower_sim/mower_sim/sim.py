@@ -135,6 +135,16 @@ class LawnSim:
         mujoco.mj_forward(self.model, self.data)
         self._last_mark = None
 
+    def push(self, force_n: tuple[float, float, float] = (0.0, 0.0, 0.0),
+             torque_nm: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+        """Apply a force and torque (world frame) to the mower's body until changed.
+
+        For tests: lifting it by hand, tipping it over. Zeros release it.
+        """
+        body = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, 'mower')
+        self.data.xfrc_applied[body, :3] = force_n
+        self.data.xfrc_applied[body, 3:] = torque_nm
+
     # -- stepping ---------------------------------------------------------------------------
     def command(self, v_mps: float, w_radps: float, blade: bool | None = None) -> None:
         """Wheel speed set-points from a body velocity (differential-drive kinematics)."""

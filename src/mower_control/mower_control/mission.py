@@ -1,0 +1,510 @@
+"""The mission: an explicit state machine over the mowing job, independent of transport.
+
+States are classes with a name, ``enter``, ``exit`` and ``tick`` (as OpenMower's behaviours):
+IDLE, UNDOCKING, MOWING, PAUSED, RETURNING, DOCKING, CHARGING, ERROR. The mission decides which
+path the follower drives (the rest of the coverage plan, a transit to the dock, the dock
+approach) and whether the blade should run; the safety supervisor still decides alone whether
+anything moves.
+
+- start / pause / resume / dock are requests that return (accepted, message);
+- low battery or rain while mowing: RETURNING, DOCKING, CHARGING; when charged and dry it
+  undocks and resumes the same plan where it stopped, found from the coverage layer (the first
+  point of the plan that is not mowed yet) when one is given, else from the stored progress;
+- an obstacle stop that lasts ``blocked_replan_s`` asks the planner for a new plan, which
+  :meth:`Mission.set_plan` accepts at any time;
+- a latched safety stop, a lost motor board or a failed docking: ERROR, left by ``resume``
+  (back to what it was doing) or ``start`` once the cause is gone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+import shapely
+
+from mower_coverage.route import KINDS
+from mower_coverage.transit import TransitPlanner, path_length
+
+
+@dataclass(frozen=True)
+class MissionParams:
+    """Settings of the mission. Units are in the names."""
+
+    return_battery_pct: float = 25.0  # go home below this
+    resume_battery_pct: float = 90.0  # leave the dock again at or above this
+    dry_wait_s: float = 60.0  # rain must have stopped this long before mowing again
+    undock_distance_m: float = 0.6  # the dock's approach point is this far from the dock
+    resume_overlap_m: float = 0.3  # restart this far before the first unmowed point
+    resume_sample_m: float = 0.1  # spacing of the plan's points checked against coverage
+    blocked_replan_s: float = 2.0  # an obstacle stop this long asks for a new plan
+    max_replans: int = 3  # per blockage; then ERROR
+    link_lost_error_s: float = 2.0  # motor board gone this long: ERROR
+    manoeuvre_timeout_s: float = 60.0  # undocking or docking taking longer: ERROR
+    contact_timeout_s: float = 3.0  # on the dock without charging for longer: ERROR
+
+    def __post_init__(self) -> None:
+        """Every value must be finite and non-negative."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f'{f.name} must be a non-negative number, got {value!r}')
+
+
+@dataclass(frozen=True)
+class MissionInputs:
+    """What the mission sees on each tick."""
+
+    time_s: float
+    pose: tuple[float, float, float]  # x, y (m), yaw (rad) in the map frame
+    battery_pct: float = 100.0
+    charging: bool = False
+    raining: bool = False
+    safety_reasons: tuple[str, ...] = ()  # from the supervisor, latched ones included
+    safety_latched: tuple[str, ...] = ()
+    board_connected: bool = True
+    follower_path_id: int = -1  # which of the mission's paths the two below are about
+    follower_done: bool = False  # the follower finished that path
+    follower_progress_m: float = 0.0  # arc length reached on that path
+    mowed_share: float = math.nan  # of the lawn, from the coverage layer (0..1)
+
+
+@dataclass(frozen=True)
+class MissionOutput:
+    """What the mission wants now."""
+
+    state: str
+    path: np.ndarray | None  # (N, 2) to follow now; None: stand still
+    path_id: int  # changes whenever a new path is to be followed
+    reverse: bool  # drive the path backwards
+    blade: bool
+    replan: bool  # ask the planner for a new plan (once per request)
+    message: str
+
+
+class State:
+    """A mission state: a name, and what happens on entry, on exit and on every tick."""
+
+    name = 'STATE'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Called when the state becomes active."""
+
+    def exit(self, m: Mission, inp: MissionInputs) -> None:
+        """Called when the state is left."""
+
+    def tick(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Called every tick; returns the name of the next state, or None to stay."""
+        return None
+
+
+class Idle(State):
+    """Waiting for ``start``; motors and blade off."""
+
+    name = 'IDLE'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Stand still."""
+        m.drive(None)
+
+
+class Undocking(State):
+    """Leaving the dock along its axis to the approach point."""
+
+    name = 'UNDOCKING'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Drive from the dock to the approach point."""
+        self.since = inp.time_s
+        a, reverse = m.dock_line()
+        m.drive(np.vstack([np.asarray(inp.pose[:2]), a]) if a is not None else None,
+                reverse=not reverse)
+
+    def tick(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Mow once off the dock."""
+        if m.dock_xy is None or inp.follower_done:
+            return 'MOWING'
+        if inp.time_s - self.since > m.params.manoeuvre_timeout_s:
+            m.fail('undocking took too long')
+            return 'ERROR'
+        return None
+
+
+class Mowing(State):
+    """Following the coverage plan, blade on, from where mowing stopped."""
+
+    name = 'MOWING'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Transit to the resume point, then the rest of the plan."""
+        self.blocked_since: float | None = None
+        s0 = m.resume_point()
+        rest, self.offset = m.plan_from(s0, np.asarray(inp.pose[:2]))
+        self.s0 = m.progress_m = s0
+        m.drive(rest, blade=True)
+
+    def tick(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Track progress; go home on low battery, rain or completion; replan when blocked."""
+        p = m.params
+        m.progress_m = max(m.progress_m,
+                           self.s0 + max(0.0, inp.follower_progress_m - self.offset))
+        if inp.follower_done:
+            m.complete = True
+            m.message = 'mowing complete'
+            return 'RETURNING'
+        if inp.battery_pct < p.return_battery_pct:
+            m.message = f'battery {inp.battery_pct:.0f}%: returning to charge'
+            return 'RETURNING'
+        if inp.raining:
+            m.message = 'rain: returning to the dock'
+            return 'RETURNING'
+        if 'obstacle' in inp.safety_reasons:
+            if self.blocked_since is None:
+                self.blocked_since = inp.time_s
+            elif inp.time_s - self.blocked_since > p.blocked_replan_s:
+                if m.replans_for_block >= p.max_replans:
+                    m.fail('the path stays blocked after replanning')
+                    return 'ERROR'
+                m.request_replan()
+                self.blocked_since = inp.time_s
+        else:
+            self.blocked_since = None
+            m.replans_for_block = 0
+        return None
+
+
+class Paused(State):
+    """Stopped by the operator; ``resume`` goes back to what it was doing."""
+
+    name = 'PAUSED'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Stand still, blade off."""
+        m.drive(None)
+
+
+class Returning(State):
+    """Driving to the dock's approach point."""
+
+    name = 'RETURNING'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Transit to the approach point."""
+        a, _ = m.dock_line()
+        if a is None:
+            m.drive(None)
+            return
+        m.drive(m.transit(np.asarray(inp.pose[:2]), a))
+
+    def tick(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Dock when there."""
+        if m.dock_xy is None:
+            return 'IDLE'
+        if m.path is None:
+            m.fail('no way back to the dock')
+            return 'ERROR'
+        return 'DOCKING' if inp.follower_done else None
+
+
+class Docking(State):
+    """The last straight piece onto the dock, slowly."""
+
+    name = 'DOCKING'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """From the approach point to the dock."""
+        self.since = inp.time_s
+        self.arrived: float | None = None
+        _, reverse = m.dock_line()
+        m.drive(np.vstack([np.asarray(inp.pose[:2]), m.dock_xy]), reverse=reverse)
+
+    def tick(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Charging contacts closed: done."""
+        if inp.charging:
+            return 'IDLE' if m.complete or m.hold else 'CHARGING'
+        if inp.follower_done:
+            if self.arrived is None:
+                self.arrived = inp.time_s
+            elif inp.time_s - self.arrived > m.params.contact_timeout_s:
+                m.fail('on the dock but not charging: check the dock contacts')
+                return 'ERROR'
+        if inp.time_s - self.since > m.params.manoeuvre_timeout_s:
+            m.fail('docking took too long')
+            return 'ERROR'
+        return None
+
+
+class Charging(State):
+    """On the dock until charged and dry, then back to mowing."""
+
+    name = 'CHARGING'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Stand still."""
+        m.drive(None)
+        self.dry_since = None if inp.raining else inp.time_s
+
+    def tick(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Leave when charged, dry for long enough, and not held by the operator."""
+        if inp.raining:
+            self.dry_since = None
+        elif self.dry_since is None:
+            self.dry_since = inp.time_s
+        dry = self.dry_since is not None and (inp.time_s - self.dry_since >= m.params.dry_wait_s
+                                              or not m.rained)
+        if inp.battery_pct >= m.params.resume_battery_pct and dry and not m.hold:
+            m.rained = False
+            return 'UNDOCKING'
+        if inp.raining:
+            m.rained = True
+        return None
+
+
+class Error(State):
+    """Something needs a person: stand still until ``resume`` or ``start``."""
+
+    name = 'ERROR'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Stand still."""
+        m.drive(None)
+
+
+STATES: tuple[type[State], ...] = (Idle, Undocking, Mowing, Paused, Returning, Docking,
+                                   Charging, Error)
+
+
+@dataclass
+class Mission:
+    """The mission state machine; :meth:`tick` it at the control rate."""
+
+    params: MissionParams = field(default_factory=MissionParams)
+    dock_pose: tuple[float, float, float] | None = None  # x, y, heading of the docked mower
+    region: object = None  # shapely Polygon where the robot's centre may go (for transits)
+    mowed: Callable[[np.ndarray], np.ndarray] | None = None  # (N, 2) -> (N,) bool mowed
+    progress_m: float = 0.0  # arc length of the plan mowed so far (persisted by the caller)
+    complete: bool = False
+    hold: bool = False  # the operator sent it to the dock: do not leave until told
+    rained: bool = False
+    message: str = ''
+
+    def __post_init__(self) -> None:
+        """Start in IDLE."""
+        self.states = {cls.name: cls() for cls in STATES}
+        self.state: State = self.states['IDLE']
+        self.previous = 'IDLE'
+        self.plan_points: np.ndarray | None = None
+        self.plan_kinds: np.ndarray | None = None
+        self._plan_cum: np.ndarray | None = None
+        self.path: np.ndarray | None = None
+        self.path_id = 0
+        self.reverse = False
+        self.blade = False
+        self.replans_for_block = 0
+        self.replans = 0
+        self._replan_pending = False
+        self._pending: str | None = None
+        self._transit = TransitPlanner(self.region) if self.region is not None else None
+        self._last: MissionInputs | None = None
+        self._link_lost_since: float | None = None
+
+    # -- what the owner tells it ---------------------------------------------------------------
+    def set_plan(self, points: np.ndarray, kinds: np.ndarray | None = None,
+                 region: object = None) -> None:
+        """A (new) coverage plan; while mowing, mowing continues on it from the first gap."""
+        pts = np.asarray(points, dtype=float)
+        self.plan_points = pts
+        self.plan_kinds = None if kinds is None else np.asarray(kinds)
+        self._plan_cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+        if region is not None:
+            self.region = region
+            self._transit = TransitPlanner(region)
+        if self.state.name == 'MOWING' and self._last is not None:
+            self.progress_m = 0.0  # arc lengths of the old plan mean nothing on the new one
+            self._switch('MOWING', self._last)
+
+    def request(self, command: str) -> tuple[bool, str]:
+        """An operator request: 'start', 'pause', 'resume' or 'dock'. (accepted, message)."""
+        name = self.state.name
+        if command == 'start':
+            if self.plan_points is None or len(self.plan_points) < 2:
+                return False, 'no coverage plan yet'
+            if name not in ('IDLE', 'CHARGING', 'ERROR', 'PAUSED'):
+                return False, f'already {name}'
+            latched = self._last.safety_latched if self._last is not None else ()
+            if name == 'ERROR' and latched:
+                return False, f'reset the safety stop first: {", ".join(latched)}'
+            if name == 'IDLE' and self.complete:
+                self.complete, self.progress_m = False, 0.0  # a new run of the same plan
+            self.hold = False
+            self._pending = 'START'  # undock first when on the dock, decided on the next tick
+            return True, 'starting'
+        if command == 'pause':
+            if name not in ('UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING'):
+                return False, f'nothing to pause in {name}'
+            self._pending = 'PAUSED'
+            return True, 'pausing'
+        if command == 'resume':
+            if name not in ('PAUSED', 'ERROR'):
+                return False, f'nothing to resume in {name}'
+            latched = self._last.safety_latched if self._last is not None else ()
+            if name == 'ERROR' and latched:
+                return False, f'reset the safety stop first: {", ".join(latched)}'
+            target = self.previous if self.previous not in ('PAUSED', 'ERROR', 'IDLE') \
+                else 'MOWING'
+            if target in ('UNDOCKING', 'DOCKING'):
+                target = 'MOWING' if target == 'UNDOCKING' else 'RETURNING'
+            self._pending = target
+            return True, f'resuming {target}'
+        if command == 'dock':
+            if name in ('RETURNING', 'DOCKING', 'CHARGING'):
+                self.hold = True
+                return True, f'already {name}'
+            if self.dock_xy is None:
+                return False, 'the map has no dock'
+            self.hold = True
+            self._pending = 'RETURNING'
+            return True, 'returning to the dock'
+        return False, f'unknown request {command!r}'
+
+    def tick(self, inp: MissionInputs) -> MissionOutput:
+        """Advance the state machine with this tick's inputs."""
+        self._last = inp
+        if self._pending is not None:
+            target, self._pending = self._pending, None
+            if target == 'START':
+                target = 'UNDOCKING' if self._on_dock() else 'MOWING'
+            self._switch(target, inp)
+        if inp.follower_path_id != self.path_id:  # about an older path: not news
+            inp = replace(inp, follower_done=False, follower_progress_m=0.0)
+        nxt = self._safety_check(inp)
+        if nxt is None:
+            nxt = self.state.tick(self, inp)
+        if nxt is not None and nxt != self.state.name:
+            self._switch(nxt, inp)
+        replan, self._replan_pending = self._replan_pending, False
+        blade = self.blade and self.state.name == 'MOWING'
+        return MissionOutput(self.state.name, self.path, self.path_id, self.reverse, blade,
+                             replan, self.message)
+
+    # -- used by the states ----------------------------------------------------------------------
+    @property
+    def dock_xy(self) -> np.ndarray | None:
+        """Where the docked mower's base_link is."""
+        return None if self.dock_pose is None else np.asarray(self.dock_pose[:2], dtype=float)
+
+    def dock_line(self) -> tuple[np.ndarray | None, bool]:
+        """(approach point, reverse onto the dock).
+
+        The approach point lies on the dock's axis, ``undock_distance_m`` away, on whichever
+        side is inside the region: behind the docked mower (it drives onto the dock forwards)
+        or in front of it (it reverses onto the dock).
+        """
+        if self.dock_pose is None:
+            return None, False
+        x, y, h = self.dock_pose
+        d = self.params.undock_distance_m * np.array([math.cos(h), math.sin(h)])
+        behind, front = np.array([x, y]) - d, np.array([x, y]) + d
+        if self.region is not None and not shapely.covers(self.region, shapely.points(behind)) \
+                and shapely.covers(self.region, shapely.points(front)):
+            return front, True
+        return behind, False
+
+    def drive(self, path: np.ndarray | None, reverse: bool = False, blade: bool = False) -> None:
+        """Hand the follower a new path (None: stop)."""
+        self.path = path
+        self.reverse = reverse
+        self.blade = blade
+        self.path_id += 1
+
+    def transit(self, start: np.ndarray, goal: np.ndarray) -> np.ndarray | None:
+        """A path inside the region (a straight line when there is no region)."""
+        if self._transit is None:
+            return np.vstack([start, goal])
+        return self._transit.plan(start, goal)
+
+    def resume_point(self) -> float:
+        """Arc length on the plan to restart from: before the first unmowed point."""
+        p = self.params
+        if self.plan_points is None:
+            return 0.0
+        total = float(self._plan_cum[-1])
+        if self.mowed is None:
+            return max(0.0, min(total, self.progress_m - p.resume_overlap_m))
+        s = np.arange(0.0, total, p.resume_sample_m)
+        pts = self.point_at(s)
+        mowing = np.ones(len(s), dtype=bool)
+        if self.plan_kinds is not None and len(self.plan_kinds):
+            k = np.clip(np.searchsorted(self._plan_cum, s, side='right') - 1, 0,
+                        len(self.plan_kinds) - 1)
+            mowing = self.plan_kinds[k] != KINDS.index('transit')
+        todo = mowing & ~np.asarray(self.mowed(pts), dtype=bool)
+        if not todo.any():
+            return total
+        return max(0.0, float(s[int(np.argmax(todo))]) - p.resume_overlap_m)
+
+    def point_at(self, s: np.ndarray) -> np.ndarray:
+        """Points of the plan at arc lengths ``s``."""
+        pts, cum = self.plan_points, self._plan_cum
+        i = np.clip(np.searchsorted(cum, s, side='right') - 1, 0, len(pts) - 2)
+        seg = np.maximum(cum[i + 1] - cum[i], 1e-12)
+        t = np.clip((s - cum[i]) / seg, 0.0, 1.0)
+        return pts[i] + (pts[i + 1] - pts[i]) * t[:, None]
+
+    def plan_from(self, s0: float, here: np.ndarray) -> tuple[np.ndarray | None, float]:
+        """(path: transit to the plan at s0, then the plan; the transit's length)."""
+        pts, cum = self.plan_points, self._plan_cum
+        if pts is None:
+            return None, 0.0
+        start = self.point_at(np.array([s0]))[0]
+        rest = np.vstack([start, pts[np.searchsorted(cum, s0, side='right'):]])
+        if np.hypot(*(here - start)) < 0.05:
+            return rest, 0.0
+        lead = self.transit(here, start)
+        if lead is None:
+            return rest, 0.0
+        return np.vstack([lead[:-1], rest]), path_length(lead)
+
+    def request_replan(self) -> None:
+        """Ask the owner for a new plan (seen once in the next output)."""
+        self._replan_pending = True
+        self.replans_for_block += 1
+        self.replans += 1
+        self.message = 'path blocked by an obstacle: replanning'
+
+    def fail(self, why: str) -> None:
+        """Record why the mission goes to ERROR."""
+        self.message = why
+
+    # -- internals ---------------------------------------------------------------------------
+    def _safety_check(self, inp: MissionInputs) -> str | None:
+        name = self.state.name
+        if inp.board_connected:
+            self._link_lost_since = None
+        elif self._link_lost_since is None:
+            self._link_lost_since = inp.time_s
+        if name in ('ERROR', 'IDLE'):
+            return None
+        if inp.safety_latched:
+            self.fail(f'safety stop: {", ".join(inp.safety_latched)}')
+            return 'ERROR'
+        if self._link_lost_since is not None and \
+                inp.time_s - self._link_lost_since > self.params.link_lost_error_s:
+            self.fail('motor board lost')
+            return 'ERROR'
+        return None
+
+    def _on_dock(self) -> bool:
+        if self.dock_xy is None or self._last is None:
+            return False
+        return bool(np.hypot(*(np.asarray(self._last.pose[:2]) - self.dock_xy)) < 0.15)
+
+    def _switch(self, target: str, inp: MissionInputs) -> None:
+        old = self.state
+        old.exit(self, inp)
+        if old.name != target:
+            self.previous = old.name
+        self.state = self.states[target]
+        self.state.enter(self, inp)

@@ -1,0 +1,253 @@
+"""The safety supervisor: sits between the controller and the motors and decides alone.
+
+Every velocity command and blade request passes through :meth:`SafetySupervisor.filter`, which
+returns what the motors may do now and why not, if anything is held back:
+
+- emergency stop (topic or the board's hardware input): latched; wheels and blade stop at once;
+  only :meth:`reset` clears it, and not while the hardware input is still pressed;
+- lift and tilt (from the IMU): latched like the emergency stop; the blade stops on the same
+  control step the IMU sample shows it, and the wheels stop;
+- watchdog: no velocity command for ``cmd_timeout_s`` stops the wheels; a stale or missing IMU
+  or odometry stops everything;
+- geofence: the footprint, at the end of the distance the robot needs to stop, must stay inside
+  the lawn (boundary minus keep-outs) plus a margin, or the robot may not move that way;
+- obstacle stop: an obstacle cell of the semantic map in the footprint's sweep over the stopping
+  distance ahead stops forward motion (rotation in place is still allowed: the footprint is a
+  disc);
+- blade interlock: the blade runs only while the mission is MOWING and nothing above is active.
+
+Times are seconds on one clock (simulated or ROS time); all inputs carry their own stamp.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import shapely
+from shapely.geometry import Polygon
+
+GRAVITY_MPS2 = 9.81
+
+#: Reasons that latch until an explicit reset.
+LATCHED = ('emergency stop', 'hardware emergency stop', 'tilt', 'lift')
+
+
+@dataclass(frozen=True)
+class SafetyParams:
+    """Thresholds of the supervisor. Units are in the names."""
+
+    cmd_timeout_s: float = 0.3  # no cmd_vel for longer stops the wheels
+    imu_timeout_s: float = 0.3  # an older IMU sample stops everything
+    odom_timeout_s: float = 0.3  # an older odometry sample stops everything
+    tilt_limit_rad: float = 0.44  # 25 degrees from level
+    lift_speed_mps: float = 0.06  # upward speed (acceleration integrated, leaky) of a lift
+    lift_leak_s: float = 0.3  # time constant of the leaky integrator
+    footprint_radius_m: float = 0.2  # the robot is a disc of this radius around base_link
+    geofence_margin_m: float = 0.1  # how far the footprint may reach past the lawn edge
+    obstacle_margin_m: float = 0.02  # clearance kept to obstacle cells
+    max_decel_mps2: float = 1.0  # braking the stopping distance assumes
+    reaction_time_s: float = 0.1  # latency the stopping distance assumes
+
+    def __post_init__(self) -> None:
+        """Every value must be finite and non-negative."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not math.isfinite(value) or value < 0.0:
+                raise ValueError(f'{f.name} must be a non-negative number, got {value!r}')
+
+
+def stopping_distance(v_mps: float, p: SafetyParams) -> float:
+    """Distance travelled before a stop from speed ``v_mps``."""
+    v = abs(v_mps)
+    return v * p.reaction_time_s + v * v / (2.0 * p.max_decel_mps2)
+
+
+def predicted_poses(x: float, y: float, yaw: float, v: float, w: float, distance_m: float,
+                    n: int = 6) -> np.ndarray:
+    """(n, 2) points along the arc (v, w) sweeps over ``distance_m`` (signed by v)."""
+    s = np.linspace(0.0, math.copysign(distance_m, v if v != 0 else 1.0), n)
+    if abs(v) < 1e-6 or abs(w / v) < 1e-6:
+        return np.stack([x + s * math.cos(yaw), y + s * math.sin(yaw)], axis=1)
+    k = w / v
+    th = yaw + k * s
+    return np.stack([x + (np.sin(th) - math.sin(yaw)) / k,
+                     y - (np.cos(th) - math.cos(yaw)) / k], axis=1)
+
+
+@dataclass
+class ObstacleGrid:
+    """Obstacle cells of the semantic map: a boolean mask and where it lies (map frame)."""
+
+    mask: np.ndarray  # (rows, cols) True where an obstacle is
+    origin_xy: tuple[float, float]  # map coordinates of cell (0, 0)'s corner
+    resolution_m: float
+
+    def __post_init__(self) -> None:
+        """Cache the obstacle cell centres."""
+        r, c = np.nonzero(self.mask)
+        self.centres = np.stack([self.origin_xy[0] + (c + 0.5) * self.resolution_m,
+                                 self.origin_xy[1] + (r + 0.5) * self.resolution_m], axis=1)
+
+    def near(self, xy: np.ndarray, radius_m: float) -> np.ndarray:
+        """Obstacle cell centres within ``radius_m`` of ``xy``."""
+        if not len(self.centres):
+            return self.centres
+        d2 = ((self.centres - xy) ** 2).sum(axis=1)
+        return self.centres[d2 <= radius_m * radius_m]
+
+
+@dataclass(frozen=True)
+class SafetyOutput:
+    """What the motors may do now."""
+
+    v_mps: float
+    w_radps: float
+    blade: bool
+    reasons: tuple[str, ...]  # everything active now, latched ones included
+    latched: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Nothing holds the robot back."""
+        return not self.reasons
+
+
+@dataclass
+class SafetySupervisor:
+    """Decides what may move; feed it every input, then call :meth:`filter`."""
+
+    params: SafetyParams = field(default_factory=SafetyParams)
+    lawn: Polygon | None = None  # boundary minus keep-outs: where the footprint may be
+    _latched: dict[str, float] = field(default_factory=dict)
+    _cmd: tuple[float, float, float] | None = None  # (v, w, time)
+    _imu_t: float | None = None
+    _odom: tuple[float, float, float, float] | None = None  # (x, y, yaw, time)
+    _hw_estop: bool = False
+    _vz: float = 0.0
+    _tilt: float = 0.0
+    _mission: str = 'IDLE'
+    _blade_request: bool = False
+    grid: ObstacleGrid | None = None
+
+    def __post_init__(self) -> None:
+        """Prepare the geofence: where the footprint's centre may go."""
+        self._fence = None
+        if self.lawn is not None:
+            p = self.params
+            self._fence = self.lawn.buffer(p.geofence_margin_m - p.footprint_radius_m)
+            shapely.prepare(self._fence)
+
+    # -- inputs ---------------------------------------------------------------------------
+    def command(self, v_mps: float, w_radps: float, time_s: float) -> None:
+        """A velocity command from the controller; non-finite values count as none."""
+        if math.isfinite(v_mps) and math.isfinite(w_radps):
+            self._cmd = (v_mps, w_radps, time_s)
+
+    def imu(self, orientation_wxyz: np.ndarray, accel_mps2: np.ndarray, time_s: float) -> None:
+        """An IMU sample: orientation (quaternion) and specific force in the body frame."""
+        w, x, y, z = (float(v) for v in orientation_wxyz)
+        up_z = 1.0 - 2.0 * (x * x + y * y)  # the body's z axis, world z component
+        self._tilt = math.acos(max(-1.0, min(1.0, up_z)))
+        # specific force rotated into the world: its z minus gravity is the upward acceleration
+        r20 = 2.0 * (x * z - w * y)
+        r21 = 2.0 * (y * z + w * x)
+        a = np.asarray(accel_mps2, dtype=float)
+        a_up = r20 * a[0] + r21 * a[1] + up_z * a[2] - GRAVITY_MPS2
+        dt = 0.0 if self._imu_t is None else max(0.0, min(0.1, time_s - self._imu_t))
+        leak = math.exp(-dt / self.params.lift_leak_s) if self.params.lift_leak_s > 0 else 0.0
+        self._vz = self._vz * leak + a_up * dt
+        self._imu_t = time_s
+        p = self.params
+        if self._tilt > p.tilt_limit_rad:
+            self._latch('tilt', time_s)
+        if self._vz > p.lift_speed_mps:  # integrated: single bumps and spikes do not count
+            self._latch('lift', time_s)
+
+    def odometry(self, x_m: float, y_m: float, yaw_rad: float, time_s: float) -> None:
+        """The robot's pose in the lawn's frame."""
+        if all(math.isfinite(v) for v in (x_m, y_m, yaw_rad)):
+            self._odom = (x_m, y_m, yaw_rad, time_s)
+
+    def emergency_stop(self, pressed: bool, time_s: float, hardware: bool = False) -> None:
+        """The operator's stop (topic) or the board's hardware input."""
+        if hardware:
+            self._hw_estop = bool(pressed)
+        if pressed:
+            self._latch('hardware emergency stop' if hardware else 'emergency stop', time_s)
+
+    def mission(self, state: str, blade_request: bool) -> None:
+        """The mission's state name and whether it wants the blade."""
+        self._mission, self._blade_request = state, bool(blade_request)
+
+    def reset(self) -> tuple[bool, str]:
+        """Clear latched stops; refused while their cause is still there."""
+        p = self.params
+        if self._hw_estop:
+            return False, 'the hardware emergency stop is still pressed'
+        if self._tilt > p.tilt_limit_rad:
+            return False, f'still tilted {math.degrees(self._tilt):.0f} degrees'
+        cleared = sorted(self._latched)
+        self._latched.clear()
+        self._vz = 0.0
+        return True, f'cleared: {", ".join(cleared)}' if cleared else 'nothing to clear'
+
+    def _latch(self, reason: str, time_s: float) -> None:
+        self._latched.setdefault(reason, time_s)
+
+    # -- the decision ---------------------------------------------------------------------
+    def filter(self, time_s: float) -> SafetyOutput:
+        """What the motors may do at ``time_s``."""
+        p = self.params
+        reasons = list(self._latched)
+        stop_all = bool(reasons)
+        if self._imu_t is None or time_s - self._imu_t > p.imu_timeout_s:
+            reasons.append('imu stale')
+            stop_all = True
+        if self._odom is None or time_s - self._odom[3] > p.odom_timeout_s:
+            reasons.append('odometry stale')
+            stop_all = True
+        v = w = 0.0
+        if self._cmd is None or time_s - self._cmd[2] > p.cmd_timeout_s:
+            reasons.append('command timeout')
+        else:
+            v, w = self._cmd[0], self._cmd[1]
+        if not stop_all and self._odom is not None and v != 0.0:
+            x, y, yaw, _ = self._odom
+            dist = stopping_distance(v, p) + 0.02
+            sweep = predicted_poses(x, y, yaw, v, w, dist)
+            if self._fence is not None and not self._fence_ok(sweep):
+                reasons.append('geofence')
+                v = 0.0
+            if v != 0.0 and self.grid is not None and self._obstacle_ahead(sweep, v, yaw):
+                reasons.append('obstacle')
+                v = 0.0
+        if stop_all:
+            v = w = 0.0
+        blade = (self._blade_request and self._mission == 'MOWING' and not stop_all
+                 and 'geofence' not in reasons)
+        return SafetyOutput(v, w, blade, tuple(reasons), tuple(self._latched))
+
+    def _fence_ok(self, sweep: np.ndarray) -> bool:
+        inside = shapely.contains_xy(self._fence, sweep[:, 0], sweep[:, 1])
+        if inside.all():
+            return True
+        # already beyond the fence: allow only motion that brings the footprint back
+        pts = shapely.points(sweep[[0, -1]])
+        d_now, d_end = shapely.distance(self._fence, pts)
+        return bool(d_end < d_now - 1e-4)
+
+    def _obstacle_ahead(self, sweep: np.ndarray, v: float, yaw: float) -> bool:
+        p = self.params
+        reach = p.footprint_radius_m + p.obstacle_margin_m
+        cells = self.grid.near(sweep[0], float(np.hypot(*(sweep[-1] - sweep[0]))) + reach)
+        if not len(cells):
+            return False
+        direction = np.array([math.cos(yaw), math.sin(yaw)]) * (1.0 if v > 0 else -1.0)
+        for q in sweep[1:]:
+            rel = cells - q
+            ahead = rel @ direction > 0.0  # a disc moving forward meets only what is ahead
+            if np.any(ahead & ((rel ** 2).sum(axis=1) <= reach * reach)):
+                return True
+        return False

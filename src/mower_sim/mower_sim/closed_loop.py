@@ -1,0 +1,217 @@
+"""The stack's control chain, closed around the simulated mower.
+
+Path follower -> safety supervisor -> motor driver -> (simulation transport) -> simulated motor
+board -> MuJoCo mower, with the mission on top and, optionally, perception in the loop (camera
+-> segmentation -> semantic grid -> the supervisor's obstacle stop and the follower's slowing).
+The same ROS-free components the nodes wrap, stepped in simulated time at the control rate.
+
+The pose the controller and the mission use is the simulator's, with an optional noise model
+(as DESIGN.md: in simulation ``map -> odom`` comes from the simulator's pose); odometry reaches
+the safety supervisor only when the motor board's encoder ticks arrive, so a lost board shows
+as stale odometry, as it would on the robot.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from mower_control.driver import DriverParams, MotorDriver
+from mower_control.follower import FollowerCommand, FollowerParams, PathFollower
+from mower_control.mission import Mission, MissionInputs, MissionOutput, MissionParams
+from mower_control.protocol import EncoderTicks
+from mower_control.safety import ObstacleGrid, SafetyOutput, SafetyParams, SafetySupervisor
+from mower_control.sim_board import BatteryModel, SimTransport, SimulatedBoard
+from mower_maps import LawnMap
+from mower_sim.sim import LawnSim
+
+REPO = Path(__file__).resolve().parents[3]
+DEFAULT_MODEL = REPO / 'models' / 'lawnnet_int8.onnx'
+
+
+def lawn_region(lawn: LawnMap):
+    """Where the footprint may be: the boundary minus keep-outs."""
+    keep = [f.geometry for f in lawn.features if f.role == 'keepout']
+    return lawn.boundary.difference(shapely.union_all(keep)) if keep else lawn.boundary
+
+
+def roll_pitch(q: np.ndarray) -> tuple[float, float]:
+    """Roll and pitch (rad) of a wxyz quaternion."""
+    w, x, y, z = (float(v) for v in q)
+    return (math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y)),
+            math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x)))))
+
+
+@dataclass
+class LoopConfig:
+    """How the loop is run. Units are in the names."""
+
+    control_hz: float = 50.0
+    camera_hz: float = 0.0  # perception rate; 0: no perception in the loop
+    perception: str = 'model'  # 'model' (the shipped int8 network) or 'truth' (sim labels)
+    model: Path = DEFAULT_MODEL
+    pose_noise_m: float = 0.0  # white noise on the pose the controller sees
+    follower: FollowerParams = field(default_factory=FollowerParams)
+    safety: SafetyParams = field(default_factory=SafetyParams)
+    mission: MissionParams = field(default_factory=MissionParams)
+    driver: DriverParams = field(default_factory=DriverParams)
+    battery: BatteryModel = field(default_factory=BatteryModel)
+
+
+@dataclass
+class Tick:
+    """One control step, as recorded."""
+
+    time_s: float
+    pose: tuple[float, float, float]
+    follower: FollowerCommand
+    safety: SafetyOutput
+    mission: MissionOutput
+
+
+class ClosedLoop:
+    """The control chain around a :class:`LawnSim`; :meth:`step` advances one control period."""
+
+    def __init__(self, sim: LawnSim, config: LoopConfig | None = None,
+                 plan_points: np.ndarray | None = None, plan_kinds: np.ndarray | None = None,
+                 region=None, seed: int = 0) -> None:
+        """Wire the components; the mission gets ``plan_points`` as its coverage plan."""
+        self.sim = sim
+        self.cfg = cfg = config or LoopConfig()
+        self.rng = np.random.default_rng(seed)
+        dock = sim.lawn.dock
+        self.dock_pose = None if dock is None else (dock.x_m, dock.y_m, dock.heading_rad)
+        self.board = SimulatedBoard(sim, cfg.driver.drive, cfg.battery, self.dock_pose)
+        self.driver = MotorDriver(SimTransport(self.board), cfg.driver)
+        self.safety = SafetySupervisor(cfg.safety, lawn_region(sim.lawn))
+        self.follower = PathFollower(cfg.follower)
+        self.mission = Mission(cfg.mission, self.dock_pose, region)
+        if plan_points is not None:
+            self.mission.set_plan(plan_points, plan_kinds)
+        self.steps_per_tick = max(1, int(round(1.0 / cfg.control_hz / sim.model.opt.timestep)))
+        self.commands_enabled = True  # False: the controller falls silent (watchdog tests)
+        self.imu_enabled = True  # False: the IMU falls silent
+        self.raining = False
+        self.ticks: list[Tick] = []
+        self.record = True
+        self._path_id = -1
+        self._cmd = FollowerCommand(0.0, 0.0, 'idle', 0.0, 0.0, 0)
+        self._out = SafetyOutput(0.0, 0.0, False, (), ())
+        self._next_frame = 0.0
+        self.grid = None
+        self.segmenter = None
+        if cfg.camera_hz > 0:
+            self._init_perception()
+
+    # -- perception -------------------------------------------------------------------------
+    def _init_perception(self) -> None:
+        from mower_mapping.semantic_grid import SemanticGrid
+        from mower_perception.camera_model import CameraModel, Mounting, ground_lut
+
+        m = self.sim.mower
+        cam = CameraModel.from_fov(m.image_width, m.image_height, m.camera_fovy_deg,
+                                   Mounting(m.camera_x_m, 0.0, m.camera_z_m, 0.0,
+                                            math.radians(m.camera_pitch_deg), 0.0))
+        self.lut = ground_lut(cam, stride=3, max_range_m=4.5)
+        minx, miny, maxx, maxy = self.sim.lawn.boundary.bounds
+        self.grid = SemanticGrid((minx - 2, miny - 2), maxx - minx + 4, maxy - miny + 4)
+        if self.cfg.perception == 'model':
+            from mower_segmentation.runtime import Segmenter
+
+            self.segmenter = Segmenter(self.cfg.model, threads=1)
+
+    def _perceive(self, pose: tuple[float, float, float]) -> None:
+        frame = self.sim.camera()
+        labels = frame.labels if self.segmenter is None else \
+            self.segmenter.segment(frame.rgb).labels
+        self.grid.fuse(labels, self.lut, pose, *roll_pitch(self.sim.data.qpos[3:7]))
+        self.safety.grid = ObstacleGrid(self.grid.obstacle_mask(), tuple(self.grid.origin),
+                                        self.grid.res)
+
+    def obstacle_distance(self, pose: tuple[float, float, float]) -> float:
+        """Distance from the footprint's edge to the nearest obstacle cell ahead (m)."""
+        g = self.safety.grid
+        if g is None or not len(g.centres):
+            return math.inf
+        x, y, yaw = pose
+        cells = g.near(np.array([x, y]), 3.0)
+        if not len(cells):
+            return math.inf
+        rel = cells - np.array([x, y])
+        ahead = rel @ np.array([math.cos(yaw), math.sin(yaw)]) > 0
+        if not ahead.any():
+            return math.inf
+        d = float(np.sqrt((rel[ahead] ** 2).sum(axis=1)).min())
+        return max(0.0, d - self.cfg.safety.footprint_radius_m)
+
+    # -- the loop ---------------------------------------------------------------------------
+    def pose(self) -> tuple[float, float, float]:
+        """The pose the stack sees."""
+        x, y, yaw = self.sim.pose
+        if self.cfg.pose_noise_m > 0:
+            x += float(self.rng.normal(0, self.cfg.pose_noise_m))
+            y += float(self.rng.normal(0, self.cfg.pose_noise_m))
+        return x, y, yaw
+
+    def step(self) -> Tick:
+        """One control period: sense, decide, command, then advance the physics."""
+        sim, t = self.sim, self.sim.time_s
+        pose = self.pose()
+        msgs = self.driver.spin(t)
+        if any(isinstance(m, EncoderTicks) for m in msgs):
+            self.safety.odometry(*pose, t)
+        if self.imu_enabled:
+            q, _, accel = sim.imu()
+            self.safety.imu(q, accel, t)
+        st = self.driver.status
+        if st.estop_pressed:
+            self.safety.emergency_stop(True, t, hardware=True)
+        elif st.connected:
+            self.safety.emergency_stop(False, t, hardware=True)
+        if self.grid is not None and t >= self._next_frame:
+            self._next_frame = t + 1.0 / self.cfg.camera_hz
+            self._perceive(pose)
+        inp = MissionInputs(
+            t, pose, battery_pct=st.battery_pct if math.isfinite(st.battery_pct) else 100.0,
+            charging=st.charging, raining=self.raining, safety_reasons=self._out.reasons,
+            safety_latched=self._out.latched, board_connected=st.connected,
+            follower_path_id=self._path_id, follower_done=self.follower.done,
+            follower_progress_m=self._cmd.progress_m)
+        mo = self.mission.tick(inp)
+        if mo.path_id != self._path_id:
+            self._path_id = mo.path_id
+            if mo.path is None:
+                self.follower.clear()
+            else:
+                self.follower.set_path(mo.path, reverse=mo.reverse)
+        self._cmd = self.follower.step(*pose, t, self.obstacle_distance(pose))
+        if self.commands_enabled:
+            self.safety.command(self._cmd.v_mps, self._cmd.w_radps, t)
+        self.safety.mission(mo.state, mo.blade)
+        self._out = self.safety.filter(t)
+        self.driver.send_velocity(self._out.v_mps, self._out.w_radps)
+        self.driver.send_blade(self._out.blade)
+        self.board.update()  # the board runs on its own, connected or not
+        sim.step(self.steps_per_tick)
+        tick = Tick(t, pose, self._cmd, self._out, mo)
+        if self.record:
+            self.ticks.append(tick)
+        return tick
+
+    def run(self, duration_s: float) -> None:
+        """Step for ``duration_s`` of simulated time."""
+        end = self.sim.time_s + duration_s
+        while self.sim.time_s < end - 1e-9:
+            self.step()
+
+    def run_until(self, condition, timeout_s: float) -> bool:
+        """Step until ``condition(tick)`` holds; False when ``timeout_s`` passes first."""
+        end = self.sim.time_s + timeout_s
+        while self.sim.time_s < end:
+            if condition(self.step()):
+                return True
+        return False
