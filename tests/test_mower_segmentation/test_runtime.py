@@ -67,6 +67,7 @@ def test_a_provider_that_fails_to_load_falls_back(tmp_path, monkeypatch):
         return real(model, provider, threads)
 
     monkeypatch.setattr(runtime, 'open_session', flaky)
+    monkeypatch.setattr(runtime, 'htp_is_simulated', lambda: False)  # as on the robot
     seg = Segmenter(tmp_path / 'm.onnx', ['qnn-htp', 'cpu'])
     assert seg.provider == 'cpu'
     assert seg.skipped == [('qnn-htp', 'HTP backend failed to finalise the graph')]
@@ -99,3 +100,11 @@ def test_qnn_htp_runs_a_small_int8_model_like_cpu(tmp_path):
     imgs = rng.integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)
     agree = np.mean([(htp.segment(i).labels == cpu.segment(i).labels).mean() for i in imgs])
     assert agree >= 0.97
+
+
+def test_the_simulated_npu_is_not_chosen_over_the_cpu(tmp_path, monkeypatch):
+    channel_model(tmp_path / 'm.onnx')
+    monkeypatch.setattr(runtime, 'htp_is_simulated', lambda: True)  # an x86 machine
+    seg = Segmenter(tmp_path / 'm.onnx', ['qnn-htp', 'cpu'])
+    assert seg.provider == 'cpu'
+    assert seg.skipped[0][0] == 'qnn-htp' and 'simulates the NPU' in seg.skipped[0][1]

@@ -139,6 +139,11 @@ class SafetySupervisor:
             self._fence = self.lawn.buffer(p.geofence_margin_m - p.footprint_radius_m)
             shapely.prepare(self._fence)
 
+    @property
+    def latched(self) -> tuple[str, ...]:
+        """The latched stops now (cleared only by :meth:`reset`)."""
+        return tuple(self._latched)
+
     # -- inputs ---------------------------------------------------------------------------
     def command(self, v_mps: float, w_radps: float, time_s: float) -> None:
         """A velocity command from the controller; non-finite values count as none."""

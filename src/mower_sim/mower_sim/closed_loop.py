@@ -96,6 +96,7 @@ class ClosedLoop:
         self.commands_enabled = True  # False: the controller falls silent (watchdog tests)
         self.imu_enabled = True  # False: the IMU falls silent
         self.raining = False
+        self.manual: tuple[float, float] | None = None  # (v, w) instead of the follower's
         self.ticks: list[Tick] = []
         self.record = True
         self._path_id = -1
@@ -178,7 +179,7 @@ class ClosedLoop:
         inp = MissionInputs(
             t, pose, battery_pct=st.battery_pct if math.isfinite(st.battery_pct) else 100.0,
             charging=st.charging, raining=self.raining, safety_reasons=self._out.reasons,
-            safety_latched=self._out.latched, board_connected=st.connected,
+            safety_latched=self.safety.latched, board_connected=st.connected,
             follower_path_id=self._path_id, follower_done=self.follower.done,
             follower_progress_m=self._cmd.progress_m)
         mo = self.mission.tick(inp)
@@ -189,8 +190,9 @@ class ClosedLoop:
             else:
                 self.follower.set_path(mo.path, reverse=mo.reverse)
         self._cmd = self.follower.step(*pose, t, self.obstacle_distance(pose))
+        v, w = (self._cmd.v_mps, self._cmd.w_radps) if self.manual is None else self.manual
         if self.commands_enabled:
-            self.safety.command(self._cmd.v_mps, self._cmd.w_radps, t)
+            self.safety.command(v, w, t)
         self.safety.mission(mo.state, mo.blade)
         self._out = self.safety.filter(t)
         self.driver.send_velocity(self._out.v_mps, self._out.w_radps)
