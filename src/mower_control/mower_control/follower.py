@@ -88,7 +88,8 @@ def approach_constraint(v_mps: float, remaining_m: float, p: FollowerParams) -> 
     """Slow down before a stop so the robot halts on it (a braking profile, floored)."""
     if remaining_m >= p.approach_distance_m:
         return v_mps
-    v_brake = math.sqrt(2.0 * p.max_linear_accel_mps2 * 0.5 * max(remaining_m, 0.0))
+    to_go = max(remaining_m - p.goal_tolerance_m, 0.0)  # almost at rest on reaching the stop
+    v_brake = math.sqrt(2.0 * p.max_linear_accel_mps2 * 0.5 * to_go)
     return min(v_mps, max(v_brake, p.min_approach_speed_mps))
 
 

@@ -44,6 +44,7 @@ class SafetyParams:
     tilt_limit_rad: float = 0.44  # 25 degrees from level
     lift_speed_mps: float = 0.06  # upward speed (acceleration integrated, leaky) of a lift
     lift_leak_s: float = 0.3  # time constant of the leaky integrator
+    lift_hold_s: float = 0.02  # the upward speed must last this long (bumps do not)
     footprint_radius_m: float = 0.2  # the robot is a disc of this radius around base_link
     geofence_margin_m: float = 0.1  # how far the footprint may reach past the lawn edge
     obstacle_margin_m: float = 0.02  # clearance kept to obstacle cells
@@ -126,6 +127,7 @@ class SafetySupervisor:
     _odom: tuple[float, float, float, float] | None = None  # (x, y, yaw, time)
     _hw_estop: bool = False
     _vz: float = 0.0
+    _rising_since: float | None = None
     _tilt: float = 0.0
     _mission: str = 'IDLE'
     _blade_request: bool = False
@@ -167,8 +169,13 @@ class SafetySupervisor:
         p = self.params
         if self._tilt > p.tilt_limit_rad:
             self._latch('tilt', time_s)
-        if self._vz > p.lift_speed_mps:  # integrated: single bumps and spikes do not count
-            self._latch('lift', time_s)
+        if self._vz > p.lift_speed_mps:  # integrated and held: bumps and spikes do not count
+            if self._rising_since is None:
+                self._rising_since = time_s
+            if time_s - self._rising_since >= p.lift_hold_s - 1e-9:
+                self._latch('lift', time_s)
+        else:
+            self._rising_since = None
 
     def odometry(self, x_m: float, y_m: float, yaw_rad: float, time_s: float) -> None:
         """The robot's pose in the lawn's frame."""

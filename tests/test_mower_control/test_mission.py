@@ -1,0 +1,199 @@
+"""The mission state machine on synthetic inputs (no simulator)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from mower_control.mission import STATES, Mission, MissionInputs, MissionParams
+
+PLAN = np.array([[1.0, 1.0], [9.0, 1.0], [9.0, 1.2], [1.0, 1.2], [1.0, 1.4], [9.0, 1.4]])
+REGION = box(0.5, 0.5, 9.5, 9.5)
+DOCK = (0.5, 5.0, 0.0)  # on the west edge, facing into the lawn
+
+
+class Driver:
+    """Follows the mission's paths perfectly: jumps along them at 1 m per tick."""
+
+    def __init__(self, m: Mission) -> None:
+        self.m = m
+        self.pose = (DOCK[0], DOCK[1], DOCK[2])
+        self.path_id = -1
+        self.progress = 0.0
+        self.done = False
+        self.t = 0.0
+        self.stall = False
+
+    def tick(self, **kw):
+        out = self.m.tick(MissionInputs(self.t, self.pose, follower_path_id=self.path_id,
+                                        follower_done=self.done,
+                                        follower_progress_m=self.progress, **kw))
+        if out.path_id != self.path_id:
+            self.path_id, self.progress, self.done = out.path_id, 0.0, out.path is None
+            self.path = out.path
+        if out.path is not None and not self.done and not self.stall:
+            length = float(np.hypot(*np.diff(out.path, axis=0).T).sum())
+            self.progress = min(length, self.progress + 1.0)
+            self.done = self.progress >= length
+            end = out.path[-1] if self.done else out.path[min(1, len(out.path) - 1)]
+            self.pose = (float(end[0]), float(end[1]), self.pose[2])
+        self.t += 0.1
+        return out
+
+
+def mission(**kw) -> tuple[Mission, Driver]:
+    m = Mission(MissionParams(**kw), DOCK, REGION)
+    m.set_plan(PLAN)
+    return m, Driver(m)
+
+
+def run_until(d: Driver, state: str, limit: int = 500, **kw):
+    for _ in range(limit):
+        out = d.tick(**kw)
+        if out.state == state:
+            return out
+    raise AssertionError(f'never reached {state}; stuck in {out.state}: {out.message}')
+
+
+def test_states_are_classes_with_names():
+    assert [s.name for s in STATES] == ['IDLE', 'UNDOCKING', 'MOWING', 'PAUSED', 'RETURNING',
+                                        'DOCKING', 'CHARGING', 'ERROR']
+
+
+def test_a_whole_run_undocks_mows_returns_and_docks():
+    m, d = mission()
+    assert m.request('start') == (True, 'starting')
+    seen = []
+    for _ in range(400):
+        out = d.tick(charging=d.pose[:2] == DOCK[:2])
+        if not seen or seen[-1] != out.state:
+            seen.append(out.state)
+        if out.state == 'IDLE' and len(seen) > 1:
+            break
+    assert seen == ['UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING', 'IDLE']
+    assert m.complete and m.progress_m == pytest.approx(float(
+        np.hypot(*np.diff(PLAN, axis=0).T).sum()))
+
+
+def test_requests_are_checked():
+    m = Mission()
+    assert m.request('start') == (False, 'no coverage plan yet')
+    m, d = mission()
+    assert m.request('pause')[0] is False and m.request('resume')[0] is False
+    assert m.request('fly')[0] is False
+    m.request('start')
+    run_until(d, 'MOWING')
+    assert m.request('start')[0] is False
+
+
+def test_pause_and_resume():
+    m, d = mission()
+    m.request('start')
+    run_until(d, 'MOWING')
+    assert m.request('pause')[0]
+    out = d.tick()
+    assert out.state == 'PAUSED' and out.path is None and not out.blade
+    assert m.request('resume') == (True, 'resuming MOWING')
+    out = d.tick()
+    assert out.state == 'MOWING' and out.blade
+
+
+def test_low_battery_returns_charges_and_resumes_where_it_stopped():
+    m, d = mission()
+    m.request('start')
+    run_until(d, 'MOWING')
+    for _ in range(5):
+        d.tick()
+    out = run_until(d, 'RETURNING', battery_pct=10.0)
+    assert 'battery' in out.message
+    stopped_at = m.progress_m
+    assert 0 < stopped_at < 20
+    run_until(d, 'CHARGING', battery_pct=10.0, charging=True)
+    out = d.tick(battery_pct=50.0, charging=True)
+    assert out.state == 'CHARGING'  # not charged enough
+    run_until(d, 'UNDOCKING', battery_pct=95.0, charging=True)
+    out = run_until(d, 'MOWING', battery_pct=95.0)
+    assert m.state.s0 == pytest.approx(stopped_at - m.params.resume_overlap_m)
+
+
+def test_rain_sends_it_home_and_it_waits_to_be_dry():
+    m, d = mission(dry_wait_s=2.0)
+    m.request('start')
+    run_until(d, 'MOWING')
+    run_until(d, 'RETURNING', raining=True)
+    run_until(d, 'CHARGING', raining=True, charging=True)
+    for _ in range(5):
+        assert d.tick(raining=True, charging=True).state == 'CHARGING'
+    t_dry = d.t
+    run_until(d, 'UNDOCKING', charging=True)
+    assert d.t - t_dry >= 2.0
+
+
+def test_resume_point_comes_from_the_coverage_layer():
+    mowed_until_x = 6.0
+
+    def mowed(xy):
+        return (xy[:, 1] < 1.1) & (xy[:, 0] <= mowed_until_x)  # first stripe mowed to x = 6
+
+    m = Mission(MissionParams(), DOCK, REGION, mowed=mowed)
+    m.set_plan(PLAN)
+    s = m.resume_point()
+    assert s == pytest.approx(5.0 + 0.1 - m.params.resume_overlap_m, abs=0.11)
+
+
+def test_safety_stop_is_an_error_until_reset():
+    m, d = mission()
+    m.request('start')
+    run_until(d, 'MOWING')
+    out = d.tick(safety_latched=('emergency stop',), safety_reasons=('emergency stop',))
+    assert out.state == 'ERROR' and 'emergency stop' in out.message and out.path is None
+    ok, why = m.request('resume')
+    assert not ok and 'reset' in why
+    d.tick()
+    assert m.request('resume')[0]
+    assert d.tick().state == 'MOWING'
+
+
+def test_lost_motor_board_is_an_error_after_a_grace_period():
+    m, d = mission(link_lost_error_s=0.5)
+    m.request('start')
+    run_until(d, 'MOWING')
+    assert d.tick(board_connected=False).state == 'MOWING'
+    run_until(d, 'ERROR', limit=10, board_connected=False)
+    assert m.message == 'motor board lost'
+
+
+def test_a_blocked_path_asks_for_a_replan_then_gives_up():
+    m, d = mission(blocked_replan_s=0.5, max_replans=2)
+    m.request('start')
+    run_until(d, 'MOWING')
+    d.stall = True
+    replans = 0
+    for _ in range(100):
+        out = d.tick(safety_reasons=('obstacle',))
+        replans += out.replan
+        if out.state == 'ERROR':
+            break
+    assert replans == 2 and out.state == 'ERROR' and 'blocked' in out.message
+
+
+def test_a_new_plan_while_mowing_continues_on_it():
+    m, d = mission()
+    m.request('start')
+    run_until(d, 'MOWING')
+    before = d.path_id
+    m.set_plan(PLAN + [0.0, 0.05])
+    out = d.tick()
+    assert out.state == 'MOWING' and out.path_id != before
+
+
+def test_dock_request_holds_it_on_the_dock():
+    m, d = mission()
+    m.request('start')
+    run_until(d, 'MOWING')
+    assert m.request('dock')[0]
+    run_until(d, 'IDLE', charging=True)  # docked, and stays: the operator asked for it
+    assert not m.complete
+    for _ in range(5):
+        assert d.tick(charging=True, battery_pct=100.0).state == 'IDLE'

@@ -1,0 +1,154 @@
+"""The safety supervisor's rules, one by one, on synthetic inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from shapely.geometry import box
+
+from mower_control.safety import ObstacleGrid, SafetyParams, SafetySupervisor, stopping_distance
+
+LEVEL = np.array([1.0, 0.0, 0.0, 0.0])
+REST = np.array([0.0, 0.0, 9.81])
+
+
+def healthy(t: float = 0.0, pose=(5.0, 5.0, 0.0), v: float = 0.5, w: float = 0.0,
+            lawn=None) -> SafetySupervisor:
+    s = SafetySupervisor(SafetyParams(), lawn if lawn is not None else box(0, 0, 10, 10))
+    feed(s, t, pose, v, w)
+    s.mission('MOWING', True)
+    return s
+
+
+def feed(s: SafetySupervisor, t: float, pose=(5.0, 5.0, 0.0), v: float = 0.5,
+         w: float = 0.0) -> None:
+    s.imu(LEVEL, REST, t)
+    s.odometry(*pose, t)
+    s.command(v, w, t)
+
+
+def test_all_clear_passes_the_command_and_the_blade():
+    out = healthy().filter(0.0)
+    assert out.ok and out.v_mps == 0.5 and out.blade
+
+
+@pytest.mark.parametrize('hardware', [False, True])
+def test_emergency_stop_latches_until_reset(hardware):
+    s = healthy()
+    s.emergency_stop(True, 0.0, hardware=hardware)
+    out = s.filter(0.0)
+    assert out.v_mps == 0.0 and out.w_radps == 0.0 and not out.blade
+    s.emergency_stop(False, 0.1, hardware=hardware)
+    feed(s, 1.0)
+    assert not s.filter(1.0).blade  # released, but latched
+    assert s.reset()[0]
+    feed(s, 1.1)
+    assert s.filter(1.1).ok
+
+
+def test_reset_is_refused_while_the_hardware_button_is_pressed():
+    s = healthy()
+    s.emergency_stop(True, 0.0, hardware=True)
+    ok, why = s.reset()
+    assert not ok and 'hardware emergency stop' in why
+
+
+def test_tilt_latches_and_reset_waits_for_level():
+    s = healthy()
+    a = math.radians(30) / 2
+    tilted = np.array([math.cos(a), math.sin(a), 0.0, 0.0])  # 30 degrees of roll
+    s.imu(tilted, REST, 0.01)
+    out = s.filter(0.01)
+    assert 'tilt' in out.latched and not out.blade and out.v_mps == 0.0
+    assert not s.reset()[0]
+    s.imu(LEVEL, REST, 0.02)
+    assert s.reset()[0]
+
+
+def test_lift_is_an_upward_speed_not_a_bump():
+    s = healthy()
+    for k, a_up in enumerate([0.0, 20.0, -20.0, 0.0], start=1):  # a bump: up, then down
+        s.imu(LEVEL, REST + [0, 0, a_up], k * 0.01)
+    assert 'lift' not in s.filter(0.04).reasons
+    t = 0.04
+    while 'lift' not in s.filter(t).latched:  # lifted at 3 m/s²
+        t += 0.01
+        s.imu(LEVEL, REST + [0, 0, 3.0], t)
+        assert t < 0.1
+    assert not s.filter(t).blade
+
+
+def test_watchdog_and_stale_sensors():
+    s = healthy()
+    p = s.params
+    out = s.filter(p.cmd_timeout_s + 0.01)
+    assert out.v_mps == 0.0 and 'command timeout' in out.reasons
+    s = healthy()
+    s.command(0.5, 0.0, 1.0)
+    s.odometry(5.0, 5.0, 0.0, 1.0)
+    out = s.filter(1.0)  # the IMU's last sample is a second old
+    assert 'imu stale' in out.reasons and out.v_mps == 0.0 and not out.blade
+    s = SafetySupervisor()
+    s.command(0.5, 0.0, 0.0)
+    assert {'imu stale', 'odometry stale'} <= set(s.filter(0.0).reasons)
+
+
+def test_non_finite_commands_are_ignored():
+    s = healthy()
+    s.command(math.nan, 0.0, 0.1)
+    s.command(math.inf, 0.0, 0.1)
+    assert s.filter(0.1).v_mps == 0.5  # the last good one
+
+
+def test_geofence_stops_forward_motion_but_allows_turning_and_coming_back():
+    lawn = box(0, 0, 10, 10)
+    s = healthy(pose=(9.75, 5.0, 0.0), lawn=lawn)  # 0.25 m from the edge, driving at it
+    out = s.filter(0.0)
+    assert out.v_mps == 0.0 and 'geofence' in out.reasons
+    feed(s, 0.0, pose=(9.75, 5.0, 0.0), v=0.0, w=1.0)
+    assert s.filter(0.0).w_radps == 1.0
+    feed(s, 0.0, pose=(9.75, 5.0, math.pi), v=0.5)  # facing back into the lawn
+    assert s.filter(0.0).v_mps == 0.5
+    feed(s, 0.0, pose=(9.95, 5.0, math.pi), v=0.5)  # beyond the fence, heading back in
+    assert s.filter(0.0).v_mps == 0.5
+
+
+@given(st.floats(0.05, 1.0), st.floats(-0.5, 0.5))
+def test_geofence_never_lets_the_stopping_footprint_leave(v, y_off):
+    s = healthy(pose=(5.0, 5.0 + y_off, 0.0))
+    p = s.params
+    for x in np.arange(8.0, 10.0, 0.01):
+        feed(s, 0.0, pose=(float(x), 5.0 + y_off, 0.0), v=v)
+        if s.filter(0.0).v_mps == 0.0:
+            break
+    reach = x + stopping_distance(v, p) + p.footprint_radius_m
+    assert reach <= 10.0 + p.geofence_margin_m + 1e-6
+
+
+def test_obstacle_ahead_stops_but_one_beside_does_not():
+    mask = np.zeros((100, 100), dtype=bool)
+    mask[50, 58] = True  # a cell centred at (5.85, 5.05), 0.85 m ahead
+    s = healthy()
+    s.grid = ObstacleGrid(mask, (0.0, 0.0), 0.1)
+    assert s.filter(0.0).ok  # 0.85 m: farther than stopping distance plus footprint
+    feed(s, 0.0, pose=(5.45, 5.0, 0.0))
+    out = s.filter(0.0)
+    assert out.v_mps == 0.0 and 'obstacle' in out.reasons and out.blade
+    feed(s, 0.0, pose=(5.45, 5.0, 0.0), v=0.0, w=1.0)
+    assert s.filter(0.0).w_radps == 1.0  # turning in place stays allowed
+    feed(s, 0.0, pose=(5.85, 4.7, 0.0))  # passing beside it, 0.35 m off
+    assert s.filter(0.0).ok
+
+
+def test_blade_interlock_follows_the_mission():
+    s = healthy()
+    s.mission('RETURNING', True)
+    assert not s.filter(0.0).blade
+    s.mission('MOWING', False)
+    assert not s.filter(0.0).blade
+    s.mission('MOWING', True)
+    assert s.filter(0.0).blade
