@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 PKGS   := src/mower_maps src/mower_coverage src/mower_sim src/mower_segmentation \
-          src/mower_perception src/mower_mapping src/mower_control src/mower_cli
+          src/mower_perception src/mower_mapping src/mower_control src/mower_stack src/mower_cli
 # Debian packages for headless rendering (MuJoCo through EGL / Mesa)
 SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri
 export MUJOCO_GL ?= egl
@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/mower bench sim
 	$(BIN)/mower segment bench
 	$(BIN)/mower bench map
+	$(BIN)/mower bench control
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 
 from mower_control.driver import MotorDriver, SerialTransport, TransportError
-from mower_control.kinematics import DiffDrive
 from mower_control.protocol import (
     Battery,
     BladeCommand,
@@ -17,39 +15,11 @@ from mower_control.protocol import (
     WheelSpeedCommand,
     encode,
 )
-from mower_control.sim_board import SimTransport, SimulatedBoard
-
-
-class Unicycle:
-    """A perfect differential-drive plant for the simulated board."""
-
-    def __init__(self) -> None:
-        self.time_s = 0.0
-        self.pose = (0.0, 0.0, 0.0)
-        self.v = self.w = 0.0
-        self.blade = False
-        self.wheels = np.zeros(2)
-        self.drive = DiffDrive()
-
-    def command(self, v_mps, w_radps, blade=None):
-        self.v, self.w = v_mps, w_radps
-        if blade is not None:
-            self.blade = blade
-
-    def encoders(self):
-        return self.wheels.copy()
-
-    def advance(self, dt):
-        x, y, yaw = self.pose
-        self.pose = (x + self.v * math.cos(yaw) * dt, y + self.v * math.sin(yaw) * dt,
-                     yaw + self.w * dt)
-        left, right = self.drive.wheel_speeds(self.v, self.w)
-        self.wheels += np.array([left, right]) / self.drive.wheel_radius_m * dt
-        self.time_s += dt
+from mower_control.sim_board import KinematicPlant, SimTransport, SimulatedBoard
 
 
 def rig(**board_kw):
-    plant = Unicycle()
+    plant = KinematicPlant()
     board = SimulatedBoard(plant, **board_kw)
     driver = MotorDriver(SimTransport(board))
     return plant, board, driver

@@ -179,6 +179,132 @@ def bench_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_control(args: argparse.Namespace) -> int:
+    """A whole mission on the demo lawn, closed loop: cross-track on stripes, step times."""
+    os.environ.setdefault('MUJOCO_GL', 'egl')
+    import math
+
+    from mower_control.follower import PathFollower
+    from mower_coverage import CoveragePlanner, PlannerParams, params_for_map
+    from mower_coverage.route import KINDS
+    from mower_maps import load_map
+    from mower_sim.sim import LawnSim
+    from mower_stack.closed_loop import ClosedLoop, LoopConfig
+
+    cpu = _pin_to_one_core()
+    lawn = load_map(args.map)
+    plan = CoveragePlanner(params_for_map(PlannerParams(), lawn)).plan(lawn)
+    pts, kinds = plan.path.points, plan.path.kinds
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    sim = LawnSim(lawn, seed=0, render=False)
+    loop = ClosedLoop(sim, LoopConfig(pose_noise_m=args.pose_noise), pts, kinds,
+                      plan.area.region)
+    loop.record = False
+    step_times: list[float] = []
+    real_step = PathFollower.step
+
+    def timed_step(self, *a, **kw):
+        t0 = time.perf_counter()
+        out = real_step(self, *a, **kw)
+        step_times.append(time.perf_counter() - t0)
+        return out
+
+    PathFollower.step = timed_step
+    cross: list[float] = []
+    states: list[str] = []
+    loop.mission.request('start')
+    t_wall = time.perf_counter()
+    tick_times = []
+    try:
+        while sim.time_s < args.limit_s:
+            t0 = time.perf_counter()
+            tick = loop.step()
+            tick_times.append(time.perf_counter() - t0)
+            if not states or states[-1] != tick.mission.state:
+                states.append(tick.mission.state)
+            if tick.mission.state == 'IDLE' and len(states) > 2:
+                break
+            s = loop.mission.progress_m
+            i = int(np.clip(np.searchsorted(cum, s, side='right') - 1, 0, len(kinds) - 1))
+            if tick.mission.state == 'MOWING' and tick.follower.mode == 'following' and \
+                    kinds[i] == KINDS.index('stripe') and cum[i] + 0.05 < s < cum[i + 1] - 0.05:
+                a, b = pts[i], pts[i + 1]
+                d = (b - a) / np.hypot(*(b - a))
+                x, y, _ = sim.pose
+                cross.append(float(d[0] * (y - a[1]) - d[1] * (x - a[0])))
+    finally:
+        PathFollower.step = real_step
+    wall = time.perf_counter() - t_wall
+    c = np.abs(np.asarray(cross))
+    rms = math.sqrt(float(np.mean(c ** 2))) if len(c) else math.nan
+    ev = sim.events
+    print(f'control on {lawn.name}: a whole mission closed loop (mission -> follower -> safety '
+          f'-> motor driver -> simulated board -> MuJoCo), {args.pose_noise * 100:.1f} cm pose '
+          f'noise, pinned to CPU {cpu}')
+    print(f'  states: {" -> ".join(states)}; {sim.time_s:.0f} s simulated in {wall:.1f} s '
+          f'({sim.time_s / wall:.0f}x real time without the camera)')
+    print(f'  mowed {sim.mowed_area_m2(lawn.mowable_area()):.1f} of '
+          f'{lawn.mowable_area().area:.1f} m² mowable; collisions {ev.collisions}, boundary '
+          f'exits {ev.boundary_exits}, keep-out entries {ev.keepout_entries}')
+    print(f'  cross-track on stripes (true pose, {len(c)} samples at 50 Hz): RMS '
+          f'{rms * 100:.2f} cm = {rms / 0.03:.2f}x the 3 cm goal; p95 '
+          f'{float(np.percentile(c, 95)) * 100:.2f} cm, max {float(c.max()) * 100:.2f} cm')
+    print(f'  controller step (regulated pure pursuit): median '
+          f'{statistics.median(step_times) * 1e6:.0f} us, p99 '
+          f'{float(np.percentile(step_times, 99)) * 1e6:.0f} us over {len(step_times)} steps')
+    print(f'  whole control tick incl. safety, mission, driver and 5 physics steps: median '
+          f'{statistics.median(tick_times) * 1e3:.3f} ms')
+    _reaction_times(lawn, plan)
+    return 0
+
+
+def _reaction_times(lawn, plan) -> None:
+    """Simulated time from each safety event to the blade stopping (the 100 ms goal)."""
+    import math
+
+    from mower_coverage.route import KINDS
+    from mower_sim.sim import LawnSim
+    from mower_stack.closed_loop import ClosedLoop, LoopConfig
+
+    pts, kinds = plan.path.points, plan.path.kinds
+    i = int(np.flatnonzero(kinds == KINDS.index('stripe'))[3])
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    heading = math.atan2(*(pts[i + 1] - pts[i])[::-1])
+    results = {}
+    for event in ('emergency stop', 'tilt', 'lift', 'command silence'):
+        sim = LawnSim(lawn, seed=1, render=False)
+        sim.set_pose(float(pts[i, 0]), float(pts[i, 1]), heading)
+        loop = ClosedLoop(sim, LoopConfig(), pts, kinds, plan.area.region)
+        loop.mission.progress_m = float(cum[i]) + 0.3
+        loop.mission.request('start')
+        loop.run(3.0)
+        t0 = sim.time_s
+        if event == 'emergency stop':
+            loop.safety.emergency_stop(True, t0)
+        elif event == 'tilt':
+            sim.push(torque_nm=(25.0 * math.cos(heading), 25.0 * math.sin(heading), 0.0))
+            while sim.tilt_rad <= loop.cfg.safety.tilt_limit_rad:
+                loop.step()
+            t0 = sim.time_s
+        elif event == 'lift':
+            sim.push(force_n=(0.0, 0.0, 125.0))
+        else:
+            loop.commands_enabled = False
+        t_blade = t_wheels = None
+        while sim.time_s < t0 + 3.0 and (t_blade is None or t_wheels is None):
+            tick = loop.step()
+            if t_blade is None and not sim.blade_on:
+                t_blade = sim.time_s - t0
+            if t_wheels is None and tick.safety.v_mps == 0.0 and tick.safety.w_radps == 0.0:
+                t_wheels = sim.time_s - t0
+        results[event] = (t_blade, t_wheels)
+    print('  safety reactions in simulated time (event -> blade off at the motor, wheels '
+          'commanded to zero):')
+    for event, (tb, tw) in results.items():
+        blade = f'blade {tb * 1000:.0f} ms' if tb is not None else 'blade stays on'
+        print(f'    {event:16s} {blade:>18s}, wheels {tw * 1000:.0f} ms')
+
+
 def add_bench_parser(sub) -> None:
     """Register ``mower bench``."""
     p = sub.add_parser('bench', help='benchmarks (medians and ratios)')
@@ -195,6 +321,13 @@ def add_bench_parser(sub) -> None:
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
     b.add_argument('--repeat', type=int, default=20, help='passes over 20 frames')
     b.set_defaults(func=bench_map)
+    b = bench_sub.add_parser('control', help='path following and safety, closed loop')
+    b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
+    b.add_argument('--pose-noise', type=float, default=0.0,
+                   help='white noise on the pose the controller sees (m, default 0)')
+    b.add_argument('--limit-s', type=float, default=6000.0,
+                   help='simulated time limit (s, default 6000)')
+    b.set_defaults(func=bench_control)
     b = bench_sub.add_parser('sim', help='simulator throughput')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
     b.add_argument('--repeat', type=int, default=5, help='repeats (default 5)')

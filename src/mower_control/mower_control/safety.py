@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import shapely
@@ -57,6 +58,15 @@ class SafetyParams:
             value = getattr(self, f.name)
             if not math.isfinite(value) or value < 0.0:
                 raise ValueError(f'{f.name} must be a non-negative number, got {value!r}')
+
+
+def fence_region(lawn: Any) -> Polygon:
+    """The geofence of a LawnMap: its boundary minus its keep-outs.
+
+    Trees and other known obstacles are the obstacle stop's and the planner's business.
+    """
+    keep = [f.geometry for f in lawn.features if f.role == 'keepout']
+    return lawn.boundary.difference(shapely.union_all(keep)) if keep else lawn.boundary
 
 
 def stopping_distance(v_mps: float, p: SafetyParams) -> float:

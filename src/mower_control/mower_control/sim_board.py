@@ -227,3 +227,46 @@ class SimTransport(Transport):
         if not self.board.plugged:
             self.board.update()  # the board runs on (its watchdog stops the motors)
             raise TransportError('simulated board: cable unplugged')
+
+
+class KinematicPlant:
+    """An ideal differential-drive mower (no physics).
+
+    The plant behind the simulation transport of ``motor_driver_node`` when no simulator runs,
+    for dry runs of the stack.
+    """
+
+    def __init__(self, drive: DiffDrive | None = None,
+                 pose: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+        """Start at ``pose`` (x, y, yaw), at rest."""
+        self.drive = drive or DiffDrive()
+        self.time_s = 0.0
+        self.pose = pose
+        self.v = self.w = 0.0
+        self.blade = False
+        self.wheels = np.zeros(2)
+
+    def command(self, v_mps: float, w_radps: float, blade: bool | None = None) -> None:
+        """Body velocity set-point (reached at once) and blade."""
+        self.v, self.w = v_mps, w_radps
+        if blade is not None:
+            self.blade = bool(blade)
+
+    def encoders(self) -> np.ndarray:
+        """Wheel angles (rad): left, right."""
+        return self.wheels.copy()
+
+    def advance(self, dt_s: float) -> None:
+        """Move on by ``dt_s`` (exact arc)."""
+        x, y, yaw = self.pose
+        ds, dyaw = self.v * dt_s, self.w * dt_s
+        if abs(dyaw) < 1e-9:
+            x, y = x + ds * math.cos(yaw), y + ds * math.sin(yaw)
+        else:
+            r = ds / dyaw
+            x += r * (math.sin(yaw + dyaw) - math.sin(yaw))
+            y -= r * (math.cos(yaw + dyaw) - math.cos(yaw))
+        self.pose = (x, y, math.remainder(yaw + dyaw, 2 * math.pi))
+        left, right = self.drive.wheel_speeds(self.v, self.w)
+        self.wheels += np.array([left, right]) / self.drive.wheel_radius_m * dt_s
+        self.time_s += dt_s

@@ -21,6 +21,7 @@ from rclpy.exceptions import (
 from rclpy.logging import get_logger
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_services_default
+from rclpy.task import Future
 
 _NODE_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 _TOPIC = re.compile(r'^[~/]?([A-Za-z_][A-Za-z0-9_]*)?(/[A-Za-z_][A-Za-z0-9_]*)*$')
@@ -118,6 +119,42 @@ class Service:
         return response
 
 
+class Client:
+    """A recorded service client; tests see ``requests`` and answer with :meth:`respond`."""
+
+    def __init__(self, srv_type: type, srv_name: str, qos: QoSProfile) -> None:
+        """Record the endpoint; ``ready`` says whether the service is available."""
+        self.srv_type = srv_type
+        self.srv_name = srv_name
+        self.qos_profile = qos
+        self.ready = True
+        self.requests: list[tuple[Any, Future]] = []
+
+    def call_async(self, request: Any) -> Future:
+        """Send a request; the future completes when a test responds."""
+        if not isinstance(request, self.srv_type.Request):
+            raise TypeError(f'Expected {self.srv_type.Request}, got {type(request)}')
+        future = Future()
+        self.requests.append((request, future))
+        return future
+
+    def service_is_ready(self) -> bool:
+        """Whether a server is there."""
+        return self.ready
+
+    def wait_for_service(self, timeout_sec: float | None = None) -> bool:
+        """Never blocks in the double."""
+        return self.ready
+
+    def respond(self, **fields: Any) -> None:
+        """Test helper: answer the oldest open request."""
+        for _, future in self.requests:
+            if not future.done():
+                future.set_result(self.srv_type.Response(**fields))
+                return
+        raise AssertionError(f'no open request on {self.srv_name}')
+
+
 class Timer:
     """A recorded timer; tests call :meth:`fire`."""
 
@@ -171,7 +208,7 @@ class Node:
         self._publishers: list[Publisher] = []
         self._subscriptions: list[Subscription] = []
         self._services: list[Service] = []
-        self._clients: list[Any] = []
+        self._clients: list[Client] = []
         self._timers: list[Timer] = []
         self._clock = ROSClock()
         self._logger = get_logger(node_name)
@@ -369,6 +406,17 @@ class Node:
         self._services.append(srv)
         return srv
 
+    def create_client(self, srv_type: type, srv_name: str, *,
+                      qos_profile: QoSProfile = qos_profile_services_default,
+                      callback_group: Any = None) -> Client:
+        """Record a service client."""
+        if not hasattr(srv_type, 'Request') or not hasattr(srv_type, 'Response'):
+            raise TypeError(f'{srv_type!r} is not a service type')
+        _check_topic(srv_name)
+        client = Client(srv_type, srv_name, qos_profile)
+        self._clients.append(client)
+        return client
+
     def create_timer(self, timer_period_sec: float, callback: Callable,
                      callback_group: Any = None, clock: Any = None) -> Timer:
         """Record a timer."""
@@ -392,6 +440,11 @@ class Node:
     def services(self) -> list[Service]:
         """Services created on this node."""
         return list(self._services)
+
+    @property
+    def clients(self) -> list[Client]:
+        """Service clients created on this node."""
+        return list(self._clients)
 
     @property
     def timers(self) -> list[Timer]:

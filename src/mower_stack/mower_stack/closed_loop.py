@@ -18,25 +18,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import shapely
 
 from mower_control.driver import DriverParams, MotorDriver
 from mower_control.follower import FollowerCommand, FollowerParams, PathFollower
 from mower_control.mission import Mission, MissionInputs, MissionOutput, MissionParams
 from mower_control.protocol import EncoderTicks
-from mower_control.safety import ObstacleGrid, SafetyOutput, SafetyParams, SafetySupervisor
+from mower_control.safety import (
+    ObstacleGrid,
+    SafetyOutput,
+    SafetyParams,
+    SafetySupervisor,
+    fence_region,
+)
 from mower_control.sim_board import BatteryModel, SimTransport, SimulatedBoard
-from mower_maps import LawnMap
 from mower_sim.sim import LawnSim
 
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_MODEL = REPO / 'models' / 'lawnnet_int8.onnx'
-
-
-def lawn_region(lawn: LawnMap):
-    """Where the footprint may be: the boundary minus keep-outs."""
-    keep = [f.geometry for f in lawn.features if f.role == 'keepout']
-    return lawn.boundary.difference(shapely.union_all(keep)) if keep else lawn.boundary
 
 
 def roll_pitch(q: np.ndarray) -> tuple[float, float]:
@@ -87,7 +85,7 @@ class ClosedLoop:
         self.dock_pose = None if dock is None else (dock.x_m, dock.y_m, dock.heading_rad)
         self.board = SimulatedBoard(sim, cfg.driver.drive, cfg.battery, self.dock_pose)
         self.driver = MotorDriver(SimTransport(self.board), cfg.driver)
-        self.safety = SafetySupervisor(cfg.safety, lawn_region(sim.lawn))
+        self.safety = SafetySupervisor(cfg.safety, fence_region(sim.lawn))
         self.follower = PathFollower(cfg.follower)
         self.mission = Mission(cfg.mission, self.dock_pose, region)
         if plan_points is not None:

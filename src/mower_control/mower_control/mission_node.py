@@ -1,0 +1,284 @@
+"""mission_node: the mowing job's state machine, and the operator's services.
+
+Subscribes to ``coverage/path`` (the plan, transient local), the pose (``pose_topic``),
+``map/coverage`` (the persisted mowed layer: where to resume), ``battery`` (BatteryState),
+``mower/rain`` (std_msgs/Bool from a rain sensor), ``safety/status`` and ``motor/status``
+(DiagnosticStatus) and ``controller/progress``. Publishes ``mission/path`` (the path to drive
+now, transient local), ``mower/state`` (std_msgs/String holding JSON: state, mowed_pct,
+progress_m, message), ``mower/blade_request`` (Bool) and ``/diagnostics``. Serves ``mower/start``,
+``mower/pause``, ``mower/resume`` and ``mower/dock`` (std_srvs/Trigger) and calls
+``mower/replan`` when an obstacle blocks the path. ``state_file`` keeps the progress across
+restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rclpy
+import shapely
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from nav_msgs.msg import OccupancyGrid, Odometry
+from nav_msgs.msg import Path as PathMsg
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import BatteryState
+from std_msgs.msg import Bool, Float64MultiArray, String
+from std_srvs.srv import Trigger
+
+from mower_control.conversions import (
+    grid_cells,
+    mowed_lookup,
+    path_msg,
+    path_points,
+    pose_of,
+    progress_values,
+    split_list,
+    stamp_s,
+    state_msg,
+    status_msg,
+    status_values,
+)
+from mower_control.mission import Mission, MissionInputs, MissionParams
+from mower_control.parameters import build, declare
+from mower_coverage.area import erode
+from mower_maps import MapError, load_map
+
+EXTRA: dict[str, tuple[Any, str]] = {
+    'map_file': ('', 'lawn map (GeoJSON): the dock and where transits may go'),
+    'clearance_m': (0.2, 'distance transits keep from every edge (half the body width)'),
+    'rate_hz': (10.0, 'state machine rate'),
+    'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
+    'frame_id': ('map', 'frame of the paths'),
+    'coverage_threshold': (50, 'map/coverage cells at or above this value are mowed'),
+    'state_file': ('', 'progress kept across restarts (JSON; "" = not kept)'),
+}
+
+LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                     reliability=ReliabilityPolicy.RELIABLE,
+                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+
+class MissionNode(Node):
+    """A thin adapter around Mission."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Declare parameters, load the map, create endpoints."""
+        super().__init__('mission_node', **kwargs)
+        self.p = p = declare(self, MissionParams, EXTRA)
+        dock, region, self.mowable = None, None, None
+        if p['map_file']:
+            try:
+                lawn = load_map(p['map_file'])
+            except MapError as exc:
+                raise SystemExit(f'mission_node: {exc}') from exc
+            if lawn.dock is not None:
+                dock = (lawn.dock.x_m, lawn.dock.y_m, lawn.dock.heading_rad)
+            self.mowable = lawn.mowable_area()
+            region = erode(self.mowable, p['clearance_m'])
+        else:
+            self.get_logger().warning('no map_file: no dock, transits are straight lines')
+        self.mission = Mission(build(MissionParams, p), dock, region)
+        self._restore()
+        self.pose: tuple[float, float, float] | None = None
+        self.battery = (100.0, False)
+        self.raining = False
+        self.safety: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        self.board_connected = True
+        self.progress = {'path_stamp_s': -1.0, 'progress_m': 0.0, 'done': 0.0}
+        self.mowed_share = math.nan
+        self.path_stamps: dict[int, float] = {}
+        self.published_id = -1
+        self.bad_messages = 0
+        self.pub_path = self.create_publisher(PathMsg, 'mission/path', LATCHED)
+        self.pub_state = self.create_publisher(String, 'mower/state', 10)
+        self.pub_blade = self.create_publisher(Bool, 'mower/blade_request', 10)
+        self.pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_subscription(PathMsg, 'coverage/path', self.on_plan, LATCHED)
+        self.create_subscription(Odometry, p['pose_topic'], self.on_pose, 20)
+        self.create_subscription(OccupancyGrid, 'map/coverage', self.on_coverage, LATCHED)
+        self.create_subscription(BatteryState, 'battery', self.on_battery, 5)
+        self.create_subscription(Bool, 'mower/rain', self.on_rain, 5)
+        self.create_subscription(DiagnosticStatus, 'safety/status', self.on_safety, 10)
+        self.create_subscription(DiagnosticStatus, 'motor/status', self.on_motor, 10)
+        self.create_subscription(Float64MultiArray, 'controller/progress', self.on_progress, 10)
+        for name in ('start', 'pause', 'resume', 'dock'):
+            self.create_service(Trigger, f'mower/{name}', self._service(name))
+        self.replan_client = self.create_client(Trigger, 'mower/replan')
+        self.timer = self.create_timer(1.0 / p['rate_hz'], self.step)
+        self.diag_timer = self.create_timer(1.0, self.publish_diagnostics)
+
+    # -- persistence ----------------------------------------------------------------------------
+    def _restore(self) -> None:
+        path = self.p['state_file']
+        if not path or not Path(path).is_file():
+            return
+        try:
+            data = json.loads(Path(path).read_text())
+            self.mission.progress_m = float(data['progress_m'])
+            self.mission.complete = bool(data['complete'])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.get_logger().error(f'{path}: unreadable mission state ignored: {exc}')
+
+    def save(self) -> None:
+        """Write the progress (atomically)."""
+        path = self.p['state_file']
+        if not path:
+            return
+        tmp = Path(path).with_suffix('.tmp')
+        try:
+            tmp.write_text(json.dumps({'progress_m': self.mission.progress_m,
+                                       'complete': self.mission.complete}))
+            tmp.replace(path)
+        except OSError as exc:
+            self.get_logger().error(f'cannot save the mission state to {path}: {exc}')
+
+    # -- inputs -----------------------------------------------------------------------------------
+    def now_s(self) -> float:
+        """The node clock in seconds."""
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _bad(self, topic: str, exc: Exception) -> None:
+        self.bad_messages += 1
+        self.get_logger().warning(f'malformed message on {topic} skipped: {exc}')
+
+    def on_plan(self, msg: PathMsg) -> None:
+        """A coverage plan (a new one while mowing continues from the first gap)."""
+        try:
+            pts = path_points(msg)
+        except (AttributeError, TypeError, ValueError) as exc:
+            self._bad('coverage/path', exc)
+            return
+        if len(pts) < 2:
+            self.get_logger().warning('empty coverage plan ignored')
+            return
+        self.mission.set_plan(pts)
+        self.get_logger().info(f'coverage plan: {len(pts)} points')
+
+    def on_pose(self, msg: Odometry) -> None:
+        """The robot's pose."""
+        try:
+            pose = pose_of(msg)
+        except (AttributeError, TypeError) as exc:
+            self._bad(self.p['pose_topic'], exc)
+            return
+        if all(math.isfinite(v) for v in pose):
+            self.pose = pose
+
+    def on_coverage(self, msg: OccupancyGrid) -> None:
+        """The mowed layer: where to resume, and the mowed share."""
+        try:
+            self.mission.mowed = mowed_lookup(msg, self.p['coverage_threshold'])
+            values, origin, res = grid_cells(msg)
+        except (AttributeError, TypeError, ValueError) as exc:
+            self._bad('map/coverage', exc)
+            return
+        if self.mowable is not None and self.mowable.area > 0:
+            step = max(1, int(round(0.1 / res)))  # count on a 10 cm lattice: fast enough
+            sub = values[::step, ::step] >= self.p['coverage_threshold']
+            rows, cols = np.nonzero(sub)
+            xs = origin[0] + (cols * step + 0.5) * res
+            ys = origin[1] + (rows * step + 0.5) * res
+            inside = shapely.contains_xy(self.mowable, xs, ys).sum()
+            self.mowed_share = float(inside) * (step * res) ** 2 / self.mowable.area
+
+    def on_battery(self, msg: BatteryState) -> None:
+        """Charge and charging."""
+        pct = msg.percentage * 100.0 if math.isfinite(msg.percentage) else 100.0
+        charging = msg.power_supply_status == BatteryState.POWER_SUPPLY_STATUS_CHARGING
+        self.battery = (pct, charging)
+
+    def on_rain(self, msg: Bool) -> None:
+        """The rain sensor."""
+        self.raining = bool(msg.data)
+
+    def on_safety(self, msg: DiagnosticStatus) -> None:
+        """What the supervisor holds back."""
+        v = status_values(msg)
+        self.safety = (split_list(v.get('active', '')), split_list(v.get('latched', '')))
+
+    def on_motor(self, msg: DiagnosticStatus) -> None:
+        """Whether the motor board is connected."""
+        self.board_connected = status_values(msg).get('connected', 'True') == 'True'
+
+    def on_progress(self, msg: Float64MultiArray) -> None:
+        """The controller's progress on the path it follows."""
+        try:
+            self.progress = progress_values(msg)
+        except ValueError as exc:
+            self._bad('controller/progress', exc)
+
+    def _service(self, name: str):
+        def handle(request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+            response.success, response.message = self.mission.request(name)
+            self.get_logger().info(f'{name}: {response.message}')
+            return response
+        return handle
+
+    # -- the tick ---------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance the state machine and publish what it wants."""
+        if self.pose is None:
+            return
+        following = -1
+        for pid, stamp in self.path_stamps.items():
+            if abs(stamp - self.progress['path_stamp_s']) < 1e-6:
+                following = pid
+        before = self.mission.state.name
+        out = self.mission.tick(MissionInputs(
+            self.now_s(), self.pose, battery_pct=self.battery[0], charging=self.battery[1],
+            raining=self.raining, safety_reasons=self.safety[0], safety_latched=self.safety[1],
+            board_connected=self.board_connected, follower_path_id=following,
+            follower_done=self.progress['done'] > 0.5,
+            follower_progress_m=self.progress['progress_m'], mowed_share=self.mowed_share))
+        if out.path_id != self.published_id:
+            stamp = self.get_clock().now().to_msg()
+            self.path_stamps = {out.path_id: stamp_s(stamp)}
+            self.pub_path.publish(path_msg(out.path, self.p['frame_id'], stamp, out.reverse))
+            self.published_id = out.path_id
+        if out.replan:
+            if self.replan_client.service_is_ready():
+                self.replan_client.call_async(Trigger.Request())
+            else:
+                self.get_logger().warning('mower/replan is not available')
+        self.pub_state.publish(state_msg(out.state, 100.0 * self.mowed_share, out.message,
+                                         self.mission.progress_m))
+        self.pub_blade.publish(Bool(data=out.blade))
+        if out.state != before:
+            self.get_logger().info(f'{before} -> {out.state} {out.message}')
+            self.save()
+
+    def publish_diagnostics(self) -> None:
+        """State, progress, mowed share."""
+        msg = DiagnosticArray()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        name = self.mission.state.name
+        level = 'ERROR' if name == 'ERROR' else 'WARN' if self.bad_messages else 'OK'
+        msg.status = [status_msg('mission_node', level, f'{name} {self.mission.message}'.strip(), {
+            'state': name, 'progress_m': f'{self.mission.progress_m:.1f}',
+            'mowed_pct': f'{100 * self.mowed_share:.1f}', 'replans': self.mission.replans,
+            'bad_messages': self.bad_messages})]
+        self.pub_diag.publish(msg)
+        self.save()
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point: ``ros2 run mower_control mission_node``."""
+    rclpy.init(args=args)
+    node = MissionNode()
+    try:
+        rclpy.spin(node)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.save()
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,274 @@
+"""The four control nodes against the strict rclpy double, with their config/ files."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import yaml
+from conftest import MAPS, ROOT
+
+NODES = {  # module, class, config file
+    'controller_node': ('mower_control.controller_node', 'ControllerNode', 'controller.yaml'),
+    'safety_node': ('mower_control.safety_node', 'SafetyNode', 'safety.yaml'),
+    'mission_node': ('mower_control.mission_node', 'MissionNode', 'mission.yaml'),
+    'motor_driver_node': ('mower_control.motor_driver_node', 'MotorDriverNode',
+                          'motor_driver.yaml'),
+}
+
+
+def config(name):
+    return yaml.safe_load((ROOT / 'config' / NODES[name][2]).read_text())[name]['ros__parameters']
+
+
+def make(name, **changes):
+    import importlib
+
+    from rclpy.parameter import Parameter
+
+    values = config(name)
+    if 'map_file' in values:
+        values['map_file'] = str(MAPS / 'demo_lawn.geojson')
+    values.update(changes)
+    module, cls, _ = NODES[name]
+    node_cls = getattr(importlib.import_module(module), cls)
+    return node_cls(parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
+
+
+def topic(node, name, kind='publishers'):
+    return next(e for e in getattr(node, kind) if e.topic == name)
+
+
+def odom(x, y, yaw=0.0):
+    from nav_msgs.msg import Odometry
+
+    msg = Odometry()
+    msg.pose.pose.position.x, msg.pose.pose.position.y = x, y
+    msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(yaw / 2), math.cos(
+        yaw / 2)
+    return msg
+
+
+def level_imu():
+    from sensor_msgs.msg import Imu
+
+    msg = Imu()
+    msg.orientation.w = 1.0
+    msg.linear_acceleration.z = 9.81
+    return msg
+
+
+@pytest.mark.parametrize('name', sorted(NODES))
+def test_every_config_parameter_is_declared_with_its_type(ros, name):
+    from rclpy.parameter import Parameter
+
+    node = make(name)
+    values = config(name)
+    declared = {p for p in node._parameters if p != 'use_sim_time'}
+    assert declared == set(values)
+    for key, value in values.items():
+        assert node.get_parameter(key).type_ == Parameter.Type.from_parameter_value(value), key
+        assert node.describe_parameter(key).description
+    node.destroy_node()
+
+
+def test_controller_follows_the_mission_path(ros):
+    from mower_control.conversions import path_msg, progress_values, to_stamp, twist_of
+
+    node = make('controller_node')
+    clock = node.get_clock()
+    sub_path = topic(node, 'mission/path', 'subscriptions')
+    sub_pose = topic(node, 'odom', 'subscriptions')
+    assert sub_path.qos_profile.durability.name == 'TRANSIENT_LOCAL'
+    sub_path.deliver(path_msg(np.array([[0.0, 0.0], [5.0, 0.0]]), 'map', to_stamp(1.0)))
+    for k in range(50):
+        clock.set_now(k * 0.02)
+        sub_pose.deliver(odom(0.0, 0.05))
+        node.timer.fire()
+    cmd = topic(node, 'cmd_vel').published[-1]
+    v, w = twist_of(cmd)
+    assert 0.4 < v <= 0.5 and w < 0.0  # on its way, steering back onto the line (right)
+    progress = progress_values(topic(node, 'controller/progress').published[-1])
+    assert progress['path_stamp_s'] == 1.0 and progress['done'] == 0.0
+    clock.set_now(5.0)  # the pose goes stale: zero
+    node.timer.fire()
+    assert twist_of(topic(node, 'cmd_vel').published[-1]) == (0.0, 0.0)
+    node.destroy_node()
+
+
+def test_controller_survives_malformed_messages(ros):
+    from nav_msgs.msg import OccupancyGrid
+
+    node = make('controller_node')
+    bad = OccupancyGrid()
+    bad.info.width, bad.info.height, bad.info.resolution = 10, 10, 0.05
+    topic(node, 'map/semantic', 'subscriptions').deliver(bad)  # no data
+    assert node.counts['bad_messages'] == 1
+    node.publish_diagnostics()
+    diag = topic(node, '/diagnostics').published[-1]
+    assert diag.status[0].level == diag.status[0].WARN
+    node.destroy_node()
+
+
+def test_safety_node_passes_commands_and_latches_the_emergency_stop(ros):
+    from geometry_msgs.msg import Twist
+    from std_msgs.msg import Bool, String
+    from std_srvs.srv import Trigger
+
+    from mower_control.conversions import state_msg, status_values, twist_of
+
+    node = make('safety_node')
+    clock = node.get_clock()
+    subs = {s.topic: s for s in node.subscriptions}
+    assert subs['imu/data'].qos_profile.reliability.name == 'BEST_EFFORT'
+
+    def tick(t):
+        clock.set_now(t)
+        cmd = Twist()
+        cmd.linear.x = 0.4
+        subs['cmd_vel'].deliver(cmd)
+        subs['imu/data'].deliver(level_imu())
+        subs['odom'].deliver(odom(5.0, 5.0))
+        node.timer.fire()
+
+    subs['mower/state'].deliver(state_msg('MOWING', 10.0, '', 0.0))
+    subs['mower/blade_request'].deliver(Bool(data=True))
+    tick(0.0)
+    assert twist_of(topic(node, 'cmd_vel_safe').published[-1]) == (0.4, 0.0)
+    assert topic(node, 'mower/blade').published[-1].data is True
+    subs['mower/emergency_stop'].deliver(Bool(data=True))
+    subs['mower/emergency_stop'].deliver(Bool(data=False))
+    tick(0.02)
+    assert twist_of(topic(node, 'cmd_vel_safe').published[-1]) == (0.0, 0.0)
+    assert topic(node, 'mower/blade').published[-1].data is False
+    status = status_values(topic(node, 'safety/status').published[-1])
+    assert status['latched'] == 'emergency stop'
+    reset = next(s for s in node.services if s.srv_name == 'safety/reset')
+    assert reset.call(Trigger.Request()).success
+    tick(0.04)
+    assert twist_of(topic(node, 'cmd_vel_safe').published[-1]) == (0.4, 0.0)
+    subs['mower/state'].deliver(String(data='not json'))
+    assert node.counts['bad_messages'] == 1
+    node.destroy_node()
+
+
+def test_safety_node_geofence_from_the_map(ros):
+    from geometry_msgs.msg import Twist
+
+    from mower_control.conversions import status_values
+
+    node = make('safety_node')
+    subs = {s.topic: s for s in node.subscriptions}
+    cmd = Twist()
+    cmd.linear.x = 0.5
+    subs['cmd_vel'].deliver(cmd)
+    subs['imu/data'].deliver(level_imu())
+    subs['odom'].deliver(odom(14.75, 5.0))  # 0.25 m from the demo lawn's east edge
+    node.timer.fire()
+    assert 'geofence' in status_values(topic(node, 'safety/status').published[-1])['active']
+    node.destroy_node()
+
+
+def test_safety_node_bad_map_fails_start_up(ros, tmp_path):
+    bad = tmp_path / 'bad.geojson'
+    bad.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(SystemExit, match='safety_node'):
+        make('safety_node', map_file=str(bad))
+
+
+def test_mission_node_services_plan_and_replan(ros):
+    from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+    from std_srvs.srv import Trigger
+
+    from mower_control.conversions import path_msg, path_points, state_of, to_stamp
+
+    node = make('mission_node')
+    clock = node.get_clock()
+    subs = {s.topic: s for s in node.subscriptions}
+    srv = {s.srv_name: s for s in node.services}
+    assert set(srv) == {'mower/start', 'mower/pause', 'mower/resume', 'mower/dock'}
+    assert not srv['mower/start'].call(Trigger.Request()).success  # no plan yet
+    plan = np.array([[2.0, 2.0], [12.0, 2.0], [12.0, 2.2], [2.0, 2.2]])
+    subs['coverage/path'].deliver(path_msg(plan, 'map', to_stamp(0.0)))
+    subs['odom'].deliver(odom(0.3, 5.0))  # on the dock
+    assert srv['mower/start'].call(Trigger.Request()).success
+    clock.set_now(0.1)
+    node.step()
+    assert state_of(topic(node, 'mower/state').published[-1])['state'] == 'UNDOCKING'
+    path = path_points(topic(node, 'mission/path').published[-1])
+    assert np.allclose(path[-1], [0.9, 5.0])  # the approach point, in front of the dock
+    subs['odom'].deliver(odom(2.0, 2.0))
+    node.mission._switch('MOWING', node.mission._last)  # skip the manoeuvre
+    blocked = DiagnosticStatus(values=[KeyValue(key='active', value='obstacle'),
+                                       KeyValue(key='latched', value='')])
+    for k in range(40):
+        clock.set_now(0.2 + 0.1 * k)
+        subs['safety/status'].deliver(blocked)
+        node.step()
+    client = node.replan_client
+    assert client.srv_name == 'mower/replan' and len(client.requests) >= 1
+    assert topic(node, 'mower/blade_request').published[-1].data is True
+    node.destroy_node()
+
+
+def test_mission_node_keeps_progress_across_restarts(ros, tmp_path):
+    state = tmp_path / 'mission.json'
+    node = make('mission_node', state_file=str(state))
+    node.mission.progress_m = 42.5
+    node.save()
+    node.destroy_node()
+    node = make('mission_node', state_file=str(state))
+    assert node.mission.progress_m == 42.5
+    node.destroy_node()
+    state.write_text('garbage')
+    node = make('mission_node', state_file=str(state))
+    assert node.mission.progress_m == 0.0  # logged, ignored
+    node.destroy_node()
+
+
+def test_motor_driver_node_on_the_simulation_transport(ros):
+    from geometry_msgs.msg import Twist
+    from std_msgs.msg import Bool
+
+    from mower_control.conversions import pose_of
+
+    node = make('motor_driver_node', transport='sim')
+    clock = node.get_clock()
+    subs = {s.topic: s for s in node.subscriptions}
+    cmd = Twist()
+    cmd.linear.x = 0.5
+    for k in range(100):
+        clock.set_now(k * 0.02)
+        subs['cmd_vel_safe'].deliver(cmd)
+        subs['mower/blade'].deliver(Bool(data=True))
+        node.timer.fire()
+    x, y, yaw = pose_of(topic(node, 'odom').published[-1])
+    assert x == pytest.approx(0.5 * 1.96, abs=0.05) and abs(y) < 1e-6
+    tf = topic(node, '/tf').published[-1].transforms[0]
+    assert (tf.header.frame_id, tf.child_frame_id) == ('odom', 'base_link')
+    js = topic(node, 'joint_states').published[-1]
+    assert list(js.name) == ['wheel_left_joint', 'wheel_right_joint']
+    assert node.plant.blade
+    clock.set_now(3.0)  # commands stop: zero after cmd_timeout_s
+    node.timer.fire()
+    assert node.plant.v == 0.0
+    node.publish_diagnostics()
+    assert topic(node, 'battery').published[-1].percentage == pytest.approx(1.0)
+    node.destroy_node()
+
+
+def test_motor_driver_node_reports_a_missing_port(ros):
+    from mower_control.conversions import status_values
+
+    node = make('motor_driver_node', port='/dev/no-such-board')
+    node.timer.fire()
+    status = topic(node, 'motor/status').published[-1]
+    assert status.level == status.ERROR
+    assert 'cannot open /dev/no-such-board' in status_values(status)['last_error']
+    node.destroy_node()
+
+
+def test_unknown_transport_is_refused(ros):
+    with pytest.raises(SystemExit, match="transport must be 'serial' or 'sim'"):
+        make('motor_driver_node', transport='can')
