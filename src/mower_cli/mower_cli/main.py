@@ -9,6 +9,8 @@ from pathlib import Path
 
 from mower_cli.bench import add_bench_parser
 
+DEMO_MAP = Path(__file__).resolve().parents[3] / 'maps' / 'demo_lawn.geojson'
+
 
 def _cmd_map_check(args: argparse.Namespace) -> int:
     from mower_maps import MapError, load_map
@@ -118,9 +120,7 @@ def _cmd_sim(args: argparse.Namespace) -> int:
         if not args.drive_test:
             return 0
     if not args.drive_test:
-        print('error: only --drive-test and --gazebo are available so far; the closed-loop '
-              'mowing run comes with the main-job issue', file=sys.stderr)
-        return 2
+        return _mowing_run(lawn, args)
     import numpy as np
 
     from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
@@ -147,6 +147,46 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     print(f'  wrote {paths["contact_sheet"]} and {paths["top_down"]}')
     sim.close()
     return 0
+
+
+def _mowing_run(lawn, args: argparse.Namespace) -> int:
+    """The main job: a whole mowing run, closed loop, recorded, with a report."""
+    from mower_coverage import PlanningError
+    from mower_segmentation.runtime import ModelError
+    from mower_sim.scenario import random_hidden
+    from mower_stack.report import write_report
+    from mower_stack.run import DEMO_HIDDEN, MowingRun, RunConfig, write_summary
+
+    if args.hidden is None:  # the demo lawn's own hidden obstacles; random ones elsewhere
+        hidden = DEMO_HIDDEN if lawn.name == 'demo lawn' else random_hidden(lawn, 2, args.seed)
+    else:
+        hidden = random_hidden(lawn, args.hidden, args.seed) if args.hidden else ()
+    cfg = RunConfig(seed=args.seed, hidden=hidden, camera_hz=args.camera_hz,
+                    limit_s=args.limit_s, record=not args.no_bag)
+    try:
+        run = MowingRun(lawn, args.out, cfg)
+        result = run.run(progress=not args.json)
+    except (PlanningError, ModelError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    report = write_report(run, result, Path(args.out) / 'report.png')
+    summary = write_summary(result)
+    s = result.summary
+    if args.json:
+        print(json.dumps(s))
+    else:
+        print(f'{lawn.name}: {s["coverage_pct"]:.2f}% of the reachable lawn mowed '
+              f'({s["coverage_of_mowable_pct"]:.2f}% of all mowable ground), '
+              f'{s["collisions"]} collisions, {s["boundary_exits"]} boundary exits, '
+              f'{s["keepout_entries"]} keep-out entries, {s["replans"]} replans, '
+              f'{s["hidden_obstacles_found"]}/{s["hidden_obstacles"]} hidden obstacles found')
+        print(f'  {s["distance_m"]:.0f} m in {s["sim_time_s"]:.0f} s simulated, '
+              f'{s["wall_time_s"]:.0f} s wall ({s["realtime_factor"]:.0f}x real time); '
+              f'segmentation on {s["provider"]}; ended {s["final_state"]}')
+        print(f'  report: {report}  summary: {summary}'
+              + (f'  bag: {s["bag"]}' if s['bag'] else ''))
+    ok = s['final_state'] == 'IDLE' and s['collisions'] == 0
+    return 0 if ok else 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,14 +225,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help='robot body width (m)')
     p.set_defaults(func=_cmd_plan)
 
-    p = sub.add_parser('sim', help='the MuJoCo simulator')
-    p.add_argument('map', help='GeoJSON lawn map')
+    p = sub.add_parser('sim', help='a whole mowing run in the MuJoCo simulator (or a drive '
+                                   'test, or Gazebo assets)')
+    p.add_argument('map', nargs='?', default=str(DEMO_MAP),
+                   help='GeoJSON lawn map (default: the demo lawn)')
+    p.add_argument('--json', action='store_true', help='print one JSON summary object')
+    p.add_argument('--camera-hz', type=float, default=2.0,
+                   help='perception rate in the loop (default 2 Hz)')
+    p.add_argument('--limit-s', type=float, default=4 * 3600.0,
+                   help='simulated time limit (default 4 h)')
+    p.add_argument('--no-bag', action='store_true', help='do not record the rosbag2 file')
     p.add_argument('--drive-test', action='store_true',
                    help='drive the start of the planned path: camera contact sheet with '
                         'labels, top-down view')
     p.add_argument('--out', default='out/sim', help='output folder (default: out/sim)')
     p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
-    p.add_argument('--hidden', type=int, default=0, help='hidden obstacles to add (not in map)')
+    p.add_argument('--hidden', type=int, default=None,
+                   help='hidden obstacles to add (not in the map); default: the demo '
+                        "lawn's three, two random ones on other lawns, none in a drive test")
     p.add_argument('--randomise', action='store_true', help='domain randomisation on')
     p.add_argument('--gazebo', default=None, metavar='DIR',
                    help='write the Gazebo world, mower model and bridge YAML into DIR')

@@ -62,8 +62,7 @@ class FollowerParams:
 
 def lookahead_distance(speed_mps: float, p: FollowerParams) -> float:
     """Velocity-scaled lookahead, clamped."""
-    return float(np.clip(abs(speed_mps) * p.lookahead_time_s, p.min_lookahead_m,
-                         p.max_lookahead_m))
+    return _clamp(abs(speed_mps) * p.lookahead_time_s, p.min_lookahead_m, p.max_lookahead_m)
 
 
 def curvature_constraint(v_mps: float, curvature: float, p: FollowerParams) -> float:
@@ -91,6 +90,10 @@ def approach_constraint(v_mps: float, remaining_m: float, p: FollowerParams) -> 
     to_go = max(remaining_m - p.goal_tolerance_m, 0.0)  # almost at rest on reaching the stop
     v_brake = math.sqrt(2.0 * p.max_linear_accel_mps2 * 0.5 * to_go)
     return min(v_mps, max(v_brake, p.min_approach_speed_mps))
+
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    return float(min(max(x, lo), hi))
 
 
 def wrap(angle_rad: float) -> float:
@@ -121,7 +124,7 @@ class Segment:
     def point_at(self, s: float) -> np.ndarray:
         """The point at arc length ``s`` (extrapolated past either end along the end pieces)."""
         pts, cum = self.points, self.cum
-        i = int(np.clip(np.searchsorted(cum, s, side='right') - 1, 0, len(pts) - 2))
+        i = int(_clamp(int(np.searchsorted(cum, s, side='right')) - 1, 0, len(pts) - 2))
         d = pts[i + 1] - pts[i]
         seg = cum[i + 1] - cum[i]
         return pts[i] + d * ((s - cum[i]) / seg)
@@ -270,13 +273,13 @@ class PathFollower:
 
     def _out(self, v: float, w: float, dt: float, mode: str, cross: float) -> FollowerCommand:
         p = self.params
-        v = float(np.clip(v, -p.max_speed_mps, p.max_speed_mps))
-        w = float(np.clip(w, -p.max_angular_speed_radps, p.max_angular_speed_radps))
+        v = _clamp(v, -p.max_speed_mps, p.max_speed_mps)
+        w = _clamp(w, -p.max_angular_speed_radps, p.max_angular_speed_radps)
         dv, dw = p.max_linear_accel_mps2 * dt, p.max_angular_accel_radps2 * dt
-        self._v += float(np.clip(v - self._v, -dv, dv))
-        self._w += float(np.clip(w - self._w, -dw, dw))
+        self._v += _clamp(v - self._v, -dv, dv)
+        self._w += _clamp(w - self._w, -dw, dw)
         if mode == 'following' and abs(v) > 1e-9:  # keep the arc: scale w with the ramped v
-            self._w = float(np.clip(w * self._v / v, self._w - dw, self._w + dw))
+            self._w = _clamp(w * self._v / v, self._w - dw, self._w + dw)
         progress = (self.segments[min(self._seg, len(self.segments) - 1)].start_s + self._s
                     if self.segments and not self.done else self._length)
         return FollowerCommand(self._v, self._w, mode, progress, cross,

@@ -219,8 +219,12 @@ class LawnSim:
         self._last_mark = xy
 
     # -- sensors ----------------------------------------------------------------------------
-    def camera(self) -> CameraFrame:
-        """Render the front camera: RGB (with noise) and ground-truth labels."""
+    def camera(self, labels: bool = True) -> CameraFrame:
+        """Render the front camera: RGB (with noise) and ground-truth labels.
+
+        ``labels=False`` skips the second (segmentation) render; the frame's labels are then
+        an empty array.
+        """
         if self._renderer is None:
             raise RuntimeError('this simulator was built with render=False')
         r = self._renderer
@@ -231,6 +235,8 @@ class LawnSim:
             rgb = self._exposure_and_blur(rgb)
         if self.noise.image_std > 0:
             rgb = self._add_image_noise(rgb)
+        if not labels:
+            return CameraFrame(self.time_s, rgb, np.zeros((0, 0), np.uint8), self.pose)
         r.enable_segmentation_rendering()
         r.update_scene(self.data, camera='front')
         seg = r.render()

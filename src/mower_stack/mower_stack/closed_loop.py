@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,9 @@ class LoopConfig:
     mission: MissionParams = field(default_factory=MissionParams)
     driver: DriverParams = field(default_factory=DriverParams)
     battery: BatteryModel = field(default_factory=BatteryModel)
+    providers: tuple[str, ...] = ('qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu')
+    grid: Any = None  # mower_mapping GridParams (None: its defaults)
+    mapping: dict = field(default_factory=dict)  # mapping_node parameters (LUT, mounting)
 
 
 @dataclass
@@ -103,6 +107,8 @@ class ClosedLoop:
         self._next_frame = 0.0
         self.grid = None
         self.segmenter = None
+        self.last_frame = None  # the latest camera frame and its labels (for recording)
+        self.last_labels = None
         if cfg.camera_hz > 0:
             self._init_perception()
 
@@ -111,22 +117,26 @@ class ClosedLoop:
         from mower_mapping.semantic_grid import SemanticGrid
         from mower_perception.camera_model import CameraModel, Mounting, ground_lut
 
-        m = self.sim.mower
-        cam = CameraModel.from_fov(m.image_width, m.image_height, m.camera_fovy_deg,
-                                   Mounting(m.camera_x_m, 0.0, m.camera_z_m, 0.0,
-                                            math.radians(m.camera_pitch_deg), 0.0))
-        self.lut = ground_lut(cam, stride=3, max_range_m=4.5)
+        m, mp = self.sim.mower, self.cfg.mapping
+        cam = CameraModel.from_fov(m.image_width, m.image_height, m.camera_fovy_deg, Mounting(
+            mp.get('camera_x_m', m.camera_x_m), mp.get('camera_y_m', 0.0),
+            mp.get('camera_z_m', m.camera_z_m), 0.0,
+            math.radians(mp.get('camera_pitch_deg', m.camera_pitch_deg)), 0.0))
+        self.lut = ground_lut(cam, stride=int(mp.get('lut_stride', 3)),
+                              max_range_m=float(mp.get('max_range_m', 4.5)))
         minx, miny, maxx, maxy = self.sim.lawn.boundary.bounds
-        self.grid = SemanticGrid((minx - 2, miny - 2), maxx - minx + 4, maxy - miny + 4)
+        self.grid = SemanticGrid((minx - 2, miny - 2), maxx - minx + 4, maxy - miny + 4,
+                                 self.cfg.grid)
         if self.cfg.perception == 'model':
             from mower_segmentation.runtime import Segmenter
 
-            self.segmenter = Segmenter(self.cfg.model, threads=1)
+            self.segmenter = Segmenter(self.cfg.model, self.cfg.providers, threads=1)
 
     def _perceive(self, pose: tuple[float, float, float]) -> None:
-        frame = self.sim.camera()
+        frame = self.sim.camera(labels=self.segmenter is None)
         labels = frame.labels if self.segmenter is None else \
             self.segmenter.segment(frame.rgb).labels
+        self.last_frame, self.last_labels = frame, labels
         self.grid.fuse(labels, self.lut, pose, *roll_pitch(self.sim.data.qpos[3:7]))
         self.safety.grid = ObstacleGrid(self.grid.obstacle_mask(), tuple(self.grid.origin),
                                         self.grid.res)
