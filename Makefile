@@ -41,8 +41,8 @@ train-deps: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-train.txt
 
 demo: $(STAMP)
-	$(BIN)/mower plan maps/demo_lawn.geojson --out out/demo
-	@echo "Report: out/demo/demo_lawn.plan.png (picture), out/demo/demo_lawn.plan.json (figures)"
+	$(BIN)/mower sim maps/demo_lawn.geojson --out out/demo
+	@echo "Report: out/demo/report.png (picture), out/demo/report.json (figures), out/demo/bag (rosbag2 MCAP: ros2 bag play out/demo/bag, or open it in Foxglove)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

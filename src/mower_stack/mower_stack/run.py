@@ -124,20 +124,38 @@ class MowingRun:
         self.replans = 0
         self.replan_xy: list[tuple[float, float]] = []
         self.truth_reachable = self._truth_reachable()
+        self._reach_mask: np.ndarray | None = None
         self.passes = np.zeros(self.sim.mowed.shape, dtype=np.uint8)
         self._last_pass = np.full(self.sim.mowed.shape, -1e9, dtype=np.float32)
 
     # -- ground truth --------------------------------------------------------------------------
     def _truth_reachable(self):
-        """What the deck can reach with every obstacle known (hidden ones included)."""
-        hidden = list(self.sim.world.hidden_footprints)
+        """What the deck can reach, the clearances of the configuration kept.
+
+        The planner's reachable area (half the body width from edges and known obstacles) for
+        the lawn with the hidden obstacles added as the stack treats obstacles the camera
+        finds: their true footprint grown by mapping's ``obstacle_margin_m``.
+        """
+        margin = self.mapping['obstacle_margin_m']
+        hidden = [fp.buffer(margin) for fp in self.sim.world.hidden_footprints]
         lawn = self.lawn.with_obstacles(hidden, 'hidden') if hidden else self.lawn
         return self.planner.plan(lawn).area.reachable
 
     def coverage_pct(self) -> float:
-        """Share of the reachable mowable area mowed (simulator ground truth), percent."""
-        area = self.truth_reachable.area
-        return 100.0 * self.sim.mowed_area_m2(self.truth_reachable) / area if area else 0.0
+        """Share of the reachable mowable area mowed (simulator ground truth), percent.
+
+        Counted on the simulator's 2 cm raster against the reachable area rasterised once.
+        """
+        if self._reach_mask is None:
+            h, w = self.sim.mowed.shape
+            rows, cols = np.mgrid[0:h, 0:w]
+            x0, y0 = self.sim._cov_origin
+            self._reach_mask = shapely.contains_xy(self.truth_reachable,
+                                                   x0 + cols * COVERAGE_RES_M,
+                                                   y0 + rows * COVERAGE_RES_M)
+        total = int(self._reach_mask.sum())
+        mowed = int(np.count_nonzero(self.sim.mowed & self._reach_mask))
+        return 100.0 * mowed / total if total else 0.0
 
     def _stamp_passes(self) -> None:
         """Count passes of the deck per 2 cm cell (a new pass after 3 s away)."""
@@ -208,8 +226,14 @@ class MowingRun:
         self.loop.mission.set_plan(plan.path.points, plan.path.kinds, plan.area.region)
 
     # -- the run -------------------------------------------------------------------------------
-    def run(self, progress: bool = True) -> RunResult:
-        """Start the mission and step until it is back on the dock (or the limit)."""
+    def run(self, progress: bool = True, events: list[tuple[float, Any]] | None = None
+            ) -> RunResult:
+        """Start the mission and step until it is back on the dock (or the limit).
+
+        ``events``: (simulated time, function of this run) called once at that time, for
+        scenarios (an emergency stop, rain, an operator's request).
+        """
+        pending = sorted(events or [], key=lambda e: e[0])
         cfg, sim, loop = self.cfg, self.sim, self.loop
         bag = BagRecorder(self.out / 'bag') if cfg.record else None
         rec = _Recorder(self, bag)
@@ -230,13 +254,17 @@ class MowingRun:
         last_bar = 0.0
         try:
             while sim.time_s < cfg.limit_s:
+                while pending and sim.time_s >= pending[0][0]:
+                    pending.pop(0)[1](self)
                 tick = loop.step()
+                rec.tick(tick)
                 x, y, _ = sim.pose
                 if int(round(sim.time_s * 50)) % 5 == 0:  # the mowed layer at 10 Hz
                     self.layer.update(*tick.pose[:2], sim.blade_on)
                 if not states or states[-1] != tick.mission.state:
                     states.append(tick.mission.state)
-                if tick.mission.state in ('IDLE', 'ERROR') and len(states) > 1:
+                if tick.mission.state == 'IDLE' and len(states) > 1 or \
+                        tick.mission.state == 'ERROR' and not pending:
                     break
                 if tick.mission.replan:
                     self._check_obstacles(force=True)
@@ -246,7 +274,6 @@ class MowingRun:
                 if int(round(sim.time_s * 50)) % 10 == 0:  # 5 Hz
                     self._stamp_passes()
                     traj.append((x, y))
-                rec.tick(tick)
                 if bar is not None and sim.time_s - last_bar >= 5.0:
                     wall = time.perf_counter() - t_wall
                     bar.update(round(sim.time_s - last_bar))
