@@ -171,7 +171,8 @@ class Mowing(State):
                 self.blocked_since = inp.time_s
         else:
             self.blocked_since = None
-            m.replans_for_block = 0
+            if m.progress_m > m.replan_progress_m + 1.0:  # got past the blockage
+                m.replans_for_block = 0
         return None
 
 
@@ -303,6 +304,7 @@ class Mission:
         self.reverse = False
         self.blade = False
         self.replans_for_block = 0
+        self.replan_progress_m = -math.inf  # progress when the last replan was asked for
         self.replans = 0
         self._replan_pending = False
         self._pending: str | None = None
@@ -470,6 +472,9 @@ class Mission:
     def request_replan(self) -> None:
         """Ask the owner for a new plan (seen once in the next output)."""
         self._replan_pending = True
+        if self.progress_m > self.replan_progress_m + 1.0:
+            self.replans_for_block = 0
+        self.replan_progress_m = self.progress_m
         self.replans_for_block += 1
         self.replans += 1
         self.message = 'path blocked by an obstacle: replanning'

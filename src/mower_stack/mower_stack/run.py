@@ -194,10 +194,9 @@ class MowingRun:
 
     def _check_obstacles(self, force: bool) -> None:
         """Replan when a detected obstacle (not a known one) blocks the rest of the plan."""
-        polys = self.detected()
-        known = shapely.union_all([f.geometry for f in self.lawn.features
-                                   if f.role in ('obstacle', 'keepout')])
-        new = [p for p in polys if p.difference(known.buffer(0.15)).area > 0.01]
+        # every obstacle the camera sees counts, known ones too: the planner then keeps the
+        # detection margin from what the camera saw, so the safety stop is not triggered
+        new = self.detected()
         added = shapely.union_all(new) if new else shapely.Polygon()
         before = shapely.union_all(self.obstacles) if self.obstacles else shapely.Polygon()
         change = added.symmetric_difference(before).area if new or self.obstacles else 0.0
