@@ -30,6 +30,7 @@ from mower_control.conversions import (
     stamp_s,
     status_msg,
     twist_msg,
+    yaw_of,
 )
 from mower_control.follower import FollowerParams, PathFollower
 from mower_control.parameters import build, declare
@@ -96,8 +97,7 @@ class ControllerNode(Node):
         """A reverse path's poses face against the direction of travel."""
         a, b = msg.poses[0].pose, msg.poses[1].pose
         dx, dy = b.position.x - a.position.x, b.position.y - a.position.y
-        q = a.orientation
-        yaw = math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
+        yaw = yaw_of(a.orientation)
         return math.cos(yaw) * dx + math.sin(yaw) * dy < 0.0
 
     def on_pose(self, msg: Odometry) -> None:
@@ -119,15 +119,9 @@ class ControllerNode(Node):
 
     def obstacle_distance(self) -> float:
         """Distance to the nearest obstacle cell ahead (m)."""
-        if self.grid is None or self.pose is None or not len(self.grid.centres):
+        if self.grid is None or self.pose is None:
             return math.inf
-        import numpy as np
-
-        x, y, yaw = self.pose
-        cells = self.grid.near(np.array([x, y]), 3.0)
-        rel = cells - np.array([x, y])
-        ahead = rel @ np.array([math.cos(yaw), math.sin(yaw)]) > 0
-        return float(np.sqrt((rel[ahead] ** 2).sum(axis=1)).min()) if ahead.any() else math.inf
+        return self.grid.nearest_ahead(*self.pose)
 
     def step(self) -> None:
         """One control step."""

@@ -108,6 +108,16 @@ class ObstacleGrid:
         d2 = ((self.centres - xy) ** 2).sum(axis=1)
         return self.centres[d2 <= radius_m * radius_m]
 
+    def nearest_ahead(self, x_m: float, y_m: float, yaw_rad: float,
+                      radius_m: float = 3.0) -> float:
+        """Distance to the nearest obstacle cell centre in front of a pose (inf: none)."""
+        xy = np.array([x_m, y_m])
+        rel = self.near(xy, radius_m) - xy
+        if not len(rel):
+            return math.inf
+        ahead = rel @ np.array([math.cos(yaw_rad), math.sin(yaw_rad)]) > 0
+        return float(np.sqrt((rel[ahead] ** 2).sum(axis=1)).min()) if ahead.any() else math.inf
+
 
 @dataclass(frozen=True)
 class SafetyOutput:

@@ -144,18 +144,9 @@ class ClosedLoop:
     def obstacle_distance(self, pose: tuple[float, float, float]) -> float:
         """Distance from the footprint's edge to the nearest obstacle cell ahead (m)."""
         g = self.safety.grid
-        if g is None or not len(g.centres):
+        if g is None:
             return math.inf
-        x, y, yaw = pose
-        cells = g.near(np.array([x, y]), 3.0)
-        if not len(cells):
-            return math.inf
-        rel = cells - np.array([x, y])
-        ahead = rel @ np.array([math.cos(yaw), math.sin(yaw)]) > 0
-        if not ahead.any():
-            return math.inf
-        d = float(np.sqrt((rel[ahead] ** 2).sum(axis=1)).min())
-        return max(0.0, d - self.cfg.safety.footprint_radius_m)
+        return max(0.0, g.nearest_ahead(*pose) - self.cfg.safety.footprint_radius_m)
 
     # -- the loop ---------------------------------------------------------------------------
     def pose(self) -> tuple[float, float, float]:

@@ -9,6 +9,7 @@ config/*.yaml: the same core components the ROS nodes wrap.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass, field, fields
@@ -18,7 +19,6 @@ from typing import Any
 import cv2
 import numpy as np
 import shapely
-import yaml
 
 from mower_control.driver import DriverParams
 from mower_control.follower import FollowerParams
@@ -342,7 +342,7 @@ class _Recorder:
     def tick(self, tick: Any) -> None:
         if self.bag is None:
             return
-        run, bag, t = self.run, self.bag, self.run.sim.time_s
+        run, t = self.run, self.run.sim.time_s
         cfg = run.cfg
         if t >= self.next_state:
             self.next_state = t + 1.0 / cfg.bag_state_hz
@@ -360,7 +360,6 @@ class _Recorder:
             self.next_diag = t + 1.0
             self.last_state = tick.mission.state
             self._mission(tick, t)
-        del bag
 
     def finish(self) -> None:
         self._grids(self.run.sim.time_s)
@@ -463,8 +462,6 @@ class _Recorder:
         state = {'state': tick.mission.state, 'mowed_pct': round(run.coverage_pct(), 2),
                  'progress_m': round(run.loop.mission.progress_m, 2),
                  'message': tick.mission.message}
-        import json
-
         self.bag.write('/mower/state', 'std_msgs/msg/String', t,
                        ros_msg('std_msgs/msg/String', data=json.dumps(state)))
         kv = [ros_msg('diagnostic_msgs/msg/KeyValue', key=k, value=str(v)) for k, v in {
@@ -479,13 +476,7 @@ class _Recorder:
 
 def write_summary(result: RunResult) -> Path:
     """report.json."""
-    import json
-
     path = result.out_dir / 'report.json'
     path.write_text(json.dumps(result.summary, indent=2) + '\n')
     return path
 
-
-def load_yaml(path: Path) -> Any:
-    """YAML file contents."""
-    return yaml.safe_load(path.read_text())
