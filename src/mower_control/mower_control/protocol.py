@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field, fields
-from typing import ClassVar
+from typing import Any, ClassVar
 
 VERSION = 1
 MAX_PACKET = 64  # bytes before COBS; longer frames are framing errors
@@ -81,6 +81,17 @@ def cobs_decode(data: bytes) -> bytes | None:
     return bytes(out)
 
 
+def astuple_shallow(msg: Any) -> tuple:
+    """A dataclass's field values in order (dataclasses.astuple without its deep copy)."""
+    names = _FIELD_NAMES.get(type(msg))
+    if names is None:
+        names = _FIELD_NAMES[type(msg)] = tuple(f.name for f in fields(msg))
+    return tuple(getattr(msg, n) for n in names)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 @dataclass(frozen=True)
 class Message:
     """Base of all messages: a type id and a struct layout for the body."""
@@ -94,7 +105,7 @@ class Message:
 
     def values(self) -> tuple:
         """Field values in layout order."""
-        return tuple(getattr(self, f.name) for f in fields(self))
+        return astuple_shallow(self)
 
 
 @dataclass(frozen=True)
@@ -210,17 +221,21 @@ class Decoder:
     def feed(self, data: bytes) -> list[tuple[int, Message]]:
         """Decode whatever complete frames ``data`` finishes: [(sequence, message)]."""
         out: list[tuple[int, Message]] = []
-        for byte in bytes(data):
-            if byte != 0:
-                if len(self._buf) <= 2 * MAX_PACKET:
-                    self._buf.append(byte)
-                continue
-            frame, self._buf = bytes(self._buf), bytearray()
+        parts = bytes(data).split(b'\x00')
+        cap = 2 * MAX_PACKET + 1  # longer is a framing error anyway; keep memory bounded
+        for i, part in enumerate(parts[:-1]):  # each ends at a delimiter
+            frame = bytes(self._buf + part)[:cap] if i == 0 else part[:cap]
+            if i == 0:
+                self._buf = bytearray()
             if not frame:
                 continue  # idle zeros between frames
             msg = self._packet(frame)
             if msg is not None:
                 out.append(msg)
+        if len(parts) == 1:
+            self._buf += parts[0][:max(0, cap - len(self._buf))]
+        else:
+            self._buf = bytearray(parts[-1][:cap])
         return out
 
     def _packet(self, frame: bytes) -> tuple[int, Message] | None:

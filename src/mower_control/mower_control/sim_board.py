@@ -109,6 +109,7 @@ class SimulatedBoard:
             if isinstance(msg, WheelSpeedCommand):
                 self._wheels = (msg.left_mm_s / 1000.0, msg.right_mm_s / 1000.0)
                 self._last_cmd_t = t
+                self.fault_bits &= ~(1 << 6)  # a command feeds the watchdog
             elif isinstance(msg, BladeCommand):
                 self._blade = bool(msg.on)
         self._apply()
@@ -131,6 +132,8 @@ class SimulatedBoard:
     def update(self) -> None:
         """Run the firmware up to the plant's time: watchdog, battery, telemetry."""
         t = self.plant.time_s
+        if t == self._t_prev:
+            return  # already run at this time (commands since then were applied on receipt)
         dt = 0.0 if self._t_prev is None else max(0.0, t - self._t_prev)
         self._t_prev = t
         if t - self._last_cmd_t > self.WATCHDOG_S:

@@ -47,6 +47,16 @@ class Events:
 
 
 @dataclass(frozen=True)
+class Look:
+    """One frame's random draws: exposure gain, blur length (px), noise bank row and offset."""
+
+    gain: float
+    blur: int
+    noise_k: int  # -1: no noise
+    noise_offset: int
+
+
+@dataclass(frozen=True)
 class CameraFrame:
     """One camera image with its ground truth."""
 
@@ -78,6 +88,7 @@ class LawnSim:
         if render:
             self._renderer = mujoco.Renderer(self.model, self.mower.image_height,
                                              self.mower.image_width)
+            _release_gl_context()
         self._geom_class = self._classify_geoms()
         self._robot_geoms = {i for i in range(self.model.ngeom)
                              if (mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, i)
@@ -158,11 +169,17 @@ class LawnSim:
     def step(self, n: int = 1) -> None:
         """Advance ``n`` physics steps, recording contacts, exits and the mowed area."""
         dmax = self.mower.max_wheel_accel_rad_s2 * self.model.opt.timestep
+        ctrl, m, d = self.data.ctrl, self.model, self.data
+        left, right = float(ctrl[0]), float(ctrl[1])
+        tl, tr = float(self._target[0]), float(self._target[1])
         for _ in range(n):
             # the motor board ramps wheel speeds (its acceleration limit)
-            self.data.ctrl[:] += np.clip(self._target - self.data.ctrl, -dmax, dmax)
-            mujoco.mj_step(self.model, self.data)
-            self._check_contacts()
+            left += min(dmax, max(-dmax, tl - left))
+            right += min(dmax, max(-dmax, tr - right))
+            ctrl[0], ctrl[1] = left, right
+            mujoco.mj_step(m, d)
+            if d.ncon:
+                self._check_contacts()
         self._check_ground()
 
     def run(self, duration_s: float, check_every: int = 5) -> None:
@@ -203,15 +220,20 @@ class LawnSim:
             self._mark(np.array([x, y]))
 
     def _mark(self, xy: np.ndarray) -> None:
-        if self._last_mark is not None and np.hypot(*(xy - self._last_mark)) < COVERAGE_RES_M:
+        last = self._last_mark
+        dist = 0.0 if last is None else math.hypot(xy[0] - last[0], xy[1] - last[1])
+        if last is not None and dist < COVERAGE_RES_M:
             return
-        start = xy if self._last_mark is None else self._last_mark
-        n = max(1, int(np.hypot(*(xy - start)) / COVERAGE_RES_M))
+        start = xy if last is None else last
+        n = 1 if last is None else max(1, int(dist / COVERAGE_RES_M))
         r = self._deck.shape[0] // 2
-        for f in np.linspace(0, 1, n + 1)[1:] if self._last_mark is not None else [1.0]:
-            p = start + f * (xy - start)
-            c = ((p - self._cov_origin) / COVERAGE_RES_M).round().astype(int)
-            r0, c0 = c[1] - r, c[0] - r
+        ox, oy = self._cov_origin
+        for i in range(1, n + 1):  # stamp the deck every raster cell along the way
+            f = i / n
+            px = start[0] + f * (xy[0] - start[0])
+            py = start[1] + f * (xy[1] - start[1])
+            r0 = round((py - oy) / COVERAGE_RES_M) - r
+            c0 = round((px - ox) / COVERAGE_RES_M) - r
             if r0 < 0 or c0 < 0 or r0 + 2 * r + 1 > self._cov_shape[0] or \
                     c0 + 2 * r + 1 > self._cov_shape[1]:
                 continue
@@ -228,24 +250,59 @@ class LawnSim:
         if self._renderer is None:
             raise RuntimeError('this simulator was built with render=False')
         r = self._renderer
+        look = self.draw_look()
         r.disable_segmentation_rendering()
         r.update_scene(self.data, camera='front')
-        rgb = r.render().copy()
+        try:
+            rgb = self.develop(r.render(), look)
+            seg = self.render_labels(r) if labels else np.zeros((0, 0), np.uint8)
+        finally:
+            _release_gl_context()  # so that any thread (the garbage collector's) may free it
+        return CameraFrame(self.time_s, rgb, seg, self.pose)
+
+    def draw_look(self) -> Look:
+        """This frame's random draws (exposure, blur, noise), taken from the simulator's RNG."""
+        gain, blur = 1.0, 0
         if self.config.randomise:
-            rgb = self._exposure_and_blur(rgb)
+            gain = float(self.rng.uniform(0.7, 1.3))
+            yaw_rate = abs(float(self.data.qvel[5]))
+            blur = min(6, int(yaw_rate * 6 + self.rng.uniform(0, 1.5)))
+        k = off = -1
         if self.noise.image_std > 0:
-            rgb = self._add_image_noise(rgb)
-        if not labels:
-            return CameraFrame(self.time_s, rgb, np.zeros((0, 0), np.uint8), self.pose)
-        r.enable_segmentation_rendering()
-        r.update_scene(self.data, camera='front')
-        seg = r.render()
-        r.disable_segmentation_rendering()
+            h = self.mower.image_height
+            if self._noise_bank is None:
+                self._noise_bank = np.round(self.rng.normal(
+                    0.0, self.noise.image_std, (4, h * 2, self.mower.image_width, 3))
+                ).astype(np.int16)
+            k = int(self.rng.integers(0, len(self._noise_bank)))
+            off = int(self.rng.integers(0, h))
+        return Look(gain, blur, k, off)
+
+    def develop(self, rgb: np.ndarray, look: Look) -> np.ndarray:
+        """Apply a frame's exposure, motion blur and pixel noise to a rendered image."""
+        if self.config.randomise:
+            out = rgb.astype(np.float32) * look.gain
+            if look.blur > 1:  # horizontal smear over k pixels
+                out = sum(np.roll(out, s, axis=1) for s in range(look.blur)) / look.blur
+            rgb = np.clip(out, 0, 255).astype(np.uint8)
+        if look.noise_k >= 0 and self._noise_bank is not None:
+            noise = self._noise_bank[look.noise_k, look.noise_offset:
+                                     look.noise_offset + rgb.shape[0]]
+            rgb = np.clip(rgb.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        return rgb
+
+    def render_labels(self, renderer: mujoco.Renderer) -> np.ndarray:
+        """Ground-truth labels of the scene last given to ``renderer`` (a segmentation render)."""
+        renderer.enable_segmentation_rendering()
+        try:
+            seg = renderer.render()
+        finally:
+            renderer.disable_segmentation_rendering()
         ids, types = seg[..., 0], seg[..., 1]
         labels = np.full(ids.shape, LABELS['sky'], dtype=np.uint8)
         is_geom = (types == int(mujoco.mjtObj.mjOBJ_GEOM)) & (ids >= 0)
         labels[is_geom] = self._geom_class[ids[is_geom]]
-        return CameraFrame(self.time_s, rgb, labels, self.pose)
+        return labels
 
     def camera_intrinsics(self) -> np.ndarray:
         """The 3x3 pinhole matrix K of the front camera (pixels; square pixels, no skew)."""
@@ -269,25 +326,6 @@ class LawnSim:
         mujoco.mju_mulQuat(q, self.model.cam_quat[cam].copy(), dq)
         self.model.cam_quat[cam] = q
         mujoco.mj_forward(self.model, self.data)
-
-    def _exposure_and_blur(self, rgb: np.ndarray) -> np.ndarray:
-        """Domain randomisation per frame: exposure gain, and motion blur when turning fast."""
-        out = rgb.astype(np.float32) * self.rng.uniform(0.7, 1.3)
-        yaw_rate = abs(float(self.data.qvel[5]))
-        k = min(6, int(yaw_rate * 6 + self.rng.uniform(0, 1.5)))
-        if k > 1:  # horizontal smear over k pixels
-            out = sum(np.roll(out, s, axis=1) for s in range(k)) / k
-        return np.clip(out, 0, 255).astype(np.uint8)
-
-    def _add_image_noise(self, rgb: np.ndarray) -> np.ndarray:
-        """Gaussian pixel noise from a small precomputed bank, shifted at random (fast)."""
-        if self._noise_bank is None:
-            self._noise_bank = np.round(self.rng.normal(
-                0.0, self.noise.image_std, (4, rgb.shape[0] * 2, *rgb.shape[1:]))).astype(np.int16)
-        k = int(self.rng.integers(0, len(self._noise_bank)))
-        off = int(self.rng.integers(0, rgb.shape[0]))
-        noise = self._noise_bank[k, off:off + rgb.shape[0]]
-        return np.clip(rgb.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
     def imu(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(orientation quaternion wxyz, angular velocity rad/s, linear acceleration m/s²)."""
@@ -335,3 +373,72 @@ class LawnSim:
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+
+
+class CameraWorker:
+    """Renders the front camera on a thread of its own, overlapping the physics.
+
+    An OpenGL context belongs to one thread, so the worker creates its own renderer and does all
+    GL work; the simulation thread only snapshots the scene (``mjv_updateScene``, CPU only) and
+    draws the frame's random numbers, so frames are the same whatever the timing. Rendering and
+    ONNX Runtime release the GIL: on a machine with two cores the camera, the segmentation
+    (``then``) and the physics run side by side, as camera and nodes do on the robot.
+    """
+
+    def __init__(self, sim: LawnSim, labels: bool = False) -> None:
+        """Start the worker thread and its renderer; ``labels`` adds ground-truth labels."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.sim = sim
+        self.labels = labels
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix='mower-camera')
+        m = sim.mower
+        self._renderer = self._pool.submit(self._make_renderer, sim.model, m.image_height,
+                                           m.image_width).result()
+
+    @staticmethod
+    def _make_renderer(model: mujoco.MjModel, height: int, width: int) -> mujoco.Renderer:
+        try:
+            return mujoco.Renderer(model, height, width)
+        finally:
+            _release_gl_context()
+
+    def submit(self, then=None):
+        """Take a frame now; returns a Future of ``(CameraFrame, then(frame))``."""
+        sim, r = self.sim, self._renderer
+        if r is None:
+            raise RuntimeError('the camera worker is closed')
+        look = sim.draw_look()
+        r.update_scene(sim.data, camera='front')
+        t, pose, labels = sim.time_s, sim.pose, self.labels
+
+        def work():
+            try:
+                rgb = sim.develop(r.render(), look)
+                seg = sim.render_labels(r) if labels else np.zeros((0, 0), np.uint8)
+            finally:
+                _release_gl_context()
+            frame = CameraFrame(t, rgb, seg, pose)
+            return frame, then(frame) if then is not None else None
+
+        return self._pool.submit(work)
+
+    def close(self) -> None:
+        """Release the renderer (on its thread) and stop the worker."""
+        self._pool.shutdown()
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+
+def _release_gl_context() -> None:
+    """Unbind this thread's EGL context, so that another thread may use or free it.
+
+    An EGL context can be current on one thread only; the camera worker releases it after each
+    frame, so closing (or the garbage collector) works from any thread.
+    """
+    if os.environ.get('MUJOCO_GL') == 'egl':
+        from mujoco import egl
+
+        egl.EGL.eglMakeCurrent(egl.EGL_DISPLAY, egl.EGL.EGL_NO_SURFACE,
+                               egl.EGL.EGL_NO_SURFACE, egl.EGL.EGL_NO_CONTEXT)

@@ -51,6 +51,7 @@ class LoopConfig:
 
     control_hz: float = 50.0
     camera_hz: float = 0.0  # perception rate; 0: no perception in the loop
+    perception_latency_s: float = 0.3  # camera exposure to grid update, simulated time
     perception: str = 'model'  # 'model' (the shipped int8 network) or 'truth' (sim labels)
     model: Path = DEFAULT_MODEL
     pose_noise_m: float = 0.0  # white noise on the pose the controller sees
@@ -109,6 +110,9 @@ class ClosedLoop:
         self.segmenter = None
         self.last_frame = None  # the latest camera frame and its labels (for recording)
         self.last_labels = None
+        self.camera = None
+        self._in_flight: list[tuple[float, Any, tuple[float, float, float],
+                                    tuple[float, float]]] = []
         if cfg.camera_hz > 0:
             self._init_perception()
 
@@ -131,15 +135,39 @@ class ClosedLoop:
             from mower_segmentation.runtime import Segmenter
 
             self.segmenter = Segmenter(self.cfg.model, self.cfg.providers, threads=1)
+        from mower_sim.sim import CameraWorker
 
-    def _perceive(self, pose: tuple[float, float, float]) -> None:
-        frame = self.sim.camera(labels=self.segmenter is None)
-        labels = frame.labels if self.segmenter is None else \
-            self.segmenter.segment(frame.rgb).labels
-        self.last_frame, self.last_labels = frame, labels
-        self.grid.fuse(labels, self.lut, pose, *roll_pitch(self.sim.data.qpos[3:7]))
-        self.safety.grid = ObstacleGrid(self.grid.obstacle_mask(), tuple(self.grid.origin),
-                                        self.grid.res)
+        self.camera = CameraWorker(self.sim, labels=self.segmenter is None)
+
+    def _segment(self, frame) -> np.ndarray:
+        """Runs on the camera thread: the frame's labels (the model's, or the simulator's)."""
+        return frame.labels if self.segmenter is None else self.segmenter.segment(frame.rgb).labels
+
+    def _perceive(self, t: float, pose: tuple[float, float, float]) -> None:
+        """Take frames at the camera rate; fuse each ``perception_latency_s`` after its exposure.
+
+        The frame is rendered and segmented on the camera thread meanwhile; it is fused with
+        the pose and attitude of its exposure time, as the mapping node does with the image
+        stamp's transform. Waiting for a fixed simulated latency keeps runs deterministic.
+        """
+        while self._in_flight and t >= self._in_flight[0][0]:
+            _, future, at_pose, rp = self._in_flight.pop(0)
+            frame, labels = future.result()
+            self.last_frame, self.last_labels = frame, labels
+            self.grid.fuse(labels, self.lut, at_pose, *rp)
+            self.safety.grid = ObstacleGrid(self.grid.obstacle_mask(), tuple(self.grid.origin),
+                                            self.grid.res)
+        if t >= self._next_frame:
+            self._next_frame = t + 1.0 / self.cfg.camera_hz
+            self._in_flight.append((t + self.cfg.perception_latency_s,
+                                    self.camera.submit(self._segment), pose,
+                                    roll_pitch(self.sim.data.qpos[3:7])))
+
+    def close(self) -> None:
+        """Stop the camera thread."""
+        if self.camera is not None:
+            self.camera.close()
+            self.camera = None
 
     def obstacle_distance(self, pose: tuple[float, float, float]) -> float:
         """Distance from the footprint's edge to the nearest obstacle cell ahead (m)."""
@@ -172,9 +200,8 @@ class ClosedLoop:
             self.safety.emergency_stop(True, t, hardware=True)
         elif st.connected:
             self.safety.emergency_stop(False, t, hardware=True)
-        if self.grid is not None and t >= self._next_frame:
-            self._next_frame = t + 1.0 / self.cfg.camera_hz
-            self._perceive(pose)
+        if self.grid is not None:
+            self._perceive(t, pose)
         inp = MissionInputs(
             t, pose, battery_pct=st.battery_pct if math.isfinite(st.battery_pct) else 100.0,
             charging=st.charging, raining=self.raining, safety_reasons=self._out.reasons,

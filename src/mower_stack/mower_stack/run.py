@@ -283,6 +283,7 @@ class MowingRun:
         finally:
             if bar is not None:
                 bar.close()
+            loop.close()
             if bag is not None:
                 rec.finish()
                 bag.close()
@@ -338,6 +339,7 @@ class _Recorder:
         self.next_cam = self.next_state = self.next_grid = self.next_diag = 0.0
         self.path_id = None
         self.last_state = None
+        self.last_frame = None
 
     def tick(self, tick: Any) -> None:
         if self.bag is None:
@@ -345,11 +347,19 @@ class _Recorder:
         run, t = self.run, self.run.sim.time_s
         cfg = run.cfg
         if t >= self.next_state:
-            self.next_state = t + 1.0 / cfg.bag_state_hz
+            self.next_state = max(self.next_state + 1.0 / cfg.bag_state_hz, t - 1e-6)
             self._state(tick, t)
-        if t >= self.next_cam:
-            self.next_cam = t + 1.0 / cfg.bag_camera_hz
-            self._camera(t)
+        loop = run.loop
+        if loop.camera is None:  # no perception in the loop: render for the bag
+            if t >= self.next_cam:
+                self.next_cam = t + 1.0 / cfg.bag_camera_hz
+                frame = run.sim.camera(labels=True)
+                self._camera(t, frame, frame.labels)
+        elif loop.last_frame is not self.last_frame and \
+                loop.last_frame.time_s >= self.next_cam - 1e-6:
+            self.last_frame = frame = loop.last_frame
+            self.next_cam = frame.time_s + 1.0 / cfg.bag_camera_hz
+            self._camera(t, frame, loop.last_labels)
         if t >= self.next_grid:
             self.next_grid = t + cfg.bag_grid_s
             self._grids(t)
@@ -391,29 +401,25 @@ class _Recorder:
         bag.write('/cmd_vel', 'geometry_msgs/msg/Twist', t, cmd)
         bag.write('/cmd_vel_safe', 'geometry_msgs/msg/Twist', t, twist)
 
-    def _camera(self, t: float) -> None:
-        run = self.run
-        frame, labels = run.loop.last_frame, run.loop.last_labels  # the loop's latest
-        if frame is None or t - frame.time_s > 0.5:
-            frame = run.sim.camera(labels=run.loop.segmenter is None)
-            labels = frame.labels if run.loop.segmenter is None else \
-                run.loop.segmenter.segment(frame.rgb).labels
+    def _camera(self, t: float, frame: Any, labels: np.ndarray) -> None:
+        """Image, labels and camera info, stamped with the exposure time; bag time ``t``."""
+        run, ts = self.run, frame.time_s
         ok, jpeg = cv2.imencode('.jpg', cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR),
                                 [cv2.IMWRITE_JPEG_QUALITY, 80])
         if ok:
             self.bag.write('/camera/image_raw/compressed', 'sensor_msgs/msg/CompressedImage', t,
                            ros_msg('sensor_msgs/msg/CompressedImage',
-                                   header=header(t, 'camera_optical_frame'), format='jpeg',
+                                   header=header(ts, 'camera_optical_frame'), format='jpeg',
                                    data=jpeg.tobytes()))
         h, w = labels.shape
         self.bag.write('/segmentation/labels', 'sensor_msgs/msg/Image', t,
-                       ros_msg('sensor_msgs/msg/Image', header=header(t, 'camera_optical_frame'),
+                       ros_msg('sensor_msgs/msg/Image', header=header(ts, 'camera_optical_frame'),
                                height=h, width=w, encoding='mono8', step=w,
                                data=labels.astype(np.uint8).tobytes()))
         k = run.sim.camera_intrinsics()
         m = run.sim.mower
         self.bag.write('/camera/camera_info', 'sensor_msgs/msg/CameraInfo', t, ros_msg(
-            'sensor_msgs/msg/CameraInfo', header=header(t, 'camera_optical_frame'),
+            'sensor_msgs/msg/CameraInfo', header=header(ts, 'camera_optical_frame'),
             height=m.image_height, width=m.image_width, distortion_model='plumb_bob',
             d=np.zeros(5), k=k.reshape(-1),
             p=np.hstack([k, np.zeros((3, 1))]).reshape(-1),
