@@ -16,12 +16,14 @@ def extract_obstacles(mask: np.ndarray, origin_xy: np.ndarray, resolution_m: flo
     """
     if not mask.any():
         return []
-    n, comp = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     out = []
     for i in range(1, n):
-        rows, cols = np.nonzero(comp == i)
-        if len(rows) * resolution_m ** 2 < min_area_m2:
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if area * resolution_m ** 2 < min_area_m2:
             continue
+        rows, cols = np.nonzero(comp[y:y + h, x:x + w] == i)  # within its bounding box
+        rows, cols = rows + y, cols + x
         boxes = shapely.box(origin_xy[0] + cols * resolution_m, origin_xy[1] + rows * resolution_m,
                             origin_xy[0] + (cols + 1) * resolution_m,
                             origin_xy[1] + (rows + 1) * resolution_m)

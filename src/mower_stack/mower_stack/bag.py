@@ -38,24 +38,40 @@ def _default(fieldtype: tuple) -> Any:
     return [_default(inner) for _ in range(count)] if kind == Nodetype.ARRAY else []
 
 
+def _layout(msgtype: str) -> tuple[tuple[str, tuple, Any], ...]:
+    """(field, field type, numpy dtype when it is a numeric array) per field, cached."""
+    layout = _LAYOUTS.get(msgtype)
+    if layout is None:
+        _, defs = TYPESTORE.fielddefs[msgtype]
+        rows = []
+        for name, ftype in defs:
+            kind, spec = ftype
+            dtype = _ARRAYS[spec[0][1][0]] if kind in (Nodetype.ARRAY, Nodetype.SEQUENCE) \
+                and spec[0][0] == Nodetype.BASE and spec[0][1][0] in _ARRAYS else None
+            rows.append((name, ftype, dtype))
+        layout = _LAYOUTS[msgtype] = tuple(rows)
+    return layout
+
+
+_LAYOUTS: dict[str, tuple[tuple[str, tuple, Any], ...]] = {}
+
+
 def ros_msg(msgtype: str, /, **fields: Any) -> Any:
     """A message of type ``msgtype`` ('sensor_msgs/msg/Image'); unnamed fields get defaults."""
-    _, defs = TYPESTORE.fielddefs[msgtype]
     kwargs = {}
-    for field, ftype in defs:
-        if field in fields:
-            value = fields[field]
-            kind, spec = ftype
-            if kind in (Nodetype.ARRAY, Nodetype.SEQUENCE) and spec[0][0] == Nodetype.BASE \
-                    and spec[0][1][0] in _ARRAYS:
-                dtype = _ARRAYS[spec[0][1][0]]
+    used = 0
+    for name, ftype, dtype in _layout(msgtype):
+        if name in fields:
+            used += 1
+            value = fields[name]
+            if dtype is not None:
                 value = np.frombuffer(value, dtype=dtype).copy() \
                     if isinstance(value, (bytes, bytearray)) else np.asarray(value, dtype=dtype)
-            kwargs[field] = value
+            kwargs[name] = value
         else:
-            kwargs[field] = _default(ftype)
-    unknown = set(fields) - {f for f, _ in defs}
-    if unknown:
+            kwargs[name] = _default(ftype)
+    if used != len(fields):
+        unknown = set(fields) - {name for name, _, _ in _layout(msgtype)}
         raise TypeError(f'{msgtype} has no field(s) {", ".join(sorted(unknown))}')
     return TYPESTORE.types[msgtype](**kwargs)
 

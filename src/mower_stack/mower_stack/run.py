@@ -121,6 +121,7 @@ class MowingRun:
                                    self.mapping['cut_width_m'])
         self.loop.mission.mowed = self._mowed_lookup
         self.obstacles: list[Any] = []
+        self._last_mask: np.ndarray | None = None
         self.replans = 0
         self.replan_xy: list[tuple[float, float]] = []
         self.truth_reachable = self._truth_reachable()
@@ -196,6 +197,10 @@ class MowingRun:
         """Replan when a detected obstacle (not a known one) blocks the rest of the plan."""
         # every obstacle the camera sees counts, known ones too: the planner then keeps the
         # detection margin from what the camera saw, so the safety stop is not triggered
+        mask = self.loop.grid.obstacle_mask()
+        if not force and self._last_mask is not None and np.array_equal(mask, self._last_mask):
+            return  # nothing new seen
+        self._last_mask = mask
         new = self.detected()
         added = shapely.union_all(new) if new else shapely.Polygon()
         before = shapely.union_all(self.obstacles) if self.obstacles else shapely.Polygon()
