@@ -12,7 +12,7 @@ import shapely  # noqa: E402
 from conftest import MAPS  # noqa: E402
 
 from mower_maps import load_map, map_from_geojson, map_to_geojson  # noqa: E402
-from mower_sim.sim import LawnSim  # noqa: E402
+from mower_sim.sim import CameraWorker, LawnSim  # noqa: E402
 from mower_sim.world import LABELS, HiddenObstacle, WorldConfig  # noqa: E402
 
 
@@ -44,6 +44,41 @@ def test_same_seed_same_frames_and_poses(demo):
     other = LawnSim(demo, WorldConfig(randomise=True), seed=4)
     assert not np.array_equal(run_script(other, script)[0].rgb, runs[0][1][0])
     other.close()
+
+
+def test_camera_worker_renders_what_the_camera_renders(demo):
+    # the worker thread (its own GL context) gives the same frames as LawnSim.camera, whatever
+    # the timing: the random draws are taken on the simulation thread at submit time
+    script = [(0.4, 0.0, 1.5), (0.2, 0.6, 1.0), (0.3, -0.4, 0.7)]
+    sync = LawnSim(demo, WorldConfig(randomise=True), seed=5)
+    frames = run_script(sync, script)
+    sync.close()
+    sim = LawnSim(demo, WorldConfig(randomise=True), seed=5, render=False)
+    worker = CameraWorker(sim, labels=True)
+    futures = []
+    for v, w, seconds in script:
+        sim.command(v, w, True)
+        sim.run(seconds)
+        futures.append(worker.submit(then=lambda f: int(f.labels.max())))
+    for fut, ref in zip(futures, frames, strict=True):
+        frame, extra = fut.result()
+        assert frame.time_s == ref.time_s and frame.pose == ref.pose
+        assert np.array_equal(frame.rgb, ref.rgb)
+        assert np.array_equal(frame.labels, ref.labels)
+        assert extra == int(ref.labels.max())  # `then` ran on the frame
+    worker.close()
+    with pytest.raises(RuntimeError, match='closed'):
+        worker.submit()
+
+
+def test_clipping_planes_do_not_depend_on_the_lawn_size():
+    # MuJoCo scales znear with the model's extent; a big lawn used to clip the near ground
+    small = LawnSim(load_map(MAPS / 'demo_lawn.geojson'), render=False)
+    large = LawnSim(load_map(MAPS / 'large_lawn.geojson'), render=False)
+    for sim in (small, large):
+        near = sim.model.vis.map.znear * sim.model.stat.extent
+        assert near == pytest.approx(0.1)
+        sim.close()
 
 
 @pytest.mark.parametrize('name', ['demo_lawn', 'l_shaped_lawn', 'back_garden', 'large_lawn'])

@@ -8,6 +8,7 @@ with obstacles and exits of the deck centre from the lawn are recorded as ground
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from dataclasses import dataclass, field
@@ -379,8 +380,8 @@ class CameraWorker:
     """Renders the front camera on a thread of its own, overlapping the physics.
 
     An OpenGL context belongs to one thread, so the worker creates its own renderer and does all
-    GL work; the simulation thread only snapshots the scene (``mjv_updateScene``, CPU only) and
-    draws the frame's random numbers, so frames are the same whatever the timing. Rendering and
+    GL work; the simulation thread only copies the simulation state and draws the frame's random
+    numbers, so frames are the same whatever the timing. Rendering and
     ONNX Runtime release the GIL: on a machine with two cores the camera, the segmentation
     (``then``) and the physics run side by side, as camera and nodes do on the robot.
     """
@@ -409,11 +410,12 @@ class CameraWorker:
         if r is None:
             raise RuntimeError('the camera worker is closed')
         look = sim.draw_look()
-        r.update_scene(sim.data, camera='front')
+        snapshot = copy.copy(sim.data)  # the state now; the physics goes on meanwhile
         t, pose, labels = sim.time_s, sim.pose, self.labels
 
         def work():
             try:
+                r.update_scene(snapshot, camera='front')
                 rgb = sim.develop(r.render(), look)
                 seg = sim.render_labels(r) if labels else np.zeros((0, 0), np.uint8)
             finally:
