@@ -189,6 +189,58 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
     return 0 if ok else 3
 
 
+def _cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a field-test bag through segmentation, mapping and coverage accounting."""
+    from mower_segmentation.runtime import ModelError
+    from mower_stack.replay import Replay, ReplayConfig, ReplayError
+
+    topics = {}
+    for item in args.topic:
+        role, sep, name = item.partition('=')
+        if not sep or not name:
+            print(f'error: --topic {item!r}: expected ROLE=TOPIC (for example camera=/cam/image)',
+                  file=sys.stderr)
+            return 2
+        topics[role.strip()] = name.strip()
+    out = Path(args.out) if args.out else Path('out/replay') / Path(args.bag).stem
+    cfg = ReplayConfig(topics=topics, write_bag=not args.no_bag, video=not args.no_video,
+                       threads=args.threads, limit_frames=args.limit_frames)
+    if args.model:
+        cfg.model = Path(args.model)
+    if args.extract_frames is not None:
+        cfg.extract_dir = Path(args.extract_frames) if args.extract_frames else out / 'frames'
+        cfg.extract_every = args.every
+        cfg.extract_unsure = args.unsure
+        if not args.every and not args.unsure:
+            cfg.extract_every = 10
+    try:
+        replay = Replay(args.bag, out, cfg)
+        s = replay.run(progress=not args.json)
+    except (ReplayError, ModelError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(s))
+        return 0
+    print(f'{Path(args.bag).name} ({s["storage"]}, {s["duration_s"]:.1f} s): '
+          f'{s["frames_processed"]} frames segmented, {s["frames_skipped"]} skipped; '
+          f'{s["poses"]} poses from {s["pose_source"] or "nothing"}, '
+          f'{s["distance_m"]:.1f} m driven; {s["obstacles_found"]} obstacles, '
+          f'{s["area_mapped_m2"]:.1f} m² mapped; {s["replay_speed"]}x bag time')
+    if s['segmentation_ms_mean'] is not None:
+        print(f'  segmentation {s["segmentation_ms_mean"]:.2f} ms mean, '
+              f'{s["segmentation_ms_p99"]:.2f} ms p99')
+    for p in s['problems']:
+        print(f'  reported: {p["topic"]} at {p["time_s"]:.3f} s: {p["what"]}'
+              + (f' (x{p["count"]})' if p['count'] > 1 else ''))
+    print(f'  outputs in {out}: summary.json, map.png'
+          + (', ' + Path(s['outputs']['video']).name if s['outputs']['video'] else '')
+          + (', bag/' if s['outputs']['bag'] else '')
+          + (f', {s["frames_extracted"]} frames in {cfg.extract_dir}' if cfg.extract_dir
+             else ''))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mower``."""
     parser = argparse.ArgumentParser(prog='mower', description=__doc__)
@@ -249,6 +301,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--distance', type=float, default=30.0,
                    help='drive test: metres of the planned path to drive (default 30)')
     p.set_defaults(func=_cmd_sim)
+
+    p = sub.add_parser('replay', help='replay a field-test bag (rosbag2 or ROS 1) through '
+                                      'segmentation and mapping')
+    p.add_argument('bag', help='rosbag2 folder, .mcap or .db3 file, or ROS 1 .bag')
+    p.add_argument('--out', default=None, help='output folder (default: out/replay/<bag name>)')
+    p.add_argument('--json', action='store_true', help='print one JSON summary object')
+    p.add_argument('--topic', action='append', default=[], metavar='ROLE=TOPIC',
+                   help='use this topic for a role (camera, camera_info, odom, tf, pose, imu, '
+                        'gnss, blade) instead of finding it by type; repeatable')
+    p.add_argument('--model', default=None, help='ONNX model (default: the shipped int8 one)')
+    p.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
+    p.add_argument('--no-bag', action='store_true', help='do not write the output bag')
+    p.add_argument('--no-video', action='store_true', help='do not write the video')
+    p.add_argument('--limit-frames', type=int, default=None, help='stop segmenting after N')
+    p.add_argument('--extract-frames', nargs='?', const='', default=None, metavar='DIR',
+                   help='write camera frames (and the model labels) for labelling into DIR '
+                        '(default: OUT/frames); every 10th unless --every / --unsure')
+    p.add_argument('--every', type=int, default=0, help='extract every Nth frame')
+    p.add_argument('--unsure', type=float, default=0.0,
+                   help='extract frames where this share of pixels has confidence < 0.6')
+    p.set_defaults(func=_cmd_replay)
 
     add_bench_parser(sub)
     try:

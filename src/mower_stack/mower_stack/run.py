@@ -382,9 +382,11 @@ class _Recorder:
     def _state(self, tick: Any, t: float) -> None:
         bag = self.bag
         x, y, yaw = self.run.loop.pose()
+        w, qx, qy, qz = (float(v) for v in self.run.sim.data.qpos[3:7])  # attitude, wxyz
         pose = ros_msg('geometry_msgs/msg/Pose',
                        position=ros_msg('geometry_msgs/msg/Point', x=x, y=y),
-                       orientation=quaternion_z(yaw))
+                       orientation=ros_msg('geometry_msgs/msg/Quaternion', x=qx, y=qy, z=qz,
+                                           w=w))
         twist = ros_msg('geometry_msgs/msg/Twist',
                         linear=ros_msg('geometry_msgs/msg/Vector3', x=tick.safety.v_mps),
                         angular=ros_msg('geometry_msgs/msg/Vector3', z=tick.safety.w_radps))
