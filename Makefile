@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/mower segment bench
 	$(BIN)/mower bench map
 	$(BIN)/mower bench control
+	$(BIN)/mower bench replay
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis

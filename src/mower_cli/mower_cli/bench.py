@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -305,6 +306,41 @@ def _reaction_times(lawn, plan) -> None:
         print(f'    {event:16s} {blade:>18s}, wheels {tw * 1000:.0f} ms')
 
 
+REPLAY_GOAL = 10.0  # times faster than bag time
+
+
+def bench_replay(args: argparse.Namespace) -> int:
+    """Replay speed on a simulated 320x240 10 Hz camera bag (recorded first by ``mower sim``)."""
+    import tempfile
+
+    from mower_maps import load_map
+    from mower_stack.replay import Replay, ReplayConfig
+    from mower_stack.run import DEMO_HIDDEN, MowingRun, RunConfig
+
+    tmp = Path(tempfile.mkdtemp(prefix='mower-bench-replay-'))
+    lawn = load_map(args.map)
+    t0 = time.perf_counter()
+    run = MowingRun(lawn, tmp / 'sim', RunConfig(
+        hidden=DEMO_HIDDEN if lawn.name == 'demo lawn' else (), camera_hz=10.0,
+        bag_camera_hz=10.0, limit_s=args.bag_s))
+    res = run.run(progress=False)
+    bag = res.summary['bag']
+    frames = res.summary['bag_counts'].get('/camera/image_raw/compressed', 0)
+    print(f'recorded {args.bag_s:.0f} s of {lawn.name} with a 320x240 camera at 10 Hz '
+          f'({frames} frames) in {time.perf_counter() - t0:.1f} s')
+    speeds, seg = [], []
+    for i in range(args.repeat):
+        s = Replay(bag, tmp / f'replay{i}', ReplayConfig()).run(progress=False)
+        speeds.append(s['replay_speed'])
+        seg.append(s['segmentation_ms_mean'])
+    med = statistics.median(speeds)
+    print(f'replay (segmentation, mapping, coverage, output bag and video), {args.repeat} runs, '
+          f'2 threads: median {med:.1f}x bag time = {med / REPLAY_GOAL:.2f}x the '
+          f'{REPLAY_GOAL:.0f}x goal; segmentation {statistics.median(seg):.2f} ms per frame')
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def add_bench_parser(sub) -> None:
     """Register ``mower bench``."""
     p = sub.add_parser('bench', help='benchmarks (medians and ratios)')
@@ -328,6 +364,11 @@ def add_bench_parser(sub) -> None:
     b.add_argument('--limit-s', type=float, default=6000.0,
                    help='simulated time limit (s, default 6000)')
     b.set_defaults(func=bench_control)
+    b = bench_sub.add_parser('replay', help='bag replay speed on a simulated camera bag')
+    b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
+    b.add_argument('--bag-s', type=float, default=60.0, help='simulated seconds to record')
+    b.add_argument('--repeat', type=int, default=3, help='replays (default 3)')
+    b.set_defaults(func=bench_replay)
     b = bench_sub.add_parser('sim', help='simulator throughput')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
     b.add_argument('--repeat', type=int, default=5, help='repeats (default 5)')

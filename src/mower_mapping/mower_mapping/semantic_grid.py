@@ -110,11 +110,11 @@ class SemanticGrid:
         """Cells whose obstacle evidence passed the threshold."""
         return self.logodds[OBSTACLE] > self.p.obstacle_threshold
 
-    def class_map(self) -> np.ndarray:
-        """Most likely class per cell; 255 where nothing has been seen."""
-        out = np.argmax(self.logodds, axis=0).astype(np.uint8)
-        out[np.all(self.logodds == 0, axis=0)] = 255
-        obst = self.obstacle_mask()
-        out[(out == OBSTACLE) & ~obst] = np.argmax(self.logodds[:2], axis=0)[
-            (out == OBSTACLE) & ~obst]
+    def class_map(self, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
+        """Most likely class per cell (of a window, when given); 255 where nothing was seen."""
+        lo = self.logodds[:, rows, cols]
+        out = np.argmax(lo, axis=0).astype(np.uint8)
+        out[np.all(lo == 0, axis=0)] = 255
+        weak = (out == OBSTACLE) & ~(lo[OBSTACLE] > self.p.obstacle_threshold)
+        out[weak] = np.argmax(lo[:2], axis=0)[weak]
         return out

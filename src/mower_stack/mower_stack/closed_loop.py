@@ -157,8 +157,8 @@ class ClosedLoop:
             self.grid.fuse(labels, self.lut, at_pose, *rp)
             self.safety.grid = ObstacleGrid(self.grid.obstacle_mask(), tuple(self.grid.origin),
                                             self.grid.res)
-        if t >= self._next_frame:
-            self._next_frame = t + 1.0 / self.cfg.camera_hz
+        if t >= self._next_frame - 1e-6:  # control ticks carry float error
+            self._next_frame = max(self._next_frame + 1.0 / self.cfg.camera_hz, t)
             self._in_flight.append((t + self.cfg.perception_latency_s,
                                     self.camera.submit(self._segment), pose,
                                     roll_pitch(self.sim.data.qpos[3:7])))

@@ -20,6 +20,7 @@ import json
 import math
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ COLOURS = {LAWN: (60, 170, 60), OTHER: (150, 150, 150), OBSTACLE: (220, 40, 40),
            3: (120, 170, 230)}  # the fourth class is sky
 SEMANTIC_VALUES = {LAWN: 0, OTHER: 30, OBSTACLE: 100}  # as mapping_node publishes map/semantic
 MAX_GRID_CELLS = 4_000_000
+_LUT = np.full((256, 3), 30, np.uint8)  # class id -> colour (unknown: dark grey)
+for _cls, _col in COLOURS.items():
+    _LUT[_cls] = _col
 
 
 class ReplayError(RuntimeError):
@@ -270,6 +274,11 @@ class Replay:
         self.frames = 0
         self.grid: SemanticGrid | None = None
         self.layer: CoverageLayer | None = None
+        self._lut_key: Any = None
+        self._lut: Any = None
+        self._video: cv2.VideoWriter | None = None
+        self._extracted = 0
+        self._mapped = 0
 
     # -- reporting ---------------------------------------------------------------------------
     def report(self, topic: str, t_ns: int | None, what: str, key: str | None = None) -> None:
@@ -389,7 +398,9 @@ class Replay:
     def _timeline(rows: list[tuple], source: str) -> Timeline:
         rows = sorted(rows, key=lambda r: r[0])
         a = np.array([r[:6] for r in rows], dtype=float)
-        return Timeline(a[:, 0], a[:, 1:3], a[:, 5], a[:, 3:5], str(rows[-1][6]), source)
+        c = np.ascontiguousarray
+        return Timeline(c(a[:, 0]), c(a[:, 1:3]), c(a[:, 5]), c(a[:, 3:5]), str(rows[-1][6]),
+                        source)
 
     def _tf_chain(self, tf: dict[tuple[str, str], list[tuple]]) -> Timeline | None:
         """The robot's path from tf: (world frame -> base frame), with map -> odom if present."""
@@ -479,7 +490,6 @@ class Replay:
                 'execution_providers', ('cpu',)))
             seg = Segmenter(cfg.model, providers, threads=cfg.threads)
         bag = BagRecorder(self.out / 'bag') if cfg.write_bag else None
-        video = None
         bar = None
         if progress:
             from tqdm import tqdm
@@ -487,10 +497,10 @@ class Replay:
             bar = tqdm(total=round(self.duration_s, 1), unit='bag s', dynamic_ncols=True,
                        desc=f'replaying {self.path.name}')
         info = None
-        lut_key, lut = None, None
         last_cam_t = -math.inf
         copy_cons: dict[int, Any] = {}
-        extract = 0
+        pending: list[tuple] = []
+        pool = ThreadPoolExecutor(1, thread_name_prefix='mower-replay-seg')
         try:
             for con, t_ns, raw in self._messages(None, 'messages'):
                 self.read_counts[con.topic] += 1
@@ -524,44 +534,20 @@ class Replay:
                     self.skip_reasons[str(exc)] += 1
                     continue
                 last_cam_t = ts
-                t0 = time.perf_counter()
-                result = seg.segment(rgb, with_confidence=cfg.extract_unsure > 0)
-                self.seg_ms.append((time.perf_counter() - t0) * 1e3)
-                labels = result.labels
                 self.frames += 1
-                h, w = labels.shape
-                pose = self.timeline.at(ts, cfg.max_pose_gap_s)
-                if pose is None or self.grid is None:
-                    why = 'no pose at the frame time' if len(self.timeline) else 'no pose source'
-                    self.skip_reasons[f'segmented, not mapped: {why}'] += 1
-                else:
-                    key = (w, h, None if info is None else tuple(info.k))
-                    if key != lut_key:
-                        lut_key = key
-                        lut = ground_lut(self._camera_model(info, w, h),
-                                         stride=int(self.mapping['lut_stride']),
-                                         max_range_m=float(self.mapping['max_range_m']))
-                    self.grid.fuse(labels, lut, pose[:3], pose[3], pose[4])
-                if bag is not None:
-                    bag.write('/replay/labels', IMAGE, t_ns * 1e-9, ros_msg(
-                        IMAGE, header=header(ts, msg.header.frame_id or 'camera_optical_frame'),
-                        height=h, width=w, encoding='mono8', step=w, data=labels.tobytes()))
-                if cfg.video:
-                    frame = self._video_frame(rgb, labels, pose)
-                    if video is None:
-                        video = self._open_video(frame.shape)
-                    video.write(frame)
-                if cfg.extract_dir is not None:
-                    extract += self._extract(rgb, labels, result.confidence, ts)
-                if bag is not None and self.grid is not None and \
-                        self.frames % max(1, int(round(cfg.video_fps * 5))) == 0:
-                    self._write_maps(bag, t_ns * 1e-9, ts)
+                pending.append((pool.submit(self._segment, seg, rgb), rgb, ts, t_ns,
+                                msg.header.frame_id, info))
+                while len(pending) > 1:  # the next frame segments while this one is mapped
+                    self._finish(pending.pop(0), bag)
+            while pending:
+                self._finish(pending.pop(0), bag)
         finally:
             if bar is not None:
                 bar.update(max(0.0, round(self.duration_s - bar.n, 1)))
                 bar.close()
-            if video is not None:
-                video.release()
+            pool.shutdown()
+            if self._video is not None:
+                self._video.release()
         wall = time.perf_counter() - t_wall
         obstacles = self._obstacles()
         if bag is not None:
@@ -569,11 +555,53 @@ class Replay:
                 end = (self.start_ns * 1e-9) + self.duration_s
                 self._write_maps(bag, end, end, obstacles)
             bag.close()
-        summary = self._summary(wall, obstacles, extract, bag)
+        summary = self._summary(wall, obstacles, self._extracted, bag)
         self.reader.close()
         self._map_png(obstacles)
         (self.out / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
         return summary
+
+    def _segment(self, seg: Any, rgb: np.ndarray) -> Any:
+        """Runs on the worker thread (ONNX Runtime releases the GIL)."""
+        t0 = time.perf_counter()
+        result = seg.segment(rgb, with_confidence=self.cfg.extract_unsure > 0)
+        return result, (time.perf_counter() - t0) * 1e3
+
+    def _finish(self, item: tuple, bag: BagRecorder | None) -> None:
+        """Map one segmented frame, and write its labels, video frame and extracted files."""
+        future, rgb, ts, t_ns, frame_id, info = item
+        cfg = self.cfg
+        result, ms = future.result()
+        self.seg_ms.append(ms)
+        labels = result.labels
+        h, w = labels.shape
+        pose = self.timeline.at(ts, cfg.max_pose_gap_s)
+        if pose is None or self.grid is None:
+            why = 'no pose at the frame time' if len(self.timeline) else 'no pose source'
+            self.skip_reasons[f'segmented, not mapped: {why}'] += 1
+        else:
+            key = (w, h, None if info is None else tuple(info.k))
+            if key != self._lut_key:
+                self._lut_key = key
+                self._lut = ground_lut(self._camera_model(info, w, h),
+                                       stride=int(self.mapping['lut_stride']),
+                                       max_range_m=float(self.mapping['max_range_m']))
+            self.grid.fuse(labels, self._lut, pose[:3], pose[3], pose[4])
+        if bag is not None:
+            bag.write('/replay/labels', IMAGE, t_ns * 1e-9, ros_msg(
+                IMAGE, header=header(ts, frame_id or 'camera_optical_frame'),
+                height=h, width=w, encoding='mono8', step=w, data=labels.tobytes()))
+        if cfg.video:
+            frame = self._video_frame(rgb, labels, pose)
+            if self._video is None:
+                self._video = self._open_video(frame.shape)
+            self._video.write(frame)
+        if cfg.extract_dir is not None:
+            self._extracted += self._extract(rgb, labels, result.confidence, ts)
+        self._mapped += 1
+        if bag is not None and self.grid is not None and \
+                self._mapped % max(1, int(round(cfg.video_fps * 5))) == 0:
+            self._write_maps(bag, t_ns * 1e-9, ts)
 
     # -- outputs ---------------------------------------------------------------------------
     def _copy(self, bag: BagRecorder, con: Any, t_ns: int, raw: bytes,
@@ -649,25 +677,22 @@ class Replay:
 
     def _video_frame(self, rgb: np.ndarray, labels: np.ndarray, pose) -> np.ndarray:
         """Camera with the label overlay, and beside it a mini-map around the robot (BGR)."""
-        lut = np.zeros((256, 3), np.uint8)
-        for cls, col in COLOURS.items():
-            lut[cls] = col
-        over = cv2.addWeighted(rgb, 0.6, lut[labels], 0.4, 0.0)
+        over = cv2.addWeighted(rgb, 0.6, _LUT[labels], 0.4, 0.0)
         h = over.shape[0]
         mini = np.full((h, h, 3), 30, np.uint8)
         if self.grid is not None and pose is not None:
             g = self.grid
-            half = int(round(4.0 / g.res))  # 8 x 8 m around the robot
-            c, rr = g.cells_of(np.array([[pose[0], pose[1]]]))
-            c, rr = int(c[0]), int(rr[0])
-            cm = g.class_map()
-            pad = np.full((cm.shape[0] + 2 * half, cm.shape[1] + 2 * half), 255, np.uint8)
-            pad[half:half + cm.shape[0], half:half + cm.shape[1]] = cm
-            win = pad[rr:rr + 2 * half, c:c + 2 * half][::-1]
-            img = np.full((*win.shape, 3), 30, np.uint8)
-            for cls, col in COLOURS.items():
-                img[win == cls] = col
-            mini = cv2.resize(img, (h, h), interpolation=cv2.INTER_NEAREST)
+            half = int(round(4.0 / g.res))  # 8 x 8 m around the robot, north up
+            c = int(math.floor((pose[0] - g.origin[0]) / g.res))
+            r = int(math.floor((pose[1] - g.origin[1]) / g.res))
+            rows, cols = g.logodds.shape[1:]
+            win = np.full((2 * half, 2 * half), 255, np.uint8)
+            r0, r1, c0, c1 = max(0, r - half), min(rows, r + half), max(0, c - half), \
+                min(cols, c + half)
+            if r0 < r1 and c0 < c1:
+                win[r0 - (r - half):r1 - (r - half), c0 - (c - half):c1 - (c - half)] = \
+                    g.class_map(slice(r0, r1), slice(c0, c1))
+            mini = cv2.resize(_LUT[win][::-1], (h, h), interpolation=cv2.INTER_NEAREST)
             ctr = (h // 2, h // 2)
             tip = (int(ctr[0] + 12 * math.cos(pose[2])), int(ctr[1] - 12 * math.sin(pose[2])))
             cv2.arrowedLine(mini, ctr, tip, (255, 255, 255), 2, tipLength=0.4)
