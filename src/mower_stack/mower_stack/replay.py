@@ -145,13 +145,19 @@ def quaternion_rpy(x: float, y: float, z: float, w: float) -> tuple[float, float
     return roll, pitch, yaw
 
 
-def stamp_s(msg: Any) -> float | None:
-    """The header stamp in seconds, None when the message has no header or a zero stamp."""
+def stamp_s(msg: Any, t_ns: int) -> float:
+    """A message's time: its header stamp, else the bag's receive time ``t_ns``.
+
+    A zero stamp means "not set" in a bag on wall-clock time; in a simulation starting at
+    zero it is a real time, so it is kept when the bag's own clock is near zero too.
+    """
     h = getattr(msg, 'header', None)
     if h is None:
-        return None
+        return t_ns * 1e-9
     t = h.stamp.sec + h.stamp.nanosec * 1e-9
-    return t if t > 0 else None
+    if t == 0 and t_ns > 10**15:  # the bag is on wall-clock time (after 1970-01-12)
+        return t_ns * 1e-9
+    return t
 
 
 class ImageError(ValueError):
@@ -194,19 +200,163 @@ def image_rgb(msg: Any, msgtype: str) -> np.ndarray:
         np.ascontiguousarray(img), conv)
 
 
-def open_bag(path: Path):
-    """An open rosbags AnyReader; ReplayError with one line when it is not a readable bag."""
-    from rosbags.highlevel import AnyReader
+class TolerantReader:
+    """rosbags' AnyReader, but a message type it cannot define costs its topic, not the bag.
 
+    AnyReader refuses a whole bag when one connection's definition does not parse or its hash
+    does not match; here such types are left out of the type store (their messages then fail to
+    deserialize, and are reported and skipped), and types without a definition in the bag are
+    taken from the ROS 2 Jazzy store when it has them. The rest is AnyReader's.
+    """
+
+    @staticmethod
+    def make(path: Path):
+        """An AnyReader instance (not yet open) with the tolerant type loading."""
+        from rosbags.highlevel import AnyReader
+
+        class _Reader(AnyReader):
+            bad_types: dict[str, str]
+
+            def _open(self) -> None:
+                from rosbags.interfaces import MessageDefinitionFormat
+                from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg
+                from rosbags.typesys import get_typestore as _store
+
+                for reader in self.readers:
+                    self.stack.enter_context(reader)
+                connections = [y for x in self.readers for y in x.connections]
+                typs: dict = {}
+                self.bad_types = {}
+                digests: dict[str, str] = {}
+                for con in connections:
+                    fmt = con.msgdef.format
+                    try:
+                        if fmt == MessageDefinitionFormat.MSG and con.msgdef.data.strip():
+                            typs.update(get_types_from_msg(con.msgdef.data, con.msgtype))
+                        elif fmt == MessageDefinitionFormat.IDL and con.msgdef.data.strip():
+                            sep = '=' * 80 + '\n'
+                            parts = con.msgdef.data.split(sep)[1:] if \
+                                con.msgdef.data.startswith(f'{sep}IDL: ') else \
+                                ['IDL: x\n' + con.msgdef.data]
+                            for part in parts:
+                                typs.update(get_types_from_idl(part.split('\n', 1)[1]))
+                        elif con.msgtype in TYPESTORE.fielddefs:
+                            typs.setdefault(con.msgtype, TYPESTORE.fielddefs[con.msgtype])
+                            continue
+                        else:
+                            self.bad_types[con.msgtype] = 'no definition in the bag'
+                            continue
+                    except Exception as exc:  # a definition that does not parse
+                        self.bad_types[con.msgtype] = f'definition does not parse: {exc}'
+                        continue
+                    if con.digest:
+                        digests[con.msgtype] = con.digest
+                store = _store(Stores.EMPTY)
+                for name in list(typs):  # register one by one: a bad type must not stop others
+                    try:
+                        store.register({name: typs[name]})
+                    except Exception as exc:
+                        self.bad_types.setdefault(name, f'definition rejected: {exc}')
+                for msgtype, digest in digests.items():
+                    try:
+                        have = store.hash_rihs01(msgtype) if self.is2 else \
+                            store.generate_msgdef(msgtype)[1]
+                    except Exception:
+                        have = None
+                    if have != digest and msgtype not in self.bad_types:
+                        self.bad_types[msgtype] = 'its definition does not match its hash'
+                for msgtype in self.bad_types:
+                    store.fielddefs.pop(msgtype, None)
+                    store.types.pop(msgtype, None)
+                self.connections = connections
+                self.typestore = store
+
+        return _Reader([path], default_typestore=TYPESTORE)
+
+
+def recover_mcap(path: Path, out: Path) -> tuple[Path, int, str]:
+    """Copy the readable start of a damaged MCAP file into a new rosbag2 MCAP bag at ``out``.
+
+    A recording cut off (power loss, full disk) has no summary and no end magic, which rosbags
+    needs; the ``mcap`` library's streaming reader reads record by record up to the damage.
+    Returns (the new bag, messages recovered, what stopped the reading).
+    """
+    from mcap.stream_reader import StreamReader
+    from rosbags.rosbag2 import StoragePlugin, Writer
+
+    if out.exists():
+        import shutil
+
+        shutil.rmtree(out)
+    schemas: dict[int, Any] = {}
+    channels: dict[int, Any] = {}
+    conns: dict[int, Any] = {}
+    n, why = 0, 'end of file'
+    writer = Writer(out, version=8, storage_plugin=StoragePlugin.MCAP)
+    writer.open()
+    try:
+        with path.open('rb') as f:
+            try:
+                for record in StreamReader(f, skip_magic=False).records:
+                    kind = type(record).__name__
+                    if kind == 'Schema':
+                        schemas[record.id] = record
+                    elif kind == 'Channel':
+                        channels[record.id] = record
+                    elif kind == 'Message' and record.channel_id in channels:
+                        ch = channels[record.channel_id]
+                        if ch.id not in conns:
+                            sc = schemas.get(ch.schema_id)
+                            msgtype = sc.name if sc is not None else 'unknown/msg/Unknown'
+                            conns[ch.id] = _recovered_connection(writer, ch.topic, msgtype, sc)
+                        writer.write(conns[ch.id], record.log_time, record.data)
+                        n += 1
+            except Exception as exc:  # the damage: stop here
+                why = f'{type(exc).__name__}: {str(exc)[:120]}'
+    finally:
+        writer.close()
+    return out, n, why
+
+
+def _recovered_connection(writer: Any, topic: str, msgtype: str, schema: Any) -> Any:
+    if msgtype in TYPESTORE.fielddefs:
+        return writer.add_connection(topic, msgtype, typestore=TYPESTORE)
+    data = schema.data.decode('utf-8', 'replace') if schema is not None else ''
+    return writer.add_connection(topic, msgtype, msgdef=data,
+                                 rihs01='RIHS01_' + '0' * 64)
+
+
+def open_bag(path: Path, scratch: Path | None = None) -> tuple[Any, list[str]]:
+    """An open reader and notes; ReplayError with one line when it is not a readable bag.
+
+    A damaged MCAP file is recovered up to the damage into ``scratch`` first (noted).
+    """
     if not path.exists():
         raise ReplayError(f'{path}: no such file or folder')
+    notes: list[str] = []
     try:
-        reader = AnyReader([path], default_typestore=TYPESTORE)
+        reader = TolerantReader.make(path)
         reader.open()
+        return reader, notes
     except Exception as exc:  # rosbags raises its own errors, and OS / YAML / sqlite ones
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ReplayError(f'{path}: not a readable rosbag2 or ROS 1 bag ({reason})') from None
-    return reader
+        mcap = path if path.suffix == '.mcap' else next(
+            iter(sorted(path.glob('*.mcap'))), None) if path.is_dir() else None
+        if mcap is None or scratch is None or not _is_mcap(mcap):
+            raise ReplayError(f'{path}: not a readable rosbag2 or ROS 1 bag ({reason})') from None
+    fixed, n, why = recover_mcap(mcap, scratch / 'recovered')
+    if n == 0:
+        raise ReplayError(f'{path}: damaged MCAP file, no message could be read ({why})')
+    notes.append(f'damaged MCAP file ({reason}): read {n} messages up to the damage '
+                 f'({why}); the rest is lost')
+    reader = TolerantReader.make(fixed)
+    reader.open()
+    return reader, notes
+
+
+def _is_mcap(path: Path) -> bool:
+    with path.open('rb') as f:
+        return f.read(8) == b'\x89MCAP0\r\n'
 
 
 def choose_topics(connections: list[Any], overrides: dict[str, str]) -> dict[str, list[Any]]:
@@ -251,9 +401,18 @@ class Replay:
         """Open the bag and choose its topics; ReplayError when it cannot be used."""
         self.path = Path(bag)
         self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
         self.cfg = cfg = config or ReplayConfig()
-        self.reader = open_bag(self.path)
         self._problems: dict[tuple[str, str], Problem] = {}
+        self.reader, notes = open_bag(self.path, self.out)
+        for note in notes:
+            self.report('(bag)', None, note, key='recovered')
+        for msgtype, why in getattr(self.reader, 'bad_types', {}).items():
+            topics = sorted({c.topic for c in self.reader.connections if c.msgtype == msgtype})
+            for topic in topics:
+                self.report(topic, None, f'unknown message type {msgtype} ({why}): its '
+                            'messages are copied where possible and otherwise skipped',
+                            key='unknown')
         self.start_ns = int(self.reader.start_time) if self.reader.message_count else 0
         self.duration_s = self.reader.duration / 1e9 if self.reader.message_count else 0.0
         try:
@@ -341,15 +500,14 @@ class Replay:
                         if con in r.get(k, []))
             if role == 'tf':
                 for tr in msg.transforms:
-                    ts = stamp_s(tr) or t_ns * 1e-9
+                    ts = stamp_s(tr, t_ns)
                     q = tr.transform.rotation
                     key = (tr.header.frame_id.lstrip('/'), tr.child_frame_id.lstrip('/'))
                     tf.setdefault(key, []).append(
                         (ts, tr.transform.translation.x, tr.transform.translation.y,
                          *quaternion_rpy(q.x, q.y, q.z, q.w)))
                 continue
-            ts = stamp_s(msg)
-            ts = t_ns * 1e-9 if ts is None else ts
+            ts = stamp_s(msg, t_ns)
             if role == 'blade':
                 self.blade.append((ts, bool(msg.data)))
                 continue
@@ -520,8 +678,7 @@ class Replay:
                 if msg is None:
                     self.skip_reasons['corrupt message'] += 1
                     continue
-                ts = stamp_s(msg)
-                ts = t_ns * 1e-9 if ts is None else ts
+                ts = stamp_s(msg, t_ns)
                 if ts <= last_cam_t:
                     self.report(con.topic, t_ns, f'time went backwards ({ts:.3f} s after '
                                 f'{last_cam_t:.3f} s): frame skipped', key='backwards')
@@ -702,7 +859,7 @@ class Replay:
     def _extract(self, rgb: np.ndarray, labels: np.ndarray, conf: np.ndarray | None,
                  ts: float) -> int:
         cfg = self.cfg
-        every = cfg.extract_every > 0 and (self.frames - 1) % cfg.extract_every == 0
+        every = cfg.extract_every > 0 and self._mapped % cfg.extract_every == 0
         unsure = conf is not None and cfg.extract_unsure > 0 and \
             float((conf < 0.6).mean()) >= cfg.extract_unsure
         if not (every or unsure):
