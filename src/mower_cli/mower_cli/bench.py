@@ -334,8 +334,8 @@ def bench_replay(args: argparse.Namespace) -> int:
         speeds.append(s['replay_speed'])
         seg.append(s['segmentation_ms_mean'])
     med = statistics.median(speeds)
-    print(f'replay (segmentation, mapping, coverage, output bag and video), {args.repeat} runs, '
-          f'2 threads: median {med:.1f}x bag time = {med / REPLAY_GOAL:.2f}x the '
+    print(f'replay (segmentation on its own thread, mapping, coverage, output bag and video), '
+          f'{args.repeat} runs: median {med:.1f}x bag time = {med / REPLAY_GOAL:.2f}x the '
           f'{REPLAY_GOAL:.0f}x goal; segmentation {statistics.median(seg):.2f} ms per frame')
     shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -311,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help='use this topic for a role (camera, camera_info, odom, tf, pose, imu, '
                         'gnss, blade) instead of finding it by type; repeatable')
     p.add_argument('--model', default=None, help='ONNX model (default: the shipped int8 one)')
-    p.add_argument('--threads', type=int, default=2, help='ONNX Runtime threads (default 2)')
+    p.add_argument('--threads', type=int, default=1,
+                   help='ONNX Runtime threads (default 1, beside the main thread)')
     p.add_argument('--no-bag', action='store_true', help='do not write the output bag')
     p.add_argument('--no-video', action='store_true', help='do not write the video')
     p.add_argument('--limit-frames', type=int, default=None, help='stop segmenting after N')

@@ -73,7 +73,7 @@ class ReplayConfig:
 
     model: Path = DEFAULT_MODEL
     providers: tuple[str, ...] | None = None  # None: config/segmentation.yaml's
-    threads: int = 2  # ONNX Runtime intra-op threads
+    threads: int = 1  # ONNX Runtime intra-op threads (its own thread beside the main one)
     config_dir: Path = CONFIG  # mapping.yaml: grid, camera mounting, cut width
     topics: dict[str, str] = field(default_factory=dict)
     write_bag: bool = True
@@ -438,6 +438,7 @@ class Replay:
         self._video: cv2.VideoWriter | None = None
         self._extracted = 0
         self._mapped = 0
+        self._mini: np.ndarray | None = None
 
     # -- reporting ---------------------------------------------------------------------------
     def report(self, topic: str, t_ns: int | None, what: str, key: str | None = None) -> None:
@@ -837,7 +838,9 @@ class Replay:
         over = cv2.addWeighted(rgb, 0.6, _LUT[labels], 0.4, 0.0)
         h = over.shape[0]
         mini = np.full((h, h, 3), 30, np.uint8)
-        if self.grid is not None and pose is not None:
+        if self._mini is not None and self._mapped % 3 and pose is not None:
+            mini = self._mini.copy()  # the map changes slowly: redrawn every third frame
+        elif self.grid is not None and pose is not None:
             g = self.grid
             half = int(round(4.0 / g.res))  # 8 x 8 m around the robot, north up
             c = int(math.floor((pose[0] - g.origin[0]) / g.res))
@@ -850,6 +853,8 @@ class Replay:
                 win[r0 - (r - half):r1 - (r - half), c0 - (c - half):c1 - (c - half)] = \
                     g.class_map(slice(r0, r1), slice(c0, c1))
             mini = cv2.resize(_LUT[win][::-1], (h, h), interpolation=cv2.INTER_NEAREST)
+            self._mini = mini.copy()
+        if pose is not None and self.grid is not None:
             ctr = (h // 2, h // 2)
             tip = (int(ctr[0] + 12 * math.cos(pose[2])), int(ctr[1] - 12 * math.sin(pose[2])))
             cv2.arrowedLine(mini, ctr, tip, (255, 255, 255), 2, tipLength=0.4)
