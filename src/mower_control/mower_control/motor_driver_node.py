@@ -79,7 +79,8 @@ class MotorDriverNode(Node):
         self.was_connected = False
         twist = TwistStamped if p['cmd_vel_stamped'] else Twist
         self.pub_odom = self.create_publisher(Odometry, 'odom', 20)
-        self.pub_tf = self.create_publisher(TFMessage, '/tf', 20)
+        self.pub_tf = self.create_publisher(TFMessage, '/tf', 20) if self.p['publish_tf'] \
+            else None  # the EKF publishes odom -> base_link
         self.pub_joints = self.create_publisher(JointState, 'joint_states', 20)
         self.pub_battery = self.create_publisher(BatteryState, 'battery', 5)
         self.pub_estop = self.create_publisher(Bool, 'motor/estop_input', 10)
@@ -135,7 +136,7 @@ class MotorDriverNode(Node):
             odom = odometry_msg(o.x_m, o.y_m, o.yaw_rad, o.v_mps, o.w_radps, stamp,
                                 self.p['odom_frame_id'], self.p['base_frame_id'])
             self.pub_odom.publish(odom)
-            if self.p['publish_tf']:
+            if self.pub_tf is not None:
                 self.pub_tf.publish(tf_msg(odom))
             last = [m for m in msgs if isinstance(m, EncoderTicks)][-1]
             drive = d.params.drive

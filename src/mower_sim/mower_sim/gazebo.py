@@ -201,8 +201,18 @@ def mower_sdf(m: MowerConfig | None = None) -> str:
 """
 
 
-def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]]) -> str:
-    """The world: physics and sensor systems, sun, ground, lawn surfaces, obstacles, mower."""
+def dock_pose(lawn: LawnMap) -> tuple[float, float, float]:
+    """Where the mower starts: x, y (m) and yaw (rad) of the dock, or the lawn's centre."""
+    d = lawn.dock
+    return (d.x_m, d.y_m, d.heading_rad) if d else (*lawn.boundary.centroid.coords[0], 0.0)
+
+
+def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]],
+              include_mower: bool = True) -> str:
+    """The world: physics and sensor systems, sun, ground, lawn surfaces, obstacles, mower.
+
+    ``include_mower=False`` leaves the mower out, for spawning it (ros_gz_sim create).
+    """
     models = [_static_surface(name, uri, colour) for name, (uri, colour) in surfaces.items()]
     for f in lawn.features:
         if f.role != 'obstacle':
@@ -211,8 +221,13 @@ def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]]) -> str:
         height = float(f.properties.get('height_m', DEFAULT_HEIGHT_M.get(kind, 0.6)))
         for j, poly in enumerate(shapely.get_parts(f.geometry)):
             models.append(_obstacle_model(f'obstacle_{f.index}_{j}', kind, poly, height))
-    d = lawn.dock
-    x, y, yaw = (d.x_m, d.y_m, d.heading_rad) if d else (*lawn.boundary.centroid.coords[0], 0.0)
+    x, y, yaw = dock_pose(lawn)
+    mower = f"""
+    <include>
+      <uri>model://mower</uri>
+      <name>mower</name>
+      <pose>{x:.4f} {y:.4f} 0 0 0 {yaw:.5f}</pose>
+    </include>""" if include_mower else ''
     return f"""<?xml version="1.0"?>
 <sdf version="1.9">
   <world name="lawn">
@@ -248,12 +263,7 @@ def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]]) -> str:
             <diffuse>{SURFACE_COLOURS['ground']}</diffuse></material>
         </visual>
       </link>
-    </model>{"".join(models)}
-    <include>
-      <uri>model://mower</uri>
-      <name>mower</name>
-      <pose>{x:.4f} {y:.4f} 0 0 0 {yaw:.5f}</pose>
-    </include>
+    </model>{"".join(models)}{mower}
   </world>
 </sdf>
 """
@@ -282,8 +292,8 @@ def bridge_config() -> list[dict[str, str]]:
     ]
 
 
-def write_gazebo(lawn: LawnMap, out: str | Path, mower: MowerConfig | None = None
-                 ) -> dict[str, Path]:
+def write_gazebo(lawn: LawnMap, out: str | Path, mower: MowerConfig | None = None,
+                 include_mower: bool = True) -> dict[str, Path]:
     """Write world, meshes, the mower model and the bridge YAML into ``out``.
 
     Run with ``GZ_SIM_RESOURCE_PATH=<out>/models gz sim <out>/lawn.sdf``.
@@ -307,7 +317,7 @@ def write_gazebo(lawn: LawnMap, out: str | Path, mower: MowerConfig | None = Non
             surfaces[f'keepout_{f.index}_{j}'] = (
                 str(path.resolve()), SURFACE_COLOURS.get(kind, SURFACE_COLOURS['soil']))
     world = out / 'lawn.sdf'
-    world.write_text(world_sdf(lawn, surfaces))
+    world.write_text(world_sdf(lawn, surfaces, include_mower))
     model = out / 'models' / 'mower' / 'model.sdf'
     model.write_text(mower_sdf(mower))
     (out / 'models' / 'mower' / 'model.config').write_text(

@@ -1,0 +1,93 @@
+"""The real mower: camera, the stack, the motor driver, robot_localization, the description.
+
+    ros2 launch launch/robot.launch.py map:=/path/to/lawn.geojson serial_port:=/dev/ttyACM0
+
+An IMU driver (``imu/data``) and an RTK-GNSS driver (``gnss/fix``) are hardware-specific and
+started separately. ``motor_transport:=sim`` runs the motor driver against its simulated board
+(an ideal mower; launch_testing uses it).
+"""
+
+from pathlib import Path
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDescription
+from launch.conditions import IfCondition
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.substitutions import Command, LaunchConfiguration
+from launch_ros.actions import Node, PushRosNamespace, SetParameter
+from launch_ros.descriptions import ParameterValue
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / 'config'
+URDF = ROOT / 'src' / 'mower_description' / 'urdf' / 'mower.urdf.xacro'
+
+
+def text(value) -> ParameterValue:
+    """A string parameter (not read as YAML: '' and '0' stay strings)."""
+    return ParameterValue(value, value_type=str)
+
+
+def generate_launch_description() -> LaunchDescription:
+    """Everything on the robot, in one namespace."""
+    arg = LaunchConfiguration
+    args = [
+        DeclareLaunchArgument('map', default_value=str(ROOT / 'maps' / 'demo_lawn.geojson'),
+                              description='lawn map (GeoJSON)'),
+        DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
+                              description='parameters applied to every node after its own file'),
+        DeclareLaunchArgument('model', default_value=str(ROOT / 'models' / 'lawnnet_int8.onnx'),
+                              description='ONNX segmentation model'),
+        DeclareLaunchArgument('execution_providers',
+                              default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
+                              description='ONNX Runtime providers to try, in order'),
+        DeclareLaunchArgument('serial_port', default_value='/dev/ttyACM0',
+                              description='serial port of the motor board'),
+        DeclareLaunchArgument('motor_transport', default_value='serial',
+                              description="'serial' (the board) or 'sim' (simulated board)"),
+        DeclareLaunchArgument('camera_device', default_value='0',
+                              description='camera: V4L2 index, GStreamer pipeline or video file'),
+        DeclareLaunchArgument('namespace', default_value='', description='namespace'),
+        DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
+        DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
+    ]
+    stack = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(str(ROOT / 'launch' / 'stack.launch.py')),
+        launch_arguments={'map': arg('map'), 'params_file': arg('params_file'),
+                          'model': arg('model'),
+                          'execution_providers': arg('execution_providers'),
+                          'pose_topic': 'odometry/global', 'namespace': arg('namespace'),
+                          'use_sim_time': 'false', 'log_level': arg('log_level')}.items())
+    ros_args = ['--ros-args', '--log-level', arg('log_level')]
+    robot = GroupAction([
+        PushRosNamespace(arg('namespace')),
+        SetParameter(name='use_sim_time', value=False),
+        Node(package='mower_perception', executable='camera_node', name='camera_node',
+             output='screen', arguments=ros_args,
+             parameters=[str(CONFIG / 'camera.yaml'), arg('params_file'),
+                         {'source': text(arg('camera_device')),
+                          'calibration_file': str(CONFIG / 'camera_info.yaml')}]),
+        Node(package='mower_control', executable='motor_driver_node', name='motor_driver_node',
+             output='screen', arguments=ros_args,
+             parameters=[str(CONFIG / 'motor_driver.yaml'), arg('params_file'),
+                         {'port': text(arg('serial_port')),
+                          'transport': text(arg('motor_transport')), 'publish_tf': False}],
+             remappings=[('odom', 'wheel/odom')]),
+        Node(package='robot_state_publisher', executable='robot_state_publisher',
+             name='robot_state_publisher', output='screen',
+             parameters=[{'robot_description': ParameterValue(
+                 Command(['xacro ', str(URDF)]), value_type=str)}]),
+        Node(package='robot_localization', executable='ekf_node', name='ekf_local',
+             output='screen', parameters=[str(CONFIG / 'ekf.yaml')],
+             remappings=[('odometry/filtered', 'odometry/local')]),
+        Node(package='robot_localization', executable='ekf_node', name='ekf_global',
+             output='screen', parameters=[str(CONFIG / 'ekf.yaml')],
+             remappings=[('odometry/filtered', 'odometry/global')]),
+        Node(package='robot_localization', executable='navsat_transform_node',
+             name='navsat_transform', output='screen',
+             parameters=[str(CONFIG / 'navsat_transform.yaml')],
+             remappings=[('imu', 'imu/data'), ('gps/fix', 'gnss/fix'),
+                         ('odometry/filtered', 'odometry/global')]),
+        Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
+             arguments=['-d', str(CONFIG / 'mower.rviz')], condition=IfCondition(arg('use_rviz'))),
+    ])
+    return LaunchDescription([*args, robot, stack])

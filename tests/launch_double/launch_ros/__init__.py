@@ -1,0 +1,1 @@
+"""Recording double of ``launch_ros``."""

@@ -1,0 +1,1 @@
+"""lifecycle_msgs (double: the transition ids launch files use)."""
