@@ -52,8 +52,6 @@ ROLES: dict[str, tuple[str, ...]] = {  # what each input is, by message type
 }
 NOT_A_CAMERA = ('label', 'overlay', 'segmentation', 'depth', 'mask', 'thermal')
 BASE_FRAMES = ('base_link', 'base_footprint', 'base')
-OUTPUT_TOPICS = ('/replay/labels', '/replay/map/semantic', '/replay/map/coverage',
-                 '/replay/obstacles')
 COLOURS = {LAWN: (60, 170, 60), OTHER: (150, 150, 150), OBSTACLE: (220, 40, 40),
            3: (120, 170, 230)}  # the fourth class is sky
 SEMANTIC_VALUES = {LAWN: 0, OTHER: 30, OBSTACLE: 100}  # as mapping_node publishes map/semantic
