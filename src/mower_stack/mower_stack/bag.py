@@ -17,7 +17,10 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.base import Nodetype
 
+from mower_mapping.semantic_grid import LAWN, OBSTACLE, OTHER
+
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
+SEMANTIC_VALUES = {LAWN: 0, OTHER: 30, OBSTACLE: 100}  # as mapping_node publishes map/semantic
 _FLOATS = {'float32': np.float32, 'float64': np.float64}
 _ARRAYS = {'float32': np.float32, 'float64': np.float64, 'int8': np.int8, 'uint8': np.uint8,
            'int16': np.int16, 'uint16': np.uint16, 'int32': np.int32, 'uint32': np.uint32,
@@ -86,6 +89,34 @@ def stamp(t: float) -> Any:
 def header(t: float, frame_id: str) -> Any:
     """std_msgs/Header."""
     return ros_msg('std_msgs/msg/Header', stamp=stamp(t), frame_id=frame_id)
+
+
+def grid_msg(values: np.ndarray, origin: Any, res: float, t: float, frame: str) -> Any:
+    """nav_msgs/OccupancyGrid of int8 ``values`` (rows along y) with its lower-left origin."""
+    h, w = values.shape
+    info = ros_msg('nav_msgs/msg/MapMetaData', resolution=float(res), width=w, height=h,
+                   origin=ros_msg('geometry_msgs/msg/Pose', position=ros_msg(
+                       'geometry_msgs/msg/Point', x=float(origin[0]), y=float(origin[1])),
+                       orientation=quaternion_z(0.0)))
+    return ros_msg('nav_msgs/msg/OccupancyGrid', header=header(t, frame), info=info,
+                   data=values.astype(np.int8).reshape(-1))
+
+
+def semantic_grid_msg(grid: Any, t: float, frame: str = 'map') -> Any:
+    """A SemanticGrid as mapping_node publishes map/semantic (lawn 0, other 30, obstacle 100)."""
+    cm = grid.class_map()
+    values = np.full(cm.shape, -1, dtype=np.int8)
+    for cls, v in SEMANTIC_VALUES.items():
+        values[cm == cls] = v
+    return grid_msg(values, grid.origin, grid.res, t, frame)
+
+
+def coverage_grid_msg(layer: Any, t: float, frame: str = 'map', factor: int = 5) -> Any:
+    """A CoverageLayer as map/coverage: cells ``factor`` times coarser, 100 where half mowed."""
+    h, w = (layer.mowed.shape[0] // factor) * factor, (layer.mowed.shape[1] // factor) * factor
+    share = layer.mowed[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(
+        axis=(1, 3))
+    return grid_msg(np.where(share >= 0.5, 100, 0), layer.origin, layer.res * factor, t, frame)
 
 
 def quaternion_z(yaw: float) -> Any:

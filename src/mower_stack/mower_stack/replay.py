@@ -34,7 +34,14 @@ from mower_mapping.obstacles import extract_obstacles, obstacle_core_centre
 from mower_mapping.semantic_grid import LAWN, OBSTACLE, OTHER, GridParams, SemanticGrid
 from mower_maps.geodesy import wgs84_to_enu
 from mower_perception.camera_model import CameraModel, Mounting, ground_lut
-from mower_stack.bag import TYPESTORE, BagRecorder, header, ros_msg
+from mower_stack.bag import (
+    TYPESTORE,
+    BagRecorder,
+    coverage_grid_msg,
+    header,
+    ros_msg,
+    semantic_grid_msg,
+)
 from mower_stack.closed_loop import DEFAULT_MODEL, REPO
 
 CONFIG = REPO / 'config'
@@ -54,7 +61,6 @@ NOT_A_CAMERA = ('label', 'overlay', 'segmentation', 'depth', 'mask', 'thermal')
 BASE_FRAMES = ('base_link', 'base_footprint', 'base')
 COLOURS = {LAWN: (60, 170, 60), OTHER: (150, 150, 150), OBSTACLE: (220, 40, 40),
            3: (120, 170, 230)}  # the fourth class is sky
-SEMANTIC_VALUES = {LAWN: 0, OTHER: 30, OBSTACLE: 100}  # as mapping_node publishes map/semantic
 MAX_GRID_CELLS = 4_000_000
 _LUT = np.full((256, 3), 30, np.uint8)  # class id -> colour (unknown: dark grey)
 for _cls, _col in COLOURS.items():
@@ -802,23 +808,15 @@ class Replay:
 
     def _write_maps(self, bag: BagRecorder, t_bag: float, ts: float,
                     obstacles: list[Any] | None = None) -> None:
-        g = self.grid
-        cm = g.class_map()
-        values = np.full(cm.shape, -1, dtype=np.int8)
-        for cls, v in SEMANTIC_VALUES.items():
-            values[cm == cls] = v
+        frame = self.timeline.frame_id or 'map'
         bag.write('/replay/map/semantic', 'nav_msgs/msg/OccupancyGrid', t_bag,
-                  _grid_msg(values, g.origin, g.res, ts, self.timeline.frame_id or 'map'))
+                  semantic_grid_msg(self.grid, ts, frame))
         if self.layer is not None:
-            lay, f = self.layer, 5
-            h, w = (lay.mowed.shape[0] // f) * f, (lay.mowed.shape[1] // f) * f
-            share = lay.mowed[:h, :w].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
             bag.write('/replay/map/coverage', 'nav_msgs/msg/OccupancyGrid', t_bag,
-                      _grid_msg(np.where(share >= 0.5, 100, 0).astype(np.int8), lay.origin,
-                                lay.res * f, ts, self.timeline.frame_id or 'map'))
+                      coverage_grid_msg(self.layer, ts, frame))
         if obstacles is not None:
             bag.write('/replay/obstacles', 'visualization_msgs/msg/MarkerArray', t_bag,
-                      _markers(obstacles, self.timeline.frame_id or 'map', ts))
+                      _markers(obstacles, frame, ts))
 
     def _open_video(self, shape: tuple[int, ...]) -> cv2.VideoWriter:
         path = self.out / 'replay.mp4'
@@ -970,16 +968,6 @@ class Replay:
         fig.tight_layout()
         fig.savefig(self.out / 'map.png', dpi=110)
         plt.close(fig)
-
-
-def _grid_msg(values: np.ndarray, origin: np.ndarray, res: float, ts: float, frame: str) -> Any:
-    h, w = values.shape
-    info = ros_msg('nav_msgs/msg/MapMetaData', resolution=float(res), width=w, height=h,
-                   origin=ros_msg('geometry_msgs/msg/Pose', position=ros_msg(
-                       'geometry_msgs/msg/Point', x=float(origin[0]), y=float(origin[1])),
-                       orientation=ros_msg('geometry_msgs/msg/Quaternion', w=1.0)))
-    return ros_msg('nav_msgs/msg/OccupancyGrid', header=header(ts, frame), info=info,
-                   data=values.astype(np.int8).ravel())
 
 
 def _markers(polygons: list[Any], frame: str, ts: float) -> Any:

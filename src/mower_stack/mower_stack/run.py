@@ -29,15 +29,21 @@ from mower_coverage import CoveragePlanner, PlannerParams, params_for_map
 from mower_coverage.planner import Plan
 from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import extract_obstacles, obstacle_core_centre
-from mower_mapping.semantic_grid import LAWN, OBSTACLE, OTHER, GridParams
+from mower_mapping.semantic_grid import GridParams
 from mower_maps import LawnMap
 from mower_sim.sim import COVERAGE_RES_M, LawnSim
 from mower_sim.world import HiddenObstacle, WorldConfig
-from mower_stack.bag import BagRecorder, header, quaternion_z, ros_msg
+from mower_stack.bag import (
+    BagRecorder,
+    coverage_grid_msg,
+    header,
+    quaternion_z,
+    ros_msg,
+    semantic_grid_msg,
+)
 from mower_stack.closed_loop import REPO, ClosedLoop, LoopConfig
 
 CONFIG = REPO / 'config'
-SEMANTIC_VALUES = {LAWN: 0, OTHER: 30, OBSTACLE: 100}  # as mapping_node publishes map/semantic
 DEMO_HIDDEN = (HiddenObstacle('rock', 7.5, 2.05, 0.4), HiddenObstacle('toy', 12.6, 7.3, 0.3),
                HiddenObstacle('pet', 3.2, 2.5, 0.45))
 
@@ -432,31 +438,13 @@ class _Recorder:
             p=np.hstack([k, np.zeros((3, 1))]).reshape(-1),
             r=np.eye(3).reshape(-1)))
 
-    def _grid_msg(self, values: np.ndarray, origin: np.ndarray, res: float, t: float) -> Any:
-        h, w = values.shape
-        info = ros_msg('nav_msgs/msg/MapMetaData', resolution=float(res), width=w, height=h,
-                       origin=ros_msg('geometry_msgs/msg/Pose', position=ros_msg(
-                           'geometry_msgs/msg/Point', x=float(origin[0]), y=float(origin[1])),
-                           orientation=quaternion_z(0.0)))
-        return ros_msg('nav_msgs/msg/OccupancyGrid', header=header(t, 'map'), info=info,
-                       data=values.astype(np.int8).reshape(-1))
-
     def _grids(self, t: float) -> None:
         run = self.run
-        g = run.loop.grid
-        if g is not None:
-            cm = g.class_map()
-            values = np.full(cm.shape, -1, dtype=np.int8)
-            for cls, v in SEMANTIC_VALUES.items():
-                values[cm == cls] = v
+        if run.loop.grid is not None:
             self.bag.write('/map/semantic', 'nav_msgs/msg/OccupancyGrid', t,
-                           self._grid_msg(values, g.origin, g.res, t))
-        layer, f = run.layer, 5  # the mowed layer at 10 cm
-        h, w = (layer.mowed.shape[0] // f) * f, (layer.mowed.shape[1] // f) * f
-        share = layer.mowed[:h, :w].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+                           semantic_grid_msg(run.loop.grid, t))
         self.bag.write('/map/coverage', 'nav_msgs/msg/OccupancyGrid', t,
-                       self._grid_msg(np.where(share >= 0.5, 100, 0), layer.origin,
-                                      layer.res * f, t))
+                       coverage_grid_msg(run.layer, t))  # the mowed layer at 10 cm
 
     def _path(self, t: float) -> None:
         m = self.run.loop.mission
