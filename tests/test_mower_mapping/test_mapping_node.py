@@ -136,3 +136,82 @@ def test_the_coverage_layer_survives_a_restart(ros, tmp_path):
     again.publish_timer.fire()
     cov = pubs(again)['map/coverage'].published[-1]
     assert (np.array(cov.data) == 100).sum() > 100
+
+
+def confidence(t, block=0.95, ground=0.95, h=240, w=320):
+    """A segmentation/confidence image as segmentation_node publishes it, for labels(t)."""
+    from std_msgs.msg import Header
+
+    from mower_segmentation.conversions import confidence_to_msg
+
+    conf = np.full((h, w), ground, np.float32)
+    conf[150:180, 150:170] = block
+    header = Header()
+    header.stamp.sec, header.stamp.nanosec = int(t), int(round((t % 1) * 1e9))
+    return confidence_to_msg(conf, header)
+
+
+def test_confidence_round_trips_through_its_mono8_image(ros):
+    from mower_mapping.conversions import confidence_from_msg
+
+    msg = confidence(1.0, block=0.3, ground=1.0)
+    assert (msg.encoding, msg.step) == ('mono8', 320)
+    conf = confidence_from_msg(msg)
+    assert conf.dtype == np.float32 and conf.shape == (240, 320)
+    assert conf.max() == 1.0 and abs(float(conf[160, 160]) - 0.3) <= 0.5 / 255 + 1e-6
+    msg.encoding = '32FC1'
+    with pytest.raises(ValueError, match='encoding'):
+        confidence_from_msg(msg)
+
+
+def fused_with_confidence(ros, block_confidence):
+    """A use_confidence node after three frames; labels and confidence interleaved."""
+    node = make_node(ros, use_confidence=True)
+    s = subs(node)
+    s['camera/camera_info'].deliver(camera_info())
+    for k in range(6):
+        s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
+    s['segmentation/labels'].deliver(labels(10.1))
+    s['segmentation/confidence'].deliver(confidence(10.1, block_confidence))
+    s['segmentation/confidence'].deliver(confidence(10.2, block_confidence))  # before labels
+    s['segmentation/labels'].deliver(labels(10.2))
+    s['segmentation/labels'].deliver(labels(10.3))
+    s['segmentation/confidence'].deliver(confidence(10.3, block_confidence))
+    node.publish_timer.fire()
+    return node
+
+
+def test_use_confidence_pairs_labels_and_confidence_by_stamp(ros):
+    from rclpy.qos import ReliabilityPolicy
+
+    assert 'segmentation/confidence' not in subs(make_node(ros))  # off by default
+    sure = fused_with_confidence(ros, 0.95)
+    sub = subs(sure)['segmentation/confidence']
+    assert sub.qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT
+    assert sure.counts['frames'] == 3 and len(sure.obstacles) == 1
+    doubtful = fused_with_confidence(ros, 0.3)  # the same labels, the block doubtful
+    assert doubtful.counts['frames'] == 3 and doubtful.obstacles == []
+    assert (doubtful.grid.logodds[0] > 0).sum() > 1000  # the sure lawn is mapped
+    diag = pubs(doubtful)['/diagnostics'].published[-1].status[0]
+    values = {kv.key: kv.value for kv in diag.values}
+    assert values['with_confidence'] == '3' and values['without_confidence'] == '0'
+    assert diag.level == diag.OK
+
+
+def test_labels_whose_confidence_is_lost_are_fused_without_and_counted(ros):
+    node = make_node(ros, use_confidence=True)
+    s = subs(node)
+    s['camera/camera_info'].deliver(camera_info())
+    for k in range(6):
+        s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
+    s['segmentation/labels'].deliver(labels(10.1))  # its confidence never comes
+    s['segmentation/labels'].deliver(labels(10.2))
+    assert node.counts['frames'] == 0  # waiting for their confidence
+    s['segmentation/confidence'].deliver(confidence(10.2))
+    assert node.counts['frames'] == 2 and node.pairer.unpaired == 1
+    logs = ' '.join(text for _, text in node.get_logger().records)
+    assert 'without confidence' in logs
+    node.publish_timer.fire()
+    diag = pubs(node)['/diagnostics'].published[-1].status[0]
+    assert {kv.key: kv.value for kv in diag.values}['without_confidence'] == '1'
+    assert diag.level == diag.WARN

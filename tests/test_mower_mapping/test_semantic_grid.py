@@ -61,3 +61,95 @@ def test_a_label_image_of_the_wrong_size_is_rejected():
     with pytest.raises(ValueError, match='does not match the camera'):
         grid.fuse(np.zeros((120, 160), np.uint8), LUT, (0.0, 0.0, 0.0))
     assert grid.frames == 0
+
+
+# -- the segmenter's confidence ---------------------------------------------------------------
+
+def confidence_like(lab, ground=0.95, obstacle=0.95):
+    conf = np.full(lab.shape, ground, np.float32)
+    conf[lab == 2] = obstacle
+    return conf
+
+
+def test_a_doubtful_frame_of_phantom_obstacles_adds_nothing_a_sure_one_does():
+    lab = labels_with_block()
+    # a threshold one sighting passes: the doubtful frame alone decides
+    p = GridParams(obstacle_threshold=0.5)
+    doubtful, sure = SemanticGrid((-5, -5), 10, 10, p), SemanticGrid((-5, -5), 10, 10, p)
+    doubtful.fuse(lab, LUT, (0.0, 0.0, 0.0), confidence=confidence_like(lab, obstacle=0.4))
+    sure.fuse(lab, LUT, (0.0, 0.0, 0.0), confidence=confidence_like(lab, obstacle=0.9))
+    assert not doubtful.obstacle_mask().any() and doubtful.logodds[2].max() <= 0.0
+    assert sure.obstacle_mask().any()
+    assert (doubtful.logodds[0] > 0).sum() > 1000  # the sure lawn around it still counts
+    # the default threshold: two sure sightings, then a doubtful third is not the third
+    for third, found in ((0.4, False), (0.95, True)):
+        grid = SemanticGrid((-5, -5), 10, 10, GridParams())
+        for conf in (0.95, 0.95, third):
+            grid.fuse(lab, LUT, (0.0, 0.0, 0.0), confidence=confidence_like(lab, obstacle=conf))
+        assert grid.obstacle_mask().any() == found
+        plain = SemanticGrid((-5, -5), 10, 10, GridParams())
+        for _ in range(3):
+            plain.fuse(lab, LUT, (0.0, 0.0, 0.0))
+        assert plain.obstacle_mask().any()  # without confidence the doubtful frame counts
+
+
+def test_without_confidence_or_at_full_confidence_nothing_changes():
+    rng = np.random.default_rng(3)
+    a, b = SemanticGrid((-5, -5), 10, 10), SemanticGrid((-5, -5), 10, 10)
+    for _ in range(12):
+        lab = rng.integers(0, 4, (30, 40)).astype(np.uint8).repeat(8, 0).repeat(8, 1)
+        pose = (rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-3, 3))
+        n_a = a.fuse(lab, LUT, pose, 0.01, -0.02)
+        n_b = b.fuse(lab, LUT, pose, 0.01, -0.02, np.ones(lab.shape, np.float32))
+        assert n_a == n_b
+    assert np.array_equal(a.logodds, b.logodds) and a.frames == b.frames == 12
+
+
+def test_votes_weigh_by_confidence_and_doubtful_pixels_are_dropped():
+    lawn = np.zeros((240, 320), np.uint8)
+    full, weighed = SemanticGrid((-5, -5), 10, 10), SemanticGrid((-5, -5), 10, 10)
+    full.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+    weighed.fuse(lawn, LUT, (0.0, 0.0, 0.0), confidence=np.full(lawn.shape, 0.8, np.float32))
+    np.testing.assert_allclose(weighed.logodds, 0.8 * full.logodds, rtol=1e-6)
+    # the upper half of the image doubtful: only the lower half's ground is seen
+    conf = np.ones(lawn.shape, np.float32)
+    conf[:120] = 0.3
+    half = SemanticGrid((-5, -5), 10, 10)
+    half.fuse(lawn, LUT, (0.0, 0.0, 0.0), confidence=conf)
+    seen_full, seen_half = (full.logodds[0] > 0).sum(), (half.logodds[0] > 0).sum()
+    assert 0 < seen_half < seen_full
+    far = np.argwhere(full.logodds[0] > 0)[:, 1].max()
+    assert np.argwhere(half.logodds[0] > 0)[:, 1].max() < far  # the far ground went
+    # a cell's winner is the class with the larger sum of confidences, not the larger count
+    mixed = np.zeros((240, 320), np.uint8)
+    mixed[:, ::2] = 1  # as many other-ground pixels as lawn pixels ...
+    conf = np.where(mixed == 1, 0.99, 0.55).astype(np.float32)  # ... and surer
+    grid = SemanticGrid((-5, -5), 10, 10)
+    grid.fuse(mixed, LUT, (0.0, 0.0, 0.0), confidence=conf)
+    assert (grid.logodds[1] > 0).sum() > (grid.logodds[0] > 0).sum()
+
+
+def test_an_obstacle_contact_on_a_doubtful_boundary_still_counts():
+    lab = labels_with_block()
+    conf = confidence_like(lab)
+    conf[177:180, 150:170] = 0.45  # the block's bottom rows: the class boundary
+    p = GridParams(obstacle_threshold=0.5)
+    grid = SemanticGrid((-5, -5), 10, 10, p)
+    grid.fuse(lab, LUT, (0.0, 0.0, 0.0), confidence=conf)
+    plain = SemanticGrid((-5, -5), 10, 10, p)
+    plain.fuse(lab, LUT, (0.0, 0.0, 0.0))
+    assert np.array_equal(grid.obstacle_mask(), plain.obstacle_mask())
+
+
+def test_a_bad_confidence_image_or_setting_is_rejected():
+    grid = SemanticGrid((-5, -5), 10, 10)
+    lab = labels_with_block()
+    with pytest.raises(ValueError, match='confidence image'):
+        grid.fuse(lab, LUT, (0.0, 0.0, 0.0), confidence=np.ones((120, 160), np.float32))
+    with pytest.raises(ValueError, match='confidence image'):
+        grid.fuse(lab, LUT, (0.0, 0.0, 0.0), confidence=np.full(lab.shape, 255, np.uint8))
+    assert grid.frames == 0
+    with pytest.raises(ValueError, match=r'min_confidence = 1.5 is outside \[0.0, 1.0\]'):
+        GridParams(min_confidence=1.5)
+    p = GridParams.from_values({'hit': 0.7, 'min_confidence': 0.6, 'frame_id': 'map'})
+    assert (p.hit, p.min_confidence, p.miss) == (0.7, 0.6, 0.4)

@@ -85,3 +85,75 @@ def test_malformed_images_are_logged_counted_and_skipped(ros, tmp_path, broken, 
     assert any(reason in text for _, text in node.get_logger().records)
     node.subscriptions[0].deliver(camera_image())  # and it keeps going
     assert node.frames == 1
+
+
+def plain_image(rgb, stamp_sec=42):
+    """A camera image of one colour (the tiny model is sure of black: sky; unsure of grey)."""
+    from sensor_msgs.msg import Image
+
+    img = np.zeros((240, 320, 3), np.uint8) + np.asarray(rgb, np.uint8)
+    msg = Image(height=240, width=320, encoding='rgb8', step=320 * 3, data=img.tobytes())
+    msg.header.frame_id = 'camera_optical_frame'
+    msg.header.stamp.sec = stamp_sec
+    return msg
+
+
+def active_node(ros, tmp_path, **params):
+    channel_model(tmp_path / 'm.onnx', h=120, w=160)
+    node = make_node(ros, model_file=str(tmp_path / 'm.onnx'), **params)
+    node.trigger_configure()
+    node.trigger_activate()
+    return node, {p.topic: p for p in node.publishers}
+
+
+def test_confidence_is_published_when_asked_with_the_camera_header(ros, tmp_path):
+    node, pubs = active_node(ros, tmp_path, publish_confidence=True)
+    assert pubs['segmentation/confidence'].qos_profile == pubs['segmentation/labels'].qos_profile
+    node.subscriptions[0].deliver(plain_image((0, 0, 0), 42))  # sure
+    node.subscriptions[0].deliver(plain_image((124, 116, 104), 43))  # the mean: no idea
+    sure, unsure = pubs['segmentation/confidence'].published
+    assert (sure.encoding, sure.height, sure.width, sure.step) == ('mono8', 240, 320, 320)
+    assert sure.header.stamp.sec == 42 and sure.header.frame_id == 'camera_optical_frame'
+    expected = node.segmenter.segment(np.zeros((240, 320, 3), np.uint8), True).confidence
+    got = np.frombuffer(bytes(sure.data), np.uint8).reshape(240, 320)
+    assert np.array_equal(got, np.rint(expected * 255).astype(np.uint8)) and got.min() > 250
+    assert np.frombuffer(bytes(unsure.data), np.uint8).max() < 80  # about 0.25
+    quiet, quiet_pubs = active_node(ros, tmp_path)  # the default: not published
+    quiet.subscriptions[0].deliver(plain_image((0, 0, 0)))
+    assert quiet_pubs['segmentation/confidence'].published == []
+
+
+def test_diagnostics_count_low_confidence_frames(ros, tmp_path):
+    node, pubs = active_node(ros, tmp_path, low_confidence_share=0.5)
+    for rgb in ((0, 0, 0), (124, 116, 104), (0, 0, 0)):
+        node.subscriptions[0].deliver(plain_image(rgb))
+    assert (node.frames, node.low_confidence_frames) == (3, 1)
+    node.publish_diagnostics(plain_image((0, 0, 0)).header)
+    diag = pubs['/diagnostics'].published[-1].status[0]
+    values = {kv.key: kv.value for kv in diag.values}
+    assert values['low_confidence_frames'] == '1' and values['low_confidence_recent_share'] == \
+        '0.33'
+    assert diag.level == diag.OK
+    for _ in range(3):  # most recent frames doubtful: the model does not know this lawn
+        node.subscriptions[0].deliver(plain_image((124, 116, 104)))
+    node.publish_diagnostics(plain_image((0, 0, 0)).header)
+    diag = pubs['/diagnostics'].published[-1].status[0]
+    assert diag.level == diag.WARN and 'unsure' in diag.message
+    off, _ = active_node(ros, tmp_path, low_confidence_share=1.0)  # not counted at all
+    off.subscriptions[0].deliver(plain_image((124, 116, 104)))
+    assert off.low_confidence_frames == 0 and len(off.recent_low) == 0
+
+
+def test_confidence_settings_are_range_checked(ros, tmp_path):
+    from rclpy.exceptions import InvalidParameterValueException
+
+    with pytest.raises(InvalidParameterValueException, match='min_confidence'):
+        make_node(ros, model_file='', min_confidence=1.5)
+    node = make_node(ros, model_file='', fallback_to_classical=True, publish_confidence=True)
+    node.trigger_configure()
+    assert any('no confidence' in text for _, text in node.get_logger().records)
+    node.trigger_activate()
+    node.subscriptions[0].deliver(plain_image((0, 0, 0)))
+    pubs = {p.topic: p for p in node.publishers}
+    assert len(pubs['segmentation/labels'].published) == 1
+    assert pubs['segmentation/confidence'].published == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from conftest import ROOT, SHARED_DATA
 from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import StoragePlugin, Writer
 
@@ -320,3 +320,31 @@ def test_poses_interpolate_at_the_frame_time():
     assert tl.at(3.3, 1.0) is None and tl.at(-1.3, 1.0) is None
     assert tl.at(0.5, 0.25) is None  # inside a gap of 1 s in the data
     assert tl.at(0.1, 0.25) is not None  # near a pose
+
+
+def test_extract_unsure_frames_and_fuse_the_confidence_when_configured(tmp_path, monkeypatch):
+    from mower_mapping.semantic_grid import SemanticGrid
+
+    bag = make_bag(tmp_path / 'bag')
+    assert main(['replay', str(bag), '--out', str(tmp_path / 'out'), '--extract-frames',
+                 '--unsure', '0.01', '--no-video', '--json']) == 0  # about 3 % below 0.6
+    assert len(list((tmp_path / 'out' / 'frames').glob('*_labels.png'))) == 12
+    fused = []
+    real_fuse = SemanticGrid.fuse
+
+    def spy(self, labels, lut, pose, roll_rad=0.0, pitch_rad=0.0, confidence=None):
+        fused.append(confidence)
+        return real_fuse(self, labels, lut, pose, roll_rad, pitch_rad, confidence)
+
+    monkeypatch.setattr(SemanticGrid, 'fuse', spy)
+    plain = replay(bag, tmp_path / 'plain', video=False, write_bag=False)
+    assert len(fused) == 12 and all(c is None for c in fused)  # mapping.yaml: not used
+    config = tmp_path / 'config'
+    shutil.copytree(ROOT / 'config', config)
+    mapping = config / 'mapping.yaml'
+    mapping.write_text(mapping.read_text().replace('use_confidence: false',
+                                                   'use_confidence: true'))
+    fused.clear()
+    s = replay(bag, tmp_path / 'conf', video=False, write_bag=False, config_dir=config)
+    assert len(fused) == 12 and all(c is not None and c.shape == (120, 160) for c in fused)
+    assert 0 < s['area_mapped_m2'] <= plain['area_mapped_m2']

@@ -43,6 +43,26 @@ def labels_from_msg(msg: Image) -> np.ndarray:
     return data.reshape(h, step)[:, :w]
 
 
+def stamp_nanoseconds(stamp: Time) -> int:
+    """builtin_interfaces/Time in integer nanoseconds (exact, for pairing by stamp)."""
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def confidence_from_msg(msg: Image) -> np.ndarray:
+    """(H, W) float32 confidence in [0, 1] of a mono8 confidence image (0-255 is 0-1).
+
+    ``segmentation/confidence`` carries the segmenter's per-pixel confidence (largest softmax
+    probability) scaled to 0-255 and rounded; ValueError names what is wrong with the image.
+    """
+    if msg.encoding != 'mono8':
+        raise ValueError(f'confidence image encoding {msg.encoding!r}, expected mono8')
+    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
+    if h <= 0 or w <= 0 or step < w or data.size != step * h:
+        raise ValueError(f'confidence image geometry {w}x{h} step {step} with {data.size} bytes')
+    return data.reshape(h, step)[:, :w].astype(np.float32) * np.float32(1.0 / 255.0)
+
+
 def camera_info_k(msg: CameraInfo) -> tuple[np.ndarray, np.ndarray, int, int]:
     """(K, distortion, width, height) of a CameraInfo; ValueError when unusable."""
     k = np.asarray(msg.k, dtype=float).reshape(3, 3)

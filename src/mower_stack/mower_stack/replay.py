@@ -78,7 +78,7 @@ class ReplayConfig:
     model: Path = DEFAULT_MODEL
     providers: tuple[str, ...] | None = None  # None: config/segmentation.yaml's
     threads: int = 1  # ONNX Runtime intra-op threads (its own thread beside the main one)
-    config_dir: Path = CONFIG  # mapping.yaml: grid, camera mounting, cut width
+    config_dir: Path = CONFIG  # mapping.yaml: grid, camera mounting, cut width, confidence
     topics: dict[str, str] = field(default_factory=dict)
     write_bag: bool = True
     video: bool = True
@@ -611,8 +611,8 @@ class Replay:
             self.report('(map)', None, f'the path spans {x1 - x0:.0f} x {y1 - y0:.0f} m: grid '
                         f'resolution {res:.2f} m instead of {self.mapping["resolution_m"]} m')
         m = self.mapping
-        self.grid = SemanticGrid((x0, y0), x1 - x0, y1 - y0, GridParams(
-            res, m['hit'], m['miss'], m['clamp'], m['obstacle_threshold']))
+        self.grid = SemanticGrid((x0, y0), x1 - x0, y1 - y0,
+                                 GridParams.from_values(m, resolution_m=res))
         cov_res = max(float(m['coverage_resolution_m']), res / 2)
         self.layer = CoverageLayer((x0, y0), x1 - x0, y1 - y0, cov_res, m['cut_width_m'])
 
@@ -723,10 +723,16 @@ class Replay:
         (self.out / 'summary.json').write_text(json.dumps(summary, indent=2) + '\n')
         return summary
 
+    @property
+    def use_confidence(self) -> bool:
+        """Whether the model's confidence is fused with its labels (mapping.yaml)."""
+        return bool(self.mapping.get('use_confidence', False))
+
     def _segment(self, seg: Any, rgb: np.ndarray) -> Any:
         """Runs on the worker thread (ONNX Runtime releases the GIL)."""
         t0 = time.perf_counter()
-        result = seg.segment(rgb, with_confidence=self.cfg.extract_unsure > 0)
+        result = seg.segment(rgb, with_confidence=self.use_confidence or
+                             self.cfg.extract_unsure > 0)
         return result, (time.perf_counter() - t0) * 1e3
 
     def _finish(self, item: tuple, bag: BagRecorder | None) -> None:
@@ -748,7 +754,8 @@ class Replay:
                 self._lut = ground_lut(self._camera_model(info, w, h),
                                        stride=int(self.mapping['lut_stride']),
                                        max_range_m=float(self.mapping['max_range_m']))
-            self.grid.fuse(labels, self._lut, pose[:3], pose[3], pose[4])
+            self.grid.fuse(labels, self._lut, pose[:3], pose[3], pose[4],
+                           result.confidence if self.use_confidence else None)
         if bag is not None:
             bag.write('/replay/labels', IMAGE, t_ns * 1e-9, ros_msg(
                 IMAGE, header=header(ts, frame_id or 'camera_optical_frame'),

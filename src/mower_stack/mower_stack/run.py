@@ -86,9 +86,7 @@ def loop_config(cfg: RunConfig) -> LoopConfig:
 
 
 def _grid_params(d: Path) -> GridParams:
-    m = node_yaml(d / 'mapping.yaml', 'mapping_node')
-    return GridParams(m['resolution_m'], m['hit'], m['miss'], m['clamp'],
-                      m['obstacle_threshold'])
+    return GridParams.from_values(node_yaml(d / 'mapping.yaml', 'mapping_node'))
 
 
 @dataclass
