@@ -330,7 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # segmentation not installed: the rest of the command still works
         pass
     else:
-        add_segment_parser(sub)
+        segment = add_segment_parser(sub)
+        from mower_stack.adapt_cli import add_adapt_parsers
+
+        add_adapt_parsers(segment)
     return parser
 
 

@@ -19,7 +19,8 @@ from conftest import ROOT, SHARED_DATA
 
 from mower_cli.main import main
 from mower_perception.camera_model import CameraModel, Mounting
-from mower_segmentation.adapt_labels import (
+from mower_segmentation.classes import IGNORE, LAWN, OBSTACLE, OTHER, SKY
+from mower_stack.adapt_labels import (
     AdaptError,
     BagOptions,
     FramePose,
@@ -33,7 +34,6 @@ from mower_segmentation.adapt_labels import (
     read_review_list,
     write_review_list,
 )
-from mower_segmentation.classes import IGNORE, LAWN, OBSTACLE, OTHER, SKY
 
 TEACHER = SHARED_DATA / 'ade20k-deeplab' / 'deeplabv3_mnv2_ade20k_int8.tflite'
 MAP = {
@@ -198,7 +198,7 @@ def test_review_list_keeps_only_the_lines_left(tmp_path):
 
 
 def test_split_is_deterministic_whole_blocks_and_never_empty():
-    from mower_segmentation.adapt import split_frames
+    from mower_stack.adapt import split_frames
 
     blocks = [f'b{i // 5}' for i in range(40)]
     held = split_frames(blocks, 0.25)
@@ -297,7 +297,7 @@ def _check_outputs(out: Path) -> dict:
 
 
 def test_adapt_end_to_end_on_a_tiny_model_then_a_review_drops_frames(tmp_path, tiny_init):
-    from mower_segmentation.adapt import AdaptConfig, adapt
+    from mower_stack.adapt import AdaptConfig, adapt
 
     models_before = digests(ROOT / 'models')
     folder = tmp_path / 'frames'
