@@ -63,8 +63,11 @@ def generate_launch_description() -> LaunchDescription:
                                                   transition_id=Transition.TRANSITION_ACTIVATE))])),
         EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(seg),
                                     transition_id=Transition.TRANSITION_CONFIGURE)),
+        # name and namespace given: launch_ros keys the dict below by /mapping_node, a key that
+        # first appears after config/mapping.yaml's and so wins; without a namespace it would go
+        # under '/**', which SetParameter's -p made the first key, and mapping.yaml would win
         Node(package='mower_mapping', executable='mapping_node', name='mapping_node',
-             output='screen', parameters=[str(CONFIG / 'mapping.yaml'),
+             namespace='', output='screen', parameters=[str(CONFIG / 'mapping.yaml'),
                                           {'pose_topic': arg('pose_topic'),
                                            'map_file': text(arg('map'))}]),
         Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',

@@ -5,6 +5,10 @@
 An IMU driver (``imu/data``) and an RTK-GNSS driver (``gnss/fix``) are hardware-specific and
 started separately. ``motor_transport:=sim`` runs the motor driver against its simulated board
 (an ideal mower; launch_testing uses it).
+
+Parameters as in stack.launch.py: each node's own file, then ``params_file``, then the launch
+arguments, and ``use_sim_time`` in each node's dict (a ``SetParameter`` would put ``/**`` first
+and keep a site file from overriding; see stack.launch.py).
 """
 
 from pathlib import Path
@@ -14,7 +18,7 @@ from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDesc
 from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import Command, LaunchConfiguration
-from launch_ros.actions import Node, PushRosNamespace, SetParameter
+from launch_ros.actions import Node, PushRosNamespace
 from launch_ros.descriptions import ParameterValue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,36 +62,38 @@ def generate_launch_description() -> LaunchDescription:
                           'pose_topic': 'odometry/global', 'namespace': arg('namespace'),
                           'use_sim_time': 'false', 'log_level': arg('log_level')}.items())
     ros_args = ['--ros-args', '--log-level', arg('log_level')]
+    wall_time = {'use_sim_time': False}  # every node's, set here once
     robot = GroupAction([
         PushRosNamespace(arg('namespace')),
-        SetParameter(name='use_sim_time', value=False),
         Node(package='mower_perception', executable='camera_node', name='camera_node',
              output='screen', arguments=ros_args,
              parameters=[str(CONFIG / 'camera.yaml'), arg('params_file'),
                          {'source': text(arg('camera_device')),
-                          'calibration_file': str(CONFIG / 'camera_info.yaml')}]),
+                          'calibration_file': str(CONFIG / 'camera_info.yaml'), **wall_time}]),
         Node(package='mower_control', executable='motor_driver_node', name='motor_driver_node',
              output='screen', arguments=ros_args,
              parameters=[str(CONFIG / 'motor_driver.yaml'), arg('params_file'),
                          {'port': text(arg('serial_port')),
-                          'transport': text(arg('motor_transport')), 'publish_tf': False}],
+                          'transport': text(arg('motor_transport')), 'publish_tf': False,
+                          **wall_time}],
              remappings=[('odom', 'wheel/odom')]),
         Node(package='robot_state_publisher', executable='robot_state_publisher',
              name='robot_state_publisher', output='screen',
              parameters=[{'robot_description': ParameterValue(
-                 Command(['xacro ', str(URDF)]), value_type=str)}]),
+                 Command(['xacro ', str(URDF)]), value_type=str), **wall_time}]),
         Node(package='robot_localization', executable='ekf_node', name='ekf_local',
-             output='screen', parameters=[str(CONFIG / 'ekf.yaml')],
+             output='screen', parameters=[str(CONFIG / 'ekf.yaml'), wall_time],
              remappings=[('odometry/filtered', 'odometry/local')]),
         Node(package='robot_localization', executable='ekf_node', name='ekf_global',
-             output='screen', parameters=[str(CONFIG / 'ekf.yaml')],
+             output='screen', parameters=[str(CONFIG / 'ekf.yaml'), wall_time],
              remappings=[('odometry/filtered', 'odometry/global')]),
         Node(package='robot_localization', executable='navsat_transform_node',
              name='navsat_transform', output='screen',
-             parameters=[str(CONFIG / 'navsat_transform.yaml')],
+             parameters=[str(CONFIG / 'navsat_transform.yaml'), wall_time],
              remappings=[('imu', 'imu/data'), ('gps/fix', 'gnss/fix'),
                          ('odometry/filtered', 'odometry/global')]),
         Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
-             arguments=['-d', str(CONFIG / 'mower.rviz')], condition=IfCondition(arg('use_rviz'))),
+             arguments=['-d', str(CONFIG / 'mower.rviz')], parameters=[wall_time],
+             condition=IfCondition(arg('use_rviz'))),
     ])
     return LaunchDescription([*args, robot, stack])

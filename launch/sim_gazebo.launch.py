@@ -22,7 +22,7 @@ from launch.actions import (
 from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import Command, LaunchConfiguration
-from launch_ros.actions import Node, SetParameter
+from launch_ros.actions import Node, PushRosNamespace, SetParameter
 from launch_ros.descriptions import ParameterValue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +71,8 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
     ]
     sim = GroupAction([
-        SetParameter(name='use_sim_time', value=True),
+        PushRosNamespace(arg('namespace')),  # the bridge's topics meet the stack's
+        SetParameter(name='use_sim_time', value=True),  # no params_file here: '/**' may lead
         OpaqueFunction(function=_world_and_robot),
         Node(package='ros_gz_bridge', executable='parameter_bridge', name='gz_bridge',
              output='screen',

@@ -4,6 +4,10 @@
 
 sim_node is the robot: it publishes /clock, the camera, the IMU, odometry (the true pose: in
 simulation map -> odom is the identity) and takes cmd_vel_safe from the safety supervisor.
+
+Parameters as in stack.launch.py: each node's own file, then ``params_file``, then the launch
+arguments, and ``use_sim_time`` in each node's dict (a ``SetParameter`` would put ``/**`` first
+and keep a site file from overriding; see stack.launch.py).
 """
 
 from pathlib import Path
@@ -13,7 +17,7 @@ from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDesc
 from launch.conditions import IfCondition
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import Command, LaunchConfiguration
-from launch_ros.actions import Node, PushRosNamespace, SetParameter
+from launch_ros.actions import Node, PushRosNamespace
 from launch_ros.descriptions import ParameterValue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,22 +47,24 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
     ]
+    sim_time = {'use_sim_time': True}
     sim = GroupAction([
         PushRosNamespace(arg('namespace')),
-        SetParameter(name='use_sim_time', value=True),
         Node(package='mower_sim', executable='sim_node', name='sim_node', output='screen',
              parameters=[str(CONFIG / 'sim.yaml'), arg('params_file'),
-                         {'map_file': text(arg('map'))}],
+                         {'map_file': text(arg('map')), **sim_time}],
              remappings=[('cmd_vel', 'cmd_vel_safe')],
              arguments=['--ros-args', '--log-level', arg('log_level')]),
         Node(package='robot_state_publisher', executable='robot_state_publisher',
              name='robot_state_publisher', output='screen',
              parameters=[{'robot_description': ParameterValue(
-                 Command(['xacro ', str(URDF)]), value_type=str)}]),
+                 Command(['xacro ', str(URDF)]), value_type=str), **sim_time}]),
         Node(package='tf2_ros', executable='static_transform_publisher', name='map_to_odom',
-             arguments=['--frame-id', 'map', '--child-frame-id', 'odom']),
+             arguments=['--frame-id', 'map', '--child-frame-id', 'odom'],
+             parameters=[sim_time]),
         Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
-             arguments=['-d', str(CONFIG / 'mower.rviz')], condition=IfCondition(arg('use_rviz'))),
+             arguments=['-d', str(CONFIG / 'mower.rviz')], parameters=[sim_time],
+             condition=IfCondition(arg('use_rviz'))),
     ])
     stack = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(ROOT / 'launch' / 'stack.launch.py')),

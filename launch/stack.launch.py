@@ -1,9 +1,16 @@
 """The mower stack without a robot: segmentation, mapping, coverage, mission, control, safety.
 
 Included by robot.launch.py (the real mower), sim_mujoco.launch.py and sim_gazebo.launch.py.
-Each node reads its own file in config/, then ``params_file`` (site overrides for every node).
+Each node reads its own file in config/ (keys ``/**/<node_name>``, so a namespace keeps them),
+then ``params_file`` (site overrides under ``/**``, which beat the node's file), then what the
+launch arguments set (``map``, ``pose_topic``, ``use_sim_time``...), which beats both.
 ``pose_topic`` is the nav_msgs/Odometry of base_link in the map frame: robot_localization's
 ``odometry/global`` on the robot, the simulator's ``odom`` in simulation.
+
+``use_sim_time`` is in each node's own dict, not a group ``SetParameter``: launch_ros passes
+``SetParameter`` values as ``-p`` before every file (launch_ros actions/node.py), which makes
+``/**`` the first node key, and ROS 2 applies node keys in order of first appearance (rcl
+parse.c, rclpy node.cpp): a ``/**`` site file would then never beat a node's own file.
 """
 
 from pathlib import Path
@@ -12,7 +19,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, GroupAction, RegisterEventHandler
 from launch.events import matches_action
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import LifecycleNode, Node, PushRosNamespace, SetParameter
+from launch_ros.actions import LifecycleNode, Node, PushRosNamespace
 from launch_ros.descriptions import ParameterValue
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
@@ -48,9 +55,11 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
     ]
 
+    sim_time = {'use_sim_time': arg('use_sim_time')}  # every node's, set here once
+
     def node(package: str, executable: str, config: str, **extra) -> Node:
         return Node(package=package, executable=executable, name=executable, output='screen',
-                    parameters=[str(CONFIG / config), arg('params_file'), extra],
+                    parameters=[str(CONFIG / config), arg('params_file'), {**extra, **sim_time}],
                     arguments=['--ros-args', '--log-level', arg('log_level')])
 
     segmentation = LifecycleNode(
@@ -58,7 +67,7 @@ def generate_launch_description() -> LaunchDescription:
         namespace='', output='screen',  # the group's PushRosNamespace applies
         parameters=[str(CONFIG / 'segmentation.yaml'), arg('params_file'),
                     {'model_file': text(arg('model')), 'publish_overlay': True,
-                     'execution_providers': arg('execution_providers')}],
+                     'execution_providers': arg('execution_providers'), **sim_time}],
         arguments=['--ros-args', '--log-level', arg('log_level')])
     configure = EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(segmentation),
                                             transition_id=Transition.TRANSITION_CONFIGURE))
@@ -68,7 +77,6 @@ def generate_launch_description() -> LaunchDescription:
                                               transition_id=Transition.TRANSITION_ACTIVATE))]))
     group = GroupAction([
         PushRosNamespace(arg('namespace')),
-        SetParameter(name='use_sim_time', value=arg('use_sim_time')),
         segmentation, activate, configure,
         node('mower_mapping', 'mapping_node', 'mapping.yaml', map_file=text(arg('map')),
              pose_topic=arg('pose_topic')),

@@ -29,9 +29,10 @@ _ROS_ROOTS = ('rclpy', 'builtin_interfaces', 'std_msgs', 'std_srvs', 'geometry_m
 
 
 def _is_node_module(name: str) -> bool:
-    """Modules of ours that import rclpy or messages: nodes and conversions."""
+    """Modules of ours that import rclpy or messages: nodes, conversions, the node kit."""
     return name.startswith('mower_') and (name.endswith('_node') or
-                                          name.endswith('.conversions'))
+                                          name.endswith('.conversions') or
+                                          name.split('.')[0] == 'mower_node_kit')
 
 
 def _purge() -> dict:
@@ -44,13 +45,24 @@ def _purge() -> dict:
     return gone
 
 
-@pytest.fixture
-def ros(monkeypatch):
-    """Install the strict rclpy double and the message modules, initialised; undo after."""
-    saved = _purge()
-    from ros_double.messages import install_message_modules
+def pytest_configure(config: pytest.Config) -> None:
+    """The marker that picks the message definitions of the ``ros`` fixture."""
+    config.addinivalue_line('markers', "ros_distro(name): the ros fixture's message "
+                            "definitions, 'humble' (the default) or 'jazzy'")
 
-    for name, module in install_message_modules().items():
+
+@pytest.fixture
+def ros(monkeypatch, request):
+    """Install the strict rclpy double and the message modules, initialised; undo after.
+
+    The messages are Humble's unless the test is marked ``@pytest.mark.ros_distro('jazzy')``.
+    """
+    saved = _purge()
+    from ros_double.messages import DEFAULT_DISTRO, install_message_modules
+
+    marker = request.node.get_closest_marker('ros_distro')
+    distro = marker.args[0] if marker else DEFAULT_DISTRO
+    for name, module in install_message_modules(distro).items():
         sys.modules[name] = module
     monkeypatch.syspath_prepend(str(DOUBLE_DIR))
     import rclpy

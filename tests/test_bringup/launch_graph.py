@@ -1,9 +1,19 @@
 """Evaluate the launch files with the launch API double, and build the ROS graph they start.
 
+Each node gets the command line launch_ros would give it (launch_ros/actions/node.py,
+``Node._perform_substitutions`` and ``execute``, humble and jazzy alike): ``-r __node:=`` when
+named, ``-r __ns:=`` when a namespace is set (its own or a ``PushRosNamespace``), then the group's
+``SetParameter`` values as ``-p name:=value`` BEFORE anything else, then each entry of
+``parameters`` in order as ``--params-file`` (a dict is written to a file keyed by the node's
+fully qualified name when name and namespace are both known, else ``/**``), then the remaps.
+Which values a node then gets is rcl's and rclpy's rule (tests/ros_double/rclpy/_ros_args.py):
+node keys in order of first appearance, matched against the fully qualified name.
+
 Our nodes' publishers, subscriptions and parameters come from instantiating them on the strict
-rclpy double with the parameters the launch file gives them; the third-party nodes (robot_
-localization, robot_state_publisher, ros_gz_bridge, tf2_ros) are modelled below from their
-documented interfaces and their config files.
+rclpy double with that command line; the third-party nodes (robot_localization,
+robot_state_publisher, ros_gz_bridge, tf2_ros) are modelled below from their documented
+interfaces and their config files, with their parameters resolved by the same rule (rclcpp's
+``parameter_map.cpp`` is rclpy's ``node.cpp`` rule).
 """
 
 from __future__ import annotations
@@ -11,6 +21,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +32,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DOUBLE = Path(__file__).resolve().parents[1] / 'launch_double'
+ROS_DOUBLE = Path(__file__).resolve().parents[1] / 'ros_double'
 _DOUBLE_ROOTS = ('launch', 'launch_ros', 'lifecycle_msgs', '_record')
+# launch_ros writes each parameter dict to a file of its own (NamedTemporaryFile, kept)
+_PARAMS_DIR = tempfile.TemporaryDirectory(prefix='launch_params_')
+_COMMANDS: list[str] = []  # executables of Command substitutions (xacro ...), while evaluating
 
 
 @dataclass
@@ -29,12 +46,15 @@ class NodeSpec:
     package: str
     executable: str
     name: str
-    namespace: str
-    params: list[Any]  # parameter file paths (str) and dicts, in order
+    namespace: str  # '' for the root namespace
+    params: list[Any]  # the node's ``parameters``: file paths (str) and dicts, in order
     remaps: list[tuple[str, str]]
     arguments: list[str]
     lifecycle: bool
     source: str
+    fqn: str = ''  # fully qualified name: /namespace/name
+    global_params: list[tuple[str, Any]] = field(default_factory=list)  # SetParameter
+    ros_args: list[str] = field(default_factory=list)  # the command line launch_ros builds
 
 
 @dataclass
@@ -46,6 +66,7 @@ class Evaluation:
     arguments: dict[str, dict[str, tuple[Any, str]]] = field(default_factory=dict)
     transitions: dict[int, set[str]] = field(default_factory=dict)  # id(node) -> transitions
     lifecycle_nodes: dict[int, NodeSpec] = field(default_factory=dict)
+    commands: list[str] = field(default_factory=list)  # executables run by Command
 
 
 def _swap_in():
@@ -63,18 +84,31 @@ def _swap_out(saved):
     sys.modules.update(saved)
 
 
+@contextmanager
+def launch_api() -> Iterator[None]:
+    """The launch API double importable as ``launch``, ``launch_ros``, ``lifecycle_msgs``."""
+    saved = _swap_in()
+    try:
+        yield
+    finally:
+        _swap_out(saved)
+
+
 def evaluate(path: Path, args: dict[str, str] | None = None) -> Evaluation:
     """Run ``generate_launch_description`` of ``path`` and walk what it returns."""
     saved = _swap_in()
     try:
         ev = Evaluation()
-        _evaluate_file(Path(path), dict(args or {}), ev, namespace='')
+        _COMMANDS.clear()
+        _evaluate_file(Path(path), dict(args or {}), ev, namespace=None)
+        ev.commands = list(_COMMANDS)
         return ev
     finally:
         _swap_out(saved)
 
 
-def _evaluate_file(path: Path, ctx: dict[str, str], ev: Evaluation, namespace: str) -> None:
+def _evaluate_file(path: Path, ctx: dict[str, str], ev: Evaluation,
+                   namespace: str | None) -> None:
     spec = importlib.util.spec_from_file_location(f'launch_file_{path.stem.replace(".", "_")}',
                                                   path)
     module = importlib.util.module_from_spec(spec)
@@ -93,8 +127,10 @@ def _resolve(value: Any, ctx: dict[str, str]) -> Any:
         return value.perform(LaunchContext(ctx))
     if isinstance(value, Command):
         parts = value.kw['command']
-        return ''.join(str(_resolve(p, ctx)) for p in (parts if isinstance(parts, list)
+        text = ''.join(str(_resolve(p, ctx)) for p in (parts if isinstance(parts, list)
                                                        else [parts]))
+        _COMMANDS.append(text.split()[0])
+        return text
     if isinstance(value, ParameterValue):
         return _resolve(value.kw['value'], ctx)
     if isinstance(value, (list, tuple)):
@@ -136,6 +172,48 @@ def _join_ns(outer: str, inner: str) -> str:
     return '/' + '/'.join(parts) if parts else ''
 
 
+def _prefix_ns(base: str | None, ns: str | None) -> str | None:
+    """launch_ros utilities/namespace_utils.py ``prefix_namespace`` (None: not set)."""
+    if base is None and ns is None:
+        return None
+    if ns is None:
+        out = base
+    elif not base or ns.startswith('/'):
+        out = ns
+    else:
+        out = ('' if base == '/' else base) + '/' + ns
+    return out if out == '/' else out.rstrip('/')
+
+
+def _absolute_ns(ns: str | None) -> str | None:
+    """launch_ros ``make_namespace_absolute``."""
+    return None if ns is None else ns if ns.startswith('/') else '/' + ns
+
+
+def _ros_args(name: str | None, ns: str | None, global_params: list[tuple[str, Any]],
+              params: list[Any], remaps: list[tuple[str, str]], arguments: list[str],
+              fqn: str) -> list[str]:
+    """The ROS arguments launch_ros gives a node (see the module docstring)."""
+    out = [*arguments, '--ros-args']
+    if name is not None:
+        out += ['-r', f'__node:={name}']
+    if ns is not None:
+        out += ['-r', f'__ns:={ns}']
+    for key, value in global_params:
+        out += ['-p', f'{key}:={value}']
+    for p in params:
+        if isinstance(p, dict):
+            key = fqn if name is not None and ns is not None else '/**'
+            with tempfile.NamedTemporaryFile('w', prefix='launch_params_', suffix='.yaml',
+                                             dir=_PARAMS_DIR.name, delete=False) as f:
+                yaml.dump({key: {'ros__parameters': p}}, f, default_flow_style=False)
+            p = f.name
+        out += ['--params-file', str(p)]
+    for a, b in remaps:
+        out += ['-r', f'{a}:={b}']
+    return out
+
+
 def _walk(entities, ctx, ev: Evaluation, namespace: str, path: Path) -> None:
     from launch import LaunchContext
     from launch.actions import (
@@ -162,12 +240,12 @@ def _walk(entities, ctx, ev: Evaluation, namespace: str, path: Path) -> None:
         elif isinstance(e, GroupAction):
             _walk(e.kw['actions'], dict(ctx), ev, namespace, path)
         elif isinstance(e, PushRosNamespace):
-            namespace = _join_ns(namespace, str(_resolve(e.kw['namespace'], ctx)))
+            namespace = _absolute_ns(_prefix_ns(namespace,
+                                                str(_resolve(e.kw['namespace'], ctx))))
         elif isinstance(e, SetParameter):
-            ctx.setdefault('__global_params__', {})
             ctx = dict(ctx)
-            ctx['__global_params__'] = {**ctx['__global_params__'],
-                                        e.kw['name']: _param_value(e.kw['value'], ctx)}
+            ctx['__global_params__'] = [*ctx.get('__global_params__', []),
+                                        (e.kw['name'], _param_value(e.kw['value'], ctx))]
         elif isinstance(e, IncludeLaunchDescription):
             src = e.kw['launch_description_source']
             file = Path(str(_resolve(src.kw['launch_file_path'], ctx)))
@@ -179,21 +257,24 @@ def _walk(entities, ctx, ev: Evaluation, namespace: str, path: Path) -> None:
         elif isinstance(e, (Node, LifecycleNode)):
             kw = e.kw
             params: list[Any] = []
-            g = ctx.get('__global_params__')
-            if g:
-                params.append(dict(g))
             for p in kw.get('parameters', []):
                 if isinstance(p, dict):
                     params.append({k: _param_value(v, ctx) for k, v in p.items()})
                 else:
                     params.append(str(_resolve(p, ctx)))
+            given_name = str(_resolve(kw['name'], ctx)) if 'name' in kw else None
+            name = given_name or kw['executable']
+            own_ns = str(_resolve(kw['namespace'], ctx)) if 'namespace' in kw else None
+            ns = _absolute_ns(_prefix_ns(namespace, own_ns))
+            fqn = _join_ns(ns or '', name)
+            remaps = [(str(_resolve(a, ctx)), str(_resolve(b, ctx)))
+                      for a, b in kw.get('remappings', [])]
+            arguments = [str(x) for x in _resolve(kw.get('arguments', []), ctx)]
+            global_params = list(ctx.get('__global_params__', []))
             spec = NodeSpec(
-                kw['package'], kw['executable'], kw.get('name') or kw['executable'],
-                _join_ns(namespace, str(_resolve(kw.get('namespace', ''), ctx))), params,
-                [(str(_resolve(a, ctx)), str(_resolve(b, ctx)))
-                 for a, b in kw.get('remappings', [])],
-                [str(x) for x in _resolve(kw.get('arguments', []), ctx)],
-                isinstance(e, LifecycleNode), path.name)
+                kw['package'], kw['executable'], name, _join_ns(ns or '', ''), params, remaps,
+                arguments, isinstance(e, LifecycleNode), path.name, fqn, global_params,
+                _ros_args(given_name, ns, global_params, params, remaps, arguments, fqn))
             ev.nodes.append(spec)
             if spec.lifecycle:
                 ev.lifecycle_nodes[id(e)] = spec
@@ -258,35 +339,46 @@ NODE_CLASSES = {  # executable -> (module, class)
 }
 
 
+def _ros_args_module():
+    """tests/ros_double/rclpy/_ros_args.py: plain Python, loaded without the rclpy double."""
+    name = 'launch_graph_ros_args'
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, ROS_DOUBLE / 'rclpy' / '_ros_args.py')
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def own_config(spec: NodeSpec) -> str | None:
+    """The node's own parameter file: the first of its files in config/."""
+    files = [p for p in spec.params if isinstance(p, str)]
+    own = [p for p in files if Path(p).parent == ROOT / 'config']
+    return own[0] if own else None
+
+
 def node_parameters(spec: NodeSpec) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(all parameters the launch gives the node, those from its own config file only)."""
-    merged: dict[str, Any] = {}
+    """(the parameters the node starts with, those its own config file gives it).
+
+    Both by rcl's and rclpy's rule on the node's command line (see the module docstring); the
+    second from the node's own file alone, which a namespace must not lose.
+    """
+    ros_args = _ros_args_module()
+    merged = ros_args.node_overrides([ros_args.parse(spec.ros_args)], spec.fqn)
     own: dict[str, Any] = {}
-    for p in spec.params:
-        if isinstance(p, dict):
-            merged.update(p)
-            continue
-        doc = yaml.safe_load(Path(p).read_text()) or {}
-        for key, body in doc.items():
-            k = key.strip('/')
-            if key == '/**' or k == spec.name or k == (spec.namespace.strip('/') + '/' +
-                                                         spec.name).strip('/'):
-                values = (body or {}).get('ros__parameters', {}) or {}
-                merged.update(values)
-                if key != '/**':
-                    own.update(values)
+    path = own_config(spec)
+    if path is not None:
+        alone = ros_args.RosArgs()
+        ros_args.add_file(alone, path)
+        own = ros_args.node_overrides([alone], spec.fqn)
     return merged, own
 
 
 def instantiate(spec: NodeSpec):
-    """Our node on the rclpy double with the launch's parameters (lifecycle nodes configured)."""
-    from rclpy.parameter import Parameter
-
+    """Our node on the rclpy double with the launch's command line (lifecycle: configured)."""
     module, cls = NODE_CLASSES[spec.executable]
-    params, _ = node_parameters(spec)
-    params.pop('use_sim_time', None)
-    overrides = [Parameter(k, value=v) for k, v in params.items()]
-    node = getattr(importlib.import_module(module), cls)(parameter_overrides=overrides)
+    node = getattr(importlib.import_module(module), cls)(cli_args=spec.ros_args)
     if spec.lifecycle:
         from rclpy.lifecycle import TransitionCallbackReturn
 
@@ -353,6 +445,18 @@ def third_party_endpoints(spec: NodeSpec) -> tuple[list[Endpoint], list[Endpoint
     else:
         raise KeyError(f'no interface model for {key}')
     return pubs, subs
+
+
+def process_endpoints(cmd: list[str]) -> list[Endpoint]:
+    """Publishers of the plain processes a launch starts.
+
+    ``ros2 bag play --clock`` publishes /clock with rclcpp::ClockQoS (rosbag2_transport
+    player.cpp), which is the sensor-data profile with depth 1 (rclcpp qos.cpp): best effort.
+    """
+    if cmd[:3] == ['ros2', 'bag', 'play'] and '--clock' in cmd:
+        return [Endpoint('ros2_bag_play', '/clock', 'rosgraph_msgs/msg/Clock', 'BEST_EFFORT',
+                         'VOLATILE')]
+    return []
 
 
 def graph_problems(pubs: list[Endpoint], subs: list[Endpoint],

@@ -13,8 +13,10 @@ from launch_graph import (
     evaluate,
     graph_problems,
     instantiate,
+    launch_api,
     node_parameters,
     our_endpoints,
+    process_endpoints,
     third_party_endpoints,
 )
 
@@ -127,23 +129,28 @@ def test_namespace_applies_to_the_whole_stack():
         assert n.namespace == '/mower1', n
 
 
+def _graph(ev) -> tuple[list[Endpoint], list[Endpoint]]:
+    """Publishers and subscriptions of everything a launch starts (rclpy double needed)."""
+    pubs: list[Endpoint] = []
+    subs: list[Endpoint] = []
+    for spec in ev.nodes:
+        if spec.executable in NODE_CLASSES and spec.package.startswith('mower_'):
+            node = instantiate(spec)
+            p, s = our_endpoints(spec, node)
+            node.destroy_node()
+        else:
+            p, s = third_party_endpoints(spec)
+        pubs += p
+        subs += s
+    for cmd in ev.processes:
+        pubs += process_endpoints(cmd)
+    return pubs, subs
+
+
 @pytest.fixture(scope='module')
 def graphs(evaluations, request):
     ros = request.getfixturevalue('ros_module')
-    out = {}
-    for name, ev in evaluations.items():
-        pubs: list[Endpoint] = []
-        subs: list[Endpoint] = []
-        for spec in ev.nodes:
-            if spec.executable in NODE_CLASSES and spec.package.startswith('mower_'):
-                node = instantiate(spec)
-                p, s = our_endpoints(spec, node)
-                node.destroy_node()
-            else:
-                p, s = third_party_endpoints(spec)
-            pubs += p
-            subs += s
-        out[name] = (pubs, subs)
+    out = {name: _graph(ev) for name, ev in evaluations.items()}
     assert ros is not None
     return out
 
@@ -182,6 +189,18 @@ def test_topic_graph_is_connected_typed_and_qos_compatible(graphs, name):
     published = {p.topic for p in pubs}
     for topic in EXTERNAL.get(name, {}):  # the allowance is not stale
         assert any(s.topic == topic for s in subs) and topic not in published, topic
+
+
+@pytest.mark.parametrize('name', ['robot.launch.py', 'sim_mujoco.launch.py',
+                                  'sim_gazebo.launch.py'])
+def test_topic_graph_holds_under_a_namespace(ros_module, name, tmp_path):
+    """namespace:=mower1: every node moves, every node keeps its parameters (topic names)."""
+    ev = evaluate(LAUNCH / name, {**launch_args(name, tmp_path), 'namespace': 'mower1'})
+    pubs, subs = _graph(ev)
+    external = {'/mower1' + topic: why for topic, why in EXTERNAL.get(name, {}).items()}
+    assert not graph_problems(pubs, subs, external)
+    assert all(s.topic.startswith('/mower1/') or s.topic in ('/clock', '/tf', '/tf_static')
+               for s in subs), sorted({s.topic for s in subs})
 
 
 def test_the_graph_check_finds_each_kind_of_fault(ros_module):
@@ -254,3 +273,16 @@ def test_rviz_config_names_topics_that_the_launches_publish(graphs):
                 assert p.reliability == 'RELIABLE', (topic, 'best-effort publisher')
             if dur == 'Transient Local':
                 assert p.durability == 'TRANSIENT_LOCAL', (topic, 'volatile publisher')
+
+
+def test_the_launch_double_takes_launch_ros_keywords_only():
+    """As launch_ros actions/lifecycle_node.py: name and namespace required, no autostart."""
+    with launch_api():
+        from launch_ros.actions import LifecycleNode, Node
+
+        with pytest.raises(TypeError, match='autostart'):
+            LifecycleNode(package='p', executable='e', name='n', namespace='', autostart=True)
+        with pytest.raises(TypeError, match='namespace'):
+            LifecycleNode(package='p', executable='e', name='n')
+        with pytest.raises(TypeError, match='executable'):
+            Node(package='p', name='n')

@@ -136,7 +136,7 @@ def test_urdf_matches_the_simulated_mower():
     x, _, z = (float(v) for v in cam.get('xyz').split())
     pitch = float(cam.get('rpy').split()[1])
     mapping = yaml.safe_load((ROOT / 'config' / 'mapping.yaml').read_text())
-    p = mapping['mapping_node']['ros__parameters']
+    p = mapping['/**/mapping_node']['ros__parameters']
     assert (x, z) == pytest.approx((p['camera_x_m'], p['camera_z_m']))
     assert pitch == pytest.approx(p['camera_pitch_deg'] * 3.141592653589793 / 180)
     assert (x, z) == pytest.approx((m.camera_x_m, m.camera_z_m))

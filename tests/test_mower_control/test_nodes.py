@@ -19,7 +19,8 @@ NODES = {  # module, class, config file
 
 
 def config(name):
-    return yaml.safe_load((ROOT / 'config' / NODES[name][2]).read_text())[name]['ros__parameters']
+    doc = yaml.safe_load((ROOT / 'config' / NODES[name][2]).read_text())
+    return doc[f'/**/{name}']['ros__parameters']
 
 
 def make(name, **changes):
@@ -272,3 +273,47 @@ def test_motor_driver_node_reports_a_missing_port(ros):
 def test_unknown_transport_is_refused(ros):
     with pytest.raises(SystemExit, match="transport must be 'serial' or 'sim'"):
         make('motor_driver_node', transport='can')
+
+
+def test_motor_driver_node_logs_board_loss_and_reconnection(ros):
+    """Connect, lose and regain the board: each severity has its own call site.
+
+    rclpy raises ``ValueError: Logger severity cannot be changed between calls`` when one
+    call site logs with two severities; from a timer that ends the node at the first loss.
+    """
+    node = make('motor_driver_node', transport='sim', link_timeout_s=0.1,
+                reconnect_period_s=0.1)
+    clock = node.get_clock()
+    t = 0.0
+    for plugged in (True, False, True, False):
+        node.board.plugged = plugged
+        for _ in range(40):  # 0.8 s: longer than the link timeout and the reconnect period
+            t += 0.02
+            clock.set_now(t)
+            node.timer.fire()
+        assert node.driver.status.connected is plugged
+    events = [(sev, text) for sev, text in node.get_logger().records
+              if text.startswith('motor board')]
+    assert [sev for sev, _ in events] == ['INFO', 'ERROR', 'INFO', 'ERROR']
+    assert events[0][1] == 'motor board connected' and 'lost' in events[1][1]
+    node.destroy_node()
+
+
+@pytest.mark.parametrize('signum', ['SIGTERM', 'SIGINT'])
+def test_motor_driver_main_stops_the_board_and_exits_cleanly(ros, monkeypatch, signum):
+    """SIGTERM (ros2 launch stopping the stack) ends spin with ExternalShutdownException."""
+    import importlib
+    import signal
+
+    from rclpy.context import default_context
+
+    from mower_control.driver import MotorDriver
+
+    motor_driver_node = importlib.import_module('mower_control.motor_driver_node')
+
+    sent = []
+    monkeypatch.setattr(MotorDriver, 'send_velocity', lambda self, v, w: sent.append((v, w)))
+    ros.shutdown()  # main initialises rclpy itself
+    default_context().signal_on_spin(getattr(signal, signum))
+    assert motor_driver_node.main() == 0
+    assert sent == [(0.0, 0.0)] and not ros.ok()

@@ -88,10 +88,10 @@ def test_rotated_grid_origin_is_applied(ros):
 def test_malformed_grid_raises_value_error(ros):
     from mower_coverage.conversions import occupancy_grid_to_array
 
-    msg = _grid(np.zeros((4, 4)), 0.05, 0, 0)
+    msg = _grid(np.zeros((4, 4)), 0.05, 0.0, 0.0)
     msg.data = [0] * 15
     with pytest.raises(ValueError, match='15 cells, expected 4x4'):
         occupancy_grid_to_array(msg)
-    msg = _grid(np.zeros((4, 4)), 0.0, 0, 0)
+    msg = _grid(np.zeros((4, 4)), 0.0, 0.0, 0.0)
     with pytest.raises(ValueError, match='bad grid geometry'):
         occupancy_grid_to_array(msg)

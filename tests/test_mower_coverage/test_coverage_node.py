@@ -14,7 +14,7 @@ CONFIG = ROOT / 'config' / 'coverage.yaml'
 def overrides(**changes):
     from rclpy.parameter import Parameter
 
-    values = yaml.safe_load(CONFIG.read_text())['coverage_node']['ros__parameters']
+    values = yaml.safe_load(CONFIG.read_text())['/**/coverage_node']['ros__parameters']
     values['map_file'] = str(MAPS / 'demo_lawn.geojson')
     values.update(changes)
     return [Parameter(k, value=v) for k, v in values.items()]
@@ -36,7 +36,7 @@ def by_topic(node, topic):
 def test_every_config_parameter_is_declared_with_its_type(node):
     from rclpy.parameter import Parameter
 
-    config = yaml.safe_load(CONFIG.read_text())['coverage_node']['ros__parameters']
+    config = yaml.safe_load(CONFIG.read_text())['/**/coverage_node']['ros__parameters']
     declared = {name for name in node._parameters if name != 'use_sim_time'}
     assert declared == set(config)
     for name, value in config.items():

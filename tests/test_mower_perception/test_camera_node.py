@@ -55,7 +55,7 @@ def test_node_publishes_images_and_info_and_reports(ros, video):
     from mower_perception.camera_node import CameraNode
 
     values = yaml.safe_load((ROOT / 'config' / 'camera.yaml').read_text())
-    values = values['camera_node']['ros__parameters']
+    values = values['/**/camera_node']['ros__parameters']
     values.update(source=str(video), calibration_file=str(ROOT / 'config' / 'camera_info.yaml'))
     node = CameraNode(parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
     assert {n for n in node._parameters if n != 'use_sim_time'} == set(values)

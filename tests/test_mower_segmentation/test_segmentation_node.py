@@ -157,3 +157,65 @@ def test_confidence_settings_are_range_checked(ros, tmp_path):
     pubs = {p.topic: p for p in node.publishers}
     assert len(pubs['segmentation/labels'].published) == 1
     assert pubs['segmentation/confidence'].published == []
+
+
+def test_an_unexpected_configure_error_is_logged_and_leaves_it_unconfigured(ros, tmp_path,
+                                                                           monkeypatch):
+    """In rclpy an exception in on_configure is an ERROR result, unexplained: the node says why.
+
+    After the error (on_error) nothing of the failed configure is left: no model, no
+    endpoints, and a later configure works.
+    """
+    import importlib
+
+    from rclpy.lifecycle import TransitionCallbackReturn
+
+    segmentation_node = importlib.import_module('mower_segmentation.segmentation_node')
+
+    def crash(*args, **kwargs):
+        raise RuntimeError('NPU driver crashed')
+
+    channel_model(tmp_path / 'm.onnx', h=120, w=160)
+    node = make_node(ros, model_file=str(tmp_path / 'm.onnx'))
+    with monkeypatch.context() as m:
+        m.setattr(segmentation_node, 'Segmenter', crash)
+        assert node.trigger_configure() == TransitionCallbackReturn.ERROR
+    assert node.current_state.label == 'unconfigured' and node.segmenter is None
+    assert ('ERROR', 'cannot configure: RuntimeError: NPU driver crashed') in \
+        node.get_logger().records
+    assert node.subscriptions == [] and node.publishers == []
+    assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
+    node.subscriptions[0].deliver(camera_image())
+    assert node.frames == 1
+
+
+def test_reconfiguring_does_not_duplicate_the_endpoints(ros, tmp_path):
+    """Configure, cleanup, configure: one set of publishers and one subscription (issue 15)."""
+    from rclpy.lifecycle import TransitionCallbackReturn
+
+    channel_model(tmp_path / 'm.onnx', h=120, w=160)
+    node = make_node(ros, model_file=str(tmp_path / 'm.onnx'))
+    for _ in range(2):
+        assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+        assert len(node.publishers) == 4 and len(node.subscriptions) == 1
+        assert node.trigger_cleanup() == TransitionCallbackReturn.SUCCESS
+        assert node.publishers == [] and node.subscriptions == []
+
+
+def test_no_inference_while_inactive(ros, tmp_path):
+    """Inactive, its output would be dropped: the image is not even segmented."""
+    channel_model(tmp_path / 'm.onnx', h=120, w=160)
+    node = make_node(ros, model_file=str(tmp_path / 'm.onnx'))
+    node.trigger_configure()
+    calls = []
+    segment = node.segmenter.segment
+    node.segmenter.segment = lambda *a, **k: calls.append(1) or segment(*a, **k)
+    node.subscriptions[0].deliver(camera_image())
+    assert calls == [] and node.frames == 0
+    node.trigger_activate()
+    node.subscriptions[0].deliver(camera_image())
+    assert calls == [1] and node.frames == 1
+    node.trigger_deactivate()
+    node.subscriptions[0].deliver(camera_image())
+    assert calls == [1] and node.frames == 1

@@ -17,7 +17,7 @@ CONFIG = ROOT / 'config' / 'sim.yaml'
 def overrides(**changes):
     from rclpy.parameter import Parameter
 
-    values = yaml.safe_load(CONFIG.read_text())['sim_node']['ros__parameters']
+    values = yaml.safe_load(CONFIG.read_text())['/**/sim_node']['ros__parameters']
     values['map_file'] = str(MAPS / 'demo_lawn.geojson')
     values.update(changes)
     return [Parameter(k, value=v) for k, v in values.items()]
@@ -38,7 +38,7 @@ def pub(node, topic):
 
 
 def test_parameters_match_the_config(node):
-    config = yaml.safe_load(CONFIG.read_text())['sim_node']['ros__parameters']
+    config = yaml.safe_load(CONFIG.read_text())['/**/sim_node']['ros__parameters']
     assert {n for n in node._parameters if n != 'use_sim_time'} == set(config)
 
 
@@ -107,3 +107,38 @@ def test_a_bad_map_fails_start_up_with_its_message(ros):
 
     with pytest.raises(MapError, match='no such file'):
         SimNode(parameter_overrides=overrides(map_file='/no/such/lawn.geojson'))
+
+
+def test_it_steps_under_use_sim_time_before_any_clock(ros):
+    """sim_mujoco.launch.py gives sim_node use_sim_time; it is also the only /clock source.
+
+    On the node's ROS clock its timer would wait for /clock, which only that timer publishes:
+    the simulated stack would never start. It steps on the steady clock instead.
+    """
+    from rclpy.clock import ClockType
+
+    from mower_sim.sim_node import SimNode
+
+    node = SimNode(parameter_overrides=overrides(use_sim_time=True))
+    assert node.get_clock().ros_time_is_active and node.get_clock().now().nanoseconds == 0
+    for _ in range(5):
+        node.timer.fire()
+    clocks = pub(node, '/clock').published
+    assert len(clocks) == 5 and clocks[-1].clock.nanosec == pytest.approx(0.1e9, abs=1e3)
+    assert node.timer.clock.clock_type == ClockType.STEADY_TIME
+    clock_sub = next(s for s in node.subscriptions if s.topic == '/clock')
+    clock_sub.deliver(clocks[-1])  # what the middleware brings back: the node's clock follows
+    assert node.get_clock().now().nanoseconds == pytest.approx(0.1e9, abs=1e3)
+    node.close()
+    node.destroy_node()
+
+
+def test_main_reports_a_bad_map_and_exits_1(ros, capsys):
+    import importlib
+
+    sim_node = importlib.import_module('mower_sim.sim_node')
+
+    ros.shutdown()  # main initialises rclpy itself; the default map_file is empty
+    assert sim_node.main() == 1
+    err = capsys.readouterr().err
+    assert 'cannot read' in err and 'Traceback' not in err and not ros.ok()

@@ -29,11 +29,14 @@ def test_only_common_humble_jazzy_keywords(ros):
 
 def test_qos_needs_history_or_depth_and_publisher_checks_types(ros):
     from rclpy.node import Node
-    from rclpy.qos import QoSProfile
+    from rclpy.qos import HistoryPolicy, InvalidQoSProfileException, QoSProfile
     from std_msgs.msg import String
 
-    with pytest.raises(ValueError, match='History and/or depth'):
+    with pytest.raises(InvalidQoSProfileException, match='History and/or depth'):
         QoSProfile()
+    with pytest.raises(InvalidQoSProfileException, match='KEEP_LAST without a depth'):
+        QoSProfile(history=HistoryPolicy.KEEP_LAST)  # rclpy/qos.py: depth is required
+    assert QoSProfile(history=HistoryPolicy.KEEP_ALL).history == HistoryPolicy.KEEP_ALL
     node = Node('n')
     pub = node.create_publisher(String, 'chatter', 10)
     with pytest.raises(TypeError):
@@ -82,6 +85,31 @@ def test_parameter_types_and_ranges_as_rclpy(ros):
     with pytest.raises(InvalidParameterValueException):
         Node('m', parameter_overrides=[Parameter('gain', value=5.0)]).declare_parameter(
             'gain', 0.5, ranged)
+
+
+def test_set_parameters_with_a_wrong_type_fails_without_raising(ros):
+    """As rclpy node.py _apply_descriptor: a failed SetParametersResult, the value kept."""
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+
+    node = Node('n')
+    node.declare_parameter('speed', 0.5)
+    (result,) = node.set_parameters([Parameter('speed', value=1)])
+    assert not result.successful
+    assert result.reason == "Wrong parameter type, expected 'Type.DOUBLE' got 'Type.INTEGER'"
+    assert node.get_parameter('speed').value == 0.5
+
+
+def test_lifecycle_publishers_take_rclpys_keywords_only(ros):
+    from rclpy.lifecycle import LifecycleNode, LifecyclePublisher
+    from std_msgs.msg import String
+
+    node = LifecycleNode('n')
+    with pytest.raises(TypeError, match='publisher_class'):
+        node.create_lifecycle_publisher(String, 'x', 10, publisher_class=LifecyclePublisher)
+    pub = node.create_lifecycle_publisher(String, 'x', 10)
+    assert node.destroy_lifecycle_publisher(pub) and node.publishers == []
+    assert not node.destroy_publisher(pub)
 
 
 def test_the_product_never_imports_the_double():

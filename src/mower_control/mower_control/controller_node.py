@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import OccupancyGrid, Odometry, Path
@@ -34,6 +33,7 @@ from mower_control.conversions import (
 )
 from mower_control.follower import FollowerParams, PathFollower
 from mower_control.parameters import build, declare
+from mower_node_kit.main import run_node
 
 EXTRA: dict[str, tuple[Any, str]] = {
     'control_rate_hz': (50.0, 'control loop rate'),
@@ -156,17 +156,9 @@ class ControllerNode(Node):
         self.pub_diag.publish(msg)
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point: ``ros2 run mower_control controller_node``."""
-    rclpy.init(args=args)
-    node = ControllerNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(ControllerNode, args)
 
 
 if __name__ == '__main__':

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rclpy
 import shapely
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from nav_msgs.msg import OccupancyGrid, Odometry
@@ -47,6 +46,7 @@ from mower_control.mission import Mission, MissionInputs, MissionParams
 from mower_control.parameters import build, declare
 from mower_coverage.area import erode
 from mower_maps import MapError, load_map
+from mower_node_kit.main import run_node
 
 EXTRA: dict[str, tuple[Any, str]] = {
     'map_file': ('', 'lawn map (GeoJSON): the dock and where transits may go'),
@@ -266,18 +266,9 @@ class MissionNode(Node):
         self.save()
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point: ``ros2 run mower_control mission_node``."""
-    rclpy.init(args=args)
-    node = MissionNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.save()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(MissionNode, args, on_exit=MissionNode.save)
 
 
 if __name__ == '__main__':

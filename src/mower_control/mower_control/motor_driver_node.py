@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
@@ -37,6 +36,7 @@ from mower_control.driver import DriverParams, MotorDriver, SerialTransport
 from mower_control.parameters import build, declare
 from mower_control.protocol import EncoderTicks
 from mower_control.sim_board import KinematicPlant, SimTransport, SimulatedBoard
+from mower_node_kit.main import run_node
 
 EXTRA: dict[str, tuple[Any, str]] = {
     'transport': ('serial', "'serial' (a real board) or 'sim' (simulated board, ideal mower)"),
@@ -120,8 +120,11 @@ class MotorDriverNode(Node):
         msgs = d.spin(now)
         st = d.status
         if st.connected != self.was_connected:
-            log = self.get_logger().info if st.connected else self.get_logger().error
-            log(f'motor board {"connected" if st.connected else "lost: " + st.last_error}')
+            # one call site per severity: rclpy raises if a site changes severity
+            if st.connected:
+                self.get_logger().info('motor board connected')
+            else:
+                self.get_logger().error(f'motor board lost: {st.last_error}')
             self.was_connected = st.connected
         v, w, t = self.cmd
         if now - t > self.p['cmd_timeout_s']:
@@ -151,6 +154,11 @@ class MotorDriverNode(Node):
                                            'connected' if st.connected else st.last_error,
                                            d.diagnostics()))
 
+    def stop(self) -> None:
+        """Wheels and blade off (on exit, before the link goes)."""
+        self.driver.send_velocity(0.0, 0.0)
+        self.driver.send_blade(False)
+
     def publish_diagnostics(self) -> None:
         """Link health and the battery."""
         st = self.driver.status
@@ -166,19 +174,9 @@ class MotorDriverNode(Node):
         self.pub_diag.publish(msg)
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point: ``ros2 run mower_control motor_driver_node``."""
-    rclpy.init(args=args)
-    node = MotorDriverNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.driver.send_velocity(0.0, 0.0)
-        node.driver.send_blade(False)
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(MotorDriverNode, args, on_exit=MotorDriverNode.stop)
 
 
 if __name__ == '__main__':

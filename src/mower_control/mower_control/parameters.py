@@ -8,6 +8,7 @@ simulator's closed loop builds the same dataclasses from the same config/*.yaml 
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -99,13 +100,32 @@ def build(cls: type, values: dict[str, Any]) -> Any:
     return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
-def node_yaml(path: str | Path, node: str) -> dict[str, Any]:
-    """The ``ros__parameters`` of one node in a config file."""
+def key_matches(key: str, fqn: str) -> bool:
+    r"""Whether a parameter file's node key applies to the node ``fqn``.
+
+    As rclpy and rclcpp decide (rclpy ``src/rclpy/node.cpp``, rclcpp ``parameter_map.cpp``;
+    Humble and Jazzy): a leading ``/`` added, each ``/*`` read as ``(/\w+)``, the whole name
+    matched. So ``/**/mapping_node`` applies in any namespace, ``mapping_node`` in the root
+    namespace only.
+    """
+    name = key if key.startswith('/') else '/' + key
+    return re.fullmatch(name.replace('/*', r'(/\w+)'), fqn, flags=re.ASCII) is not None
+
+
+def node_yaml(path: str | Path, node: str, namespace: str = '/') -> dict[str, Any]:
+    """The ``ros__parameters`` a file gives one node, merged over its matching keys in order."""
     data = yaml.safe_load(Path(path).read_text()) or {}
-    try:
-        return dict(data[node]['ros__parameters'])
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f'{path}: no {node}: ros__parameters section') from exc
+    fqn = namespace.rstrip('/') + '/' + node
+    out: dict[str, Any] = {}
+    found = False
+    for key, body in (data.items() if isinstance(data, dict) else ()):
+        if isinstance(body, dict) and 'ros__parameters' in body and \
+                key_matches(str(key), fqn):
+            out.update(body['ros__parameters'] or {})
+            found = True
+    if not found:
+        raise ValueError(f'{path}: no ros__parameters section for {fqn}')
+    return out
 
 
 def declare(node: Any, cls: type | None, extra: dict[str, tuple[Any, str]]) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import OccupancyGrid, Odometry
@@ -42,6 +41,7 @@ from mower_control.conversions import (
 from mower_control.parameters import build, declare
 from mower_control.safety import SafetyParams, SafetySupervisor, fence_region
 from mower_maps import MapError, load_map
+from mower_node_kit.main import run_node
 
 EXTRA: dict[str, tuple[Any, str]] = {
     'rate_hz': (50.0, 'decision and publishing rate'),
@@ -186,17 +186,9 @@ class SafetyNode(Node):
         self.pub_diag.publish(msg)
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point: ``ros2 run mower_control safety_node``."""
-    rclpy.init(args=args)
-    node = SafetyNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(SafetyNode, args)
 
 
 if __name__ == '__main__':

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-import rclpy
 import shapely
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import OccupancyGrid, Path
@@ -39,6 +38,7 @@ from mower_coverage.metrics import evaluate
 from mower_coverage.params import PARAMETER_SPECS, ParameterError, PlannerParams
 from mower_coverage.planner import CoveragePlanner, Plan, params_for_map
 from mower_maps import LawnMap, MapError, load_map
+from mower_node_kit.main import run_node
 
 #: Node parameters besides the planner's: name -> (default, description, min, max).
 NODE_PARAMETERS: dict[str, tuple[Any, str, float | None, float | None]] = {
@@ -194,17 +194,9 @@ class CoverageNode(Node):
             self.replan(f'{len(new)} detected obstacle(s)')
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point for ``ros2 run mower_coverage coverage_node``."""
-    rclpy.init(args=args)
-    node = CoverageNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(CoverageNode, args)
 
 
 if __name__ == '__main__':

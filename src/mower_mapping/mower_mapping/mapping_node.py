@@ -18,7 +18,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
@@ -52,6 +51,7 @@ from mower_mapping.pose_buffer import PoseBuffer
 from mower_mapping.semantic_grid import GridParams, SemanticGrid
 from mower_mapping.stamp_pairing import StampPairer
 from mower_maps import MapError, load_map
+from mower_node_kit.main import run_node
 from mower_perception.camera_model import CameraModel, Mounting, ground_lut
 
 #: name -> (default, description); GridParams' fields are declared from its field metadata
@@ -262,17 +262,9 @@ class MappingNode(Node):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point for ``ros2 run mower_mapping mapping_node``."""
-    rclpy.init(args=args)
-    node = MappingNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(MappingNode, args)
 
 
 if __name__ == '__main__':

@@ -7,10 +7,10 @@ repeated failed reads, and reports frame rate, drops and reconnects in ``/diagno
 
 from __future__ import annotations
 
+import array
 from typing import Any
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
@@ -18,6 +18,7 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from mower_node_kit.main import run_node
 from mower_perception.camera_source import Calibration, CameraSource, load_calibration
 
 #: name -> (default, description)
@@ -70,8 +71,9 @@ class CameraNode(Node):
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.p['frame_id'])
         h, w = rgb.shape[:2]
         self.pub_image.publish(Image(header=header, height=h, width=w, encoding='rgb8',
-                                     is_bigendian=0, step=w * 3,
-                                     data=np.ascontiguousarray(rgb).tobytes()))
+                                     is_bigendian=0, step=w * 3,  # array.array: taken as is
+                                     data=array.array('B', np.ascontiguousarray(
+                                         rgb, dtype=np.uint8).tobytes())))
         c = self.calibration
         if c is not None:
             if (c.width, c.height) != (w, h):
@@ -103,17 +105,9 @@ class CameraNode(Node):
         super().destroy_node()
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point for ``ros2 run mower_perception camera_node``."""
-    rclpy.init(args=args)
-    node = CameraNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(CameraNode, args)
 
 
 if __name__ == '__main__':

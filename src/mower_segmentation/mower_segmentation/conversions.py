@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import array
+
 import numpy as np
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
@@ -35,22 +37,32 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     return np.repeat(img, 3, axis=2)
 
 
+def uint8_data(values: np.ndarray) -> array.array:
+    """An Image's ``data`` as ``array.array('B')``: the generated message takes it as it is.
+
+    Humble's generated setter checks any other sequence (bytes, a list) value by value, tens of
+    milliseconds per camera image (rosidl_generator_py resource/_msg.py.em); Jazzy converts
+    anything into an ``array.array`` too.
+    """
+    return array.array('B', np.ascontiguousarray(values, dtype=np.uint8).tobytes())
+
+
 def labels_to_msg(labels: np.ndarray, header: Header) -> Image:
     """mono8 Image of class ids, with the camera image's header (stamp and frame)."""
     h, w = labels.shape
     return Image(header=header, height=h, width=w, encoding='mono8', is_bigendian=0, step=w,
-                 data=np.ascontiguousarray(labels, dtype=np.uint8).tobytes())
+                 data=uint8_data(labels))
 
 
 def confidence_to_msg(confidence: np.ndarray, header: Header) -> Image:
     """mono8 Image of a confidence in [0, 1] scaled to 0-255, with the camera image's header."""
     h, w = confidence.shape
     return Image(header=header, height=h, width=w, encoding='mono8', is_bigendian=0, step=w,
-                 data=np.ascontiguousarray(confidence_to_mono8(confidence)).tobytes())
+                 data=uint8_data(confidence_to_mono8(confidence)))
 
 
 def rgb_to_msg(rgb: np.ndarray, header: Header) -> Image:
     """rgb8 Image."""
     h, w = rgb.shape[:2]
     return Image(header=header, height=h, width=w, encoding='rgb8', is_bigendian=0,
-                 step=w * 3, data=np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
+                 step=w * 3, data=uint8_data(rgb))

@@ -110,7 +110,7 @@ def generate(spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps',
         if garden:  # other robots' cameras: higher, flatter or steeper, wider or narrower
             config = replace(config, mower=replace(
                 config.mower, camera_z_m=float(rng.uniform(0.25, 0.8)),
-                camera_pitch_deg=float(rng.uniform(3.0, 30.0)),
+                camera_pitch_deg=float(rng.uniform(-3.0, 25.0)),
                 camera_fovy_deg=float(rng.uniform(45.0, 70.0))))
         sim = LawnSim(lawn, config, seed=seed)
         for x, y, yaw in _episode_poses(sim, rng, spec.frames_per_episode):

@@ -18,7 +18,6 @@ from dataclasses import fields
 from typing import Any
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.lifecycle import Node, State, TransitionCallbackReturn
@@ -26,6 +25,7 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
+from mower_node_kit.main import run_node
 from mower_segmentation.classes import CLASSES
 from mower_segmentation.classical import ClassicalSegmenter
 from mower_segmentation.confidence import ConfidenceParams, is_low_confidence
@@ -79,6 +79,17 @@ class SegmentationNode(Node):
         self.recent_low: deque[bool] = deque(maxlen=RECENT_FRAMES)
         self.latency_ms: list[float] = []
         self._sub = None
+        self._pubs: list[Any] = []  # the lifecycle publishers configure created
+        self._active = False  # inference only while active: inactive frames are not segmented
+
+    def _drop_endpoints(self) -> None:
+        """Destroy what configure created, so a later configure does not create it twice."""
+        for pub in self._pubs:
+            self.destroy_lifecycle_publisher(pub)
+        self._pubs = []
+        if self._sub is not None:
+            self.destroy_subscription(self._sub)
+            self._sub = None
 
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         """Load the model; fail the transition with the reason when it cannot be used."""
@@ -101,6 +112,10 @@ class SegmentationNode(Node):
             if self.publish_confidence:
                 self.get_logger().warning('the classical baseline has no confidence: '
                                           'segmentation/confidence is not published')
+        except Exception as exc:  # rclpy would turn it into ERROR without a word: say why
+            self.get_logger().error(f'cannot configure: {type(exc).__name__}: {exc}')
+            return TransitionCallbackReturn.ERROR
+        self._drop_endpoints()
         self.pub_labels = self.create_lifecycle_publisher(Image, 'segmentation/labels',
                                                           qos_profile_sensor_data)
         self.pub_overlay = self.create_lifecycle_publisher(Image, 'segmentation/overlay',
@@ -108,26 +123,38 @@ class SegmentationNode(Node):
         self.pub_confidence = self.create_lifecycle_publisher(Image, 'segmentation/confidence',
                                                               qos_profile_sensor_data)
         self.pub_diag = self.create_lifecycle_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._pubs = [self.pub_labels, self.pub_overlay, self.pub_confidence, self.pub_diag]
         self._sub = self.create_subscription(Image, 'camera/image_raw', self.on_image,
                                              qos_profile_sensor_data)
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
-        """Start publishing (the base class activates the lifecycle publishers)."""
-        return super().on_activate(state)
+        """Start segmenting and publishing (the base class activates the publishers)."""
+        result = super().on_activate(state)
+        self._active = result == TransitionCallbackReturn.SUCCESS
+        return result
 
     def on_deactivate(self, state: State) -> TransitionCallbackReturn:
-        """Stop publishing."""
+        """Stop segmenting and publishing."""
+        self._active = False
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: State) -> TransitionCallbackReturn:
-        """Drop the model."""
+        """Drop the model and the endpoints."""
+        self._drop_endpoints()
         self.segmenter = None
         return TransitionCallbackReturn.SUCCESS
 
+    def on_error(self, state: State) -> TransitionCallbackReturn:
+        """A transition failed with ERROR: drop the model and go back to unconfigured."""
+        self._active = False
+        self._drop_endpoints()
+        self.segmenter = None
+        return super().on_error(state)
+
     def on_image(self, msg: Image) -> None:
-        """Segment one camera image."""
-        if self.segmenter is None:
+        """Segment one camera image (while active only: inactive, the output would be dropped)."""
+        if self.segmenter is None or not self._active:
             return
         try:
             rgb = image_to_rgb(msg)
@@ -185,17 +212,9 @@ class SegmentationNode(Node):
         self.pub_diag.publish(DiagnosticArray(header=header, status=[status]))
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point for ``ros2 run mower_segmentation segmentation_node``."""
-    rclpy.init(args=args)
-    node = SegmentationNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(SegmentationNode, args)
 
 
 if __name__ == '__main__':

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import math
 
 import numpy as np
@@ -33,8 +34,8 @@ def image_msg(rgb: np.ndarray, seconds: float, frame_id: str) -> Image:
     """sensor_msgs/Image, rgb8."""
     h, w = rgb.shape[:2]
     return Image(header=Header(stamp=stamp_of(seconds), frame_id=frame_id), height=h, width=w,
-                 encoding='rgb8', is_bigendian=0, step=w * 3,
-                 data=np.ascontiguousarray(rgb, dtype=np.uint8).tobytes())
+                 encoding='rgb8', is_bigendian=0, step=w * 3,  # array.array: no per-byte check
+                 data=array.array('B', np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()))
 
 
 def camera_info_msg(k: np.ndarray, width: int, height: int, seconds: float,

@@ -1,11 +1,14 @@
 """sim_node: the MuJoCo lawn simulator as a ROS 2 node (for `ros2 launch` without Gazebo).
 
-Its timer fires every ``step_s / realtime_factor`` wall seconds; each tick advances the
-simulation by ``step_s`` and publishes what the robot's drivers would: ``/clock``,
-``camera/image_raw`` and ``camera/camera_info`` (SensorDataQoS, at ``camera_rate_hz``),
-``imu/data``, ``odom`` with the tf odom -> base_link, ``joint_states``, ``gnss/fix`` when a
-datum is set, and the ground truth on ``sim/ground_truth``. It takes ``cmd_vel``
-(geometry_msgs/Twist, or TwistStamped) and the blade on ``mower/blade`` (std_msgs/Bool).
+Its timer fires every ``step_s / realtime_factor`` wall seconds, on the steady clock: sim_node
+is the ``/clock`` source, so its stepping must not wait for ``/clock`` even when the launch
+gives it ``use_sim_time`` (a timer on the node's ROS clock would stand still at zero). Each
+tick advances the simulation by ``step_s`` and publishes what the robot's drivers would:
+``/clock``, ``camera/image_raw`` and ``camera/camera_info`` (SensorDataQoS, at
+``camera_rate_hz``), ``imu/data``, ``odom`` with the tf odom -> base_link, ``joint_states``,
+``gnss/fix`` when a datum is set, and the ground truth on ``sim/ground_truth``. It takes
+``cmd_vel`` (geometry_msgs/Twist, or TwistStamped) and the blade on ``mower/blade``
+(std_msgs/Bool).
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ import math
 from typing import Any
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -26,13 +29,14 @@ from rclpy.qos import (
     ReliabilityPolicy,
     qos_profile_sensor_data,
 )
-from rosgraph_msgs.msg import Clock
+from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image, Imu, JointState, NavSatFix
 from std_msgs.msg import Bool
 from tf2_msgs.msg import TFMessage
 
 from mower_maps import MapError, load_map
 from mower_maps.geodesy import enu_to_wgs84
+from mower_node_kit.main import run_node
 from mower_sim.conversions import (
     camera_info_msg,
     clock_msg,
@@ -94,7 +98,7 @@ class SimNode(Node):
         self.sim = LawnSim(lawn, WorldConfig(randomise=p['randomise']), seed=p['seed'],
                            noise=noise)
         sensor = qos_profile_sensor_data
-        self.pub_clock = self.create_publisher(Clock, '/clock', 10)
+        self.pub_clock = self.create_publisher(ClockMsg, '/clock', 10)
         self.pub_image = self.create_publisher(Image, 'camera/image_raw', sensor)
         self.pub_info = self.create_publisher(CameraInfo, 'camera/camera_info', sensor)
         self.pub_imu = self.create_publisher(Imu, 'imu/data', sensor)
@@ -112,7 +116,14 @@ class SimNode(Node):
         self._cmd_time = -math.inf
         self._next_frame = 0.0
         self._prev_pose = self.sim.pose
-        self.timer = self.create_timer(p['step_s'] / p['realtime_factor'], self.tick)
+        # wall pacing on the steady clock: under use_sim_time the node clock waits for /clock,
+        # which only this timer publishes
+        self.timer = self.create_timer(p['step_s'] / p['realtime_factor'], self.tick,
+                                       clock=Clock(clock_type=ClockType.STEADY_TIME))
+
+    def close(self) -> None:
+        """Release the simulator (on exit)."""
+        self.sim.close()
 
     def _on_cmd(self, msg: Twist | TwistStamped) -> None:
         twist = msg.twist if isinstance(msg, TwistStamped) else msg
@@ -168,23 +179,10 @@ class SimNode(Node):
                                                   m.image_height, t, p['camera_frame']))
 
 
-def main(args: list[str] | None = None) -> None:
+def main(args: list[str] | None = None) -> int:
     """Entry point for ``ros2 run mower_sim sim_node``."""
-    rclpy.init(args=args)
-    try:
-        node = SimNode()
-    except MapError as exc:
-        print(f'sim_node: {exc}')
-        rclpy.try_shutdown()
-        raise SystemExit(1) from None
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.sim.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    return run_node(SimNode, args, on_exit=SimNode.close,
+                    startup_errors=(MapError,))
 
 
 if __name__ == '__main__':

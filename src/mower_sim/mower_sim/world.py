@@ -178,6 +178,33 @@ def _plants(name: str, poly: Polygon, rng: np.random.Generator) -> list[str]:
     return out
 
 
+def _enclosure(boundary: Polygon, rng: np.random.Generator) -> list[str]:
+    """A fence, hedge or wall 1-6 m beyond the lawn, in pieces with gaps (obstacles)."""
+    kind = str(rng.choice(['fence', 'hedge', 'wall']))
+    ring = boundary.convex_hull.buffer(rng.uniform(1.0, 6.0)).exterior
+    height = {'fence': rng.uniform(0.8, 2.0), 'hedge': rng.uniform(0.8, 2.5),
+              'wall': rng.uniform(1.0, 2.5)}[kind]
+    thick = {'fence': 0.03, 'hedge': rng.uniform(0.3, 0.8), 'wall': 0.15}[kind]
+    grey = rng.uniform(0.3, 0.8)
+    colour = {'fence': f'{grey * 0.8:.2f} {grey * 0.6:.2f} {grey * 0.4:.2f} 1',
+              'wall': f'{grey:.2f} {grey * rng.uniform(0.5, 0.95):.2f} '
+                      f'{grey * rng.uniform(0.4, 0.9):.2f} 1'}.get(kind, '')
+    look = 'material="mat_foliage"' if kind == 'hedge' else f'rgba="{colour}"'
+    out, d, piece, gap = [], 0.0, rng.uniform(1.0, 3.0), rng.uniform(0.0, 0.3)
+    while d + piece <= ring.length:
+        a, b = ring.interpolate(d), ring.interpolate(d + piece)
+        d += piece
+        if rng.random() < gap:
+            continue
+        cx, cy = (a.x + b.x) / 2, (a.y + b.y) / 2
+        yaw = math.atan2(b.y - a.y, b.x - a.x)
+        h = height * rng.uniform(0.9, 1.1)
+        out.append(f'<geom name="obst_garden_encl_{len(out)}" type="box" pos="{cx:.3f} '
+                   f'{cy:.3f} {h / 2:.3f}" euler="0 0 {yaw:.4f}" size="{piece / 2 + 0.02:.3f} '
+                   f'{thick / 2:.3f} {h / 2:.3f}" {look} contype="0" conaffinity="0"/>')
+    return out
+
+
 def _garden_surroundings(boundary: Polygon, rng: np.random.Generator) -> list[str]:
     """A house wall, trees and a hedge beside the lawn (obstacles, and casters of shadows)."""
     out = []
@@ -186,6 +213,8 @@ def _garden_surroundings(boundary: Polygon, rng: np.random.Generator) -> list[st
     reach = max(maxx - minx, maxy - miny) / 2
     keep_clear = boundary.buffer(0.8)
     k = 0
+    if rng.random() < 0.85:  # an enclosure: fence, hedge or wall around the garden, with gaps
+        out.extend(_enclosure(boundary, rng))
     for kind in ['house'] * int(rng.integers(0, 2)) + ['tree'] * int(rng.integers(1, 5)) + \
             ['hedge'] * int(rng.integers(0, 3)):
         for _ in range(20):

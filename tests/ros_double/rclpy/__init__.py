@@ -34,9 +34,8 @@ def shutdown(*, context: Context | None = None, uninstall_handlers: bool | None 
     (context or default_context()).shutdown()
 
 
-def try_shutdown(*, context: Context | None = None,
-                 uninstall_handlers: bool | None = None) -> None:
-    """Shut down if still running."""
+def try_shutdown(*, context: Context | None = None) -> None:
+    """Shut down if still running (rclpy/utilities.py: no ``uninstall_handlers`` here)."""
     ctx = context or default_context()
     if ctx.ok():
         ctx.shutdown()
@@ -60,9 +59,16 @@ def create_node(node_name: str, *, context: Context | None = None,
 
 
 def spin(node, executor=None) -> None:
-    """The double has no middleware: spinning returns at once (tests drive callbacks)."""
+    """The double has no middleware: spinning returns at once (tests drive callbacks).
+
+    A signal set with ``Context.signal_on_spin`` ends it as in rclpy: KeyboardInterrupt for
+    SIGINT, ``rclpy.executors.ExternalShutdownException`` for SIGTERM.
+    """
     if not ok(context=node.context):
         raise RuntimeError('rclpy.spin called without rclpy.init')
+    from rclpy.executors import _wait
+
+    _wait(node.context)
 
 
 def spin_once(node, *, executor=None, timeout_sec: float | None = None) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 
-from rclpy.clock import ROSClock
+from rclpy import _ros_args
+from rclpy.clock import Clock, ROSClock
 from rclpy.context import Context, default_context
 from rclpy.exceptions import (
     InvalidParameterTypeException,
@@ -22,6 +23,7 @@ from rclpy.logging import get_logger
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_services_default
 from rclpy.task import Future
+from rclpy.time_source import TimeSource
 
 _NODE_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 _TOPIC = re.compile(r'^[~/]?([A-Za-z_][A-Za-z0-9_]*)?(/[A-Za-z_][A-Za-z0-9_]*)*$')
@@ -156,16 +158,51 @@ class Client:
 
 
 class Timer:
-    """A recorded timer; tests call :meth:`fire`."""
+    """A recorded timer; tests call :meth:`fire` where an executor would call it.
 
-    def __init__(self, period_s: float, callback: Callable) -> None:
-        """Record period and callback."""
+    rcl/src/rcl/timer.c (humble; jazzy alike): a timer is ready once its clock reaches its
+    next call time, first one period after its creation, then moved on by whole periods per
+    call. So a timer on the ROS clock of a node with use_sim_time, which stands at zero until
+    /clock arrives (rclpy/time_source.py), never fires before the first /clock message. On a
+    clock not following /clock the double leaves the timing to the test: fire() always runs.
+    """
+
+    def __init__(self, period_s: float, callback: Callable, clock: Clock) -> None:
+        """Record period, callback and clock."""
         self.timer_period_ns = int(period_s * 1e9)
         self.callback = callback
         self.cancelled = False
+        self._clock = clock
+        self._next_call_ns = clock.now().nanoseconds + self.timer_period_ns
+
+    @property
+    def clock(self) -> Clock:
+        """The clock the timer runs on."""
+        return self._clock
+
+    def _on_ros_time(self) -> bool:
+        return isinstance(self._clock, ROSClock) and self._clock.ros_time_is_active
+
+    def is_ready(self) -> bool:
+        """Whether an executor would call it now (see the class docstring)."""
+        if self.cancelled:
+            return False
+        return not self._on_ros_time() or \
+            self._clock.now().nanoseconds >= self._next_call_ns
+
+    def is_canceled(self) -> bool:
+        """Whether cancelled."""
+        return self.cancelled
 
     def fire(self) -> Any:
-        """Test helper: run the callback once."""
+        """Test helper: run the callback once if the timer is ready, else return None."""
+        if not self.is_ready():
+            return None
+        if self._on_ros_time():  # rcl_timer_call: the next call time moves by whole periods
+            now, period = self._clock.now().nanoseconds, self.timer_period_ns
+            self._next_call_ns += period
+            if self._next_call_ns < now:
+                self._next_call_ns += (1 + (now - self._next_call_ns - 1) // period) * period
         return self.callback()
 
     def cancel(self) -> None:
@@ -198,11 +235,21 @@ class Node:
             raise NotInitializedException('cannot create node')
         if not _NODE_NAME.match(node_name):
             raise ValueError(f'invalid node name {node_name!r}')
-        self._name = node_name
-        self._namespace = namespace or '/'
+        # rclpy node.py and node.cpp: --ros-args of rclpy.init (global) then of cli_args: name
+        # and namespace remaps, and the parameters whose node key matches the remapped fully
+        # qualified name (the rules and their sources: rclpy/_ros_args.py)
+        sources = [_ros_args.parse(self._context.args)] if use_global_arguments else []
+        sources.append(_ros_args.parse(cli_args))
+        ns = namespace or '/'
+        self._name, ns = _ros_args.remapped_name(sources, node_name,
+                                                 ns if ns.startswith('/') else '/' + ns)
+        self._namespace = ns
         self._parameters: dict[str, Parameter] = {}
         self._descriptors: dict[str, Any] = {}
-        self._overrides = {p.name: p for p in (parameter_overrides or [])}
+        fqn = _ros_args.fully_qualified_name(self._name, self._namespace)
+        self._overrides = {k: Parameter(k, value=v)
+                           for k, v in _ros_args.node_overrides(sources, fqn).items()}
+        self._overrides.update({p.name: p for p in (parameter_overrides or [])})
         self._allow_undeclared = allow_undeclared_parameters
         self._callbacks: list[Callable] = []
         self._publishers: list[Publisher] = []
@@ -213,11 +260,14 @@ class Node:
         self._clock = ROSClock()
         self._logger = get_logger(node_name)
         self.destroyed = False
-        self.declare_parameter('use_sim_time', False)
         if automatically_declare_parameters_from_overrides:
             for name, p in self._overrides.items():
                 if name not in self._parameters:
                     self.declare_parameter(name, p.value)
+        # rclpy/node.py (humble and jazzy): a TimeSource declares use_sim_time and, when it is
+        # true, drives the node clock from /clock (zero until the first message)
+        self._time_source = TimeSource(node=self)
+        self._time_source.attach_clock(self._clock)
 
     # -- identity --------------------------------------------------------------------------
     @property
@@ -348,9 +398,12 @@ class Node:
                 continue
             if old is not None and not desc.dynamic_typing and \
                     old.type_ != Parameter.Type.NOT_SET and p.type_ != old.type_:
-                raise InvalidParameterTypeException(
-                    f"Trying to set parameter '{p.name}' to '{p.value}' of type "
-                    f"'{p.type_.name}', expecting type '{old.type_.name}'")
+                # rclpy node.py _apply_descriptor (humble and jazzy): a failed result, no raise
+                # (only declare_parameter raises, through raise_on_failure)
+                results.append(SetParametersResult(
+                    successful=False, reason=f"Wrong parameter type, expected "
+                    f"'Type.{old.type_.name}' got 'Type.{p.type_.name}'"))
+                continue
             reason = self._range_error(desc, p)
             if reason:
                 results.append(SetParametersResult(successful=False, reason=reason))
@@ -419,10 +472,12 @@ class Node:
 
     def create_timer(self, timer_period_sec: float, callback: Callable,
                      callback_group: Any = None, clock: Any = None) -> Timer:
-        """Record a timer."""
+        """Record a timer, on the node's clock unless ``clock`` is given (as rclpy)."""
         if timer_period_sec <= 0:
             raise ValueError('timer period must be positive')
-        timer = Timer(timer_period_sec, callback)
+        if clock is not None and not isinstance(clock, Clock):
+            raise TypeError(f'clock must be an rclpy.clock.Clock, got {type(clock)}')
+        timer = Timer(timer_period_sec, callback, self._clock if clock is None else clock)
         self._timers.append(timer)
         return timer
 
@@ -450,6 +505,20 @@ class Node:
     def timers(self) -> list[Timer]:
         """Timers created on this node."""
         return list(self._timers)
+
+    def destroy_publisher(self, publisher: Publisher) -> bool:
+        """Forget a publisher of this node; False if it is not one (rclpy node.py)."""
+        if publisher not in self._publishers:
+            return False
+        self._publishers.remove(publisher)
+        return True
+
+    def destroy_subscription(self, subscription: Subscription) -> bool:
+        """Forget a subscription of this node; False if it is not one (rclpy node.py)."""
+        if subscription not in self._subscriptions:
+            return False
+        self._subscriptions.remove(subscription)
+        return True
 
     def destroy_node(self) -> None:
         """Release everything."""

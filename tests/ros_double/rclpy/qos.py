@@ -42,6 +42,14 @@ class LivelinessPolicy(IntEnum):
     UNKNOWN = 4
 
 
+class InvalidQoSProfileException(Exception):
+    """Raised when constructing a QoSProfile with invalid arguments (rclpy/qos.py)."""
+
+    def __init__(self, *args: Any) -> None:
+        """As rclpy: 'Invalid QoSProfile' and the reason."""
+        Exception.__init__(self, 'Invalid QoSProfile', *args)
+
+
 QoSHistoryPolicy = HistoryPolicy
 QoSReliabilityPolicy = ReliabilityPolicy
 QoSDurabilityPolicy = DurabilityPolicy
@@ -61,10 +69,14 @@ class QoSProfile:
         unknown = set(kwargs) - set(_FIELDS)
         if unknown:
             raise AssertionError(f'Invalid arguments passed to constructor: {sorted(unknown)}')
+        # rclpy/qos.py QoSProfile.__init__ (humble and jazzy): depth, or a history other than
+        # KEEP_LAST, is required
         if 'history' not in kwargs and 'depth' not in kwargs:
-            raise ValueError('History and/or depth settings are required.')
+            raise InvalidQoSProfileException('History and/or depth settings are required.')
         history = kwargs.get('history', HistoryPolicy.KEEP_LAST)
         self._history = HistoryPolicy(history)
+        if self._history == HistoryPolicy.KEEP_LAST and 'depth' not in kwargs:
+            raise InvalidQoSProfileException('History set to KEEP_LAST without a depth setting.')
         self._depth = int(kwargs.get('depth', 0))
         if self._history == HistoryPolicy.KEEP_LAST and 'depth' in kwargs and self._depth < 0:
             raise ValueError('depth must be non-negative')

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rclpy._clock_type import ClockType
+
 
 class Duration:
     """A span of time in nanoseconds."""
@@ -12,9 +16,10 @@ class Duration:
 
 
 class Time:
-    """A point in time on a clock."""
+    """A point in time on a clock (rclpy/time.py: SYSTEM_TIME unless told)."""
 
-    def __init__(self, *, seconds: float = 0, nanoseconds: int = 0, clock_type: int = 1) -> None:
+    def __init__(self, *, seconds: float = 0, nanoseconds: int = 0,
+                 clock_type: ClockType = ClockType.SYSTEM_TIME) -> None:
         """Seconds and nanoseconds add up."""
         self.nanoseconds = int(seconds * 1e9) + int(nanoseconds)
         self.clock_type = clock_type
@@ -28,3 +33,8 @@ class Time:
         from builtin_interfaces.msg import Time as TimeMsg
         sec, nsec = self.seconds_nanoseconds()
         return TimeMsg(sec=sec, nanosec=nsec)
+
+    @classmethod
+    def from_msg(cls, msg: Any, clock_type: ClockType = ClockType.ROS_TIME) -> Time:
+        """From builtin_interfaces/Time (a ROS time unless told)."""
+        return cls(seconds=msg.sec, nanoseconds=msg.nanosec, clock_type=clock_type)

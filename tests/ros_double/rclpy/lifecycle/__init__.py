@@ -3,7 +3,10 @@
 Follows rclpy's managed-node semantics: ``trigger_configure()`` and friends run the
 ``on_<transition>`` callbacks; the default callbacks activate and deactivate the node's
 lifecycle publishers (so an override must call ``super()``); a lifecycle publisher drops what
-it is given while inactive.
+it is given while inactive. An exception raised in a callback does not propagate: it makes the
+transition's result ERROR, then ``on_error`` decides between unconfigured and finalized
+(rclpy/lifecycle/node.py ``__execute_callback`` and ``__change_state``, humble and jazzy; the
+states of rcl_lifecycle/src/default_state_machine.c).
 """
 
 from __future__ import annotations
@@ -81,8 +84,14 @@ class LifecycleNode(_Node):
     def create_lifecycle_publisher(self, msg_type: type, topic: str, qos_profile: Any, *,
                                    callback_group: Any = None, event_callbacks: Any = None,
                                    qos_overriding_options: Any = None,
-                                   publisher_class: Any = None) -> LifecyclePublisher:
+                                   **kwargs: Any) -> LifecyclePublisher:
         """A publisher managed by the node's activation."""
+        # rclpy/lifecycle/node.py (humble and jazzy) passes its own publisher_class
+        if 'publisher_class' in kwargs:
+            raise TypeError(
+                "create_publisher() got an unexpected keyword argument 'publisher_class'")
+        if kwargs:
+            raise TypeError(f'create_publisher() got unexpected keyword arguments {kwargs}')
         pub = self.create_publisher(msg_type, topic, qos_profile,
                                     publisher_class=LifecyclePublisher)
         pub.__class__ = LifecyclePublisher
@@ -90,6 +99,12 @@ class LifecycleNode(_Node):
         pub.dropped = 0
         self._managed.append(pub)
         return pub
+
+    def destroy_lifecycle_publisher(self, publisher: LifecyclePublisher) -> bool:
+        """No longer managed, and destroyed (rclpy/lifecycle/node.py)."""
+        if publisher in self._managed:
+            self._managed.remove(publisher)
+        return self.destroy_publisher(publisher)
 
     # default callbacks, as rclpy: activate/deactivate the managed entities
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -120,19 +135,35 @@ class LifecycleNode(_Node):
         """Default: succeed (back to unconfigured)."""
         return TransitionCallbackReturn.SUCCESS
 
-    def _trigger(self, name: str, source: LifecycleState, target: LifecycleState
-                 ) -> TransitionCallbackReturn:
-        if self._state != source:
-            raise RuntimeError(f'{name} transition not possible from {self._state.label}')
-        result = getattr(self, f'on_{name}')(self._state)
+    def _run(self, name: str, previous: LifecycleState) -> TransitionCallbackReturn:
+        # rclpy's __execute_callback: any Exception from the callback is ERROR (not logged)
+        try:
+            result = getattr(self, f'on_{name}')(previous)
+        except Exception:
+            return TransitionCallbackReturn.ERROR
         if not isinstance(result, TransitionCallbackReturn):
             raise TypeError(f'on_{name} must return a TransitionCallbackReturn')
-        if result == TransitionCallbackReturn.SUCCESS:
-            self._state = target
-        elif result == TransitionCallbackReturn.ERROR:
-            self.on_error(self._state)
-            self._state = UNCONFIGURED
         return result
+
+    def _change_state(self, name: str, sources: tuple[LifecycleState, ...],
+                      on_success: LifecycleState, on_failure: LifecycleState
+                      ) -> TransitionCallbackReturn:
+        previous = self._state
+        if previous not in sources:
+            raise RuntimeError(f'{name} transition not possible from {previous.label}')
+        result = self._run(name, previous)
+        if result == TransitionCallbackReturn.SUCCESS:
+            self._state = on_success
+        elif result == TransitionCallbackReturn.FAILURE:
+            self._state = on_failure
+        else:  # errorprocessing: on_error SUCCESS -> unconfigured, else finalized
+            recovered = self._run('error', previous) == TransitionCallbackReturn.SUCCESS
+            self._state = UNCONFIGURED if recovered else FINALIZED
+        return result
+
+    def _trigger(self, name: str, source: LifecycleState, target: LifecycleState
+                 ) -> TransitionCallbackReturn:
+        return self._change_state(name, (source,), target, source)
 
     def trigger_configure(self) -> TransitionCallbackReturn:
         """Unconfigured -> inactive."""
@@ -151,10 +182,9 @@ class LifecycleNode(_Node):
         return self._trigger('cleanup', INACTIVE, UNCONFIGURED)
 
     def trigger_shutdown(self) -> TransitionCallbackReturn:
-        """Any -> finalized."""
-        result = self.on_shutdown(self._state)
-        self._state = FINALIZED
-        return result
+        """Unconfigured, inactive or active -> finalized (ERROR: through on_error)."""
+        return self._change_state('shutdown', (UNCONFIGURED, INACTIVE, ACTIVE), FINALIZED,
+                                  FINALIZED)
 
 
 Node = LifecycleNode

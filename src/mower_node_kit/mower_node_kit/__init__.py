@@ -1,0 +1,5 @@
+"""The kit the rclpy nodes share (adapters only: no algorithm lives here).
+
+:mod:`mower_node_kit.main`: the one ``main()`` of every node, with a clean shutdown on SIGINT
+and SIGTERM.
+"""

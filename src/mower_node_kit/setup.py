@@ -1,0 +1,23 @@
+"""Setup for mower_node_kit (ament_python; also pip-installable without ROS)."""
+
+from setuptools import find_packages, setup
+
+package_name = 'mower_node_kit'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='Mower stack maintainers',
+    maintainer_email='maintainers@mower-stack.org',
+    description="The kit the mower stack's rclpy nodes share: one main() with a clean shutdown.",
+    license='Apache-2.0',
+    python_requires='>=3.10',
+    entry_points={'console_scripts': []},
+)
