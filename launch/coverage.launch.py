@@ -1,13 +1,13 @@
 """Launch coverage_node alone: plan a lawn map and publish the path and areas (latched)."""
 
-from pathlib import Path
-
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-WORKSPACE_ROOT = Path(__file__).resolve().parents[1]
+from mower_bringup import share_dir
+
+SHARE = share_dir()  # launch/ config/ maps/ models/: installed, or the checkout's
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -17,10 +17,10 @@ def generate_launch_description() -> LaunchDescription:
     use_sim_time = LaunchConfiguration('use_sim_time')
     return LaunchDescription([
         DeclareLaunchArgument(
-            'map', default_value=str(WORKSPACE_ROOT / 'maps' / 'demo_lawn.geojson'),
+            'map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
             description='lawn map (GeoJSON) to plan'),
         DeclareLaunchArgument(
-            'params_file', default_value=str(WORKSPACE_ROOT / 'config' / 'coverage.yaml'),
+            'params_file', default_value=str(SHARE / 'config' / 'coverage.yaml'),
             description='coverage_node parameters'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
                               description='use /clock from a simulator or bag'),

@@ -1,13 +1,11 @@
 """A field-test bag through perception and mapping on bag time (``ros2 bag play --clock``).
 
-    ros2 launch launch/replay.launch.py bag:=/data/field_test_0412 rate:=1.0
+    ros2 launch mower_bringup replay.launch.py bag:=/data/field_test_0412 rate:=1.0
 
 The bag needs the camera (``camera/image_raw``, ``camera/camera_info``) and the pose
 (``pose_topic``, default robot_localization's ``odometry/global``). Without ROS, ``mower replay``
 does the same offline and faster.
 """
-
-from pathlib import Path
 
 from launch import LaunchDescription
 from launch.actions import (
@@ -26,8 +24,10 @@ from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / 'config'
+from mower_bringup import share_dir
+
+SHARE = share_dir()  # launch/ config/ maps/ models/: installed, or the checkout's
+CONFIG = SHARE / 'config'
 
 
 def text(value) -> ParameterValue:
@@ -44,7 +44,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('map', default_value='', description='lawn map (optional)'),
         DeclareLaunchArgument('pose_topic', default_value='odometry/global',
                               description='Odometry of base_link in the map frame'),
-        DeclareLaunchArgument('model', default_value=str(ROOT / 'models' / 'lawnnet_int8.onnx'),
+        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
                               description='ONNX segmentation model'),
         DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
     ]

@@ -1,6 +1,6 @@
 """The real mower: camera, the stack, the motor driver, robot_localization, the description.
 
-    ros2 launch launch/robot.launch.py map:=/path/to/lawn.geojson serial_port:=/dev/ttyACM0
+    ros2 launch mower_bringup robot.launch.py map:=/path/to/lawn.geojson serial_port:=/dev/ttyACM0
 
 An IMU driver (``imu/data``) and an RTK-GNSS driver (``gnss/fix``) are hardware-specific and
 started separately. ``motor_transport:=sim`` runs the motor driver against its simulated board
@@ -11,8 +11,6 @@ arguments, and ``use_sim_time`` in each node's dict (a ``SetParameter`` would pu
 and keep a site file from overriding; see stack.launch.py).
 """
 
-from pathlib import Path
-
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDescription
 from launch.conditions import IfCondition
@@ -21,9 +19,11 @@ from launch.substitutions import Command, LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
 from launch_ros.descriptions import ParameterValue
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / 'config'
-URDF = ROOT / 'src' / 'mower_description' / 'urdf' / 'mower.urdf.xacro'
+from mower_bringup import share_dir
+
+SHARE = share_dir()  # launch/ config/ maps/ models/: installed, or the checkout's
+CONFIG = SHARE / 'config'
+URDF = share_dir('mower_description') / 'urdf' / 'mower.urdf.xacro'
 
 
 def text(value) -> ParameterValue:
@@ -35,11 +35,11 @@ def generate_launch_description() -> LaunchDescription:
     """Everything on the robot, in one namespace."""
     arg = LaunchConfiguration
     args = [
-        DeclareLaunchArgument('map', default_value=str(ROOT / 'maps' / 'demo_lawn.geojson'),
+        DeclareLaunchArgument('map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
                               description='lawn map (GeoJSON)'),
         DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
                               description='parameters applied to every node after its own file'),
-        DeclareLaunchArgument('model', default_value=str(ROOT / 'models' / 'lawnnet_int8.onnx'),
+        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
                               description='ONNX segmentation model'),
         DeclareLaunchArgument('execution_providers',
                               default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
@@ -55,7 +55,7 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
     ]
     stack = IncludeLaunchDescription(
-        PythonLaunchDescriptionSource(str(ROOT / 'launch' / 'stack.launch.py')),
+        PythonLaunchDescriptionSource(str(SHARE / 'launch' / 'stack.launch.py')),
         launch_arguments={'map': arg('map'), 'params_file': arg('params_file'),
                           'model': arg('model'),
                           'execution_providers': arg('execution_providers'),

@@ -1,6 +1,6 @@
 """The stack in Gazebo (gz sim Harmonic): the world generated from a lawn map, the mower spawned.
 
-    ros2 launch launch/sim_gazebo.launch.py map:=maps/back_garden.geojson use_rviz:=true
+    ros2 launch mower_bringup sim_gazebo.launch.py map:=maps/back_garden.geojson use_rviz:=true
 
 The world (lawn and beds as meshes, obstacles) is written from the map at launch time into
 ``world_dir``; ros_gz_bridge carries the topics of config/gz_bridge.yaml; the stack runs on
@@ -25,9 +25,11 @@ from launch.substitutions import Command, LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace, SetParameter
 from launch_ros.descriptions import ParameterValue
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / 'config'
-URDF = ROOT / 'src' / 'mower_description' / 'urdf' / 'mower.urdf.xacro'
+from mower_bringup import share_dir
+
+SHARE = share_dir()  # launch/ config/ maps/ models/: installed, or the checkout's
+CONFIG = SHARE / 'config'
+URDF = share_dir('mower_description') / 'urdf' / 'mower.urdf.xacro'
 
 
 def _world_and_robot(context, *args, **kwargs) -> list:
@@ -55,13 +57,13 @@ def generate_launch_description() -> LaunchDescription:
     """Gazebo (gz sim), the bridge, the description, and the stack on /clock."""
     arg = LaunchConfiguration
     args = [
-        DeclareLaunchArgument('map', default_value=str(ROOT / 'maps' / 'demo_lawn.geojson'),
+        DeclareLaunchArgument('map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
                               description='lawn map (GeoJSON)'),
         DeclareLaunchArgument('world_dir', default_value='/tmp/mower_gz',
                               description='where the generated world, meshes and model go'),
         DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
                               description='parameters applied to every node after its own file'),
-        DeclareLaunchArgument('model', default_value=str(ROOT / 'models' / 'lawnnet_int8.onnx'),
+        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
                               description='ONNX segmentation model'),
         DeclareLaunchArgument('execution_providers',
                               default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
@@ -88,7 +90,7 @@ def generate_launch_description() -> LaunchDescription:
              arguments=['-d', str(CONFIG / 'mower.rviz')], condition=IfCondition(arg('use_rviz'))),
     ])
     stack = IncludeLaunchDescription(
-        PythonLaunchDescriptionSource(str(ROOT / 'launch' / 'stack.launch.py')),
+        PythonLaunchDescriptionSource(str(SHARE / 'launch' / 'stack.launch.py')),
         launch_arguments={'map': arg('map'), 'params_file': arg('params_file'),
                           'model': arg('model'),
                           'execution_providers': arg('execution_providers'),

@@ -1,6 +1,6 @@
 """The stack against the MuJoCo simulator (sim_node) instead of a robot, on simulated time.
 
-    ros2 launch launch/sim_mujoco.launch.py map:=maps/back_garden.geojson use_rviz:=true
+    ros2 launch mower_bringup sim_mujoco.launch.py map:=maps/back_garden.geojson use_rviz:=true
 
 sim_node is the robot: it publishes /clock, the camera, the IMU, odometry (the true pose: in
 simulation map -> odom is the identity) and takes cmd_vel_safe from the safety supervisor.
@@ -10,8 +10,6 @@ arguments, and ``use_sim_time`` in each node's dict (a ``SetParameter`` would pu
 and keep a site file from overriding; see stack.launch.py).
 """
 
-from pathlib import Path
-
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, GroupAction, IncludeLaunchDescription
 from launch.conditions import IfCondition
@@ -20,9 +18,11 @@ from launch.substitutions import Command, LaunchConfiguration
 from launch_ros.actions import Node, PushRosNamespace
 from launch_ros.descriptions import ParameterValue
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / 'config'
-URDF = ROOT / 'src' / 'mower_description' / 'urdf' / 'mower.urdf.xacro'
+from mower_bringup import share_dir
+
+SHARE = share_dir()  # launch/ config/ maps/ models/: installed, or the checkout's
+CONFIG = SHARE / 'config'
+URDF = share_dir('mower_description') / 'urdf' / 'mower.urdf.xacro'
 
 
 def text(value) -> ParameterValue:
@@ -34,11 +34,11 @@ def generate_launch_description() -> LaunchDescription:
     """sim_node, the description, a map -> odom identity, and the stack on /clock."""
     arg = LaunchConfiguration
     args = [
-        DeclareLaunchArgument('map', default_value=str(ROOT / 'maps' / 'demo_lawn.geojson'),
+        DeclareLaunchArgument('map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
                               description='lawn map (GeoJSON)'),
         DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
                               description='parameters applied to every node after its own file'),
-        DeclareLaunchArgument('model', default_value=str(ROOT / 'models' / 'lawnnet_int8.onnx'),
+        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
                               description='ONNX segmentation model'),
         DeclareLaunchArgument('execution_providers',
                               default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
@@ -67,7 +67,7 @@ def generate_launch_description() -> LaunchDescription:
              condition=IfCondition(arg('use_rviz'))),
     ])
     stack = IncludeLaunchDescription(
-        PythonLaunchDescriptionSource(str(ROOT / 'launch' / 'stack.launch.py')),
+        PythonLaunchDescriptionSource(str(SHARE / 'launch' / 'stack.launch.py')),
         launch_arguments={'map': arg('map'), 'params_file': arg('params_file'),
                           'model': arg('model'),
                           'execution_providers': arg('execution_providers'),

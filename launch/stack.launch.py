@@ -13,8 +13,6 @@ launch arguments set (``map``, ``pose_topic``, ``use_sim_time``...), which beats
 parse.c, rclpy node.cpp): a ``/**`` site file would then never beat a node's own file.
 """
 
-from pathlib import Path
-
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, GroupAction, RegisterEventHandler
 from launch.events import matches_action
@@ -25,8 +23,10 @@ from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
-ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / 'config'
+from mower_bringup import share_dir
+
+SHARE = share_dir()  # launch/ config/ maps/ models/: installed, or the checkout's
+CONFIG = SHARE / 'config'
 
 
 def text(value) -> ParameterValue:
@@ -38,11 +38,11 @@ def generate_launch_description() -> LaunchDescription:
     """The stack's nodes in one group (namespace and use_sim_time set once for all)."""
     arg = LaunchConfiguration
     args = [
-        DeclareLaunchArgument('map', default_value=str(ROOT / 'maps' / 'demo_lawn.geojson'),
+        DeclareLaunchArgument('map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
                               description='lawn map (GeoJSON)'),
         DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
                               description='parameters applied to every node after its own file'),
-        DeclareLaunchArgument('model', default_value=str(ROOT / 'models' / 'lawnnet_int8.onnx'),
+        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
                               description='ONNX segmentation model'),
         DeclareLaunchArgument('execution_providers',
                               default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",

@@ -67,6 +67,7 @@ class Evaluation:
     transitions: dict[int, set[str]] = field(default_factory=dict)  # id(node) -> transitions
     lifecycle_nodes: dict[int, NodeSpec] = field(default_factory=dict)
     commands: list[str] = field(default_factory=list)  # executables run by Command
+    files: list[str] = field(default_factory=list)  # the file evaluated, then its includes
 
 
 def _swap_in():
@@ -114,6 +115,7 @@ def _evaluate_file(path: Path, ctx: dict[str, str], ev: Evaluation,
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     desc = module.generate_launch_description()
+    ev.files.append(str(path))
     ev.arguments.setdefault(path.name, {})
     _walk(desc.kw['initial_entities'], ctx, ev, namespace, path)
 

@@ -1,13 +1,13 @@
 """Everything the launch files use is declared, so ``rosdep install`` brings it (issue 15, 3).
 
-The launch files (launch/*.py) are not installed by a package of their own yet; the README has
-users build the workspace and run them from the checkout. Their dependencies are declared as
-``exec_depend`` of :data:`OWNER`, the package that composes the whole stack, so that
-``rosdep install --from-paths src`` installs them. Used means: a package whose node a launch
-file starts (evaluated with the launch API double, every branch: ``use_rviz:=true``, and each
-``package='...'`` written in the file), a module it imports (launch, launch_ros, lifecycle_msgs,
-ours), an executable it runs (``ros2 bag``, ``gz sim``, ``xacro``), a package whose files it
-names (mower_description's URDF), and ``ros2 launch`` itself.
+The launch files (launch/*.py) are installed by :data:`OWNER`, the bringup package, into its
+share directory (``ros2 launch mower_bringup robot.launch.py``). Their dependencies are declared
+as ``exec_depend`` of that package, so that ``rosdep install --from-paths src`` installs them.
+Used means: a package whose node a launch file starts (evaluated with the launch API double,
+every branch: ``use_rviz:=true``, and each ``package='...'`` written in the file), a module it
+imports (launch, launch_ros, lifecycle_msgs, ours), an executable it runs (``ros2 bag``,
+``gz sim``, ``xacro``), a package whose files it names (mower_description's URDF), and
+``ros2 launch`` itself.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from catkin_pkg.package import parse_package
 from conftest import ROOT
 from launch_graph import evaluate
 
-OWNER = 'mower_stack'
+OWNER = 'mower_bringup'
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
 OUR_PACKAGES = {p.name for p in (ROOT / 'src').iterdir() if (p / 'package.xml').exists()}
 EXECUTABLES = {  # what a launch file runs (ExecuteProcess, Command) -> the package providing it

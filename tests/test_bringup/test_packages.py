@@ -17,7 +17,8 @@ from conftest import ROOT
 PACKAGES = sorted(p for p in (ROOT / 'src').iterdir() if (p / 'package.xml').exists())
 ROS_PACKAGES = {'rclpy', 'builtin_interfaces', 'std_msgs', 'std_srvs', 'geometry_msgs',
                 'nav_msgs', 'sensor_msgs', 'visualization_msgs', 'diagnostic_msgs',
-                'rcl_interfaces', 'tf2_msgs', 'rosgraph_msgs', 'lifecycle_msgs'}
+                'rcl_interfaces', 'tf2_msgs', 'rosgraph_msgs', 'lifecycle_msgs',
+                'ament_index_python'}
 ROSDEP = {  # Python import -> rosdep key
     'numpy': 'python3-numpy', 'cv2': 'python3-opencv', 'yaml': 'python3-yaml',
     'shapely': 'python3-shapely', 'serial': 'python3-serial',

@@ -286,7 +286,7 @@ def _check_outputs(out: Path) -> dict:
     assert 'before: ' in card and 'after: adapted int8' in card and 'mIoU' in card
     snippet = (out / 'segmentation_snippet.yaml').read_text()
     assert f"model_file: '{out.resolve() / 'lawnnet_adapted_int8.onnx'}'" in snippet
-    assert 'segmentation_node:' in snippet and 'ros__parameters:' in snippet
+    assert '/**/segmentation_node:' in snippet and 'ros__parameters:' in snippet
     assert not (out / '.partial').exists()
     assert (out / 'review' / 'contact_sheet_001.png').is_file()
     from mower_segmentation.runtime import Segmenter

@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
+from mower_bringup import share_dir
 from mower_cli.bench import add_bench_parser
 
-DEMO_MAP = Path(__file__).resolve().parents[3] / 'maps' / 'demo_lawn.geojson'
+DEMO_MAP = share_dir() / 'maps' / 'demo_lawn.geojson'  # installed, or the checkout's
 
 
 def _cmd_map_check(args: argparse.Namespace) -> int:

@@ -165,6 +165,10 @@ class Segmenter:
     def segment(self, rgb: np.ndarray, with_confidence: bool = False) -> Segmentation:
         """Labels for an RGB image, at the image's size."""
         logits = self.session.run(None, {self.input_name: self.preprocess(rgb)})[0][0]
+        h_in, w_in = self.input_hw
+        if logits.shape[1:] != (h_in, w_in):  # a model with coarser output: bilinear, in float
+            logits = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (w_in, h_in),
+                                interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
         labels = logits.argmax(axis=0).astype(np.uint8)
         conf = None
         if with_confidence:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mower_bringup import share_dir
 from mower_segmentation.classes import CLASSES
 from mower_stack.adapt_labels import (
     BAG_BLOCK,
@@ -58,7 +59,7 @@ from mower_stack.adapt_labels import (
     write_review_list,
 )
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = share_dir()  # the shipped models/: mower_bringup's share, or the checkout's
 DEFAULT_INIT = 'models/lawnnet.pt'
 DEFAULT_TEACHER = '../shared/data/ade20k-deeplab/deeplabv3_mnv2_ade20k_int8.tflite'
 DEFAULT_MSRC = '../shared/data/msrc21-grass'
@@ -435,7 +436,7 @@ def snippet(int8_path: Path) -> str:
             '# (mower segment adapt). Pass it after the shipped file, e.g.\n'
             '#   ros2 run mower_segmentation segmentation_node --ros-args \\\n'
             '#     --params-file config/segmentation.yaml --params-file <this file>\n'
-            'segmentation_node:\n'
+            '/**/segmentation_node:\n'
             '  ros__parameters:\n'
             f"    model_file: '{int8_path}'\n")
 

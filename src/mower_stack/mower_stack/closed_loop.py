@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from mower_bringup import share_dir
 from mower_control.driver import DriverParams, MotorDriver
 from mower_control.follower import FollowerCommand, FollowerParams, PathFollower
 from mower_control.mission import Mission, MissionInputs, MissionOutput, MissionParams
@@ -34,8 +35,7 @@ from mower_control.safety import (
 from mower_control.sim_board import BatteryModel, SimTransport, SimulatedBoard
 from mower_sim.sim import LawnSim
 
-REPO = Path(__file__).resolve().parents[3]
-DEFAULT_MODEL = REPO / 'models' / 'lawnnet_int8.onnx'
+DEFAULT_MODEL = share_dir() / 'models' / 'lawnnet_int8.onnx'  # installed, or the checkout's
 
 
 def roll_pitch(q: np.ndarray) -> tuple[float, float]:

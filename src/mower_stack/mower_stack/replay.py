@@ -28,6 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from mower_bringup import share_dir
 from mower_control.parameters import node_yaml
 from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import extract_obstacles, obstacle_core_centre
@@ -42,9 +43,9 @@ from mower_stack.bag import (
     ros_msg,
     semantic_grid_msg,
 )
-from mower_stack.closed_loop import DEFAULT_MODEL, REPO
+from mower_stack.closed_loop import DEFAULT_MODEL
 
-CONFIG = REPO / 'config'
+CONFIG = share_dir() / 'config'  # mower_bringup's share, or the checkout's
 IMAGE = 'sensor_msgs/msg/Image'
 COMPRESSED = 'sensor_msgs/msg/CompressedImage'
 ROLES: dict[str, tuple[str, ...]] = {  # what each input is, by message type

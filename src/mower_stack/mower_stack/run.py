@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import shapely
 
+from mower_bringup import share_dir
 from mower_control.driver import DriverParams
 from mower_control.follower import FollowerParams
 from mower_control.mission import MissionParams
@@ -41,9 +42,9 @@ from mower_stack.bag import (
     ros_msg,
     semantic_grid_msg,
 )
-from mower_stack.closed_loop import REPO, ClosedLoop, LoopConfig
+from mower_stack.closed_loop import ClosedLoop, LoopConfig
 
-CONFIG = REPO / 'config'
+CONFIG = share_dir() / 'config'  # mower_bringup's share, or the checkout's
 DEMO_HIDDEN = (HiddenObstacle('rock', 7.5, 2.05, 0.4), HiddenObstacle('toy', 12.6, 7.3, 0.3),
                HiddenObstacle('pet', 3.2, 2.5, 0.45))
 
