@@ -76,7 +76,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(data=args.data, val=args.val, out=args.out, minutes=args.minutes,
                       epochs=args.epochs, threads=args.threads, batch=args.batch,
-                      init=args.init or '', arch=args.arch, val_limit=args.val_limit)
+                      init=args.init or '', arch=args.arch, val_limit=args.val_limit,
+                      lr=args.lr)
     best = train(cfg)
     out = Path(args.models)
     out.mkdir(parents=True, exist_ok=True)
@@ -307,6 +308,8 @@ def add_segment_parser(sub):
     t.add_argument('--epochs', type=int, default=30)
     t.add_argument('--batch', type=int, default=16)
     t.add_argument('--threads', type=int, default=2)
+    t.add_argument('--lr', type=float, default=3e-3,
+                   help='peak learning rate (one-cycle); the pretrained trunk gets a tenth')
     t.add_argument('--arch', default='lawnnet-e', choices=('lawnnet-e', 'lawnnet'),
                    help='lawnnet-e: EfficientNet-Lite0 ImageNet trunk (needs make train-deps)')
     t.add_argument('--val-limit', type=int, default=0,

@@ -166,14 +166,16 @@ class Segmenter:
         """Labels for an RGB image, at the image's size."""
         logits = self.session.run(None, {self.input_name: self.preprocess(rgb)})[0][0]
         h_in, w_in = self.input_hw
+        axis = 0
         if logits.shape[1:] != (h_in, w_in):  # a model with coarser output: bilinear, in float
             logits = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (w_in, h_in),
-                                interpolation=cv2.INTER_LINEAR).transpose(2, 0, 1)
-        labels = logits.argmax(axis=0).astype(np.uint8)
+                                interpolation=cv2.INTER_LINEAR)  # (h, w, classes)
+            axis = 2
+        labels = logits.argmax(axis=axis).astype(np.uint8)
         conf = None
         if with_confidence:
-            e = np.exp(logits - logits.max(axis=0, keepdims=True))
-            conf = (e.max(axis=0) / e.sum(axis=0)).astype(np.float32)
+            e = np.exp(logits - logits.max(axis=axis, keepdims=True))
+            conf = (e.max(axis=axis) / e.sum(axis=axis)).astype(np.float32)
         h, w = rgb.shape[:2]
         if labels.shape != (h, w):
             if (h, w) == (2 * labels.shape[0], 2 * labels.shape[1]):
