@@ -52,6 +52,7 @@ from mower_mapping.semantic_grid import GridParams, SemanticGrid
 from mower_mapping.stamp_pairing import StampPairer
 from mower_maps import MapError, load_map
 from mower_node_kit.main import run_node
+from mower_node_kit.params import declare_ranged
 from mower_perception.camera_model import CameraModel, Mounting, ground_lut
 
 #: name -> (default, description); GridParams' fields are declared from its field metadata
@@ -93,12 +94,7 @@ class MappingNode(Node):
         for name, (value, text) in PARAMETERS.items():
             self.declare_parameter(name, value, ParameterDescriptor(name=name, description=text,
                                                                     read_only=True))
-        for f in fields(GridParams):
-            low, high = f.metadata['range']
-            self.declare_parameter(f.name, f.default, ParameterDescriptor(
-                name=f.name, description=f.metadata['description'], read_only=True,
-                floating_point_range=[FloatingPointRange(from_value=float(low),
-                                                         to_value=float(high), step=0.0)]))
+        declare_ranged(self, GridParams, ParameterDescriptor, FloatingPointRange)
         names = [*PARAMETERS, *(f.name for f in fields(GridParams))]
         p = {name: self.get_parameter(name).value for name in names}
         self.p = p

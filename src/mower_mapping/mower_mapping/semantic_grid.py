@@ -29,20 +29,16 @@ vote (counts, ``hit`` and ``miss``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
+from mower_node_kit.params import check_ranges, param
 from mower_perception.camera_model import GroundLut
 
 LAWN, OTHER, OBSTACLE, SKY = range(4)
 N_GROUND = 3  # classes with ground evidence: lawn, other, obstacle
-
-
-def _param(default: float, description: str, low: float, high: float) -> Any:
-    """A dataclass field with its parameter description and range (mapping_node declares it)."""
-    return field(default=default, metadata={'description': description, 'range': (low, high)})
 
 
 @dataclass(frozen=True)
@@ -53,23 +49,19 @@ class GridParams:
     from which the node declares it.
     """
 
-    resolution_m: float = _param(0.05, 'semantic grid resolution (m)', 0.001, 100.0)
-    hit: float = _param(0.85, 'log-odds added to the class seen in a cell', 0.0, 10.0)
-    miss: float = _param(0.4, 'log-odds taken from the other classes', 0.0, 10.0)
-    clamp: float = _param(6.0, 'log-odds limit, so old evidence can be overturned', 0.1, 100.0)
-    obstacle_threshold: float = _param(
+    resolution_m: float = param(0.05, 'semantic grid resolution (m)', 0.001, 100.0)
+    hit: float = param(0.85, 'log-odds added to the class seen in a cell', 0.0, 10.0)
+    miss: float = param(0.4, 'log-odds taken from the other classes', 0.0, 10.0)
+    clamp: float = param(6.0, 'log-odds limit, so old evidence can be overturned', 0.1, 100.0)
+    obstacle_threshold: float = param(
         2.0, 'obstacle log-odds threshold (about three sightings)', 0.0, 100.0)
-    min_confidence: float = _param(
+    min_confidence: float = param(
         0.5, 'pixels whose segmentation confidence is below this are not fused; the others '
         'weigh by their confidence (used only when a confidence is given)', 0.0, 1.0)
 
     def __post_init__(self) -> None:
         """Reject values outside the declared ranges, naming the field."""
-        for f in fields(self):
-            low, high = f.metadata['range']
-            value = getattr(self, f.name)
-            if not low <= value <= high:
-                raise ValueError(f'{f.name} = {value} is outside [{low}, {high}]')
+        check_ranges(self)
 
     @classmethod
     def from_values(cls, values: dict[str, Any], **changes: Any) -> GridParams:

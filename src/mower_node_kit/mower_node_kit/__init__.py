@@ -1,5 +1,6 @@
 """The kit the rclpy nodes share (adapters only: no algorithm lives here).
 
 :mod:`mower_node_kit.main`: the one ``main()`` of every node, with a clean shutdown on SIGINT
-and SIGTERM.
+and SIGTERM. :mod:`mower_node_kit.params`: parameters declared once, from a core dataclass's
+field metadata (description and range), checked in the core and declared by the node.
 """

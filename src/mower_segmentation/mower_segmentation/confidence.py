@@ -11,15 +11,11 @@ frames). On ``segmentation/confidence`` the confidence travels as a mono8 image,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-
-def _param(default: float, description: str, low: float, high: float) -> Any:
-    """A dataclass field with its parameter description and range (the node declares it)."""
-    return field(default=default, metadata={'description': description, 'range': (low, high)})
+from mower_node_kit.params import check_ranges, param
 
 
 @dataclass(frozen=True)
@@ -30,20 +26,16 @@ class ConfidenceParams:
     from which the node declares it.
     """
 
-    min_confidence: float = _param(
+    min_confidence: float = param(
         0.5, 'a pixel whose confidence (largest softmax probability) is below this is '
         'low-confidence', 0.0, 1.0)
-    low_confidence_share: float = _param(
+    low_confidence_share: float = param(
         0.2, 'a frame with more than this share of low-confidence pixels is counted as a '
         'low-confidence frame in diagnostics (1.0: not counted)', 0.0, 1.0)
 
     def __post_init__(self) -> None:
         """Reject values outside the declared ranges, naming the field."""
-        for f in fields(self):
-            low, high = f.metadata['range']
-            value = getattr(self, f.name)
-            if not low <= value <= high:
-                raise ValueError(f'{f.name} = {value} is outside [{low}, {high}]')
+        check_ranges(self)
 
     @property
     def counts_frames(self) -> bool:

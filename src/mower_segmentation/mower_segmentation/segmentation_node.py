@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from mower_node_kit.main import run_node
+from mower_node_kit.params import declare_ranged
 from mower_segmentation.classes import CLASSES
 from mower_segmentation.classical import ClassicalSegmenter
 from mower_segmentation.confidence import ConfidenceParams, is_low_confidence
@@ -63,14 +63,8 @@ class SegmentationNode(Node):
             if name == 'threads':
                 d.integer_range = [IntegerRange(from_value=1, to_value=64, step=1)]
             self.declare_parameter(name, value, d)
-        for f in fields(ConfidenceParams):
-            low, high = f.metadata['range']
-            self.declare_parameter(f.name, f.default, ParameterDescriptor(
-                name=f.name, description=f.metadata['description'], read_only=True,
-                floating_point_range=[FloatingPointRange(from_value=float(low),
-                                                         to_value=float(high), step=0.0)]))
-        self.confidence = ConfidenceParams(**{f.name: self.get_parameter(f.name).value
-                                              for f in fields(ConfidenceParams)})
+        self.confidence = ConfidenceParams(**declare_ranged(
+            self, ConfidenceParams, ParameterDescriptor, FloatingPointRange))
         self.publish_confidence = bool(self.get_parameter('publish_confidence').value)
         self.segmenter: Segmenter | ClassicalSegmenter | None = None
         self.frames = 0
