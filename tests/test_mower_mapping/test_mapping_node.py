@@ -18,6 +18,7 @@ def make_node(ros, **changes):
     from mower_mapping.mapping_node import MappingNode
 
     values = yaml.safe_load(CONFIG.read_text())['/**/mapping_node']['ros__parameters']
+    values['use_confidence'] = False  # these tests send labels alone; the confidence tests ask
     values.update(changes)
     return MappingNode(parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
 

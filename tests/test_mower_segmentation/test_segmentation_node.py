@@ -118,7 +118,7 @@ def test_confidence_is_published_when_asked_with_the_camera_header(ros, tmp_path
     got = np.frombuffer(bytes(sure.data), np.uint8).reshape(240, 320)
     assert np.array_equal(got, np.rint(expected * 255).astype(np.uint8)) and got.min() > 250
     assert np.frombuffer(bytes(unsure.data), np.uint8).max() < 80  # about 0.25
-    quiet, quiet_pubs = active_node(ros, tmp_path)  # the default: not published
+    quiet, quiet_pubs = active_node(ros, tmp_path, publish_confidence=False)  # not asked
     quiet.subscriptions[0].deliver(plain_image((0, 0, 0)))
     assert quiet_pubs['segmentation/confidence'].published == []
 

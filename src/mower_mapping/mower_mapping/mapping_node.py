@@ -75,7 +75,7 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'save_period_s': (30.0, 'coverage layer saving period (s)'),
     'coverage_file': ('', 'where the coverage layer is saved and restored ("" = not saved)'),
     'map_file': ('', 'lawn map, for the mowed share of its mowable area ("" = not reported)'),
-    'use_confidence': (False, 'subscribe to segmentation/confidence and fuse it with the labels '
+    'use_confidence': (True, 'subscribe to segmentation/confidence and fuse it with the labels '
                               'of the same stamp (segmentation_node publish_confidence)'),
 }
 PAIR_DEPTH = 5  # label images (and confidence images) kept while waiting for their pair

@@ -165,25 +165,23 @@ class Segmenter:
     def segment(self, rgb: np.ndarray, with_confidence: bool = False) -> Segmentation:
         """Labels for an RGB image, at the image's size."""
         logits = self.session.run(None, {self.input_name: self.preprocess(rgb)})[0][0]
-        h_in, w_in = self.input_hw
-        axis = 0
-        if logits.shape[1:] != (h_in, w_in):  # a model with coarser output: bilinear, in float
-            logits = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (w_in, h_in),
-                                interpolation=cv2.INTER_LINEAR)  # (h, w, classes)
-            axis = 2
-        labels = logits.argmax(axis=axis).astype(np.uint8)
-        conf = None
-        if with_confidence:
-            e = np.exp(logits - logits.max(axis=axis, keepdims=True))
-            conf = (e.max(axis=axis) / e.sum(axis=axis)).astype(np.float32)
         h, w = rgb.shape[:2]
+        conf = None
+        if with_confidence:  # the largest softmax probability, 1 / sum(exp(l - max l)), at the
+            # model's output size, then resized bilinearly (16x fewer exponentials than after)
+            conf = (1.0 / np.exp(logits - logits.max(axis=0)).sum(axis=0)).astype(np.float32)
+            if conf.shape != (h, w):
+                conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
+        h_in, w_in = self.input_hw
+        if logits.shape[1:] != (h_in, w_in):  # a model with coarser output: bilinear, in float
+            hwc = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (w_in, h_in),
+                             interpolation=cv2.INTER_LINEAR)  # (h, w, classes)
+            labels = hwc.argmax(axis=2).astype(np.uint8)
+        else:
+            labels = logits.argmax(axis=0).astype(np.uint8)
         if labels.shape != (h, w):
             if (h, w) == (2 * labels.shape[0], 2 * labels.shape[1]):
                 labels = np.repeat(np.repeat(labels, 2, axis=0), 2, axis=1)
-                if conf is not None:
-                    conf = np.repeat(np.repeat(conf, 2, axis=0), 2, axis=1)
             else:
                 labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
-                if conf is not None:
-                    conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
         return Segmentation(labels, conf)

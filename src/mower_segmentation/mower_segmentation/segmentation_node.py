@@ -44,7 +44,7 @@ PARAMETERS: dict[str, tuple[Any, str]] = {
     'threads': (1, 'intra-op threads of ONNX Runtime'),
     'fallback_to_classical': (False, 'use the colour baseline when the model cannot load'),
     'publish_overlay': (False, 'also publish segmentation/overlay (camera + label colours)'),
-    'publish_confidence': (False, 'also publish segmentation/confidence (mono8, 0-255 for the '
+    'publish_confidence': (True, 'also publish segmentation/confidence (mono8, 0-255 for the '
                                   'per-pixel confidence 0-1; mapping_node use_confidence)'),
 }
 RECENT_FRAMES = 100  # diagnostics: WARN when over half of these were low-confidence
@@ -169,9 +169,10 @@ class SegmentationNode(Node):
         self.frames += 1
         self.pub_labels.publish(labels_to_msg(labels, msg.header))
         if confidence is not None:
-            low = is_low_confidence(confidence, self.confidence)
-            self.low_confidence_frames += int(low)
-            self.recent_low.append(low)
+            if self.confidence.counts_frames:
+                low = is_low_confidence(confidence, self.confidence)
+                self.low_confidence_frames += int(low)
+                self.recent_low.append(low)
             if self.publish_confidence:
                 self.pub_confidence.publish(confidence_to_msg(confidence, msg.header))
         if self.get_parameter('publish_overlay').value:
