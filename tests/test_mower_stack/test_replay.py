@@ -337,14 +337,15 @@ def test_extract_unsure_frames_and_fuse_the_confidence_when_configured(tmp_path,
         return real_fuse(self, labels, lut, pose, roll_rad, pitch_rad, confidence)
 
     monkeypatch.setattr(SemanticGrid, 'fuse', spy)
-    plain = replay(bag, tmp_path / 'plain', video=False, write_bag=False)
-    assert len(fused) == 12 and all(c is None for c in fused)  # mapping.yaml: not used
     config = tmp_path / 'config'
     shutil.copytree(ROOT / 'config', config)
     mapping = config / 'mapping.yaml'
-    mapping.write_text(mapping.read_text().replace('use_confidence: false',
-                                                   'use_confidence: true'))
+    assert 'use_confidence: true' in mapping.read_text()  # the default
+    mapping.write_text(mapping.read_text().replace('use_confidence: true',
+                                                   'use_confidence: false'))
+    plain = replay(bag, tmp_path / 'plain', video=False, write_bag=False, config_dir=config)
+    assert len(fused) == 12 and all(c is None for c in fused)  # switched off: not used
     fused.clear()
-    s = replay(bag, tmp_path / 'conf', video=False, write_bag=False, config_dir=config)
+    s = replay(bag, tmp_path / 'conf', video=False, write_bag=False)  # shipped config
     assert len(fused) == 12 and all(c is not None and c.shape == (120, 160) for c in fused)
     assert 0 < s['area_mapped_m2'] <= plain['area_mapped_m2']
