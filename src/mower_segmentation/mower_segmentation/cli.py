@@ -58,12 +58,19 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_train(args: argparse.Namespace) -> int:
+def missing_training_extra(command: str) -> bool:
+    """True, after one line on stderr, when PyTorch (the training extra) is not installed."""
     try:
         import torch  # noqa: F401
     except ImportError:
-        print('error: training needs PyTorch (the optional extra): make train-deps',
+        print(f'error: {command} needs PyTorch (the training extra): make train-deps',
               file=sys.stderr)
+        return True
+    return False
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    if missing_training_extra('training'):
         return 1
     from mower_segmentation.dataset import load_shards
     from mower_segmentation.train import (

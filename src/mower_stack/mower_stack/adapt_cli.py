@@ -10,14 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from mower_segmentation.cli import missing_training_extra
+
 
 def _cmd_adapt(args: argparse.Namespace) -> int:
     """Fine-tune on the owner's own frames (mower_stack.adapt); bad input: one line."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print('error: adapt needs PyTorch (the training extra): make train-deps',
-              file=sys.stderr)
+    if missing_training_extra('adapt'):
         return 1
     from mower_stack.adapt import AdaptConfig, AdaptError, adapt
 
@@ -38,11 +36,7 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
 
 def _cmd_adapt_proof(args: argparse.Namespace) -> int:
     """Adapt on half of MSRC-21, score on the other half against its ground truth."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        print('error: adapt-proof needs PyTorch (the training extra): make train-deps',
-              file=sys.stderr)
+    if missing_training_extra('adapt-proof'):
         return 1
     from mower_stack.adapt import AdaptError, msrc_proof
 
