@@ -16,7 +16,7 @@ setup(
     zip_safe=True,
     maintainer='Mower stack maintainers',
     maintainer_email='maintainers@mower-stack.org',
-    description="The kit the mower stack's rclpy nodes share: one main() with a clean shutdown.",
+    description="The kit the mower stack's rclpy nodes share: main, parameters, QoS, diagnostics.",
     license='Apache-2.0',
     python_requires='>=3.10',
     entry_points={'console_scripts': []},

@@ -32,6 +32,7 @@ from mower_sim.world import HiddenObstacle, WorldConfig  # noqa: E402
 HIDDEN = (HiddenObstacle('rock', 7.5, 2.0, 0.4), HiddenObstacle('toy', 13.2, 4.5, 0.25),
           HiddenObstacle('pet', 3.0, 2.5, 0.45))
 MARGIN = 0.1
+pytestmark = pytest.mark.slow  # a whole run in the module fixture
 
 
 def roll_pitch(q):

@@ -30,6 +30,8 @@ SMALL = {
          'geometry': {'type': 'Point', 'coordinates': [0.3, 1.75]}},
     ]}
 
+pytestmark = pytest.mark.slow  # whole runs in the module fixtures (minutes)
+
 
 @pytest.fixture(scope='module')
 def small_lawn(tmp_path_factory):

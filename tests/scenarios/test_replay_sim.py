@@ -29,6 +29,8 @@ LAWN = {
          'geometry': {'type': 'Point', 'coordinates': [0.3, 0.4]}},
     ]}
 
+pytestmark = pytest.mark.slow  # a whole run and its replay in the module fixture
+
 
 @pytest.fixture(scope='module')
 def live_and_replay(tmp_path_factory):

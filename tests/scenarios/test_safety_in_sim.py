@@ -199,6 +199,7 @@ def test_driving_at_the_boundary_stops_before_leaving_it(demo):
     assert rec['speed'][-1] < 0.01
 
 
+@pytest.mark.slow
 def test_hidden_obstacle_in_the_path_stops_before_contact(demo):
     lawn, plan = demo
     xy, heading, _, _ = stripe_start(plan, 3)

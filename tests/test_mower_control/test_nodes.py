@@ -180,9 +180,11 @@ def test_safety_node_bad_map_fails_start_up(ros, tmp_path):
 
 def test_mission_node_services_plan_and_replan(ros):
     from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+    from std_msgs.msg import String
     from std_srvs.srv import Trigger
 
-    from mower_control.conversions import path_msg, path_points, state_of, to_stamp
+    from mower_control.conversions import path_points, state_of
+    from mower_coverage.handoff import PlanHandoff
 
     node = make('mission_node')
     clock = node.get_clock()
@@ -191,7 +193,9 @@ def test_mission_node_services_plan_and_replan(ros):
     assert set(srv) == {'mower/start', 'mower/pause', 'mower/resume', 'mower/dock'}
     assert not srv['mower/start'].call(Trigger.Request()).success  # no plan yet
     plan = np.array([[2.0, 2.0], [12.0, 2.0], [12.0, 2.2], [2.0, 2.2]])
-    subs['coverage/path'].deliver(path_msg(plan, 'map', to_stamp(0.0)))
+    kinds = np.array([1, 2, 1])  # stripe, turn, stripe
+    subs['coverage/plan'].deliver(String(data=PlanHandoff(plan, kinds, None).to_json()))
+    assert np.array_equal(node.mission.plan_kinds, kinds)
     subs['odom'].deliver(odom(0.3, 5.0))  # on the dock
     assert srv['mower/start'].call(Trigger.Request()).success
     clock.set_now(0.1)

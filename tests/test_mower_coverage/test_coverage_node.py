@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import shapely
@@ -47,8 +49,9 @@ def test_every_config_parameter_is_declared_with_its_type(node):
 
 
 def test_topics_and_qos(node):
-    from nav_msgs.msg import OccupancyGrid, Path
+    from nav_msgs.msg import Path
     from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
+    from std_msgs.msg import String
     from std_srvs.srv import Trigger
     from visualization_msgs.msg import MarkerArray
 
@@ -58,8 +61,10 @@ def test_topics_and_qos(node):
     for topic in ('coverage/path', 'coverage/areas'):
         assert pubs[topic].qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
         assert pubs[topic].qos_profile.reliability == ReliabilityPolicy.RELIABLE
-    (sub,) = node.subscriptions
-    assert (sub.topic, sub.msg_type) == ('map/semantic', OccupancyGrid)
+    assert pubs['coverage/plan'].msg_type is String
+    assert pubs['coverage/plan'].qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
+    subs = {(s.topic, s.msg_type) for s in node.subscriptions}
+    assert subs == {('map/obstacles', MarkerArray), ('mower/state', String)}
     (srv,) = node.services
     assert (srv.srv_name, srv.srv_type) == ('mower/replan', Trigger)
 
@@ -86,27 +91,34 @@ def test_replan_service(node):
     assert len(by_topic(node, 'coverage/path').published) == 2
 
 
-def grid_with_block(x0, y0, x1, y1, res=0.05, size=(240, 340)):
-    from nav_msgs.msg import OccupancyGrid
+def outlines(*boxes):
+    """map/obstacles as mapping_node publishes it, for boxes (x0, y0, x1, y1)."""
+    from builtin_interfaces.msg import Time
 
-    cells = np.zeros(size, dtype=np.int8)
-    r0, r1 = int(y0 / res), int(y1 / res)
-    c0, c1 = int(x0 / res), int(x1 / res)
-    cells[r0:r1, c0:c1] = 100
-    msg = OccupancyGrid()
-    msg.header.frame_id = 'map'
-    msg.info.resolution = res
-    msg.info.height, msg.info.width = size
-    msg.info.origin.orientation.w = 1.0
-    msg.data = cells.ravel().tolist()
-    return msg
+    from mower_mapping.conversions import obstacle_markers
+
+    return obstacle_markers([shapely.box(*b) for b in boxes], 'map', Time())
 
 
-def test_new_obstacle_in_the_semantic_map_triggers_a_replan_around_it(node):
+def sub_of(node, topic):
+    return next(s for s in node.subscriptions if s.topic == topic)
+
+
+def test_the_plan_for_the_mission_carries_kinds_and_region(node):
+    from mower_coverage.handoff import PlanHandoff
+
+    (msg,) = by_topic(node, 'coverage/plan').published
+    handoff = PlanHandoff.from_json(msg.data)
+    expected = PlanHandoff.from_plan(node.plan)
+    assert np.array_equal(handoff.points, expected.points)
+    assert np.array_equal(handoff.kinds, expected.kinds)
+    assert handoff.region.equals_exact(expected.region, 0.0)
+
+
+def test_new_obstacle_on_the_plan_triggers_a_replan_around_it(node):
     from mower_coverage.conversions import msg_to_path
 
-    (sub,) = node.subscriptions
-    sub.deliver(grid_with_block(2.0, 2.0, 2.6, 2.5))  # a toy on the lawn, not in the map
+    sub_of(node, 'map/obstacles').deliver(outlines((2.0, 2.0, 2.6, 2.5)))  # a toy on the lawn
     paths = by_topic(node, 'coverage/path').published
     assert len(paths) == 2
     poses = msg_to_path(paths[-1])
@@ -114,21 +126,41 @@ def test_new_obstacle_in_the_semantic_map_triggers_a_replan_around_it(node):
     assert not shapely.intersects(toy, shapely.points(poses[:, :2])).any()
     before = msg_to_path(paths[0])
     assert shapely.intersects(toy, shapely.points(before[:, :2])).any()
-    sub.deliver(grid_with_block(2.0, 2.0, 2.6, 2.5))  # the same again: no replan
+    sub_of(node, 'map/obstacles').deliver(outlines((2.0, 2.0, 2.6, 2.5)))  # the same: no replan
     assert len(by_topic(node, 'coverage/path').published) == 2
 
 
-def test_malformed_grid_is_logged_counted_and_survived(node):
+def test_an_obstacle_behind_the_mission_waits_for_the_next_plan(node):
+    from std_msgs.msg import String
     from std_srvs.srv import Trigger
 
-    msg = grid_with_block(1, 1, 2, 2)
-    msg.data = msg.data[:-7]
-    (sub,) = node.subscriptions
-    sub.deliver(msg)
-    assert any(sev == 'WARN' and 'ignoring map/semantic' in text
+    from mower_coverage.conversions import msg_to_path
+    from mower_maps.geometry import cumulative_length
+
+    total = cumulative_length(node.plan.path.points)[-1]
+    sub_of(node, 'mower/state').deliver(String(data=json.dumps(
+        {'state': 'MOWING', 'progress_m': float(total) - 0.01})))
+    sub_of(node, 'map/obstacles').deliver(outlines((2.0, 2.0, 2.6, 2.5)))
+    assert len(by_topic(node, 'coverage/path').published) == 1  # nothing left to block
+    node.services[0].call(Trigger.Request())  # the mission asks: the next plan goes around it
+    paths = by_topic(node, 'coverage/path').published
+    assert len(paths) == 2
+    toy = shapely.box(2.0, 2.0, 2.6, 2.5).buffer(0.2 - 1e-3)
+    assert not shapely.intersects(toy, shapely.points(msg_to_path(paths[-1])[:, :2])).any()
+
+
+def test_malformed_inputs_are_logged_counted_and_survived(node):
+    from std_msgs.msg import String
+    from std_srvs.srv import Trigger
+
+    msg = outlines((1, 1, 2, 2))
+    msg.markers[1].points[0].x = float('nan')
+    sub_of(node, 'map/obstacles').deliver(msg)
+    sub_of(node, 'mower/state').deliver(String(data='{"state": "MOWING"'))
+    assert any(sev == 'WARN' and 'ignoring map/obstacles' in text
                for sev, text in node.get_logger().records)
     diag = by_topic(node, '/diagnostics').published[-1].status[0]
-    assert {kv.key: kv.value for kv in diag.values}['bad_grid_messages'] == '1'
+    assert {kv.key: kv.value for kv in diag.values}['bad_messages'] == '2'
     assert node.services[0].call(Trigger.Request()).success
 
 

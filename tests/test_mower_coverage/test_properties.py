@@ -40,6 +40,7 @@ def plan_or_skip(seed: int, **params):
 @settings(max_examples=1000)
 @given(seed=st.integers(min_value=0, max_value=2**31 - 1))
 @pytest.mark.timeout(300)
+@pytest.mark.slow
 def test_no_violation_and_reachable_lawn_swept(seed):
     lawn, plan = plan_or_skip(seed)
     if plan is None:
@@ -80,6 +81,7 @@ def robots(draw):
 @given(seed=st.integers(min_value=0, max_value=2**31 - 1), robot=robots(),
        radius=st.sampled_from([0.0, 0.0, 0.15, 0.5]))
 @pytest.mark.timeout(300)
+@pytest.mark.slow
 def test_other_robots_keep_the_invariants(seed, robot, radius):
     lawn, plan = plan_or_skip(seed, turn_radius_m=radius, **robot)
     if plan is None:

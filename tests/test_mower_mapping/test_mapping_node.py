@@ -192,7 +192,7 @@ def test_use_confidence_pairs_labels_and_confidence_by_stamp(ros):
     assert sure.counts['frames'] == 3 and len(sure.obstacles) == 1
     doubtful = fused_with_confidence(ros, 0.3)  # the same labels, the block doubtful
     assert doubtful.counts['frames'] == 3 and doubtful.obstacles == []
-    assert (doubtful.grid.logodds[0] > 0).sum() > 1000  # the sure lawn is mapped
+    assert (doubtful.mapper.grid.logodds[0] > 0).sum() > 1000  # the sure lawn is mapped
     diag = pubs(doubtful)['/diagnostics'].published[-1].status[0]
     values = {kv.key: kv.value for kv in diag.values}
     assert values['with_confidence'] == '3' and values['without_confidence'] == '0'

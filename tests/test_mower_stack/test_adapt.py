@@ -296,6 +296,7 @@ def _check_outputs(out: Path) -> dict:
     return summary
 
 
+@pytest.mark.slow
 def test_adapt_end_to_end_on_a_tiny_model_then_a_review_drops_frames(tmp_path, tiny_init):
     from mower_stack.adapt import AdaptConfig, adapt
 

@@ -56,6 +56,7 @@ def truth(bag: Path, topic: str) -> tuple[dict[str, int], np.ndarray]:
     RL / 'rosbag2' / 'test1_husky_mcap',  # rosbag2 MCAP with metadata.yaml
     RL / 'rosbag2' / 'test1_husky_sqlite3',  # rosbag2 sqlite3
 ], ids=['ros1', 'mcap', 'sqlite3'])
+@pytest.mark.slow
 def test_husky_bag_in_every_format(bag, tmp_path):
     s = replay(bag, tmp_path, video=False)
     counts, xy = truth(bag, '/husky_velocity_controller/odom')
@@ -80,6 +81,7 @@ def test_husky_bag_in_every_format(bag, tmp_path):
 
 
 @needs_data
+@pytest.mark.slow
 def test_the_three_husky_formats_agree(tmp_path):
     sums = [replay(b, tmp_path / b.name, video=False, write_bag=False) for b in (
         RL / 'test1.bag', RL / 'rosbag2' / 'test1_husky_mcap',
@@ -95,6 +97,7 @@ def test_the_three_husky_formats_agree(tmp_path):
     (EVO / 'tf_example.bag', '/tf', 517, 'tf odom -> base_footprint'),  # ROS 1, tf only
     (EVO / 'ROS_example.bag', 'groundtruth', 12765, 'poses groundtruth'),  # PoseStamped
 ])
+@pytest.mark.slow
 def test_evo_format_cases(bag, topic, poses, source, tmp_path):
     s = replay(bag, tmp_path, video=False)
     counts, xy = truth(bag, topic)

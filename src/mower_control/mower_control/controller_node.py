@@ -18,7 +18,6 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import OccupancyGrid, Odometry, Path
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Float64MultiArray
 
 from mower_control.conversions import (
@@ -27,13 +26,14 @@ from mower_control.conversions import (
     pose_of,
     progress_msg,
     stamp_s,
-    status_msg,
     twist_msg,
     yaw_of,
 )
 from mower_control.follower import FollowerParams, PathFollower
 from mower_control.parameters import build, declare
+from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
+from mower_node_kit.qos import LATCHED
 
 EXTRA: dict[str, tuple[Any, str]] = {
     'control_rate_hz': (50.0, 'control loop rate'),
@@ -44,10 +44,7 @@ EXTRA: dict[str, tuple[Any, str]] = {
     'obstacle_threshold': (90, 'map/semantic cells at or above this value are obstacles'),
     'pose_timeout_s': (0.5, 'no pose for longer: command zero'),
 }
-
-LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                     reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+HARDWARE_ID = 'mower'  # of the diagnostics
 
 
 class ControllerNode(Node):
@@ -147,13 +144,11 @@ class ControllerNode(Node):
 
     def publish_diagnostics(self) -> None:
         """Counters and the follower's state."""
-        msg = DiagnosticArray()
-        msg.header.stamp = self.get_clock().now().to_msg()
         level = 'WARN' if self.counts['bad_messages'] else 'OK'
         values = {**self.counts, 'path_length_m': f'{self.follower.length_m:.2f}'}
         mode = 'idle' if self.follower.done else 'following'
-        msg.status = [status_msg('controller_node', level, mode, values)]
-        self.pub_diag.publish(msg)
+        self.pub_diag.publish(diagnostics(self.get_clock().now().to_msg(), 'controller_node',
+                                          level, mode, values, HARDWARE_ID))
 
 
 def main(args: list[str] | None = None) -> int:

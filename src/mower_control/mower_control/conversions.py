@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,8 @@ from std_msgs.msg import Float64MultiArray, MultiArrayDimension, String
 from tf2_msgs.msg import TFMessage
 
 from mower_control.safety import ObstacleGrid
+from mower_maps.geometry import yaw_from_quaternion
+from mower_maps.mowed import MowedGrid
 
 #: Layout of ``controller/progress`` (std_msgs/Float64MultiArray).
 PROGRESS_FIELDS = ('path_stamp_s', 'progress_m', 'done', 'cross_track_m', 'v_mps', 'w_radps')
@@ -58,7 +59,7 @@ def twist_msg(v: float, w: float, stamped: bool, stamp: Time, frame_id: str
 
 def yaw_of(q: Any) -> float:
     """Yaw of a geometry_msgs/Quaternion."""
-    return math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
+    return yaw_from_quaternion(q.x, q.y, q.z, q.w)
 
 
 def pose_of(msg: Odometry) -> tuple[float, float, float]:
@@ -125,20 +126,14 @@ def obstacle_grid(msg: OccupancyGrid, threshold: int) -> ObstacleGrid:
     return ObstacleGrid(values >= threshold, origin, res)
 
 
-def mowed_lookup(msg: OccupancyGrid, threshold: int = 50) -> Callable[[np.ndarray], np.ndarray]:
-    """A function (N, 2) -> (N,) bool: is the ground mowed there, by the map/coverage grid."""
+def mowed_grid(msg: OccupancyGrid, threshold: int = 50) -> MowedGrid:
+    """The map/coverage grid as a MowedGrid (cells >= ``threshold`` mowed).
+
+    Called with an (N, 2) array of points it says which are mowed; ``share`` gives the mowed
+    share of an area (the one formula of mower_maps.mowed).
+    """
     values, origin, res = grid_cells(msg)
-    mowed = values >= threshold
-    rows, cols = mowed.shape
-
-    def lookup(xy: np.ndarray) -> np.ndarray:
-        ij = np.floor((np.asarray(xy) - origin) / res).astype(np.int64)
-        inside = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
-        out = np.zeros(len(ij), dtype=bool)
-        out[inside] = mowed[ij[inside, 1], ij[inside, 0]]
-        return out
-
-    return lookup
+    return MowedGrid.from_values(values, origin, res, threshold)
 
 
 def status_msg(name: str, level: str, message: str, values: dict[str, Any]) -> DiagnosticStatus:

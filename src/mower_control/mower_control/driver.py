@@ -31,6 +31,7 @@ from mower_control.protocol import (
     WheelSpeedCommand,
     encode,
 )
+from mower_node_kit.params import param
 
 
 class TransportError(IOError):
@@ -124,11 +125,12 @@ class DriverParams:
     """Settings of the driver. Units are in the names."""
 
     drive: DiffDrive = field(default_factory=DiffDrive)
-    max_wheel_speed_mps: float = 1.0  # commands are scaled down together to respect this
-    blade_rpm: int = 3000
-    link_timeout_s: float = 0.25  # no frame from the board for longer: disconnected
-    reconnect_period_s: float = 1.0
-    low_battery_pct: float = 20.0  # reported in diagnostics
+    max_wheel_speed_mps: float = param(
+        1.0, 'wheel rim speed limit; commands are scaled down together')
+    blade_rpm: int = param(3000, 'blade speed when on')
+    link_timeout_s: float = param(0.25, 'no frame from the board for longer: disconnected')
+    reconnect_period_s: float = param(1.0, 'time between reconnection attempts')
+    low_battery_pct: float = param(20.0, 'battery below this is reported as a warning')
 
 
 @dataclass

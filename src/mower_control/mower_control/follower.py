@@ -20,31 +20,38 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from mower_maps.geometry import cumulative_length, segment_lengths, wrap_angle
+from mower_node_kit.params import param
+
 
 @dataclass(frozen=True)
 class FollowerParams:
     """Everything the follower can be told. Units are in the names."""
 
-    desired_speed_mps: float = 0.5  # cruising speed on the path
-    max_speed_mps: float = 1.0  # hard limit on |v|
-    lookahead_time_s: float = 1.0  # lookahead = speed x this, clamped to the range below
-    min_lookahead_m: float = 0.3
-    max_lookahead_m: float = 0.9
-    regulated_min_radius_m: float = 0.9  # slower on curves tighter than this radius
-    min_regulated_speed_mps: float = 0.1  # curvature and obstacle regulation floor
-    approach_distance_m: float = 0.5  # slow down over this distance before a stop
-    min_approach_speed_mps: float = 0.05
-    goal_tolerance_m: float = 0.03  # a stop point counts as reached within this
-    pivot_angle_rad: float = 0.5  # corners sharper than this are pivots (stop and rotate)
-    rotate_to_heading_rad: float = 0.6  # rotate in place when the heading error is larger
-    heading_tolerance_rad: float = 0.04  # a rotation in place ends within this
-    rotate_speed_radps: float = 1.0  # speed of rotations in place
-    max_angular_speed_radps: float = 1.5
-    max_linear_accel_mps2: float = 0.6
-    max_angular_accel_radps2: float = 3.0
-    obstacle_slow_distance_m: float = 1.0  # slow down when an obstacle is nearer than this
-    reverse_speed_mps: float = 0.2  # speed on paths driven backwards (undocking, docking)
-    search_window_m: float = 1.5  # how far ahead of the last projection to look for the robot
+    desired_speed_mps: float = param(0.5, 'cruising speed on the path')
+    max_speed_mps: float = param(1.0, 'hard limit on the linear speed')
+    lookahead_time_s: float = param(1.0, 'lookahead distance = speed x this, clamped')
+    min_lookahead_m: float = param(0.3, 'shortest lookahead distance')
+    max_lookahead_m: float = param(0.9, 'longest lookahead distance')
+    regulated_min_radius_m: float = param(
+        0.9, 'curves tighter than this radius are driven slower')
+    min_regulated_speed_mps: float = param(0.1, 'floor of the curvature and obstacle slowing')
+    approach_distance_m: float = param(0.5, 'slow down over this distance before a stop')
+    min_approach_speed_mps: float = param(0.05, 'floor of the approach slowing')
+    goal_tolerance_m: float = param(0.03, 'a stop point counts as reached within this distance')
+    pivot_angle_rad: float = param(
+        0.5, 'path corners sharper than this are pivots: stop, turn in place')
+    rotate_to_heading_rad: float = param(
+        0.6, 'rotate in place when the heading error is larger')
+    heading_tolerance_rad: float = param(0.04, 'a rotation in place ends within this error')
+    rotate_speed_radps: float = param(1.0, 'speed of rotations in place')
+    max_angular_speed_radps: float = param(1.5, 'hard limit on the angular speed')
+    max_linear_accel_mps2: float = param(0.6, 'linear acceleration limit')
+    max_angular_accel_radps2: float = param(3.0, 'angular acceleration limit')
+    obstacle_slow_distance_m: float = param(
+        1.0, 'slow down when an obstacle ahead is nearer than this')
+    reverse_speed_mps: float = param(0.2, 'speed on paths driven backwards (docking)')
+    search_window_m: float = param(1.5, 'how far along the path to look for the robot each step')
 
     def __post_init__(self) -> None:
         """Every value must be finite and positive; ranges must be ordered."""
@@ -94,11 +101,6 @@ def approach_constraint(v_mps: float, remaining_m: float, p: FollowerParams) -> 
 
 def _clamp(x: float, lo: float, hi: float) -> float:
     return float(min(max(x, lo), hi))
-
-
-def wrap(angle_rad: float) -> float:
-    """Angle in [-pi, pi)."""
-    return (angle_rad + math.pi) % (2.0 * math.pi) - math.pi
 
 
 # -- the path ---------------------------------------------------------------------------------
@@ -152,19 +154,19 @@ def split_at_pivots(points: np.ndarray, pivot_angle_rad: float) -> list[Segment]
     """Cut a polyline where its heading turns more than ``pivot_angle_rad`` at a vertex."""
     pts = np.asarray(points, dtype=float)
     if len(pts):
-        keep = np.concatenate([[True], np.hypot(*np.diff(pts, axis=0).T) > 1e-6])
+        keep = np.concatenate([[True], segment_lengths(pts) > 1e-6])
         pts = pts[keep]
     if len(pts) < 2:
         return []
     d = np.diff(pts, axis=0)
     heading = np.arctan2(d[:, 1], d[:, 0])
-    turn = np.abs((np.diff(heading) + np.pi) % (2 * np.pi) - np.pi)
+    turn = np.abs(wrap_angle(np.diff(heading)))
     cuts = [0, *(np.flatnonzero(turn > pivot_angle_rad) + 1).tolist(), len(pts) - 1]
     out: list[Segment] = []
     start_s = 0.0
     for a, b in zip(cuts[:-1], cuts[1:]):
         seg = pts[a:b + 1]
-        cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(seg, axis=0).T))])
+        cum = cumulative_length(seg)
         out.append(Segment(seg, cum, start_s))
         start_s += float(cum[-1])
     return out
@@ -235,7 +237,7 @@ class PathFollower:
             return self._out(0.0, 0.0, dt, 'done' if self.segments else 'idle', 0.0)
         seg = self.segments[self._seg]
         xy = np.array([x_m, y_m])
-        heading = wrap(yaw_rad + math.pi) if self.reverse else yaw_rad
+        heading = wrap_angle(yaw_rad + math.pi) if self.reverse else yaw_rad
         s, cross = seg.project(xy, self._s - 0.1, self._s + p.search_window_m)
         self._s = max(self._s, s)
         remaining = seg.length_m - self._s
@@ -247,7 +249,7 @@ class PathFollower:
             self._s, self._rotating = 0.0, True
             return self._out(0.0, 0.0, dt, 'done' if self.done else 'rotating', cross)
         if self._rotating:  # align with the segment first
-            err = wrap(seg.heading_at_start() - heading)
+            err = wrap_angle(seg.heading_at_start() - heading)
             if abs(err) > p.heading_tolerance_rad:
                 w = math.copysign(min(p.rotate_speed_radps, max(0.15, 2.0 * abs(err))), err)
                 return self._out(0.0, w, dt, 'rotating', cross)

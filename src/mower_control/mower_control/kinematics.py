@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mower_node_kit.params import param
+
 
 @dataclass(frozen=True)
 class DiffDrive:
     """Wheel geometry of the mower (metres) and its encoders."""
 
-    wheel_radius_m: float = 0.09
-    track_m: float = 0.32  # distance between the wheel centres
-    ticks_per_rev: int = 1024
+    wheel_radius_m: float = param(0.09, 'drive wheel radius')
+    track_m: float = param(0.32, 'distance between the drive wheel centres')
+    ticks_per_rev: int = param(1024, 'encoder ticks per wheel revolution')
 
     def wheel_speeds(self, v_mps: float, w_radps: float) -> tuple[float, float]:
         """(left, right) wheel rim speeds in m/s for a body velocity."""

@@ -27,23 +27,28 @@ import shapely
 
 from mower_coverage.route import KINDS
 from mower_coverage.transit import TransitPlanner, path_length
+from mower_maps.geometry import cumulative_length
+from mower_node_kit.params import param
 
 
 @dataclass(frozen=True)
 class MissionParams:
     """Settings of the mission. Units are in the names."""
 
-    return_battery_pct: float = 25.0  # go home below this
-    resume_battery_pct: float = 90.0  # leave the dock again at or above this
-    dry_wait_s: float = 60.0  # rain must have stopped this long before mowing again
-    undock_distance_m: float = 0.6  # the dock's approach point is this far from the dock
-    resume_overlap_m: float = 0.3  # restart this far before the first unmowed point
-    resume_sample_m: float = 0.1  # spacing of the plan's points checked against coverage
-    blocked_replan_s: float = 2.0  # an obstacle stop this long asks for a new plan
-    max_replans: int = 3  # per blockage; then ERROR
-    link_lost_error_s: float = 2.0  # motor board gone this long: ERROR
-    manoeuvre_timeout_s: float = 60.0  # undocking or docking taking longer: ERROR
-    contact_timeout_s: float = 3.0  # on the dock without charging for longer: ERROR
+    return_battery_pct: float = param(25.0, 'return to the dock below this charge')
+    resume_battery_pct: float = param(90.0, 'leave the dock again at or above this charge')
+    dry_wait_s: float = param(60.0, 'rain must have stopped this long before mowing resumes')
+    undock_distance_m: float = param(0.6, "distance of the dock's approach point from the dock")
+    resume_overlap_m: float = param(
+        0.3, 'mowing restarts this far before the first unmowed point')
+    resume_sample_m: float = param(
+        0.1, "spacing of the plan's points checked against the coverage layer")
+    blocked_replan_s: float = param(
+        2.0, 'an obstacle stop lasting this long asks the planner for a new plan')
+    max_replans: int = param(3, 'replans per blockage before giving up (ERROR)')
+    link_lost_error_s: float = param(2.0, 'motor board lost for this long: ERROR')
+    manoeuvre_timeout_s: float = param(60.0, 'undocking or docking taking longer: ERROR')
+    contact_timeout_s: float = param(3.0, 'on the dock without charging for this long: ERROR')
 
     def __post_init__(self) -> None:
         """Every value must be finite and non-negative."""
@@ -319,7 +324,7 @@ class Mission:
         pts = np.asarray(points, dtype=float)
         self.plan_points = pts
         self.plan_kinds = None if kinds is None else np.asarray(kinds)
-        self._plan_cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+        self._plan_cum = cumulative_length(pts)
         if region is not None:
             self.region = region
             self._transit = TransitPlanner(region)

@@ -1,6 +1,7 @@
 """mission_node: the mowing job's state machine, and the operator's services.
 
-Subscribes to ``coverage/path`` (the plan, transient local), the pose (``pose_topic``),
+Subscribes to ``coverage/plan`` (the plan with its segment kinds and transit region, JSON from
+coverage_node, transient local), the pose (``pose_topic``),
 ``map/coverage`` (the persisted mowed layer: where to resume), ``battery`` (BatteryState),
 ``mower/rain`` (std_msgs/Bool from a rain sensor), ``safety/status`` and ``motor/status``
 (DiagnosticStatus) and ``controller/progress``. Publishes ``mission/path`` (the path to drive
@@ -18,35 +19,32 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import shapely
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from nav_msgs.msg import OccupancyGrid, Odometry
 from nav_msgs.msg import Path as PathMsg
 from rclpy.node import Node
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import BatteryState
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
 
 from mower_control.conversions import (
-    grid_cells,
-    mowed_lookup,
+    mowed_grid,
     path_msg,
-    path_points,
     pose_of,
     progress_values,
     split_list,
     stamp_s,
     state_msg,
-    status_msg,
     status_values,
 )
 from mower_control.mission import Mission, MissionInputs, MissionParams
 from mower_control.parameters import build, declare
 from mower_coverage.area import erode
+from mower_coverage.handoff import HandoffError, PlanHandoff
 from mower_maps import MapError, load_map
+from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
+from mower_node_kit.qos import LATCHED
 
 EXTRA: dict[str, tuple[Any, str]] = {
     'map_file': ('', 'lawn map (GeoJSON): the dock and where transits may go'),
@@ -57,11 +55,6 @@ EXTRA: dict[str, tuple[Any, str]] = {
     'coverage_threshold': (50, 'map/coverage cells at or above this value are mowed'),
     'state_file': ('', 'progress kept across restarts (JSON; "" = not kept)'),
 }
-
-LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                     reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
-
 
 class MissionNode(Node):
     """A thin adapter around Mission."""
@@ -98,7 +91,7 @@ class MissionNode(Node):
         self.pub_state = self.create_publisher(String, 'mower/state', 10)
         self.pub_blade = self.create_publisher(Bool, 'mower/blade_request', 10)
         self.pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_subscription(PathMsg, 'coverage/path', self.on_plan, LATCHED)
+        self.create_subscription(String, 'coverage/plan', self.on_plan, LATCHED)
         self.create_subscription(Odometry, p['pose_topic'], self.on_pose, 20)
         self.create_subscription(OccupancyGrid, 'map/coverage', self.on_coverage, LATCHED)
         self.create_subscription(BatteryState, 'battery', self.on_battery, 5)
@@ -146,18 +139,15 @@ class MissionNode(Node):
         self.bad_messages += 1
         self.get_logger().warning(f'malformed message on {topic} skipped: {exc}')
 
-    def on_plan(self, msg: PathMsg) -> None:
+    def on_plan(self, msg: String) -> None:
         """A coverage plan (a new one while mowing continues from the first gap)."""
         try:
-            pts = path_points(msg)
-        except (AttributeError, TypeError, ValueError) as exc:
-            self._bad('coverage/path', exc)
+            plan = PlanHandoff.from_json(msg.data)
+        except HandoffError as exc:
+            self._bad('coverage/plan', exc)
             return
-        if len(pts) < 2:
-            self.get_logger().warning('empty coverage plan ignored')
-            return
-        self.mission.set_plan(pts)
-        self.get_logger().info(f'coverage plan: {len(pts)} points')
+        self.mission.set_plan(*plan.mission_args())
+        self.get_logger().info(f'coverage plan: {len(plan.points)} points')
 
     def on_pose(self, msg: Odometry) -> None:
         """The robot's pose."""
@@ -172,19 +162,13 @@ class MissionNode(Node):
     def on_coverage(self, msg: OccupancyGrid) -> None:
         """The mowed layer: where to resume, and the mowed share."""
         try:
-            self.mission.mowed = mowed_lookup(msg, self.p['coverage_threshold'])
-            values, origin, res = grid_cells(msg)
+            grid = mowed_grid(msg, self.p['coverage_threshold'])
         except (AttributeError, TypeError, ValueError) as exc:
             self._bad('map/coverage', exc)
             return
+        self.mission.mowed = grid
         if self.mowable is not None and self.mowable.area > 0:
-            step = max(1, int(round(0.1 / res)))  # count on a 10 cm lattice: fast enough
-            sub = values[::step, ::step] >= self.p['coverage_threshold']
-            rows, cols = np.nonzero(sub)
-            xs = origin[0] + (cols * step + 0.5) * res
-            ys = origin[1] + (rows * step + 0.5) * res
-            inside = shapely.contains_xy(self.mowable, xs, ys).sum()
-            self.mowed_share = float(inside) * (step * res) ** 2 / self.mowable.area
+            self.mowed_share = grid.share(self.mowable)
 
     def on_battery(self, msg: BatteryState) -> None:
         """Charge and charging."""
@@ -254,15 +238,14 @@ class MissionNode(Node):
 
     def publish_diagnostics(self) -> None:
         """State, progress, mowed share."""
-        msg = DiagnosticArray()
-        msg.header.stamp = self.get_clock().now().to_msg()
         name = self.mission.state.name
         level = 'ERROR' if name == 'ERROR' else 'WARN' if self.bad_messages else 'OK'
-        msg.status = [status_msg('mission_node', level, f'{name} {self.mission.message}'.strip(), {
-            'state': name, 'progress_m': f'{self.mission.progress_m:.1f}',
-            'mowed_pct': f'{100 * self.mowed_share:.1f}', 'replans': self.mission.replans,
-            'bad_messages': self.bad_messages})]
-        self.pub_diag.publish(msg)
+        self.pub_diag.publish(diagnostics(
+            self.get_clock().now().to_msg(), 'mission_node', level,
+            f'{name} {self.mission.message}'.strip(), {
+                'state': name, 'progress_m': f'{self.mission.progress_m:.1f}',
+                'mowed_pct': f'{100 * self.mowed_share:.1f}', 'replans': self.mission.replans,
+                'bad_messages': self.bad_messages}, 'mower'))
         self.save()
 
 

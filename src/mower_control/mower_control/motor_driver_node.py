@@ -28,7 +28,6 @@ from mower_control.conversions import (
     battery_msg,
     joint_state_msg,
     odometry_msg,
-    status_msg,
     tf_msg,
     twist_of,
 )
@@ -36,6 +35,7 @@ from mower_control.driver import DriverParams, MotorDriver, SerialTransport
 from mower_control.parameters import build, declare
 from mower_control.protocol import EncoderTicks
 from mower_control.sim_board import KinematicPlant, SimTransport, SimulatedBoard
+from mower_node_kit.diagnostics import diagnostic_status, diagnostics
 from mower_node_kit.main import run_node
 
 EXTRA: dict[str, tuple[Any, str]] = {
@@ -51,6 +51,7 @@ EXTRA: dict[str, tuple[Any, str]] = {
     'wheel_joints': (['wheel_left_joint', 'wheel_right_joint'], 'joint names of the wheels'),
     'sim_start_pose': ([0.0, 0.0, 0.0], "transport 'sim': start x, y (m), yaw (rad)"),
 }
+HARDWARE_ID = 'mower'  # of motor/status and the diagnostics
 
 
 class MotorDriverNode(Node):
@@ -150,9 +151,9 @@ class MotorDriverNode(Node):
                 (left / drive.wheel_radius_m, right / drive.wheel_radius_m), stamp))
         self.pub_estop.publish(Bool(data=st.estop_pressed))
         level = 'ERROR' if not st.connected or st.faults else 'OK'
-        self.pub_status.publish(status_msg('motor board', level,
-                                           'connected' if st.connected else st.last_error,
-                                           d.diagnostics()))
+        self.pub_status.publish(diagnostic_status(
+            'motor board', level, 'connected' if st.connected else st.last_error,
+            d.diagnostics(), HARDWARE_ID))
 
     def stop(self) -> None:
         """Wheels and blade off (on exit, before the link goes)."""
@@ -164,14 +165,12 @@ class MotorDriverNode(Node):
         st = self.driver.status
         stamp = self.get_clock().now().to_msg()
         self.pub_battery.publish(battery_msg(st.battery_v, st.battery_pct, st.charging, stamp))
-        msg = DiagnosticArray()
-        msg.header.stamp = stamp
         low = math.isfinite(st.battery_pct) and st.battery_pct < self.p['low_battery_pct']
         level = 'ERROR' if not st.connected or st.faults else 'WARN' if low else 'OK'
         values = {**self.driver.diagnostics(), 'bad_messages': self.bad_messages}
-        msg.status = [status_msg('motor_driver_node', level,
-                                 'connected' if st.connected else st.last_error, values)]
-        self.pub_diag.publish(msg)
+        self.pub_diag.publish(diagnostics(stamp, 'motor_driver_node', level,
+                                          'connected' if st.connected else st.last_error,
+                                          values, HARDWARE_ID))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -29,6 +29,9 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from mower_maps.geometry import cell_centre
+from mower_node_kit.params import param
+
 GRAVITY_MPS2 = 9.81
 
 #: Reasons that latch until an explicit reset.
@@ -39,18 +42,24 @@ LATCHED = ('emergency stop', 'hardware emergency stop', 'tilt', 'lift')
 class SafetyParams:
     """Thresholds of the supervisor. Units are in the names."""
 
-    cmd_timeout_s: float = 0.3  # no cmd_vel for longer stops the wheels
-    imu_timeout_s: float = 0.3  # an older IMU sample stops everything
-    odom_timeout_s: float = 0.3  # an older odometry sample stops everything
-    tilt_limit_rad: float = 0.44  # 25 degrees from level
-    lift_speed_mps: float = 0.06  # upward speed (acceleration integrated, leaky) of a lift
-    lift_leak_s: float = 0.3  # time constant of the leaky integrator
-    lift_hold_s: float = 0.02  # the upward speed must last this long (bumps do not)
-    footprint_radius_m: float = 0.2  # the robot is a disc of this radius around base_link
-    geofence_margin_m: float = 0.1  # how far the footprint may reach past the lawn edge
-    obstacle_margin_m: float = 0.02  # clearance kept to obstacle cells
-    max_decel_mps2: float = 1.0  # braking the stopping distance assumes
-    reaction_time_s: float = 0.1  # latency the stopping distance assumes
+    cmd_timeout_s: float = param(0.3, 'no velocity command for longer stops the wheels')
+    imu_timeout_s: float = param(0.3, 'an older IMU sample stops wheels and blade')
+    odom_timeout_s: float = param(0.3, 'an older odometry sample stops wheels and blade')
+    tilt_limit_rad: float = param(  # 25 degrees
+        0.44, 'tilt from level that stops everything (latched)')
+    lift_speed_mps: float = param(
+        0.06, 'upward speed (integrated IMU acceleration) that means a lift')
+    lift_leak_s: float = param(0.3, 'time constant of the leaky vertical-speed integrator')
+    lift_hold_s: float = param(  # bumps do not last
+        0.02, 'the upward speed must last this long to count as a lift')
+    footprint_radius_m: float = param(
+        0.2, 'the robot is a disc of this radius around base_link')
+    geofence_margin_m: float = param(
+        0.1, 'how far the footprint may reach past the lawn edge')
+    obstacle_margin_m: float = param(
+        0.02, 'clearance kept from obstacle cells of the semantic map')
+    max_decel_mps2: float = param(1.0, 'braking deceleration the stopping distance assumes')
+    reaction_time_s: float = param(0.1, 'latency the stopping distance assumes')
 
     def __post_init__(self) -> None:
         """Every value must be finite and non-negative."""
@@ -98,8 +107,7 @@ class ObstacleGrid:
     def __post_init__(self) -> None:
         """Cache the obstacle cell centres."""
         r, c = np.nonzero(self.mask)
-        self.centres = np.stack([self.origin_xy[0] + (c + 0.5) * self.resolution_m,
-                                 self.origin_xy[1] + (r + 0.5) * self.resolution_m], axis=1)
+        self.centres = cell_centre(np.stack([c, r], axis=1), self.origin_xy, self.resolution_m)
 
     def near(self, xy: np.ndarray, radius_m: float) -> np.ndarray:
         """Obstacle cell centres within ``radius_m`` of ``xy``."""

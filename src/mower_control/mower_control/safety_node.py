@@ -18,13 +18,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.node import Node
-from rclpy.qos import (
-    DurabilityPolicy,
-    HistoryPolicy,
-    QoSProfile,
-    ReliabilityPolicy,
-    qos_profile_sensor_data,
-)
+from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Imu
 from std_msgs.msg import Bool, String
 from std_srvs.srv import Trigger
@@ -34,14 +28,15 @@ from mower_control.conversions import (
     obstacle_grid,
     pose_of,
     state_of,
-    status_msg,
     twist_msg,
     twist_of,
 )
 from mower_control.parameters import build, declare
 from mower_control.safety import SafetyParams, SafetySupervisor, fence_region
 from mower_maps import MapError, load_map
+from mower_node_kit.diagnostics import diagnostic_status, diagnostics
 from mower_node_kit.main import run_node
+from mower_node_kit.qos import LATCHED
 
 EXTRA: dict[str, tuple[Any, str]] = {
     'rate_hz': (50.0, 'decision and publishing rate'),
@@ -51,10 +46,7 @@ EXTRA: dict[str, tuple[Any, str]] = {
     'base_frame_id': ('base_link', 'frame of the robot (TwistStamped header)'),
     'obstacle_threshold': (90, 'map/semantic cells at or above this value are obstacles'),
 }
-
-LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                     reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
+HARDWARE_ID = 'mower'  # of safety/status and the diagnostics
 
 
 class SafetyNode(Node):
@@ -168,22 +160,20 @@ class SafetyNode(Node):
                                        self.p['base_frame_id']))
         self.pub_blade.publish(Bool(data=out.blade))
         level = 'ERROR' if out.latched else 'WARN' if out.reasons else 'OK'
-        self.pub_status.publish(status_msg('safety', level, ', '.join(out.reasons) or 'clear',
-                                           {'active': ', '.join(out.reasons),
-                                            'latched': ', '.join(out.latched)}))
+        self.pub_status.publish(diagnostic_status(
+            'safety', level, ', '.join(out.reasons) or 'clear',
+            {'active': ', '.join(out.reasons), 'latched': ', '.join(out.latched)}, HARDWARE_ID))
         if out.reasons != self.last_reasons:
             self.get_logger().info(f'safety: {", ".join(out.reasons) or "clear"}')
             self.last_reasons = out.reasons
 
     def publish_diagnostics(self) -> None:
         """What holds the robot back, and the counters."""
-        msg = DiagnosticArray()
-        msg.header.stamp = self.get_clock().now().to_msg()
         r = self.last_reasons
         level = 'ERROR' if self.supervisor.latched else 'WARN' if r else 'OK'
         values = {**self.counts, 'geofence': str(self.supervisor.lawn is not None)}
-        msg.status = [status_msg('safety_node', level, ', '.join(r) or 'clear', values)]
-        self.pub_diag.publish(msg)
+        self.pub_diag.publish(diagnostics(self.get_clock().now().to_msg(), 'safety_node', level,
+                                          ', '.join(r) or 'clear', values, HARDWARE_ID))
 
 
 def main(args: list[str] | None = None) -> int:

@@ -21,16 +21,18 @@ from visualization_msgs.msg import Marker, MarkerArray
 from mower_coverage.geometry import polygons_of, rings_of
 from mower_coverage.planner import Plan
 from mower_coverage.route import KINDS
+from mower_maps.geometry import quaternion_from_yaw, yaw_from_quaternion
 
 
 def yaw_to_quaternion(yaw_rad: float) -> Quaternion:
     """A rotation about z as a quaternion."""
-    return Quaternion(x=0.0, y=0.0, z=math.sin(yaw_rad / 2.0), w=math.cos(yaw_rad / 2.0))
+    x, y, z, w = quaternion_from_yaw(yaw_rad)
+    return Quaternion(x=x, y=y, z=z, w=w)
 
 
 def quaternion_to_yaw(q: Quaternion) -> float:
     """The yaw of a quaternion (rotation about z), radians."""
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+    return yaw_from_quaternion(q.x, q.y, q.z, q.w)
 
 
 def path_to_msg(poses: np.ndarray, frame_id: str, stamp: Time) -> Path:
@@ -149,3 +151,25 @@ def obstacles_from_grid(cells: np.ndarray, resolution_m: float, origin_xy: np.nd
             poly, [c, -s, s, c, float(origin_xy[0]), float(origin_xy[1])])
         out.append(poly.simplify(resolution_m * 0.5))
     return sorted(out, key=lambda p: (round(p.centroid.x, 3), round(p.centroid.y, 3)))
+
+
+def markers_to_obstacles(msg: MarkerArray, namespace: str = 'obstacles') -> list[Polygon]:
+    """Obstacle outlines of map/obstacles (LINE_STRIP markers in ``namespace``) as polygons.
+
+    The inverse of mower_mapping's obstacle_markers: the outlines' x, y are taken as they are
+    (z is the drawing height); markers of other namespaces or types, and outlines of fewer
+    than three distinct points, are skipped. Raises ValueError on a coordinate that is not
+    finite.
+    """
+    out = []
+    for m in msg.markers:
+        if m.ns != namespace or m.type != Marker.LINE_STRIP or m.action != Marker.ADD:
+            continue
+        xy = np.array([(p.x, p.y) for p in m.points], dtype=float).reshape(-1, 2)
+        if not np.isfinite(xy).all():
+            raise ValueError(f'obstacle outline {m.id} has a coordinate that is not finite')
+        if len(np.unique(xy, axis=0)) < 3:
+            continue
+        poly = Polygon(xy)
+        out.append(poly if poly.is_valid else shapely.make_valid(poly))
+    return out

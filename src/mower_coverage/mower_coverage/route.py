@@ -9,7 +9,6 @@ cross a keep-out or an obstacle, or cut a corner of the boundary.
 
 from __future__ import annotations
 
-import heapq
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon
 
 from mower_coverage.decomposition import Cell, Chords
 from mower_coverage.geometry import cumulative_length, ring_loop, ring_slice
+from mower_coverage.graph import shortest_path
 from mower_coverage.headlands import Headlands
 
 KINDS = ('headland', 'stripe', 'turn', 'transit')
@@ -115,31 +115,8 @@ class _Network:
 
     def shortest(self, source: int, targets: set[int]) -> tuple[int, list[int]] | None:
         """Dijkstra from ``source`` to the nearest of ``targets``: (target, signed edge ids)."""
-        n = len(self.adj)
-        dist = [float('inf')] * n
-        back_node = [-1] * n
-        back_edge = [0] * n
-        dist[source] = 0.0
-        heap = [(0.0, source)]
-        adj = self.adj
-        while heap:
-            d, u = heapq.heappop(heap)
-            if d > dist[u]:
-                continue
-            if u in targets:
-                target, path = u, []
-                while u != source:
-                    path.append(back_edge[u])
-                    u = back_node[u]
-                return target, path[::-1]
-            for v, w, e in adj[u]:
-                nd = d + w
-                if nd < dist[v] - 1e-12:
-                    dist[v] = nd
-                    back_node[v] = u
-                    back_edge[v] = e
-                    heapq.heappush(heap, (nd, v))
-        return None
+        found = shortest_path(self.adj.__getitem__, [(source, 0.0)], targets, min_gain=1e-12)
+        return None if found is None else (found.target, found.edges)
 
     def polyline(self, source: int, path: list[int]) -> np.ndarray:
         pts = [self.xy[source][None, :]]

@@ -9,14 +9,14 @@ extremitypathfinder) are unmaintained or pull in large dependencies, and the gra
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import Point, Polygon
 from shapely.ops import nearest_points
 
 from mower_coverage.geometry import polygons_of
+from mower_coverage.graph import shortest_path
+from mower_maps import geometry as maps_geometry
 
 SHRINK_M = 0.02  # vertices sit this far inside the region
 MAX_VERTICES = 400  # the region is simplified until it has at most this many
@@ -37,14 +37,14 @@ class TransitPlanner:
             verts = self._vertices(inner, tol)
         self.vertices = verts
         n = len(verts)
-        self._adj: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+        self._adj: list[list[tuple[int, float, None]]] = [[] for _ in range(n)]
         if n > 1:
             i, j = np.triu_indices(n, 1)
             ok = self._visible(verts[i], verts[j])
             for a, b in zip(i[ok].tolist(), j[ok].tolist()):
                 d = float(np.hypot(*(verts[a] - verts[b])))
-                self._adj[a].append((b, d))
-                self._adj[b].append((a, d))
+                self._adj[a].append((b, d, None))
+                self._adj[b].append((a, d, None))
 
     def _vertices(self, geom, tol: float) -> np.ndarray:
         pts = []
@@ -86,43 +86,20 @@ class TransitPlanner:
             return None
         from_s = self._visible(np.broadcast_to(s_in, verts.shape), verts)
         to_g = self._visible(np.broadcast_to(g_in, verts.shape), verts)
-        n = len(verts)
-        dist = np.full(n + 1, np.inf)
-        back = np.full(n + 1, -1)
-        heap = []
-        for k in np.flatnonzero(from_s):
-            d = float(np.hypot(*(verts[k] - s_in)))
-            dist[k] = d
-            back[k] = -2
-            heap.append((d, int(k)))
-        heapq.heapify(heap)
-        goal_id = n
-        while heap:
-            d, u = heapq.heappop(heap)
-            if d > dist[u]:
-                continue
-            if u == goal_id:
-                break
+        goal_id = len(verts)  # the goal: a node joined to every vertex that sees it
+
+        def neighbours(u: int):
             if to_g[u]:
-                nd = d + float(np.hypot(*(verts[u] - g_in)))
-                if nd < dist[goal_id]:
-                    dist[goal_id], back[goal_id] = nd, u
-                    heapq.heappush(heap, (nd, goal_id))
-            for v, w in self._adj[u]:
-                if d + w < dist[v]:
-                    dist[v], back[v] = d + w, u
-                    heapq.heappush(heap, (d + w, v))
-        if not np.isfinite(dist[goal_id]):
+                yield goal_id, float(np.hypot(*(verts[u] - g_in))), None
+            yield from self._adj[u]
+
+        sources = [(int(k), float(np.hypot(*(verts[k] - s_in)))) for k in np.flatnonzero(from_s)]
+        found = shortest_path(neighbours, sources, {goal_id})
+        if found is None:
             return None
-        chain = [g_in]
-        u = int(back[goal_id])
-        while u >= 0:
-            chain.append(verts[u])
-            u = int(back[u])
-        chain.append(s_in)
-        return np.vstack([*head, *chain[::-1], *tail])
+        return np.vstack([*head, s_in, *verts[found.nodes[:-1]], g_in, *tail])
 
 
 def path_length(points: np.ndarray) -> float:
-    """Length of a polyline."""
-    return float(LineString(points).length) if len(points) > 1 else 0.0
+    """Length of a polyline (mower_maps.geometry.path_length, kept here for its users)."""
+    return maps_geometry.path_length(points)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import array
-import math
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -12,6 +11,9 @@ from nav_msgs.msg import OccupancyGrid, Odometry
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
+
+from mower_mapping.coverage_layer import coverage_share
+from mower_maps.geometry import rpy_from_quaternion
 
 #: OccupancyGrid values of map/semantic: lawn, other ground, obstacle; -1 is unknown.
 SEMANTIC_VALUES = {0: 0, 1: 30, 2: 100}
@@ -25,10 +27,7 @@ def stamp_seconds(stamp: Time) -> float:
 def odometry_pose(msg: Odometry) -> tuple[float, float, float, float, float, float]:
     """(t, x, y, yaw, roll, pitch) of an Odometry message."""
     q = msg.pose.pose.orientation
-    w, x, y, z = q.w, q.x, q.y, q.z
-    yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-    roll = math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y))
-    pitch = math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x))))
+    roll, pitch, yaw = rpy_from_quaternion(q.x, q.y, q.z, q.w)
     p = msg.pose.pose.position
     return stamp_seconds(msg.header.stamp), float(p.x), float(p.y), yaw, roll, pitch
 
@@ -99,9 +98,7 @@ def semantic_values(class_map: np.ndarray) -> np.ndarray:
 
 def coverage_values(mowed: np.ndarray, factor: int) -> np.ndarray:
     """Mowed raster reduced by ``factor``: 100 mowed (half the cell or more), 0 not yet."""
-    h, w = (mowed.shape[0] // factor) * factor, (mowed.shape[1] // factor) * factor
-    share = mowed[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
-    return np.where(share >= 0.5, 100, 0).astype(np.int8)
+    return np.where(coverage_share(mowed, factor) >= 0.5, 100, 0).astype(np.int8)
 
 
 def obstacle_markers(polygons: list, frame_id: str, stamp: Time) -> MarkerArray:

@@ -12,7 +12,15 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import shapely
+
+from mower_maps.geometry import cell_index
+from mower_maps.mowed import MowedGrid
+
+
+def coverage_share(mowed: np.ndarray, factor: int) -> np.ndarray:
+    """Mowed share (0..1) of each block of ``factor`` x ``factor`` cells (edges cut off)."""
+    h, w = (mowed.shape[0] // factor) * factor, (mowed.shape[1] // factor) * factor
+    return mowed[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
 
 
 class CoverageLayer:
@@ -41,7 +49,8 @@ class CoverageLayer:
         n = max(1, int(math.ceil(np.hypot(*(p - start)) / self.res)))
         r = self._disc.shape[0] // 2
         for f in np.linspace(0.0, 1.0, n + 1)[(1 if self._last is not None else 0):]:
-            c = np.round((start + f * (p - start) - self.origin) / self.res).astype(int)
+            # the disc is centred on the cell holding the point (origin: corner of cell (0, 0))
+            c = cell_index(start + f * (p - start), self.origin, self.res)
             r0, c0 = c[1] - r, c[0] - r
             rs, cs = max(r0, 0), max(c0, 0)
             re = min(r0 + 2 * r + 1, self.shape[0])
@@ -53,17 +62,23 @@ class CoverageLayer:
 
     def mowed_area_m2(self, within=None) -> float:
         """Mowed area, optionally only inside a geometry (such as the mowable lawn)."""
-        if within is None:
-            return float(self.mowed.sum()) * self.res ** 2
-        rows, cols = np.nonzero(self.mowed)
-        xs = self.origin[0] + (cols + 0.5) * self.res
-        ys = self.origin[1] + (rows + 0.5) * self.res
-        return float(shapely.contains_xy(within, xs, ys).sum()) * self.res ** 2
+        return self.grid().area_m2(within)
 
     def mowed_share(self, mowable) -> float:
-        """Share of the mowable area already mowed."""
-        area = float(mowable.area)
-        return self.mowed_area_m2(mowable) / area if area > 0 else 0.0
+        """Share of the mowable area already mowed (mower_maps.mowed's one formula)."""
+        return self.grid().share(mowable)
+
+    def grid(self) -> MowedGrid:
+        """The layer as a :class:`MowedGrid` (a view: no copy)."""
+        return MowedGrid(self.mowed, (float(self.origin[0]), float(self.origin[1])), self.res)
+
+    def published(self, factor: int) -> MowedGrid:
+        """The layer as map/coverage carries it (what the mission sees on the robot).
+
+        Cells ``factor`` times larger, mowed where half or more of their fine cells are.
+        """
+        return MowedGrid(coverage_share(self.mowed, factor) >= 0.5,
+                         (float(self.origin[0]), float(self.origin[1])), self.res * factor)
 
     def save(self, path: str | Path) -> Path:
         """Write atomically (a crash mid-write never leaves a half file)."""

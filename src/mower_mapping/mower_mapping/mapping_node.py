@@ -13,30 +13,21 @@ encoding, or one with no pose at its time stamp, is logged, counted and skipped.
 
 from __future__ import annotations
 
-import math
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import OccupancyGrid, Odometry
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.node import Node
-from rclpy.qos import (
-    DurabilityPolicy,
-    HistoryPolicy,
-    QoSProfile,
-    ReliabilityPolicy,
-    qos_profile_sensor_data,
-)
+from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import Bool, Header
+from std_msgs.msg import Bool
 from visualization_msgs.msg import MarkerArray
 
 from mower_mapping.conversions import (
     camera_info_k,
     confidence_from_msg,
-    coverage_values,
     grid_msg,
     labels_from_msg,
     obstacle_markers,
@@ -46,44 +37,16 @@ from mower_mapping.conversions import (
     stamp_seconds,
 )
 from mower_mapping.coverage_layer import CoverageLayer
-from mower_mapping.obstacles import extract_obstacles
-from mower_mapping.pose_buffer import PoseBuffer
-from mower_mapping.semantic_grid import GridParams, SemanticGrid
+from mower_mapping.mapper import BAD_LABELS, NO_POSE, PARAMETERS, Extent, Mapper, grid_extent
+from mower_mapping.semantic_grid import GridParams
 from mower_mapping.stamp_pairing import StampPairer
 from mower_maps import MapError, load_map
+from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
-from mower_node_kit.params import declare_ranged
-from mower_perception.camera_model import CameraModel, Mounting, ground_lut
+from mower_node_kit.params import declare, field_specs
+from mower_node_kit.qos import LATCHED
 
-#: name -> (default, description); GridParams' fields are declared from its field metadata
-PARAMETERS: dict[str, tuple[Any, str]] = {
-    'frame_id': ('map', 'frame of the grids'),
-    'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
-    'origin_xy': ([-5.0, -5.0], 'lower-left corner of the grids in the map frame (m)'),
-    'size_m': ([30.0, 30.0], 'width and height of the grids (m)'),
-    'coverage_resolution_m': (0.02, 'mowed layer resolution (m)'),
-    'cut_width_m': (0.22, 'deck cut width (m)'),
-    'obstacle_margin_m': (0.1, 'safety margin around extracted obstacles (m)'),
-    'min_obstacle_area_m2': (0.005, 'smaller obstacle regions are ignored (m²)'),
-    'camera_x_m': (0.15, 'camera mounting in base_link: x (m)'),
-    'camera_y_m': (0.0, 'camera mounting: y (m)'),
-    'camera_z_m': (0.38, 'camera mounting: height above the ground (m)'),
-    'camera_pitch_deg': (25.0, 'camera mounting: pitch, down positive (deg)'),
-    'max_range_m': (4.5, 'ignore ground farther than this from the camera (m)'),
-    'lut_stride': (3, 'project every n-th pixel in each direction'),
-    'publish_period_s': (1.0, 'grid publishing period (s)'),
-    'save_period_s': (30.0, 'coverage layer saving period (s)'),
-    'coverage_file': ('', 'where the coverage layer is saved and restored ("" = not saved)'),
-    'map_file': ('', 'lawn map, for the mowed share of its mowable area ("" = not reported)'),
-    'use_confidence': (True, 'subscribe to segmentation/confidence and fuse it with the labels '
-                              'of the same stamp (segmentation_node publish_confidence)'),
-}
 PAIR_DEPTH = 5  # label images (and confidence images) kept while waiting for their pair
-
-LATCHED = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                     reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.TRANSIENT_LOCAL)
-
 
 class MappingNode(Node):
     """A thin adapter around SemanticGrid and CoverageLayer."""
@@ -91,26 +54,19 @@ class MappingNode(Node):
     def __init__(self, **kwargs: Any) -> None:
         """Declare parameters, restore the coverage layer, create endpoints and timers."""
         super().__init__('mapping_node', **kwargs)
-        for name, (value, text) in PARAMETERS.items():
-            self.declare_parameter(name, value, ParameterDescriptor(name=name, description=text,
-                                                                    read_only=True))
-        declare_ranged(self, GridParams, ParameterDescriptor, FloatingPointRange)
-        names = [*PARAMETERS, *(f.name for f in fields(GridParams))]
-        p = {name: self.get_parameter(name).value for name in names}
+        p = declare(self, {**PARAMETERS, **field_specs(GridParams)})
         self.p = p
-        origin, size = tuple(p['origin_xy']), tuple(p['size_m'])
-        self.grid = SemanticGrid(origin, size[0], size[1], GridParams.from_values(p))
-        self.coverage = self._restore(origin, size)
-        self.poses = PoseBuffer()
-        self.mowable = None
+        self.mowable, bounds = None, None
         if p['map_file']:
             try:
-                self.mowable = load_map(p['map_file']).mowable_area()
+                lawn = load_map(p['map_file'])
+                self.mowable, bounds = lawn.mowable_area(), lawn.boundary.bounds
             except MapError as exc:
-                self.get_logger().error(f'{exc}; the mowed share is not reported')
-        self.lut = None
-        self.blade_on = False
-        self.counts = {'frames': 0, 'bad_labels': 0, 'no_pose': 0, 'no_camera_info': 0}
+                self.get_logger().error(f'{exc}; the grids lie at origin_xy, size_m and the '
+                                        'mowed share is not reported')
+        extent = grid_extent(p, bounds)
+        self.mapper = Mapper(p, extent, self._restore(extent))
+        self.obstacles: list = []
         self.pub_semantic = self.create_publisher(OccupancyGrid, 'map/semantic', LATCHED)
         self.pub_coverage = self.create_publisher(OccupancyGrid, 'map/coverage', LATCHED)
         self.pub_obstacles = self.create_publisher(MarkerArray, 'map/obstacles', LATCHED)
@@ -129,7 +85,17 @@ class MappingNode(Node):
         self.publish_timer = self.create_timer(p['publish_period_s'], self.publish)
         self.save_timer = self.create_timer(p['save_period_s'], self.save)
 
-    def _restore(self, origin: tuple, size: tuple) -> CoverageLayer:
+    @property
+    def counts(self) -> dict[str, int]:
+        """Frames fused and skipped, by reason (the mapping core's counters)."""
+        return self.mapper.counts
+
+    @property
+    def coverage(self) -> CoverageLayer:
+        """The mowed layer."""
+        return self.mapper.coverage
+
+    def _restore(self, extent: Extent) -> CoverageLayer | None:
         path = self.p['coverage_file']
         if path and Path(path).exists():
             try:
@@ -139,8 +105,7 @@ class MappingNode(Node):
                 return layer
             except ValueError as exc:
                 self.get_logger().error(f'{exc}; starting an empty coverage layer')
-        return CoverageLayer(origin, size[0], size[1], self.p['coverage_resolution_m'],
-                             self.p['cut_width_m'])
+        return None
 
     def on_camera_info(self, msg: CameraInfo) -> None:
         """Build the ground look-up table once the calibration is known (or changes)."""
@@ -149,28 +114,17 @@ class MappingNode(Node):
         except ValueError as exc:
             self.get_logger().warning(f'ignoring camera_info: {exc}', throttle_duration_sec=10)
             return
-        key = (w, h, tuple(k.ravel()), tuple(d.ravel()))
-        if self.lut is not None and key == self._lut_key:
-            return
-        p = self.p
-        cam = CameraModel(k, w, h, d, Mounting(p['camera_x_m'], p['camera_y_m'],
-                                               p['camera_z_m'], 0.0,
-                                               math.radians(p['camera_pitch_deg']), 0.0))
-        self.lut = ground_lut(cam, p['lut_stride'], p['max_range_m'])
-        self._lut_key = key
+        self.mapper.set_camera(k, w, h, d)
 
     def on_pose(self, msg: Odometry) -> None:
         """Keep the pose history; sweep the deck while the blade runs."""
-        t, x, y, yaw, roll, pitch = odometry_pose(msg)
-        if not self.poses.add(t, x, y, yaw, roll, pitch):
+        if not self.mapper.add_pose(*odometry_pose(msg)):
             self.get_logger().warning('ignoring a pose older than the last, or not finite',
                                       throttle_duration_sec=10)
-            return
-        self.coverage.update(x, y, self.blade_on)
 
     def on_blade(self, msg: Bool) -> None:
         """Blade state (the coverage layer only grows while it runs)."""
-        self.blade_on = bool(msg.data)
+        self.mapper.blade_on = bool(msg.data)
 
     def on_labels(self, msg: Image) -> None:
         """Fuse a label image (with its confidence, when configured) at its stamp's pose."""
@@ -195,57 +149,47 @@ class MappingNode(Node):
             self.get_logger().warning('fusing labels without confidence: none with their stamp '
                                       '(is segmentation_node publish_confidence set?)',
                                       throttle_duration_sec=10)
-        if self.lut is None:
-            self.counts['no_camera_info'] += 1
-            return
         t = stamp_seconds(msg.header.stamp)
-        pose = self.poses.lookup(t)
-        if pose is None:
-            self.counts['no_pose'] += 1
-            self.get_logger().warning(f'skipping labels at t={t:.3f}: no pose at that time',
-                                      throttle_duration_sec=5)
-            return
         try:
             labels = labels_from_msg(msg)
             confidence = None if confidence_msg is None else confidence_from_msg(confidence_msg)
-            self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4], confidence)
         except ValueError as exc:
-            self.counts['bad_labels'] += 1
+            self.mapper.count(BAD_LABELS)
             self.get_logger().warning(f'skipping labels: {exc}', throttle_duration_sec=5)
             return
-        self.counts['frames'] += 1
+        outcome = self.mapper.fuse(t, labels, confidence)
+        if outcome == NO_POSE:
+            self.get_logger().warning(f'skipping labels at t={t:.3f}: no pose at that time',
+                                      throttle_duration_sec=5)
+        elif outcome == BAD_LABELS:
+            self.get_logger().warning(f'skipping labels at t={t:.3f}: '
+                                      f'{self.mapper.last_problem}', throttle_duration_sec=5)
 
     def publish(self) -> None:
         """Publish the grids, the obstacles and diagnostics."""
         stamp = self.get_clock().now().to_msg()
         frame = self.p['frame_id']
-        self.pub_semantic.publish(grid_msg(semantic_values(self.grid.class_map()),
-                                           self.grid.origin, self.grid.res, frame, stamp))
-        factor = max(1, int(round(self.grid.res / self.coverage.res)))
-        self.pub_coverage.publish(grid_msg(coverage_values(self.coverage.mowed, factor),
-                                           self.coverage.origin, self.coverage.res * factor,
-                                           frame, stamp))
-        self.obstacles = extract_obstacles(self.grid.obstacle_mask(), self.grid.origin,
-                                           self.grid.res, self.p['obstacle_margin_m'],
-                                           self.p['min_obstacle_area_m2'])
+        grid, coverage = self.mapper.grid, self.mapper.published_coverage()
+        self.pub_semantic.publish(grid_msg(semantic_values(grid.class_map()), grid.origin,
+                                           grid.res, frame, stamp))
+        self.pub_coverage.publish(grid_msg(np.where(coverage.mowed, 100, 0).astype(np.int8),
+                                           coverage.origin, coverage.res, frame, stamp))
+        self.obstacles = self.mapper.obstacles()
         self.pub_obstacles.publish(obstacle_markers(self.obstacles, frame, stamp))
         bad = self.counts['bad_labels'] + self.counts['no_pose']
-        pairing = []
+        pairing = {}
         if self.pairer is not None:
             bad += self.pairer.unpaired
-            pairing = [KeyValue(key='with_confidence', value=str(self.pairer.paired)),
-                       KeyValue(key='without_confidence', value=str(self.pairer.unpaired)),
-                       KeyValue(key='confidence_dropped', value=str(self.pairer.dropped))]
-        status = DiagnosticStatus(
-            level=DiagnosticStatus.WARN if bad else DiagnosticStatus.OK, name='mapping_node',
-            hardware_id='', message=f'{self.counts["frames"]} frames fused',
-            values=[KeyValue(key=k, value=str(v)) for k, v in self.counts.items()] +
-            [KeyValue(key='mowed_m2', value=f'{self.coverage.mowed_area_m2():.2f}'),
-             KeyValue(key='mowed_share', value='' if self.mowable is None else
-                      f'{self.coverage.mowed_share(self.mowable):.4f}'),
-             KeyValue(key='obstacles', value=str(len(self.obstacles)))] + pairing)
-        self.pub_diag.publish(DiagnosticArray(header=Header(stamp=stamp, frame_id=''),
-                                              status=[status]))
+            pairing = {'with_confidence': self.pairer.paired,
+                       'without_confidence': self.pairer.unpaired,
+                       'confidence_dropped': self.pairer.dropped}
+        self.pub_diag.publish(diagnostics(
+            stamp, 'mapping_node', 'WARN' if bad else 'OK',
+            f'{self.counts["frames"]} frames fused', {
+                **self.counts, 'mowed_m2': f'{self.coverage.mowed_area_m2():.2f}',
+                'mowed_share': '' if self.mowable is None else
+                f'{self.mapper.mowed_share(self.mowable):.4f}',
+                'obstacles': len(self.obstacles), **pairing}))
 
     def save(self) -> None:
         """Save the coverage layer (when a file is configured)."""

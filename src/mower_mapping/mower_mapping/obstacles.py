@@ -12,7 +12,10 @@ def extract_obstacles(mask: np.ndarray, origin_xy: np.ndarray, resolution_m: flo
                       margin_m: float = 0.1, min_area_m2: float = 0.005) -> list[Polygon]:
     """Polygons (map frame) of 8-connected regions of ``mask``, each buffered by ``margin_m``.
 
-    Regions smaller than ``min_area_m2`` (before buffering) are dropped. Sorted by position.
+    Regions smaller than ``min_area_m2`` (before buffering) are dropped. Holes are filled (a
+    ring of obstacle cells shuts its inside off from the mower anyway), so that an outline is
+    the whole obstacle: map/obstacles carries outlines, and the planner on the robot and in the
+    simulator plans around exactly these polygons. Sorted by position.
     """
     if not mask.any():
         return []
@@ -27,8 +30,9 @@ def extract_obstacles(mask: np.ndarray, origin_xy: np.ndarray, resolution_m: flo
         boxes = shapely.box(origin_xy[0] + cols * resolution_m, origin_xy[1] + rows * resolution_m,
                             origin_xy[0] + (cols + 1) * resolution_m,
                             origin_xy[1] + (rows + 1) * resolution_m)
-        region = shapely.union_all(boxes)
-        out.append(region.buffer(margin_m, quad_segs=4))
+        region = shapely.union_all(boxes).buffer(margin_m, quad_segs=4)
+        for part in shapely.get_parts(region):  # one part, unless margin_m is 0
+            out.append(Polygon(part.exterior))
     return sorted(out, key=lambda p: (round(p.centroid.x, 3), round(p.centroid.y, 3)))
 
 

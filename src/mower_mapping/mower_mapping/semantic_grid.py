@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from mower_maps.geometry import cell_index, in_grid
 from mower_node_kit.params import check_ranges, param
 from mower_perception.camera_model import GroundLut
 
@@ -86,9 +87,8 @@ class SemanticGrid:
 
     def cells_of(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Flat cell indices of map points, and which fall inside the grid."""
-        ij = np.floor((xy - self.origin) / self.res).astype(np.int64)
-        inside = (ij[:, 0] >= 0) & (ij[:, 0] < self.shape[1]) & (ij[:, 1] >= 0) & \
-            (ij[:, 1] < self.shape[0])
+        ij = cell_index(xy, self.origin, self.res)
+        inside = in_grid(ij, self.shape)
         return ij[:, 1] * self.shape[1] + ij[:, 0], inside
 
     def fuse(self, labels: np.ndarray, lut: GroundLut, pose: tuple[float, float, float],
@@ -129,9 +129,8 @@ class SemanticGrid:
         c, s = math.cos(yaw), math.sin(yaw)
         bx, by = ground[use, 0], ground[use, 1]
         world = np.column_stack([x + c * bx - s * by, y + s * bx + c * by])
-        ij = np.floor((world - self.origin) / self.res).astype(np.int64)
-        inside = (ij[:, 0] >= 0) & (ij[:, 0] < self.shape[1]) & (ij[:, 1] >= 0) & \
-            (ij[:, 1] < self.shape[0])
+        ij = cell_index(world, self.origin, self.res)
+        inside = in_grid(ij, self.shape)
         if not inside.any():
             return 0
         ij = ij[inside]

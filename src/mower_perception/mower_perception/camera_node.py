@@ -11,14 +11,15 @@ import array
 from typing import Any
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import ParameterDescriptor
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
+from mower_node_kit.params import declare
 from mower_perception.camera_source import Calibration, CameraSource, load_calibration
 
 #: name -> (default, description)
@@ -40,11 +41,7 @@ class CameraNode(Node):
     def __init__(self, **kwargs: Any) -> None:
         """Declare parameters, read the calibration, start the capture timer."""
         super().__init__('camera_node', **kwargs)
-        for name, (value, text) in PARAMETERS.items():
-            self.declare_parameter(name, value, ParameterDescriptor(name=name, description=text,
-                                                                    read_only=True))
-        p = {name: self.get_parameter(name).value for name in PARAMETERS}
-        self.p = p
+        self.p = p = declare(self, PARAMETERS)
         self.calibration: Calibration | None = None
         if p['calibration_file']:
             try:
@@ -88,16 +85,11 @@ class CameraNode(Node):
     def publish_diagnostics(self) -> None:
         """Frame rate, drops, reconnects."""
         s = self.source.stats
-        level = DiagnosticStatus.OK if s.connected else DiagnosticStatus.ERROR
-        status = DiagnosticStatus(
-            level=level, name='camera_node', hardware_id=self.p['source'],
-            message='streaming' if s.connected else (s.last_error or 'not connected'),
-            values=[KeyValue(key='fps', value=f'{s.fps():.1f}'),
-                    KeyValue(key='frames', value=str(s.frames)),
-                    KeyValue(key='drops', value=str(s.drops)),
-                    KeyValue(key='reconnects', value=str(s.reconnects))])
-        header = Header(stamp=self.get_clock().now().to_msg(), frame_id='')
-        self.pub_diag.publish(DiagnosticArray(header=header, status=[status]))
+        self.pub_diag.publish(diagnostics(
+            self.get_clock().now().to_msg(), 'camera_node', 'OK' if s.connected else 'ERROR',
+            'streaming' if s.connected else (s.last_error or 'not connected'),
+            {'fps': f'{s.fps():.1f}', 'frames': s.frames, 'drops': s.drops,
+             'reconnects': s.reconnects}, self.p['source']))
 
     def destroy_node(self) -> None:
         """Release the device."""

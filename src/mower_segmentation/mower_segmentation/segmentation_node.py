@@ -17,15 +17,15 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.lifecycle import Node, State, TransitionCallbackReturn
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
+from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
-from mower_node_kit.params import declare_ranged
+from mower_node_kit.params import Spec, declare, field_specs
 from mower_segmentation.classes import CLASSES
 from mower_segmentation.classical import ClassicalSegmenter
 from mower_segmentation.confidence import ConfidenceParams, is_low_confidence
@@ -37,11 +37,11 @@ from mower_segmentation.conversions import (
 )
 from mower_segmentation.runtime import PROVIDERS, ModelError, Segmenter
 
-#: name -> (default, description); ConfidenceParams' fields are declared from its metadata
-PARAMETERS: dict[str, tuple[Any, str]] = {
+#: name -> (default, description[, low, high]); ConfidenceParams' fields: from its metadata
+PARAMETERS: dict[str, tuple[Any, ...]] = {
     'model_file': ('', 'ONNX segmentation model (models/lawnnet_int8.onnx on the robot)'),
     'execution_providers': (list(PROVIDERS), 'providers to try in order; cpu is always last'),
-    'threads': (1, 'intra-op threads of ONNX Runtime'),
+    'threads': Spec(1, 'intra-op threads of ONNX Runtime', 1, 64),
     'fallback_to_classical': (False, 'use the colour baseline when the model cannot load'),
     'publish_overlay': (False, 'also publish segmentation/overlay (camera + label colours)'),
     'publish_confidence': (True, 'also publish segmentation/confidence (mono8, 0-255 for the '
@@ -58,13 +58,8 @@ class SegmentationNode(Node):
     def __init__(self, **kwargs: Any) -> None:
         """Declare parameters; nothing heavy happens before configure."""
         super().__init__('segmentation_node', **kwargs)
-        for name, (value, text) in PARAMETERS.items():
-            d = ParameterDescriptor(name=name, description=text, read_only=True)
-            if name == 'threads':
-                d.integer_range = [IntegerRange(from_value=1, to_value=64, step=1)]
-            self.declare_parameter(name, value, d)
-        self.confidence = ConfidenceParams(**declare_ranged(
-            self, ConfidenceParams, ParameterDescriptor, FloatingPointRange))
+        declare(self, PARAMETERS)
+        self.confidence = ConfidenceParams(**declare(self, field_specs(ConfidenceParams)))
         self.publish_confidence = bool(self.get_parameter('publish_confidence').value)
         self.segmenter: Segmenter | ClassicalSegmenter | None = None
         self.frames = 0
@@ -189,22 +184,18 @@ class SegmentationNode(Node):
         """
         recent = self.latency_ms[-100:]
         low_share = sum(self.recent_low) / len(self.recent_low) if self.recent_low else 0.0
-        values = [KeyValue(key='provider', value=getattr(self.segmenter, 'provider', '')),
-                  KeyValue(key='frames', value=str(self.frames)),
-                  KeyValue(key='bad_images', value=str(self.bad_images)),
-                  KeyValue(key='low_confidence_frames', value=str(self.low_confidence_frames)),
-                  KeyValue(key='low_confidence_recent_share',
-                           value=f'{low_share:.2f}' if self.recent_low else ''),
-                  KeyValue(key='latency_ms_median',
-                           value=f'{float(np.median(recent)):.2f}' if recent else '')]
+        values = {'provider': getattr(self.segmenter, 'provider', ''), 'frames': self.frames,
+                  'bad_images': self.bad_images,
+                  'low_confidence_frames': self.low_confidence_frames,
+                  'low_confidence_recent_share': f'{low_share:.2f}' if self.recent_low else '',
+                  'latency_ms_median': f'{float(np.median(recent)):.2f}' if recent else ''}
         unsure = low_share > 0.5
-        level = DiagnosticStatus.WARN if self.bad_images or unsure else DiagnosticStatus.OK
+        level = 'WARN' if self.bad_images or unsure else 'OK'
         text = f'{self.frames} frames, {self.low_confidence_frames} low-confidence'
         if unsure:
             text += ': the model is unsure of this lawn (fine-tune it on its frames)'
-        status = DiagnosticStatus(level=level, name='segmentation_node', hardware_id='',
-                                  message=text, values=values)
-        self.pub_diag.publish(DiagnosticArray(header=header, status=[status]))
+        self.pub_diag.publish(diagnostics(header.stamp, 'segmentation_node', level, text,
+                                          values))
 
 
 def main(args: list[str] | None = None) -> int:

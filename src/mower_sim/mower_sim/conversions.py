@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import array
-import math
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -12,6 +11,8 @@ from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, Imu, JointState, NavSatFix, NavSatStatus
 from std_msgs.msg import Header
+
+from mower_maps.geometry import quaternion_from_yaw
 
 
 def stamp_of(seconds: float) -> Time:
@@ -27,7 +28,8 @@ def clock_msg(seconds: float) -> Clock:
 
 def yaw_quaternion(yaw: float) -> Quaternion:
     """Rotation about z."""
-    return Quaternion(x=0.0, y=0.0, z=math.sin(yaw / 2), w=math.cos(yaw / 2))
+    x, y, z, w = quaternion_from_yaw(yaw)
+    return Quaternion(x=x, y=y, z=z, w=w)
 
 
 def image_msg(rgb: np.ndarray, seconds: float, frame_id: str) -> Image:

@@ -20,6 +20,12 @@ import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 
 from mower_maps import LawnMap  # noqa: E402
+from mower_maps.geometry import (  # noqa: E402
+    cell_centre,
+    cell_index,
+    quaternion_from_yaw,
+    yaw_from_quaternion,
+)
 from mower_sim.world import IGNORE, LABELS, World, WorldConfig, build_world  # noqa: E402
 
 COVERAGE_RES_M = 0.02  # resolution of the ground-truth mowed raster
@@ -108,7 +114,11 @@ class LawnSim:
         self._outside = False
         self._inside_keepout = False
         minx, miny, maxx, maxy = lawn.boundary.bounds
+        # the mowed raster: cell (row, col) is centred at _cov_origin + (col, row) * resolution,
+        # so in mower_maps.geometry's convention (origin = corner of cell (0, 0)) its origin is
+        # half a cell lower-left of that: coverage_origin
         self._cov_origin = np.array([minx - 1.0, miny - 1.0])
+        self._cov_corner = self._cov_origin - COVERAGE_RES_M / 2
         self._cov_shape = (int((maxy - miny + 2) / COVERAGE_RES_M) + 1,
                            int((maxx - minx + 2) / COVERAGE_RES_M) + 1)
         self.mowed = np.zeros(self._cov_shape, dtype=bool)
@@ -128,9 +138,33 @@ class LawnSim:
     def pose(self) -> tuple[float, float, float]:
         """True x, y (m) and yaw (rad) of base_link (the wheel axle centre) in the map frame."""
         q = self.data.qpos
-        w, x, y, z = q[3:7]
-        yaw = math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-        return float(q[0]), float(q[1]), yaw
+        w, x, y, z = q[3:7]  # MuJoCo's order
+        return float(q[0]), float(q[1]), yaw_from_quaternion(x=x, y=y, z=z, w=w)
+
+    @property
+    def coverage_origin(self) -> np.ndarray:
+        """Map x, y of the lower-left *corner* of cell (0, 0) of the mowed raster ``mowed``.
+
+        The one grid convention of mower_maps.geometry: a point lies in cell
+        ``cell_index(xy, coverage_origin, COVERAGE_RES_M)`` (column, row), whose centre is
+        ``cell_centre(index, coverage_origin, COVERAGE_RES_M)``. It is half a cell lower-left
+        of the old private ``_cov_origin``, which was the *centre* of cell (0, 0). A read-only
+        copy.
+        """
+        origin = self._cov_corner.copy()
+        origin.flags.writeable = False
+        return origin
+
+    @property
+    def deck_mask(self) -> np.ndarray:
+        """The deck's footprint on the mowed raster: a (2r + 1, 2r + 1) read-only bool mask.
+
+        Centred on the cell of the deck centre; True where the cutting disc (of the mower's
+        ``cut_width_m``) covers a cell's centre. It is what each pose stamps into ``mowed``.
+        """
+        mask = self._deck.view()
+        mask.flags.writeable = False
+        return mask
 
     @property
     def tilt_rad(self) -> float:
@@ -142,7 +176,8 @@ class LawnSim:
     def set_pose(self, x_m: float, y_m: float, yaw_rad: float) -> None:
         """Place the mower (at rest) anywhere; for tests and scenarios."""
         self.data.qpos[0:3] = [x_m, y_m, self.mower.wheel_radius_m + 0.002]
-        self.data.qpos[3:7] = [math.cos(yaw_rad / 2), 0, 0, math.sin(yaw_rad / 2)]
+        x, y, z, w = quaternion_from_yaw(yaw_rad)
+        self.data.qpos[3:7] = [w, x, y, z]  # MuJoCo's order
         self.data.qvel[:] = 0
         mujoco.mj_forward(self.model, self.data)
         self._last_mark = None
@@ -228,13 +263,9 @@ class LawnSim:
         start = xy if last is None else last
         n = 1 if last is None else max(1, int(dist / COVERAGE_RES_M))
         r = self._deck.shape[0] // 2
-        ox, oy = self._cov_origin
-        for i in range(1, n + 1):  # stamp the deck every raster cell along the way
-            f = i / n
-            px = start[0] + f * (xy[0] - start[0])
-            py = start[1] + f * (xy[1] - start[1])
-            r0 = round((py - oy) / COVERAGE_RES_M) - r
-            c0 = round((px - ox) / COVERAGE_RES_M) - r
+        f = np.arange(1, n + 1)[:, None] / n  # stamp the deck every raster cell along the way
+        corners = cell_index(start + f * (xy - start), self._cov_corner, COVERAGE_RES_M) - r
+        for c0, r0 in corners.tolist():
             if r0 < 0 or c0 < 0 or r0 + 2 * r + 1 > self._cov_shape[0] or \
                     c0 + 2 * r + 1 > self._cov_shape[1]:
                 continue
@@ -352,9 +383,8 @@ class LawnSim:
         if within is None:
             return float(self.mowed.sum()) * COVERAGE_RES_M ** 2
         rows, cols = np.nonzero(self.mowed)
-        xs = self._cov_origin[0] + cols * COVERAGE_RES_M
-        ys = self._cov_origin[1] + rows * COVERAGE_RES_M
-        inside = shapely.contains_xy(within, xs, ys)
+        centres = cell_centre(np.stack([cols, rows], axis=1), self._cov_corner, COVERAGE_RES_M)
+        inside = shapely.contains_xy(within, centres[:, 0], centres[:, 1])
         return float(inside.sum()) * COVERAGE_RES_M ** 2
 
     def _classify_geoms(self) -> np.ndarray:

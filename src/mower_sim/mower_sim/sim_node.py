@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.qos import (
@@ -37,6 +36,7 @@ from tf2_msgs.msg import TFMessage
 from mower_maps import MapError, load_map
 from mower_maps.geodesy import enu_to_wgs84
 from mower_node_kit.main import run_node
+from mower_node_kit.params import declare
 from mower_sim.conversions import (
     camera_info_msg,
     clock_msg,
@@ -50,7 +50,7 @@ from mower_sim.conversions import (
 from mower_sim.sim import LawnSim, SensorNoise
 from mower_sim.world import WorldConfig
 
-#: name -> (default, description, min, max)
+#: name -> (default, description, min, max); all read-only except realtime_factor
 PARAMETERS: dict[str, tuple[Any, str, float | None, float | None]] = {
     'map_file': ('', 'lawn map (GeoJSON) to simulate', None, None),
     'seed': (0, 'random seed of textures and sensor noise', 0, 2**31 - 1),
@@ -73,26 +73,13 @@ CMD_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
                      durability=DurabilityPolicy.VOLATILE)
 
 
-def _descriptor(name: str, default: Any, text: str, lo: Any, hi: Any) -> ParameterDescriptor:
-    d = ParameterDescriptor(name=name, description=text, read_only=name != 'realtime_factor')
-    if isinstance(default, float) and lo is not None:
-        d.floating_point_range = [FloatingPointRange(from_value=float(lo), to_value=float(hi),
-                                                     step=0.0)]
-    elif isinstance(default, int) and not isinstance(default, bool) and lo is not None:
-        d.integer_range = [IntegerRange(from_value=int(lo), to_value=int(hi), step=1)]
-    return d
-
-
 class SimNode(Node):
     """Runs LawnSim and publishes its sensors; a thin adapter."""
 
     def __init__(self, **kwargs: Any) -> None:
         """Declare parameters, build the simulator, create endpoints and the timer."""
         super().__init__('sim_node', **kwargs)
-        for name, (value, text, lo, hi) in PARAMETERS.items():
-            self.declare_parameter(name, value, _descriptor(name, value, text, lo, hi))
-        p = {name: self.get_parameter(name).value for name in PARAMETERS}
-        self.params = p
+        self.params = p = declare(self, PARAMETERS, writable=('realtime_factor',))
         lawn = load_map(p['map_file'])  # a bad map fails start-up with MapError's message
         noise = SensorNoise(image_std=p['image_noise_std'])
         self.sim = LawnSim(lawn, WorldConfig(randomise=p['randomise']), seed=p['seed'],

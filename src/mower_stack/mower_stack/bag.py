@@ -18,6 +18,7 @@ from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.base import Nodetype
 
 from mower_mapping.semantic_grid import LAWN, OBSTACLE, OTHER
+from mower_maps.geometry import quaternion_from_yaw
 
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 SEMANTIC_VALUES = {LAWN: 0, OTHER: 30, OBSTACLE: 100}  # as mapping_node publishes map/semantic
@@ -121,7 +122,8 @@ def coverage_grid_msg(layer: Any, t: float, frame: str = 'map', factor: int = 5)
 
 def quaternion_z(yaw: float) -> Any:
     """A rotation about z."""
-    return ros_msg('geometry_msgs/msg/Quaternion', z=math.sin(yaw / 2), w=math.cos(yaw / 2))
+    x, y, z, w = quaternion_from_yaw(yaw)
+    return ros_msg('geometry_msgs/msg/Quaternion', x=x, y=y, z=z, w=w)
 
 
 class BagRecorder:

@@ -33,16 +33,18 @@ from mower_control.safety import (
     fence_region,
 )
 from mower_control.sim_board import BatteryModel, SimTransport, SimulatedBoard
+from mower_mapping.mapper import Mapper, grid_extent
+from mower_maps.geometry import rpy_from_quaternion
 from mower_sim.sim import LawnSim
 
 DEFAULT_MODEL = share_dir() / 'models' / 'lawnnet_int8.onnx'  # installed, or the checkout's
 
 
 def roll_pitch(q: np.ndarray) -> tuple[float, float]:
-    """Roll and pitch (rad) of a wxyz quaternion."""
+    """Roll and pitch (rad) of a wxyz quaternion (MuJoCo's order)."""
     w, x, y, z = (float(v) for v in q)
-    return (math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y)),
-            math.asin(max(-1.0, min(1.0, 2 * (w * y - z * x)))))
+    roll, pitch, _ = rpy_from_quaternion(x, y, z, w)
+    return roll, pitch
 
 
 @dataclass
@@ -61,7 +63,7 @@ class LoopConfig:
     driver: DriverParams = field(default_factory=DriverParams)
     battery: BatteryModel = field(default_factory=BatteryModel)
     providers: tuple[str, ...] = ('qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu')
-    grid: Any = None  # mower_mapping GridParams (None: its defaults)
+    grid: Any = None  # mower_mapping GridParams over ``mapping``'s (None: those, else defaults)
     # mapping_node parameters: LUT, mounting, use_confidence (fuse the model's confidence)
     mapping: dict = field(default_factory=dict)
 
@@ -107,37 +109,30 @@ class ClosedLoop:
         self._cmd = FollowerCommand(0.0, 0.0, 'idle', 0.0, 0.0, 0)
         self._out = SafetyOutput(0.0, 0.0, False, (), ())
         self._next_frame = 0.0
-        self.grid = None
+        # the mapping core mapping_node wraps: pose history, mowed layer, and with perception
+        # the semantic grid and its obstacles
+        values = {**cfg.mapping, **(vars(cfg.grid) if cfg.grid is not None else {})}
+        self.mapper = Mapper(values, grid_extent(values, sim.lawn.boundary.bounds))
+        self.grid = None  # the mapper's semantic grid, when perception is in the loop
         self.segmenter = None
         self.last_frame = None  # the latest camera frame and its labels (for recording)
         self.last_labels = None
         self.use_confidence = False  # the model's per-pixel confidence goes into the grid
         self.camera = None
-        self._in_flight: list[tuple[float, Any, tuple[float, float, float],
-                                    tuple[float, float]]] = []
+        self._in_flight: list[tuple[float, Any, float]] = []  # (fuse at, frame, exposure)
         if cfg.camera_hz > 0:
             self._init_perception()
 
     # -- perception -------------------------------------------------------------------------
     def _init_perception(self) -> None:
-        from mower_mapping.semantic_grid import SemanticGrid
-        from mower_perception.camera_model import CameraModel, Mounting, ground_lut
-
-        m, mp = self.sim.mower, self.cfg.mapping
-        cam = CameraModel.from_fov(m.image_width, m.image_height, m.camera_fovy_deg, Mounting(
-            mp.get('camera_x_m', m.camera_x_m), mp.get('camera_y_m', 0.0),
-            mp.get('camera_z_m', m.camera_z_m), 0.0,
-            math.radians(mp.get('camera_pitch_deg', m.camera_pitch_deg)), 0.0))
-        self.lut = ground_lut(cam, stride=int(mp.get('lut_stride', 3)),
-                              max_range_m=float(mp.get('max_range_m', 4.5)))
-        minx, miny, maxx, maxy = self.sim.lawn.boundary.bounds
-        self.grid = SemanticGrid((minx - 2, miny - 2), maxx - minx + 4, maxy - miny + 4,
-                                 self.cfg.grid)
+        m = self.sim.mower
+        self.mapper.set_camera(self.sim.camera_intrinsics(), m.image_width, m.image_height)
+        self.grid = self.mapper.grid
         if self.cfg.perception == 'model':
             from mower_segmentation.runtime import Segmenter
 
             self.segmenter = Segmenter(self.cfg.model, self.cfg.providers, threads=1)
-            self.use_confidence = bool(mp.get('use_confidence', False))
+            self.use_confidence = bool(self.cfg.mapping.get('use_confidence', False))
         from mower_sim.sim import CameraWorker
 
         self.camera = CameraWorker(self.sim, labels=self.segmenter is None)
@@ -152,25 +147,24 @@ class ClosedLoop:
         result = self.segmenter.segment(frame.rgb, with_confidence=self.use_confidence)
         return result.labels, result.confidence
 
-    def _perceive(self, t: float, pose: tuple[float, float, float]) -> None:
+    def _perceive(self, t: float) -> None:
         """Take frames at the camera rate; fuse each ``perception_latency_s`` after its exposure.
 
-        The frame is rendered and segmented on the camera thread meanwhile; it is fused with
-        the pose and attitude of its exposure time, as the mapping node does with the image
-        stamp's transform. Waiting for a fixed simulated latency keeps runs deterministic.
+        The frame is rendered and segmented on the camera thread meanwhile; the mapper fuses it
+        with the pose of its exposure time from the pose history, as mapping_node does with
+        the image stamp. Waiting for a fixed simulated latency keeps runs deterministic.
         """
         while self._in_flight and t >= self._in_flight[0][0]:
-            _, future, at_pose, rp = self._in_flight.pop(0)
+            _, future, exposure = self._in_flight.pop(0)
             frame, (labels, confidence) = future.result()
             self.last_frame, self.last_labels = frame, labels
-            self.grid.fuse(labels, self.lut, at_pose, *rp, confidence=confidence)
+            self.mapper.fuse(exposure, labels, confidence)
             self.safety.grid = ObstacleGrid(self.grid.obstacle_mask(), tuple(self.grid.origin),
                                             self.grid.res)
         if t >= self._next_frame - 1e-6:  # control ticks carry float error
             self._next_frame = max(self._next_frame + 1.0 / self.cfg.camera_hz, t)
             self._in_flight.append((t + self.cfg.perception_latency_s,
-                                    self.camera.submit(self._segment), pose,
-                                    roll_pitch(self.sim.data.qpos[3:7])))
+                                    self.camera.submit(self._segment), t))
 
     def close(self) -> None:
         """Stop the camera thread."""
@@ -209,8 +203,10 @@ class ClosedLoop:
             self.safety.emergency_stop(True, t, hardware=True)
         elif st.connected:
             self.safety.emergency_stop(False, t, hardware=True)
+        self.mapper.blade_on = sim.blade_on
+        self.mapper.add_pose(t, *pose, *roll_pitch(sim.data.qpos[3:7]))
         if self.grid is not None:
-            self._perceive(t, pose)
+            self._perceive(t)
         inp = MissionInputs(
             t, pose, battery_pct=st.battery_pct if math.isfinite(st.battery_pct) else 100.0,
             charging=st.charging, raining=self.raining, safety_reasons=self._out.reasons,

@@ -10,15 +10,12 @@ config/*.yaml: the same core components the ROS nodes wrap.
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
-import shapely
 
 from mower_bringup import share_dir
 from mower_control.driver import DriverParams
@@ -27,22 +24,18 @@ from mower_control.mission import MissionParams
 from mower_control.parameters import build, node_yaml
 from mower_control.safety import SafetyParams
 from mower_coverage import CoveragePlanner, PlannerParams, params_for_map
+from mower_coverage.handoff import PlanHandoff, remaining
 from mower_coverage.planner import Plan
-from mower_mapping.coverage_layer import CoverageLayer
-from mower_mapping.obstacles import extract_obstacles, obstacle_core_centre
+from mower_coverage.replan import ReplanParams, ReplanPolicy
 from mower_mapping.semantic_grid import GridParams
 from mower_maps import LawnMap
-from mower_sim.sim import COVERAGE_RES_M, LawnSim
+from mower_sim.sim import LawnSim
 from mower_sim.world import HiddenObstacle, WorldConfig
-from mower_stack.bag import (
-    BagRecorder,
-    coverage_grid_msg,
-    header,
-    quaternion_z,
-    ros_msg,
-    semantic_grid_msg,
-)
+from mower_stack.bag import BagRecorder
 from mower_stack.closed_loop import ClosedLoop, LoopConfig
+from mower_stack.ground_truth import GroundTruth
+from mower_stack.run_recorder import RunRecorder
+from mower_stack.schedule import EXACT, Every
 
 CONFIG = share_dir() / 'config'  # mower_bringup's share, or the checkout's
 DEMO_HIDDEN = (HiddenObstacle('rock', 7.5, 2.05, 0.4), HiddenObstacle('toy', 12.6, 7.3, 0.3),
@@ -117,122 +110,56 @@ class MowingRun:
         self.sim = LawnSim(lawn, WorldConfig(hidden=cfg.hidden), seed=cfg.seed)
         lc = loop_config(cfg)
         self.mapping = lc.mapping
-        self.loop = ClosedLoop(self.sim, lc, self.plan.path.points, self.plan.path.kinds,
-                               self.plan.area.region, seed=cfg.seed)
+        self.loop = ClosedLoop(self.sim, lc, *PlanHandoff.from_plan(self.plan).mission_args(),
+                               seed=cfg.seed)
         self.loop.record = False
-        minx, miny, maxx, maxy = lawn.boundary.bounds
-        self.layer = CoverageLayer((minx - 1, miny - 1), maxx - minx + 2, maxy - miny + 2,
-                                   self.mapping['coverage_resolution_m'],
-                                   self.mapping['cut_width_m'])
+        self.layer = self.loop.mapper.coverage  # the mowed layer, kept by the mapping core
         self.loop.mission.mowed = self._mowed_lookup
-        self.obstacles: list[Any] = []
-        self._last_mask: np.ndarray | None = None
+        coverage_node = node_yaml(cfg.config_dir / 'coverage.yaml', 'coverage_node')
+        self.policy = ReplanPolicy(lawn, self.planner_params.clearance_m,
+                                   build(ReplanParams, coverage_node))
         self.replans = 0
         self.replan_xy: list[tuple[float, float]] = []
-        self.truth_reachable = self._truth_reachable()
-        self._reach_mask: np.ndarray | None = None
-        self.passes = np.zeros(self.sim.mowed.shape, dtype=np.uint8)
-        self._last_pass = np.full(self.sim.mowed.shape, -1e9, dtype=np.float32)
+        self.truth = GroundTruth(self.sim, lawn, self.planner, cfg.hidden,
+                                 self.mapping['obstacle_margin_m'], self.mapping['cut_width_m'])
+        self.truth_reachable = self.truth.reachable  # the area the coverage figure counts
 
-    # -- ground truth --------------------------------------------------------------------------
-    def _truth_reachable(self):
-        """What the deck can reach, the clearances of the configuration kept.
-
-        The planner's reachable area (half the body width from edges and known obstacles) for
-        the lawn with the hidden obstacles added as the stack treats obstacles the camera
-        finds: their true footprint grown by mapping's ``obstacle_margin_m``.
-        """
-        margin = self.mapping['obstacle_margin_m']
-        hidden = [fp.buffer(margin) for fp in self.sim.world.hidden_footprints]
-        lawn = self.lawn.with_obstacles(hidden, 'hidden') if hidden else self.lawn
-        return self.planner.plan(lawn).area.reachable
+    # -- ground truth (the simulator's: GroundTruth) --------------------------------------------
+    @property
+    def passes(self) -> np.ndarray:
+        """Passes of the deck per 2 cm cell of the simulator's raster (GroundTruth.passes)."""
+        return self.truth.passes
 
     def coverage_pct(self) -> float:
-        """Share of the reachable mowable area mowed (simulator ground truth), percent.
-
-        Counted on the simulator's 2 cm raster against the reachable area rasterised once.
-        """
-        if self._reach_mask is None:
-            h, w = self.sim.mowed.shape
-            rows, cols = np.mgrid[0:h, 0:w]
-            x0, y0 = self.sim._cov_origin
-            self._reach_mask = shapely.contains_xy(self.truth_reachable,
-                                                   x0 + cols * COVERAGE_RES_M,
-                                                   y0 + rows * COVERAGE_RES_M)
-        total = int(self._reach_mask.sum())
-        mowed = int(np.count_nonzero(self.sim.mowed & self._reach_mask))
-        return 100.0 * mowed / total if total else 0.0
-
-    def _stamp_passes(self) -> None:
-        """Count passes of the deck per 2 cm cell (a new pass after 3 s away)."""
-        if not self.sim.blade_on:
-            return
-        x, y, _ = self.sim.pose
-        r = int(math.ceil(self.mapping['cut_width_m'] / 2 / COVERAGE_RES_M))
-        c = np.round((np.array([x, y]) - self.sim._cov_origin) / COVERAGE_RES_M).astype(int)
-        r0, c0 = c[1] - r, c[0] - r
-        h, w = self.passes.shape
-        if r0 < 0 or c0 < 0 or r0 + 2 * r + 1 > h or c0 + 2 * r + 1 > w:
-            return
-        deck = self.sim._deck
-        last = self._last_pass[r0:r0 + 2 * r + 1, c0:c0 + 2 * r + 1]
-        new = deck & (self.sim.time_s - last > 3.0)
-        block = self.passes[r0:r0 + 2 * r + 1, c0:c0 + 2 * r + 1]
-        block[new] = np.minimum(block[new].astype(np.int16) + 1, 255).astype(np.uint8)
-        last[deck] = self.sim.time_s
+        """Share of the reachable mowable area mowed (simulator ground truth), percent."""
+        return self.truth.coverage_pct()
 
     # -- mapping and replanning ----------------------------------------------------------------
     def _mowed_lookup(self, xy: np.ndarray) -> np.ndarray:
-        layer = self.layer
-        ij = np.round((np.asarray(xy) - layer.origin) / layer.res).astype(np.int64)
-        rows, cols = layer.mowed.shape
-        inside = (ij[:, 0] >= 0) & (ij[:, 0] < cols) & (ij[:, 1] >= 0) & (ij[:, 1] < rows)
-        out = np.zeros(len(ij), dtype=bool)
-        out[inside] = layer.mowed[ij[inside, 1], ij[inside, 0]]
-        return out
+        """Mowed where the mission asks, read as the mission on the robot reads map/coverage."""
+        return self.loop.mapper.published_coverage()(xy)
 
     def detected(self) -> list[Any]:
-        """Obstacles in the semantic grid, as buffered polygons."""
-        g = self.loop.grid
-        return extract_obstacles(g.obstacle_mask(), g.origin, g.res,
-                                 margin_m=self.mapping['obstacle_margin_m'],
-                                 min_area_m2=self.mapping['min_obstacle_area_m2'])
+        """Obstacles in the semantic grid, as buffered polygons (what map/obstacles carries)."""
+        return self.loop.mapper.obstacles() if self.loop.grid is not None else []
+
+    @property
+    def obstacles(self) -> list[Any]:
+        """The detected obstacles the current plan goes around."""
+        return list(self.policy.obstacles)
 
     def _check_obstacles(self, force: bool) -> None:
-        """Replan when a detected obstacle (not a known one) blocks the rest of the plan."""
-        # every obstacle the camera sees counts, known ones too: the planner then keeps the
-        # detection margin from what the camera saw, so the safety stop is not triggered
-        mask = self.loop.grid.obstacle_mask()
-        if not force and self._last_mask is not None and np.array_equal(mask, self._last_mask):
-            return  # nothing new seen
-        self._last_mask = mask
-        new = self.detected()
-        added = shapely.union_all(new) if new else shapely.Polygon()
-        before = shapely.union_all(self.obstacles) if self.obstacles else shapely.Polygon()
-        change = added.symmetric_difference(before).area if new or self.obstacles else 0.0
-        if not force and change < 0.05:
-            return
+        """Replan when the replanning policy says so (coverage_node asks it the same way)."""
         m = self.loop.mission
-        if not force:
-            pts = m.plan_points
-            s0 = m.progress_m
-            rest = pts[np.searchsorted(m._plan_cum, s0):]
-            if len(rest) < 2:
-                return
-            clearance = self.planner_params.clearance_m
-            if not shapely.LineString(rest).intersects(added.buffer(clearance)):
-                self.obstacles = new
-                return
-        self.obstacles = new
-        self._replan()
+        rest = None if m.plan_points is None else remaining(m.plan_points, m.progress_m)
+        if self.policy.update(self.detected(), rest, force).replan:
+            self._replan()
 
     def _replan(self) -> None:
-        lawn = self.lawn.with_obstacles(self.obstacles) if self.obstacles else self.lawn
-        plan = self.planner.plan(lawn)
-        self.plan = plan
+        self.plan = self.planner.plan(self.policy.lawn_for_planning())
         self.replans += 1
         self.replan_xy.append(self.sim.pose[:2])
-        self.loop.mission.set_plan(plan.path.points, plan.path.kinds, plan.area.region)
+        self.loop.mission.set_plan(*PlanHandoff.from_plan(self.plan).mission_args())
 
     # -- the run -------------------------------------------------------------------------------
     def run(self, progress: bool = True, events: list[tuple[float, Any]] | None = None
@@ -245,7 +172,7 @@ class MowingRun:
         pending = sorted(events or [], key=lambda e: e[0])
         cfg, sim, loop = self.cfg, self.sim, self.loop
         bag = BagRecorder(self.out / 'bag') if cfg.record else None
-        rec = _Recorder(self, bag)
+        rec = RunRecorder(self, bag)
         ok, why = loop.mission.request('start')
         if not ok:
             raise RuntimeError(f'the mission did not start: {why}')
@@ -257,7 +184,10 @@ class MowingRun:
             bar = tqdm(total=round(estimate), unit='sim s', dynamic_ncols=True,
                        desc=f'mowing {self.lawn.name}')
         t_wall = time.perf_counter()
-        next_check = 0.0
+        t0 = sim.time_s
+        layer_rate = Every(0.1, start_s=t0 + 0.1, aligned=True)  # the mowed layer at 10 Hz
+        truth_rate = Every(0.2, start_s=t0 + 0.2, aligned=True)  # passes and path at 5 Hz
+        check_timer = Every(cfg.obstacle_check_s, start_s=t0, tol_s=EXACT)  # see schedule
         states: list[str] = []
         traj = []
         last_bar = 0.0
@@ -268,7 +198,7 @@ class MowingRun:
                 tick = loop.step()
                 rec.tick(tick)
                 x, y, _ = sim.pose
-                if int(round(sim.time_s * 50)) % 5 == 0:  # the mowed layer at 10 Hz
+                if layer_rate.due(sim.time_s):
                     self.layer.update(*tick.pose[:2], sim.blade_on)
                 if not states or states[-1] != tick.mission.state:
                     states.append(tick.mission.state)
@@ -277,11 +207,10 @@ class MowingRun:
                     break
                 if tick.mission.replan:
                     self._check_obstacles(force=True)
-                elif loop.grid is not None and sim.time_s >= next_check:
-                    next_check = sim.time_s + cfg.obstacle_check_s
+                elif loop.grid is not None and check_timer.due(sim.time_s):
                     self._check_obstacles(force=False)
-                if int(round(sim.time_s * 50)) % 10 == 0:  # 5 Hz
-                    self._stamp_passes()
+                if truth_rate.due(sim.time_s):
+                    self.truth.stamp_passes()
                     traj.append((x, y))
                 if bar is not None and sim.time_s - last_bar >= 5.0:
                     wall = time.perf_counter() - t_wall
@@ -298,7 +227,7 @@ class MowingRun:
                 rec.finish()
                 bag.close()
         wall = time.perf_counter() - t_wall
-        found = self._found()
+        found = self.truth.found(self.detected())
         ev = sim.events
         mowable = self.lawn.mowable_area()
         summary = {
@@ -325,153 +254,10 @@ class MowingRun:
         return RunResult(summary, self.out, np.asarray(traj).reshape(-1, 2),
                          list(self.replan_xy), self.detected())
 
-    def _found(self) -> list[bool]:
-        polys = self.detected()
-        margin = self.mapping['obstacle_margin_m']
-        centres = [obstacle_core_centre(p, margin) for p in polys]
-        out = []
-        for h in self.cfg.hidden:
-            d = min((math.hypot(cx - h.x_m, cy - h.y_m) for cx, cy in centres), default=math.inf)
-            out.append(d <= max(0.3, h.size_m / 2 + 0.1))
-        return out
-
 
 def _length(traj: list) -> float:
     a = np.asarray(traj, dtype=float).reshape(-1, 2)
     return float(np.hypot(*np.diff(a, axis=0).T).sum()) if len(a) > 1 else 0.0
-
-
-class _Recorder:
-    """Writes the run's topics into the bag at their rates (DESIGN.md's names and types)."""
-
-    def __init__(self, run: MowingRun, bag: BagRecorder | None) -> None:
-        self.run, self.bag = run, bag
-        self.next_cam = self.next_state = self.next_grid = self.next_diag = 0.0
-        self.path_id = None
-        self.last_state = None
-        self.last_frame = None
-
-    def tick(self, tick: Any) -> None:
-        if self.bag is None:
-            return
-        run, t = self.run, self.run.sim.time_s
-        cfg = run.cfg
-        if t >= self.next_state:
-            self.next_state = max(self.next_state + 1.0 / cfg.bag_state_hz, t - 1e-6)
-            self._state(tick, t)
-        loop = run.loop
-        if loop.camera is None:  # no perception in the loop: render for the bag
-            if t >= self.next_cam:
-                self.next_cam = t + 1.0 / cfg.bag_camera_hz
-                frame = run.sim.camera(labels=True)
-                self._camera(t, frame, frame.labels)
-        elif loop.last_frame is not self.last_frame and \
-                loop.last_frame.time_s >= self.next_cam - 1e-6:
-            self.last_frame = frame = loop.last_frame
-            self.next_cam = frame.time_s + 1.0 / cfg.bag_camera_hz
-            self._camera(t, frame, loop.last_labels)
-        if t >= self.next_grid:
-            self.next_grid = t + cfg.bag_grid_s
-            self._grids(t)
-        if self.path_id != run.loop.mission.path_id:
-            self.path_id = run.loop.mission.path_id
-            self._path(t)
-        if tick.mission.state != self.last_state or t >= self.next_diag:
-            self.next_diag = t + 1.0
-            self.last_state = tick.mission.state
-            self._mission(tick, t)
-
-    def finish(self) -> None:
-        self._grids(self.run.sim.time_s)
-
-    def _state(self, tick: Any, t: float) -> None:
-        bag = self.bag
-        x, y, yaw = self.run.loop.pose()
-        w, qx, qy, qz = (float(v) for v in self.run.sim.data.qpos[3:7])  # attitude, wxyz
-        pose = ros_msg('geometry_msgs/msg/Pose',
-                       position=ros_msg('geometry_msgs/msg/Point', x=x, y=y),
-                       orientation=ros_msg('geometry_msgs/msg/Quaternion', x=qx, y=qy, z=qz,
-                                           w=w))
-        twist = ros_msg('geometry_msgs/msg/Twist',
-                        linear=ros_msg('geometry_msgs/msg/Vector3', x=tick.safety.v_mps),
-                        angular=ros_msg('geometry_msgs/msg/Vector3', z=tick.safety.w_radps))
-        odom = ros_msg('nav_msgs/msg/Odometry', header=header(t, 'map'),
-                       child_frame_id='base_link',
-                       pose=ros_msg('geometry_msgs/msg/PoseWithCovariance', pose=pose),
-                       twist=ros_msg('geometry_msgs/msg/TwistWithCovariance', twist=twist))
-        bag.write('/odom', 'nav_msgs/msg/Odometry', t, odom)
-        tf = ros_msg('geometry_msgs/msg/TransformStamped', header=header(t, 'map'),
-                     child_frame_id='base_link', transform=ros_msg(
-                         'geometry_msgs/msg/Transform',
-                         translation=ros_msg('geometry_msgs/msg/Vector3', x=x, y=y),
-                         rotation=quaternion_z(yaw)))
-        bag.write('/tf', 'tf2_msgs/msg/TFMessage', t,
-                  ros_msg('tf2_msgs/msg/TFMessage', transforms=[tf]))
-        cmd = ros_msg('geometry_msgs/msg/Twist',
-                      linear=ros_msg('geometry_msgs/msg/Vector3', x=tick.follower.v_mps),
-                      angular=ros_msg('geometry_msgs/msg/Vector3', z=tick.follower.w_radps))
-        bag.write('/cmd_vel', 'geometry_msgs/msg/Twist', t, cmd)
-        bag.write('/cmd_vel_safe', 'geometry_msgs/msg/Twist', t, twist)
-
-    def _camera(self, t: float, frame: Any, labels: np.ndarray) -> None:
-        """Image, labels and camera info, stamped with the exposure time; bag time ``t``."""
-        run, ts = self.run, frame.time_s
-        ok, jpeg = cv2.imencode('.jpg', cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR),
-                                [cv2.IMWRITE_JPEG_QUALITY, 80])
-        if ok:
-            self.bag.write('/camera/image_raw/compressed', 'sensor_msgs/msg/CompressedImage', t,
-                           ros_msg('sensor_msgs/msg/CompressedImage',
-                                   header=header(ts, 'camera_optical_frame'), format='jpeg',
-                                   data=jpeg.tobytes()))
-        h, w = labels.shape
-        self.bag.write('/segmentation/labels', 'sensor_msgs/msg/Image', t,
-                       ros_msg('sensor_msgs/msg/Image', header=header(ts, 'camera_optical_frame'),
-                               height=h, width=w, encoding='mono8', step=w,
-                               data=labels.astype(np.uint8).tobytes()))
-        k = run.sim.camera_intrinsics()
-        m = run.sim.mower
-        self.bag.write('/camera/camera_info', 'sensor_msgs/msg/CameraInfo', t, ros_msg(
-            'sensor_msgs/msg/CameraInfo', header=header(ts, 'camera_optical_frame'),
-            height=m.image_height, width=m.image_width, distortion_model='plumb_bob',
-            d=np.zeros(5), k=k.reshape(-1),
-            p=np.hstack([k, np.zeros((3, 1))]).reshape(-1),
-            r=np.eye(3).reshape(-1)))
-
-    def _grids(self, t: float) -> None:
-        run = self.run
-        if run.loop.grid is not None:
-            self.bag.write('/map/semantic', 'nav_msgs/msg/OccupancyGrid', t,
-                           semantic_grid_msg(run.loop.grid, t))
-        self.bag.write('/map/coverage', 'nav_msgs/msg/OccupancyGrid', t,
-                       coverage_grid_msg(run.layer, t))  # the mowed layer at 10 cm
-
-    def _path(self, t: float) -> None:
-        m = self.run.loop.mission
-        for topic, pts in (('/coverage/path', m.plan_points), ('/mission/path', m.path)):
-            poses = []
-            for x, y in (pts if pts is not None else np.zeros((0, 2)))[::2]:
-                poses.append(ros_msg('geometry_msgs/msg/PoseStamped', header=header(t, 'map'),
-                                     pose=ros_msg('geometry_msgs/msg/Pose', position=ros_msg(
-                                         'geometry_msgs/msg/Point', x=float(x), y=float(y)),
-                                         orientation=quaternion_z(0.0))))
-            self.bag.write(topic, 'nav_msgs/msg/Path', t,
-                           ros_msg('nav_msgs/msg/Path', header=header(t, 'map'), poses=poses))
-
-    def _mission(self, tick: Any, t: float) -> None:
-        run = self.run
-        state = {'state': tick.mission.state, 'mowed_pct': round(run.coverage_pct(), 2),
-                 'progress_m': round(run.loop.mission.progress_m, 2),
-                 'message': tick.mission.message}
-        self.bag.write('/mower/state', 'std_msgs/msg/String', t,
-                       ros_msg('std_msgs/msg/String', data=json.dumps(state)))
-        kv = [ros_msg('diagnostic_msgs/msg/KeyValue', key=k, value=str(v)) for k, v in {
-            'active': ', '.join(tick.safety.reasons), 'latched': ', '.join(tick.safety.latched),
-            **run.loop.driver.diagnostics()}.items()]
-        status = ros_msg('diagnostic_msgs/msg/DiagnosticStatus', level=0, name='mower',
-                         message=tick.mission.state, hardware_id='sim', values=kv)
-        self.bag.write('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', t,
-                       ros_msg('diagnostic_msgs/msg/DiagnosticArray', header=header(t, ''),
-                               status=[status]))
 
 
 def write_summary(result: RunResult) -> Path:

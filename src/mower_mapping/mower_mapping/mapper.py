@@ -1,0 +1,216 @@
+"""The mapping core: labelled frames and poses in; semantic grid, obstacles, mowed layer out.
+
+One object, called by mapping_node on the robot, by the simulated run and by the replay of a
+field bag, so all three map the same way:
+
+- the camera mounting and the ground projection table, built from the calibration (K, size,
+  distortion: camera_info on the robot, the simulator's intrinsics in simulation);
+- the pose at a frame's exposure time, interpolated from the pose history (the odometry);
+- fusion of the labels (and their confidence, when given) into the semantic grid;
+- obstacles: connected obstacle cells, buffered by a margin (what map/obstacles carries and the
+  planner goes around);
+- the mowed layer, swept along the poses while the blade runs, and the mowed share.
+
+Its settings are mapping_node's parameters (config/mapping.yaml), given as a dict of values;
+:data:`PARAMETERS` holds those besides :class:`GridParams`' with their descriptions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mower_mapping.coverage_layer import CoverageLayer
+from mower_mapping.obstacles import extract_obstacles
+from mower_mapping.pose_buffer import PoseBuffer, PoseSource
+from mower_mapping.semantic_grid import GridParams, SemanticGrid
+from mower_maps.mowed import MowedGrid
+from mower_perception.camera_model import CameraModel, GroundLut, Mounting, ground_lut
+
+#: name -> (default, description) of the mapping settings besides GridParams' fields; the node
+#: declares its parameters from this table and GridParams' field metadata
+PARAMETERS: dict[str, tuple[Any, str]] = {
+    'frame_id': ('map', 'frame of the grids'),
+    'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
+    'origin_xy': ([-5.0, -5.0], 'lower-left corner of the grids in the map frame (m), when no '
+                  'map_file is given (with one, the grids cover the lawn and 2 m around it)'),
+    'size_m': ([30.0, 30.0], 'width and height of the grids (m), when no map_file is given'),
+    'coverage_resolution_m': (0.02, 'mowed layer resolution (m)'),
+    'cut_width_m': (0.22, 'deck cut width (m)'),
+    'obstacle_margin_m': (0.1, 'safety margin around extracted obstacles (m)'),
+    'min_obstacle_area_m2': (0.005, 'smaller obstacle regions are ignored (m²)'),
+    'camera_x_m': (0.15, 'camera mounting in base_link: x (m)'),
+    'camera_y_m': (0.0, 'camera mounting: y (m)'),
+    'camera_z_m': (0.38, 'camera mounting: height above the ground (m)'),
+    'camera_pitch_deg': (25.0, 'camera mounting: pitch, down positive (deg)'),
+    'max_range_m': (4.5, 'ignore ground farther than this from the camera (m)'),
+    'lut_stride': (3, 'project every n-th pixel in each direction'),
+    'publish_period_s': (1.0, 'grid publishing period (s)'),
+    'save_period_s': (30.0, 'coverage layer saving period (s)'),
+    'coverage_file': ('', 'where the coverage layer is saved and restored ("" = not saved)'),
+    'map_file': ('', 'lawn map: the grids cover it, and the mowed share of its mowable area '
+                     'is reported ("" = origin_xy and size_m, no share)'),
+    'use_confidence': (True, 'subscribe to segmentation/confidence and fuse it with the labels '
+                              'of the same stamp (segmentation_node publish_confidence)'),
+}
+
+#: what :meth:`Mapper.fuse` answers, and the counters it keeps
+FUSED, NO_CAMERA_INFO, NO_POSE, BAD_LABELS = 'frames', 'no_camera_info', 'no_pose', 'bad_labels'
+
+
+def defaults() -> dict[str, Any]:
+    """Every mapping setting at its default."""
+    out = {name: value for name, (value, _) in PARAMETERS.items()}
+    out.update({k: v for k, v in vars(GridParams()).items()})
+    return out
+
+
+@dataclass(frozen=True)
+class Extent:
+    """Where the grids lie: lower-left corner and size (m)."""
+
+    origin: tuple[float, float]
+    size: tuple[float, float]
+
+    @classmethod
+    def around(cls, bounds: tuple[float, float, float, float], margin_m: float) -> Extent:
+        """The bounds (minx, miny, maxx, maxy) grown by ``margin_m`` on every side."""
+        minx, miny, maxx, maxy = bounds
+        return cls((minx - margin_m, miny - margin_m),
+                   (maxx - minx + 2 * margin_m, maxy - miny + 2 * margin_m))
+
+
+GRID_MARGIN_M = 2.0  # the grids cover the lawn with this much around it
+
+
+def grid_extent(values: Mapping[str, Any], lawn_bounds: tuple | None = None) -> Extent:
+    """Where the grids lie (one rule for the robot, the simulator and the replay).
+
+    The lawn's bounds with :data:`GRID_MARGIN_M` around them when a lawn map is known, else
+    the settings' ``origin_xy`` and ``size_m``.
+    """
+    if lawn_bounds is not None:
+        return Extent.around(lawn_bounds, GRID_MARGIN_M)
+    return Extent(tuple(values['origin_xy']), tuple(values['size_m']))
+
+
+class Mapper:
+    """Semantic grid, obstacles and mowed layer from labelled frames and poses."""
+
+    def __init__(self, values: Mapping[str, Any] | None = None, extent: Extent | None = None,
+                 coverage: CoverageLayer | None = None, poses: PoseSource | None = None
+                 ) -> None:
+        """Mapping with the settings ``values`` (missing ones at their defaults).
+
+        ``extent``: where the grids lie (default: ``origin_xy`` and ``size_m`` of the
+        settings); ``coverage``: a mowed layer restored from disk, else an empty one;
+        ``poses``: where the pose of a frame's time comes from (default: a live
+        :class:`PoseBuffer` that :meth:`add_pose` fills; the replay gives its bag's timeline).
+        """
+        v = defaults()
+        v.update(values or {})
+        self.values = v
+        ext = extent or Extent(tuple(v['origin_xy']), tuple(v['size_m']))
+        self.extent = ext
+        self.grid = SemanticGrid(ext.origin, ext.size[0], ext.size[1], GridParams.from_values(v))
+        self.coverage = coverage or CoverageLayer(ext.origin, ext.size[0], ext.size[1],
+                                                  v['coverage_resolution_m'], v['cut_width_m'])
+        self.poses: PoseSource = PoseBuffer() if poses is None else poses
+        self.lut: GroundLut | None = None
+        self._camera_key: tuple | None = None
+        self.blade_on = False
+        self.counts = {FUSED: 0, BAD_LABELS: 0, NO_POSE: 0, NO_CAMERA_INFO: 0}
+        self.last_problem = ''  # why the last frame skipped as BAD_LABELS was
+        self._version = 0  # grows with every fused frame
+        self._obstacles: tuple[int, list] | None = None
+
+    # -- inputs ----------------------------------------------------------------------------
+    def set_camera(self, k: np.ndarray, width: int, height: int,
+                   distortion: np.ndarray | None = None) -> bool:
+        """The camera's calibration; the projection table is rebuilt when it changes.
+
+        Returns True when it was (re)built.
+        """
+        d = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=float)
+        key = (int(width), int(height), tuple(np.asarray(k, dtype=float).ravel()),
+               tuple(d.ravel()))
+        if self.lut is not None and key == self._camera_key:
+            return False
+        v = self.values
+        cam = CameraModel(np.asarray(k, dtype=float), int(width), int(height), d, Mounting(
+            v['camera_x_m'], v['camera_y_m'], v['camera_z_m'], 0.0,
+            math.radians(v['camera_pitch_deg']), 0.0))
+        self.lut = ground_lut(cam, int(v['lut_stride']), float(v['max_range_m']))
+        self._camera_key = key
+        return True
+
+    def add_pose(self, t: float, x: float, y: float, yaw: float, roll: float = 0.0,
+                 pitch: float = 0.0) -> bool:
+        """A pose of base_link in the map frame at ``t`` (s).
+
+        The deck sweeps the mowed layer while the blade runs. False (nothing recorded) for a
+        pose older than the last one, or not finite.
+        """
+        if not isinstance(self.poses, PoseBuffer):
+            raise TypeError('add_pose needs the live pose history (this mapper has a timeline)')
+        if not self.poses.add(t, x, y, yaw, roll, pitch):
+            return False
+        self.sweep(x, y)
+        return True
+
+    def sweep(self, x: float, y: float, blade_on: bool | None = None) -> None:
+        """Move the deck to (x, y): it mows on the way while the blade runs.
+
+        ``blade_on``: whether it does (default: :attr:`blade_on`).
+        """
+        self.coverage.update(x, y, self.blade_on if blade_on is None else blade_on)
+
+    def fuse(self, t: float, labels: np.ndarray, confidence: np.ndarray | None = None) -> str:
+        """Fuse a label image exposed at ``t`` with the pose of that time.
+
+        Returns :data:`FUSED`, or why it was skipped (:data:`NO_CAMERA_INFO`,
+        :data:`NO_POSE`, :data:`BAD_LABELS`); each is counted in :attr:`counts`.
+        """
+        if self.lut is None:
+            return self.count(NO_CAMERA_INFO)
+        pose = self.poses.lookup(t)
+        if pose is None:
+            return self.count(NO_POSE)
+        try:
+            self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4], confidence)
+        except ValueError as exc:
+            self.last_problem = str(exc)
+            return self.count(BAD_LABELS)
+        self._version += 1
+        return self.count(FUSED)
+
+    def count(self, what: str) -> str:
+        """Count ``what`` (one of the answers of :meth:`fuse`) and return it."""
+        self.counts[what] += 1
+        return what
+
+    # -- outputs ---------------------------------------------------------------------------
+    def obstacles(self) -> list:
+        """Obstacles in the grid now: buffered polygons, sorted by position (cached)."""
+        if self._obstacles is None or self._obstacles[0] != self._version:
+            v = self.values
+            self._obstacles = (self._version, extract_obstacles(
+                self.grid.obstacle_mask(), self.grid.origin, self.grid.res,
+                v['obstacle_margin_m'], v['min_obstacle_area_m2']))
+        return list(self._obstacles[1])
+
+    def coverage_factor(self) -> int:
+        """How many mowed-layer cells make one cell of the published coverage grid."""
+        return max(1, int(round(self.grid.res / self.coverage.res)))
+
+    def published_coverage(self) -> MowedGrid:
+        """The mowed layer as map/coverage carries it (what the mission reads)."""
+        return self.coverage.published(self.coverage_factor())
+
+    def mowed_share(self, mowable) -> float:
+        """Share (0..1) of the mowable area mowed, on the mowed layer."""
+        return self.coverage.mowed_share(mowable)
