@@ -2,7 +2,7 @@
 
 import pytest
 
-from mower_stack.schedule import EXACT, Every
+from mower_stack.schedule import Every
 
 
 def _clock(ticks: int, dt: float = 0.004, steps: int = 5) -> list[float]:
@@ -37,7 +37,7 @@ def test_a_timer_counts_from_when_it_fired():
 def test_the_tolerance_absorbs_float_error_and_exact_does_not():
     below = 1.0 - 1e-12  # what a float clock may read for 1 s
     assert Every(1.0, start_s=1.0).due(below)
-    assert not Every(1.0, start_s=1.0, tol_s=EXACT).due(below)
+    assert not Every(1.0, start_s=1.0, tol_s=0.0).due(below)
     assert not Every(1.0, start_s=1.0).due(1.0 - 1e-3)
 
 
@@ -60,7 +60,7 @@ def test_same_times_same_answers():
     clock = _clock(3000)
     runs = []
     for _ in range(2):
-        timers = [Every(1.0, tol_s=EXACT), Every(0.2, start_s=0.2, aligned=True),
+        timers = [Every(1.0, tol_s=0.0), Every(0.2, start_s=0.2, aligned=True),
                   Every(10.0)]
         runs.append([[i for i, t in enumerate(clock) if e.due(t)] for e in timers])
     assert runs[0] == runs[1]

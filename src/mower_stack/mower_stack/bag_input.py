@@ -1,7 +1,7 @@
 """Reading field-test bags: rosbag2 (MCAP, sqlite3) and ROS 1, damaged ones included.
 
-* :class:`TolerantReader` is rosbags' AnyReader, but a message type it cannot define costs its
-  topic, not the whole bag.
+* :class:`TolerantReader` reads one bag as rosbags' AnyReader does, from rosbags' public readers
+  and type system, but a message type it cannot define costs its topic, not the whole bag.
 * :func:`recover_mcap` copies the readable start of a cut-off MCAP recording into a new bag;
   :func:`open_bag` does that by itself when a bag does not open.
 * :func:`choose_topics` finds what each topic is (camera, odometry, tf, IMU, GNSS, ...) by
@@ -14,11 +14,19 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from rosbags.interfaces import Connection, MessageDefinitionFormat, Nodetype, TopicInfo
+from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 
 from mower_stack.bag import TYPESTORE
 from mower_stack.image_decoding import COMPRESSED, IMAGE
+
+if TYPE_CHECKING:
+    from rosbags.interfaces.typing import Typesdict
+    from rosbags.typesys.store import Typestore
 
 ROLES: dict[str, tuple[str, ...]] = {  # what each input is, by message type
     'camera': (COMPRESSED, IMAGE),
@@ -53,77 +61,207 @@ def stamp_s(msg: Any, t_ns: int) -> float:
 
 
 class TolerantReader:
-    """rosbags' AnyReader, but a message type it cannot define costs its topic, not the bag.
+    """One bag, read with rosbags' public readers; a message type it cannot define costs its topic.
 
-    AnyReader refuses a whole bag when one connection's definition does not parse or its hash
-    does not match; here such types are left out of the type store (their messages then fail to
-    deserialize, and are reported and skipped), and types without a definition in the bag are
-    taken from the ROS 2 Jazzy store when it has them. The rest is AnyReader's.
+    This is what rosbags' ``AnyReader`` (rosbags/highlevel/anyreader.py) does for one bag, built
+    from public parts only: it holds a ``rosbags.rosbag1.Reader`` or ``rosbags.rosbag2.Reader``
+    and makes its own type store from the bag's definitions with ``rosbags.typesys``. It differs
+    where a field bag needs it to (``AnyReader._open`` refuses the whole bag instead):
+
+    * a definition that does not parse, that the type store rejects, or whose hash does not
+      match is left out of the type store and noted in :attr:`bad_types` (msgtype -> why); its
+      messages then fail to deserialize, and the replay reports and skips them;
+    * a type without a definition in the bag is taken, with the types it uses, from the ROS 2
+      Jazzy store (:data:`mower_stack.bag.TYPESTORE`) when it has it, connection by connection
+      (``AnyReader`` uses its ``default_typestore`` only when no connection has a definition).
+
+    Open it with :meth:`open` or ``with``; :attr:`connections`, :meth:`messages`,
+    :meth:`deserialize`, :attr:`typestore`, :attr:`is2` and the times are ``AnyReader``'s.
     """
 
-    @staticmethod
-    def make(path: Path):
-        """An AnyReader instance (not yet open) with the tolerant type loading."""
-        from rosbags.highlevel import AnyReader
+    def __init__(self, path: Path) -> None:
+        """A reader of the bag at ``path`` (not yet open); rosbags' ReaderError if it is none.
 
-        class _Reader(AnyReader):
-            bad_types: dict[str, str]
+        As in ``AnyReader.__init__``: a path ending in ``.bag`` is a ROS 1 bag, anything else a
+        rosbag2 bag (a folder with metadata.yaml, or a bare .mcap / .db3 file). Making the
+        public reader reads the rosbag2 metadata, so a folder that is not a bag fails here.
+        """
+        from rosbags.rosbag1 import Reader as Reader1
+        from rosbags.rosbag2 import Reader as Reader2
 
-            def _open(self) -> None:
-                from rosbags.interfaces import MessageDefinitionFormat
-                from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg
-                from rosbags.typesys import get_typestore as _store
+        self.path = Path(path)
+        self.is2 = self.path.suffix != '.bag'
+        self.reader: Reader1 | Reader2 = Reader2(self.path) if self.is2 else Reader1(self.path)
+        self.connections: list[Connection] = []
+        self.typestore: Typestore = get_typestore(Stores.EMPTY)
+        self.bad_types: dict[str, str] = {}
+        self._is_open = False
 
-                for reader in self.readers:
-                    self.stack.enter_context(reader)
-                connections = [y for x in self.readers for y in x.connections]
-                typs: dict = {}
-                self.bad_types = {}
-                digests: dict[str, str] = {}
-                for con in connections:
-                    fmt = con.msgdef.format
-                    try:
-                        if fmt == MessageDefinitionFormat.MSG and con.msgdef.data.strip():
-                            typs.update(get_types_from_msg(con.msgdef.data, con.msgtype))
-                        elif fmt == MessageDefinitionFormat.IDL and con.msgdef.data.strip():
-                            sep = '=' * 80 + '\n'
-                            parts = con.msgdef.data.split(sep)[1:] if \
-                                con.msgdef.data.startswith(f'{sep}IDL: ') else \
-                                ['IDL: x\n' + con.msgdef.data]
-                            for part in parts:
-                                typs.update(get_types_from_idl(part.split('\n', 1)[1]))
-                        elif con.msgtype in TYPESTORE.fielddefs:
-                            typs.setdefault(con.msgtype, TYPESTORE.fielddefs[con.msgtype])
-                            continue
-                        else:
-                            self.bad_types[con.msgtype] = 'no definition in the bag'
-                            continue
-                    except Exception as exc:  # a definition that does not parse
-                        self.bad_types[con.msgtype] = f'definition does not parse: {exc}'
-                        continue
-                    if con.digest:
-                        digests[con.msgtype] = con.digest
-                store = _store(Stores.EMPTY)
-                for name in list(typs):  # register one by one: a bad type must not stop others
-                    try:
-                        store.register({name: typs[name]})
-                    except Exception as exc:
-                        self.bad_types.setdefault(name, f'definition rejected: {exc}')
-                for msgtype, digest in digests.items():
-                    try:
-                        have = store.hash_rihs01(msgtype) if self.is2 else \
-                            store.generate_msgdef(msgtype)[1]
-                    except Exception:
-                        have = None
-                    if have != digest and msgtype not in self.bad_types:
-                        self.bad_types[msgtype] = 'its definition does not match its hash'
-                for msgtype in self.bad_types:
-                    store.fielddefs.pop(msgtype, None)
-                    store.types.pop(msgtype, None)
-                self.connections = connections
-                self.typestore = store
+    # -- opening and closing (AnyReader.open, .close, .__enter__, .__exit__) --------------------
+    def open(self) -> None:
+        """Open the bag and build the type store from its definitions."""
+        if self._is_open:
+            raise ReplayError(f'{self.path}: the reader is already open')
+        self.reader.open()
+        try:
+            # a copy, as AnyReader._open makes: rosbag2's reader clears its own list on close
+            self.connections = list(self.reader.connections)
+            self.typestore, self.bad_types = _load_types(self.connections, self.is2)
+        except BaseException:
+            self.reader.close()
+            raise
+        self._is_open = True
 
-        return _Reader([path], default_typestore=TYPESTORE)
+    def close(self) -> None:
+        """Close the bag; the connections and the type store go, as in ``AnyReader.close``."""
+        self._check_open()
+        self._is_open = False
+        self.connections = []
+        self.typestore = get_typestore(Stores.EMPTY)
+        self.reader.close()
+
+    def __enter__(self) -> TolerantReader:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if not self._is_open:
+            raise ReplayError(f'{self.path}: the reader is not open')
+
+    # -- reading (AnyReader.messages, .deserialize) ---------------------------------------------
+    def messages(self, connections: Collection[Connection] = (), start: int | None = None,
+                 stop: int | None = None) -> Iterator[tuple[Connection, int, bytes]]:
+        """(connection, time ns, raw bytes) of ``connections`` (empty: all), in time order.
+
+        ``AnyReader.messages`` merges its readers' messages by time; with one bag the public
+        reader's own order is that already (rosbag1: merged indexes; rosbag2: merged MCAP
+        chunks, sqlite3 ordered by time).
+        """
+        self._check_open()
+        return iter(self.reader.messages(connections=connections, start=start, stop=stop))
+
+    def deserialize(self, rawdata: bytes | memoryview, msgtype: str) -> Any:
+        """The message object: CDR for rosbag2, ROS 1 serialization for a ROS 1 bag.
+
+        As ``AnyReader.deserialize``; a type left out of the store raises KeyError, bytes that do
+        not decode raise rosbags' SerdeError or a decoding error (not wrapped here).
+        """
+        if self.is2:
+            return self.typestore.deserialize_cdr(rawdata, msgtype)
+        return self.typestore.deserialize_ros1(rawdata, msgtype)
+
+    # -- what is in the bag (AnyReader's properties, for one reader) ----------------------------
+    @property
+    def start_time(self) -> int:
+        """Time ns of the earliest message."""
+        self._check_open()
+        return self.reader.start_time
+
+    @property
+    def end_time(self) -> int:
+        """Time ns after the latest message."""
+        self._check_open()
+        return self.reader.end_time
+
+    @property
+    def duration(self) -> int:
+        """Nanoseconds from the earliest to the latest message (``end - start``, as AnyReader)."""
+        return self.end_time - self.start_time
+
+    @property
+    def message_count(self) -> int:
+        """Messages in the bag."""
+        self._check_open()
+        return self.reader.message_count
+
+    @property
+    def topics(self) -> dict[str, TopicInfo]:
+        """Topic name -> type, definition, count and connections (the public reader's)."""
+        self._check_open()
+        return self.reader.topics
+
+
+def _load_types(connections: list[Connection], is2: bool) -> tuple[Typestore, dict[str, str]]:
+    """A type store of the types that could be defined, and why the others could not.
+
+    The steps are ``AnyReader._open``'s: parse every connection's definition (MSG or IDL),
+    register the types in an empty store, check each connection's hash (RIHS01 for rosbag2, MD5
+    for ROS 1) against the registered type. Each step here is per type, so one bad type is left
+    out instead of failing the bag. The types are checked in a trial store and the final store
+    is made of the good ones only, so nothing has to be taken out of a store afterwards.
+    """
+    typs: Typesdict = {}
+    bad: dict[str, str] = {}
+    digests: dict[str, str] = {}
+    for con in connections:
+        fmt, data = con.msgdef.format, con.msgdef.data
+        if fmt == MessageDefinitionFormat.NONE or not data.strip():
+            found = _standard_type(con.msgtype)
+            if not found:
+                bad[con.msgtype] = 'no definition in the bag'
+            for name, fielddef in found.items():  # a definition in the bag comes first
+                typs.setdefault(name, fielddef)
+            continue
+        try:
+            typs.update(_parse_definition(con.msgtype, fmt, data))
+        except Exception as exc:  # a definition that does not parse
+            bad[con.msgtype] = f'definition does not parse: {exc}'
+            continue
+        if con.digest:
+            digests[con.msgtype] = con.digest
+    trial = get_typestore(Stores.EMPTY)
+    for name, fielddef in typs.items():  # one by one: a rejected type must not stop the others
+        try:
+            trial.register({name: fielddef})
+        except Exception as exc:
+            bad.setdefault(name, f'definition rejected: {exc}')
+    for msgtype, digest in digests.items():
+        try:
+            have = trial.hash_rihs01(msgtype) if is2 else trial.generate_msgdef(msgtype)[1]
+        except Exception as exc:  # a type it uses is nowhere, or was rejected
+            bad.setdefault(msgtype, f'its definition is incomplete: {exc}')
+            continue
+        if have != digest:
+            bad.setdefault(msgtype, 'its definition does not match its hash')
+    store = get_typestore(Stores.EMPTY)
+    store.register({name: fielddef for name, fielddef in typs.items() if name not in bad})
+    return store, bad
+
+
+def _parse_definition(msgtype: str, fmt: MessageDefinitionFormat, data: str) -> Typesdict:
+    """The types in one connection's definition: MSG text, or IDL (one or several files).
+
+    As ``AnyReader._open``: rosbag2 stores several IDL files as sections, each after a line of
+    80 '=' and an 'IDL: name' line; a single IDL file has no such header.
+    """
+    if fmt == MessageDefinitionFormat.MSG:
+        return get_types_from_msg(data, msgtype)
+    sep = '=' * 80 + '\n'
+    parts = [p.split('\n', 1)[1] for p in data.split(sep)[1:]] \
+        if data.startswith(f'{sep}IDL: ') else [data]
+    typs: Typesdict = {}
+    for idl in parts:
+        typs.update(get_types_from_idl(idl))
+    return typs
+
+
+def _standard_type(msgtype: str) -> Typesdict:
+    """``msgtype`` and the types its fields use, from the ROS 2 store; empty if it lacks it."""
+    out: Typesdict = {}
+    todo = [msgtype]
+    while todo:
+        name = todo.pop()
+        if name in out or name not in TYPESTORE.fielddefs:
+            continue
+        out[name] = TYPESTORE.fielddefs[name]
+        for _, desc in out[name][1]:  # (NAME, type), (BASE, ...), (ARRAY|SEQUENCE, (elem, n))
+            node: Any = desc[1][0] if desc[0] in (Nodetype.ARRAY, Nodetype.SEQUENCE) else desc
+            if node[0] == Nodetype.NAME:
+                todo.append(node[1])
+    return out
 
 
 def recover_mcap(path: Path, out: Path) -> tuple[Path, int, str]:
@@ -187,7 +325,7 @@ def open_bag(path: Path, scratch: Path | None = None) -> tuple[Any, list[str]]:
         raise ReplayError(f'{path}: no such file or folder')
     notes: list[str] = []
     try:
-        reader = TolerantReader.make(path)
+        reader = TolerantReader(path)
         reader.open()
         return reader, notes
     except Exception as exc:  # rosbags raises its own errors, and OS / YAML / sqlite ones
@@ -201,7 +339,7 @@ def open_bag(path: Path, scratch: Path | None = None) -> tuple[Any, list[str]]:
         raise ReplayError(f'{path}: damaged MCAP file, no message could be read ({why})')
     notes.append(f'damaged MCAP file ({reason}): read {n} messages up to the damage '
                  f'({why}); the rest is lost')
-    reader = TolerantReader.make(fixed)
+    reader = TolerantReader(fixed)
     reader.open()
     return reader, notes
 

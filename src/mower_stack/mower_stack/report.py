@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
+from mower_maps.geometry import cell_centre  # noqa: E402
 from mower_sim.sim import COVERAGE_RES_M  # noqa: E402
 
 
@@ -33,9 +34,8 @@ def write_report(run: Any, result: Any, path: str | Path) -> Path:
     lawn, sim, s = run.lawn, run.sim, result.summary
     fig, ax = plt.subplots(figsize=(10, 7.5), dpi=110)
     h, w = run.passes.shape
-    x0, y0 = sim._cov_origin
-    extent = (x0 - COVERAGE_RES_M / 2, x0 + (w - 0.5) * COVERAGE_RES_M,
-              y0 - COVERAGE_RES_M / 2, y0 + (h - 0.5) * COVERAGE_RES_M)
+    x0, y0 = sim.coverage_origin  # the corner of cell (0, 0)
+    extent = (x0, x0 + w * COVERAGE_RES_M, y0, y0 + h * COVERAGE_RES_M)
     passes = np.minimum(run.passes, 4).astype(float)
     passes[passes == 0] = np.nan
     cmap = ListedColormap(['#b7e4a0', '#5cb85c', '#2e7d32', '#1b4d1e'])
@@ -44,8 +44,10 @@ def write_report(run: Any, result: Any, path: str | Path) -> Path:
     cbar = fig.colorbar(im, ax=ax, ticks=[1, 2, 3, 4], shrink=0.7)
     cbar.ax.set_yticklabels(['1 pass', '2', '3', '4+'])
     rows, cols = np.mgrid[0:h, 0:w]
-    reach = shapely.contains_xy(run.truth_reachable, x0 + cols * COVERAGE_RES_M,
-                                y0 + rows * COVERAGE_RES_M)
+    centres = cell_centre(np.column_stack([cols.ravel(), rows.ravel()]), np.array([x0, y0]),
+                          COVERAGE_RES_M)
+    reach = shapely.contains_xy(run.truth_reachable, centres[:, 0],
+                                centres[:, 1]).reshape(h, w)
     missed = np.where(reach & ~sim.mowed, 1.0, np.nan)
     ax.imshow(missed, origin='lower', extent=extent, cmap=ListedColormap(['#e53935']),
               interpolation='nearest')

@@ -35,7 +35,7 @@ from mower_stack.bag import BagRecorder
 from mower_stack.closed_loop import ClosedLoop, LoopConfig
 from mower_stack.ground_truth import GroundTruth
 from mower_stack.run_recorder import RunRecorder
-from mower_stack.schedule import EXACT, Every
+from mower_stack.schedule import Every
 
 CONFIG = share_dir() / 'config'  # mower_bringup's share, or the checkout's
 DEMO_HIDDEN = (HiddenObstacle('rock', 7.5, 2.05, 0.4), HiddenObstacle('toy', 12.6, 7.3, 0.3),
@@ -185,9 +185,8 @@ class MowingRun:
                        desc=f'mowing {self.lawn.name}')
         t_wall = time.perf_counter()
         t0 = sim.time_s
-        layer_rate = Every(0.1, start_s=t0 + 0.1, aligned=True)  # the mowed layer at 10 Hz
         truth_rate = Every(0.2, start_s=t0 + 0.2, aligned=True)  # passes and path at 5 Hz
-        check_timer = Every(cfg.obstacle_check_s, start_s=t0, tol_s=EXACT)  # see schedule
+        check_timer = Every(cfg.obstacle_check_s, start_s=t0)
         states: list[str] = []
         traj = []
         last_bar = 0.0
@@ -198,8 +197,6 @@ class MowingRun:
                 tick = loop.step()
                 rec.tick(tick)
                 x, y, _ = sim.pose
-                if layer_rate.due(sim.time_s):
-                    self.layer.update(*tick.pose[:2], sim.blade_on)
                 if not states or states[-1] != tick.mission.state:
                     states.append(tick.mission.state)
                 if tick.mission.state == 'IDLE' and len(states) > 1 or \

@@ -23,7 +23,7 @@ from mower_stack.bag import (
     ros_msg,
     semantic_grid_msg,
 )
-from mower_stack.schedule import EXACT, TOLERANCE_S, Every
+from mower_stack.schedule import Every
 
 if TYPE_CHECKING:
     from mower_stack.run import MowingRun
@@ -36,14 +36,11 @@ class RunRecorder:
         """Record ``run`` into ``bag`` (None: record nothing); all rates due at the start."""
         self.run, self.bag = run, bag
         cfg = run.cfg
-        # the state keeps its phase (a rate), the others count from their last message; exact
-        # float comparisons as before (EXACT: see mower_stack.schedule), except for the loop's
-        # camera frames, stamped on ticks and allowed their float error, as before
-        self.state_rate = Every(1.0 / cfg.bag_state_hz, aligned=True, tol_s=EXACT)
-        self.camera_rate = Every(1.0 / cfg.bag_camera_hz,
-                                 tol_s=EXACT if run.loop.camera is None else TOLERANCE_S)
-        self.grid_rate = Every(cfg.bag_grid_s, tol_s=EXACT)
-        self.diag_rate = Every(1.0, tol_s=EXACT)  # and at each change of the mission state
+        # the state keeps its phase (a rate), the others count from their last message
+        self.state_rate = Every(1.0 / cfg.bag_state_hz, aligned=True)
+        self.camera_rate = Every(1.0 / cfg.bag_camera_hz)
+        self.grid_rate = Every(cfg.bag_grid_s)
+        self.diag_rate = Every(1.0)  # and at each change of the mission state
         self.path_id: int | None = None
         self.last_state: str | None = None
         self.last_frame: Any = None

@@ -21,11 +21,9 @@ Example, the mowed layer at 10 Hz on a 50 Hz loop (due at 0.1, 0.2, ... s)::
         if layer_rate.due(sim.time_s):
             layer.update(...)
 
-``tol_s=EXACT`` keeps the comparison exact, as the mowing run's timers (obstacle checks, the
-bag's rates) did before they used this class; its demo figures depend on it. On the 50 Hz clock
-an exact 1 s timer restarted at each firing fires a tick late (1.02 s) about half the time,
-once the float time runs a hair below the marks (from about 3 s on); the default tolerance
-fixes that, and changes the figures: a change of its own.
+Before this class, the run's timers compared float times exactly: on the 50 Hz clock a 1 s
+timer restarted at each firing then fired a tick late (1.02 s) about half the time, once the
+float time ran a hair below the marks. The tolerance fixes that.
 """
 
 from __future__ import annotations
@@ -33,7 +31,6 @@ from __future__ import annotations
 import math
 
 TOLERANCE_S = 1e-6  # a float clock lands this close to a mark: it is on time
-EXACT = 0.0  # tol_s of the run's timers that compared float times exactly before (see below)
 
 
 class Every:
