@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 PKGS   := src/mower_description src/mower_maps src/mower_node_kit src/mower_coverage src/mower_sim \
           src/mower_segmentation src/mower_perception src/mower_mapping src/mower_control \
-          src/mower_bringup src/mower_stack src/mower_cli
+          src/mower_bringup src/mower_offline src/mower_cli
 # Debian packages for headless rendering (MuJoCo through EGL / Mesa)
 SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri
 export MUJOCO_GL ?= egl

@@ -16,9 +16,9 @@ import pytest  # noqa: E402
 from rosbags.rosbag2 import Reader  # noqa: E402
 
 from mower_maps import load_map  # noqa: E402
+from mower_offline.report import write_report  # noqa: E402
+from mower_offline.run import MowingRun, RunConfig, write_summary  # noqa: E402
 from mower_sim.world import HiddenObstacle  # noqa: E402
-from mower_stack.report import write_report  # noqa: E402
-from mower_stack.run import MowingRun, RunConfig, write_summary  # noqa: E402
 
 SMALL = {
     'type': 'FeatureCollection', 'name': 'small lawn', 'crs_note': 'ENU metres',
@@ -97,7 +97,7 @@ def test_the_bag_reads_back_with_the_expected_topics(obstacle_run):
         assert abs(counts['/odom'] - sim_s * 10) <= sim_s * 10 * 0.15  # 10 Hz
         assert abs(counts['/camera/image_raw/compressed'] - sim_s) <= sim_s * 0.15  # 1 Hz
         assert counts['/coverage/path'] >= 1 + result.summary['replans']
-        from mower_stack.bag import TYPESTORE
+        from mower_offline.bag import TYPESTORE
 
         states = []
         for conn, _, raw in reader.messages():

@@ -71,7 +71,7 @@ def both(ros, tmp_path):
     from mower_coverage.coverage_node import CoverageNode
     from mower_mapping.mapping_node import MappingNode
     from mower_maps import load_map
-    from mower_stack.run import MowingRun, RunConfig
+    from mower_offline.run import MowingRun, RunConfig
 
     run = MowingRun(load_map(LAWN), tmp_path / 'sim', RunConfig(
         perception='truth', camera_hz=2.0, record=False))

@@ -14,10 +14,10 @@ from rosbags.highlevel import AnyReader  # noqa: E402
 
 from mower_mapping.semantic_grid import OBSTACLE  # noqa: E402
 from mower_maps import load_map  # noqa: E402
+from mower_offline.bag import TYPESTORE  # noqa: E402
+from mower_offline.replay import Replay, ReplayConfig  # noqa: E402
+from mower_offline.run import MowingRun, RunConfig  # noqa: E402
 from mower_sim.world import HiddenObstacle  # noqa: E402
-from mower_stack.bag import TYPESTORE  # noqa: E402
-from mower_stack.replay import Replay, ReplayConfig  # noqa: E402
-from mower_stack.run import MowingRun, RunConfig  # noqa: E402
 
 LAWN = {
     'type': 'FeatureCollection', 'name': 'replay lawn', 'crs_note': 'ENU metres',

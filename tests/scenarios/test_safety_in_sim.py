@@ -20,9 +20,9 @@ from conftest import MAPS  # noqa: E402
 from mower_coverage import CoveragePlanner, PlannerParams, params_for_map  # noqa: E402
 from mower_coverage.route import KINDS  # noqa: E402
 from mower_maps import load_map  # noqa: E402
+from mower_offline.closed_loop import ClosedLoop, LoopConfig  # noqa: E402
 from mower_sim.sim import LawnSim  # noqa: E402
 from mower_sim.world import HiddenObstacle, WorldConfig  # noqa: E402
-from mower_stack.closed_loop import ClosedLoop, LoopConfig  # noqa: E402
 
 TICK_S = 0.02
 

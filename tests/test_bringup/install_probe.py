@@ -24,13 +24,13 @@ from typing import Any
 
 from launch_graph import evaluate
 
-PACKAGES = ('mower_bringup', 'mower_maps', 'mower_sim', 'mower_description', 'mower_stack',
+PACKAGES = ('mower_bringup', 'mower_maps', 'mower_sim', 'mower_description', 'mower_offline',
             'mower_cli')
 DEFAULTS = {  # module: the constants of the command line's defaults that name shipped files
     'mower_cli.main': ('DEMO_MAP',),
-    'mower_stack.closed_loop': ('DEFAULT_MODEL',),
-    'mower_stack.run': ('CONFIG',),
-    'mower_stack.replay': ('CONFIG',),
+    'mower_offline.closed_loop': ('DEFAULT_MODEL',),
+    'mower_offline.run': ('CONFIG',),
+    'mower_offline.replay': ('CONFIG',),
 }
 
 

@@ -189,8 +189,8 @@ def bench_control(args: argparse.Namespace) -> int:
     from mower_coverage import CoveragePlanner, PlannerParams, params_for_map
     from mower_coverage.route import KINDS
     from mower_maps import load_map
+    from mower_offline.closed_loop import ClosedLoop, LoopConfig
     from mower_sim.sim import LawnSim
-    from mower_stack.closed_loop import ClosedLoop, LoopConfig
 
     cpu = _pin_to_one_core()
     lawn = load_map(args.map)
@@ -264,8 +264,8 @@ def _reaction_times(lawn, plan) -> None:
     import math
 
     from mower_coverage.route import KINDS
+    from mower_offline.closed_loop import ClosedLoop, LoopConfig
     from mower_sim.sim import LawnSim
-    from mower_stack.closed_loop import ClosedLoop, LoopConfig
 
     pts, kinds = plan.path.points, plan.path.kinds
     i = int(np.flatnonzero(kinds == KINDS.index('stripe'))[3])
@@ -314,8 +314,8 @@ def bench_replay(args: argparse.Namespace) -> int:
     import tempfile
 
     from mower_maps import load_map
-    from mower_stack.replay import Replay, ReplayConfig
-    from mower_stack.run import DEMO_HIDDEN, MowingRun, RunConfig
+    from mower_offline.replay import Replay, ReplayConfig
+    from mower_offline.run import DEMO_HIDDEN, MowingRun, RunConfig
 
     tmp = Path(tempfile.mkdtemp(prefix='mower-bench-replay-'))
     lawn = load_map(args.map)

@@ -153,10 +153,10 @@ def _cmd_sim(args: argparse.Namespace) -> int:
 def _mowing_run(lawn, args: argparse.Namespace) -> int:
     """The main job: a whole mowing run, closed loop, recorded, with a report."""
     from mower_coverage import PlanningError
+    from mower_offline.report import write_report
+    from mower_offline.run import DEMO_HIDDEN, MowingRun, RunConfig, write_summary
     from mower_segmentation.runtime import ModelError
     from mower_sim.scenario import random_hidden
-    from mower_stack.report import write_report
-    from mower_stack.run import DEMO_HIDDEN, MowingRun, RunConfig, write_summary
 
     if args.hidden is None:  # the demo lawn's own hidden obstacles; random ones elsewhere
         hidden = DEMO_HIDDEN if lawn.name == 'demo lawn' else random_hidden(lawn, 2, args.seed)
@@ -192,8 +192,8 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     """Replay a field-test bag through segmentation, mapping and coverage accounting."""
+    from mower_offline.replay import Replay, ReplayConfig, ReplayError
     from mower_segmentation.runtime import ModelError
-    from mower_stack.replay import Replay, ReplayConfig, ReplayError
 
     topics = {}
     for item in args.topic:
@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         segment = add_segment_parser(sub)
-        from mower_stack.adapt_cli import add_adapt_parsers
+        from mower_offline.adapt_cli import add_adapt_parsers
 
         add_adapt_parsers(segment)
     return parser

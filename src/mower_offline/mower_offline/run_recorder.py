@@ -1,10 +1,10 @@
 """The bag of a simulated mowing run: its topics at their rates, DESIGN.md's names and types.
 
-:class:`RunRecorder` is called once per control tick of :class:`mower_stack.run.MowingRun`'s
+:class:`RunRecorder` is called once per control tick of :class:`mower_offline.run.MowingRun`'s
 loop and writes odometry, tf and the velocity commands (``bag_state_hz``), the camera with
 its labels and camera info (``bag_camera_hz``), the semantic and mowed grids (every
 ``bag_grid_s``), the paths (when they change) and the mission state with the diagnostics (on
-a change, else every second) into a :class:`mower_stack.bag.BagRecorder`.
+a change, else every second) into a :class:`mower_offline.bag.BagRecorder`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from mower_stack.bag import (
+from mower_offline.bag import (
     BagRecorder,
     coverage_grid_msg,
     header,
@@ -23,10 +23,10 @@ from mower_stack.bag import (
     ros_msg,
     semantic_grid_msg,
 )
-from mower_stack.schedule import Every
+from mower_offline.schedule import Every
 
 if TYPE_CHECKING:
-    from mower_stack.run import MowingRun
+    from mower_offline.run import MowingRun
 
 
 class RunRecorder:

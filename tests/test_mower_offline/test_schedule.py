@@ -1,8 +1,8 @@
-"""mower_stack.schedule.Every: periodic work on a float clock, as the mowing run's loop uses it."""
+"""mower_offline.schedule.Every: periodic work on a float clock, as the run's loop uses it."""
 
 import pytest
 
-from mower_stack.schedule import Every
+from mower_offline.schedule import Every
 
 
 def _clock(ticks: int, dt: float = 0.004, steps: int = 5) -> list[float]:

@@ -1,7 +1,7 @@
 """``mower segment adapt`` and ``adapt-proof`` (registered by mower_cli beside ``mower segment``).
 
 They live here, in the composition package, because adaptation reads field bags through the
-replay (mower_stack) and fine-tunes the segmentation model (mower_segmentation).
+replay (mower_offline) and fine-tunes the segmentation model (mower_segmentation).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from mower_segmentation.cli import missing_training_extra
 
 
 def _cmd_adapt(args: argparse.Namespace) -> int:
-    """Fine-tune on the owner's own frames (mower_stack.adapt); bad input: one line."""
+    """Fine-tune on the owner's own frames (mower_offline.adapt); bad input: one line."""
     if missing_training_extra('adapt'):
         return 1
-    from mower_stack.adapt import AdaptConfig, AdaptError, adapt
+    from mower_offline.adapt import AdaptConfig, AdaptError, adapt
 
     cfg = AdaptConfig(inputs=tuple(args.inputs), out=args.out, map=args.map or '',
                       teacher=args.teacher, init=args.init, minutes=args.minutes,
@@ -38,7 +38,7 @@ def _cmd_adapt_proof(args: argparse.Namespace) -> int:
     """Adapt on half of MSRC-21, score on the other half against its ground truth."""
     if missing_training_extra('adapt-proof'):
         return 1
-    from mower_stack.adapt import AdaptError, msrc_proof
+    from mower_offline.adapt import AdaptError, msrc_proof
 
     try:
         msrc_proof(args.msrc, args.out, minutes=args.minutes, threads=args.threads,
@@ -51,7 +51,7 @@ def _cmd_adapt_proof(args: argparse.Namespace) -> int:
 
 def add_adapt_parsers(s) -> None:
     """``mower segment adapt`` and ``mower segment adapt-proof``."""
-    from mower_stack.adapt import DEFAULT_INIT, DEFAULT_MSRC, DEFAULT_TEACHER
+    from mower_offline.adapt import DEFAULT_INIT, DEFAULT_MSRC, DEFAULT_TEACHER
 
     a = s.add_parser('adapt', help="learn your own lawn: fine-tune on your bags' or photos' "
                      'frames, labelled by the teacher, the map and your review')

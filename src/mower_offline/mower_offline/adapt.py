@@ -3,11 +3,11 @@
 The pipeline, one stage a function:
 
 1. **frames** (:func:`read_frames`): every ``--every``-th camera frame of field bags (read with
-   the replay's reader, :mod:`mower_stack.replay`, which also gives each frame its pose) and
+   the replay's reader, :mod:`mower_offline.replay`, which also gives each frame its pose) and
    every image of a folder; each is fitted to the camera's 320x240 (centre crop to 4:3, then a
-   resize: :func:`mower_stack.adapt_labels.fit_frame`).
+   resize: :func:`mower_offline.adapt_labels.fit_frame`).
 2. **labels** (:func:`label_frames`): the ADE20K teacher, checked against geometry where a pose
-   and a lawn map exist (:mod:`mower_stack.adapt_labels`), then the owner's review list.
+   and a lawn map exist (:mod:`mower_offline.adapt_labels`), then the owner's review list.
 3. **split** (:func:`split_frames`): a deterministic held-back share, by blocks of consecutive
    frames, so that no held-back frame has a near twin in training.
 4. **fine-tune** from ``--init`` with :func:`mower_segmentation.train.train` into ``OUT/train``
@@ -39,8 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from mower_bringup import share_dir
-from mower_segmentation.classes import CLASSES
-from mower_stack.adapt_labels import (
+from mower_offline.adapt_labels import (
     BAG_BLOCK,
     MARGIN_M,
     NEAR_M,
@@ -58,6 +57,7 @@ from mower_stack.adapt_labels import (
     write_atomic,
     write_review_list,
 )
+from mower_segmentation.classes import CLASSES
 
 REPO = share_dir()  # the shipped models/: mower_bringup's share, or the checkout's
 DEFAULT_INIT = 'models/lawnnet.pt'

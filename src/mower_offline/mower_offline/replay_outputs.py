@@ -22,7 +22,7 @@ import numpy as np
 from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import obstacle_core_centre
 from mower_mapping.semantic_grid import LAWN, OBSTACLE, OTHER, SemanticGrid
-from mower_stack.bag import (
+from mower_offline.bag import (
     TYPESTORE,
     BagRecorder,
     coverage_grid_msg,
@@ -30,10 +30,10 @@ from mower_stack.bag import (
     ros_msg,
     semantic_grid_msg,
 )
-from mower_stack.pose_timeline import Timeline
+from mower_offline.pose_timeline import Timeline
 
 if TYPE_CHECKING:
-    from mower_stack.replay import Replay
+    from mower_offline.replay import Replay
 
 COLOURS = {LAWN: (60, 170, 60), OTHER: (150, 150, 150), OBSTACLE: (220, 40, 40),
            3: (120, 170, 230)}  # RGB per class id; the fourth class is sky

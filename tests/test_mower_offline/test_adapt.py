@@ -18,9 +18,7 @@ import pytest
 from conftest import ROOT, SHARED_DATA
 
 from mower_cli.main import main
-from mower_perception.camera_model import CameraModel, Mounting
-from mower_segmentation.classes import IGNORE, LAWN, OBSTACLE, OTHER, SKY
-from mower_stack.adapt_labels import (
+from mower_offline.adapt_labels import (
     AdaptError,
     BagOptions,
     FramePose,
@@ -34,6 +32,8 @@ from mower_stack.adapt_labels import (
     read_review_list,
     write_review_list,
 )
+from mower_perception.camera_model import CameraModel, Mounting
+from mower_segmentation.classes import IGNORE, LAWN, OBSTACLE, OTHER, SKY
 
 TEACHER = SHARED_DATA / 'ade20k-deeplab' / 'deeplabv3_mnv2_ade20k_int8.tflite'
 MAP = {
@@ -198,7 +198,7 @@ def test_review_list_keeps_only_the_lines_left(tmp_path):
 
 
 def test_split_is_deterministic_whole_blocks_and_never_empty():
-    from mower_stack.adapt import split_frames
+    from mower_offline.adapt import split_frames
 
     blocks = [f'b{i // 5}' for i in range(40)]
     held = split_frames(blocks, 0.25)
@@ -215,7 +215,7 @@ def test_split_is_deterministic_whole_blocks_and_never_empty():
 
 def make_bag(path: Path, frames: int = 6, camera: bool = True) -> Path:
     """Odometry along +x from (4, 10) at 20 Hz, a JPEG camera at 10 Hz with camera info."""
-    from mower_stack.bag import BagRecorder, header, quaternion_z, ros_msg
+    from mower_offline.bag import BagRecorder, header, quaternion_z, ros_msg
 
     ok, jpeg = cv2.imencode('.jpg', cv2.cvtColor(lawn_image(160, 120, 0), cv2.COLOR_RGB2BGR))
     with BagRecorder(path) as bag:
@@ -298,7 +298,7 @@ def _check_outputs(out: Path) -> dict:
 
 @pytest.mark.slow
 def test_adapt_end_to_end_on_a_tiny_model_then_a_review_drops_frames(tmp_path, tiny_init):
-    from mower_stack.adapt import AdaptConfig, adapt
+    from mower_offline.adapt import AdaptConfig, adapt
 
     models_before = digests(ROOT / 'models')
     folder = tmp_path / 'frames'

@@ -1,6 +1,6 @@
 """Frames and labels for ``mower segment adapt``: reading, fitting, geometry, the owner's review.
 
-Frames come from field bags (the replay's reader, :mod:`mower_stack.replay`, which also gives
+Frames come from field bags (the replay's reader, :mod:`mower_offline.replay`, which also gives
 each frame its pose) or folders of images; labels from the teacher
 (:mod:`mower_segmentation.teacher`), geometry and the owner's review:
 
@@ -281,7 +281,7 @@ def bag_frames(path: Path, opts: BagOptions, areas: GroundAreas | None, scratch:
     """Every ``opts.every``-th camera frame of a bag, with geometry labels where it can."""
     from tqdm import tqdm
 
-    from mower_stack.replay import (
+    from mower_offline.replay import (
         ImageError,
         Replay,
         ReplayConfig,

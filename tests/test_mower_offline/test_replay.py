@@ -16,8 +16,8 @@ from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import StoragePlugin, Writer
 
 from mower_cli.main import main
-from mower_stack.bag import TYPESTORE, BagRecorder, header, quaternion_z, ros_msg
-from mower_stack.replay import Replay, ReplayConfig, ReplayError, image_rgb
+from mower_offline.bag import TYPESTORE, BagRecorder, header, quaternion_z, ros_msg
+from mower_offline.replay import Replay, ReplayConfig, ReplayError, image_rgb
 
 RL = SHARED_DATA / 'robot-localization-bags'
 EVO = SHARED_DATA / 'evo-test-bags'
@@ -312,7 +312,7 @@ def test_extract_frames_every_nth(tmp_path):
 
 
 def test_poses_interpolate_at_the_frame_time():
-    from mower_stack.replay import Timeline
+    from mower_offline.replay import Timeline
 
     tl = Timeline(np.array([0.0, 1.0, 2.0]), np.array([[0, 0], [1, 0], [1, 1.0]]),
                   np.array([0.0, math.pi - 0.1, -math.pi + 0.1]), np.zeros((3, 2)))

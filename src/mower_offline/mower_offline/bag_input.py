@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from rosbags.interfaces import Connection, MessageDefinitionFormat, Nodetype, TopicInfo
 from rosbags.typesys import Stores, get_types_from_idl, get_types_from_msg, get_typestore
 
-from mower_stack.bag import TYPESTORE
-from mower_stack.image_decoding import COMPRESSED, IMAGE
+from mower_offline.bag import TYPESTORE
+from mower_offline.image_decoding import COMPRESSED, IMAGE
 
 if TYPE_CHECKING:
     from rosbags.interfaces.typing import Typesdict
@@ -72,7 +72,7 @@ class TolerantReader:
       match is left out of the type store and noted in :attr:`bad_types` (msgtype -> why); its
       messages then fail to deserialize, and the replay reports and skips them;
     * a type without a definition in the bag is taken, with the types it uses, from the ROS 2
-      Jazzy store (:data:`mower_stack.bag.TYPESTORE`) when it has it, connection by connection
+      Jazzy store (:data:`mower_offline.bag.TYPESTORE`) when it has it, connection by connection
       (``AnyReader`` uses its ``default_typestore`` only when no connection has a definition).
 
     Open it with :meth:`open` or ``with``; :attr:`connections`, :meth:`messages`,

@@ -1,8 +1,8 @@
-"""Setup for mower_stack (ament_python; also pip-installable without ROS)."""
+"""Setup for mower_offline (ament_python; also pip-installable without ROS)."""
 
 from setuptools import find_packages, setup
 
-package_name = 'mower_stack'
+package_name = 'mower_offline'
 
 setup(
     name=package_name,
@@ -16,7 +16,8 @@ setup(
     zip_safe=True,
     maintainer='Mower stack maintainers',
     maintainer_email='maintainers@mower-stack.org',
-    description='The mower stack composed closed loop around the MuJoCo simulator.',
+    description=('Off the live robot: simulated whole runs, field-bag replay, lawn '
+                 'adaptation.'),
     license='Apache-2.0',
     python_requires='>=3.10',
     entry_points={'console_scripts': []},

@@ -18,8 +18,8 @@ from rosbags.rosbag2 import StoragePlugin
 from rosbags.rosbag2 import Writer as Writer2
 from rosbags.typesys import Stores, get_typestore
 
-from mower_stack.bag import TYPESTORE, header, quaternion_z, ros_msg
-from mower_stack.bag_input import ReplayError, TolerantReader, _load_types, open_bag
+from mower_offline.bag import TYPESTORE, header, quaternion_z, ros_msg
+from mower_offline.bag_input import ReplayError, TolerantReader, _load_types, open_bag
 
 ROS1 = get_typestore(Stores.ROS1_NOETIC)
 ODOM = 'nav_msgs/msg/Odometry'

@@ -29,13 +29,13 @@ from mower_coverage.planner import Plan
 from mower_coverage.replan import ReplanParams, ReplanPolicy
 from mower_mapping.semantic_grid import GridParams
 from mower_maps import LawnMap
+from mower_offline.bag import BagRecorder
+from mower_offline.closed_loop import ClosedLoop, LoopConfig
+from mower_offline.ground_truth import GroundTruth
+from mower_offline.run_recorder import RunRecorder
+from mower_offline.schedule import Every
 from mower_sim.sim import LawnSim
 from mower_sim.world import HiddenObstacle, WorldConfig
-from mower_stack.bag import BagRecorder
-from mower_stack.closed_loop import ClosedLoop, LoopConfig
-from mower_stack.ground_truth import GroundTruth
-from mower_stack.run_recorder import RunRecorder
-from mower_stack.schedule import Every
 
 CONFIG = share_dir() / 'config'  # mower_bringup's share, or the checkout's
 DEMO_HIDDEN = (HiddenObstacle('rock', 7.5, 2.05, 0.4), HiddenObstacle('toy', 12.6, 7.3, 0.3),

@@ -14,9 +14,9 @@ message, an unknown type, no camera info, time going backwards, an unexpected im
 is reported (topic, time, what) and skipped; the replay completes with what it could read.
 
 This module is the orchestration and the mapping (camera model, grid, fusion, swept area,
-obstacles). The rest, by concern: :mod:`mower_stack.bag_input` (reading and recovering bags,
-choosing topics, time stamps), :mod:`mower_stack.image_decoding` (images to RGB),
-:mod:`mower_stack.pose_timeline` (the poses over time) and :mod:`mower_stack.replay_outputs`
+obstacles). The rest, by concern: :mod:`mower_offline.bag_input` (reading and recovering bags,
+choosing topics, time stamps), :mod:`mower_offline.image_decoding` (images to RGB),
+:mod:`mower_offline.pose_timeline` (the poses over time) and :mod:`mower_offline.replay_outputs`
 (output bag, video, extracted frames, map picture, summary).
 """
 
@@ -39,13 +39,12 @@ from mower_mapping.mapper import BAD_LABELS, FUSED, Extent, Mapper
 from mower_mapping.semantic_grid import SemanticGrid
 from mower_maps.geodesy import wgs84_to_enu
 from mower_maps.geometry import rpy_from_quaternion
-from mower_perception.camera_model import CameraModel
-from mower_stack.bag import BagRecorder, header, ros_msg
-from mower_stack.bag_input import ReplayError, choose_topics, open_bag, stamp_s
-from mower_stack.closed_loop import DEFAULT_MODEL
-from mower_stack.image_decoding import IMAGE, ImageError, image_rgb
-from mower_stack.pose_timeline import Timeline, tf_chain, timeline_from_rows
-from mower_stack.replay_outputs import (
+from mower_offline.bag import BagRecorder, header, ros_msg
+from mower_offline.bag_input import ReplayError, choose_topics, open_bag, stamp_s
+from mower_offline.closed_loop import DEFAULT_MODEL
+from mower_offline.image_decoding import IMAGE, ImageError, image_rgb
+from mower_offline.pose_timeline import Timeline, tf_chain, timeline_from_rows
+from mower_offline.replay_outputs import (
     BagCopier,
     FrameExtractor,
     ReplayVideo,
@@ -54,6 +53,7 @@ from mower_stack.replay_outputs import (
     write_maps,
     write_summary,
 )
+from mower_perception.camera_model import CameraModel
 
 __all__ = [  # the replay, and the names importers have always taken from this module
     'CONFIG', 'ImageError', 'Problem', 'Replay', 'ReplayConfig', 'ReplayError', 'Timeline',

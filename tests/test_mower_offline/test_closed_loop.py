@@ -11,8 +11,8 @@ from conftest import MAPS  # noqa: E402
 
 from mower_mapping.semantic_grid import SemanticGrid  # noqa: E402
 from mower_maps import load_map  # noqa: E402
+from mower_offline.closed_loop import ClosedLoop, LoopConfig  # noqa: E402
 from mower_sim.sim import LawnSim  # noqa: E402
-from mower_stack.closed_loop import ClosedLoop, LoopConfig  # noqa: E402
 
 
 @pytest.mark.parametrize('use_confidence', [False, True])

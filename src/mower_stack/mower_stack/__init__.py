@@ -1,1 +1,0 @@
-"""The whole stack composed in simulated time: the closed loop and full mowing runs."""
