@@ -132,7 +132,8 @@ def test_the_coverage_layer_survives_a_restart(ros, tmp_path):
     share = float({kv.key: kv.value for kv in diag.values}['mowed_share'])
     assert share == pytest.approx(node.coverage.mowed_area_m2() / 144.76, rel=0.02)
     node.destroy_node()  # saves
-    again = make_node(ros, coverage_file=str(path))
+    again = make_node(ros, coverage_file=str(path),
+                      map_file=str(ROOT / 'maps' / 'demo_lawn.geojson'))
     assert np.array_equal(again.coverage.mowed, before)
     again.publish_timer.fire()
     cov = pubs(again)['map/coverage'].published[-1]
@@ -234,3 +235,13 @@ def test_grids_skip_the_per_value_check_of_humbles_setter(ros):
     assert SLOW_CHECKS == []
     assert isinstance(msg.data, array.array) and msg.data.typecode == 'b'
     assert list(msg.data[:4]) == [0, 50, 100, -1] and len(msg.data) == 600 * 600
+
+
+def test_a_coverage_file_that_cannot_be_written_is_logged_not_fatal(ros, tmp_path):
+    blocker = tmp_path / 'not_a_folder'
+    blocker.write_text('a file where the folder should be')
+    node = make_node(ros, coverage_file=str(blocker / 'coverage.npz'))
+    node.save()  # the timer's callback: must not raise out of spin
+    assert any(sev == 'ERROR' and 'cannot save the coverage layer' in text
+               for sev, text in node.get_logger().records)
+    assert blocker.read_text() == 'a file where the folder should be'

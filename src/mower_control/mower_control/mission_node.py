@@ -14,9 +14,7 @@ restarts.
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -38,6 +36,7 @@ from mower_control.conversions import (
     status_values,
 )
 from mower_control.mission import Mission, MissionInputs, MissionParams
+from mower_control.mission_state import MissionState, load_state, save_state
 from mower_control.parameters import build, declare
 from mower_coverage.area import erode
 from mower_coverage.handoff import HandoffError, PlanHandoff
@@ -107,27 +106,23 @@ class MissionNode(Node):
 
     # -- persistence ----------------------------------------------------------------------------
     def _restore(self) -> None:
-        path = self.p['state_file']
-        if not path or not Path(path).is_file():
+        # never raises: a damaged file is kept aside and the mission starts from the beginning
+        state, message = load_state(self.p['state_file'])
+        if state is None:
+            if message:
+                self.get_logger().error(message)
             return
-        try:
-            data = json.loads(Path(path).read_text())
-            self.mission.progress_m = float(data['progress_m'])
-            self.mission.complete = bool(data['complete'])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            self.get_logger().error(f'{path}: unreadable mission state ignored: {exc}')
+        self.mission.progress_m, self.mission.complete = state.progress_m, state.complete
+        self.get_logger().info(message)
 
     def save(self) -> None:
-        """Write the progress (atomically)."""
+        """Write the progress (atomically, durably; never NaN or Infinity)."""
         path = self.p['state_file']
         if not path:
             return
-        tmp = Path(path).with_suffix('.tmp')
         try:
-            tmp.write_text(json.dumps({'progress_m': self.mission.progress_m,
-                                       'complete': self.mission.complete}))
-            tmp.replace(path)
-        except OSError as exc:
+            save_state(path, MissionState(self.mission.progress_m, self.mission.complete))
+        except (OSError, ValueError) as exc:
             self.get_logger().error(f'cannot save the mission state to {path}: {exc}')
 
     # -- inputs -----------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ encoding, or one with no pose at its time stamp, is logged, counted and skipped.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,7 @@ from mower_mapping.conversions import (
     stamp_nanoseconds,
     stamp_seconds,
 )
-from mower_mapping.coverage_layer import CoverageLayer
+from mower_mapping.coverage_layer import CoverageLayer, restore_layer
 from mower_mapping.mapper import BAD_LABELS, NO_POSE, PARAMETERS, Extent, Mapper, grid_extent
 from mower_mapping.semantic_grid import GridParams
 from mower_mapping.stamp_pairing import StampPairer
@@ -96,16 +95,14 @@ class MappingNode(Node):
         return self.mapper.coverage
 
     def _restore(self, extent: Extent) -> CoverageLayer | None:
-        path = self.p['coverage_file']
-        if path and Path(path).exists():
-            try:
-                layer = CoverageLayer.load(path)
-                self.get_logger().info(f'coverage restored from {path}: '
-                                       f'{layer.mowed_area_m2():.1f} m² already mowed')
-                return layer
-            except ValueError as exc:
-                self.get_logger().error(f'{exc}; starting an empty coverage layer')
-        return None
+        # never raises: a damaged file is kept aside, one on another grid copied into this one
+        restored = restore_layer(self.p['coverage_file'], extent.origin, extent.size,
+                                 self.p['coverage_resolution_m'], self.p['cut_width_m'])
+        if restored.message:
+            log = self.get_logger()
+            {'error': log.error, 'warning': log.warning}.get(restored.level, log.info)(
+                restored.message)
+        return restored.layer
 
     def on_camera_info(self, msg: CameraInfo) -> None:
         """Build the ground look-up table once the calibration is known (or changes)."""
@@ -193,8 +190,13 @@ class MappingNode(Node):
 
     def save(self) -> None:
         """Save the coverage layer (when a file is configured)."""
-        if self.p['coverage_file']:
+        if not self.p['coverage_file']:
+            return
+        try:
             self.coverage.save(self.p['coverage_file'])
+        except OSError as exc:  # a full or read-only disk: say so, keep mapping
+            self.get_logger().error(f'cannot save the coverage layer: {exc}',
+                                    throttle_duration_sec=60)
 
     def destroy_node(self) -> None:
         """Save before going."""
