@@ -10,9 +10,10 @@ import math
 
 import numpy as np
 import shapely
+import shapely.ops
 from shapely.geometry import Point, Polygon
 
-from mower_maps import LawnMap, map_from_geojson, map_to_geojson  # noqa: F401
+from mower_maps import LawnMap, MapError, map_from_geojson, map_to_geojson  # noqa: F401
 
 
 def random_lawn(seed: int, size_m: float = 12.0) -> LawnMap:
@@ -75,9 +76,16 @@ def random_lawn(seed: int, size_m: float = 12.0) -> LawnMap:
            'features': feats}
     if rng.random() < 0.7:
         p = boundary.exterior.interpolate(float(rng.uniform(0, boundary.exterior.length)))
-        doc['features'].append({'type': 'Feature',
-                                'properties': {'role': 'dock', 'name': 'dock'},
-                                'geometry': {'type': 'Point', 'coordinates': [p.x, p.y]}})
+        q = shapely.ops.nearest_points(boundary.buffer(-0.5), p)[0]  # facing the lawn
+        heading = math.degrees(math.atan2(q.y - p.y, q.x - p.x))
+        dock = {'type': 'Feature', 'properties': {'role': 'dock', 'name': 'dock',
+                                                   'heading_deg': heading},
+                'geometry': {'type': 'Point', 'coordinates': [p.x, p.y]}}
+        try:  # a dock the dock rule refuses (in or next to a hole, a narrow spot) is left out
+            return map_from_geojson({**doc, 'features': doc['features'] + [dock]},
+                                    source=f'random-{seed}')
+        except MapError:
+            pass
     return map_from_geojson(doc, source=f'random-{seed}')
 
 

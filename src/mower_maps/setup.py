@@ -12,7 +12,7 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
     ],
-    install_requires=['setuptools', 'numpy', 'shapely>=2.0'],
+    install_requires=['setuptools', 'numpy', 'shapely>=2.0', 'pyproj'],
     zip_safe=True,
     maintainer='Mower stack maintainers',
     maintainer_email='maintainers@mower-stack.org',

@@ -21,7 +21,7 @@ ROS_PACKAGES = {'rclpy', 'builtin_interfaces', 'std_msgs', 'std_srvs', 'geometry
                 'ament_index_python'}
 ROSDEP = {  # Python import -> rosdep key
     'numpy': 'python3-numpy', 'cv2': 'python3-opencv', 'yaml': 'python3-yaml',
-    'shapely': 'python3-shapely', 'serial': 'python3-serial',
+    'shapely': 'python3-shapely', 'pyproj': 'python3-pyproj', 'serial': 'python3-serial',
     'matplotlib': 'python3-matplotlib', 'PIL': 'python3-pil', 'tqdm': 'python3-tqdm',
     'onnxruntime': 'python3-onnxruntime-pip', 'mujoco': 'python3-mujoco-pip',
     'rosbags': 'python3-rosbags-pip', 'mcap': 'python3-mcap-pip',

@@ -30,7 +30,7 @@ def test_every_stripe_is_driven_once_and_legs_join():
 def test_transits_go_around_a_wall_not_through_it():
     # two rooms joined only at the far end: a transit from one to the other must go around
     lawn = lawn_from(shapely.box(0, 0, 12, 10), holes=[shapely.box(5.5, 0, 6.5, 8.5)],
-                     dock=(1, 0))
+                     dock=(0, 1))
     plan = CoveragePlanner(PlannerParams()).plan(lawn)
     wall = shapely.box(5.5, 0, 6.5, 8.5).buffer(0.19)  # the wall plus most of the clearance
     for leg in plan.route.legs:

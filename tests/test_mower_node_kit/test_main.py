@@ -88,3 +88,18 @@ def test_every_node_main_is_run_node(ros, monkeypatch, module):
     assert mod.main(['--ros-args']) == 0
     ((make_node, args), _), = calls
     assert args == ['--ros-args'] and make_node.__module__ == module
+
+
+def test_a_parameter_out_of_its_range_is_a_message_and_status_1(ros, capsys):
+    from rclpy.parameter import Parameter
+
+    from mower_control.controller_node import ControllerNode
+    from mower_node_kit.main import run_node
+
+    def bad():
+        return ControllerNode(parameter_overrides=[Parameter('control_rate_hz', value=0.0)])
+
+    ros.shutdown()  # run_node initialises rclpy itself
+    assert run_node(bad) == 1
+    err = capsys.readouterr().err
+    assert 'control_rate_hz' in err and 'Traceback' not in err

@@ -30,20 +30,12 @@ from mower_control.conversions import (
     yaw_of,
 )
 from mower_control.follower import FollowerParams, PathFollower
-from mower_control.parameters import build, declare
+from mower_control.parameters import NODE_EXTRA, build, declare
 from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
 from mower_node_kit.qos import LATCHED
 
-EXTRA: dict[str, tuple[Any, str]] = {
-    'control_rate_hz': (50.0, 'control loop rate'),
-    'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
-    'frame_id': ('map', 'frame of the paths'),
-    'base_frame_id': ('base_link', 'frame of the robot (TwistStamped header)'),
-    'cmd_vel_stamped': (False, 'publish geometry_msgs/TwistStamped instead of Twist'),
-    'obstacle_threshold': (90, 'map/semantic cells at or above this value are obstacles'),
-    'pose_timeout_s': (0.5, 'no pose for longer: command zero'),
-}
+EXTRA = NODE_EXTRA['controller_node']  # the node's own parameters: one table, in parameters.py
 HARDWARE_ID = 'mower'  # of the diagnostics
 
 

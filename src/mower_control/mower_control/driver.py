@@ -31,7 +31,7 @@ from mower_control.protocol import (
     WheelSpeedCommand,
     encode,
 )
-from mower_node_kit.params import param
+from mower_node_kit.params import check_ranges, param
 
 
 class TransportError(IOError):
@@ -126,11 +126,17 @@ class DriverParams:
 
     drive: DiffDrive = field(default_factory=DiffDrive)
     max_wheel_speed_mps: float = param(
-        1.0, 'wheel rim speed limit; commands are scaled down together')
-    blade_rpm: int = param(3000, 'blade speed when on')
-    link_timeout_s: float = param(0.25, 'no frame from the board for longer: disconnected')
-    reconnect_period_s: float = param(1.0, 'time between reconnection attempts')
-    low_battery_pct: float = param(20.0, 'battery below this is reported as a warning')
+        1.0, 'wheel rim speed limit; commands are scaled down together', 0.01, 5.0)
+    blade_rpm: int = param(3000, 'blade speed when on', 0, 10000)
+    link_timeout_s: float = param(
+        0.25, 'no frame from the board for longer: disconnected', 0.01, 60.0)
+    reconnect_period_s: float = param(1.0, 'time between reconnection attempts', 0.01, 600.0)
+    low_battery_pct: float = param(
+        20.0, 'battery below this is reported as a warning', 0.0, 100.0)
+
+    def __post_init__(self) -> None:
+        """Every value of its type, finite and in its range (``drive`` checks its own)."""
+        check_ranges(self)
 
 
 @dataclass

@@ -16,53 +16,59 @@ Coordinates are metres and radians in the frame of the path (``map``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from mower_maps.geometry import cumulative_length, segment_lengths, wrap_angle
-from mower_node_kit.params import param
+from mower_node_kit.params import ConfigError, check_ranges, param
 
 
 @dataclass(frozen=True)
 class FollowerParams:
     """Everything the follower can be told. Units are in the names."""
 
-    desired_speed_mps: float = param(0.5, 'cruising speed on the path')
-    max_speed_mps: float = param(1.0, 'hard limit on the linear speed')
-    lookahead_time_s: float = param(1.0, 'lookahead distance = speed x this, clamped')
-    min_lookahead_m: float = param(0.3, 'shortest lookahead distance')
-    max_lookahead_m: float = param(0.9, 'longest lookahead distance')
+    desired_speed_mps: float = param(0.5, 'cruising speed on the path', 0.01, 5.0)
+    max_speed_mps: float = param(1.0, 'hard limit on the linear speed', 0.01, 5.0)
+    lookahead_time_s: float = param(
+        1.0, 'lookahead distance = speed x this, clamped', 0.01, 10.0)
+    min_lookahead_m: float = param(0.3, 'shortest lookahead distance', 0.01, 10.0)
+    max_lookahead_m: float = param(0.9, 'longest lookahead distance', 0.01, 10.0)
     regulated_min_radius_m: float = param(
-        0.9, 'curves tighter than this radius are driven slower')
-    min_regulated_speed_mps: float = param(0.1, 'floor of the curvature and obstacle slowing')
-    approach_distance_m: float = param(0.5, 'slow down over this distance before a stop')
-    min_approach_speed_mps: float = param(0.05, 'floor of the approach slowing')
-    goal_tolerance_m: float = param(0.03, 'a stop point counts as reached within this distance')
+        0.9, 'curves tighter than this radius are driven slower', 0.01, 100.0)
+    min_regulated_speed_mps: float = param(
+        0.1, 'floor of the curvature and obstacle slowing', 0.001, 5.0)
+    approach_distance_m: float = param(
+        0.5, 'slow down over this distance before a stop', 0.001, 10.0)
+    min_approach_speed_mps: float = param(0.05, 'floor of the approach slowing', 0.001, 5.0)
+    goal_tolerance_m: float = param(
+        0.03, 'a stop point counts as reached within this distance', 0.001, 1.0)
     pivot_angle_rad: float = param(
-        0.5, 'path corners sharper than this are pivots: stop, turn in place')
+        0.5, 'path corners sharper than this are pivots: stop, turn in place', 0.001, math.pi)
     rotate_to_heading_rad: float = param(
-        0.6, 'rotate in place when the heading error is larger')
-    heading_tolerance_rad: float = param(0.04, 'a rotation in place ends within this error')
-    rotate_speed_radps: float = param(1.0, 'speed of rotations in place')
-    max_angular_speed_radps: float = param(1.5, 'hard limit on the angular speed')
-    max_linear_accel_mps2: float = param(0.6, 'linear acceleration limit')
-    max_angular_accel_radps2: float = param(3.0, 'angular acceleration limit')
+        0.6, 'rotate in place when the heading error is larger', 0.001, math.pi)
+    heading_tolerance_rad: float = param(
+        0.04, 'a rotation in place ends within this error', 0.001, 1.0)
+    rotate_speed_radps: float = param(1.0, 'speed of rotations in place', 0.01, 10.0)
+    max_angular_speed_radps: float = param(1.5, 'hard limit on the angular speed', 0.01, 10.0)
+    max_linear_accel_mps2: float = param(0.6, 'linear acceleration limit', 0.01, 20.0)
+    max_angular_accel_radps2: float = param(3.0, 'angular acceleration limit', 0.01, 50.0)
     obstacle_slow_distance_m: float = param(
-        1.0, 'slow down when an obstacle ahead is nearer than this')
-    reverse_speed_mps: float = param(0.2, 'speed on paths driven backwards (docking)')
-    search_window_m: float = param(1.5, 'how far along the path to look for the robot each step')
+        1.0, 'slow down when an obstacle ahead is nearer than this', 0.01, 20.0)
+    reverse_speed_mps: float = param(
+        0.2, 'speed on paths driven backwards (docking)', 0.01, 5.0)
+    search_window_m: float = param(
+        1.5, 'how far along the path to look for the robot each step', 0.01, 100.0)
 
     def __post_init__(self) -> None:
-        """Every value must be finite and positive; ranges must be ordered."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not math.isfinite(value) or value <= 0.0:
-                raise ValueError(f'{f.name} must be a positive number, got {value!r}')
+        """Every value of its type, finite and in its range; ranges must be ordered."""
+        check_ranges(self)
         if self.min_lookahead_m > self.max_lookahead_m:
-            raise ValueError('min_lookahead_m must not exceed max_lookahead_m')
+            raise ConfigError('min_lookahead_m', self.min_lookahead_m,
+                              f'must not exceed max_lookahead_m ({self.max_lookahead_m})')
         if self.desired_speed_mps > self.max_speed_mps:
-            raise ValueError('desired_speed_mps must not exceed max_speed_mps')
+            raise ConfigError('desired_speed_mps', self.desired_speed_mps,
+                              f'must not exceed max_speed_mps ({self.max_speed_mps})')
 
 
 # -- heuristics (free functions, as RPP keeps them) ---------------------------------------------

@@ -5,16 +5,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from mower_node_kit.params import param
+from mower_node_kit.params import check_ranges, param
 
 
 @dataclass(frozen=True)
 class DiffDrive:
     """Wheel geometry of the mower (metres) and its encoders."""
 
-    wheel_radius_m: float = param(0.09, 'drive wheel radius')
-    track_m: float = param(0.32, 'distance between the drive wheel centres')
-    ticks_per_rev: int = param(1024, 'encoder ticks per wheel revolution')
+    wheel_radius_m: float = param(0.09, 'drive wheel radius', 0.005, 2.0)
+    track_m: float = param(0.32, 'distance between the drive wheel centres', 0.01, 5.0)
+    ticks_per_rev: int = param(1024, 'encoder ticks per wheel revolution', 1, 10_000_000)
+
+    def __post_init__(self) -> None:
+        """Every value of its type, finite and in its range: none is 0 (they divide)."""
+        check_ranges(self)
 
     def wheel_speeds(self, v_mps: float, w_radps: float) -> tuple[float, float]:
         """(left, right) wheel rim speeds in m/s for a body velocity."""

@@ -20,42 +20,49 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-import shapely
 
 from mower_coverage.route import KINDS
 from mower_coverage.transit import TransitPlanner, path_length
+from mower_maps.dock import approach_point
 from mower_maps.geometry import cumulative_length
-from mower_node_kit.params import param
+from mower_node_kit.params import ConfigError, check_ranges, param
 
 
 @dataclass(frozen=True)
 class MissionParams:
     """Settings of the mission. Units are in the names."""
 
-    return_battery_pct: float = param(25.0, 'return to the dock below this charge')
-    resume_battery_pct: float = param(90.0, 'leave the dock again at or above this charge')
-    dry_wait_s: float = param(60.0, 'rain must have stopped this long before mowing resumes')
-    undock_distance_m: float = param(0.6, "distance of the dock's approach point from the dock")
+    return_battery_pct: float = param(
+        25.0, 'return to the dock below this charge', 0.0, 100.0)
+    resume_battery_pct: float = param(
+        90.0, 'leave the dock again at or above this charge', 0.0, 100.0)
+    dry_wait_s: float = param(
+        60.0, 'rain must have stopped this long before mowing resumes', 0.0, 86400.0)
+    undock_distance_m: float = param(
+        0.6, "distance of the dock's approach point from the dock", 0.05, 10.0)
     resume_overlap_m: float = param(
-        0.3, 'mowing restarts this far before the first unmowed point')
+        0.3, 'mowing restarts this far before the first unmowed point', 0.0, 10.0)
     resume_sample_m: float = param(
-        0.1, "spacing of the plan's points checked against the coverage layer")
+        0.1, "spacing of the plan's points checked against the coverage layer", 0.01, 10.0)
     blocked_replan_s: float = param(
-        2.0, 'an obstacle stop lasting this long asks the planner for a new plan')
-    max_replans: int = param(3, 'replans per blockage before giving up (ERROR)')
-    link_lost_error_s: float = param(2.0, 'motor board lost for this long: ERROR')
-    manoeuvre_timeout_s: float = param(60.0, 'undocking or docking taking longer: ERROR')
-    contact_timeout_s: float = param(3.0, 'on the dock without charging for this long: ERROR')
+        2.0, 'an obstacle stop lasting this long asks the planner for a new plan', 0.0, 600.0)
+    max_replans: int = param(3, 'replans per blockage before giving up (ERROR)', 0, 100)
+    link_lost_error_s: float = param(2.0, 'motor board lost for this long: ERROR', 0.0, 600.0)
+    manoeuvre_timeout_s: float = param(
+        60.0, 'undocking or docking taking longer: ERROR', 1.0, 3600.0)
+    contact_timeout_s: float = param(
+        3.0, 'on the dock without charging for this long: ERROR', 0.0, 600.0)
 
     def __post_init__(self) -> None:
-        """Every value must be finite and non-negative."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f'{f.name} must be a non-negative number, got {value!r}')
+        """Every value of its type, finite and in its range; return below resume."""
+        check_ranges(self)
+        if self.return_battery_pct >= self.resume_battery_pct:
+            raise ConfigError('return_battery_pct', self.return_battery_pct,
+                              f'must be below resume_battery_pct ({self.resume_battery_pct}):'
+                              ' the mower would leave the dock only to return at once')
 
 
 @dataclass(frozen=True)
@@ -407,17 +414,13 @@ class Mission:
 
         The approach point lies on the dock's axis, ``undock_distance_m`` away, on whichever
         side is inside the region: behind the docked mower (it drives onto the dock forwards)
-        or in front of it (it reverses onto the dock).
+        or in front of it (it reverses onto the dock). The same choice as the dock rule of the
+        map check, the planner and the geofence (``mower_maps.dock.approach_point``).
         """
         if self.dock_pose is None:
             return None, False
         x, y, h = self.dock_pose
-        d = self.params.undock_distance_m * np.array([math.cos(h), math.sin(h)])
-        behind, front = np.array([x, y]) - d, np.array([x, y]) + d
-        if self.region is not None and not shapely.covers(self.region, shapely.points(behind)) \
-                and shapely.covers(self.region, shapely.points(front)):
-            return front, True
-        return behind, False
+        return approach_point(x, y, h, self.params.undock_distance_m, self.region)
 
     def drive(self, path: np.ndarray | None, reverse: bool = False, blade: bool = False) -> None:
         """Hand the follower a new path (None: stop)."""

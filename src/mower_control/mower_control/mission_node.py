@@ -37,7 +37,7 @@ from mower_control.conversions import (
 )
 from mower_control.mission import Mission, MissionInputs, MissionParams
 from mower_control.mission_state import MissionState, load_state, save_state
-from mower_control.parameters import build, declare
+from mower_control.parameters import NODE_EXTRA, build, declare
 from mower_coverage.area import erode
 from mower_coverage.handoff import HandoffError, PlanHandoff
 from mower_maps import MapError, load_map
@@ -45,15 +45,7 @@ from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
 from mower_node_kit.qos import LATCHED
 
-EXTRA: dict[str, tuple[Any, str]] = {
-    'map_file': ('', 'lawn map (GeoJSON): the dock and where transits may go'),
-    'clearance_m': (0.2, 'distance transits keep from every edge (half the body width)'),
-    'rate_hz': (10.0, 'state machine rate'),
-    'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
-    'frame_id': ('map', 'frame of the paths'),
-    'coverage_threshold': (50, 'map/coverage cells at or above this value are mowed'),
-    'state_file': ('', 'progress kept across restarts (JSON; "" = not kept)'),
-}
+EXTRA = NODE_EXTRA['mission_node']  # the node's own parameters: one table, in parameters.py
 
 class MissionNode(Node):
     """A thin adapter around Mission."""

@@ -32,25 +32,13 @@ from mower_control.conversions import (
     twist_of,
 )
 from mower_control.driver import DriverParams, MotorDriver, SerialTransport
-from mower_control.parameters import build, declare
+from mower_control.parameters import NODE_EXTRA, build, declare
 from mower_control.protocol import EncoderTicks
 from mower_control.sim_board import KinematicPlant, SimTransport, SimulatedBoard
 from mower_node_kit.diagnostics import diagnostic_status, diagnostics
 from mower_node_kit.main import run_node
 
-EXTRA: dict[str, tuple[Any, str]] = {
-    'transport': ('serial', "'serial' (a real board) or 'sim' (simulated board, ideal mower)"),
-    'port': ('/dev/ttyACM0', 'serial port of the board (any pyserial URL)'),
-    'baudrate': (115200, 'serial speed'),
-    'rate_hz': (50.0, 'command and read rate'),
-    'cmd_timeout_s': (0.3, 'older velocity commands are replaced by zero'),
-    'cmd_vel_stamped': (False, 'cmd_vel_safe is TwistStamped instead of Twist'),
-    'odom_frame_id': ('odom', 'frame of the odometry'),
-    'base_frame_id': ('base_link', 'frame of the robot'),
-    'publish_tf': (True, 'publish odom -> base_link (off when an EKF publishes it)'),
-    'wheel_joints': (['wheel_left_joint', 'wheel_right_joint'], 'joint names of the wheels'),
-    'sim_start_pose': ([0.0, 0.0, 0.0], "transport 'sim': start x, y (m), yaw (rad)"),
-}
+EXTRA = NODE_EXTRA['motor_driver_node']  # the node's own parameters: one table, in parameters.py
 HARDWARE_ID = 'mower'  # of motor/status and the diagnostics
 
 

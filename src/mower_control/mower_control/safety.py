@@ -22,15 +22,16 @@ Times are seconds on one clock (simulated or ROS time); all inputs carry their o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
+from mower_maps.dock import FOOTPRINT_RADIUS_M, UNDOCK_DISTANCE_M, dock_rule
 from mower_maps.geometry import cell_centre
-from mower_node_kit.params import param
+from mower_node_kit.params import check_ranges, param
 
 GRAVITY_MPS2 = 9.81
 
@@ -42,40 +43,50 @@ LATCHED = ('emergency stop', 'hardware emergency stop', 'tilt', 'lift')
 class SafetyParams:
     """Thresholds of the supervisor. Units are in the names."""
 
-    cmd_timeout_s: float = param(0.3, 'no velocity command for longer stops the wheels')
-    imu_timeout_s: float = param(0.3, 'an older IMU sample stops wheels and blade')
-    odom_timeout_s: float = param(0.3, 'an older odometry sample stops wheels and blade')
+    cmd_timeout_s: float = param(
+        0.3, 'no velocity command for longer stops the wheels', 0.01, 60.0)
+    imu_timeout_s: float = param(0.3, 'an older IMU sample stops wheels and blade', 0.01, 60.0)
+    odom_timeout_s: float = param(
+        0.3, 'an older odometry sample stops wheels and blade', 0.01, 60.0)
     tilt_limit_rad: float = param(  # 25 degrees
-        0.44, 'tilt from level that stops everything (latched)')
+        0.44, 'tilt from level that stops everything (latched)', 0.01, 1.5)
     lift_speed_mps: float = param(
-        0.06, 'upward speed (integrated IMU acceleration) that means a lift')
-    lift_leak_s: float = param(0.3, 'time constant of the leaky vertical-speed integrator')
+        0.06, 'upward speed (integrated IMU acceleration) that means a lift', 0.001, 10.0)
+    lift_leak_s: float = param(
+        0.3, 'time constant of the leaky vertical-speed integrator', 0.001, 10.0)
     lift_hold_s: float = param(  # bumps do not last
-        0.02, 'the upward speed must last this long to count as a lift')
+        0.02, 'the upward speed must last this long to count as a lift', 0.0, 5.0)
     footprint_radius_m: float = param(
-        0.2, 'the robot is a disc of this radius around base_link')
+        0.2, 'the robot is a disc of this radius around base_link', 0.01, 5.0)
     geofence_margin_m: float = param(
-        0.1, 'how far the footprint may reach past the lawn edge')
+        0.1, 'how far the footprint may reach past the lawn edge', 0.0, 5.0)
     obstacle_margin_m: float = param(
-        0.02, 'clearance kept from obstacle cells of the semantic map')
-    max_decel_mps2: float = param(1.0, 'braking deceleration the stopping distance assumes')
-    reaction_time_s: float = param(0.1, 'latency the stopping distance assumes')
+        0.02, 'clearance kept from obstacle cells of the semantic map', 0.0, 5.0)
+    max_decel_mps2: float = param(
+        1.0, 'braking deceleration the stopping distance assumes', 0.01, 20.0)
+    reaction_time_s: float = param(0.1, 'latency the stopping distance assumes', 0.0, 5.0)
 
     def __post_init__(self) -> None:
-        """Every value must be finite and non-negative."""
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not math.isfinite(value) or value < 0.0:
-                raise ValueError(f'{f.name} must be a non-negative number, got {value!r}')
+        """Every value of its type, finite and in its range (ConfigError names the first)."""
+        check_ranges(self)
 
 
-def fence_region(lawn: Any) -> Polygon:
-    """The geofence of a LawnMap: its boundary minus its keep-outs.
+def fence_region(lawn: Any, footprint_radius_m: float = FOOTPRINT_RADIUS_M,
+                 undock_distance_m: float = UNDOCK_DISTANCE_M) -> Polygon:
+    """The geofence of a LawnMap: its boundary minus its keep-outs, plus the dock's corridor.
 
+    The corridor is what the footprint sweeps between the dock and its approach point
+    (``mower_maps.dock``, the rule the map check and the planner apply), so a docking that the
+    rule allows is never stopped, whether the dock stands on the edge or just outside it.
     Trees and other known obstacles are the obstacle stop's and the planner's business.
     """
     keep = [f.geometry for f in lawn.features if f.role == 'keepout']
-    return lawn.boundary.difference(shapely.union_all(keep)) if keep else lawn.boundary
+    fence = lawn.boundary.difference(shapely.union_all(keep)) if keep else lawn.boundary
+    check = dock_rule(lawn, footprint_radius_m=footprint_radius_m,
+                      undock_distance_m=undock_distance_m)
+    if check is not None and check.ok:
+        fence = shapely.union(fence, check.corridor)
+    return fence
 
 
 def stopping_distance(v_mps: float, p: SafetyParams) -> float:

@@ -31,21 +31,14 @@ from mower_control.conversions import (
     twist_msg,
     twist_of,
 )
-from mower_control.parameters import build, declare
+from mower_control.parameters import NODE_EXTRA, build, declare
 from mower_control.safety import SafetyParams, SafetySupervisor, fence_region
 from mower_maps import MapError, load_map
 from mower_node_kit.diagnostics import diagnostic_status, diagnostics
 from mower_node_kit.main import run_node
 from mower_node_kit.qos import LATCHED
 
-EXTRA: dict[str, tuple[Any, str]] = {
-    'rate_hz': (50.0, 'decision and publishing rate'),
-    'map_file': ('', 'lawn map (GeoJSON) whose boundary minus keep-outs is the geofence'),
-    'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
-    'cmd_vel_stamped': (False, 'cmd_vel and cmd_vel_safe are TwistStamped instead of Twist'),
-    'base_frame_id': ('base_link', 'frame of the robot (TwistStamped header)'),
-    'obstacle_threshold': (90, 'map/semantic cells at or above this value are obstacles'),
-}
+EXTRA = NODE_EXTRA['safety_node']  # the node's own parameters: one table, in parameters.py
 HARDWARE_ID = 'mower'  # of safety/status and the diagnostics
 
 

@@ -12,6 +12,7 @@ from shapely.ops import nearest_points
 from mower_coverage.geometry import polygons_of
 from mower_coverage.params import PlannerParams
 from mower_maps import LawnMap
+from mower_maps.dock import DockCheck, dock_rule
 
 BUFFER_QUAD_SEGS = 8  # segments per quarter circle in every buffer the planner makes
 
@@ -26,7 +27,9 @@ class AreaModel:
 
     ``allowed`` is where the robot's centre may be (mowable area eroded by half the body width);
     ``region`` is the connected part of it that the robot can reach from its start, shrunk by
-    the planner's safety margin, and is what the later stages plan in.
+    the planner's safety margin, and is what the later stages plan in. With a dock, ``dock`` is
+    the dock rule's verdict (``mower_maps.dock``) and ``start`` its approach point: the plan
+    starts there, where undocking ends.
     """
 
     mowable: Polygon | MultiPolygon
@@ -35,6 +38,7 @@ class AreaModel:
     reachable: Polygon | MultiPolygon  # region's allowed component dilated by half the cut
     unreachable_m2: float  # mowable area in parts cut off from the start (too narrow between)
     start: Point
+    dock: DockCheck | None = None
 
 
 class AreaBuilder(ABC):
@@ -67,21 +71,26 @@ class DiscRobotArea(AreaBuilder):
                 f'{lawn.name}: the lawn is nowhere wide enough for a robot '
                 f'{params.body_width_m:.2f} m wide'
             )
-        if lawn.dock is not None:
-            dock = Point(lawn.dock.x_m, lawn.dock.y_m)
-            comp = min(components, key=lambda p: (p.distance(dock), -p.area))
+        # the dock rule with this robot's body: the plan starts at the dock's approach point
+        dock = dock_rule(lawn, footprint_radius_m=params.clearance_m,
+                         clearance_m=params.clearance_m)
+        if dock is not None and not dock.ok:
+            raise PlanningError(f'{lawn.name}: {dock.problem}')
+        approach = None if dock is None else Point(*dock.approach_xy)
+        if approach is not None:
+            comp = min(components, key=lambda p: (p.distance(approach), -p.area))
         else:
             comp = components[0]
         region = erode(comp, params.safety_margin_m)
         parts = sorted(polygons_of(region), key=lambda p: (-p.area, p.bounds))
         if not parts:
             raise PlanningError(f'{lawn.name}: the reachable area is too small to plan')
-        if lawn.dock is not None:
-            dock = Point(lawn.dock.x_m, lawn.dock.y_m)
-            region = min(parts, key=lambda p: (p.distance(dock), -p.area))
-            start = nearest_points(region, dock)[0] if not region.covers(dock) else dock
+        if approach is not None:
+            region = min(parts, key=lambda p: (p.distance(approach), -p.area))
+            start = approach if region.covers(approach) else nearest_points(region, approach)[0]
             if not region.covers(start):  # nearest point can sit a hair outside
-                start = region.exterior.interpolate(region.exterior.project(start))
+                ring = min([region.exterior, *region.interiors], key=start.distance)
+                start = ring.interpolate(ring.project(start))
                 start = Point(start.x, start.y)
         else:
             region = parts[0]
@@ -99,4 +108,4 @@ class DiscRobotArea(AreaBuilder):
             allowed.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
         )
         unreachable = max(0.0, all_reach.area - reachable.area)
-        return AreaModel(mowable, allowed, region, reachable, unreachable, start)
+        return AreaModel(mowable, allowed, region, reachable, unreachable, start, dock)

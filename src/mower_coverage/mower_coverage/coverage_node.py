@@ -29,7 +29,7 @@ from mower_coverage.area import PlanningError
 from mower_coverage.conversions import markers_to_obstacles, path_to_msg, plan_to_markers
 from mower_coverage.handoff import PlanHandoff
 from mower_coverage.metrics import evaluate
-from mower_coverage.params import PARAMETER_SPECS, ParameterError, PlannerParams
+from mower_coverage.params import NODE_PARAMETERS, PARAMETER_SPECS, ParameterError, PlannerParams
 from mower_coverage.planner import CoveragePlanner, Plan, params_for_map
 from mower_coverage.replan import ReplanParams, ReplanPolicy
 from mower_maps import LawnMap, MapError, load_map
@@ -38,12 +38,6 @@ from mower_node_kit.main import run_node
 from mower_node_kit.params import Spec, declare, field_specs
 from mower_node_kit.qos import LATCHED
 
-#: Node parameters besides the planner's: name -> (default, description, min, max).
-NODE_PARAMETERS: dict[str, tuple[Any, str, float | None, float | None]] = {
-    'map_file': ('', 'lawn map (GeoJSON) to plan', None, None),
-    'frame_id': ('map', 'frame of the map, the path and the markers', None, None),
-    'use_map_settings': (True, "apply the map's own mowing settings over these", None, None),
-}
 
 class CoverageNode(Node):
     """Publishes the coverage plan of the lawn map; a thin adapter around the planner."""

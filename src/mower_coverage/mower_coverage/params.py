@@ -91,3 +91,11 @@ class PlannerParams:
         if unknown:
             raise ParameterError(f'unknown planner parameter(s): {", ".join(unknown)}')
         return replace(self, **changes)
+
+#: coverage_node's parameters besides the planner's and the replanning policy's:
+#: name -> (default, description, min, max)
+NODE_PARAMETERS: dict[str, tuple[Any, str, float | None, float | None]] = {
+    'map_file': ('', 'lawn map (GeoJSON) to plan', None, None),
+    'frame_id': ('map', 'frame of the map, the path and the markers', None, None),
+    'use_map_settings': (True, "apply the map's own mowing settings over these", None, None),
+}

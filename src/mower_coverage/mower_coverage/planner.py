@@ -6,6 +6,9 @@ import math
 import time
 from dataclasses import dataclass
 
+import numpy as np
+from shapely.geometry import Point
+
 from mower_coverage.angle import AngleSelector, AutoAngle, FixedAngle, RotatingAngle
 from mower_coverage.area import AreaBuilder, AreaModel, DiscRobotArea, PlanningError
 from mower_coverage.decomposition import (
@@ -19,7 +22,10 @@ from mower_coverage.headlands import ConstantOffsetHeadlands, HeadlandGenerator,
 from mower_coverage.params import PlannerParams
 from mower_coverage.path import ArcTurns, CoveragePath, PathGenerator, PivotTurns
 from mower_coverage.route import Route, RoutePlanner, SnakeRoute
+from mower_coverage.transit import TransitPlanner
 from mower_maps import LawnMap
+
+DOCK_START_TOL_M = 0.01  # the plan's start may differ this much from the dock's approach point
 
 
 @dataclass(frozen=True)
@@ -105,10 +111,20 @@ class CoveragePlanner:
         chords = scan_chords(list(heads.levels[-1]), angle, p.stripe_spacing_m)
         cells = self.decomposer.decompose(chords)
         route = self.route.plan(area.region, area.start, heads, chords, cells)
+        if area.dock is not None and route.legs:  # and ends there: the way back is planned too
+            home = TransitPlanner(area.region).plan(route.legs[-1].points[-1],
+                                                    np.array([area.start.x, area.start.y]))
+            if home is not None:
+                route.add('transit', home)
         path = self.path.generate(route, area.region, p.pose_spacing_m)
         if len(path.points) < 2:
             raise PlanningError(f'{lawn.name}: the plan is empty')
         warnings = [f'not reached: {what}' for what in route.unreached]
+        if area.dock is not None:  # the plan starts at the approach point, where undocking ends
+            off = area.start.distance(Point(*area.dock.approach_xy))
+            if off > DOCK_START_TOL_M:
+                warnings.append(f"the plan starts {off:.2f} m from the dock's approach point "
+                                '(obstacles found in the way)')
         if area.unreachable_m2 > 0.01:
             warnings.append(f'{area.unreachable_m2:.2f} m² of lawn is cut off from the start '
                             'by passages narrower than the robot')

@@ -31,26 +31,26 @@ from mower_mapping.semantic_grid import GridParams, SemanticGrid
 from mower_maps.mowed import MowedGrid
 from mower_perception.camera_model import CameraModel, GroundLut, Mounting, ground_lut
 
-#: name -> (default, description) of the mapping settings besides GridParams' fields; the node
-#: declares its parameters from this table and GridParams' field metadata
-PARAMETERS: dict[str, tuple[Any, str]] = {
+#: name -> (default, description[, low, high]) of the mapping settings besides GridParams'
+#: fields; the node declares its parameters from this table and GridParams' field metadata
+PARAMETERS: dict[str, tuple[Any, ...]] = {
     'frame_id': ('map', 'frame of the grids'),
     'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
     'origin_xy': ([-5.0, -5.0], 'lower-left corner of the grids in the map frame (m), when no '
                   'map_file is given (with one, the grids cover the lawn and 2 m around it)'),
     'size_m': ([30.0, 30.0], 'width and height of the grids (m), when no map_file is given'),
-    'coverage_resolution_m': (0.02, 'mowed layer resolution (m)'),
-    'cut_width_m': (0.22, 'deck cut width (m)'),
-    'obstacle_margin_m': (0.1, 'safety margin around extracted obstacles (m)'),
-    'min_obstacle_area_m2': (0.005, 'smaller obstacle regions are ignored (m²)'),
-    'camera_x_m': (0.15, 'camera mounting in base_link: x (m)'),
-    'camera_y_m': (0.0, 'camera mounting: y (m)'),
-    'camera_z_m': (0.38, 'camera mounting: height above the ground (m)'),
-    'camera_pitch_deg': (25.0, 'camera mounting: pitch, down positive (deg)'),
-    'max_range_m': (4.5, 'ignore ground farther than this from the camera (m)'),
-    'lut_stride': (3, 'project every n-th pixel in each direction'),
-    'publish_period_s': (1.0, 'grid publishing period (s)'),
-    'save_period_s': (30.0, 'coverage layer saving period (s)'),
+    'coverage_resolution_m': (0.02, 'mowed layer resolution (m)', 0.001, 10.0),
+    'cut_width_m': (0.22, 'deck cut width (m)', 0.02, 5.0),
+    'obstacle_margin_m': (0.1, 'safety margin around extracted obstacles (m)', 0.0, 5.0),
+    'min_obstacle_area_m2': (0.005, 'smaller obstacle regions are ignored (m²)', 0.0, 100.0),
+    'camera_x_m': (0.15, 'camera mounting in base_link: x (m)', -5.0, 5.0),
+    'camera_y_m': (0.0, 'camera mounting: y (m)', -5.0, 5.0),
+    'camera_z_m': (0.38, 'camera mounting: height above the ground (m)', 0.01, 5.0),
+    'camera_pitch_deg': (25.0, 'camera mounting: pitch, down positive (deg)', -90.0, 90.0),
+    'max_range_m': (4.5, 'ignore ground farther than this from the camera (m)', 0.1, 100.0),
+    'lut_stride': (3, 'project every n-th pixel in each direction', 1, 64),
+    'publish_period_s': (1.0, 'grid publishing period (s)', 0.01, 3600.0),
+    'save_period_s': (30.0, 'coverage layer saving period (s)', 0.1, 86400.0),
     'coverage_file': ('', 'where the coverage layer is saved and restored ("" = not saved)'),
     'map_file': ('', 'lawn map: the grids cover it, and the mowed share of its mowable area '
                      'is reported ("" = origin_xy and size_m, no share)'),
@@ -64,7 +64,7 @@ FUSED, NO_CAMERA_INFO, NO_POSE, BAD_LABELS = 'frames', 'no_camera_info', 'no_pos
 
 def defaults() -> dict[str, Any]:
     """Every mapping setting at its default."""
-    out = {name: value for name, (value, _) in PARAMETERS.items()}
+    out = {name: spec[0] for name, spec in PARAMETERS.items()}
     out.update({k: v for k, v in vars(GridParams()).items()})
     return out
 

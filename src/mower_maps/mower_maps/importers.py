@@ -1,8 +1,8 @@
 """Import field boundaries from other tools (WKT, GeoJSON, Fields2Cover GML) as lawn maps.
 
-Geographic inputs (longitude/latitude) are projected to a local ENU frame at their centroid;
-``target_area_m2`` scales a field uniformly about that origin, which turns a farm field into a
-lawn-sized test case with the same shape.
+Geographic inputs (longitude/latitude) are projected (pyproj, :mod:`mower_maps.geodesy`) to a
+local ENU frame at their centroid; ``target_area_m2`` scales a field uniformly about that
+origin, which turns a farm field into a lawn-sized test case with the same shape.
 """
 
 from __future__ import annotations
@@ -19,12 +19,17 @@ import shapely.affinity
 from shapely import wkt
 from shapely.geometry import Polygon, shape
 
-from mower_maps.geodesy import wgs84_to_enu
+from mower_maps.geodesy import wgs84_to_enu_array
 from mower_maps.lawn_map import LawnMap, MapError, map_from_geojson
 
 
 def _polygons_from_file(path: Path) -> list[Polygon]:
-    text = path.read_text(encoding='utf-8')
+    try:
+        text = path.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        raise MapError(f'{path}: no such file') from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not UTF-8 text
+        raise MapError(f'{path}: cannot read: {exc}') from None
     suffix = path.suffix.lower()
     try:
         if suffix == '.wkt':
@@ -33,13 +38,18 @@ def _polygons_from_file(path: Path) -> list[Polygon]:
             doc = json.loads(text)
             feats = doc.get('features', [doc]) if isinstance(doc, dict) else []
             geom = shapely.union_all([shape(f['geometry']) for f in feats
-                                      if f.get('geometry', {}).get('type') in
+                                      if isinstance(f, dict) and
+                                      isinstance(f.get('geometry'), dict) and
+                                      f['geometry'].get('type') in
                                       ('Polygon', 'MultiPolygon')])
         elif suffix in ('.xml', '.gml'):
             geom = _gml_field(text)
         else:
             raise MapError(f'{path}: unknown format {suffix!r} (expected .wkt, .geojson, .gml)')
-    except (ValueError, KeyError, ET.ParseError, shapely.errors.GEOSException) as exc:
+    except RecursionError:
+        raise MapError(f'{path}: cannot read: nested too deeply') from None
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, ET.ParseError,
+            shapely.errors.GEOSException) as exc:
         raise MapError(f'{path}: cannot read: {exc}') from None
     polys = [p for p in shapely.get_parts(geom) if isinstance(p, Polygon) and p.area > 0]
     if not polys:
@@ -79,7 +89,10 @@ def import_field(path: str | Path, target_area_m2: float | None = None, name: st
         merged = shapely.transform(merged, lambda xy: _project(xy, lon0, lat0))
     c = merged.centroid
     merged = shapely.affinity.translate(merged, -c.x, -c.y)
-    if target_area_m2:
+    if target_area_m2 is not None:
+        if not (math.isfinite(target_area_m2) and target_area_m2 > 0):
+            raise MapError(f'{path}: the target area must be a finite number of m² above 0, '
+                           f'not {target_area_m2!r}')
         k = math.sqrt(target_area_m2 / merged.area)
         merged = shapely.affinity.scale(merged, k, k, origin=(0, 0))
     merged = shapely.set_precision(merged, 1e-3).buffer(0)
@@ -98,9 +111,7 @@ def import_field(path: str | Path, target_area_m2: float | None = None, name: st
 
 
 def _project(xy, lon0: float, lat0: float):
-    import numpy as np
-    out = np.array([wgs84_to_enu(x, y, lon0, lat0) for x, y in xy])
-    return out
+    return wgs84_to_enu_array(xy, lon0, lat0)
 
 
 def load_field(path: str | Path, target_area_m2: float | None = None) -> LawnMap:

@@ -15,7 +15,17 @@ settings::
 
 With ``"frame": "wgs84"`` coordinates are ``[lon, lat]`` degrees and ``"datum": [lon, lat]``
 is required: it becomes the origin of the local ENU frame (the same datum that
-robot_localization's navsat_transform uses on the robot).
+robot_localization's navsat_transform uses on the robot), projected with pyproj
+(:mod:`mower_maps.geodesy`).
+
+The stack works in the map's own frame, in metres, with float32 in places (the simulator's
+renderer): every coordinate must lie within :data:`MAX_ORIGIN_DISTANCE_M` (10 km) of the frame's
+origin, ``(0, 0)`` of an ENU map or the datum of a WGS84 one. A map in UTM-sized coordinates
+(500,000 / 5,000,000) is refused with a message asking for a local origin or a datum; it is not
+shifted silently (the robot's localisation would then disagree with the map).
+
+The dock must satisfy the one dock rule of :mod:`mower_maps.dock` (with the stack's default
+robot); the planner and the safety geofence apply the same rule.
 
 Every fault is reported as a :class:`MapError` that names the feature and the fault.
 """
@@ -28,17 +38,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.validation import explain_validity
 
-from mower_maps.geodesy import wgs84_to_enu
+from mower_maps.dock import dock_rule
+from mower_maps.geodesy import MAX_DATUM_DISTANCE_M, check_lon_lat, wgs84_to_enu
 
 ROLES = ('boundary', 'keepout', 'obstacle', 'dock')
 #: A lawn larger than this (in either direction) is taken to be in the wrong units (mm, cm).
 MAX_EXTENT_M = 20_000.0
 #: A lawn smaller than this in both directions is taken to be in the wrong units (km, degrees).
 MIN_EXTENT_M = 0.5
+#: Every coordinate must lie this close to the frame's origin (ENU (0, 0), or the WGS84 datum).
+MAX_ORIGIN_DISTANCE_M = MAX_DATUM_DISTANCE_M
 
 
 class MapError(ValueError):
@@ -111,7 +125,7 @@ class LawnMap:
     def with_obstacles(self, polygons: list[Polygon], name: str = 'detected') -> LawnMap:
         """A copy with extra obstacles (for example found by the camera) appended."""
         extra = tuple(
-            Feature(len(self.features) + i, 'obstacle', f'{name} {i}', p)
+            Feature(len(self.features) + i, 'obstacle', f'{name} {i}', p, {'detected': True})
             for i, p in enumerate(polygons)
         )
         return LawnMap(self.name, self.features + extra, self.settings, self.dock, self.source)
@@ -161,6 +175,7 @@ def map_from_geojson(doc: Any, source: str = '<geojson>') -> LawnMap:
         features.append(_feature(index, raw, to_enu, source))
 
     _check_units(features, props, source)
+    _check_origin(features, props, source)
     _check_relations(features, source)
     docks = [f for f in features if f.role == 'dock']
     dock = None
@@ -168,7 +183,11 @@ def map_from_geojson(doc: Any, source: str = '<geojson>') -> LawnMap:
         d = docks[0]
         heading = float(d.properties.get('heading_deg', 0.0))
         dock = Dock(d.geometry.x, d.geometry.y, math.radians(heading))
-    return LawnMap(name, tuple(features), settings, dock, source)
+    lawn = LawnMap(name, tuple(features), settings, dock, source)
+    check = dock_rule(lawn)
+    if check is not None and not check.ok:
+        raise MapError(f'{source}: {check.problem}')
+    return lawn
 
 
 def _frame_transform(props: dict[str, Any], source: str):
@@ -243,7 +262,7 @@ def _feature(index: int, raw: Any, to_enu, source: str) -> Feature:
     if gtype not in allowed:
         raise MapError(f'{source}: {label}: geometry {gtype} not allowed (expected {allowed})')
     coords = geom_raw.get('coordinates')
-    _check_coordinates(coords, gtype, label, source)
+    _check_coordinates(coords, gtype, label, source, geographic=to_enu is not None)
     if to_enu is not None:
         coords = _map_coords(coords, to_enu)
         geom_raw = {'type': gtype, 'coordinates': coords}
@@ -269,17 +288,12 @@ def _feature(index: int, raw: Any, to_enu, source: str) -> Feature:
     return Feature(index, role, name, geom, props)
 
 
-def _check_coordinates(coords: Any, gtype: str, label: str, source: str) -> None:
-    """Check nesting, numbers and closed rings on the raw coordinates."""
+def _check_coordinates(coords: Any, gtype: str, label: str, source: str,
+                       geographic: bool = False) -> None:
+    """Check nesting, numbers, WGS84 ranges (``geographic``) and closed rings."""
 
     def position(p: Any) -> None:
-        if (
-            not isinstance(p, (list, tuple))
-            or len(p) < 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p[:2])
-            or not all(math.isfinite(v) for v in p[:2])
-        ):
-            raise MapError(f'{source}: {label}: bad position {p!r} (expected [x, y] numbers)')
+        _check_position(p, label, source, geographic)
 
     def ring(r: Any, which: str) -> None:
         if not isinstance(r, (list, tuple)) or len(r) < 4:
@@ -307,6 +321,24 @@ def _check_coordinates(coords: Any, gtype: str, label: str, source: str) -> None
             raise MapError(f'{source}: {label}: MultiPolygon has no polygons')
         for poly in coords:
             polygon(poly)
+
+
+def _check_position(p: Any, label: str, source: str, geographic: bool) -> None:
+    """One position: two finite numbers; WGS84 degrees in range when ``geographic``."""
+    if (
+        not isinstance(p, (list, tuple))
+        or len(p) < 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p[:2])
+        or not all(math.isfinite(v) for v in p[:2])
+    ):
+        raise MapError(f'{source}: {label}: bad position {p!r} (expected [x, y] numbers)')
+    if geographic:
+        try:
+            check_lon_lat(p[0], p[1])
+        except ValueError as exc:
+            raise MapError(
+                f'{source}: {label}: position {list(p[:2])} is not a WGS84 [lon, lat]: {exc}'
+            ) from None
 
 
 def _map_coords(coords: Any, fn) -> Any:
@@ -338,6 +370,27 @@ def _check_units(features: list[Feature], props: dict[str, Any], source: str) ->
         )
 
 
+def _check_origin(features: list[Feature], props: dict[str, Any], source: str) -> None:
+    """Every coordinate within MAX_ORIGIN_DISTANCE_M of the frame's origin (or the datum)."""
+    xy = shapely.get_coordinates([f.geometry for f in features])
+    far = float(np.hypot(xy[:, 0], xy[:, 1]).max()) if len(xy) else 0.0
+    if far <= MAX_ORIGIN_DISTANCE_M:
+        return
+    limit = f'{MAX_ORIGIN_DISTANCE_M / 1000:g} km'
+    if str(props.get('frame', 'enu')).lower() == 'wgs84':
+        lon, lat = props['datum'][:2]
+        raise MapError(
+            f'{source}: the lawn lies up to {far / 1000:,.1f} km from the datum [{lon}, {lat}]; '
+            f'the datum must be within {limit} of every point of the map: put it on the lawn'
+        )
+    x, y = (float(v) for v in xy[int(np.argmax(np.hypot(xy[:, 0], xy[:, 1])))])
+    raise MapError(
+        f'{source}: coordinates up to {far:,.0f} m from the origin (0, 0), e.g. '
+        f'[{x:.1f}, {y:.1f}]; an ENU map must stay within {limit} of its origin: subtract a '
+        'local origin near the lawn from every coordinate, or use frame "wgs84" with a datum'
+    )
+
+
 def _check_relations(features: list[Feature], source: str) -> None:
     boundaries = [f for f in features if f.role == 'boundary']
     for i, a in enumerate(boundaries):
@@ -353,12 +406,7 @@ def _check_relations(features: list[Feature], source: str) -> None:
         if f.role in ('keepout', 'obstacle'):
             if not f.geometry.intersects(lawn) or f.geometry.intersection(lawn).area <= 0.0:
                 raise MapError(f'{source}: {f.label} lies outside every boundary')
-        elif f.role == 'dock':
-            if lawn.distance(f.geometry) > 5.0:
-                raise MapError(
-                    f'{source}: {f.label} is {lawn.distance(f.geometry):.1f} m from every '
-                    'boundary (a dock must be at the lawn edge)'
-                )
+        elif f.role == 'dock':  # where it may stand: the dock rule, once the map is built
             heading = f.properties.get('heading_deg', 0.0)
             if not isinstance(heading, (int, float)) or not math.isfinite(heading):
                 raise MapError(f'{source}: {f.label}: heading_deg must be a number')

@@ -15,8 +15,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import rclpy
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+
+from mower_node_kit.params import ConfigError
+
+#: what a bad parameter raises while a node declares them: a message, not a traceback
+PARAMETER_ERRORS = (ConfigError, InvalidParameterTypeException, InvalidParameterValueException)
 
 N = TypeVar('N', bound=Node)
 
@@ -28,14 +34,15 @@ def run_node(make_node: Callable[[], N], args: list[str] | None = None, *,
 
     ``make_node`` is the node class (or any callable building the node). ``on_exit(node)`` runs
     before the node is destroyed, however spinning ended. An exception of ``startup_errors``
-    raised while the node is built (a bad map file, say) ends the process with its message and
+    raised while the node is built (a bad map file, say), or of :data:`PARAMETER_ERRORS` (a
+    parameter of the wrong type or out of its range), ends the process with its message and
     status 1 instead of a traceback. Any other exception, from start-up or from a callback,
     propagates after the clean-up: a crash stays a crash.
     """
     rclpy.init(args=args)
     try:
         node = make_node()
-    except startup_errors as exc:
+    except (*PARAMETER_ERRORS, *startup_errors) as exc:
         print(f'{Path(sys.argv[0]).name}: {exc}', file=sys.stderr)
         rclpy.try_shutdown()
         return 1

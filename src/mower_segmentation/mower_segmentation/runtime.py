@@ -7,6 +7,16 @@ that creates a session and runs a warm-up inference is used; why each other one 
 kept in :attr:`Segmenter.skipped` and logged. On x86, where the HTP backend is only a simulator
 of the NPU (about 30 times slower than the CPU), ``qnn-htp`` is skipped unless it is the only
 provider listed (as the NPU benchmark and tests do).
+
+A model is checked when it loads: one image input (1, 3, H, W); a logits output (1, classes, h,
+w) with the four classes and a spatial size the labels can be upsampled from (at least 2x2, no
+larger than the input, at most :data:`MAX_OUTPUT_STRIDE` times smaller, the same aspect); and
+finite logits for a synthetic frame at warm-up (a provider whose logits are not finite is
+skipped; on the CPU the model is refused). A frame whose logits are not all finite at run time
+is counted (:attr:`Segmenter.non_finite_frames`, of :attr:`Segmenter.frames`) and labelled all
+sky with confidence 0 (:attr:`Segmentation.finite` False): no ground evidence for the mapping,
+which fuses lawn, other ground and obstacle contact pixels only, where the argmax of NaN would
+have labelled every pixel lawn.
 """
 
 from __future__ import annotations
@@ -21,13 +31,14 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from mower_segmentation.classes import CLASSES, MEAN, STD
+from mower_segmentation.classes import CLASSES, MEAN, SKY, STD
 
 PROVIDERS = ('qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu')
 _ORT_NAMES = {'openvino': 'OpenVINOExecutionProvider', 'tensorrt': 'TensorrtExecutionProvider',
               'cuda': 'CUDAExecutionProvider', 'cpu': 'CPUExecutionProvider'}
 _MEAN = np.asarray(MEAN, np.float32) * 255.0
 _INV_STD = 1.0 / (np.asarray(STD, np.float32) * 255.0)
+MAX_OUTPUT_STRIDE = 32  # the logits may be this many times coarser than the input, no more
 
 
 def htp_is_simulated() -> bool:
@@ -39,12 +50,17 @@ class ModelError(RuntimeError):
     """The model file is missing or is not a usable segmentation model."""
 
 
+class NotFiniteError(RuntimeError):
+    """The model's logits for the warm-up frame are not finite (on one provider)."""
+
+
 @dataclass(frozen=True)
 class Segmentation:
     """Labels at the image's size, and the model's confidence (max softmax) per pixel."""
 
     labels: np.ndarray  # (H, W) uint8 class ids
     confidence: np.ndarray | None  # (H, W) float32 in [0, 1], when asked for
+    finite: bool = True  # False: the logits were not finite; labels all sky, confidence 0
 
 
 def _session_options(threads: int) -> ort.SessionOptions:
@@ -107,6 +123,8 @@ class Segmenter:
         order = [p for p in providers if p != 'cpu'] + ['cpu']
         self.skipped: list[tuple[str, str]] = []
         self.session: ort.InferenceSession | None = None
+        self.frames = 0  # frames segmented
+        self.non_finite_frames = 0  # of which the logits were not all finite (labelled sky)
         last_error = ''
         for name in order:
             if name == 'qnn-htp' and len(set(providers)) > 1 and htp_is_simulated():
@@ -120,6 +138,13 @@ class Segmenter:
                 self._check_and_warm_up(session)
             except ModelError:
                 raise
+            except NotFiniteError as exc:  # another provider may compute it right; not cpu
+                if name == 'cpu':
+                    raise ModelError(f'{path}: {exc}') from None
+                self.skipped.append((name, str(exc)))
+                self.log.info('execution provider %s skipped: %s', name, exc)
+                last_error = str(exc)
+                continue
             except Exception as exc:  # the reason is logged and kept; the next one is tried
                 reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else \
                     type(exc).__name__
@@ -135,6 +160,11 @@ class Segmenter:
         self.log.info('segmentation model %s on %s', path.name, self.provider)
 
     def _check_and_warm_up(self, session: ort.InferenceSession) -> None:
+        """Check the input and output shapes and the warm-up frame's logits; else raise.
+
+        ModelError for a model that cannot be a segmentation model of the four classes;
+        NotFiniteError for logits that are not finite (this provider may be at fault).
+        """
         inputs, outputs = session.get_inputs(), session.get_outputs()
         if len(inputs) != 1 or len(outputs) < 1:
             raise ModelError(f'{self.model_path}: expected one input and a logits output')
@@ -143,11 +173,32 @@ class Segmenter:
             raise ModelError(f'{self.model_path}: input shape {shape} is not (1, 3, H, W)')
         self.input_name = inputs[0].name
         self.input_hw = (int(shape[2]), int(shape[3]))
-        out = session.run(None, {self.input_name: np.zeros((1, 3, *self.input_hw),
-                                                           np.float32)})[0]
-        if out.shape[1] != len(CLASSES):
-            raise ModelError(f'{self.model_path}: {out.shape[1]} output classes, expected '
+        out = session.run(None, {self.input_name: self.preprocess(synthetic_frame(
+            *self.input_hw))})[0]
+        self._check_output_shape(out.shape)
+        bad = int(out.size - np.count_nonzero(np.isfinite(out)))
+        if bad:
+            raise NotFiniteError(f'outputs are not finite at warm-up ({bad} of {out.size} '
+                                 'logits are NaN or infinite)')
+
+    def _check_output_shape(self, shape: tuple[int, ...]) -> None:
+        """Refuse logits that are not (1, classes, h, w) with a usable h, w (ModelError)."""
+        expected = f'(1, {len(CLASSES)}, H, W)'
+        if len(shape) != 4:
+            kind = ' (a classifier, not a segmentation model?)' if len(shape) == 2 else ''
+            raise ModelError(f'{self.model_path}: output shape {tuple(shape)} is not '
+                             f'{expected}{kind}')
+        if shape[1] != len(CLASSES):
+            raise ModelError(f'{self.model_path}: {shape[1]} output classes, expected '
                              f'{len(CLASSES)} ({", ".join(CLASSES)})')
+        (h_in, w_in), (h, w) = self.input_hw, shape[2:]
+        if shape[0] != 1 or not (2 <= h <= h_in and 2 <= w <= w_in) or \
+                h_in / h > MAX_OUTPUT_STRIDE or w_in / w > MAX_OUTPUT_STRIDE or \
+                max(h_in / h, w_in / w) > 1.5 * min(h_in / h, w_in / w):
+            raise ModelError(f'{self.model_path}: output shape {tuple(shape)} does not fit the '
+                             f'input {h_in}x{w_in}: expected {expected} with H, W at least 2, '
+                             f'no larger than the input, at most {MAX_OUTPUT_STRIDE} times '
+                             'smaller, of the same aspect')
 
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> (1, 3, h, w) normalised float32 at the model's size."""
@@ -166,6 +217,9 @@ class Segmenter:
         """Labels for an RGB image, at the image's size."""
         logits = self.session.run(None, {self.input_name: self.preprocess(rgb)})[0][0]
         h, w = rgb.shape[:2]
+        self.frames += 1
+        if not np.isfinite(logits).all():
+            return self._not_finite(h, w, with_confidence)
         conf = None
         if with_confidence:  # the largest softmax probability, 1 / sum(exp(l - max l)), at the
             # model's output size, then resized bilinearly (16x fewer exponentials than after)
@@ -185,3 +239,24 @@ class Segmenter:
             else:
                 labels = cv2.resize(labels, (w, h), interpolation=cv2.INTER_NEAREST)
         return Segmentation(labels, conf)
+
+    def _not_finite(self, h: int, w: int, with_confidence: bool) -> Segmentation:
+        """A frame whose logits are not finite: counted, logged, labelled sky (no evidence)."""
+        self.non_finite_frames += 1
+        n = self.non_finite_frames
+        if n & (n - 1) == 0:  # the 1st, 2nd, 4th, 8th...: said, not flooded
+            self.log.warning('%s: logits not finite in %d of %d frames; such frames are '
+                             'labelled sky (no ground evidence)', Path(self.model_path).name,
+                             n, self.frames)
+        conf = np.zeros((h, w), np.float32) if with_confidence else None
+        return Segmentation(np.full((h, w), SKY, np.uint8), conf, finite=False)
+
+
+def synthetic_frame(h: int, w: int) -> np.ndarray:
+    """An (h, w, 3) uint8 RGB warm-up frame: green below, sky-blue above, smooth gradients."""
+    rows = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
+    cols = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :, None]
+    sky = np.array([120, 170, 255], np.float32)
+    grass = np.array([50, 140, 40], np.float32)
+    rgb = sky + (grass - sky) * rows + 40.0 * (cols - 0.5)
+    return np.clip(rgb, 0, 255).astype(np.uint8)

@@ -25,7 +25,7 @@ from std_msgs.msg import Header
 
 from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
-from mower_node_kit.params import Spec, declare, field_specs
+from mower_node_kit.params import declare, field_specs
 from mower_segmentation.classes import CLASSES
 from mower_segmentation.classical import ClassicalSegmenter
 from mower_segmentation.confidence import ConfidenceParams, is_low_confidence
@@ -35,18 +35,9 @@ from mower_segmentation.conversions import (
     labels_to_msg,
     rgb_to_msg,
 )
-from mower_segmentation.runtime import PROVIDERS, ModelError, Segmenter
+from mower_segmentation.node_params import PARAMETERS
+from mower_segmentation.runtime import ModelError, Segmenter
 
-#: name -> (default, description[, low, high]); ConfidenceParams' fields: from its metadata
-PARAMETERS: dict[str, tuple[Any, ...]] = {
-    'model_file': ('', 'ONNX segmentation model (models/lawnnet_int8.onnx on the robot)'),
-    'execution_providers': (list(PROVIDERS), 'providers to try in order; cpu is always last'),
-    'threads': Spec(1, 'intra-op threads of ONNX Runtime', 1, 64),
-    'fallback_to_classical': (False, 'use the colour baseline when the model cannot load'),
-    'publish_overlay': (False, 'also publish segmentation/overlay (camera + label colours)'),
-    'publish_confidence': (True, 'also publish segmentation/confidence (mono8, 0-255 for the '
-                                  'per-pixel confidence 0-1; mapping_node use_confidence)'),
-}
 RECENT_FRAMES = 100  # diagnostics: WARN when over half of these were low-confidence
 OVERLAY_COLOURS = np.array([[40, 200, 40], [170, 120, 70], [230, 30, 30], [120, 170, 255]],
                            dtype=np.float32)
@@ -180,18 +171,23 @@ class SegmentationNode(Node):
         """Provider, frame, error and low-confidence counts, latency.
 
         WARN on malformed images, or when more than half of the last ``RECENT_FRAMES`` frames
-        whose confidence was checked were low-confidence (the model does not know this lawn).
+        whose confidence was checked were low-confidence (the model does not know this lawn);
+        ERROR once the model gave non-finite outputs (those frames are labelled sky: unmapped).
         """
         recent = self.latency_ms[-100:]
         low_share = sum(self.recent_low) / len(self.recent_low) if self.recent_low else 0.0
+        non_finite = getattr(self.segmenter, 'non_finite_frames', 0)
         values = {'provider': getattr(self.segmenter, 'provider', ''), 'frames': self.frames,
-                  'bad_images': self.bad_images,
+                  'bad_images': self.bad_images, 'non_finite_frames': non_finite,
                   'low_confidence_frames': self.low_confidence_frames,
                   'low_confidence_recent_share': f'{low_share:.2f}' if self.recent_low else '',
                   'latency_ms_median': f'{float(np.median(recent)):.2f}' if recent else ''}
         unsure = low_share > 0.5
         level = 'WARN' if self.bad_images or unsure else 'OK'
         text = f'{self.frames} frames, {self.low_confidence_frames} low-confidence'
+        if non_finite:
+            level = 'ERROR'  # the model gave NaN or infinity: those frames were not mapped
+            text += f', {non_finite} with non-finite model outputs (not mapped)'
         if unsure:
             text += ': the model is unsure of this lawn (fine-tune it on its frames)'
         self.pub_diag.publish(diagnostics(header.stamp, 'segmentation_node', level, text,
