@@ -117,6 +117,16 @@ def test_geofence_stops_forward_motion_but_allows_turning_and_coming_back():
     assert s.filter(0.0).v_mps == 0.5
 
 
+def test_a_mower_exactly_on_the_fence_line_may_drive_back_in():
+    lawn = box(0, 0, 10, 10)
+    s = healthy(pose=(5.0, 5.0, 0.0), lawn=lawn)
+    edge = s._fence.bounds[2]  # the fence line on the east side (x), for the centre
+    feed(s, 0.0, pose=(edge, 5.0, math.pi), v=0.5)  # on the line, heading back in
+    assert s.filter(0.0).v_mps == 0.5
+    feed(s, 0.0, pose=(edge, 5.0, 0.0), v=0.5)  # on the line, heading out
+    assert s.filter(0.0).v_mps == 0.0
+
+
 @given(st.floats(0.05, 1.0), st.floats(-0.5, 0.5))
 def test_geofence_never_lets_the_stopping_footprint_leave(v, y_off):
     s = healthy(pose=(5.0, 5.0 + y_off, 0.0))

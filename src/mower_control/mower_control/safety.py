@@ -281,7 +281,8 @@ class SafetySupervisor:
         return SafetyOutput(v, w, blade, tuple(reasons), tuple(self._latched))
 
     def _fence_ok(self, sweep: np.ndarray) -> bool:
-        inside = shapely.contains_xy(self._fence, sweep[:, 0], sweep[:, 1])
+        # on the fence line counts as inside: a footprint touching it may still move back in
+        inside = shapely.intersects_xy(self._fence, sweep[:, 0], sweep[:, 1])
         if inside.all():
             return True
         # already beyond the fence: allow only motion that brings the footprint back
