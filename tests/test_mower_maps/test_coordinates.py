@@ -123,3 +123,12 @@ def test_projection_round_trip_and_scale():
     assert lon == pytest.approx(5.001, abs=1e-12) and lat == pytest.approx(52.001, abs=1e-12)
     with pytest.raises(ValueError, match='latitude'):
         wgs84_to_enu(5.0, 95.0, 5.0, 52.0)
+
+
+def test_a_map_nested_too_deeply_is_a_map_error(tmp_path):
+    from mower_maps import MapError, load_map
+
+    deep = tmp_path / 'deep.geojson'
+    deep.write_text('[' * 100_000 + ']' * 100_000)
+    with pytest.raises(MapError, match='nested too deeply'):
+        load_map(deep)

@@ -4,13 +4,60 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from mower_bringup import share_dir
 from mower_cli.bench import add_bench_parser
 
 DEMO_MAP = share_dir() / 'maps' / 'demo_lawn.geojson'  # installed, or the checkout's
+MAX_SEED = 2**32 - 1
+
+
+def _number(low: float | None = None, above: bool = False, high: float | None = None
+            ) -> Callable[[str], float]:
+    """An argparse type: a finite number, at least (or with ``above``, above) ``low``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f'{text!r}: a finite number is needed')
+        if low is not None and (value <= low if above else value < low):
+            raise argparse.ArgumentTypeError(
+                f'{text!r}: must be {"above" if above else "at least"} {low:g}')
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f'{text!r}: must be at most {high:g}')
+        return value
+    return parse
+
+
+def _integer(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` (to ``high``)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a whole number') from None
+        if value < low or high is not None and value > high:
+            span = f'from {low} to {high}' if high is not None else f'at least {low}'
+            raise argparse.ArgumentTypeError(f'{text!r}: must be {span}')
+        return value
+    return parse
+
+
+POSITIVE = _number(0.0, above=True)
+
+
+def _error(exc: BaseException | str) -> int:
+    """Print one error line; exit status 1."""
+    text = str(exc).strip() or type(exc).__name__
+    print(f'error: {" ".join(text.split())}', file=sys.stderr)
+    return 1
 
 
 def _cmd_map_check(args: argparse.Namespace) -> int:
@@ -35,13 +82,17 @@ def _cmd_map_import(args: argparse.Namespace) -> int:
     from mower_maps import MapError, map_from_geojson
     from mower_maps.importers import import_field
 
+    out = Path(args.out)
+    if out.exists() and Path(args.source).exists() and out.samefile(args.source):
+        return _error(f'{args.out}: --out names the source file: choose another file')
+    if out.is_dir():
+        return _error(f'{args.out}: is a folder (--out names the lawn map file to write)')
     try:
         doc = import_field(args.source, args.area, args.name)
         lawn = map_from_geojson(doc, source=args.source)
-    except MapError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    Path(args.out).write_text(json.dumps(doc, indent=1) + '\n', encoding='utf-8')
+        out.write_text(json.dumps(doc, indent=1) + '\n', encoding='utf-8')
+    except (MapError, OSError) as exc:
+        return _error(exc)
     print(f'{args.out}: {lawn.name!r}, {lawn.boundary.area:.1f} m²')
     return 0
 
@@ -78,14 +129,18 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         return 1
     metrics = evaluate(plan.area, plan.path, params.cut_width_m)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     stem = Path(args.map).stem
-    geo = write_plan(plan, metrics, out / f'{stem}.plan.geojson')
-    png = plot_plan(plan, metrics, out / f'{stem}.plan.png')
-    report = {**metrics.to_dict(), 'plan_time_s': plan.plan_time_s,
-              'stripe_angle_deg': plan.angle_deg, 'cells': len(plan.cells),
-              'warnings': list(plan.warnings), 'plan_file': str(geo), 'image_file': str(png)}
-    (out / f'{stem}.plan.json').write_text(json.dumps(report, indent=1) + '\n')
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        geo = write_plan(plan, metrics, out / f'{stem}.plan.geojson')
+        png = plot_plan(plan, metrics, out / f'{stem}.plan.png')
+        report = {**metrics.to_dict(), 'plan_time_s': plan.plan_time_s,
+                  'stripe_angle_deg': plan.angle_deg, 'cells': len(plan.cells),
+                  'warnings': list(plan.warnings), 'plan_file': str(geo),
+                  'image_file': str(png)}
+        (out / f'{stem}.plan.json').write_text(json.dumps(report, indent=1) + '\n')
+    except OSError as exc:  # --out names a file, or cannot be written
+        return _error(exc)
     if args.json:
         print(json.dumps(report))
     else:
@@ -113,15 +168,30 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     if args.gazebo:
         from mower_sim.gazebo import write_gazebo
 
-        paths = write_gazebo(lawn, args.gazebo)
+        try:
+            paths = write_gazebo(lawn, args.gazebo)
+        except OSError as exc:
+            return _error(exc)
         print(f'{lawn.name}: Gazebo world {paths["world"]}, model {paths["model"]}, '
               f'bridge {paths["bridge"]}')
         print(f'  run: GZ_SIM_RESOURCE_PATH={Path(args.gazebo).resolve() / "models"} '
               f'gz sim {paths["world"]}')
         if not args.drive_test:
             return 0
-    if not args.drive_test:
-        return _mowing_run(lawn, args)
+    from mower_offline.out_dir import OutputError, claim_output
+
+    try:
+        lock = claim_output(args.out, [args.map])
+    except OutputError as exc:
+        return _error(exc)
+    with lock:
+        if not args.drive_test:
+            return _mowing_run(lawn, args)
+        return _drive_test(lawn, args)
+
+
+def _drive_test(lawn, args: argparse.Namespace) -> int:
+    """Drive the start of the planned path: camera contact sheet, top-down view."""
     import numpy as np
 
     from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
@@ -135,12 +205,14 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     try:  # drive the start of the planned coverage path, as the mower would
         plan = CoveragePlanner(params_for_map(PlannerParams(), lawn)).plan(lawn)
     except PlanningError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
+        return _error(exc)
     pts = plan.path.points
     length = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
     log = follow_waypoints(sim, pts[length <= args.distance])
-    paths = write_drive_report(sim, log, args.out)
+    try:
+        paths = write_drive_report(sim, log, args.out)
+    except (ValueError, OSError) as exc:  # 'no frames to show': too short a drive
+        return _error(f'drive test: {exc} (drove {sim.time_s:.1f} s; try a longer --distance)')
     ev = sim.events
     print(f'{lawn.name}: drove {sim.time_s:.0f} s simulated; {ev.collisions} collisions, '
           f'{ev.boundary_exits} boundary exits, {ev.keepout_entries} keep-out entries; '
@@ -153,8 +225,10 @@ def _cmd_sim(args: argparse.Namespace) -> int:
 def _mowing_run(lawn, args: argparse.Namespace) -> int:
     """The main job: a whole mowing run, closed loop, recorded, with a report."""
     from mower_coverage import PlanningError
+    from mower_node_kit.params import ConfigError
+    from mower_offline.out_dir import stop_on_signals
     from mower_offline.report import write_report
-    from mower_offline.run import DEMO_HIDDEN, MowingRun, RunConfig, write_summary
+    from mower_offline.run import DEMO_HIDDEN, MowingRun, RunConfig, RunError, write_summary
     from mower_segmentation.runtime import ModelError
     from mower_sim.scenario import random_hidden
 
@@ -165,13 +239,13 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
     cfg = RunConfig(seed=args.seed, hidden=hidden, camera_hz=args.camera_hz,
                     limit_s=args.limit_s, record=not args.no_bag)
     try:
-        run = MowingRun(lawn, args.out, cfg)
-        result = run.run(progress=not args.json)
-    except (PlanningError, ModelError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    report = write_report(run, result, Path(args.out) / 'report.png')
-    summary = write_summary(result)
+        with stop_on_signals() as stop:
+            run = MowingRun(lawn, args.out, cfg)
+            result = run.run(progress=not args.json, stop=stop)
+            report = write_report(run, result, Path(args.out) / 'report.png')
+            summary = write_summary(result)
+    except (PlanningError, ModelError, ConfigError, OSError, RunError) as exc:
+        return _error(exc)
     s = result.summary
     if args.json:
         print(json.dumps(s))
@@ -186,12 +260,22 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
               f'segmentation on {s["provider"]}; ended {s["final_state"]}')
         print(f'  report: {report}  summary: {summary}'
               + (f'  bag: {s["bag"]}' if s['bag'] else ''))
-    ok = s['final_state'] == 'IDLE' and s['collisions'] == 0
-    return 0 if ok else 3
+    if stop:
+        print(f'interrupted by {stop.name}: the report and summary in {args.out} are what was '
+              'done so far', file=sys.stderr)
+        return stop.exit_status
+    if s['final_state'] != 'IDLE' or s['collisions']:
+        print(f'error: the run ended {s["final_state"]}, not back on the dock and done'
+              + (f' ({s["message"]})' if s['message'] else '')
+              + f', with {s["collisions"]} collision(s); see {args.out}', file=sys.stderr)
+        return 1
+    return 0
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     """Replay a field-test bag through segmentation, mapping and coverage accounting."""
+    from mower_node_kit.params import ConfigError
+    from mower_offline.out_dir import OutputError, check_apart, claim_output, stop_on_signals
     from mower_offline.replay import Replay, ReplayConfig, ReplayError
     from mower_segmentation.runtime import ModelError
 
@@ -214,15 +298,27 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         cfg.extract_unsure = args.unsure
         if not args.every and not args.unsure:
             cfg.extract_every = 10
+    if not Path(args.bag).exists():
+        return _error(f'{args.bag}: no such file or folder')
+    inputs = [args.bag] + ([args.model] if args.model else [])
     try:
-        replay = Replay(args.bag, out, cfg)
-        s = replay.run(progress=not args.json)
-    except (ReplayError, ModelError) as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
+        if cfg.extract_dir is not None:
+            if cfg.extract_dir.exists() and not cfg.extract_dir.is_dir():
+                raise OutputError(f'{cfg.extract_dir}: --extract-frames names a file, not a '
+                                  'folder')
+            check_apart(cfg.extract_dir, inputs, 'frames folder', '--extract-frames')
+        with claim_output(out, inputs), stop_on_signals() as stop:
+            replay = Replay(args.bag, out, cfg)
+            s = replay.run(progress=not args.json, stop=stop)
+    except (ReplayError, ModelError, OutputError, ConfigError, OSError) as exc:
+        return _error(exc)
+    status = stop.exit_status
+    if stop:
+        print(f'interrupted by {stop.name}: the outputs in {out} are what was done so far',
+              file=sys.stderr)
     if args.json:
         print(json.dumps(s))
-        return 0
+        return status
     print(f'{Path(args.bag).name} ({s["storage"]}, {s["duration_s"]:.1f} s): '
           f'{s["frames_processed"]} frames segmented, {s["frames_skipped"]} skipped; '
           f'{s["poses"]} poses from {s["pose_source"] or "nothing"}, '
@@ -239,7 +335,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
           + (', bag/' if s['outputs']['bag'] else '')
           + (f', {s["frames_extracted"]} frames in {cfg.extract_dir}' if cfg.extract_dir
              else ''))
-    return 0
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -255,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = map_sub.add_parser('import', help='convert a field boundary (WKT, GeoJSON, GML)')
     p.add_argument('source', help='field file (.wkt, .geojson/.json, Fields2Cover .xml)')
     p.add_argument('--out', required=True, help='lawn map to write (.geojson)')
-    p.add_argument('--area', type=float, default=None, help='scale to this area (m²)')
+    p.add_argument('--area', type=POSITIVE, default=None, help='scale to this area (m²)')
     p.add_argument('--name', default=None, help='map name')
     p.set_defaults(func=_cmd_map_import)
 
@@ -283,23 +379,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('map', nargs='?', default=str(DEMO_MAP),
                    help='GeoJSON lawn map (default: the demo lawn)')
     p.add_argument('--json', action='store_true', help='print one JSON summary object')
-    p.add_argument('--camera-hz', type=float, default=2.0,
+    p.add_argument('--camera-hz', type=POSITIVE, default=2.0,
                    help='perception rate in the loop (default 2 Hz)')
-    p.add_argument('--limit-s', type=float, default=4 * 3600.0,
+    p.add_argument('--limit-s', type=POSITIVE, default=4 * 3600.0,
                    help='simulated time limit (default 4 h)')
     p.add_argument('--no-bag', action='store_true', help='do not record the rosbag2 file')
     p.add_argument('--drive-test', action='store_true',
                    help='drive the start of the planned path: camera contact sheet with '
                         'labels, top-down view')
     p.add_argument('--out', default='out/sim', help='output folder (default: out/sim)')
-    p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
-    p.add_argument('--hidden', type=int, default=None,
+    p.add_argument('--seed', type=_integer(0, MAX_SEED), default=0,
+                   help='random seed (default 0)')
+    p.add_argument('--hidden', type=_integer(0), default=None,
                    help='hidden obstacles to add (not in the map); default: the demo '
                         "lawn's three, two random ones on other lawns, none in a drive test")
     p.add_argument('--randomise', action='store_true', help='domain randomisation on')
     p.add_argument('--gazebo', default=None, metavar='DIR',
                    help='write the Gazebo world, mower model and bridge YAML into DIR')
-    p.add_argument('--distance', type=float, default=30.0,
+    p.add_argument('--distance', type=POSITIVE, default=30.0,
                    help='drive test: metres of the planned path to drive (default 30)')
     p.set_defaults(func=_cmd_sim)
 
@@ -312,16 +409,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help='use this topic for a role (camera, camera_info, odom, tf, pose, imu, '
                         'gnss, blade) instead of finding it by type; repeatable')
     p.add_argument('--model', default=None, help='ONNX model (default: the shipped int8 one)')
-    p.add_argument('--threads', type=int, default=1,
+    p.add_argument('--threads', type=_integer(1, 256), default=1,
                    help='ONNX Runtime threads (default 1, beside the main thread)')
     p.add_argument('--no-bag', action='store_true', help='do not write the output bag')
     p.add_argument('--no-video', action='store_true', help='do not write the video')
-    p.add_argument('--limit-frames', type=int, default=None, help='stop segmenting after N')
+    p.add_argument('--limit-frames', type=_integer(1), default=None,
+                   help='stop segmenting after N')
     p.add_argument('--extract-frames', nargs='?', const='', default=None, metavar='DIR',
                    help='write camera frames (and the model labels) for labelling into DIR '
                         '(default: OUT/frames); every 10th unless --every / --unsure')
-    p.add_argument('--every', type=int, default=0, help='extract every Nth frame')
-    p.add_argument('--unsure', type=float, default=0.0,
+    p.add_argument('--every', type=_integer(0), default=0, help='extract every Nth frame')
+    p.add_argument('--unsure', type=_number(0.0, high=1.0), default=0.0,
                    help='extract frames where this share of pixels has confidence < 0.6')
     p.set_defaults(func=_cmd_replay)
 
@@ -339,9 +437,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``mower``; returns the exit status."""
+    """Run ``mower``; returns the exit status (README, "Exit status").
+
+    0 done, 1 bad input or a failed run (one line on stderr; for ``mower sim`` also a run that
+    did not end back on the dock, or with a collision), 2 a usage error (argparse), 130 / 143
+    stopped by SIGINT / SIGTERM (a run writes what it did so far first).
+    """
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt as exc:  # Ctrl-C outside a run's own handling, or a second one
+        signum = getattr(exc, 'signum', signal.SIGINT)
+        print(f'\ninterrupted by {signal.Signals(signum).name}', file=sys.stderr)
+        return 128 + signum
 
 
 if __name__ == '__main__':

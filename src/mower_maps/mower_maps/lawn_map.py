@@ -153,7 +153,12 @@ def parse_map(text: str, source: str = '<string>') -> LawnMap:
         raise MapError(
             f'{source}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})'
         ) from None
-    return map_from_geojson(doc, source=source)
+    except RecursionError:
+        raise MapError(f'{source}: JSON nested too deeply to be a lawn map') from None
+    try:
+        return map_from_geojson(doc, source=source)
+    except RecursionError:
+        raise MapError(f'{source}: nested too deeply to be a lawn map') from None
 
 
 def map_from_geojson(doc: Any, source: str = '<geojson>') -> LawnMap:

@@ -17,15 +17,18 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
     """Fine-tune on the owner's own frames (mower_offline.adapt); bad input: one line."""
     if missing_training_extra('adapt'):
         return 1
-    from mower_offline.adapt import AdaptConfig, AdaptError, adapt
+    from mower_offline.adapt import AdaptConfig, AdaptError, adapt, check_out
+    from mower_offline.out_dir import OutputError, claim_output
 
     cfg = AdaptConfig(inputs=tuple(args.inputs), out=args.out, map=args.map or '',
                       teacher=args.teacher, init=args.init, minutes=args.minutes,
                       epochs=args.epochs, threads=args.threads, review=args.review or '',
                       holdout=args.holdout, every=args.every)
     try:
-        s = adapt(cfg)
-    except (AdaptError, OSError) as exc:
+        check_out(args.out, args.init)  # never inside models/: checked before it is created
+        with claim_output(args.out, [*args.inputs, *([args.map] if args.map else [])]):
+            s = adapt(cfg)
+    except (AdaptError, OutputError, OSError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
     print(f'adapted model: {Path(args.out) / "lawnnet_adapted_int8.onnx"}; card, figures and '
@@ -39,11 +42,13 @@ def _cmd_adapt_proof(args: argparse.Namespace) -> int:
     if missing_training_extra('adapt-proof'):
         return 1
     from mower_offline.adapt import AdaptError, msrc_proof
+    from mower_offline.out_dir import OutputError, claim_output
 
     try:
-        msrc_proof(args.msrc, args.out, minutes=args.minutes, threads=args.threads,
-                   teacher=args.teacher, init=args.init, shipped=args.shipped)
-    except (AdaptError, OSError) as exc:
+        with claim_output(args.out, [args.msrc]):
+            msrc_proof(args.msrc, args.out, minutes=args.minutes, threads=args.threads,
+                       teacher=args.teacher, init=args.init, shipped=args.shipped)
+    except (AdaptError, OutputError, OSError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
     return 0

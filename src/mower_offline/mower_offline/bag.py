@@ -126,13 +126,31 @@ def quaternion_z(yaw: float) -> Any:
     return ros_msg('geometry_msgs/msg/Quaternion', x=x, y=y, z=z, w=w)
 
 
+BAG_FILES = ('.mcap', '.db3', '.db3-shm', '.db3-wal')  # with metadata.yaml: a rosbag2 folder
+
+
+def is_bag_folder(path: Path) -> bool:
+    """Whether ``path`` is a real folder holding only rosbag2 files (or nothing)."""
+    if path.is_symlink() or not path.is_dir():
+        return False
+    return all(p.is_file() and not p.is_symlink() and
+               (p.name == 'metadata.yaml' or p.name.endswith(BAG_FILES)) for p in path.iterdir())
+
+
 class BagRecorder:
     """Writes messages to a new rosbag2 folder (MCAP storage); use as a context manager."""
 
     def __init__(self, path: str | Path, overwrite: bool = True) -> None:
-        """Open ``path`` (a folder that must not exist, or is replaced when ``overwrite``)."""
+        """Open ``path`` (a folder that must not exist, or is replaced when ``overwrite``).
+
+        Only a rosbag2 folder (nothing in it but bag files) or an empty folder is replaced;
+        anything else there raises FileExistsError and is left as it is.
+        """
         self.path = Path(path)
-        if self.path.exists() and overwrite:
+        if overwrite and (self.path.exists() or self.path.is_symlink()):
+            if not is_bag_folder(self.path):
+                raise FileExistsError(f'{self.path}: exists and is not a rosbag2 folder: not '
+                                      'replaced')
             shutil.rmtree(self.path)
         self.writer = Writer(self.path, version=8, storage_plugin=StoragePlugin.MCAP)
         self.writer.open()

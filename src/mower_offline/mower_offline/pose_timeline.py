@@ -9,6 +9,7 @@ time stamp and refuses one in a gap of the data.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,6 +56,12 @@ class Timeline:
         """This timeline as the mapping core's pose source (gaps over ``max_gap_s`` refused)."""
         return _TimelinePoses(self, max_gap_s)
 
+    def without(self, drop: np.ndarray) -> Timeline:
+        """This timeline less the poses where the boolean mask ``drop`` is true."""
+        keep = ~np.asarray(drop, dtype=bool)
+        return Timeline(self.t[keep], self.xy[keep], self.yaw[keep], self.rp[keep],
+                        self.frame_id, self.source)
+
     def length_m(self) -> float:
         """Distance along the path."""
         if len(self.xy) < 2:
@@ -69,6 +76,37 @@ class _TimelinePoses:
 
     def lookup(self, t: float) -> Pose5 | None:
         return self.timeline.at(t, self.max_gap_s)
+
+
+def implausible(t: np.ndarray, xy: np.ndarray, max_speed_mps: float, slack_m: float = 1.0
+                ) -> np.ndarray:
+    """A mask of the poses that jump: farther from the last plausible one than it could drive.
+
+    Poses sorted by time ``t``; a pose is plausible when it is within ``slack_m`` +
+    ``max_speed_mps`` x the time since the last plausible pose of it. The first plausible pose
+    is the first one within reach of the pose after it, so a wild first pose is dropped too.
+    """
+    n = len(t)
+    drop = np.zeros(n, dtype=bool)
+    if n < 2:
+        return drop
+    step = np.hypot(*np.diff(xy, axis=0).T) <= slack_m + max_speed_mps * np.abs(np.diff(t))
+    if step.all():
+        return drop
+    tt, x, y = t.tolist(), xy[:, 0].tolist(), xy[:, 1].tolist()
+
+    def reach(i: int, j: int) -> bool:
+        return math.hypot(x[j] - x[i], y[j] - y[i]) <= slack_m + max_speed_mps * abs(tt[j] - tt[i])
+
+    first = next((i for i in range(n - 1) if reach(i, i + 1)), 0)
+    drop[:first] = True
+    last = first
+    for i in range(first + 1, n):
+        if reach(last, i):
+            last = i
+        else:
+            drop[i] = True
+    return drop
 
 
 def timeline_from_rows(rows: list[tuple], source: str) -> Timeline:

@@ -43,7 +43,8 @@ from mower_offline.bag import BagRecorder, header, ros_msg
 from mower_offline.bag_input import ReplayError, choose_topics, open_bag, stamp_s
 from mower_offline.closed_loop import DEFAULT_MODEL
 from mower_offline.image_decoding import IMAGE, ImageError, image_rgb
-from mower_offline.pose_timeline import Timeline, tf_chain, timeline_from_rows
+from mower_offline.out_dir import StopRequest
+from mower_offline.pose_timeline import Timeline, implausible, tf_chain, timeline_from_rows
 from mower_offline.replay_outputs import (
     BagCopier,
     FrameExtractor,
@@ -81,6 +82,7 @@ class ReplayConfig:
     extract_unsure: float = 0.0  # frames where this share of pixels has confidence < 0.6
     fallback_fovy_deg: float = 60.0  # vertical field of view when the bag has no camera info
     max_pose_gap_s: float = 0.25  # a frame further than this from any pose is not mapped
+    max_speed_mps: float = 50.0  # a pose farther than this speed (+ 1 m) allows: a jump, skipped
     limit_frames: int | None = None
 
 
@@ -102,8 +104,10 @@ class Replay:
         """Open the bag and choose its topics; ReplayError when it cannot be used."""
         self.path = Path(bag)
         self.out = Path(out_dir)
-        self.out.mkdir(parents=True, exist_ok=True)
         self.cfg = cfg = config or ReplayConfig()
+        _keep_input_apart(self.path, self.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.stopped_by: str | None = None  # the signal that cut the replay short
         self._problems: dict[tuple[str, str], Problem] = {}
         self.reader, notes = open_bag(self.path, self.out)
         for note in notes:
@@ -185,14 +189,25 @@ class Replay:
         return None
 
     # -- pass 1: poses ---------------------------------------------------------------------
-    def read_poses(self) -> None:
-        """Odometry / tf / poses, IMU, GNSS and the blade into timelines."""
+    def read_poses(self, stop: StopRequest | None = None) -> None:
+        """Odometry / tf / poses, IMU, GNSS and the blade into timelines.
+
+        Poses that are not finite, or that jump farther than the robot could drive, are
+        reported and skipped. ``stop``: ends the reading early when set (a signal).
+        """
         r = self.roles
         cons = [c for role in ('odom', 'tf', 'pose', 'imu', 'gnss', 'blade')
                 for c in r.get(role, [])]
-        odom, tf, pose, imu, gnss = ([], {}, [], [], [])
+        odom: list[tuple] = []
+        pose: list[tuple] = []
+        tf: dict[tuple[str, str], list[tuple]] = {}
+        imu: list[tuple] = []
+        gnss: list[tuple] = []
         last_t: dict[str, float] = {}
         for con, t_ns, raw in self._messages(cons, 'poses'):
+            if stop:
+                self.stopped_by = stop.name
+                break
             msg = self._deserialize(con, t_ns, raw)
             if msg is None:
                 continue
@@ -203,9 +218,10 @@ class Replay:
                     ts = stamp_s(tr, t_ns)
                     q = tr.transform.rotation
                     key = (tr.header.frame_id.lstrip('/'), tr.child_frame_id.lstrip('/'))
-                    tf.setdefault(key, []).append(
-                        (ts, tr.transform.translation.x, tr.transform.translation.y,
-                         *rpy_from_quaternion(q.x, q.y, q.z, q.w)))
+                    row = (ts, tr.transform.translation.x, tr.transform.translation.y,
+                           *rpy_from_quaternion(q.x, q.y, q.z, q.w))
+                    if self._finite(con.topic, t_ns, row, 'transform'):
+                        tf.setdefault(key, []).append(row)
                 continue
             ts = stamp_s(msg, t_ns)
             if role == 'blade':
@@ -216,31 +232,37 @@ class Replay:
                             f'{last_t[con.topic]:.3f} s): message skipped', key='backwards')
                 continue
             last_t[con.topic] = ts
-            if role == 'odom':
-                p, q = msg.pose.pose.position, msg.pose.pose.orientation
-                odom.append((ts, p.x, p.y, *rpy_from_quaternion(q.x, q.y, q.z, q.w),
-                             msg.header.frame_id))
-            elif role == 'pose':
+            if role in ('odom', 'pose'):
                 pp = msg.pose.pose if hasattr(msg.pose, 'pose') else msg.pose
                 q = pp.orientation
-                pose.append((ts, pp.position.x, pp.position.y,
-                             *rpy_from_quaternion(q.x, q.y, q.z, q.w), msg.header.frame_id))
+                row = (ts, pp.position.x, pp.position.y, *rpy_from_quaternion(q.x, q.y, q.z, q.w))
+                if self._finite(con.topic, t_ns, row, 'pose'):
+                    (odom if role == 'odom' else pose).append((*row, msg.header.frame_id))
             elif role == 'imu':
                 q = msg.orientation
                 if msg.orientation_covariance[0] != -1 and (q.x, q.y, q.z, q.w) != (0, 0, 0, 0):
-                    imu.append((ts, *rpy_from_quaternion(q.x, q.y, q.z, q.w)[:2]))
+                    row = (ts, *rpy_from_quaternion(q.x, q.y, q.z, q.w)[:2])
+                    if self._finite(con.topic, t_ns, row, 'orientation'):
+                        imu.append(row)
             elif role == 'gnss':
                 if msg.status.status >= 0 and math.isfinite(msg.latitude) and \
                         math.isfinite(msg.longitude):
                     if self.gnss_origin is None:
                         self.gnss_origin = (msg.longitude, msg.latitude)
                     gnss.append(wgs84_to_enu(msg.longitude, msg.latitude, *self.gnss_origin))
+        self._timelines(odom, tf, pose, imu, gnss)
+
+    def _timelines(self, odom: list[tuple], tf: dict[tuple[str, str], list[tuple]],
+                   pose: list[tuple], imu: list[tuple], gnss: list[tuple]) -> None:
+        """The pose timeline (odometry, else tf, else poses; jumps skipped), IMU and GNSS."""
+        r = self.roles
         if odom:
             self.timeline = timeline_from_rows(odom, 'odometry ' + r['odom'][0].topic)
         elif (chain := tf_chain(tf)) is not None:
             self.timeline = chain
         elif pose:
             self.timeline = timeline_from_rows(pose, 'poses ' + r['pose'][0].topic)
+        self._drop_jumps()
         if imu:
             a = np.array(imu)
             self.imu_t, self.imu_rp = a[:, 0], a[:, 1:3]
@@ -251,6 +273,29 @@ class Replay:
                     np.interp(self.timeline.t, self.imu_t, self.imu_rp[:, 1])])
         if gnss:
             self.gnss_enu = np.array(gnss, dtype=float)
+
+    def _finite(self, topic: str, t_ns: int, row: tuple, what: str) -> bool:
+        """Whether a pose row is finite; reported (and to be skipped) when it is not."""
+        if all(math.isfinite(v) for v in row):
+            return True
+        self.report(topic, t_ns, f'{what} not finite (NaN or infinite): message skipped',
+                    key='nonfinite')
+        return False
+
+    def _drop_jumps(self) -> None:
+        """Skip the poses that jump farther than ``max_speed_mps`` allows; reported."""
+        tl = self.timeline
+        drop = implausible(tl.t, tl.xy, self.cfg.max_speed_mps)
+        if not drop.any():
+            return
+        first = int(np.argmax(drop))
+        topic = tl.source.split(' ', 1)[-1] if tl.source.startswith(('odometry', 'poses')) \
+            else '(tf)'
+        self.report(topic, int(round(tl.t[first] * 1e9)),
+                    f'{int(drop.sum())} pose(s) jump farther than {self.cfg.max_speed_mps:g} m/s '
+                    f'allows (the first to ({tl.xy[first, 0]:.6g}, {tl.xy[first, 1]:.6g}) m): '
+                    'skipped', key='jump')
+        self.timeline = tl.without(drop)
 
     # -- mapping: camera model, grids, swept area, obstacles (fusion: _finish) ---------------
     def _camera(self, info: Any | None, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
@@ -314,14 +359,18 @@ class Replay:
         return [] if self.mapper is None else self.mapper.obstacles()
 
     # -- pass 2: everything ------------------------------------------------------------------
-    def run(self, progress: bool = True) -> dict[str, Any]:
-        """Replay the bag; returns the summary (also written to summary.json)."""
+    def run(self, progress: bool = True, stop: StopRequest | None = None) -> dict[str, Any]:
+        """Replay the bag; returns the summary (also written to summary.json).
+
+        ``stop`` (set by a signal, :func:`mower_offline.out_dir.stop_on_signals`) ends the
+        replay early: what was read so far is mapped and written, ``"interrupted": true``.
+        """
         from mower_segmentation.runtime import Segmenter
 
         cfg, r = self.cfg, self.roles
         self.out.mkdir(parents=True, exist_ok=True)
         t_wall = time.perf_counter()
-        self.read_poses()
+        self.read_poses(stop)
         self._make_mapper()
         self._account_coverage()
         cam_cons = r.get('camera', [])
@@ -351,14 +400,16 @@ class Replay:
         pool = ThreadPoolExecutor(1, thread_name_prefix='mower-replay-seg')
         try:
             for con, t_ns, raw in self._messages(None, 'messages'):
+                if stop:
+                    self.stopped_by = stop.name
+                    break
                 self.read_counts[con.topic] += 1
                 if bag is not None:
                     copier.copy(bag, con, t_ns, raw)
                 if bar is not None and (t_ns - self.start_ns) / 1e9 - bar.n >= 1.0:
                     bar.update(round((t_ns - self.start_ns) / 1e9 - bar.n, 1))
                 if con in r.get('camera_info', []):
-                    m = self._deserialize(con, t_ns, raw)
-                    info = m if m is not None and len(m.k) == 9 and m.k[0] > 0 else info
+                    info = _usable_info(self._deserialize(con, t_ns, raw)) or info
                     continue
                 if seg is None or con not in cam_cons:
                     continue
@@ -389,9 +440,7 @@ class Replay:
             while pending:
                 self._finish(pending.pop(0), bag)
         finally:
-            if bar is not None:
-                bar.update(max(0.0, round(self.duration_s - bar.n, 1)))
-                bar.close()
+            self._end_bar(bar)
             pool.shutdown()
             self.video_out.release()
         wall = time.perf_counter() - t_wall
@@ -410,6 +459,14 @@ class Replay:
                 f'{tl.length_m():.1f} m driven')
         write_summary(self.out, summary)
         return summary
+
+    def _end_bar(self, bar: Any | None) -> None:
+        """Close the progress bar: at 100 % when the whole bag was read."""
+        if bar is None:
+            return
+        if self.stopped_by is None:
+            bar.update(max(0.0, round(self.duration_s - bar.n, 1)))
+        bar.close()
 
     @property
     def use_confidence(self) -> bool:
@@ -458,3 +515,22 @@ class Replay:
                 self._mapped % max(1, int(round(cfg.video_fps * 5))) == 0:
             write_maps(bag, self.grid, self.layer, self.timeline.frame_id or 'map',
                        t_ns * 1e-9, ts)
+
+
+def _usable_info(m: Any | None) -> Any | None:
+    """A camera info message with a usable, finite camera matrix (else None)."""
+    ok = m is not None and len(m.k) == 9 and m.k[0] > 0 and bool(np.isfinite(m.k).all()) \
+        and bool(np.isfinite(m.d).all())
+    return m if ok else None
+
+
+def _keep_input_apart(bag: Path, out: Path) -> None:
+    """ReplayError when the output folder holds the input bag or lies inside it.
+
+    The replay replaces ``OUT/bag`` (and a recovered copy in ``OUT/recovered``).
+    """
+    i, o = bag.resolve(), out.resolve()
+    if i == o or o in i.parents or i in o.parents:
+        raise ReplayError(f'{out}: the output folder would contain the input bag {bag} (or '
+                          'lie inside it), and the replay replaces its outputs there: choose '
+                          'another output folder')

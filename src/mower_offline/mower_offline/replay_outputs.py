@@ -42,6 +42,7 @@ for _cls, _col in COLOURS.items():
     _LUT[_cls] = _col
 
 Report = Callable[..., None]  # Replay.report(topic, t_ns, what, key=...)
+OWN_TOPICS = '/replay/'  # the replay's outputs in its bag: labels, map/semantic, map/coverage...
 
 
 class BagCopier:
@@ -49,7 +50,9 @@ class BagCopier:
 
     rosbag2 messages are copied as they are. ROS 1 messages of a standard type are migrated to
     its ROS 2 definition (rosbags' converter: the ROS 1 header's seq goes), others are
-    re-encoded as CDR with the bag's own definition, as ``rosbags-convert`` does.
+    re-encoded as CDR with the bag's own definition, as ``rosbags-convert`` does. The input's
+    own ``/replay/...`` topics (an earlier replay's outputs) are not copied: that namespace is
+    this replay's (reported once per topic).
     """
 
     def __init__(self, reader: Any, report: Report) -> None:
@@ -61,6 +64,10 @@ class BagCopier:
         """One message of input connection ``con`` (raw bytes as read) into ``bag``."""
         cache, reader = self._cache, self.reader
         key = id(con)
+        if key not in cache and con.topic.startswith(OWN_TOPICS):
+            cache[key] = None
+            self.report(con.topic, t_ns, "an earlier replay's output: not copied (this replay "
+                        'writes its own /replay topics)', key='own')
         if key not in cache:
             ros2 = not reader.is2 and con.msgtype in TYPESTORE.fielddefs
             try:
@@ -174,7 +181,7 @@ class ReplayVideo:
             mini = self._mini.copy()  # the map changes slowly: redrawn every third frame
         elif grid is not None and pose is not None:
             g = grid
-            half = int(round(4.0 / g.res))  # 8 x 8 m around the robot, north up
+            half = max(1, int(round(4.0 / g.res)))  # 8 x 8 m around the robot, north up
             c = int(math.floor((pose[0] - g.origin[0]) / g.res))
             r = int(math.floor((pose[1] - g.origin[1]) / g.res))
             rows, cols = g.logodds.shape[1:]
@@ -265,6 +272,8 @@ def replay_summary(rp: Replay, wall: float, obstacles: list[Any], extracted: int
         'blade': 'from ' + rp.roles['blade'][0].topic if rp.blade else 'assumed on',
         'problems': [vars(p) for p in rp.problems],
         'frames_extracted': extracted,
+        'interrupted': rp.stopped_by is not None,
+        'signal': rp.stopped_by,
         'wall_time_s': round(wall, 3),
         'replay_speed': round(rp.duration_s / wall, 2) if wall > 0 else None,
         'outputs': {

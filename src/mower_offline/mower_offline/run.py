@@ -32,6 +32,7 @@ from mower_maps import LawnMap
 from mower_offline.bag import BagRecorder
 from mower_offline.closed_loop import ClosedLoop, LoopConfig
 from mower_offline.ground_truth import GroundTruth
+from mower_offline.out_dir import StopRequest
 from mower_offline.run_recorder import RunRecorder
 from mower_offline.schedule import Every
 from mower_sim.sim import LawnSim
@@ -40,6 +41,10 @@ from mower_sim.world import HiddenObstacle, WorldConfig
 CONFIG = share_dir() / 'config'  # mower_bringup's share, or the checkout's
 DEMO_HIDDEN = (HiddenObstacle('rock', 7.5, 2.05, 0.4), HiddenObstacle('toy', 12.6, 7.3, 0.3),
                HiddenObstacle('pet', 3.2, 2.5, 0.45))
+
+
+class RunError(RuntimeError):
+    """A run that cannot be done (the mission refuses to start); says why in one line."""
 
 
 @dataclass
@@ -162,12 +167,14 @@ class MowingRun:
         self.loop.mission.set_plan(*PlanHandoff.from_plan(self.plan).mission_args())
 
     # -- the run -------------------------------------------------------------------------------
-    def run(self, progress: bool = True, events: list[tuple[float, Any]] | None = None
-            ) -> RunResult:
+    def run(self, progress: bool = True, events: list[tuple[float, Any]] | None = None,
+            stop: StopRequest | None = None) -> RunResult:
         """Start the mission and step until it is back on the dock (or the limit).
 
         ``events``: (simulated time, function of this run) called once at that time, for
-        scenarios (an emergency stop, rain, an operator's request).
+        scenarios (an emergency stop, rain, an operator's request). ``stop`` (set by a signal,
+        :func:`mower_offline.out_dir.stop_on_signals`) ends the run at the next step; the
+        summary then says ``"interrupted": true`` and which signal.
         """
         pending = sorted(events or [], key=lambda e: e[0])
         cfg, sim, loop = self.cfg, self.sim, self.loop
@@ -175,7 +182,7 @@ class MowingRun:
         rec = RunRecorder(self, bag)
         ok, why = loop.mission.request('start')
         if not ok:
-            raise RuntimeError(f'the mission did not start: {why}')
+            raise RunError(f'the mission did not start: {why}')
         estimate = self.plan.path.length_m / 0.4 + 60.0
         bar = None
         if progress:
@@ -190,8 +197,12 @@ class MowingRun:
         states: list[str] = []
         traj = []
         last_bar = 0.0
+        stopped_by = None
         try:
             while sim.time_s < cfg.limit_s:
+                if stop:
+                    stopped_by = stop.name
+                    break
                 while pending and sim.time_s >= pending[0][0]:
                     pending.pop(0)[1](self)
                 tick = loop.step()
@@ -247,6 +258,7 @@ class MowingRun:
             'provider': getattr(loop.segmenter, 'provider', cfg.perception),
             'bag': str(self.out / 'bag') if cfg.record else None,
             'bag_counts': dict(bag.counts) if bag is not None else {},
+            'interrupted': stopped_by is not None, 'signal': stopped_by,
         }
         return RunResult(summary, self.out, np.asarray(traj).reshape(-1, 2),
                          list(self.replan_xy), self.detected())
