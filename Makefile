@@ -59,6 +59,7 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/mower bench plan --fields ../shared/data/fields2cover-fields
+	$(BIN)/mower bench transit
 	$(BIN)/mower bench sim
 	$(BIN)/mower segment bench
 	$(BIN)/mower segment eval --real-only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import statistics
@@ -341,6 +342,85 @@ def bench_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+TRANSIT_BUILD_GOAL_S = 1.0  # transit planner build for a lawn with 500 obstacles
+
+
+def _obstacle_field(n: int, seed: int = 0, size_m: float = 30.0):
+    """A square lawn with ``n`` small obstacles (0.2-0.5 m boxes and octagons).
+
+    As the mission gets it: the free area eroded by half the default 0.4 m body (its largest
+    part).
+    """
+    import shapely
+
+    from mower_coverage.area import erode
+    from mower_coverage.geometry import polygons_of
+
+    rng = np.random.default_rng(seed)
+    obstacles = []
+    for _ in range(n):
+        x, y = rng.uniform(1.0, size_m - 1.0, 2)
+        s = float(rng.uniform(0.2, 0.5))
+        if rng.random() < 0.5:
+            obstacles.append(shapely.Point(x, y).buffer(s / 2, quad_segs=2))
+        else:
+            obstacles.append(shapely.affinity.rotate(
+                shapely.box(x - s / 2, y - s / 2, x + s / 2, y + s / 2), rng.uniform(0, 90)))
+    free = shapely.box(0, 0, size_m, size_m).difference(shapely.union_all(obstacles))
+    return max(polygons_of(erode(free, 0.2 + 1e-4)), key=lambda p: p.area)
+
+
+def bench_transit(args: argparse.Namespace) -> int:
+    """Transit planner on lawns with many obstacles: build and query times (medians)."""
+    import shapely
+
+    from mower_coverage import transit
+    from mower_coverage.transit import TransitPlanner, path_length
+
+    cpu = _pin_to_one_core()
+    size = 30.0
+    print(f'transit planner: {size:.0f} x {size:.0f} m lawn with N obstacles of 0.2-0.5 m, '
+          f'{args.repeat} builds per N (cold cache) and {args.queries} queries after each '
+          f'(two diagonals, the rest random), pinned to CPU {cpu}')
+    header = (f'{"obstacles":>9} {"holes":>6} {"nodes":>6} {"build s":>8} {"/ goal":>7} '
+              f'{"same region s":>13} {"query s":>8} {"max query s":>11} {"path / line":>11}')
+    print(header)
+    print('-' * len(header))
+    worst = 0.0
+    for n in args.obstacles:
+        region = _obstacle_field(n, seed=args.seed, size_m=size)
+        builds, again, queries, stretch = [], [], [], []
+        for r in range(args.repeat):
+            transit.clear_cache()
+            t0 = time.perf_counter()
+            tp = TransitPlanner(region)
+            builds.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            TransitPlanner(shapely.from_wkb(shapely.to_wkb(region)))  # equal, not the same
+            again.append(time.perf_counter() - t0)
+            rng = np.random.default_rng(r)
+            ends = [np.array([[0.5, 0.5], [size - 0.5, size - 0.5]]),
+                    np.array([[0.5, size - 0.5], [size - 0.5, 0.5]])]
+            ends += [rng.uniform(0.5, size - 0.5, (2, 2)) for _ in range(args.queries - 2)]
+            for a, b in ends[:args.queries]:
+                t0 = time.perf_counter()
+                path = tp.plan(a, b)
+                queries.append(time.perf_counter() - t0)
+                if path is not None:
+                    stretch.append(path_length(path) / max(float(np.hypot(*(b - a))), 1e-9))
+        med = statistics.median(builds)
+        if n == max(args.obstacles):
+            worst = med
+        print(f'{n:9d} {len(region.interiors):6d} {len(tp.vertices):6d} {med:8.3f} '
+              f'{med / TRANSIT_BUILD_GOAL_S:6.2f}x {statistics.median(again):13.4f} '
+              f'{statistics.median(queries):8.3f} {max(queries):11.3f} '
+              f'{statistics.median(stretch) if stretch else math.nan:11.4f}')
+    print(f'{max(args.obstacles)} obstacles: build {worst:.3f} s = '
+          f'{worst / TRANSIT_BUILD_GOAL_S:.2f}x the {TRANSIT_BUILD_GOAL_S:.0f} s goal '
+          f'(before: every node pair tested when built, 134 s in issue 16)')
+    return 0
+
+
 def add_bench_parser(sub) -> None:
     """Register ``mower bench``."""
     p = sub.add_parser('bench', help='benchmarks (medians and ratios)')
@@ -369,6 +449,14 @@ def add_bench_parser(sub) -> None:
     b.add_argument('--bag-s', type=float, default=60.0, help='simulated seconds to record')
     b.add_argument('--repeat', type=int, default=3, help='replays (default 3)')
     b.set_defaults(func=bench_replay)
+    b = bench_sub.add_parser('transit', help='transit planner with many obstacles')
+    b.add_argument('--obstacles', type=int, nargs='+', default=[50, 200, 500],
+                   help='obstacle counts (default 50 200 500)')
+    b.add_argument('--repeat', type=int, default=3, help='builds per count (default 3)')
+    b.add_argument('--queries', type=int, default=5,
+                   help='queries after each build (default 5, at least 2)')
+    b.add_argument('--seed', type=int, default=0, help='obstacle layout (default 0)')
+    b.set_defaults(func=bench_transit)
     b = bench_sub.add_parser('sim', help='simulator throughput')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
     b.add_argument('--repeat', type=int, default=5, help='repeats (default 5)')

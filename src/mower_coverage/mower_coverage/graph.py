@@ -1,8 +1,8 @@
-"""Shortest paths on the planner's small graphs (Dijkstra), shared by route and transit.
+"""Shortest paths on the planner's small graphs (Dijkstra), used by the route stage.
 
-The route stage searches the headland network for the nearest of several targets; the transit
-planner searches a visibility graph from several start vertices (each with the length of its
-straight piece from the start) to a goal. Both call :func:`shortest_path`.
+The route stage searches the headland network for the nearest of several targets with
+:func:`shortest_path`. (The transit planner, whose visibility graph has millions of possible
+edges on a crowded lawn, searches it with its own edge-lazy A*: ``mower_coverage.transit``.)
 
 Hand-written on purpose, not taken from a library:
 
@@ -26,7 +26,7 @@ from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-L = TypeVar('L')  # an edge's label (the route's signed edge id; None in the transit graph)
+L = TypeVar('L')  # an edge's label (the route's signed edge id)
 
 
 @dataclass(frozen=True)
