@@ -51,8 +51,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python tools/typecheck.py
 	$(BIN)/python tools/complexity.py
-# enabled once the tree is formatted
-#	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check .
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest --durations=15

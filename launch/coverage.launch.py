@@ -15,16 +15,29 @@ def generate_launch_description() -> LaunchDescription:
     map_file = LaunchConfiguration('map')
     params_file = LaunchConfiguration('params_file')
     use_sim_time = LaunchConfiguration('use_sim_time')
-    return LaunchDescription([
-        DeclareLaunchArgument(
-            'map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
-            description='lawn map (GeoJSON) to plan'),
-        DeclareLaunchArgument(
-            'params_file', default_value=str(SHARE / 'config' / 'coverage.yaml'),
-            description='coverage_node parameters'),
-        DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='use /clock from a simulator or bag'),
-        Node(package='mower_coverage', executable='coverage_node', name='coverage_node',
-             output='screen',
-             parameters=[params_file, {'map_file': map_file, 'use_sim_time': use_sim_time}]),
-    ])
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument(
+                'map',
+                default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
+                description='lawn map (GeoJSON) to plan',
+            ),
+            DeclareLaunchArgument(
+                'params_file',
+                default_value=str(SHARE / 'config' / 'coverage.yaml'),
+                description='coverage_node parameters',
+            ),
+            DeclareLaunchArgument(
+                'use_sim_time',
+                default_value='false',
+                description='use /clock from a simulator or bag',
+            ),
+            Node(
+                package='mower_coverage',
+                executable='coverage_node',
+                name='coverage_node',
+                output='screen',
+                parameters=[params_file, {'map_file': map_file, 'use_sim_time': use_sim_time}],
+            ),
+        ]
+    )

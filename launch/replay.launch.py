@@ -42,34 +42,81 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('bag', description='rosbag2 folder or file to play'),
         DeclareLaunchArgument('rate', default_value='1.0', description='playback rate'),
         DeclareLaunchArgument('map', default_value='', description='lawn map (optional)'),
-        DeclareLaunchArgument('pose_topic', default_value='odometry/global',
-                              description='Odometry of base_link in the map frame'),
-        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
-                              description='ONNX segmentation model'),
+        DeclareLaunchArgument(
+            'pose_topic',
+            default_value='odometry/global',
+            description='Odometry of base_link in the map frame',
+        ),
+        DeclareLaunchArgument(
+            'model',
+            default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
+            description='ONNX segmentation model',
+        ),
         DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
     ]
     seg = LifecycleNode(
-        package='mower_segmentation', executable='segmentation_node', name='segmentation_node',
-        namespace='', output='screen',
-        parameters=[str(CONFIG / 'segmentation.yaml'), {'model_file': text(arg('model'))}])
-    return LaunchDescription([*args, GroupAction([
-        SetParameter(name='use_sim_time', value=True),
-        ExecuteProcess(cmd=['ros2', 'bag', 'play', arg('bag'), '--clock', '--rate', arg('rate')],
-                       output='screen'),
-        seg,
-        RegisterEventHandler(OnStateTransition(
-            target_lifecycle_node=seg, goal_state='inactive',
-            entities=[EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(seg),
-                                                  transition_id=Transition.TRANSITION_ACTIVATE))])),
-        EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(seg),
-                                    transition_id=Transition.TRANSITION_CONFIGURE)),
-        # name and namespace given: launch_ros keys the dict below by /mapping_node, a key that
-        # first appears after config/mapping.yaml's and so wins; without a namespace it would go
-        # under '/**', which SetParameter's -p made the first key, and mapping.yaml would win
-        Node(package='mower_mapping', executable='mapping_node', name='mapping_node',
-             namespace='', output='screen', parameters=[str(CONFIG / 'mapping.yaml'),
-                                          {'pose_topic': arg('pose_topic'),
-                                           'map_file': text(arg('map'))}]),
-        Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
-             arguments=['-d', str(CONFIG / 'mower.rviz')], condition=IfCondition(arg('use_rviz'))),
-    ])])
+        package='mower_segmentation',
+        executable='segmentation_node',
+        name='segmentation_node',
+        namespace='',
+        output='screen',
+        parameters=[str(CONFIG / 'segmentation.yaml'), {'model_file': text(arg('model'))}],
+    )
+    return LaunchDescription(
+        [
+            *args,
+            GroupAction(
+                [
+                    SetParameter(name='use_sim_time', value=True),
+                    ExecuteProcess(
+                        cmd=['ros2', 'bag', 'play', arg('bag'), '--clock', '--rate', arg('rate')],
+                        output='screen',
+                    ),
+                    seg,
+                    RegisterEventHandler(
+                        OnStateTransition(
+                            target_lifecycle_node=seg,
+                            goal_state='inactive',
+                            entities=[
+                                EmitEvent(
+                                    event=ChangeState(
+                                        lifecycle_node_matcher=matches_action(seg),
+                                        transition_id=Transition.TRANSITION_ACTIVATE,
+                                    )
+                                )
+                            ],
+                        )
+                    ),
+                    EmitEvent(
+                        event=ChangeState(
+                            lifecycle_node_matcher=matches_action(seg),
+                            transition_id=Transition.TRANSITION_CONFIGURE,
+                        )
+                    ),
+                    # name and namespace given: launch_ros keys the dict below by
+                    # /mapping_node, a key that first appears after config/mapping.yaml's and
+                    # so wins; without a namespace it would go under '/**', which
+                    # SetParameter's -p made the first key, and mapping.yaml would win
+                    Node(
+                        package='mower_mapping',
+                        executable='mapping_node',
+                        name='mapping_node',
+                        namespace='',
+                        output='screen',
+                        parameters=[
+                            str(CONFIG / 'mapping.yaml'),
+                            {'pose_topic': arg('pose_topic'), 'map_file': text(arg('map'))},
+                        ],
+                    ),
+                    Node(
+                        package='rviz2',
+                        executable='rviz2',
+                        name='rviz2',
+                        output='screen',
+                        arguments=['-d', str(CONFIG / 'mower.rviz')],
+                        condition=IfCondition(arg('use_rviz')),
+                    ),
+                ]
+            ),
+        ]
+    )

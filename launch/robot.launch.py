@@ -35,65 +35,148 @@ def generate_launch_description() -> LaunchDescription:
     """Everything on the robot, in one namespace."""
     arg = LaunchConfiguration
     args = [
-        DeclareLaunchArgument('map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
-                              description='lawn map (GeoJSON)'),
-        DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
-                              description='parameters applied to every node after its own file'),
-        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
-                              description='ONNX segmentation model'),
-        DeclareLaunchArgument('execution_providers',
-                              default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
-                              description='ONNX Runtime providers to try, in order'),
-        DeclareLaunchArgument('serial_port', default_value='/dev/ttyACM0',
-                              description='serial port of the motor board'),
-        DeclareLaunchArgument('motor_transport', default_value='serial',
-                              description="'serial' (the board) or 'sim' (simulated board)"),
-        DeclareLaunchArgument('camera_device', default_value='0',
-                              description='camera: V4L2 index, GStreamer pipeline or video file'),
+        DeclareLaunchArgument(
+            'map',
+            default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
+            description='lawn map (GeoJSON)',
+        ),
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=str(CONFIG / 'overrides.yaml'),
+            description='parameters applied to every node after its own file',
+        ),
+        DeclareLaunchArgument(
+            'model',
+            default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
+            description='ONNX segmentation model',
+        ),
+        DeclareLaunchArgument(
+            'execution_providers',
+            default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
+            description='ONNX Runtime providers to try, in order',
+        ),
+        DeclareLaunchArgument(
+            'serial_port',
+            default_value='/dev/ttyACM0',
+            description='serial port of the motor board',
+        ),
+        DeclareLaunchArgument(
+            'motor_transport',
+            default_value='serial',
+            description="'serial' (the board) or 'sim' (simulated board)",
+        ),
+        DeclareLaunchArgument(
+            'camera_device',
+            default_value='0',
+            description='camera: V4L2 index, GStreamer pipeline or video file',
+        ),
         DeclareLaunchArgument('namespace', default_value='', description='namespace'),
         DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
     ]
     stack = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(SHARE / 'launch' / 'stack.launch.py')),
-        launch_arguments={'map': arg('map'), 'params_file': arg('params_file'),
-                          'model': arg('model'),
-                          'execution_providers': arg('execution_providers'),
-                          'pose_topic': 'odometry/global', 'namespace': arg('namespace'),
-                          'use_sim_time': 'false', 'log_level': arg('log_level')}.items())
+        launch_arguments={
+            'map': arg('map'),
+            'params_file': arg('params_file'),
+            'model': arg('model'),
+            'execution_providers': arg('execution_providers'),
+            'pose_topic': 'odometry/global',
+            'namespace': arg('namespace'),
+            'use_sim_time': 'false',
+            'log_level': arg('log_level'),
+        }.items(),
+    )
     ros_args = ['--ros-args', '--log-level', arg('log_level')]
     wall_time = {'use_sim_time': False}  # every node's, set here once
-    robot = GroupAction([
-        PushRosNamespace(arg('namespace')),
-        Node(package='mower_perception', executable='camera_node', name='camera_node',
-             output='screen', arguments=ros_args,
-             parameters=[str(CONFIG / 'camera.yaml'), arg('params_file'),
-                         {'source': text(arg('camera_device')),
-                          'calibration_file': str(CONFIG / 'camera_info.yaml'), **wall_time}]),
-        Node(package='mower_control', executable='motor_driver_node', name='motor_driver_node',
-             output='screen', arguments=ros_args,
-             parameters=[str(CONFIG / 'motor_driver.yaml'), arg('params_file'),
-                         {'port': text(arg('serial_port')),
-                          'transport': text(arg('motor_transport')), 'publish_tf': False,
-                          **wall_time}],
-             remappings=[('odom', 'wheel/odom')]),
-        Node(package='robot_state_publisher', executable='robot_state_publisher',
-             name='robot_state_publisher', output='screen',
-             parameters=[{'robot_description': ParameterValue(
-                 Command(['xacro ', str(URDF)]), value_type=str), **wall_time}]),
-        Node(package='robot_localization', executable='ekf_node', name='ekf_local',
-             output='screen', parameters=[str(CONFIG / 'ekf.yaml'), wall_time],
-             remappings=[('odometry/filtered', 'odometry/local')]),
-        Node(package='robot_localization', executable='ekf_node', name='ekf_global',
-             output='screen', parameters=[str(CONFIG / 'ekf.yaml'), wall_time],
-             remappings=[('odometry/filtered', 'odometry/global')]),
-        Node(package='robot_localization', executable='navsat_transform_node',
-             name='navsat_transform', output='screen',
-             parameters=[str(CONFIG / 'navsat_transform.yaml'), wall_time],
-             remappings=[('imu', 'imu/data'), ('gps/fix', 'gnss/fix'),
-                         ('odometry/filtered', 'odometry/global')]),
-        Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
-             arguments=['-d', str(CONFIG / 'mower.rviz')], parameters=[wall_time],
-             condition=IfCondition(arg('use_rviz'))),
-    ])
+    robot = GroupAction(
+        [
+            PushRosNamespace(arg('namespace')),
+            Node(
+                package='mower_perception',
+                executable='camera_node',
+                name='camera_node',
+                output='screen',
+                arguments=ros_args,
+                parameters=[
+                    str(CONFIG / 'camera.yaml'),
+                    arg('params_file'),
+                    {
+                        'source': text(arg('camera_device')),
+                        'calibration_file': str(CONFIG / 'camera_info.yaml'),
+                        **wall_time,
+                    },
+                ],
+            ),
+            Node(
+                package='mower_control',
+                executable='motor_driver_node',
+                name='motor_driver_node',
+                output='screen',
+                arguments=ros_args,
+                parameters=[
+                    str(CONFIG / 'motor_driver.yaml'),
+                    arg('params_file'),
+                    {
+                        'port': text(arg('serial_port')),
+                        'transport': text(arg('motor_transport')),
+                        'publish_tf': False,
+                        **wall_time,
+                    },
+                ],
+                remappings=[('odom', 'wheel/odom')],
+            ),
+            Node(
+                package='robot_state_publisher',
+                executable='robot_state_publisher',
+                name='robot_state_publisher',
+                output='screen',
+                parameters=[
+                    {
+                        'robot_description': ParameterValue(
+                            Command(['xacro ', str(URDF)]), value_type=str
+                        ),
+                        **wall_time,
+                    }
+                ],
+            ),
+            Node(
+                package='robot_localization',
+                executable='ekf_node',
+                name='ekf_local',
+                output='screen',
+                parameters=[str(CONFIG / 'ekf.yaml'), wall_time],
+                remappings=[('odometry/filtered', 'odometry/local')],
+            ),
+            Node(
+                package='robot_localization',
+                executable='ekf_node',
+                name='ekf_global',
+                output='screen',
+                parameters=[str(CONFIG / 'ekf.yaml'), wall_time],
+                remappings=[('odometry/filtered', 'odometry/global')],
+            ),
+            Node(
+                package='robot_localization',
+                executable='navsat_transform_node',
+                name='navsat_transform',
+                output='screen',
+                parameters=[str(CONFIG / 'navsat_transform.yaml'), wall_time],
+                remappings=[
+                    ('imu', 'imu/data'),
+                    ('gps/fix', 'gnss/fix'),
+                    ('odometry/filtered', 'odometry/global'),
+                ],
+            ),
+            Node(
+                package='rviz2',
+                executable='rviz2',
+                name='rviz2',
+                output='screen',
+                arguments=['-d', str(CONFIG / 'mower.rviz')],
+                parameters=[wall_time],
+                condition=IfCondition(arg('use_rviz')),
+            ),
+        ]
+    )
     return LaunchDescription([*args, robot, stack])

@@ -42,14 +42,35 @@ def _world_and_robot(context, *args, **kwargs) -> list:
     lawn = load_map(lawn_map)
     files = write_gazebo(lawn, out, include_mower=False)
     x, y, yaw = dock_pose(lawn)
-    env = {'GZ_SIM_RESOURCE_PATH': os.pathsep.join(
-        p for p in (str(out / 'models'), os.environ.get('GZ_SIM_RESOURCE_PATH', '')) if p)}
+    env = {
+        'GZ_SIM_RESOURCE_PATH': os.pathsep.join(
+            p for p in (str(out / 'models'), os.environ.get('GZ_SIM_RESOURCE_PATH', '')) if p
+        )
+    }
     return [
-        ExecuteProcess(cmd=['gz', 'sim', '-r', str(files['world'])], additional_env=env,
-                       output='screen'),
-        Node(package='ros_gz_sim', executable='create', name='spawn_mower', output='screen',
-             arguments=['-file', str(files['model']), '-name', 'mower', '-x', f'{x:.4f}',
-                        '-y', f'{y:.4f}', '-z', '0.02', '-Y', f'{yaw:.5f}']),
+        ExecuteProcess(
+            cmd=['gz', 'sim', '-r', str(files['world'])], additional_env=env, output='screen'
+        ),
+        Node(
+            package='ros_gz_sim',
+            executable='create',
+            name='spawn_mower',
+            output='screen',
+            arguments=[
+                '-file',
+                str(files['model']),
+                '-name',
+                'mower',
+                '-x',
+                f'{x:.4f}',
+                '-y',
+                f'{y:.4f}',
+                '-z',
+                '0.02',
+                '-Y',
+                f'{yaw:.5f}',
+            ],
+        ),
     ]
 
 
@@ -57,43 +78,88 @@ def generate_launch_description() -> LaunchDescription:
     """Gazebo (gz sim), the bridge, the description, and the stack on /clock."""
     arg = LaunchConfiguration
     args = [
-        DeclareLaunchArgument('map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
-                              description='lawn map (GeoJSON)'),
-        DeclareLaunchArgument('world_dir', default_value='/tmp/mower_gz',
-                              description='where the generated world, meshes and model go'),
-        DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
-                              description='parameters applied to every node after its own file'),
-        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
-                              description='ONNX segmentation model'),
-        DeclareLaunchArgument('execution_providers',
-                              default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
-                              description='ONNX Runtime providers to try, in order'),
+        DeclareLaunchArgument(
+            'map',
+            default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
+            description='lawn map (GeoJSON)',
+        ),
+        DeclareLaunchArgument(
+            'world_dir',
+            default_value='/tmp/mower_gz',
+            description='where the generated world, meshes and model go',
+        ),
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=str(CONFIG / 'overrides.yaml'),
+            description='parameters applied to every node after its own file',
+        ),
+        DeclareLaunchArgument(
+            'model',
+            default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
+            description='ONNX segmentation model',
+        ),
+        DeclareLaunchArgument(
+            'execution_providers',
+            default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
+            description='ONNX Runtime providers to try, in order',
+        ),
         DeclareLaunchArgument('namespace', default_value='', description='namespace'),
         DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
     ]
-    sim = GroupAction([
-        PushRosNamespace(arg('namespace')),  # the bridge's topics meet the stack's
-        SetParameter(name='use_sim_time', value=True),  # no params_file here: '/**' may lead
-        OpaqueFunction(function=_world_and_robot),
-        Node(package='ros_gz_bridge', executable='parameter_bridge', name='gz_bridge',
-             output='screen',
-             parameters=[{'config_file': str(CONFIG / 'gz_bridge.yaml')}],
-             remappings=[('cmd_vel', 'cmd_vel_safe')]),
-        Node(package='robot_state_publisher', executable='robot_state_publisher',
-             name='robot_state_publisher', output='screen',
-             parameters=[{'robot_description': ParameterValue(
-                 Command(['xacro ', str(URDF)]), value_type=str)}]),
-        Node(package='tf2_ros', executable='static_transform_publisher', name='map_to_odom',
-             arguments=['--frame-id', 'map', '--child-frame-id', 'odom']),
-        Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
-             arguments=['-d', str(CONFIG / 'mower.rviz')], condition=IfCondition(arg('use_rviz'))),
-    ])
+    sim = GroupAction(
+        [
+            PushRosNamespace(arg('namespace')),  # the bridge's topics meet the stack's
+            SetParameter(name='use_sim_time', value=True),  # no params_file here: '/**' may lead
+            OpaqueFunction(function=_world_and_robot),
+            Node(
+                package='ros_gz_bridge',
+                executable='parameter_bridge',
+                name='gz_bridge',
+                output='screen',
+                parameters=[{'config_file': str(CONFIG / 'gz_bridge.yaml')}],
+                remappings=[('cmd_vel', 'cmd_vel_safe')],
+            ),
+            Node(
+                package='robot_state_publisher',
+                executable='robot_state_publisher',
+                name='robot_state_publisher',
+                output='screen',
+                parameters=[
+                    {
+                        'robot_description': ParameterValue(
+                            Command(['xacro ', str(URDF)]), value_type=str
+                        )
+                    }
+                ],
+            ),
+            Node(
+                package='tf2_ros',
+                executable='static_transform_publisher',
+                name='map_to_odom',
+                arguments=['--frame-id', 'map', '--child-frame-id', 'odom'],
+            ),
+            Node(
+                package='rviz2',
+                executable='rviz2',
+                name='rviz2',
+                output='screen',
+                arguments=['-d', str(CONFIG / 'mower.rviz')],
+                condition=IfCondition(arg('use_rviz')),
+            ),
+        ]
+    )
     stack = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(SHARE / 'launch' / 'stack.launch.py')),
-        launch_arguments={'map': arg('map'), 'params_file': arg('params_file'),
-                          'model': arg('model'),
-                          'execution_providers': arg('execution_providers'),
-                          'pose_topic': 'odom', 'namespace': arg('namespace'),
-                          'use_sim_time': 'true', 'log_level': arg('log_level')}.items())
+        launch_arguments={
+            'map': arg('map'),
+            'params_file': arg('params_file'),
+            'model': arg('model'),
+            'execution_providers': arg('execution_providers'),
+            'pose_topic': 'odom',
+            'namespace': arg('namespace'),
+            'use_sim_time': 'true',
+            'log_level': arg('log_level'),
+        }.items(),
+    )
     return LaunchDescription([*args, sim, stack])

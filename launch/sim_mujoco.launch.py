@@ -34,43 +34,90 @@ def generate_launch_description() -> LaunchDescription:
     """sim_node, the description, a map -> odom identity, and the stack on /clock."""
     arg = LaunchConfiguration
     args = [
-        DeclareLaunchArgument('map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
-                              description='lawn map (GeoJSON)'),
-        DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
-                              description='parameters applied to every node after its own file'),
-        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
-                              description='ONNX segmentation model'),
-        DeclareLaunchArgument('execution_providers',
-                              default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
-                              description='ONNX Runtime providers to try, in order'),
+        DeclareLaunchArgument(
+            'map',
+            default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
+            description='lawn map (GeoJSON)',
+        ),
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=str(CONFIG / 'overrides.yaml'),
+            description='parameters applied to every node after its own file',
+        ),
+        DeclareLaunchArgument(
+            'model',
+            default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
+            description='ONNX segmentation model',
+        ),
+        DeclareLaunchArgument(
+            'execution_providers',
+            default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
+            description='ONNX Runtime providers to try, in order',
+        ),
         DeclareLaunchArgument('namespace', default_value='', description='namespace'),
         DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
     ]
     sim_time = {'use_sim_time': True}
-    sim = GroupAction([
-        PushRosNamespace(arg('namespace')),
-        Node(package='mower_sim', executable='sim_node', name='sim_node', output='screen',
-             parameters=[str(CONFIG / 'sim.yaml'), arg('params_file'),
-                         {'map_file': text(arg('map')), **sim_time}],
-             remappings=[('cmd_vel', 'cmd_vel_safe')],
-             arguments=['--ros-args', '--log-level', arg('log_level')]),
-        Node(package='robot_state_publisher', executable='robot_state_publisher',
-             name='robot_state_publisher', output='screen',
-             parameters=[{'robot_description': ParameterValue(
-                 Command(['xacro ', str(URDF)]), value_type=str), **sim_time}]),
-        Node(package='tf2_ros', executable='static_transform_publisher', name='map_to_odom',
-             arguments=['--frame-id', 'map', '--child-frame-id', 'odom'],
-             parameters=[sim_time]),
-        Node(package='rviz2', executable='rviz2', name='rviz2', output='screen',
-             arguments=['-d', str(CONFIG / 'mower.rviz')], parameters=[sim_time],
-             condition=IfCondition(arg('use_rviz'))),
-    ])
+    sim = GroupAction(
+        [
+            PushRosNamespace(arg('namespace')),
+            Node(
+                package='mower_sim',
+                executable='sim_node',
+                name='sim_node',
+                output='screen',
+                parameters=[
+                    str(CONFIG / 'sim.yaml'),
+                    arg('params_file'),
+                    {'map_file': text(arg('map')), **sim_time},
+                ],
+                remappings=[('cmd_vel', 'cmd_vel_safe')],
+                arguments=['--ros-args', '--log-level', arg('log_level')],
+            ),
+            Node(
+                package='robot_state_publisher',
+                executable='robot_state_publisher',
+                name='robot_state_publisher',
+                output='screen',
+                parameters=[
+                    {
+                        'robot_description': ParameterValue(
+                            Command(['xacro ', str(URDF)]), value_type=str
+                        ),
+                        **sim_time,
+                    }
+                ],
+            ),
+            Node(
+                package='tf2_ros',
+                executable='static_transform_publisher',
+                name='map_to_odom',
+                arguments=['--frame-id', 'map', '--child-frame-id', 'odom'],
+                parameters=[sim_time],
+            ),
+            Node(
+                package='rviz2',
+                executable='rviz2',
+                name='rviz2',
+                output='screen',
+                arguments=['-d', str(CONFIG / 'mower.rviz')],
+                parameters=[sim_time],
+                condition=IfCondition(arg('use_rviz')),
+            ),
+        ]
+    )
     stack = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(SHARE / 'launch' / 'stack.launch.py')),
-        launch_arguments={'map': arg('map'), 'params_file': arg('params_file'),
-                          'model': arg('model'),
-                          'execution_providers': arg('execution_providers'),
-                          'pose_topic': 'odom', 'namespace': arg('namespace'),
-                          'use_sim_time': 'true', 'log_level': arg('log_level')}.items())
+        launch_arguments={
+            'map': arg('map'),
+            'params_file': arg('params_file'),
+            'model': arg('model'),
+            'execution_providers': arg('execution_providers'),
+            'pose_topic': 'odom',
+            'namespace': arg('namespace'),
+            'use_sim_time': 'true',
+            'log_level': arg('log_level'),
+        }.items(),
+    )
     return LaunchDescription([*args, sim, stack])

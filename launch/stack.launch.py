@@ -38,54 +38,121 @@ def generate_launch_description() -> LaunchDescription:
     """The stack's nodes in one group (namespace and use_sim_time set once for all)."""
     arg = LaunchConfiguration
     args = [
-        DeclareLaunchArgument('map', default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
-                              description='lawn map (GeoJSON)'),
-        DeclareLaunchArgument('params_file', default_value=str(CONFIG / 'overrides.yaml'),
-                              description='parameters applied to every node after its own file'),
-        DeclareLaunchArgument('model', default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
-                              description='ONNX segmentation model'),
-        DeclareLaunchArgument('execution_providers',
-                              default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
-                              description='ONNX Runtime providers to try, in order'),
-        DeclareLaunchArgument('pose_topic', default_value='odometry/global',
-                              description='Odometry of base_link in the map frame'),
+        DeclareLaunchArgument(
+            'map',
+            default_value=str(SHARE / 'maps' / 'demo_lawn.geojson'),
+            description='lawn map (GeoJSON)',
+        ),
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=str(CONFIG / 'overrides.yaml'),
+            description='parameters applied to every node after its own file',
+        ),
+        DeclareLaunchArgument(
+            'model',
+            default_value=str(SHARE / 'models' / 'lawnnet_int8.onnx'),
+            description='ONNX segmentation model',
+        ),
+        DeclareLaunchArgument(
+            'execution_providers',
+            default_value="['qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu']",
+            description='ONNX Runtime providers to try, in order',
+        ),
+        DeclareLaunchArgument(
+            'pose_topic',
+            default_value='odometry/global',
+            description='Odometry of base_link in the map frame',
+        ),
         DeclareLaunchArgument('namespace', default_value='', description='namespace of the stack'),
-        DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='use /clock (simulation, bag replay)'),
+        DeclareLaunchArgument(
+            'use_sim_time',
+            default_value='false',
+            description='use /clock (simulation, bag replay)',
+        ),
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
     ]
 
     sim_time = {'use_sim_time': arg('use_sim_time')}  # every node's, set here once
 
     def node(package: str, executable: str, config: str, **extra) -> Node:
-        return Node(package=package, executable=executable, name=executable, output='screen',
-                    parameters=[str(CONFIG / config), arg('params_file'), {**extra, **sim_time}],
-                    arguments=['--ros-args', '--log-level', arg('log_level')])
+        return Node(
+            package=package,
+            executable=executable,
+            name=executable,
+            output='screen',
+            parameters=[str(CONFIG / config), arg('params_file'), {**extra, **sim_time}],
+            arguments=['--ros-args', '--log-level', arg('log_level')],
+        )
 
     segmentation = LifecycleNode(
-        package='mower_segmentation', executable='segmentation_node', name='segmentation_node',
-        namespace='', output='screen',  # the group's PushRosNamespace applies
-        parameters=[str(CONFIG / 'segmentation.yaml'), arg('params_file'),
-                    {'model_file': text(arg('model')), 'publish_overlay': True,
-                     'execution_providers': arg('execution_providers'), **sim_time}],
-        arguments=['--ros-args', '--log-level', arg('log_level')])
-    configure = EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(segmentation),
-                                            transition_id=Transition.TRANSITION_CONFIGURE))
-    activate = RegisterEventHandler(OnStateTransition(
-        target_lifecycle_node=segmentation, goal_state='inactive',
-        entities=[EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(segmentation),
-                                              transition_id=Transition.TRANSITION_ACTIVATE))]))
-    group = GroupAction([
-        PushRosNamespace(arg('namespace')),
-        segmentation, activate, configure,
-        node('mower_mapping', 'mapping_node', 'mapping.yaml', map_file=text(arg('map')),
-             pose_topic=arg('pose_topic')),
-        node('mower_coverage', 'coverage_node', 'coverage.yaml', map_file=text(arg('map'))),
-        node('mower_control', 'mission_node', 'mission.yaml', map_file=text(arg('map')),
-             pose_topic=arg('pose_topic')),
-        node('mower_control', 'controller_node', 'controller.yaml',
-             pose_topic=arg('pose_topic')),
-        node('mower_control', 'safety_node', 'safety.yaml', map_file=text(arg('map')),
-             pose_topic=arg('pose_topic')),
-    ])
+        package='mower_segmentation',
+        executable='segmentation_node',
+        name='segmentation_node',
+        namespace='',
+        output='screen',  # the group's PushRosNamespace applies
+        parameters=[
+            str(CONFIG / 'segmentation.yaml'),
+            arg('params_file'),
+            {
+                'model_file': text(arg('model')),
+                'publish_overlay': True,
+                'execution_providers': arg('execution_providers'),
+                **sim_time,
+            },
+        ],
+        arguments=['--ros-args', '--log-level', arg('log_level')],
+    )
+    configure = EmitEvent(
+        event=ChangeState(
+            lifecycle_node_matcher=matches_action(segmentation),
+            transition_id=Transition.TRANSITION_CONFIGURE,
+        )
+    )
+    activate = RegisterEventHandler(
+        OnStateTransition(
+            target_lifecycle_node=segmentation,
+            goal_state='inactive',
+            entities=[
+                EmitEvent(
+                    event=ChangeState(
+                        lifecycle_node_matcher=matches_action(segmentation),
+                        transition_id=Transition.TRANSITION_ACTIVATE,
+                    )
+                )
+            ],
+        )
+    )
+    group = GroupAction(
+        [
+            PushRosNamespace(arg('namespace')),
+            segmentation,
+            activate,
+            configure,
+            node(
+                'mower_mapping',
+                'mapping_node',
+                'mapping.yaml',
+                map_file=text(arg('map')),
+                pose_topic=arg('pose_topic'),
+            ),
+            node('mower_coverage', 'coverage_node', 'coverage.yaml', map_file=text(arg('map'))),
+            node(
+                'mower_control',
+                'mission_node',
+                'mission.yaml',
+                map_file=text(arg('map')),
+                pose_topic=arg('pose_topic'),
+            ),
+            node(
+                'mower_control', 'controller_node', 'controller.yaml', pose_topic=arg('pose_topic')
+            ),
+            node(
+                'mower_control',
+                'safety_node',
+                'safety.yaml',
+                map_file=text(arg('map')),
+                pose_topic=arg('pose_topic'),
+            ),
+        ]
+    )
     return LaunchDescription([*args, group])

@@ -15,24 +15,52 @@ DOUBLE_DIR = Path(__file__).resolve().parent / 'ros_double'
 
 # Property tests: fixed seed (derandomised) and a bounded number of examples, so `make test`
 # is reproducible and bounded; `HYPOTHESIS_PROFILE` is not read: the profile is fixed here.
-settings.register_profile('ci', derandomize=True, max_examples=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile(
+    'ci',
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
 settings.load_profile('ci')
 
-_ROS_ROOTS = ('rclpy', 'builtin_interfaces', 'std_msgs', 'std_srvs', 'geometry_msgs',
-              'nav_msgs', 'sensor_msgs', 'visualization_msgs', 'diagnostic_msgs',
-              'rcl_interfaces', 'tf2_msgs', 'action_msgs', 'unique_identifier_msgs',
-              'shape_msgs', 'stereo_msgs', 'trajectory_msgs', 'lifecycle_msgs',
-              'rosgraph_msgs', 'statistics_msgs', 'rmw_dds_common', 'actionlib_msgs',
-              'libstatistics_collector', 'composition_interfaces', 'type_description_interfaces',
-              'service_msgs')
+_ROS_ROOTS = (
+    'rclpy',
+    'builtin_interfaces',
+    'std_msgs',
+    'std_srvs',
+    'geometry_msgs',
+    'nav_msgs',
+    'sensor_msgs',
+    'visualization_msgs',
+    'diagnostic_msgs',
+    'rcl_interfaces',
+    'tf2_msgs',
+    'action_msgs',
+    'unique_identifier_msgs',
+    'shape_msgs',
+    'stereo_msgs',
+    'trajectory_msgs',
+    'lifecycle_msgs',
+    'rosgraph_msgs',
+    'statistics_msgs',
+    'rmw_dds_common',
+    'actionlib_msgs',
+    'libstatistics_collector',
+    'composition_interfaces',
+    'type_description_interfaces',
+    'service_msgs',
+)
 
 
 def _is_node_module(name: str) -> bool:
     """Modules of ours that import rclpy or messages: nodes, conversions, the node kit."""
-    return name.startswith('mower_') and (name.endswith('_node') or
-                                          name.endswith('.conversions') or
-                                          name.split('.')[0] == 'mower_node_kit')
+    return name.startswith('mower_') and (
+        name.endswith('_node')
+        or name.endswith('.conversions')
+        or name.split('.')[0] == 'mower_node_kit'
+    )
 
 
 def _purge() -> dict:
@@ -47,8 +75,11 @@ def _purge() -> dict:
 
 def pytest_configure(config: pytest.Config) -> None:
     """The marker that picks the message definitions of the ``ros`` fixture."""
-    config.addinivalue_line('markers', "ros_distro(name): the ros fixture's message "
-                            "definitions, 'humble' (the default) or 'jazzy'")
+    config.addinivalue_line(
+        'markers',
+        "ros_distro(name): the ros fixture's message "
+        "definitions, 'humble' (the default) or 'jazzy'",
+    )
 
 
 @pytest.fixture

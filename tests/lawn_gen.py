@@ -37,8 +37,9 @@ def random_lawn(seed: int, size_m: float = 12.0) -> LawnMap:
         boundary = shapely.box(0, 0, size_m, size_m * 0.7)
         for _ in range(int(rng.integers(1, 5))):
             x, y = rng.uniform(0, size_m), rng.uniform(0, size_m * 0.7)
-            boundary = boundary.difference(shapely.box(x, y, x + rng.uniform(0.5, 4),
-                                                       y + rng.uniform(0.5, 4)))
+            boundary = boundary.difference(
+                shapely.box(x, y, x + rng.uniform(0.5, 4), y + rng.uniform(0.5, 4))
+            )
     boundary = max(shapely.get_parts(boundary.buffer(0)), key=lambda p: p.area)
     boundary = shapely.set_precision(boundary, 1e-3)
     boundary = max(shapely.get_parts(boundary.buffer(0)), key=lambda p: p.area)
@@ -61,9 +62,14 @@ def random_lawn(seed: int, size_m: float = 12.0) -> LawnMap:
         # sometimes put a hole right next to another, or touching the boundary
         if placed and rng.random() < 0.3:
             other = placed[int(rng.integers(0, len(placed)))]
-            geom = shapely.affinity.translate(geom, *(np.asarray(other.centroid.coords[0]) -
-                                                      np.asarray(geom.centroid.coords[0]) +
-                                                      rng.uniform(-1, 1, 2)))
+            geom = shapely.affinity.translate(
+                geom,
+                *(
+                    np.asarray(other.centroid.coords[0])
+                    - np.asarray(geom.centroid.coords[0])
+                    + rng.uniform(-1, 1, 2)
+                ),
+            )
         geom = shapely.set_precision(geom, 1e-3)
         if geom.is_empty or not geom.is_valid or not geom.intersects(boundary):
             continue
@@ -72,18 +78,25 @@ def random_lawn(seed: int, size_m: float = 12.0) -> LawnMap:
         placed.append(geom)
         role = 'obstacle' if rng.random() < 0.5 else 'keepout'
         feats.append(_feature(role, f'hole {i}', geom))
-    doc = {'type': 'FeatureCollection', 'properties': {'name': f'random {seed}'},
-           'features': feats}
-    if rng.random() < 0.7:
+    doc = {
+        'type': 'FeatureCollection',
+        'properties': {'name': f'random {seed}'},
+        'features': feats,
+    }
+    inner = boundary.buffer(-0.5)  # empty for a lawn thinner than 1 m: no dock then
+    if rng.random() < 0.7 and not inner.is_empty:
         p = boundary.exterior.interpolate(float(rng.uniform(0, boundary.exterior.length)))
-        q = shapely.ops.nearest_points(boundary.buffer(-0.5), p)[0]  # facing the lawn
+        q = shapely.ops.nearest_points(inner, p)[0]  # facing the lawn
         heading = math.degrees(math.atan2(q.y - p.y, q.x - p.x))
-        dock = {'type': 'Feature', 'properties': {'role': 'dock', 'name': 'dock',
-                                                   'heading_deg': heading},
-                'geometry': {'type': 'Point', 'coordinates': [p.x, p.y]}}
+        dock = {
+            'type': 'Feature',
+            'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': heading},
+            'geometry': {'type': 'Point', 'coordinates': [p.x, p.y]},
+        }
         try:  # a dock the dock rule refuses (in or next to a hole, a narrow spot) is left out
-            return map_from_geojson({**doc, 'features': doc['features'] + [dock]},
-                                    source=f'random-{seed}')
+            return map_from_geojson(
+                {**doc, 'features': doc['features'] + [dock]}, source=f'random-{seed}'
+            )
         except MapError:
             pass
     return map_from_geojson(doc, source=f'random-{seed}')
@@ -91,5 +104,8 @@ def random_lawn(seed: int, size_m: float = 12.0) -> LawnMap:
 
 def _feature(role: str, name: str, geom) -> dict:
     geom = shapely.geometry.polygon.orient(geom) if isinstance(geom, Polygon) else geom
-    return {'type': 'Feature', 'properties': {'role': role, 'name': name},
-            'geometry': shapely.geometry.mapping(geom)}
+    return {
+        'type': 'Feature',
+        'properties': {'role': role, 'name': name},
+        'geometry': shapely.geometry.mapping(geom),
+    }

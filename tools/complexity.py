@@ -56,9 +56,24 @@ def count_complexity(records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 def run_ruff() -> dict[str, int]:
     """Run ruff's C901 check on the tree and return the complexity per offending function."""
-    proc = subprocess.run([sys.executable, '-m', 'ruff', 'check', '--select', 'C901',
-                           '--output-format', 'json', '--exit-zero', '.'],
-                          cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'ruff',
+            'check',
+            '--select',
+            'C901',
+            '--output-format',
+            'json',
+            '--exit-zero',
+            '.',
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f'ruff failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}')
     return count_complexity(json.loads(proc.stdout))
@@ -68,14 +83,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the complexity gate."""
     typecheck = _typecheck()
     args = typecheck.parse_args(
-        argv, 'ruff C901 against tools/complexity_baseline.json (may only shrink)')
+        argv, 'ruff C901 against tools/complexity_baseline.json (may only shrink)'
+    )
     try:
         current = run_ruff()
     except (RuntimeError, ValueError) as exc:
         print(f'complexity: {exc}', file=sys.stderr)
         return 2
-    return typecheck.gate('complexity', args.baseline or BASELINE, current, args.update,
-                          args.force, what='complexity')
+    return typecheck.gate(
+        'complexity',
+        args.baseline or BASELINE,
+        current,
+        args.update,
+        args.force,
+        what='complexity',
+    )
 
 
 if __name__ == '__main__':

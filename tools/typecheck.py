@@ -58,16 +58,19 @@ def compare(baseline: Mapping[str, int], current: Mapping[str, int]) -> Comparis
     return result
 
 
-def updated_baseline(baseline: Mapping[str, int], current: Mapping[str, int],
-                     force: bool = False) -> dict[str, int]:
+def updated_baseline(
+    baseline: Mapping[str, int], current: Mapping[str, int], force: bool = False
+) -> dict[str, int]:
     """Return the new baseline (the current counts, zeros dropped).
 
     Raises ValueError when a count went up (or a new key appeared) and `force` is not set.
     """
     worse = compare(baseline, current).worse
     if worse and not force:
-        raise ValueError('counts went up (use --force to accept them):\n'
-                         + '\n'.join(_describe(c) for c in worse))
+        raise ValueError(
+            'counts went up (use --force to accept them):\n'
+            + '\n'.join(_describe(c) for c in worse)
+        )
     return {key: count for key, count in sorted(current.items()) if count > 0}
 
 
@@ -112,15 +115,26 @@ def count_mypy_errors(lines: Iterable[str]) -> dict[str, int]:
 
 def run_mypy() -> dict[str, int]:
     """Run mypy on the files in pyproject.toml and return the error count per file."""
-    proc = subprocess.run([sys.executable, '-m', 'mypy', '--output', 'json'], cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, '-m', 'mypy', '--output', 'json'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode not in (0, 1):
         raise RuntimeError(f'mypy failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}')
     return count_mypy_errors(proc.stdout.splitlines())
 
 
-def gate(name: str, baseline_path: Path, current: Mapping[str, int], update: bool,
-         force: bool, what: str = 'errors') -> int:
+def gate(
+    name: str,
+    baseline_path: Path,
+    current: Mapping[str, int],
+    update: bool,
+    force: bool,
+    what: str = 'errors',
+) -> int:
     """Compare (or, with `update`, rewrite) a baseline, print the outcome, return the exit code."""
     baseline = load_baseline(baseline_path)
     result = compare(baseline, current)
@@ -140,24 +154,32 @@ def gate(name: str, baseline_path: Path, current: Mapping[str, int], update: boo
         print(f'{name}: FAILED, more {what} than the baseline {rel} allows:', file=sys.stderr)
         for change in result.worse:
             print(_describe(change), file=sys.stderr)
-        print(f'{name}: fix them: the baseline may only shrink (accepting more takes '
-              f'`python tools/{name}.py --update --force` and a reason in review)',
-              file=sys.stderr)
+        print(
+            f'{name}: fix them: the baseline may only shrink (accepting more takes '
+            f'`python tools/{name}.py --update --force` and a reason in review)',
+            file=sys.stderr,
+        )
         return 1
     if result.better:
         print(f'{name}: lower than the baseline; lock it in with --update')
-    print(f'{name}: ok ({sum(current.values())} {what} in {len(current)} entries; '
-          f'baseline {sum(baseline.values())} in {len(baseline)})')
+    print(
+        f'{name}: ok ({sum(current.values())} {what} in {len(current)} entries; '
+        f'baseline {sum(baseline.values())} in {len(baseline)})'
+    )
     return 0
 
 
 def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespace:
     """Parse the options shared by the gates (--update, --force, --baseline)."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument('--update', action='store_true',
-                        help='rewrite the baseline with the current counts (may only lower them)')
-    parser.add_argument('--force', action='store_true',
-                        help='with --update, also accept counts that went up')
+    parser.add_argument(
+        '--update',
+        action='store_true',
+        help='rewrite the baseline with the current counts (may only lower them)',
+    )
+    parser.add_argument(
+        '--force', action='store_true', help='with --update, also accept counts that went up'
+    )
     parser.add_argument('--baseline', type=Path, default=None, help='baseline JSON file')
     return parser.parse_args(argv)
 

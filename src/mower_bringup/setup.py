@@ -25,8 +25,10 @@ def workspace_files() -> list[tuple[str, list[str]]]:
     for folder, pattern in FOLDERS.items():
         files = sorted(f for f in glob(os.path.join(folder, pattern)) if os.path.isfile(f))
         if not files:
-            raise SystemExit(f'mower_bringup: no {pattern} in {folder}/, the link to the '
-                             f'workspace top level (../../{folder})')
+            raise SystemExit(
+                f'mower_bringup: no {pattern} in {folder}/, the link to the '
+                f'workspace top level (../../{folder})'
+            )
         out.append((os.path.join('share', package_name, folder), files))
     return out
 

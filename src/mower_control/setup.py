@@ -19,10 +19,12 @@ setup(
     description='Path following, mission, safety supervisor and motor driver for the mower stack.',
     license='Apache-2.0',
     python_requires='>=3.10',
-    entry_points={'console_scripts': [
-        'controller_node = mower_control.controller_node:main',
-        'mission_node = mower_control.mission_node:main',
-        'safety_node = mower_control.safety_node:main',
-        'motor_driver_node = mower_control.motor_driver_node:main',
-    ]},
+    entry_points={
+        'console_scripts': [
+            'controller_node = mower_control.controller_node:main',
+            'mission_node = mower_control.mission_node:main',
+            'safety_node = mower_control.safety_node:main',
+            'motor_driver_node = mower_control.motor_driver_node:main',
+        ]
+    },
 )

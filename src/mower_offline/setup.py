@@ -16,8 +16,7 @@ setup(
     zip_safe=True,
     maintainer='Mower stack maintainers',
     maintainer_email='maintainers@mower-stack.org',
-    description=('Off the live robot: simulated whole runs, field-bag replay, lawn '
-                 'adaptation.'),
+    description=('Off the live robot: simulated whole runs, field-bag replay, lawn adaptation.'),
     license='Apache-2.0',
     python_requires='>=3.10',
     entry_points={'console_scripts': []},

@@ -20,6 +20,7 @@ setup(
     description='Lawn and obstacle segmentation on ONNX Runtime and NPUs; segmentation_node.',
     license='Apache-2.0',
     python_requires='>=3.10',
-    entry_points={'console_scripts': [
-        'segmentation_node = mower_segmentation.segmentation_node:main']},
+    entry_points={
+        'console_scripts': ['segmentation_node = mower_segmentation.segmentation_node:main']
+    },
 )

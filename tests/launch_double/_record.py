@@ -17,8 +17,10 @@ class Recorded:
         named = dict(zip(self.POSITIONAL, args))
         unknown = set(kwargs) - set(self.POSITIONAL) - self.KEYWORDS
         if unknown:
-            raise TypeError(f'{type(self).__name__}: unexpected keyword(s) {sorted(unknown)} '
-                            '(not in the launch API)')
+            raise TypeError(
+                f'{type(self).__name__}: unexpected keyword(s) {sorted(unknown)} '
+                '(not in the launch API)'
+            )
         named.update(kwargs)
         self.kw = named
 

@@ -29,9 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def generate_test_description():
     """The node under test, with the shipped parameters and the demo lawn."""
     node = launch_ros.actions.Node(
-        package='mower_coverage', executable='coverage_node', name='coverage_node',
-        parameters=[str(ROOT / 'config' / 'coverage.yaml'),
-                    {'map_file': str(ROOT / 'maps' / 'demo_lawn.geojson')}])
+        package='mower_coverage',
+        executable='coverage_node',
+        name='coverage_node',
+        parameters=[
+            str(ROOT / 'config' / 'coverage.yaml'),
+            {'map_file': str(ROOT / 'maps' / 'demo_lawn.geojson')},
+        ],
+    )
     return launch.LaunchDescription([node, launch_testing.actions.ReadyToTest()])
 
 
@@ -50,8 +55,11 @@ class TestCoverageNode(unittest.TestCase):
 
     def test_latched_path_arrives(self):
         got = []
-        qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        qos = QoSProfile(
+            depth=1,
+            reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL,
+        )
         self.node.create_subscription(PathMsg, 'coverage/path', got.append, qos)
         end = time.monotonic() + 30.0
         while not got and time.monotonic() < end:

@@ -12,8 +12,11 @@ def test_launch_files_compile_and_reference_existing_files():
     for f in [ROOT / 'launch' / 'coverage.launch.py']:
         py_compile.compile(str(f), doraise=True)
         tree = ast.parse(f.read_text())
-        names = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
-                 and isinstance(n.value, str)}
+        names = {
+            n.value
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        }
         for rel in ('demo_lawn.geojson', 'coverage.yaml'):
             if rel in names:
                 assert list(ROOT.rglob(rel)), rel

@@ -37,13 +37,20 @@ def generate_test_description():
         out.write(np.full((240, 320, 3), (40, 130, 60), np.uint8))
     out.release()
     camera = launch_ros.actions.Node(
-        package='mower_perception', executable='camera_node', name='camera_node',
-        parameters=[str(ROOT / 'config' / 'camera.yaml'),
-                    {'source': str(VIDEO),
-                     'calibration_file': str(ROOT / 'config' / 'camera_info.yaml')}])
+        package='mower_perception',
+        executable='camera_node',
+        name='camera_node',
+        parameters=[
+            str(ROOT / 'config' / 'camera.yaml'),
+            {'source': str(VIDEO), 'calibration_file': str(ROOT / 'config' / 'camera_info.yaml')},
+        ],
+    )
     mapping = launch_ros.actions.Node(
-        package='mower_mapping', executable='mapping_node', name='mapping_node',
-        parameters=[str(ROOT / 'config' / 'mapping.yaml')])
+        package='mower_mapping',
+        executable='mapping_node',
+        name='mapping_node',
+        parameters=[str(ROOT / 'config' / 'mapping.yaml')],
+    )
     return launch.LaunchDescription([camera, mapping, launch_testing.actions.ReadyToTest()])
 
 
@@ -62,8 +69,9 @@ class TestPerceptionMapping(unittest.TestCase):
 
     def test_images_and_map(self):
         images, grids = [], []
-        self.node.create_subscription(Image, 'camera/image_raw', images.append,
-                                      qos_profile_sensor_data)
+        self.node.create_subscription(
+            Image, 'camera/image_raw', images.append, qos_profile_sensor_data
+        )
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.node.create_subscription(OccupancyGrid, 'map/semantic', grids.append, latched)
         end = time.monotonic() + 20.0

@@ -28,9 +28,20 @@ from rclpy.qos import DurabilityPolicy, QoSProfile  # noqa: E402
 from std_msgs.msg import String  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-NODES = {'segmentation_node', 'mapping_node', 'coverage_node', 'mission_node',
-         'controller_node', 'safety_node', 'motor_driver_node', 'camera_node',
-         'robot_state_publisher', 'ekf_local', 'ekf_global', 'navsat_transform'}
+NODES = {
+    'segmentation_node',
+    'mapping_node',
+    'coverage_node',
+    'mission_node',
+    'controller_node',
+    'safety_node',
+    'motor_driver_node',
+    'camera_node',
+    'robot_state_publisher',
+    'ekf_local',
+    'ekf_global',
+    'navsat_transform',
+}
 
 
 @pytest.mark.launch_test
@@ -38,8 +49,12 @@ def generate_test_description():
     """robot.launch.py on the demo lawn, motor board simulated, a video file as the camera."""
     robot = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(ROOT / 'launch' / 'robot.launch.py')),
-        launch_arguments={'motor_transport': 'sim', 'use_rviz': 'false',
-                          'map': str(ROOT / 'maps' / 'demo_lawn.geojson')}.items())
+        launch_arguments={
+            'motor_transport': 'sim',
+            'use_rviz': 'false',
+            'map': str(ROOT / 'maps' / 'demo_lawn.geojson'),
+        }.items(),
+    )
     return launch.LaunchDescription([robot, launch_testing.actions.ReadyToTest()])
 
 
@@ -62,8 +77,9 @@ class TestRobotLaunch(unittest.TestCase):
         self.node.create_subscription(PathMsg, 'coverage/path', plans.append, latched)
         self.node.create_subscription(String, 'robot_description', desc.append, latched)
         end = time.monotonic() + 30.0
-        while time.monotonic() < end and not (plans and desc and NODES <= set(
-                self.node.get_node_names())):
+        while time.monotonic() < end and not (
+            plans and desc and NODES <= set(self.node.get_node_names())
+        ):
             rclpy.spin_once(self.node, timeout_sec=0.1)
         self.assertLessEqual(NODES, set(self.node.get_node_names()))
         self.assertTrue(plans and len(plans[-1].poses) > 100, 'no coverage plan')
@@ -76,8 +92,7 @@ class TestRobotLaunch(unittest.TestCase):
         cmd = Twist()
         cmd.linear.x = 0.3
         end = time.monotonic() + 20.0
-        while time.monotonic() < end and not (odoms and
-                                              odoms[-1].pose.pose.position.x > 0.5):
+        while time.monotonic() < end and not (odoms and odoms[-1].pose.pose.position.x > 0.5):
             pub.publish(cmd)
             rclpy.spin_once(self.node, timeout_sec=0.05)
         self.assertTrue(odoms, 'no wheel/odom')

@@ -31,9 +31,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def generate_test_description():
     """segmentation_node with the shipped parameters and int8 model."""
     node = launch_ros.actions.Node(
-        package='mower_segmentation', executable='segmentation_node', name='segmentation_node',
-        parameters=[str(ROOT / 'config' / 'segmentation.yaml'),
-                    {'model_file': str(ROOT / 'models' / 'lawnnet_int8.onnx')}])
+        package='mower_segmentation',
+        executable='segmentation_node',
+        name='segmentation_node',
+        parameters=[
+            str(ROOT / 'config' / 'segmentation.yaml'),
+            {'model_file': str(ROOT / 'models' / 'lawnnet_int8.onnx')},
+        ],
+    )
     return launch.LaunchDescription([node, launch_testing.actions.ReadyToTest()])
 
 
@@ -53,8 +58,7 @@ class TestSegmentationNode(unittest.TestCase):
     def _transition(self, transition_id):
         client = self.node.create_client(ChangeState, 'segmentation_node/change_state')
         self.assertTrue(client.wait_for_service(timeout_sec=30.0))
-        future = client.call_async(ChangeState.Request(
-            transition=Transition(id=transition_id)))
+        future = client.call_async(ChangeState.Request(transition=Transition(id=transition_id)))
         rclpy.spin_until_future_complete(self.node, future, timeout_sec=30.0)
         self.assertTrue(future.result().success)
 
@@ -62,8 +66,9 @@ class TestSegmentationNode(unittest.TestCase):
         self._transition(Transition.TRANSITION_CONFIGURE)
         self._transition(Transition.TRANSITION_ACTIVATE)
         got = []
-        self.node.create_subscription(Image, 'segmentation/labels', got.append,
-                                      qos_profile_sensor_data)
+        self.node.create_subscription(
+            Image, 'segmentation/labels', got.append, qos_profile_sensor_data
+        )
         pub = self.node.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
         rgb = np.full((240, 320, 3), (60, 130, 45), np.uint8)
         msg = Image(height=240, width=320, encoding='rgb8', step=960, data=rgb.tobytes())

@@ -31,8 +31,11 @@ def generate_test_description():
     """sim_mujoco.launch.py on the demo lawn, headless rendering."""
     sim = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(ROOT / 'launch' / 'sim_mujoco.launch.py')),
-        launch_arguments={'map': str(ROOT / 'maps' / 'demo_lawn.geojson'),
-                          'use_rviz': 'false'}.items())
+        launch_arguments={
+            'map': str(ROOT / 'maps' / 'demo_lawn.geojson'),
+            'use_rviz': 'false',
+        }.items(),
+    )
     return launch.LaunchDescription([sim, launch_testing.actions.ReadyToTest()])
 
 
@@ -57,8 +60,9 @@ class TestSimMujocoLaunch(unittest.TestCase):
         start = self.node.create_client(Trigger, 'mower/start')
         self.assertTrue(start.wait_for_service(timeout_sec=30.0))
         end = time.monotonic() + 60.0
-        while time.monotonic() < end and not (grids and sum(
-                1 for v in grids[-1].data if v == 0) > 500):
+        while time.monotonic() < end and not (
+            grids and sum(1 for v in grids[-1].data if v == 0) > 500
+        ):
             rclpy.spin_once(self.node, timeout_sec=0.1)
         self.assertTrue(grids, 'no map/semantic')
         self.assertGreater(sum(1 for v in grids[-1].data if v == 0), 500, 'no lawn cells')

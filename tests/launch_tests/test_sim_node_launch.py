@@ -30,10 +30,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def generate_test_description():
     """sim_node with the shipped parameters on the demo lawn, headless."""
     node = launch_ros.actions.Node(
-        package='mower_sim', executable='sim_node', name='sim_node',
-        parameters=[str(ROOT / 'config' / 'sim.yaml'),
-                    {'map_file': str(ROOT / 'maps' / 'demo_lawn.geojson')}],
-        additional_env={'MUJOCO_GL': 'egl'})
+        package='mower_sim',
+        executable='sim_node',
+        name='sim_node',
+        parameters=[
+            str(ROOT / 'config' / 'sim.yaml'),
+            {'map_file': str(ROOT / 'maps' / 'demo_lawn.geojson')},
+        ],
+        additional_env={'MUJOCO_GL': 'egl'},
+    )
     return launch.LaunchDescription([node, launch_testing.actions.ReadyToTest()])
 
 
@@ -52,15 +57,17 @@ class TestSimNode(unittest.TestCase):
 
     def test_images_arrive_and_cmd_vel_moves_the_mower(self):
         images, odoms = [], []
-        self.node.create_subscription(Image, 'camera/image_raw', images.append,
-                                      qos_profile_sensor_data)
+        self.node.create_subscription(
+            Image, 'camera/image_raw', images.append, qos_profile_sensor_data
+        )
         self.node.create_subscription(Odometry, 'odom', odoms.append, 10)
         pub = self.node.create_publisher(Twist, 'cmd_vel', 10)
         cmd = Twist()
         cmd.linear.x = 0.3
         end = time.monotonic() + 20.0
-        while time.monotonic() < end and not (images and odoms and
-                                              odoms[-1].pose.pose.position.x > 0.8):
+        while time.monotonic() < end and not (
+            images and odoms and odoms[-1].pose.pose.position.x > 0.8
+        ):
             pub.publish(cmd)
             rclpy.spin_once(self.node, timeout_sec=0.05)
         self.assertTrue(images, 'no camera image within 20 s')

@@ -49,8 +49,11 @@ DEFAULT_DISTRO = 'humble'
 
 # Service definitions are not in the typestore: these are the upstream .srv texts.
 SERVICES = {
-    'std_srvs/srv/Trigger': ('', 'bool success   # indicate successful run of triggered service\n'
-                                 'string message # informational, e.g. for error messages'),
+    'std_srvs/srv/Trigger': (
+        '',
+        'bool success   # indicate successful run of triggered service\n'
+        'string message # informational, e.g. for error messages',
+    ),
     'std_srvs/srv/Empty': ('', ''),
     'std_srvs/srv/SetBool': ('bool data', 'bool success\nstring message'),
 }
@@ -59,22 +62,39 @@ SERVICES = {
 #: other field defaults to zero, empty or false.
 FIELD_DEFAULTS: dict[str, dict[tuple[str, str], Any]] = {
     'humble': {('geometry_msgs/msg/Quaternion', 'w'): 1.0},
-    'jazzy': {('geometry_msgs/msg/Quaternion', 'w'): 1.0,
-              ('sensor_msgs/msg/NavSatStatus', 'status'): -2},  # STATUS_UNKNOWN, Jazzy only
+    'jazzy': {
+        ('geometry_msgs/msg/Quaternion', 'w'): 1.0,
+        ('sensor_msgs/msg/NavSatStatus', 'status'): -2,
+    },  # STATUS_UNKNOWN, Jazzy only
 }
 
 # rosidl_generator_py/generate_py_impl.py SPECIAL_NESTED_BASIC_TYPES: (array type code, dtype).
 # A .msg ``char`` is the IDL uint8; a .msg ``byte`` is the IDL octet, which is not special.
 _SPECIAL: dict[str, tuple[str, Any]] = {
-    'float32': ('f', np.float32), 'float64': ('d', np.float64), 'int8': ('b', np.int8),
-    'uint8': ('B', np.uint8), 'char': ('B', np.uint8), 'int16': ('h', np.int16),
-    'uint16': ('H', np.uint16), 'int32': ('i', np.int32), 'uint32': ('I', np.uint32),
-    'int64': ('q', np.int64), 'uint64': ('Q', np.uint64),
+    'float32': ('f', np.float32),
+    'float64': ('d', np.float64),
+    'int8': ('b', np.int8),
+    'uint8': ('B', np.uint8),
+    'char': ('B', np.uint8),
+    'int16': ('h', np.int16),
+    'uint16': ('H', np.uint16),
+    'int32': ('i', np.int32),
+    'uint32': ('I', np.uint32),
+    'int64': ('q', np.int64),
+    'uint64': ('Q', np.uint64),
 }
-_INT_BOUNDS = {'int8': (-2**7, 2**7), 'int16': (-2**15, 2**15), 'int32': (-2**31, 2**31),
-               'int64': (-2**63, 2**63), 'uint8': (0, 2**8), 'char': (0, 2**8),
-               'uint16': (0, 2**16), 'uint32': (0, 2**32), 'uint64': (0, 2**64)}
-_FLOAT_BOUNDS = {'float32': 3.402823466e+38, 'float64': 1.7976931348623157e+308}
+_INT_BOUNDS = {
+    'int8': (-(2**7), 2**7),
+    'int16': (-(2**15), 2**15),
+    'int32': (-(2**31), 2**31),
+    'int64': (-(2**63), 2**63),
+    'uint8': (0, 2**8),
+    'char': (0, 2**8),
+    'uint16': (0, 2**16),
+    'uint32': (0, 2**32),
+    'uint64': (0, 2**64),
+}
+_FLOAT_BOUNDS = {'float32': 3.402823466e38, 'float64': 1.7976931348623157e308}
 
 
 #: Numeric sequences or arrays of more than SLOW_CHECK_MIN values that a setter checked value by
@@ -118,6 +138,7 @@ def distro(name: str | None = None) -> _Distro:
 
 # -- the template's checks -------------------------------------------------------------------
 
+
 def _scalar_ok(base: tuple[str, int], v: Any, element: bool = False) -> bool:
     """The setter's check of one value (``element``: inside a sequence or array)."""
     typename, bound = base
@@ -141,8 +162,7 @@ def _checked(d: _Distro, where: str, ftype: tuple, value: Any) -> Any:
     kind, spec = ftype
     if kind == Nodetype.BASE:
         if not _scalar_ok(spec, value):
-            raise AssertionError(f'The {where!r} field must be of type {spec[0]}, '
-                                 f'got {value!r}')
+            raise AssertionError(f'The {where!r} field must be of type {spec[0]}, got {value!r}')
         return value
     if kind == Nodetype.NAME:
         if not isinstance(value, message_class(spec, d.name)):
@@ -154,35 +174,45 @@ def _checked(d: _Distro, where: str, ftype: tuple, value: Any) -> Any:
         code, dtype = special
         if kind == Nodetype.ARRAY and isinstance(value, np.ndarray):
             if value.dtype != dtype or value.size != count:
-                raise AssertionError(f'The {where!r} numpy.ndarray() must have the dtype of '
-                                     f'{np.dtype(dtype).name} and a size of {count}')
+                raise AssertionError(
+                    f'The {where!r} numpy.ndarray() must have the dtype of '
+                    f'{np.dtype(dtype).name} and a size of {count}'
+                )
             return value
         if kind == Nodetype.SEQUENCE and isinstance(value, array.array):
             if value.typecode != code or (count and len(value) > count):
-                raise AssertionError(f"The {where!r} array.array() must have the type code of "
-                                     f"'{code}'" + (f' and a size <= {count}' if count else ''))
+                raise AssertionError(
+                    f'The {where!r} array.array() must have the type code of '
+                    f"'{code}'" + (f' and a size <= {count}' if count else '')
+                )
             return value
-    seq = isinstance(value, (Sequence, Set, UserList)) and \
-        not isinstance(value, (str, UserString))
+    seq = isinstance(value, (Sequence, Set, UserList)) and not isinstance(value, (str, UserString))
     if special is not None and seq and len(value) > SLOW_CHECK_MIN:
         SLOW_CHECKS.append((where, len(value)))
-    length = seq and (len(value) == count if kind == Nodetype.ARRAY else
-                      not count or len(value) <= count)
+    length = seq and (
+        len(value) == count if kind == Nodetype.ARRAY else not count or len(value) <= count
+    )
     if ikind == Nodetype.NAME:
         cls = message_class(ispec, d.name)
         items = seq and all(isinstance(v, cls) for v in value)
     else:
         items = seq and all(_scalar_ok(ispec, v, element=True) for v in value)
     if not (seq and length and items):
-        size = (f' with length {count}' if kind == Nodetype.ARRAY else
-                f' with length <= {count}' if count else '')
-        raise AssertionError(f'The {where!r} field must be a set or sequence{size} and each '
-                             f'value of type {ispec if ikind == Nodetype.NAME else ispec[0]} '
-                             f'(got {type(value).__name__})')
+        size = (
+            f' with length {count}'
+            if kind == Nodetype.ARRAY
+            else f' with length <= {count}'
+            if count
+            else ''
+        )
+        raise AssertionError(
+            f'The {where!r} field must be a set or sequence{size} and each '
+            f'value of type {ispec if ikind == Nodetype.NAME else ispec[0]} '
+            f'(got {type(value).__name__})'
+        )
     if special is not None:
         code, dtype = special
-        return np.array(value, dtype=dtype) if kind == Nodetype.ARRAY else \
-            array.array(code, value)
+        return np.array(value, dtype=dtype) if kind == Nodetype.ARRAY else array.array(code, value)
     return value
 
 
@@ -192,7 +222,8 @@ def _default(d: _Distro, ftype: tuple) -> Any:
     if kind == Nodetype.BASE:
         typename = spec[0]
         return {'bool': False, 'byte': bytes([0]), 'string': '', 'wstring': ''}.get(
-            typename, 0.0 if typename in _FLOAT_BOUNDS else 0)
+            typename, 0.0 if typename in _FLOAT_BOUNDS else 0
+        )
     if kind == Nodetype.NAME:
         return message_class(spec, d.name)()
     (ikind, ispec), count = spec
@@ -244,7 +275,8 @@ def message_class(name: str, distro_name: str | None = None) -> type:
         unknown = set(kwargs) - set(field_types)
         if unknown:
             raise AssertionError(
-                f'Invalid arguments passed to constructor: {", ".join(sorted(unknown))}')
+                f'Invalid arguments passed to constructor: {", ".join(sorted(unknown))}'
+            )
         for f, ftype in fields:
             if f in kwargs:
                 setattr(self, f, _from_constructor(ftype, kwargs[f]))
@@ -253,15 +285,21 @@ def message_class(name: str, distro_name: str | None = None) -> type:
 
     def __eq__(self, other: object) -> bool:  # noqa: N807
         return type(self) is type(other) and all(
-            _plain(getattr(self, f)) == _plain(getattr(other, f)) for f in field_types)
+            _plain(getattr(self, f)) == _plain(getattr(other, f)) for f in field_types
+        )
 
     def __repr__(self) -> str:  # noqa: N807
         inner = ', '.join(f'{f}={getattr(self, f)!r}' for f in field_types)
         return f'{name.replace("/", ".")}({inner})'
 
     ns: dict[str, Any] = {
-        '__slots__': slots, '__init__': __init__, '__eq__': __eq__, '__repr__': __repr__,
-        '__hash__': None, '_type': name, '_distro': d.name,
+        '__slots__': slots,
+        '__init__': __init__,
+        '__eq__': __eq__,
+        '__repr__': __repr__,
+        '__hash__': None,
+        '_type': name,
+        '_distro': d.name,
         '_fields_and_field_types': dict(fields),
         'get_fields_and_field_types': classmethod(lambda cls: dict(cls._fields_and_field_types)),
     }
@@ -299,14 +337,32 @@ def service_class(name: str, distro_name: str | None = None) -> type:
     d = distro(distro_name)
     short = name.split('/')[-1]
     req, resp = d.service_keys[name]
-    return type(short, (), {'Request': message_class(req, d.name),
-                            'Response': message_class(resp, d.name), '_type': name})
+    return type(
+        short,
+        (),
+        {
+            'Request': message_class(req, d.name),
+            'Response': message_class(resp, d.name),
+            '_type': name,
+        },
+    )
 
 
-_DTYPES = {'float32': np.float32, 'float64': np.float64, 'int8': np.int8, 'uint8': np.uint8,
-           'int16': np.int16, 'uint16': np.uint16, 'int32': np.int32, 'uint32': np.uint32,
-           'int64': np.int64, 'uint64': np.uint64, 'byte': np.uint8, 'char': np.uint8,
-           'bool': np.bool_}
+_DTYPES = {
+    'float32': np.float32,
+    'float64': np.float64,
+    'int8': np.int8,
+    'uint8': np.uint8,
+    'int16': np.int16,
+    'uint16': np.uint16,
+    'int32': np.int32,
+    'uint32': np.uint32,
+    'int64': np.int64,
+    'uint64': np.uint64,
+    'byte': np.uint8,
+    'char': np.uint8,
+    'bool': np.bool_,
+}
 
 
 def to_rosbags(msg: Any) -> Any:
@@ -385,5 +441,11 @@ class _LazyModule(types.ModuleType):
         return cls
 
 
-__all__ = ['DEFAULT_DISTRO', 'DISTROS', 'install_message_modules', 'message_class',
-           'service_class', 'to_cdr']
+__all__ = [
+    'DEFAULT_DISTRO',
+    'DISTROS',
+    'install_message_modules',
+    'message_class',
+    'service_class',
+    'to_cdr',
+]

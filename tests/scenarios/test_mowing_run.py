@@ -21,14 +21,25 @@ from mower_offline.run import MowingRun, RunConfig, write_summary  # noqa: E402
 from mower_sim.world import HiddenObstacle  # noqa: E402
 
 SMALL = {
-    'type': 'FeatureCollection', 'name': 'small lawn', 'crs_note': 'ENU metres',
+    'type': 'FeatureCollection',
+    'name': 'small lawn',
+    'crs_note': 'ENU metres',
     'features': [
-        {'type': 'Feature', 'properties': {'role': 'boundary', 'name': 'lawn'},
-         'geometry': {'type': 'Polygon',
-                      'coordinates': [[[0, 0], [6, 0], [6, 3.5], [0, 3.5], [0, 0]]]}},
-        {'type': 'Feature', 'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0},
-         'geometry': {'type': 'Point', 'coordinates': [0.3, 1.75]}},
-    ]}
+        {
+            'type': 'Feature',
+            'properties': {'role': 'boundary', 'name': 'lawn'},
+            'geometry': {
+                'type': 'Polygon',
+                'coordinates': [[[0, 0], [6, 0], [6, 3.5], [0, 3.5], [0, 0]]],
+            },
+        },
+        {
+            'type': 'Feature',
+            'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0},
+            'geometry': {'type': 'Point', 'coordinates': [0.3, 1.75]},
+        },
+    ],
+}
 
 pytestmark = pytest.mark.slow  # whole runs in the module fixtures (minutes)
 
@@ -45,19 +56,24 @@ def stripe_point(run):
     from mower_coverage.route import KINDS
 
     pts, kinds = run.plan.path.points, run.plan.path.kinds
-    i = int(np.flatnonzero(kinds == KINDS.index('stripe'))[len(
-        np.flatnonzero(kinds == KINDS.index('stripe'))) // 2])
+    i = int(
+        np.flatnonzero(kinds == KINDS.index('stripe'))[
+            len(np.flatnonzero(kinds == KINDS.index('stripe'))) // 2
+        ]
+    )
     return (pts[i] + pts[i + 1]) / 2
 
 
 @pytest.fixture(scope='module')
 def obstacle_run(small_lawn, tmp_path_factory):
-    probe = MowingRun(small_lawn, tmp_path_factory.mktemp('probe'),
-                      RunConfig(record=False))
+    probe = MowingRun(small_lawn, tmp_path_factory.mktemp('probe'), RunConfig(record=False))
     x, y = stripe_point(probe)
     out = tmp_path_factory.mktemp('run')
-    run = MowingRun(small_lawn, out, RunConfig(seed=4, hidden=(
-        HiddenObstacle('rock', float(x), float(y), 0.35),)))
+    run = MowingRun(
+        small_lawn,
+        out,
+        RunConfig(seed=4, hidden=(HiddenObstacle('rock', float(x), float(y), 0.35),)),
+    )
     result = run.run(progress=False)
     write_report(run, result, out / 'report.png')
     write_summary(result)
@@ -82,9 +98,12 @@ def test_the_bag_reads_back_with_the_expected_topics(obstacle_run):
         '/segmentation/labels': 'sensor_msgs/msg/Image',
         '/map/semantic': 'nav_msgs/msg/OccupancyGrid',
         '/map/coverage': 'nav_msgs/msg/OccupancyGrid',
-        '/coverage/path': 'nav_msgs/msg/Path', '/mission/path': 'nav_msgs/msg/Path',
-        '/odom': 'nav_msgs/msg/Odometry', '/tf': 'tf2_msgs/msg/TFMessage',
-        '/cmd_vel': 'geometry_msgs/msg/Twist', '/cmd_vel_safe': 'geometry_msgs/msg/Twist',
+        '/coverage/path': 'nav_msgs/msg/Path',
+        '/mission/path': 'nav_msgs/msg/Path',
+        '/odom': 'nav_msgs/msg/Odometry',
+        '/tf': 'tf2_msgs/msg/TFMessage',
+        '/cmd_vel': 'geometry_msgs/msg/Twist',
+        '/cmd_vel_safe': 'geometry_msgs/msg/Twist',
         '/mower/state': 'std_msgs/msg/String',
         '/diagnostics': 'diagnostic_msgs/msg/DiagnosticArray',
     }
@@ -114,8 +133,7 @@ def run_small(lawn, out, events=None):
     return run, run.run(progress=False, events=events)
 
 
-def test_emergency_stop_and_resume_skips_nothing_and_remows_only_the_overlap(small_lawn,
-                                                                             tmp_path):
+def test_emergency_stop_and_resume_skips_nothing_and_remows_only_the_overlap(small_lawn, tmp_path):
     base_run, base = run_small(small_lawn, tmp_path / 'base')
 
     def stop(run):
@@ -128,13 +146,14 @@ def test_emergency_stop_and_resume_skips_nothing_and_remows_only_the_overlap(sma
         assert run.loop.mission.request('resume')[0]
 
     t0 = 0.5 * base.summary['sim_time_s']
-    run, result = run_small(small_lawn, tmp_path / 'stop',
-                            [(t0, stop), (t0 + 3.0, reset), (t0 + 3.1, resume)])
+    run, result = run_small(
+        small_lawn, tmp_path / 'stop', [(t0, stop), (t0 + 3.0, reset), (t0 + 3.1, resume)]
+    )
     s = result.summary
     assert 'ERROR' in s['states'] and s['final_state'] == 'IDLE'
     assert s['coverage_pct'] >= 99.0  # nothing skipped
     assert s['collisions'] == 0 and s['boundary_exits'] == 0
-    res2 = 0.02 ** 2
+    res2 = 0.02**2
     extra = (np.count_nonzero(run.passes >= 2) - np.count_nonzero(base_run.passes >= 2)) * res2
     cut = 0.22
     overlap = run.loop.cfg.mission.resume_overlap_m

@@ -60,8 +60,8 @@ def label_image(t, w, h):
     from sensor_msgs.msg import Image
 
     lab = np.zeros((h, w), np.uint8)
-    lab[:h // 10] = 3
-    lab[int(h * 0.62):int(h * 0.75), int(w * 0.45):int(w * 0.55)] = 2
+    lab[: h // 10] = 3
+    lab[int(h * 0.62) : int(h * 0.75), int(w * 0.45) : int(w * 0.55)] = 2
     return stamped(Image(height=h, width=w, encoding='mono8', step=w, data=lab.tobytes()), t)
 
 
@@ -73,12 +73,20 @@ def both(ros, tmp_path):
     from mower_maps import load_map
     from mower_offline.run import MowingRun, RunConfig
 
-    run = MowingRun(load_map(LAWN), tmp_path / 'sim', RunConfig(
-        perception='truth', camera_hz=2.0, record=False))
-    nodes = (MappingNode(parameter_overrides=node_values(
-                 'mapping_node', map_file=str(LAWN), use_confidence=False)),
-             CoverageNode(parameter_overrides=node_values('coverage_node', map_file=str(LAWN))),
-             MissionNode(parameter_overrides=node_values('mission_node', map_file=str(LAWN))))
+    run = MowingRun(
+        load_map(LAWN),
+        tmp_path / 'sim',
+        RunConfig(perception='truth', camera_hz=2.0, record=False),
+    )
+    nodes = (
+        MappingNode(
+            parameter_overrides=node_values(
+                'mapping_node', map_file=str(LAWN), use_confidence=False
+            )
+        ),
+        CoverageNode(parameter_overrides=node_values('coverage_node', map_file=str(LAWN))),
+        MissionNode(parameter_overrides=node_values('mission_node', map_file=str(LAWN))),
+    )
     yield run, *nodes
     run.loop.close()
     for n in nodes:
@@ -119,8 +127,9 @@ def test_nodes_and_simulator_make_the_same_plans_replans_and_resume_points(both)
 
     # 2. the camera sees an object on the plan: both replan around the same obstacle
     m = run.sim.mower
-    info = camera_info_msg(run.sim.camera_intrinsics(), m.image_width, m.image_height, 0.0,
-                           'camera_optical_frame')
+    info = camera_info_msg(
+        run.sim.camera_intrinsics(), m.image_width, m.image_height, 0.0, 'camera_optical_frame'
+    )
     sub(mapping, 'camera/camera_info').deliver(info)
     k, d, w, h = camera_info_k(info)
     mapper.set_camera(k, w, h, d)

@@ -20,14 +20,25 @@ from mower_offline.run import MowingRun, RunConfig  # noqa: E402
 from mower_sim.world import HiddenObstacle  # noqa: E402
 
 LAWN = {
-    'type': 'FeatureCollection', 'name': 'replay lawn', 'crs_note': 'ENU metres',
+    'type': 'FeatureCollection',
+    'name': 'replay lawn',
+    'crs_note': 'ENU metres',
     'features': [
-        {'type': 'Feature', 'properties': {'role': 'boundary', 'name': 'lawn'},
-         'geometry': {'type': 'Polygon',
-                      'coordinates': [[[0, 0], [7, 0], [7, 3.5], [0, 3.5], [0, 0]]]}},
-        {'type': 'Feature', 'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0},
-         'geometry': {'type': 'Point', 'coordinates': [0.3, 0.4]}},
-    ]}
+        {
+            'type': 'Feature',
+            'properties': {'role': 'boundary', 'name': 'lawn'},
+            'geometry': {
+                'type': 'Polygon',
+                'coordinates': [[[0, 0], [7, 0], [7, 3.5], [0, 3.5], [0, 0]]],
+            },
+        },
+        {
+            'type': 'Feature',
+            'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0},
+            'geometry': {'type': 'Point', 'coordinates': [0.3, 0.4]},
+        },
+    ],
+}
 
 pytestmark = pytest.mark.slow  # a whole run and its replay in the module fixture
 
@@ -37,9 +48,17 @@ def live_and_replay(tmp_path_factory):
     path = tmp_path_factory.mktemp('maps') / 'lawn.geojson'
     path.write_text(json.dumps(LAWN))
     out = tmp_path_factory.mktemp('live')
-    run = MowingRun(load_map(path), out, RunConfig(
-        seed=2, hidden=(HiddenObstacle('rock', 4.0, 1.5, 0.4),), camera_hz=2.0,
-        bag_camera_hz=2.0, limit_s=90.0))
+    run = MowingRun(
+        load_map(path),
+        out,
+        RunConfig(
+            seed=2,
+            hidden=(HiddenObstacle('rock', 4.0, 1.5, 0.4),),
+            camera_hz=2.0,
+            bag_camera_hz=2.0,
+            limit_s=90.0,
+        ),
+    )
     res = run.run(progress=False)
     rep = Replay(res.summary['bag'], tmp_path_factory.mktemp('replay'), ReplayConfig())
     summary = rep.run(progress=False)
@@ -90,7 +109,7 @@ def test_replayed_map_agrees_with_the_live_map(live_and_replay):
     r = np.floor((ys - g_live.origin[1]) / g_live.res).astype(int)
     ok = (r >= 0) & (r < live.shape[0]) & (c >= 0) & (c < live.shape[1])
     a, b = live[r[ok], c[ok]], again[rows[ok], cols[ok]]
-    both = (a != 255)
+    both = a != 255
     assert both.sum() > 2000
     assert float((a[both] == b[both]).mean()) >= 0.95
     # the hidden rock: an obstacle in both maps, at the same place
@@ -99,6 +118,10 @@ def test_replayed_map_agrees_with_the_live_map(live_and_replay):
     found = [np.hypot(*(np.array(xy) - rock)) for xy in s['obstacle_centres_xy']]
     assert min(found) < 0.25, s['obstacle_centres_xy']
     live_obst = np.argwhere(live == OBSTACLE)
-    centres = np.column_stack([g_live.origin[0] + (live_obst[:, 1] + 0.5) * g_live.res,
-                               g_live.origin[1] + (live_obst[:, 0] + 0.5) * g_live.res])
+    centres = np.column_stack(
+        [
+            g_live.origin[0] + (live_obst[:, 1] + 0.5) * g_live.res,
+            g_live.origin[1] + (live_obst[:, 0] + 0.5) * g_live.res,
+        ]
+    )
     assert np.hypot(*(centres - rock).T).min() < 0.3

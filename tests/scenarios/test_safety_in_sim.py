@@ -43,15 +43,22 @@ def stripe_start(plan, k: int) -> tuple[np.ndarray, float, float, np.ndarray]:
     return pts[i], math.atan2(d[1], d[0]), float(cum[i]), pts[i + 1]
 
 
-def mowing_mid_stripe(lawn, plan, k: int = 3, config: LoopConfig | None = None,
-                      world: WorldConfig | None = None, settle_s: float = 3.0,
-                      render: bool = False) -> ClosedLoop:
+def mowing_mid_stripe(
+    lawn,
+    plan,
+    k: int = 3,
+    config: LoopConfig | None = None,
+    world: WorldConfig | None = None,
+    settle_s: float = 3.0,
+    render: bool = False,
+) -> ClosedLoop:
     """A loop whose mower is mowing the k-th stripe at cruising speed."""
     xy, heading, s, _ = stripe_start(plan, k)
     sim = LawnSim(lawn, world or WorldConfig(), seed=3, render=render)
     sim.set_pose(float(xy[0]), float(xy[1]), heading)
-    loop = ClosedLoop(sim, config or LoopConfig(), plan.path.points, plan.path.kinds,
-                      plan.area.region)
+    loop = ClosedLoop(
+        sim, config or LoopConfig(), plan.path.points, plan.path.kinds, plan.area.region
+    )
     loop.mission.progress_m = s + loop.cfg.mission.resume_overlap_m
     assert loop.mission.request('start')[0]
     loop.run(settle_s)
@@ -68,8 +75,15 @@ def speed(loop: ClosedLoop) -> float:
 
 def run_recording(loop: ClosedLoop, duration_s: float) -> dict[str, list]:
     """Step for ``duration_s``; record time, speed, blade, safety output and mission state."""
-    rec: dict[str, list] = {'t': [], 'speed': [], 'blade': [], 'v': [], 'w': [], 'state': [],
-                            'reasons': []}
+    rec: dict[str, list] = {
+        't': [],
+        'speed': [],
+        'blade': [],
+        'v': [],
+        'w': [],
+        'state': [],
+        'reasons': [],
+    }
     end = loop.sim.time_s + duration_s
     while loop.sim.time_s < end:
         tick = loop.step()
@@ -111,10 +125,9 @@ def test_emergency_stop_mid_stripe_stops_everything_until_reset(demo):
     loop.safety.emergency_stop(False, t0 + 0.01)  # released: stays latched anyway
     rec = run_recording(loop, 5.0)
     assert rec['v'][0] == 0.0 and rec['w'][0] == 0.0 and not rec['blade'][0]
-    assert not any(rec['blade']) and all(v == 0.0 and w == 0.0 for v, w in
-                                         zip(rec['v'], rec['w']))
+    assert not any(rec['blade']) and all(v == 0.0 and w == 0.0 for v, w in zip(rec['v'], rec['w']))
     stopped = [s < 0.01 for s in rec['speed']]
-    assert all(stopped[int(1.0 / TICK_S):])  # standing still from 1 s on, for 4 s
+    assert all(stopped[int(1.0 / TICK_S) :])  # standing still from 1 s on, for 4 s
     assert rec['state'][-1] == 'ERROR'
     assert loop.mission.request('resume')[0] is False  # not before the reset
     ok, _ = loop.safety.reset()
@@ -193,8 +206,7 @@ def test_driving_at_the_boundary_stops_before_leaving_it(demo):
     p = loop.cfg.safety
     foot = shapely.Point(loop.sim.pose[:2]).buffer(p.footprint_radius_m)
     outside = foot.difference(lawn.boundary)
-    reach = shapely.hausdorff_distance(outside, outside.boundary) if not outside.is_empty \
-        else 0.0
+    reach = shapely.hausdorff_distance(outside, outside.boundary) if not outside.is_empty else 0.0
     assert reach <= p.geofence_margin_m + 0.02, reach  # within the margin, plus 2 cm
     assert rec['speed'][-1] < 0.01
 
@@ -205,8 +217,9 @@ def test_hidden_obstacle_in_the_path_stops_before_contact(demo):
     xy, heading, _, _ = stripe_start(plan, 3)
     ahead = xy + 4.0 * np.array([math.cos(heading), math.sin(heading)])
     world = WorldConfig(hidden=(HiddenObstacle('rock', float(ahead[0]), float(ahead[1]), 0.35),))
-    loop = mowing_mid_stripe(lawn, plan, config=LoopConfig(camera_hz=10.0), world=world,
-                             settle_s=0.5, render=True)
+    loop = mowing_mid_stripe(
+        lawn, plan, config=LoopConfig(camera_hz=10.0), world=world, settle_s=0.5, render=True
+    )
     rec = run_recording(loop, 15.0)
     assert loop.sim.events.collisions == 0
     assert any('obstacle' in r for r in rec['reasons'])

@@ -24,8 +24,14 @@ from typing import Any
 
 from launch_graph import evaluate
 
-PACKAGES = ('mower_bringup', 'mower_maps', 'mower_sim', 'mower_description', 'mower_offline',
-            'mower_cli')
+PACKAGES = (
+    'mower_bringup',
+    'mower_maps',
+    'mower_sim',
+    'mower_description',
+    'mower_offline',
+    'mower_cli',
+)
 DEFAULTS = {  # module: the constants of the command line's defaults that name shipped files
     'mower_cli.main': ('DEMO_MAP',),
     'mower_offline.closed_loop': ('DEFAULT_MODEL',),
@@ -53,19 +59,34 @@ def probe(scratch: Path) -> dict[str, Any]:
     share = share_dir()
     out: dict[str, Any] = {
         'modules': {p: importlib.import_module(p).__file__ for p in PACKAGES},
-        'share': str(share), 'description_share': str(share_dir('mower_description')),
-        'defaults': {f'{m}.{name}': str(getattr(importlib.import_module(m), name))
-                     for m, names in DEFAULTS.items() for name in names},
-        'launch': {}}
+        'share': str(share),
+        'description_share': str(share_dir('mower_description')),
+        'defaults': {
+            f'{m}.{name}': str(getattr(importlib.import_module(m), name))
+            for m, names in DEFAULTS.items()
+            for name in names
+        },
+        'launch': {},
+    }
     for path in sorted((share / 'launch').glob('*.launch.py')):
-        args = {'use_rviz': 'true', 'world_dir': str(scratch / path.stem / 'gz'),
-                'bag': str(scratch / path.stem / 'bag')}
+        args = {
+            'use_rviz': 'true',
+            'world_dir': str(scratch / path.stem / 'gz'),
+            'bag': str(scratch / path.stem / 'bag'),
+        }
         ev = evaluate(path, args)
         named = set(absolute_paths([n.params for n in ev.nodes]))
         named |= set(absolute_paths([n.arguments for n in ev.nodes]))
         named |= set(absolute_paths(ev.processes))
-        named |= set(absolute_paths([default for file_args in ev.arguments.values()
-                                     for default, _ in file_args.values()]))
+        named |= set(
+            absolute_paths(
+                [
+                    default
+                    for file_args in ev.arguments.values()
+                    for default, _ in file_args.values()
+                ]
+            )
+        )
         out['launch'][path.name] = {'files': ev.files, 'named': sorted(named)}
     return out
 

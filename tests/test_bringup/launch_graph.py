@@ -108,10 +108,10 @@ def evaluate(path: Path, args: dict[str, str] | None = None) -> Evaluation:
         _swap_out(saved)
 
 
-def _evaluate_file(path: Path, ctx: dict[str, str], ev: Evaluation,
-                   namespace: str | None) -> None:
-    spec = importlib.util.spec_from_file_location(f'launch_file_{path.stem.replace(".", "_")}',
-                                                  path)
+def _evaluate_file(path: Path, ctx: dict[str, str], ev: Evaluation, namespace: str | None) -> None:
+    spec = importlib.util.spec_from_file_location(
+        f'launch_file_{path.stem.replace(".", "_")}', path
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     desc = module.generate_launch_description()
@@ -129,8 +129,9 @@ def _resolve(value: Any, ctx: dict[str, str]) -> Any:
         return value.perform(LaunchContext(ctx))
     if isinstance(value, Command):
         parts = value.kw['command']
-        text = ''.join(str(_resolve(p, ctx)) for p in (parts if isinstance(parts, list)
-                                                       else [parts]))
+        text = ''.join(
+            str(_resolve(p, ctx)) for p in (parts if isinstance(parts, list) else [parts])
+        )
         _COMMANDS.append(text.split()[0])
         return text
     if isinstance(value, ParameterValue):
@@ -165,8 +166,13 @@ def _condition(entity: Any, ctx: dict[str, str]) -> bool:
     if text not in ('true', 'false', '1', '0'):
         raise ValueError(f'condition {text!r} is not a boolean')
     truth = text in ('true', '1')
-    return truth if isinstance(cond, IfCondition) else not truth if isinstance(
-        cond, UnlessCondition) else truth
+    return (
+        truth
+        if isinstance(cond, IfCondition)
+        else not truth
+        if isinstance(cond, UnlessCondition)
+        else truth
+    )
 
 
 def _join_ns(outer: str, inner: str) -> str:
@@ -192,9 +198,15 @@ def _absolute_ns(ns: str | None) -> str | None:
     return None if ns is None else ns if ns.startswith('/') else '/' + ns
 
 
-def _ros_args(name: str | None, ns: str | None, global_params: list[tuple[str, Any]],
-              params: list[Any], remaps: list[tuple[str, str]], arguments: list[str],
-              fqn: str) -> list[str]:
+def _ros_args(
+    name: str | None,
+    ns: str | None,
+    global_params: list[tuple[str, Any]],
+    params: list[Any],
+    remaps: list[tuple[str, str]],
+    arguments: list[str],
+    fqn: str,
+) -> list[str]:
     """The ROS arguments launch_ros gives a node (see the module docstring)."""
     out = [*arguments, '--ros-args']
     if name is not None:
@@ -206,8 +218,9 @@ def _ros_args(name: str | None, ns: str | None, global_params: list[tuple[str, A
     for p in params:
         if isinstance(p, dict):
             key = fqn if name is not None and ns is not None else '/**'
-            with tempfile.NamedTemporaryFile('w', prefix='launch_params_', suffix='.yaml',
-                                             dir=_PARAMS_DIR.name, delete=False) as f:
+            with tempfile.NamedTemporaryFile(
+                'w', prefix='launch_params_', suffix='.yaml', dir=_PARAMS_DIR.name, delete=False
+            ) as f:
                 yaml.dump({key: {'ros__parameters': p}}, f, default_flow_style=False)
             p = f.name
         out += ['--params-file', str(p)]
@@ -242,12 +255,13 @@ def _walk(entities, ctx, ev: Evaluation, namespace: str, path: Path) -> None:
         elif isinstance(e, GroupAction):
             _walk(e.kw['actions'], dict(ctx), ev, namespace, path)
         elif isinstance(e, PushRosNamespace):
-            namespace = _absolute_ns(_prefix_ns(namespace,
-                                                str(_resolve(e.kw['namespace'], ctx))))
+            namespace = _absolute_ns(_prefix_ns(namespace, str(_resolve(e.kw['namespace'], ctx))))
         elif isinstance(e, SetParameter):
             ctx = dict(ctx)
-            ctx['__global_params__'] = [*ctx.get('__global_params__', []),
-                                        (e.kw['name'], _param_value(e.kw['value'], ctx))]
+            ctx['__global_params__'] = [
+                *ctx.get('__global_params__', []),
+                (e.kw['name'], _param_value(e.kw['value'], ctx)),
+            ]
         elif isinstance(e, IncludeLaunchDescription):
             src = e.kw['launch_description_source']
             file = Path(str(_resolve(src.kw['launch_file_path'], ctx)))
@@ -269,28 +283,41 @@ def _walk(entities, ctx, ev: Evaluation, namespace: str, path: Path) -> None:
             own_ns = str(_resolve(kw['namespace'], ctx)) if 'namespace' in kw else None
             ns = _absolute_ns(_prefix_ns(namespace, own_ns))
             fqn = _join_ns(ns or '', name)
-            remaps = [(str(_resolve(a, ctx)), str(_resolve(b, ctx)))
-                      for a, b in kw.get('remappings', [])]
+            remaps = [
+                (str(_resolve(a, ctx)), str(_resolve(b, ctx))) for a, b in kw.get('remappings', [])
+            ]
             arguments = [str(x) for x in _resolve(kw.get('arguments', []), ctx)]
             global_params = list(ctx.get('__global_params__', []))
             spec = NodeSpec(
-                kw['package'], kw['executable'], name, _join_ns(ns or '', ''), params, remaps,
-                arguments, isinstance(e, LifecycleNode), path.name, fqn, global_params,
-                _ros_args(given_name, ns, global_params, params, remaps, arguments, fqn))
+                kw['package'],
+                kw['executable'],
+                name,
+                _join_ns(ns or '', ''),
+                params,
+                remaps,
+                arguments,
+                isinstance(e, LifecycleNode),
+                path.name,
+                fqn,
+                global_params,
+                _ros_args(given_name, ns, global_params, params, remaps, arguments, fqn),
+            )
             ev.nodes.append(spec)
             if spec.lifecycle:
                 ev.lifecycle_nodes[id(e)] = spec
         elif isinstance(e, ExecuteProcess):
             ev.processes.append([str(x) for x in _resolve(e.kw['cmd'], ctx)])
         elif isinstance(e, OpaqueFunction):
-            out = e.kw['function'](LaunchContext(ctx), *e.kw.get('args', []),
-                                   **e.kw.get('kwargs', {}))
+            out = e.kw['function'](
+                LaunchContext(ctx), *e.kw.get('args', []), **e.kw.get('kwargs', {})
+            )
             _walk(out or [], ctx, ev, namespace, path)
         elif isinstance(e, EmitEvent):
             change = e.kw['event']
             target = change.kw['lifecycle_node_matcher'].target
             ev.transitions.setdefault(id(target), set()).add(
-                {1: 'configure', 3: 'activate'}[change.kw['transition_id']])
+                {1: 'configure', 3: 'activate'}[change.kw['transition_id']]
+            )
         elif isinstance(e, RegisterEventHandler):
             handler = e.kw['event_handler']
             for sub_e in handler.kw.get('entities', []):
@@ -298,12 +325,14 @@ def _walk(entities, ctx, ev: Evaluation, namespace: str, path: Path) -> None:
                 target = change.kw['lifecycle_node_matcher'].target
                 assert target is handler.kw['target_lifecycle_node']
                 ev.transitions.setdefault(id(target), set()).add(
-                    {1: 'configure', 3: 'activate'}[change.kw['transition_id']])
+                    {1: 'configure', 3: 'activate'}[change.kw['transition_id']]
+                )
         else:
             raise TypeError(f'{path.name}: the evaluator does not know {type(e).__name__}')
 
 
 # -- the graph -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -318,6 +347,7 @@ class Endpoint:
 
 def resolve_topic(name: str, namespace: str, remaps: list[tuple[str, str]]) -> str:
     """A topic as the node sees it after remapping and namespacing (rcl's rules, no '~')."""
+
     def full(n: str) -> str:
         return n if n.startswith('/') else _join_ns(namespace, n)
 
@@ -345,8 +375,7 @@ def _ros_args_module():
     """tests/ros_double/rclpy/_ros_args.py: plain Python, loaded without the rclpy double."""
     name = 'launch_graph_ros_args'
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROS_DOUBLE / 'rclpy' / '_ros_args.py')
+        spec = importlib.util.spec_from_file_location(name, ROS_DOUBLE / 'rclpy' / '_ros_args.py')
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
@@ -395,10 +424,24 @@ def _qos_names(q) -> tuple[str, str]:
 
 def our_endpoints(spec: NodeSpec, node) -> tuple[list[Endpoint], list[Endpoint]]:
     """Publishers and subscriptions of one of our nodes, resolved."""
-    pubs = [Endpoint(spec.name, resolve_topic(p.topic, spec.namespace, spec.remaps),
-                     p.msg_type._type, *_qos_names(p.qos_profile)) for p in node.publishers]
-    subs = [Endpoint(spec.name, resolve_topic(s.topic, spec.namespace, spec.remaps),
-                     s.msg_type._type, *_qos_names(s.qos_profile)) for s in node.subscriptions]
+    pubs = [
+        Endpoint(
+            spec.name,
+            resolve_topic(p.topic, spec.namespace, spec.remaps),
+            p.msg_type._type,
+            *_qos_names(p.qos_profile),
+        )
+        for p in node.publishers
+    ]
+    subs = [
+        Endpoint(
+            spec.name,
+            resolve_topic(s.topic, spec.namespace, spec.remaps),
+            s.msg_type._type,
+            *_qos_names(s.qos_profile),
+        )
+        for s in node.subscriptions
+    ]
     return pubs, subs
 
 
@@ -417,24 +460,31 @@ def third_party_endpoints(spec: NodeSpec) -> tuple[list[Endpoint], list[Endpoint
     params, _ = node_parameters(spec)
     key = (spec.package, spec.executable)
     if key == ('robot_state_publisher', 'robot_state_publisher'):
-        pubs += [Endpoint(n, r('robot_description'), 'std_msgs/msg/String', rel, latched),
-                 Endpoint(n, '/tf', 'tf2_msgs/msg/TFMessage', rel, vol),
-                 Endpoint(n, '/tf_static', 'tf2_msgs/msg/TFMessage', rel, latched)]
+        pubs += [
+            Endpoint(n, r('robot_description'), 'std_msgs/msg/String', rel, latched),
+            Endpoint(n, '/tf', 'tf2_msgs/msg/TFMessage', rel, vol),
+            Endpoint(n, '/tf_static', 'tf2_msgs/msg/TFMessage', rel, latched),
+        ]
         subs += [Endpoint(n, r('joint_states'), 'sensor_msgs/msg/JointState', rel, vol)]
     elif key == ('robot_localization', 'ekf_node'):
         for k, v in params.items():
             if k[:-1] in ('odom', 'imu', 'pose', 'twist') and k[-1].isdigit():
-                t = {'odom': 'nav_msgs/msg/Odometry', 'imu': 'sensor_msgs/msg/Imu',
-                     'pose': 'geometry_msgs/msg/PoseWithCovarianceStamped',
-                     'twist': 'geometry_msgs/msg/TwistWithCovarianceStamped'}[k[:-1]]
+                t = {
+                    'odom': 'nav_msgs/msg/Odometry',
+                    'imu': 'sensor_msgs/msg/Imu',
+                    'pose': 'geometry_msgs/msg/PoseWithCovarianceStamped',
+                    'twist': 'geometry_msgs/msg/TwistWithCovarianceStamped',
+                }[k[:-1]]
                 subs.append(Endpoint(n, r(v), t, best, vol))
         pubs.append(Endpoint(n, r('odometry/filtered'), 'nav_msgs/msg/Odometry', rel, vol))
         if params.get('publish_tf', True):
             pubs.append(Endpoint(n, '/tf', 'tf2_msgs/msg/TFMessage', rel, vol))
     elif key == ('robot_localization', 'navsat_transform_node'):
-        subs += [Endpoint(n, r('imu'), 'sensor_msgs/msg/Imu', best, vol),
-                 Endpoint(n, r('gps/fix'), 'sensor_msgs/msg/NavSatFix', best, vol),
-                 Endpoint(n, r('odometry/filtered'), 'nav_msgs/msg/Odometry', best, vol)]
+        subs += [
+            Endpoint(n, r('imu'), 'sensor_msgs/msg/Imu', best, vol),
+            Endpoint(n, r('gps/fix'), 'sensor_msgs/msg/NavSatFix', best, vol),
+            Endpoint(n, r('odometry/filtered'), 'nav_msgs/msg/Odometry', best, vol),
+        ]
         pubs.append(Endpoint(n, r('odometry/gps'), 'nav_msgs/msg/Odometry', rel, vol))
     elif key == ('ros_gz_bridge', 'parameter_bridge'):
         for entry in yaml.safe_load(Path(params['config_file']).read_text()):
@@ -456,19 +506,26 @@ def process_endpoints(cmd: list[str]) -> list[Endpoint]:
     player.cpp), which is the sensor-data profile with depth 1 (rclcpp qos.cpp): best effort.
     """
     if cmd[:3] == ['ros2', 'bag', 'play'] and '--clock' in cmd:
-        return [Endpoint('ros2_bag_play', '/clock', 'rosgraph_msgs/msg/Clock', 'BEST_EFFORT',
-                         'VOLATILE')]
+        return [
+            Endpoint(
+                'ros2_bag_play', '/clock', 'rosgraph_msgs/msg/Clock', 'BEST_EFFORT', 'VOLATILE'
+            )
+        ]
     return []
 
 
-def graph_problems(pubs: list[Endpoint], subs: list[Endpoint],
-                   external: dict[str, str]) -> list[str]:
+def graph_problems(
+    pubs: list[Endpoint], subs: list[Endpoint], external: dict[str, str]
+) -> list[str]:
     """Subscriptions without a publisher (not external), type mismatches, QoS mismatches."""
     from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, compatible
 
     def profile(e: Endpoint) -> QoSProfile:
-        return QoSProfile(depth=10, reliability=ReliabilityPolicy[e.reliability],
-                          durability=DurabilityPolicy[e.durability])
+        return QoSProfile(
+            depth=10,
+            reliability=ReliabilityPolicy[e.reliability],
+            durability=DurabilityPolicy[e.durability],
+        )
 
     out = []
     for s in subs:
@@ -479,8 +536,9 @@ def graph_problems(pubs: list[Endpoint], subs: list[Endpoint],
             continue
         for p in same:
             if p.msgtype != s.msgtype:
-                out.append(f'type: {s.topic}: {p.node} publishes {p.msgtype}, {s.node} '
-                           f'wants {s.msgtype}')
+                out.append(
+                    f'type: {s.topic}: {p.node} publishes {p.msgtype}, {s.node} wants {s.msgtype}'
+                )
             ok, why = compatible(profile(p), profile(s))
             if not ok:
                 out.append(f'qos: {s.topic}: {p.node} -> {s.node}: {why}')

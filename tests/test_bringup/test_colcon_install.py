@@ -42,9 +42,14 @@ BRINGUP = 'mower_bringup'
 HERE = Path(__file__).resolve().parent
 AMENT_DOUBLE = HERE.parent / 'ament_double'
 # where a file a launch file names is installed, by its suffix: (package, folder of its share)
-INSTALLED_AT = {'.launch.py': (BRINGUP, 'launch'), '.yaml': (BRINGUP, 'config'),
-                '.rviz': (BRINGUP, 'config'), '.geojson': (BRINGUP, 'maps'),
-                '.onnx': (BRINGUP, 'models'), '.xacro': ('mower_description', 'urdf')}
+INSTALLED_AT = {
+    '.launch.py': (BRINGUP, 'launch'),
+    '.yaml': (BRINGUP, 'config'),
+    '.rviz': (BRINGUP, 'config'),
+    '.geojson': (BRINGUP, 'maps'),
+    '.onnx': (BRINGUP, 'models'),
+    '.xacro': ('mower_description', 'urdf'),
+}
 NOT_FILES = {  # absolute paths the launch files pass on that are not installed files
     '/dev/ttyACM0': 'serial_port: the motor board',
     '/tmp/mower_gz': 'world_dir: sim_gazebo writes the world there at launch time',
@@ -54,29 +59,47 @@ NOT_FILES = {  # absolute paths the launch files pass on that are not installed 
 def _colcon() -> Path:
     exe = Path(sys.executable).with_name('colcon')
     if not exe.exists():
-        pytest.fail('colcon is not installed: make install (requirements.txt pins colcon-core '
-                    'and colcon-ros)')
+        pytest.fail(
+            'colcon is not installed: make install (requirements.txt pins colcon-core '
+            'and colcon-ros)'
+        )
     return exe
 
 
 def _clean_env() -> dict[str, str]:
     """This environment without a sourced ROS or workspace."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith(('AMENT_', 'COLCON_')) and
-            k not in ('PYTHONPATH', 'CMAKE_PREFIX_PATH', 'ROS_DISTRO')}
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(('AMENT_', 'COLCON_'))
+        and k not in ('PYTHONPATH', 'CMAKE_PREFIX_PATH', 'ROS_DISTRO')
+    }
 
 
 @pytest.fixture(scope='module')
 def install(tmp_path_factory) -> Path:
     """The install tree of a plain ``colcon build`` of src/ in a temporary folder."""
     tmp = tmp_path_factory.mktemp('colcon')
-    cmd = [str(_colcon()), '--log-base', str(tmp / 'log'), 'build',
-           '--base-paths', str(ROOT / 'src'), '--build-base', str(tmp / 'build'),
-           '--install-base', str(tmp / 'install'), '--event-handlers', 'console_direct-']
-    done = subprocess.run(cmd, cwd=tmp, env=_clean_env(), capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, f'colcon build failed:\n{done.stdout[-4000:]}\n' \
-                                 f'{done.stderr[-4000:]}'
+    cmd = [
+        str(_colcon()),
+        '--log-base',
+        str(tmp / 'log'),
+        'build',
+        '--base-paths',
+        str(ROOT / 'src'),
+        '--build-base',
+        str(tmp / 'build'),
+        '--install-base',
+        str(tmp / 'install'),
+        '--event-handlers',
+        'console_direct-',
+    ]
+    done = subprocess.run(
+        cmd, cwd=tmp, env=_clean_env(), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, (
+        f'colcon build failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}'
+    )
     return tmp / 'install'
 
 
@@ -127,17 +150,31 @@ def test_the_bringup_share_holds_every_launch_file(install):
 
 def _named_files(path: Path) -> set[str]:
     """The file names written in a launch file: string constants with a data file suffix."""
-    return {n.value for n in ast.walk(ast.parse(path.read_text()))
-            if isinstance(n, ast.Constant) and isinstance(n.value, str)
-            and re.fullmatch(r'[\w.-]+', n.value) and n.value.endswith(tuple(INSTALLED_AT))}
+    return {
+        n.value
+        for n in ast.walk(ast.parse(path.read_text()))
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and re.fullmatch(r'[\w.-]+', n.value)
+        and n.value.endswith(tuple(INSTALLED_AT))
+    }
 
 
 def test_every_file_the_launch_files_name_is_installed(install):
     launch_files = sorted((install / BRINGUP / 'share' / BRINGUP / 'launch').glob('*.py'))
     named = set().union(*(_named_files(p) for p in launch_files))
-    assert {'stack.launch.py', 'mapping.yaml', 'overrides.yaml', 'camera_info.yaml', 'ekf.yaml',
-            'gz_bridge.yaml', 'mower.rviz', 'demo_lawn.geojson', 'lawnnet_int8.onnx',
-            'mower.urdf.xacro'} <= named, named
+    assert {
+        'stack.launch.py',
+        'mapping.yaml',
+        'overrides.yaml',
+        'camera_info.yaml',
+        'ekf.yaml',
+        'gz_bridge.yaml',
+        'mower.rviz',
+        'demo_lawn.geojson',
+        'lawnnet_int8.onnx',
+        'mower.urdf.xacro',
+    } <= named, named
     for name in sorted(named):
         package, folder = next(v for k, v in INSTALLED_AT.items() if name.endswith(k))
         assert (install / package / 'share' / package / folder / name).is_file(), name
@@ -145,19 +182,30 @@ def test_every_file_the_launch_files_name_is_installed(install):
 
 def test_installed_launch_files_find_their_files_in_the_install_tree(install, tmp_path):
     site = [str(_site_packages(install, p)) for p in PACKAGES]
-    env = {**_clean_env(), 'PYTHONPATH': os.pathsep.join([*site, str(AMENT_DOUBLE)]),
-           'AMENT_PREFIX_PATH': os.pathsep.join(str(install / p) for p in PACKAGES),
-           'PYTHONDONTWRITEBYTECODE': '1'}
-    done = subprocess.run([sys.executable, str(HERE / 'install_probe.py'), str(tmp_path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **_clean_env(),
+        'PYTHONPATH': os.pathsep.join([*site, str(AMENT_DOUBLE)]),
+        'AMENT_PREFIX_PATH': os.pathsep.join(str(install / p) for p in PACKAGES),
+        'PYTHONDONTWRITEBYTECODE': '1',
+    }
+    done = subprocess.run(
+        [sys.executable, str(HERE / 'install_probe.py'), str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     found = json.loads(done.stdout)
     for package, module in found['modules'].items():  # ours from the install, not the checkout
         assert Path(module).is_relative_to(install / package), module
     share = install / BRINGUP / 'share' / BRINGUP
     assert Path(found['share']) == share
-    assert Path(found['description_share']) == \
-        install / 'mower_description' / 'share' / 'mower_description'
+    assert (
+        Path(found['description_share'])
+        == install / 'mower_description' / 'share' / 'mower_description'
+    )
     for name, path in found['defaults'].items():  # mower sim, mower replay: the shipped files
         assert Path(path).is_relative_to(share) and Path(path).exists(), (name, path)
     assert set(found['launch']) == {p.name for p in (ROOT / 'launch').glob('*.launch.py')}
@@ -172,9 +220,10 @@ def test_installed_launch_files_find_their_files_in_the_install_tree(install, tm
                 assert str(path) in NOT_FILES or path.is_relative_to(tmp_path), (name, path)
     robot = found['launch']['robot.launch.py']
     assert [Path(f).name for f in robot['files']] == ['robot.launch.py', 'stack.launch.py']
-    assert {Path(BRINGUP) / 'share' / BRINGUP / 'config' / 'mapping.yaml',
-            Path(BRINGUP) / 'share' / BRINGUP / 'maps' / 'demo_lawn.geojson',
-            Path(BRINGUP) / 'share' / BRINGUP / 'models' / 'lawnnet_int8.onnx',
-            Path(BRINGUP) / 'share' / BRINGUP / 'config' / 'mower.rviz',
-            Path('mower_description') / 'share' / 'mower_description' / 'urdf' /
-            'mower.urdf.xacro'} <= installed, installed
+    assert {
+        Path(BRINGUP) / 'share' / BRINGUP / 'config' / 'mapping.yaml',
+        Path(BRINGUP) / 'share' / BRINGUP / 'maps' / 'demo_lawn.geojson',
+        Path(BRINGUP) / 'share' / BRINGUP / 'models' / 'lawnnet_int8.onnx',
+        Path(BRINGUP) / 'share' / BRINGUP / 'config' / 'mower.rviz',
+        Path('mower_description') / 'share' / 'mower_description' / 'urdf' / 'mower.urdf.xacro',
+    } <= installed, installed

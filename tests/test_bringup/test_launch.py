@@ -44,13 +44,19 @@ EXTERNAL = {
     },
 }
 EXTERNAL['sim_gazebo.launch.py'] = EXTERNAL['sim_mujoco.launch.py']
-LAUNCH_FILES = ['robot.launch.py', 'sim_mujoco.launch.py', 'sim_gazebo.launch.py',
-                'replay.launch.py']
+LAUNCH_FILES = [
+    'robot.launch.py',
+    'sim_mujoco.launch.py',
+    'sim_gazebo.launch.py',
+    'replay.launch.py',
+]
 
 
 def launch_args(name: str, tmp_path) -> dict[str, str]:
-    return {'sim_gazebo.launch.py': {'world_dir': str(tmp_path / 'gz')},
-            'replay.launch.py': {'bag': str(tmp_path / 'bag')}}.get(name, {})
+    return {
+        'sim_gazebo.launch.py': {'world_dir': str(tmp_path / 'gz')},
+        'replay.launch.py': {'bag': str(tmp_path / 'bag')},
+    }.get(name, {})
 
 
 def entry_points() -> set[tuple[str, str]]:
@@ -68,11 +74,26 @@ def evaluations(tmp_path_factory):
 
 
 def test_every_launch_file_evaluates_and_starts_what_it_should(evaluations):
-    ours = {'segmentation_node', 'mapping_node', 'coverage_node', 'mission_node',
-            'controller_node', 'safety_node'}
+    ours = {
+        'segmentation_node',
+        'mapping_node',
+        'coverage_node',
+        'mission_node',
+        'controller_node',
+        'safety_node',
+    }
     robot = {n.executable for n in evaluations['robot.launch.py'].nodes}
-    assert ours | {'camera_node', 'motor_driver_node', 'robot_state_publisher', 'ekf_node',
-                   'navsat_transform_node'} <= robot
+    assert (
+        ours
+        | {
+            'camera_node',
+            'motor_driver_node',
+            'robot_state_publisher',
+            'ekf_node',
+            'navsat_transform_node',
+        }
+        <= robot
+    )
     assert 'rviz2' not in robot  # use_rviz defaults to false
     mujoco = {n.executable for n in evaluations['sim_mujoco.launch.py'].nodes}
     assert ours | {'sim_node', 'robot_state_publisher'} <= mujoco
@@ -93,8 +114,17 @@ def test_use_rviz_starts_rviz_with_our_config(tmp_path):
 
 def test_robot_launch_arguments_are_documented(evaluations):
     args = evaluations['robot.launch.py'].arguments['robot.launch.py']
-    for name in ('map', 'params_file', 'model', 'execution_providers', 'serial_port',
-                 'camera_device', 'namespace', 'use_rviz', 'log_level'):
+    for name in (
+        'map',
+        'params_file',
+        'model',
+        'execution_providers',
+        'serial_port',
+        'camera_device',
+        'namespace',
+        'use_rviz',
+        'log_level',
+    ):
         assert name in args and args[name][1], name
 
 
@@ -191,16 +221,18 @@ def test_topic_graph_is_connected_typed_and_qos_compatible(graphs, name):
         assert any(s.topic == topic for s in subs) and topic not in published, topic
 
 
-@pytest.mark.parametrize('name', ['robot.launch.py', 'sim_mujoco.launch.py',
-                                  'sim_gazebo.launch.py'])
+@pytest.mark.parametrize(
+    'name', ['robot.launch.py', 'sim_mujoco.launch.py', 'sim_gazebo.launch.py']
+)
 def test_topic_graph_holds_under_a_namespace(ros_module, name, tmp_path):
     """namespace:=mower1: every node moves, every node keeps its parameters (topic names)."""
     ev = evaluate(LAUNCH / name, {**launch_args(name, tmp_path), 'namespace': 'mower1'})
     pubs, subs = _graph(ev)
     external = {'/mower1' + topic: why for topic, why in EXTERNAL.get(name, {}).items()}
     assert not graph_problems(pubs, subs, external)
-    assert all(s.topic.startswith('/mower1/') or s.topic in ('/clock', '/tf', '/tf_static')
-               for s in subs), sorted({s.topic for s in subs})
+    assert all(
+        s.topic.startswith('/mower1/') or s.topic in ('/clock', '/tf', '/tf_static') for s in subs
+    ), sorted({s.topic for s in subs})
 
 
 def test_the_graph_check_finds_each_kind_of_fault(ros_module):
@@ -213,7 +245,8 @@ def test_the_graph_check_finds_each_kind_of_fault(ros_module):
     assert any(p.startswith('type:') for p in graph_problems([pub], [typed], {}))
     lonely = Endpoint('e', '/y', 'std_msgs/msg/Bool', 'RELIABLE', 'VOLATILE')
     assert graph_problems([pub], [lonely], {}) == [
-        'no publisher: e subscribes /y (std_msgs/msg/Bool)']
+        'no publisher: e subscribes /y (std_msgs/msg/Bool)'
+    ]
     assert graph_problems([pub], [lonely], {'/y': 'a driver'}) == []
 
 
@@ -238,8 +271,9 @@ def test_config_parameters_match_the_declared_ones(evaluations, ros_module):
             seen.add(spec.executable)
             node = instantiate(spec)
             _, own = node_parameters(spec)
-            declared = {name: p.value for name, p in node._parameters.items()
-                        if name != 'use_sim_time'}
+            declared = {
+                name: p.value for name, p in node._parameters.items() if name != 'use_sim_time'
+            }
             assert set(own) == set(declared), (spec.executable, set(own) ^ set(declared))
             for k, v in own.items():
                 dv = declared[k]
@@ -256,13 +290,24 @@ def test_rviz_config_names_topics_that_the_launches_publish(graphs):
     for d in displays:
         for key in ('Topic', 'Description Topic'):
             if key in d:
-                topics.append((d['Class'], d[key]['Value'], d[key].get('Reliability Policy'),
-                               d[key].get('Durability Policy')))
+                topics.append(
+                    (
+                        d['Class'],
+                        d[key]['Value'],
+                        d[key].get('Reliability Policy'),
+                        d[key].get('Durability Policy'),
+                    )
+                )
     assert len(topics) >= 9
     classes = {d['Class'] for d in displays}
-    assert {'rviz_default_plugins/Image', 'rviz_default_plugins/Map',
-            'rviz_default_plugins/Path', 'rviz_default_plugins/RobotModel',
-            'rviz_default_plugins/TF', 'rviz_default_plugins/MarkerArray'} <= classes
+    assert {
+        'rviz_default_plugins/Image',
+        'rviz_default_plugins/Map',
+        'rviz_default_plugins/Path',
+        'rviz_default_plugins/RobotModel',
+        'rviz_default_plugins/TF',
+        'rviz_default_plugins/MarkerArray',
+    } <= classes
     for name in ('robot.launch.py', 'sim_mujoco.launch.py'):
         pubs, _ = graphs[name]
         by_topic = {p.topic: p for p in pubs}

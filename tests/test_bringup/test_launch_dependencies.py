@@ -45,8 +45,7 @@ def _written_packages(path) -> set[str]:
     """``package='...'`` of every Node written in the file, and our package names it uses."""
     out = set()
     for n in ast.walk(ast.parse(path.read_text())):
-        if isinstance(n, ast.keyword) and n.arg == 'package' and \
-                isinstance(n.value, ast.Constant):
+        if isinstance(n, ast.keyword) and n.arg == 'package' and isinstance(n.value, ast.Constant):
             out.add(n.value.value)
         elif isinstance(n, ast.Constant) and n.value in OUR_PACKAGES:
             out.add(n.value)
@@ -73,22 +72,40 @@ def used_packages(path, tmp_path) -> set[str]:
 
 
 def test_every_launch_file_is_checked():
-    assert {p.name for p in LAUNCH_FILES} >= {'robot.launch.py', 'stack.launch.py',
-                                               'sim_mujoco.launch.py', 'sim_gazebo.launch.py',
-                                               'replay.launch.py', 'coverage.launch.py'}
+    assert {p.name for p in LAUNCH_FILES} >= {
+        'robot.launch.py',
+        'stack.launch.py',
+        'sim_mujoco.launch.py',
+        'sim_gazebo.launch.py',
+        'replay.launch.py',
+        'coverage.launch.py',
+    }
 
 
 @pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
 def test_what_a_launch_file_uses_is_an_exec_depend(path, tmp_path):
-    declared = {d.name for d in parse_package(str(ROOT / 'src' / OWNER / 'package.xml'))
-                .exec_depends}
+    declared = {
+        d.name for d in parse_package(str(ROOT / 'src' / OWNER / 'package.xml')).exec_depends
+    }
     missing = used_packages(path, tmp_path) - declared - {OWNER}
-    assert not missing, f'{path.name} needs {sorted(missing)}: declare them in ' \
-                        f'src/{OWNER}/package.xml'
+    assert not missing, (
+        f'{path.name} needs {sorted(missing)}: declare them in src/{OWNER}/package.xml'
+    )
 
 
 def test_the_check_sees_the_third_party_packages(tmp_path):
     used = set().union(*(used_packages(p, tmp_path / p.stem) for p in LAUNCH_FILES))
-    assert {'robot_localization', 'ros_gz_sim', 'ros_gz_bridge', 'rviz2', 'tf2_ros', 'launch',
-            'launch_ros', 'lifecycle_msgs', 'xacro', 'robot_state_publisher', 'ros2bag',
-            'mower_description'} <= used
+    assert {
+        'robot_localization',
+        'ros_gz_sim',
+        'ros_gz_bridge',
+        'rviz2',
+        'tf2_ros',
+        'launch',
+        'launch_ros',
+        'lifecycle_msgs',
+        'xacro',
+        'robot_state_publisher',
+        'ros2bag',
+        'mower_description',
+    } <= used

@@ -18,15 +18,22 @@ from conftest import ROOT
 from launch_graph import NodeSpec, evaluate, node_parameters, own_config
 
 LAUNCH = ROOT / 'launch'
-LAUNCH_FILES = ['robot.launch.py', 'sim_mujoco.launch.py', 'sim_gazebo.launch.py',
-                'replay.launch.py', 'coverage.launch.py']
+LAUNCH_FILES = [
+    'robot.launch.py',
+    'sim_mujoco.launch.py',
+    'sim_gazebo.launch.py',
+    'replay.launch.py',
+    'coverage.launch.py',
+]
 WITH_NAMESPACE = ['robot.launch.py', 'sim_mujoco.launch.py', 'sim_gazebo.launch.py']
 WITH_PARAMS_FILE = ['robot.launch.py', 'sim_mujoco.launch.py', 'sim_gazebo.launch.py']
 
 
 def _args(name: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    base = {'sim_gazebo.launch.py': {'world_dir': str(tmp_path / 'gz')},
-            'replay.launch.py': {'bag': str(tmp_path / 'bag')}}.get(name, {})
+    base = {
+        'sim_gazebo.launch.py': {'world_dir': str(tmp_path / 'gz')},
+        'replay.launch.py': {'bag': str(tmp_path / 'bag')},
+    }.get(name, {})
     return {**base, **extra}
 
 
@@ -44,7 +51,8 @@ def test_every_parameter_file_keys_its_nodes_for_any_namespace():
     for path in sorted((ROOT / 'config').glob('*.yaml')):
         doc = yaml.safe_load(path.read_text())
         if not isinstance(doc, dict) or not any(
-                isinstance(b, dict) and 'ros__parameters' in b for b in doc.values()):
+            isinstance(b, dict) and 'ros__parameters' in b for b in doc.values()
+        ):
             continue  # not a parameter file (camera_info, gz_bridge, rosdep)
         for key in doc:
             assert key == '/**' or re.fullmatch(r'/\*\*/[A-Za-z_]\w*', key), (path.name, key)
@@ -64,9 +72,15 @@ def test_what_the_launch_file_passes_a_node_is_what_the_node_gets(name, tmp_path
 
 
 def test_replay_mapping_node_takes_its_pose_topic_and_map_arguments(tmp_path):
-    ev = evaluate(LAUNCH / 'replay.launch.py',
-                  _args('replay.launch.py', tmp_path, pose_topic='odometry/filtered',
-                        map=str(ROOT / 'maps' / 'demo_lawn.geojson')))
+    ev = evaluate(
+        LAUNCH / 'replay.launch.py',
+        _args(
+            'replay.launch.py',
+            tmp_path,
+            pose_topic='odometry/filtered',
+            map=str(ROOT / 'maps' / 'demo_lawn.geojson'),
+        ),
+    )
     (mapping,) = [n for n in ev.nodes if n.name == 'mapping_node']
     params, _ = node_parameters(mapping)
     assert params['pose_topic'] == 'odometry/filtered'

@@ -15,16 +15,36 @@ from catkin_pkg.package import parse_package
 from conftest import ROOT
 
 PACKAGES = sorted(p for p in (ROOT / 'src').iterdir() if (p / 'package.xml').exists())
-ROS_PACKAGES = {'rclpy', 'builtin_interfaces', 'std_msgs', 'std_srvs', 'geometry_msgs',
-                'nav_msgs', 'sensor_msgs', 'visualization_msgs', 'diagnostic_msgs',
-                'rcl_interfaces', 'tf2_msgs', 'rosgraph_msgs', 'lifecycle_msgs',
-                'ament_index_python'}
+ROS_PACKAGES = {
+    'rclpy',
+    'builtin_interfaces',
+    'std_msgs',
+    'std_srvs',
+    'geometry_msgs',
+    'nav_msgs',
+    'sensor_msgs',
+    'visualization_msgs',
+    'diagnostic_msgs',
+    'rcl_interfaces',
+    'tf2_msgs',
+    'rosgraph_msgs',
+    'lifecycle_msgs',
+    'ament_index_python',
+}
 ROSDEP = {  # Python import -> rosdep key
-    'numpy': 'python3-numpy', 'cv2': 'python3-opencv', 'yaml': 'python3-yaml',
-    'shapely': 'python3-shapely', 'pyproj': 'python3-pyproj', 'serial': 'python3-serial',
-    'matplotlib': 'python3-matplotlib', 'PIL': 'python3-pil', 'tqdm': 'python3-tqdm',
-    'onnxruntime': 'python3-onnxruntime-pip', 'mujoco': 'python3-mujoco-pip',
-    'rosbags': 'python3-rosbags-pip', 'mcap': 'python3-mcap-pip',
+    'numpy': 'python3-numpy',
+    'cv2': 'python3-opencv',
+    'yaml': 'python3-yaml',
+    'shapely': 'python3-shapely',
+    'pyproj': 'python3-pyproj',
+    'serial': 'python3-serial',
+    'matplotlib': 'python3-matplotlib',
+    'PIL': 'python3-pil',
+    'tqdm': 'python3-tqdm',
+    'onnxruntime': 'python3-onnxruntime-pip',
+    'mujoco': 'python3-mujoco-pip',
+    'rosbags': 'python3-rosbags-pip',
+    'mcap': 'python3-mcap-pip',
     'ai_edge_litert': 'python3-ai-edge-litert-pip',
 }
 OPTIONAL = {  # imports that are not dependencies, and why
@@ -93,8 +113,7 @@ def test_colcon_meta_is_valid():
 def _urdf() -> ET.Element:
     import xacro
 
-    doc = xacro.process_file(str(ROOT / 'src' / 'mower_description' / 'urdf' /
-                                 'mower.urdf.xacro'))
+    doc = xacro.process_file(str(ROOT / 'src' / 'mower_description' / 'urdf' / 'mower.urdf.xacro'))
     return ET.fromstring(doc.toxml())
 
 
@@ -110,7 +129,7 @@ def test_urdf_parses_into_one_tree_with_the_frames_the_nodes_use():
     used = set()
     for path in (ROOT / 'config').glob('*.yaml'):
         doc = yaml.safe_load(path.read_text()) or {}
-        for body in (doc.values() if isinstance(doc, dict) else ()):
+        for body in doc.values() if isinstance(doc, dict) else ():
             if not isinstance(body, dict):
                 continue
             for k, v in (body.get('ros__parameters') or {}).items():

@@ -48,8 +48,12 @@ def _prefix(root: Path, *packages: str) -> Path:
 
 def test_without_ros_the_checkout_top_level_and_package_folders(no_ament):
     assert share_dir() == ROOT
-    for folder, name in (('launch', 'robot.launch.py'), ('config', 'mapping.yaml'),
-                         ('maps', 'demo_lawn.geojson'), ('models', 'lawnnet_int8.onnx')):
+    for folder, name in (
+        ('launch', 'robot.launch.py'),
+        ('config', 'mapping.yaml'),
+        ('maps', 'demo_lawn.geojson'),
+        ('models', 'lawnnet_int8.onnx'),
+    ):
         assert (share_dir() / folder / name).is_file()
     assert share_dir('mower_description') == ROOT / 'src' / 'mower_description'
     assert (share_dir('mower_description') / 'urdf' / 'mower.urdf.xacro').is_file()
@@ -73,8 +77,11 @@ def test_the_checkout_when_the_index_lacks_the_package(ament, tmp_path, prefix_p
 
 def test_neither_index_nor_checkout_is_a_clear_error(no_ament, monkeypatch, tmp_path):
     monkeypatch.setattr(share, 'CHECKOUT', tmp_path / 'lib')  # an installed module's parents
-    with pytest.raises(LookupError, match=r'mower_bringup: not in the ament index .*'
-                                          r'ament_index_python is not installed.*colcon build'):
+    with pytest.raises(
+        LookupError,
+        match=r'mower_bringup: not in the ament index .*'
+        r'ament_index_python is not installed.*colcon build',
+    ):
         share_dir()
     with pytest.raises(LookupError, match='mower_nothing'):
         share_dir('mower_nothing')

@@ -63,13 +63,21 @@ def test_update_may_only_lower_counts_unless_forced():
 def test_gate_fails_naming_the_file_and_counts(tmp_path: Path, capsys):
     baseline = tmp_path / 'baseline.json'
     baseline.write_text(json.dumps(BASE))
-    assert typecheck.gate('typecheck', baseline, {'src/a.py': 4, 'src/b.py': 1},
-                          update=False, force=False) == 1
+    assert (
+        typecheck.gate(
+            'typecheck', baseline, {'src/a.py': 4, 'src/b.py': 1}, update=False, force=False
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert 'FAILED' in err and 'src/a.py: 3 -> 4' in err
 
-    assert typecheck.gate('typecheck', baseline, {'src/a.py': 2, 'src/b.py': 1},
-                          update=False, force=False) == 0
+    assert (
+        typecheck.gate(
+            'typecheck', baseline, {'src/a.py': 2, 'src/b.py': 1}, update=False, force=False
+        )
+        == 0
+    )
     assert 'src/a.py: errors 3 -> 2 (down)' in capsys.readouterr().out
     assert json.loads(baseline.read_text()) == BASE  # only --update writes
 
@@ -98,15 +106,23 @@ def test_mypy_json_lines_are_counted_per_file_errors_only():
 
 def test_ruff_c901_records_are_keyed_by_file_and_function():
     records = [
-        {'code': 'C901', 'filename': str(ROOT / 'src' / 'a.py'),
-         'message': '`plan` is too complex (17 > 15)'},
-        {'code': 'C901', 'filename': str(ROOT / 'src' / 'a.py'),
-         'message': '`run` is too complex (16 > 15)'},
-        {'code': 'C901', 'filename': str(ROOT / 'src' / 'a.py'),  # another `run` in a.py
-         'message': '`run` is too complex (18 > 15)'},
+        {
+            'code': 'C901',
+            'filename': str(ROOT / 'src' / 'a.py'),
+            'message': '`plan` is too complex (17 > 15)',
+        },
+        {
+            'code': 'C901',
+            'filename': str(ROOT / 'src' / 'a.py'),
+            'message': '`run` is too complex (16 > 15)',
+        },
+        {
+            'code': 'C901',
+            'filename': str(ROOT / 'src' / 'a.py'),  # another `run` in a.py
+            'message': '`run` is too complex (18 > 15)',
+        },
         {'code': 'E501', 'filename': str(ROOT / 'src' / 'a.py'), 'message': 'Line too long'},
     ]
     assert complexity.count_complexity(records) == {'src/a.py::plan': 17, 'src/a.py::run': 34}
     with pytest.raises(ValueError, match='unexpected C901 message'):
         complexity.count_complexity([{'code': 'C901', 'filename': 'a.py', 'message': '?'}])
-

@@ -11,13 +11,22 @@ from conftest import MAPS, SHARED_DATA
 
 from mower_cli.main import main
 
-REQUIRED_KEYS = {'coverage_pct', 'coverage_reachable_pct', 'overlap_pct', 'path_length_m',
-                 'lower_bound_m', 'turns', 'violations', 'plan_time_s'}
+REQUIRED_KEYS = {
+    'coverage_pct',
+    'coverage_reachable_pct',
+    'overlap_pct',
+    'path_length_m',
+    'lower_bound_m',
+    'turns',
+    'violations',
+    'plan_time_s',
+}
 
 
 def test_plan_json_prints_one_object_with_the_required_keys(tmp_path, capsys):
-    assert main(['plan', str(MAPS / 'l_shaped_lawn.geojson'), '--out', str(tmp_path),
-                 '--json']) == 0
+    assert (
+        main(['plan', str(MAPS / 'l_shaped_lawn.geojson'), '--out', str(tmp_path), '--json']) == 0
+    )
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
     report = json.loads(out[0])
@@ -31,8 +40,22 @@ def test_plan_json_prints_one_object_with_the_required_keys(tmp_path, capsys):
 
 
 def test_plan_options_reach_the_planner(tmp_path, capsys):
-    assert main(['plan', str(MAPS / 'demo_lawn.geojson'), '--out', str(tmp_path), '--json',
-                 '--angle', '30', '--passes', '3']) == 0
+    assert (
+        main(
+            [
+                'plan',
+                str(MAPS / 'demo_lawn.geojson'),
+                '--out',
+                str(tmp_path),
+                '--json',
+                '--angle',
+                '30',
+                '--passes',
+                '3',
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert report['stripe_angle_deg'] == pytest.approx(30.0)
 
@@ -50,19 +73,36 @@ def test_map_check_ok_and_error(tmp_path, capsys):
 def test_plan_of_a_bad_map_is_one_line_not_a_traceback(tmp_path):
     bad = tmp_path / 'lawn.geojson'
     bad.write_text('')
-    result = subprocess.run([sys.executable, '-m', 'mower_cli.main', 'plan', str(bad)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, '-m', 'mower_cli.main', 'plan', str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().count('\n') == 0 and 'empty file' in result.stderr
     assert 'Traceback' not in result.stderr
 
 
-@pytest.mark.skipif(not (SHARED_DATA / 'fields2cover-fields').is_dir(),
-                    reason='shared Fields2Cover data absent')
+@pytest.mark.skipif(
+    not (SHARED_DATA / 'fields2cover-fields').is_dir(), reason='shared Fields2Cover data absent'
+)
 def test_map_import_then_plan(tmp_path, capsys):
     out = tmp_path / 'field.geojson'
-    assert main(['map', 'import', str(SHARED_DATA / 'fields2cover-fields' / 'test.json'),
-                 '--out', str(out), '--area', '800']) == 0
+    assert (
+        main(
+            [
+                'map',
+                'import',
+                str(SHARED_DATA / 'fields2cover-fields' / 'test.json'),
+                '--out',
+                str(out),
+                '--area',
+                '800',
+            ]
+        )
+        == 0
+    )
     assert main(['plan', str(out), '--out', str(tmp_path), '--json']) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report['violations'] == 0 and report['coverage_reachable_pct'] >= 99.5

@@ -59,9 +59,14 @@ def usage_error(err: str) -> str:
 
 def digests(root: Path) -> dict[str, tuple[int, str]]:
     """Every file under ``root``: (mtime ns, sha256)."""
-    return {str(p.relative_to(root)): (p.stat().st_mtime_ns,
-                                       hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob('*')) if p.is_file() and not p.is_symlink()}
+    return {
+        str(p.relative_to(root)): (
+            p.stat().st_mtime_ns,
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+        )
+        for p in sorted(root.rglob('*'))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 def odom_bag(path: Path, xs: list[float]) -> Path:
@@ -70,17 +75,37 @@ def odom_bag(path: Path, xs: list[float]) -> Path:
     with BagRecorder(path) as bag:
         for i, x in enumerate(xs):
             t = 1.0 + i * 0.05
-            bag.write('/odom', 'nav_msgs/msg/Odometry', t, ros_msg(
-                'nav_msgs/msg/Odometry', header=header(t, 'map'), child_frame_id='base_link',
-                pose=ros_msg('geometry_msgs/msg/PoseWithCovariance', pose=ros_msg(
-                    'geometry_msgs/msg/Pose', orientation=quaternion_z(0.0),
-                    position=ros_msg('geometry_msgs/msg/Point', x=x)))))
+            bag.write(
+                '/odom',
+                'nav_msgs/msg/Odometry',
+                t,
+                ros_msg(
+                    'nav_msgs/msg/Odometry',
+                    header=header(t, 'map'),
+                    child_frame_id='base_link',
+                    pose=ros_msg(
+                        'geometry_msgs/msg/PoseWithCovariance',
+                        pose=ros_msg(
+                            'geometry_msgs/msg/Pose',
+                            orientation=quaternion_z(0.0),
+                            position=ros_msg('geometry_msgs/msg/Point', x=x),
+                        ),
+                    ),
+                ),
+            )
         for i in range(len(xs) // 2):
             t = 1.05 + i * 0.1
-            bag.write('/camera/image_raw/compressed', 'sensor_msgs/msg/CompressedImage', t,
-                      ros_msg('sensor_msgs/msg/CompressedImage',
-                              header=header(t, 'camera_optical_frame'), format='jpeg',
-                              data=jpeg.tobytes()))
+            bag.write(
+                '/camera/image_raw/compressed',
+                'sensor_msgs/msg/CompressedImage',
+                t,
+                ros_msg(
+                    'sensor_msgs/msg/CompressedImage',
+                    header=header(t, 'camera_optical_frame'),
+                    format='jpeg',
+                    data=jpeg.tobytes(),
+                ),
+            )
     return path
 
 
@@ -95,8 +120,10 @@ def counts(bag: Path) -> dict[str, int]:
 
 # -- 1: outputs never replace inputs ----------------------------------------------------------
 
+
 def test_replay_into_the_folder_holding_its_input_is_refused_and_the_input_kept(
-        tmp_path, capsys, monkeypatch):
+    tmp_path, capsys, monkeypatch
+):
     run = tmp_path / 'run'
     bag = make_bag(run / 'bag')
     before = digests(tmp_path)
@@ -123,8 +150,9 @@ def test_an_output_inside_the_input_or_naming_a_file_is_refused(tmp_path, capsys
     assert rc == 1 and 'is a file' in one_line(err)
     rc, _, err = run_cli(['replay', tmp_path / 'nothing', '--out', tmp_path / 'o'], capsys)
     assert rc == 1 and 'no such file' in one_line(err)
-    rc, _, err = run_cli(['replay', bag, '--out', tmp_path / 'o', '--extract-frames',
-                          bag / 'frames'], capsys)
+    rc, _, err = run_cli(
+        ['replay', bag, '--out', tmp_path / 'o', '--extract-frames', bag / 'frames'], capsys
+    )
     assert rc == 1 and '--extract-frames' in one_line(err)
     lawn = shutil.copy(SMALL_MAP, tmp_path / 'lawn.geojson')
     before = digests(tmp_path)
@@ -147,6 +175,7 @@ def test_the_recorder_replaces_only_a_bag(tmp_path):
 
 
 # -- 5: one run per output folder --------------------------------------------------------------
+
 
 def test_a_second_run_into_a_held_output_folder_is_refused(tmp_path, capsys):
     from mower_offline.out_dir import OutputError, claim_output
@@ -176,6 +205,7 @@ def test_a_folder_made_for_a_run_that_failed_at_once_is_removed_again(tmp_path, 
 
 # -- 6: a signal leaves what was done so far ----------------------------------------------------
 
+
 def test_a_first_signal_asks_to_stop_and_a_second_stops_at_once():
     from mower_offline.out_dir import Interrupted, stop_on_signals
 
@@ -197,8 +227,9 @@ def long_bag(tmp_path_factory) -> Path:
     return make_bag(tmp_path_factory.mktemp('long') / 'bag', frames=1000)
 
 
-def _signal_when(args: list[str], started: bytes, signum: int, delay_s: float = 0.3
-                 ) -> tuple[int, str]:
+def _signal_when(
+    args: list[str], started: bytes, signum: int, delay_s: float = 0.3
+) -> tuple[int, str]:
     """Run ``mower ARGS``; send ``signum`` once stderr shows ``started``; (status, stderr)."""
     proc = subprocess.Popen(MOWER + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen = b''
@@ -216,11 +247,15 @@ def _signal_when(args: list[str], started: bytes, signum: int, delay_s: float = 
 
 
 @pytest.mark.parametrize('signum, status', [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_during_a_replay_writes_an_interrupted_summary(long_bag, tmp_path, capsys,
-                                                                signum, status):
+def test_a_signal_during_a_replay_writes_an_interrupted_summary(
+    long_bag, tmp_path, capsys, signum, status
+):
     out = tmp_path / 'out'
-    proc = subprocess.Popen(MOWER + ['replay', str(long_bag), '--out', str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        MOWER + ['replay', str(long_bag), '--out', str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     seen = b''
     while b'replaying' not in seen:
         chunk = os.read(proc.stderr.fileno(), 4096)
@@ -245,8 +280,9 @@ def test_a_signal_during_a_replay_writes_an_interrupted_summary(long_bag, tmp_pa
 @pytest.mark.slow
 def test_a_signal_during_a_sim_run_writes_an_interrupted_report(tmp_path):
     out = tmp_path / 'out'
-    rc, err = _signal_when(['sim', str(SMALL_MAP), '--out', str(out)], b'mowing',
-                           signal.SIGTERM, delay_s=1.0)
+    rc, err = _signal_when(
+        ['sim', str(SMALL_MAP), '--out', str(out)], b'mowing', signal.SIGTERM, delay_s=1.0
+    )
     assert rc == 143 and 'Traceback' not in err, err
     s = json.loads((out / 'report.json').read_text())
     assert s['interrupted'] is True and s['signal'] == 'SIGTERM'
@@ -255,6 +291,7 @@ def test_a_signal_during_a_sim_run_writes_an_interrupted_report(tmp_path):
 
 
 # -- 11: damaged poses and an earlier replay's topics ---------------------------------------------
+
 
 def test_nan_and_infinite_odometry_is_reported_and_skipped(tmp_path, capsys):
     xs = [0.02 * i for i in range(26)]
@@ -297,12 +334,14 @@ def test_implausible_poses_first_middle_and_a_real_drive():
 
 def test_a_bag_that_already_has_replay_topics_replays(tmp_path, capsys):
     first = tmp_path / 'first'
-    rc, _, err = run_cli(['replay', make_bag(tmp_path / 'in'), '--out', first, '--json',
-                          '--no-video'], capsys)
+    rc, _, err = run_cli(
+        ['replay', make_bag(tmp_path / 'in'), '--out', first, '--json', '--no-video'], capsys
+    )
     assert rc == 0, err
     assert counts(first / 'bag')['/replay/labels'] == 12
-    rc, out, err = run_cli(['replay', first / 'bag', '--out', tmp_path / 'second', '--json',
-                            '--no-video'], capsys)
+    rc, out, err = run_cli(
+        ['replay', first / 'bag', '--out', tmp_path / 'second', '--json', '--no-video'], capsys
+    )
     assert rc == 0, err
     s = json.loads(out)
     assert s['frames_processed'] == 12
@@ -313,20 +352,28 @@ def test_a_bag_that_already_has_replay_topics_replays(tmp_path, capsys):
 
 # -- 13: bad values: exit 2 (usage) or 1 (input), one line, never a traceback ---------------
 
-@pytest.mark.parametrize('args, option', [
-    (['sim', '--limit-s', '0'], '--limit-s'), (['sim', '--limit-s', '-5'], '--limit-s'),
-    (['sim', '--limit-s', 'nan'], '--limit-s'), (['sim', '--limit-s', 'inf'], '--limit-s'),
-    (['sim', '--camera-hz', '0'], '--camera-hz'), (['sim', '--camera-hz', 'nan'], '--camera-hz'),
-    (['sim', '--seed', '-1'], '--seed'), (['sim', '--hidden', '-1'], '--hidden'),
-    (['sim', '--drive-test', '--distance', 'nan'], '--distance'),
-    (['replay', 'x.mcap', '--threads', '0'], '--threads'),
-    (['replay', 'x.mcap', '--limit-frames', '0'], '--limit-frames'),
-    (['replay', 'x.mcap', '--unsure', 'nan'], '--unsure'),
-    (['replay', 'x.mcap', '--every', '-1'], '--every'),
-    (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', 'nan'], '--area'),
-    (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', '-5'], '--area'),
-    (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', '0'], '--area'),
-])
+
+@pytest.mark.parametrize(
+    'args, option',
+    [
+        (['sim', '--limit-s', '0'], '--limit-s'),
+        (['sim', '--limit-s', '-5'], '--limit-s'),
+        (['sim', '--limit-s', 'nan'], '--limit-s'),
+        (['sim', '--limit-s', 'inf'], '--limit-s'),
+        (['sim', '--camera-hz', '0'], '--camera-hz'),
+        (['sim', '--camera-hz', 'nan'], '--camera-hz'),
+        (['sim', '--seed', '-1'], '--seed'),
+        (['sim', '--hidden', '-1'], '--hidden'),
+        (['sim', '--drive-test', '--distance', 'nan'], '--distance'),
+        (['replay', 'x.mcap', '--threads', '0'], '--threads'),
+        (['replay', 'x.mcap', '--limit-frames', '0'], '--limit-frames'),
+        (['replay', 'x.mcap', '--unsure', 'nan'], '--unsure'),
+        (['replay', 'x.mcap', '--every', '-1'], '--every'),
+        (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', 'nan'], '--area'),
+        (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', '-5'], '--area'),
+        (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', '0'], '--area'),
+    ],
+)
 def test_a_bad_value_is_a_usage_error(args, option, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     rc, out, err = run_cli(args, capsys)
@@ -335,19 +382,31 @@ def test_a_bad_value_is_a_usage_error(args, option, tmp_path, capsys, monkeypatc
 
 
 def _field_files(tmp_path: Path) -> dict[str, Path]:
-    files = {'missing': tmp_path / 'missing.wkt', 'folder': tmp_path,
-             'utf16': tmp_path / 'utf16.geojson', 'null': tmp_path / 'null.geojson',
-             'deep': tmp_path / 'deep.geojson'}
+    files = {
+        'missing': tmp_path / 'missing.wkt',
+        'folder': tmp_path,
+        'utf16': tmp_path / 'utf16.geojson',
+        'null': tmp_path / 'null.geojson',
+        'deep': tmp_path / 'deep.geojson',
+    }
     files['utf16'].write_bytes('{}'.encode('utf-16'))
     files['null'].write_text(
-        '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null}]}')
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": null}]}'
+    )
     files['deep'].write_text('[' * 100_000 + ']' * 100_000)
     return files
 
 
-@pytest.mark.parametrize('case, words', [
-    ('missing', 'no such file'), ('folder', 'cannot read'), ('utf16', 'cannot read'),
-    ('null', 'no polygon'), ('deep', 'nested too deeply')])
+@pytest.mark.parametrize(
+    'case, words',
+    [
+        ('missing', 'no such file'),
+        ('folder', 'cannot read'),
+        ('utf16', 'cannot read'),
+        ('null', 'no polygon'),
+        ('deep', 'nested too deeply'),
+    ],
+)
 def test_map_import_of_a_bad_file_is_one_line(tmp_path, capsys, case, words):
     src = _field_files(tmp_path)[case]
     rc, _, err = run_cli(['map', 'import', src, '--out', tmp_path / 'lawn.geojson'], capsys)
@@ -363,8 +422,9 @@ def test_map_import_never_writes_over_its_source_or_into_a_folder(tmp_path, caps
     assert src.read_text().startswith('POLYGON')
     rc, _, err = run_cli(['map', 'import', src, '--out', tmp_path], capsys)
     assert rc == 1 and 'folder' in one_line(err)
-    rc, _, err = run_cli(['map', 'import', src, '--out', tmp_path / 'lawn.geojson',
-                          '--area', '100'], capsys)
+    rc, _, err = run_cli(
+        ['map', 'import', src, '--out', tmp_path / 'lawn.geojson', '--area', '100'], capsys
+    )
     assert rc == 0, err
 
 
@@ -374,8 +434,9 @@ def test_segment_eval_with_a_bad_model_is_one_line(tmp_path, capsys):
     models.mkdir()
     for name in ('lawnnet.onnx', 'lawnnet_int8.onnx'):
         (models / name).write_bytes(b'not a model')
-    rc, _, err = run_cli(['segment', 'eval', '--models', models, '--real-only',
-                          '--msrc', tmp_path / 'none'], capsys)
+    rc, _, err = run_cli(
+        ['segment', 'eval', '--models', models, '--real-only', '--msrc', tmp_path / 'none'], capsys
+    )
     assert rc == 1 and 'lawnnet.onnx' in one_line(err)
 
 
@@ -391,8 +452,7 @@ def test_a_config_error_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(mower_offline.replay, 'node_yaml', bad)
     rc, _, err = run_cli(['sim', SMALL_MAP, '--out', tmp_path / 'sim', '--no-bag'], capsys)
     assert rc == 1 and 'resolution_m = -1.0' in one_line(err)
-    rc, _, err = run_cli(['replay', make_bag(tmp_path / 'bag'), '--out', tmp_path / 'rp'],
-                         capsys)
+    rc, _, err = run_cli(['replay', make_bag(tmp_path / 'bag'), '--out', tmp_path / 'rp'], capsys)
     assert rc == 1 and 'resolution_m = -1.0' in one_line(err)
 
 
@@ -401,7 +461,8 @@ def test_a_config_error_is_one_line(tmp_path, capsys, monkeypatch):
 NUMBERS = st.one_of(
     st.sampled_from(['nan', 'inf', '-inf', '0', '-0', '-1', '-5', '1e999', '', 'x', '0x10']),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.integers(-5, 30).map(str))
+    st.integers(-5, 30).map(str),
+)
 PATHS = ('map', 'bag', 'text', 'binary', 'empty_dir', 'missing', 'under_a_file', 'fresh')
 
 
@@ -412,27 +473,37 @@ def _option(good: st.SearchStrategy, omit: bool = True) -> st.SearchStrategy:
     """
     kinds = ['good', 'good', 'good', 'bad'] + (['omit'] if omit else [])
     return st.sampled_from(kinds).flatmap(
-        lambda kind: good.map(str) if kind == 'good' else NUMBERS if kind == 'bad'
-        else st.none())
+        lambda kind: good.map(str) if kind == 'good' else NUMBERS if kind == 'bad' else st.none()
+    )
 
 
 OPTIONS = {  # per command: (option, values); a sim always gets a short --limit-s
-    'sim': [('--limit-s', _option(st.floats(0.05, 2.0), omit=False)),
-            ('--camera-hz', _option(st.floats(0.1, 5.0))),
-            ('--seed', _option(st.integers(0, 2**32 - 1))),
-            ('--hidden', _option(st.integers(0, 3)))],
-    'replay': [('--threads', _option(st.integers(1, 2))),
-               ('--limit-frames', _option(st.integers(1, 5))),
-               ('--every', _option(st.integers(0, 3))),
-               ('--unsure', _option(st.floats(0.0, 1.0)))],
+    'sim': [
+        ('--limit-s', _option(st.floats(0.05, 2.0), omit=False)),
+        ('--camera-hz', _option(st.floats(0.1, 5.0))),
+        ('--seed', _option(st.integers(0, 2**32 - 1))),
+        ('--hidden', _option(st.integers(0, 3))),
+    ],
+    'replay': [
+        ('--threads', _option(st.integers(1, 2))),
+        ('--limit-frames', _option(st.integers(1, 5))),
+        ('--every', _option(st.integers(0, 3))),
+        ('--unsure', _option(st.floats(0.0, 1.0))),
+    ],
     'map import': [('--area', _option(st.floats(1.0, 1e4)))],
-    'plan': [('--spacing', _option(st.floats(0.1, 1.0))),
-             ('--turn-radius', _option(st.floats(0.0, 2.0))),
-             ('--passes', _option(st.integers(1, 3))),
-             ('--cut-width', _option(st.floats(0.1, 0.6)))],
+    'plan': [
+        ('--spacing', _option(st.floats(0.1, 1.0))),
+        ('--turn-radius', _option(st.floats(0.0, 2.0))),
+        ('--passes', _option(st.integers(1, 3))),
+        ('--cut-width', _option(st.floats(0.1, 0.6))),
+    ],
 }
-FIXED = {'sim': ['--no-bag', '--json'], 'replay': ['--json', '--no-video'],
-         'map import': [], 'plan': ['--json']}
+FIXED = {
+    'sim': ['--no-bag', '--json'],
+    'replay': ['--json', '--no-video'],
+    'map import': [],
+    'plan': ['--json'],
+}
 
 
 @pytest.fixture(scope='module')
@@ -451,10 +522,16 @@ def tree(tmp_path_factory) -> Path:
 
 def _path(tree: Path, kind: str, n: int) -> Path:
     user = tree / 'user'
-    return {'map': user / 'lawn.geojson', 'bag': user / 'bag', 'text': user / 'notes.txt',
-            'binary': user / 'blob.bin', 'empty_dir': user / 'empty',
-            'missing': user / 'missing', 'under_a_file': user / 'notes.txt' / 'x',
-            'fresh': tree / 'outs' / f'o{n}'}[kind]
+    return {
+        'map': user / 'lawn.geojson',
+        'bag': user / 'bag',
+        'text': user / 'notes.txt',
+        'binary': user / 'blob.bin',
+        'empty_dir': user / 'empty',
+        'missing': user / 'missing',
+        'under_a_file': user / 'notes.txt' / 'x',
+        'fresh': tree / 'outs' / f'o{n}',
+    }[kind]
 
 
 @st.composite
@@ -472,8 +549,11 @@ def command_lines(draw) -> tuple[str, str, str, list[str]]:
     return command, source, out, options
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                   HealthCheck.too_slow], deadline=None)
+@settings(
+    max_examples=25,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    deadline=None,
+)
 @given(line=command_lines(), n=st.integers(0, 10**9))
 @example(line=('sim', 'map', 'fresh', ['--limit-s', '0.5', '--seed', '7']), n=1)
 @example(line=('replay', 'bag', 'fresh', ['--limit-frames', '2', '--unsure', '0.5']), n=2)

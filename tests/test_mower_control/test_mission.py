@@ -26,9 +26,16 @@ class Driver:
         self.stall = False
 
     def tick(self, **kw):
-        out = self.m.tick(MissionInputs(self.t, self.pose, follower_path_id=self.path_id,
-                                        follower_done=self.done,
-                                        follower_progress_m=self.progress, **kw))
+        out = self.m.tick(
+            MissionInputs(
+                self.t,
+                self.pose,
+                follower_path_id=self.path_id,
+                follower_done=self.done,
+                follower_progress_m=self.progress,
+                **kw,
+            )
+        )
         if out.path_id != self.path_id:
             self.path_id, self.progress, self.done = out.path_id, 0.0, out.path is None
             self.path = out.path
@@ -57,8 +64,16 @@ def run_until(d: Driver, state: str, limit: int = 500, **kw):
 
 
 def test_states_are_classes_with_names():
-    assert [s.name for s in STATES] == ['IDLE', 'UNDOCKING', 'MOWING', 'PAUSED', 'RETURNING',
-                                        'DOCKING', 'CHARGING', 'ERROR']
+    assert [s.name for s in STATES] == [
+        'IDLE',
+        'UNDOCKING',
+        'MOWING',
+        'PAUSED',
+        'RETURNING',
+        'DOCKING',
+        'CHARGING',
+        'ERROR',
+    ]
 
 
 def test_a_whole_run_undocks_mows_returns_and_docks():
@@ -72,8 +87,9 @@ def test_a_whole_run_undocks_mows_returns_and_docks():
         if out.state == 'IDLE' and len(seen) > 1:
             break
     assert seen == ['UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING', 'IDLE']
-    assert m.complete and m.progress_m == pytest.approx(float(
-        np.hypot(*np.diff(PLAN, axis=0).T).sum()))
+    assert m.complete and m.progress_m == pytest.approx(
+        float(np.hypot(*np.diff(PLAN, axis=0).T).sum())
+    )
 
 
 def test_requests_are_checked():

@@ -67,6 +67,7 @@ def aside(folder: Path) -> list[Path]:
 
 # -- the core ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('name', sorted(DAMAGED))
 def test_read_state_raises_one_error_type_naming_the_file(tmp_path, name):
     path = tmp_path / 'mission.json'
@@ -88,14 +89,23 @@ def test_load_state_keeps_a_damaged_file_aside(tmp_path, name):
     assert str(path) in message and str(kept) in message and '\n' not in message
 
 
-@pytest.mark.parametrize('state', [MissionState(0.0, False), MissionState(42.125, True),
-                                   MissionState(1e6, False), MissionState(1 / 3, True)])
+@pytest.mark.parametrize(
+    'state',
+    [
+        MissionState(0.0, False),
+        MissionState(42.125, True),
+        MissionState(1e6, False),
+        MissionState(1 / 3, True),
+    ],
+)
 def test_a_good_state_round_trips_exactly(tmp_path, state):
     path = save_state(tmp_path / 'deep' / 'mission.json', state)
     assert read_state(path) == state
     assert load_state(path)[0] == state
-    assert json.loads(path.read_text()) == {'progress_m': state.progress_m,
-                                            'complete': state.complete}
+    assert json.loads(path.read_text()) == {
+        'progress_m': state.progress_m,
+        'complete': state.complete,
+    }
     assert [p.name for p in (tmp_path / 'deep').iterdir()] == ['mission.json']
 
 
@@ -115,8 +125,7 @@ def test_no_file_is_an_empty_start(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_save_state_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path,
-                                                                         monkeypatch):
+def test_save_state_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
     events = []
     real_fsync, real_replace = os.fsync, os.replace
 
@@ -138,6 +147,7 @@ def test_save_state_fsyncs_the_file_before_the_rename_and_the_folder_after(tmp_p
 
 
 # -- mission_node ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize('name', sorted(DAMAGED))
 def test_mission_node_starts_from_the_beginning_on_a_damaged_state(ros, tmp_path, name):
@@ -182,20 +192,28 @@ def test_mission_node_never_saves_an_invalid_state(ros, tmp_path, progress):
 
 GOOD = json.dumps({'progress_m': 12.5, 'complete': False}).encode()
 json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=True, allow_infinity=True) |
-    st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                 max_size=3),
-    max_leaves=8)
-states = st.fixed_dictionaries({'progress_m': json_values, 'complete': json_values},
-                               optional={'extra': json_values})
+    st.none()
+    | st.booleans()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.integers()
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+states = st.fixed_dictionaries(
+    {'progress_m': json_values, 'complete': json_values}, optional={'extra': json_values}
+)
 contents = st.one_of(
     st.binary(max_size=200),
     json_values.map(lambda v: json.dumps(v).encode()),
     states.map(lambda v: json.dumps(v).encode()),
     st.integers(0, len(GOOD) - 1).map(lambda n: GOOD[:n]),
     st.lists(st.integers(0, 8 * len(GOOD) - 1), min_size=1, max_size=4).map(
-        lambda bits: _flip_all(GOOD, bits)))
+        lambda bits: _flip_all(GOOD, bits)
+    ),
+)
 
 
 def _flip_all(data: bytes, bits: list[int]) -> bytes:

@@ -13,8 +13,11 @@ NODES = {  # module, class, config file
     'controller_node': ('mower_control.controller_node', 'ControllerNode', 'controller.yaml'),
     'safety_node': ('mower_control.safety_node', 'SafetyNode', 'safety.yaml'),
     'mission_node': ('mower_control.mission_node', 'MissionNode', 'mission.yaml'),
-    'motor_driver_node': ('mower_control.motor_driver_node', 'MotorDriverNode',
-                          'motor_driver.yaml'),
+    'motor_driver_node': (
+        'mower_control.motor_driver_node',
+        'MotorDriverNode',
+        'motor_driver.yaml',
+    ),
 }
 
 
@@ -46,8 +49,7 @@ def odom(x, y, yaw=0.0):
 
     msg = Odometry()
     msg.pose.pose.position.x, msg.pose.pose.position.y = x, y
-    msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(yaw / 2), math.cos(
-        yaw / 2)
+    msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
     return msg
 
 
@@ -205,8 +207,9 @@ def test_mission_node_services_plan_and_replan(ros):
     assert np.allclose(path[-1], [0.9, 5.0])  # the approach point, in front of the dock
     subs['odom'].deliver(odom(2.0, 2.0))
     node.mission._switch('MOWING', node.mission._last)  # skip the manoeuvre
-    blocked = DiagnosticStatus(values=[KeyValue(key='active', value='obstacle'),
-                                       KeyValue(key='latched', value='')])
+    blocked = DiagnosticStatus(
+        values=[KeyValue(key='active', value='obstacle'), KeyValue(key='latched', value='')]
+    )
     for k in range(40):
         clock.set_now(0.2 + 0.1 * k)
         subs['safety/status'].deliver(blocked)
@@ -285,8 +288,7 @@ def test_motor_driver_node_logs_board_loss_and_reconnection(ros):
     rclpy raises ``ValueError: Logger severity cannot be changed between calls`` when one
     call site logs with two severities; from a timer that ends the node at the first loss.
     """
-    node = make('motor_driver_node', transport='sim', link_timeout_s=0.1,
-                reconnect_period_s=0.1)
+    node = make('motor_driver_node', transport='sim', link_timeout_s=0.1, reconnect_period_s=0.1)
     clock = node.get_clock()
     t = 0.0
     for plugged in (True, False, True, False):
@@ -296,8 +298,9 @@ def test_motor_driver_node_logs_board_loss_and_reconnection(ros):
             clock.set_now(t)
             node.timer.fire()
         assert node.driver.status.connected is plugged
-    events = [(sev, text) for sev, text in node.get_logger().records
-              if text.startswith('motor board')]
+    events = [
+        (sev, text) for sev, text in node.get_logger().records if text.startswith('motor board')
+    ]
     assert [sev for sev, _ in events] == ['INFO', 'ERROR', 'INFO', 'ERROR']
     assert events[0][1] == 'motor board connected' and 'lost' in events[1][1]
     node.destroy_node()

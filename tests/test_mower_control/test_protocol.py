@@ -30,12 +30,15 @@ def test_crc_check_value():
 
 
 def test_cobs_standard_examples():
-    cases = {b'\x00': b'\x01\x01', b'\x00\x00': b'\x01\x01\x01',
-             b'\x11\x22\x00\x33': b'\x03\x11\x22\x02\x33',
-             b'\x11\x22\x33\x44': b'\x05\x11\x22\x33\x44',
-             b'\x11\x00\x00\x00': b'\x02\x11\x01\x01\x01',
-             bytes(range(1, 255)): b'\xff' + bytes(range(1, 255)),
-             bytes(range(1, 256)): b'\xff' + bytes(range(1, 255)) + b'\x02\xff'}
+    cases = {
+        b'\x00': b'\x01\x01',
+        b'\x00\x00': b'\x01\x01\x01',
+        b'\x11\x22\x00\x33': b'\x03\x11\x22\x02\x33',
+        b'\x11\x22\x33\x44': b'\x05\x11\x22\x33\x44',
+        b'\x11\x00\x00\x00': b'\x02\x11\x01\x01\x01',
+        bytes(range(1, 255)): b'\xff' + bytes(range(1, 255)),
+        bytes(range(1, 256)): b'\xff' + bytes(range(1, 255)) + b'\x02\xff',
+    }
     for raw, enc in cases.items():
         assert cobs_encode(raw) == enc
         assert cobs_decode(enc) == raw
@@ -51,14 +54,20 @@ def test_cobs_round_trip_has_no_zero(data):
 def test_messages_round_trip_with_sequence():
     d = Decoder()
     frames = encode(WheelSpeedCommand(-350, 420), 7) + encode(Battery(25400, -1200, 81, 0), 8)
-    assert d.feed(frames) == [(7, WheelSpeedCommand(-350, 420)),
-                              (8, Battery(25400, -1200, 81, 0))]
+    assert d.feed(frames) == [(7, WheelSpeedCommand(-350, 420)), (8, Battery(25400, -1200, 81, 0))]
     assert d.stats.frames == 2 and d.stats.crc_errors == 0
 
 
 def valid_frames():
-    return st.lists(st.tuples(st.sampled_from(sorted(MESSAGES)), st.integers(0, 255),
-                              st.randoms(use_true_random=False)), min_size=1, max_size=5)
+    return st.lists(
+        st.tuples(
+            st.sampled_from(sorted(MESSAGES)),
+            st.integers(0, 255),
+            st.randoms(use_true_random=False),
+        ),
+        min_size=1,
+        max_size=5,
+    )
 
 
 def random_message(mtype, rnd):
@@ -86,8 +95,11 @@ def oracle(stream: bytes) -> tuple[int, int]:
             continue
         if binascii.crc_hqx(packet[:-2], 0xFFFF) != struct.unpack('<H', packet[-2:])[0]:
             bad += 1
-        elif packet[0] == 1 and packet[1] in MESSAGES and len(packet) - 5 == struct.calcsize(
-                '<' + MESSAGES[packet[1]].LAYOUT):
+        elif (
+            packet[0] == 1
+            and packet[1] in MESSAGES
+            and len(packet) - 5 == struct.calcsize('<' + MESSAGES[packet[1]].LAYOUT)
+        ):
             good += 1
     return good, bad
 

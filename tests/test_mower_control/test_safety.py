@@ -16,16 +16,18 @@ LEVEL = np.array([1.0, 0.0, 0.0, 0.0])
 REST = np.array([0.0, 0.0, 9.81])
 
 
-def healthy(t: float = 0.0, pose=(5.0, 5.0, 0.0), v: float = 0.5, w: float = 0.0,
-            lawn=None) -> SafetySupervisor:
+def healthy(
+    t: float = 0.0, pose=(5.0, 5.0, 0.0), v: float = 0.5, w: float = 0.0, lawn=None
+) -> SafetySupervisor:
     s = SafetySupervisor(SafetyParams(), lawn if lawn is not None else box(0, 0, 10, 10))
     feed(s, t, pose, v, w)
     s.mission('MOWING', True)
     return s
 
 
-def feed(s: SafetySupervisor, t: float, pose=(5.0, 5.0, 0.0), v: float = 0.5,
-         w: float = 0.0) -> None:
+def feed(
+    s: SafetySupervisor, t: float, pose=(5.0, 5.0, 0.0), v: float = 0.5, w: float = 0.0
+) -> None:
     s.imu(LEVEL, REST, t)
     s.odometry(*pose, t)
     s.command(v, w, t)

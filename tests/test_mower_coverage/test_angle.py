@@ -28,8 +28,11 @@ def test_auto_minimises_the_number_of_stripes():
 
 
 def test_fixed_and_rotating():
-    assert math.degrees(FixedAngle(200.0).select(shapely.box(0, 0, 1, 1), 0.2)) == \
-        pytest.approx(20.0)
-    angles = [round(math.degrees(RotatingAngle(10.0, 30.0, run).select(None, 0.2)), 6)
-              for run in range(7)]
+    assert math.degrees(FixedAngle(200.0).select(shapely.box(0, 0, 1, 1), 0.2)) == pytest.approx(
+        20.0
+    )
+    angles = [
+        round(math.degrees(RotatingAngle(10.0, 30.0, run).select(None, 0.2)), 6)
+        for run in range(7)
+    ]
     assert angles == [10.0, 40.0, 70.0, 100.0, 130.0, 160.0, 10.0]

@@ -13,29 +13,33 @@ def test_allowed_area_is_mowable_eroded_by_half_the_body():
     assert area.allowed.area == pytest.approx(9.6 * 9.6, rel=1e-9)
     assert area.region.within(area.allowed)
     # reachable = allowed dilated by half the cut: the rounded corners lose a little
-    assert 9.82 ** 2 - 0.02 < area.reachable.area < 9.82 ** 2
+    assert 9.82**2 - 0.02 < area.reachable.area < 9.82**2
 
 
 def test_a_passage_narrower_than_the_robot_cuts_off_the_far_side():
-    rooms = shapely.union_all([shapely.box(0, 0, 5, 5), shapely.box(5, 2, 6, 2.3),
-                               shapely.box(6, 0, 11, 5)])  # 0.3 m wide passage
+    rooms = shapely.union_all(
+        [shapely.box(0, 0, 5, 5), shapely.box(5, 2, 6, 2.3), shapely.box(6, 0, 11, 5)]
+    )  # 0.3 m wide passage
     area = DiscRobotArea().build(lawn_from(rooms, dock=(0.0, 2.5)), PlannerParams())
     assert area.region.bounds[2] < 5.0  # planned in the dock's room only
-    assert area.unreachable_m2 == pytest.approx(4.6 * 4.6 + 4.6 * 0.11 * 2 + 0.11 * 4.6 * 2
-                                                - 4 * (0.11 ** 2) * (1 - 3.14159 / 4), rel=0.02)
+    assert area.unreachable_m2 == pytest.approx(
+        4.6 * 4.6 + 4.6 * 0.11 * 2 + 0.11 * 4.6 * 2 - 4 * (0.11**2) * (1 - 3.14159 / 4), rel=0.02
+    )
 
 
 def test_a_passage_wider_than_the_robot_connects_both_sides():
-    rooms = shapely.union_all([shapely.box(0, 0, 5, 5), shapely.box(5, 2, 6, 2.6),
-                               shapely.box(6, 0, 11, 5)])  # 0.6 m > 0.4 m body
+    rooms = shapely.union_all(
+        [shapely.box(0, 0, 5, 5), shapely.box(5, 2, 6, 2.6), shapely.box(6, 0, 11, 5)]
+    )  # 0.6 m > 0.4 m body
     area = DiscRobotArea().build(lawn_from(rooms, dock=(0.0, 2.5)), PlannerParams())
     assert area.region.bounds[2] > 10.0
     assert area.unreachable_m2 == 0.0
 
 
 def test_start_is_inside_the_region_even_with_the_dock_on_the_edge():
-    area = DiscRobotArea().build(lawn_from(shapely.box(0, 0, 10, 10), dock=(0.0, 3.0)),
-                                 PlannerParams())
+    area = DiscRobotArea().build(
+        lawn_from(shapely.box(0, 0, 10, 10), dock=(0.0, 3.0)), PlannerParams()
+    )
     assert area.region.covers(area.start)
     assert area.start.distance(shapely.Point(0.6, 3.0)) < 0.01  # the dock's approach point
 

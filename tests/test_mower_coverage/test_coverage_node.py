@@ -138,8 +138,9 @@ def test_an_obstacle_behind_the_mission_waits_for_the_next_plan(node):
     from mower_maps.geometry import cumulative_length
 
     total = cumulative_length(node.plan.path.points)[-1]
-    sub_of(node, 'mower/state').deliver(String(data=json.dumps(
-        {'state': 'MOWING', 'progress_m': float(total) - 0.01})))
+    sub_of(node, 'mower/state').deliver(
+        String(data=json.dumps({'state': 'MOWING', 'progress_m': float(total) - 0.01}))
+    )
     sub_of(node, 'map/obstacles').deliver(outlines((2.0, 2.0, 2.6, 2.5)))
     assert len(by_topic(node, 'coverage/path').published) == 1  # nothing left to block
     node.services[0].call(Trigger.Request())  # the mission asks: the next plan goes around it
@@ -157,8 +158,10 @@ def test_malformed_inputs_are_logged_counted_and_survived(node):
     msg.markers[1].points[0].x = float('nan')
     sub_of(node, 'map/obstacles').deliver(msg)
     sub_of(node, 'mower/state').deliver(String(data='{"state": "MOWING"'))
-    assert any(sev == 'WARN' and 'ignoring map/obstacles' in text
-               for sev, text in node.get_logger().records)
+    assert any(
+        sev == 'WARN' and 'ignoring map/obstacles' in text
+        for sev, text in node.get_logger().records
+    )
     diag = by_topic(node, '/diagnostics').published[-1].status[0]
     assert {kv.key: kv.value for kv in diag.values}['bad_messages'] == '2'
     assert node.services[0].call(Trigger.Request()).success

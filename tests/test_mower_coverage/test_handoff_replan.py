@@ -31,15 +31,18 @@ def test_the_json_round_trip_is_exact(planned):
     assert len(got.kinds) == len(got.points) - 1
 
 
-@pytest.mark.parametrize('change, message', [
-    (lambda d: d.update(format='other'), 'not a'),
-    (lambda d: d.update(points=[[0.0, 0.0]], kinds=[]), 'two points'),
-    (lambda d: d.update(kinds=d['kinds'][:-1]), 'segment kinds for'),
-    (lambda d: d['kinds'].__setitem__(0, 9), 'out of range'),
-    (lambda d: d['points'][0].__setitem__(0, float('nan')), 'not finite'),
-    (lambda d: d.update(kinds_legend=['stripe']), 'segment kinds'),
-    (lambda d: d.update(region={'type': 'Polygon', 'coordinates': 'x'}), 'malformed'),
-])
+@pytest.mark.parametrize(
+    'change, message',
+    [
+        (lambda d: d.update(format='other'), 'not a'),
+        (lambda d: d.update(points=[[0.0, 0.0]], kinds=[]), 'two points'),
+        (lambda d: d.update(kinds=d['kinds'][:-1]), 'segment kinds for'),
+        (lambda d: d['kinds'].__setitem__(0, 9), 'out of range'),
+        (lambda d: d['points'][0].__setitem__(0, float('nan')), 'not finite'),
+        (lambda d: d.update(kinds_legend=['stripe']), 'segment kinds'),
+        (lambda d: d.update(region={'type': 'Polygon', 'coordinates': 'x'}), 'malformed'),
+    ],
+)
 def test_bad_plan_messages_say_what_is_wrong(planned, change, message):
     data = json.loads(PlanHandoff.from_plan(planned[2]).to_json())
     change(data)

@@ -15,14 +15,15 @@ from mower_coverage.path import CoveragePath
 
 def path_of(points) -> CoveragePath:
     pts = np.asarray(points, dtype=float)
-    return CoveragePath(pts, np.zeros(len(pts) - 1, dtype=np.int8),
-                        np.column_stack([pts, np.zeros(len(pts))]), 0)
+    return CoveragePath(
+        pts, np.zeros(len(pts) - 1, dtype=np.int8), np.column_stack([pts, np.zeros(len(pts))]), 0
+    )
 
 
 def test_swept_area_of_a_straight_pass():
     area = DiscRobotArea().build(lawn_from(shapely.box(0, 0, 10, 10)), PlannerParams())
     m = evaluate(area, path_of([[1, 5], [9, 5]]), 0.22)
-    assert m.swept_m2 == pytest.approx(8 * 0.22 + math.pi * 0.11 ** 2, rel=1e-3)
+    assert m.swept_m2 == pytest.approx(8 * 0.22 + math.pi * 0.11**2, rel=1e-3)
     assert m.violations == 0
     assert m.lower_bound_m == pytest.approx(100 / 0.22)
 

@@ -44,11 +44,13 @@ def test_arc_that_does_not_fit_falls_back_to_a_pivot():
 
 
 def test_arc_turn_plan_has_no_violations():
-    lawn = lawn_from(shapely.box(0, 0, 12, 8), holes=[shapely.Point(6, 4).buffer(0.5)],
-                     dock=(0, 1))
+    lawn = lawn_from(
+        shapely.box(0, 0, 12, 8), holes=[shapely.Point(6, 4).buffer(0.5)], dock=(0, 1)
+    )
     params = PlannerParams(turn_radius_m=0.3)
     plan = CoveragePlanner(params).plan(lawn)
     from mower_coverage.metrics import evaluate
+
     m = evaluate(plan.area, plan.path, params.cut_width_m)
     assert m.violations == 0
 

@@ -47,15 +47,17 @@ def test_rotating_angle_changes_each_run():
     lawn = lawn_from(shapely.box(0, 0, 10, 8), dock=(0, 1))
     angles = []
     for run in range(3):
-        p = PlannerParams(stripe_angle='rotating', stripe_angle_deg=0.0,
-                          angle_increment_deg=45.0, run_index=run)
+        p = PlannerParams(
+            stripe_angle='rotating', stripe_angle_deg=0.0, angle_increment_deg=45.0, run_index=run
+        )
         angles.append(round(CoveragePlanner(p).plan(lawn).angle_deg, 6))
     assert angles == [0.0, 45.0, 90.0]
 
 
 def test_map_settings_override_defaults():
-    lawn = lawn_from(shapely.box(0, 0, 10, 8),
-                     mowing={'stripe_angle_deg': 30, 'headland_passes': 3})
+    lawn = lawn_from(
+        shapely.box(0, 0, 10, 8), mowing={'stripe_angle_deg': 30, 'headland_passes': 3}
+    )
     params = params_for_map(PlannerParams(), lawn)
     plan = CoveragePlanner(params).plan(lawn)
     assert plan.angle_deg == pytest.approx(30.0)
@@ -72,8 +74,9 @@ def test_impossible_lawns_fail_with_a_clear_error():
     with pytest.raises(PlanningError, match='nowhere wide enough'):
         CoveragePlanner().plan(lawn_from(shapely.box(0, 0, 20, 0.3)))
     with pytest.raises(PlanningError, match='no mowable area'):
-        CoveragePlanner().plan(lawn_from(shapely.box(0, 0, 5, 5),
-                                         holes=[shapely.box(-1, -1, 6, 6)]))
+        CoveragePlanner().plan(
+            lawn_from(shapely.box(0, 0, 5, 5), holes=[shapely.box(-1, -1, 6, 6)])
+        )
 
 
 def test_plan_geojson_has_the_path_and_its_parts(plans):

@@ -55,13 +55,16 @@ def test_no_violation_and_reachable_lawn_swept(seed):
 
 
 @settings(max_examples=25)
-@given(seed=st.integers(min_value=0, max_value=2**31 - 1),
-       passes=st.integers(min_value=1, max_value=4),
-       angle=st.floats(min_value=0.0, max_value=179.0))
+@given(
+    seed=st.integers(min_value=0, max_value=2**31 - 1),
+    passes=st.integers(min_value=1, max_value=4),
+    angle=st.floats(min_value=0.0, max_value=179.0),
+)
 @pytest.mark.timeout(300)
 def test_other_settings_keep_the_invariants(seed, passes, angle):
-    lawn, plan = plan_or_skip(seed, headland_passes=passes, stripe_angle='fixed',
-                              stripe_angle_deg=angle)
+    lawn, plan = plan_or_skip(
+        seed, headland_passes=passes, stripe_angle='fixed', stripe_angle_deg=angle
+    )
     if plan is None:
         return
     m = evaluate(plan.area, plan.path, plan.params.cut_width_m)
@@ -78,8 +81,11 @@ def robots(draw):
 
 
 @settings(max_examples=40)
-@given(seed=st.integers(min_value=0, max_value=2**31 - 1), robot=robots(),
-       radius=st.sampled_from([0.0, 0.0, 0.15, 0.5]))
+@given(
+    seed=st.integers(min_value=0, max_value=2**31 - 1),
+    robot=robots(),
+    radius=st.sampled_from([0.0, 0.0, 0.15, 0.5]),
+)
 @pytest.mark.timeout(300)
 @pytest.mark.slow
 def test_other_robots_keep_the_invariants(seed, robot, radius):

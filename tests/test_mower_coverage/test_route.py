@@ -29,8 +29,7 @@ def test_every_stripe_is_driven_once_and_legs_join():
 
 def test_transits_go_around_a_wall_not_through_it():
     # two rooms joined only at the far end: a transit from one to the other must go around
-    lawn = lawn_from(shapely.box(0, 0, 12, 10), holes=[shapely.box(5.5, 0, 6.5, 8.5)],
-                     dock=(0, 1))
+    lawn = lawn_from(shapely.box(0, 0, 12, 10), holes=[shapely.box(5.5, 0, 6.5, 8.5)], dock=(0, 1))
     plan = CoveragePlanner(PlannerParams()).plan(lawn)
     wall = shapely.box(5.5, 0, 6.5, 8.5).buffer(0.19)  # the wall plus most of the clearance
     for leg in plan.route.legs:
@@ -45,6 +44,8 @@ def test_headlands_come_first_outermost_pass_first():
     first_stripe = kinds.index('stripe')
     assert kinds[:first_stripe].count('headland') == 3
     heads = [leg for leg in plan.route.legs if leg.kind == 'headland']
-    dist = [float(shapely.distance(shapely.box(0, 0, 10, 6).boundary,
-                                   shapely.Point(h.points[0]))) for h in heads]
+    dist = [
+        float(shapely.distance(shapely.box(0, 0, 10, 6).boundary, shapely.Point(h.points[0])))
+        for h in heads
+    ]
     assert dist == sorted(dist)

@@ -38,8 +38,7 @@ def test_unreachable_goal_gives_none():
 def test_start_outside_is_joined_to_the_nearest_inside_point():
     tp = TransitPlanner(box(0, 0, 10, 10))
     path = tp.plan(np.array([-0.05, 5.0]), np.array([5.0, 5.0]))
-    assert np.allclose(path[0], [-0.05, 5.0]) and box(0, 0, 10, 10).covers(
-        shapely.Point(path[1]))
+    assert np.allclose(path[0], [-0.05, 5.0]) and box(0, 0, 10, 10).covers(shapely.Point(path[1]))
 
 
 @settings(max_examples=40, deadline=None)

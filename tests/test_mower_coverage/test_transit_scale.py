@@ -120,15 +120,20 @@ def small_region(seed: int):
         lawn = Polygon(np.column_stack([rad * np.cos(ang), rad * np.sin(ang)])).buffer(0)
     elif kind == 1:  # two rooms and a corridor
         w, y = float(rng.uniform(0.3, 1.6)), float(rng.uniform(0.5, size * 0.5))
-        lawn = shapely.union_all([shapely.box(0, 0, size * 0.45, size * 0.6),
-                                  shapely.box(size * 0.55, 0, size, size * 0.7),
-                                  shapely.box(size * 0.4, y, size * 0.6, y + w)])
+        lawn = shapely.union_all(
+            [
+                shapely.box(0, 0, size * 0.45, size * 0.6),
+                shapely.box(size * 0.55, 0, size, size * 0.7),
+                shapely.box(size * 0.4, y, size * 0.6, y + w),
+            ]
+        )
     else:  # notched rectangle
         lawn = shapely.box(0, 0, size, size * 0.7)
         for _ in range(int(rng.integers(1, 5))):
             x, y = rng.uniform(0, size), rng.uniform(0, size * 0.7)
-            lawn = lawn.difference(shapely.box(x, y, x + rng.uniform(0.5, 4),
-                                               y + rng.uniform(0.5, 4)))
+            lawn = lawn.difference(
+                shapely.box(x, y, x + rng.uniform(0.5, 4), y + rng.uniform(0.5, 4))
+            )
     minx, miny, maxx, maxy = lawn.bounds
     holes = []
     for _ in range(int(rng.integers(0, 9))):
@@ -136,12 +141,14 @@ def small_region(seed: int):
         if holes and rng.random() < 0.3:  # next to another hole
             x, y = np.asarray(holes[-1].centroid.coords[0]) + rng.uniform(-0.8, 0.8, 2)
         if rng.random() < 0.5:
-            hole = Point(x, y).buffer(float(rng.uniform(0.05, 0.8)),
-                                      quad_segs=int(rng.integers(1, 5)))
+            hole = Point(x, y).buffer(
+                float(rng.uniform(0.05, 0.8)), quad_segs=int(rng.integers(1, 5))
+            )
         else:
             w, h = rng.uniform(0.1, 2.0, 2)
-            hole = shapely.affinity.rotate(shapely.box(x, y, x + w, y + h),
-                                           float(rng.uniform(0, 90)))
+            hole = shapely.affinity.rotate(
+                shapely.box(x, y, x + w, y + h), float(rng.uniform(0, 90))
+            )
         holes.append(hole)
     region = lawn.difference(shapely.union_all(holes)) if holes else lawn
     region = region.buffer(-0.2, quad_segs=8)
@@ -163,15 +170,18 @@ def obstacle_field(n: int, seed: int = 0, size: float = 30.0):
         if rng.random() < 0.5:
             obstacles.append(Point(x, y).buffer(s / 2, quad_segs=2))
         else:
-            obstacles.append(shapely.affinity.rotate(
-                shapely.box(x - s / 2, y - s / 2, x + s / 2, y + s / 2), rng.uniform(0, 90)))
+            obstacles.append(
+                shapely.affinity.rotate(
+                    shapely.box(x - s / 2, y - s / 2, x + s / 2, y + s / 2), rng.uniform(0, 90)
+                )
+            )
     region = shapely.box(0, 0, size, size).difference(shapely.union_all(obstacles))
     return max(polygons_of(region.buffer(-0.2001, quad_segs=8)), key=lambda p: p.area)
 
 
 def _stays_inside(path: np.ndarray, region, a: np.ndarray, b: np.ndarray) -> bool:
     """The path between the pieces that join an outside start or goal is in the region."""
-    inner = path[int(not region.covers(Point(a))):len(path) - int(not region.covers(Point(b)))]
+    inner = path[int(not region.covers(Point(a))) : len(path) - int(not region.covers(Point(b)))]
     return region.buffer(1e-9).covers(LineString(inner) if len(inner) > 1 else Point(inner[0]))
 
 
@@ -246,8 +256,9 @@ def test_building_tests_no_pair_and_a_query_few(monkeypatch):
     region = obstacle_field(200, seed=1)
     calls = []
     real = shapely.covers
-    monkeypatch.setattr(transit.shapely, 'covers',
-                        lambda a, b: calls.append(np.size(b)) or real(a, b))
+    monkeypatch.setattr(
+        transit.shapely, 'covers', lambda a, b: calls.append(np.size(b)) or real(a, b)
+    )
     tp = TransitPlanner(region)
     assert calls == [] and tp._graph.known == {}
     n = len(tp.vertices)
@@ -262,12 +273,16 @@ def test_a_crowded_field_gives_the_shortest_path_of_the_full_graph():
     """Against the old planner with every vertex (no simplification cap): 45 obstacles."""
     region = obstacle_field(45, seed=0, size=12.0)
     old = OldTransitPlanner.__new__(OldTransitPlanner)
-    old.MAX_VERTICES = 10 ** 9
+    old.MAX_VERTICES = 10**9
     old.__init__(region)
     new = TransitPlanner(region)
     assert len(new.vertices) == len(old.vertices) > 400
-    for a, b in [((0.3, 0.3), (11.7, 11.7)), ((0.3, 11.7), (11.7, 0.3)), ((6, 0.3), (6, 11.7)),
-                 ((-0.2, 5.0), (12.2, 7.0))]:
+    for a, b in [
+        ((0.3, 0.3), (11.7, 11.7)),
+        ((0.3, 11.7), (11.7, 0.3)),
+        ((6, 0.3), (6, 11.7)),
+        ((-0.2, 5.0), (12.2, 7.0)),
+    ]:
         a, b = np.array(a, dtype=float), np.array(b, dtype=float)
         ref, got = old.plan(a, b), new.plan(a, b)
         assert path_length(got) == pytest.approx(path_length(ref), abs=1e-9)

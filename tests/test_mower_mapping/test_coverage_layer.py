@@ -13,7 +13,7 @@ def test_a_straight_pass_sweeps_length_times_cut_width():
     layer = CoverageLayer((0, 0), 10, 5, 0.02, 0.22)
     for x in np.arange(1.0, 7.0001, 0.05):
         layer.update(float(x), 2.5, True)
-    assert layer.mowed_area_m2() == pytest.approx(6 * 0.22 + math.pi * 0.11 ** 2, rel=0.03)
+    assert layer.mowed_area_m2() == pytest.approx(6 * 0.22 + math.pi * 0.11**2, rel=0.03)
 
 
 def test_blade_off_mows_nothing_and_breaks_the_sweep():
@@ -21,7 +21,7 @@ def test_blade_off_mows_nothing_and_breaks_the_sweep():
     layer.update(1.0, 1.0, True)
     layer.update(3.0, 1.0, False)  # blade off: not mowed, and no line from (1, 1) later
     layer.update(5.0, 1.0, True)
-    assert layer.mowed_area_m2() == pytest.approx(2 * math.pi * 0.11 ** 2, rel=0.15)
+    assert layer.mowed_area_m2() == pytest.approx(2 * math.pi * 0.11**2, rel=0.15)
 
 
 def test_save_and_resume_exactly(tmp_path):

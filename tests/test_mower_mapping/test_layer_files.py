@@ -46,9 +46,13 @@ def mowed_layer(origin=ORIGIN, size=SIZE, res=RES) -> CoverageLayer:
 def npz(**fields) -> bytes:
     """A coverage-layer archive from the layer of :func:`mowed_layer`, fields replaced."""
     layer = mowed_layer()
-    values = {'mowed': np.packbits(layer.mowed), 'shape': np.asarray(layer.shape),
-              'origin': layer.origin, 'res': np.float64(layer.res),
-              'cut': np.float64(layer.cut_width_m)}
+    values = {
+        'mowed': np.packbits(layer.mowed),
+        'shape': np.asarray(layer.shape),
+        'origin': layer.origin,
+        'res': np.float64(layer.res),
+        'cut': np.float64(layer.cut_width_m),
+    }
     values.update(fields)
     buf = io.BytesIO()
     np.savez_compressed(buf, **{k: v for k, v in values.items() if v is not None})
@@ -68,7 +72,7 @@ def flipped(data: bytes, bit: int) -> bytes:
 
 DAMAGED = {
     'zero bytes': lambda: b'',
-    'truncated': lambda: good_bytes()[:len(good_bytes()) // 2],
+    'truncated': lambda: good_bytes()[: len(good_bytes()) // 2],
     'bit-flipped': lambda: flipped(good_bytes(), 8 * 200 + 3),  # in the packed cells
     'res=0': lambda: npz(res=np.float64(0.0)),
     'res=-0.02': lambda: npz(res=np.float64(-0.02)),
@@ -90,6 +94,7 @@ def aside(folder: Path, tag: str = 'damaged') -> list[Path]:
 
 
 # -- the core ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize('name', sorted(DAMAGED))
 def test_load_raises_one_error_type_naming_the_file(tmp_path, name):
@@ -207,6 +212,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary_one(tmp_path, monkey
 
 # -- mapping_node ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize('name', sorted(DAMAGED))
 def test_mapping_node_starts_empty_on_a_damaged_layer_and_keeps_it(ros, tmp_path, name):
     path = tmp_path / 'coverage.npz'
@@ -231,8 +237,10 @@ def test_mapping_node_restores_a_good_layer(ros, tmp_path):
     node = make_node(ros, coverage_file=str(path))
     assert np.array_equal(node.coverage.mowed, layer.mowed)
     records = node.get_logger().records
-    assert ('INFO', f'coverage restored from {path}: '
-            f'{layer.mowed_area_m2():.1f} m² already mowed') in records
+    assert (
+        'INFO',
+        f'coverage restored from {path}: {layer.mowed_area_m2():.1f} m² already mowed',
+    ) in records
     assert not [r for r in records if r[0] == 'ERROR']
     node.destroy_node()
 
@@ -261,21 +269,26 @@ def _small_bytes() -> bytes:
 
 SMALL_BYTES = _small_bytes()
 
-numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**40, 2**40))
+numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(2**40), 2**40))
 arrays = st.one_of(
     st.builds(np.array, st.lists(numbers, max_size=4)),
     st.builds(np.float64, st.floats(allow_nan=True, allow_infinity=True)),
     st.builds(lambda n: np.zeros(n, dtype=np.uint8), st.integers(0, 400)),
-    st.just(np.array(['text'])), st.just(np.zeros((2, 2))))
+    st.just(np.array(['text'])),
+    st.just(np.zeros((2, 2))),
+)
 archives = st.builds(
     lambda fields: npz(**fields),
-    st.dictionaries(st.sampled_from(['mowed', 'shape', 'origin', 'res', 'cut']), arrays))
+    st.dictionaries(st.sampled_from(['mowed', 'shape', 'origin', 'res', 'cut']), arrays),
+)
 mutations = st.one_of(
     st.binary(max_size=600),
     st.integers(0, len(SMALL_BYTES) - 1).map(lambda n: SMALL_BYTES[:n]),
     st.lists(st.integers(0, 8 * len(SMALL_BYTES) - 1), min_size=1, max_size=6).map(
-        lambda bits: _flip_all(SMALL_BYTES, bits)),
-    archives)
+        lambda bits: _flip_all(SMALL_BYTES, bits)
+    ),
+    archives,
+)
 
 
 def _flip_all(data: bytes, bits: list[int]) -> bytes:

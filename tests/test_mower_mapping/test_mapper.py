@@ -59,6 +59,7 @@ def test_the_blade_sweeps_the_mowed_layer_and_the_published_grid_agrees():
 
 
 def test_grid_extent_covers_the_lawn_when_known():
-    assert grid_extent({'origin_xy': [-5.0, -5.0], 'size_m': [30.0, 30.0]}) == \
-        Extent((-5.0, -5.0), (30.0, 30.0))
+    assert grid_extent({'origin_xy': [-5.0, -5.0], 'size_m': [30.0, 30.0]}) == Extent(
+        (-5.0, -5.0), (30.0, 30.0)
+    )
     assert grid_extent({}, (0.0, 1.0, 10.0, 5.0)) == Extent((-2.0, -1.0), (14.0, 8.0))

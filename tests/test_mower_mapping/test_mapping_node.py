@@ -27,8 +27,13 @@ def camera_info():
     from sensor_msgs.msg import CameraInfo
 
     f = 120 / math.tan(math.radians(30))
-    return CameraInfo(width=320, height=240, k=[f, 0.0, 160.0, 0.0, f, 120.0, 0.0, 0.0, 1.0],
-                      d=[0.0] * 5, distortion_model='plumb_bob')
+    return CameraInfo(
+        width=320,
+        height=240,
+        k=[f, 0.0, 160.0, 0.0, f, 120.0, 0.0, 0.0, 1.0],
+        d=[0.0] * 5,
+        distortion_model='plumb_bob',
+    )
 
 
 def odom(t, x, y, yaw=0.0):
@@ -37,8 +42,7 @@ def odom(t, x, y, yaw=0.0):
     msg = Odometry()
     msg.header.stamp.sec, msg.header.stamp.nanosec = int(t), int(round((t % 1) * 1e9))
     msg.pose.pose.position.x, msg.pose.pose.position.y = x, y
-    msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(yaw / 2), \
-        math.cos(yaw / 2)
+    msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
     return msg
 
 
@@ -118,22 +122,25 @@ def test_the_coverage_layer_survives_a_restart(ros, tmp_path):
     from std_msgs.msg import Bool
 
     path = tmp_path / 'coverage.npz'
-    node = make_node(ros, coverage_file=str(path), map_file=str(ROOT / 'maps' /
-                                                                 'demo_lawn.geojson'))
+    node = make_node(
+        ros, coverage_file=str(path), map_file=str(ROOT / 'maps' / 'demo_lawn.geojson')
+    )
     s = subs(node)
     s['mower/blade'].deliver(Bool(data=True))
     for k in range(40):
         s['odom'].deliver(odom(1.0 + 0.1 * k, 1.0 + 0.05 * k, 2.0))
     before = node.coverage.mowed.copy()
-    assert node.coverage.mowed_area_m2() == pytest.approx(1.95 * 0.22 + math.pi * 0.11 ** 2,
-                                                         rel=0.05)
+    assert node.coverage.mowed_area_m2() == pytest.approx(
+        1.95 * 0.22 + math.pi * 0.11**2, rel=0.05
+    )
     node.publish_timer.fire()
     diag = pubs(node)['/diagnostics'].published[-1].status[0]
     share = float({kv.key: kv.value for kv in diag.values}['mowed_share'])
     assert share == pytest.approx(node.coverage.mowed_area_m2() / 144.76, rel=0.02)
     node.destroy_node()  # saves
-    again = make_node(ros, coverage_file=str(path),
-                      map_file=str(ROOT / 'maps' / 'demo_lawn.geojson'))
+    again = make_node(
+        ros, coverage_file=str(path), map_file=str(ROOT / 'maps' / 'demo_lawn.geojson')
+    )
     assert np.array_equal(again.coverage.mowed, before)
     again.publish_timer.fire()
     cov = pubs(again)['map/coverage'].published[-1]
@@ -242,6 +249,8 @@ def test_a_coverage_file_that_cannot_be_written_is_logged_not_fatal(ros, tmp_pat
     blocker.write_text('a file where the folder should be')
     node = make_node(ros, coverage_file=str(blocker / 'coverage.npz'))
     node.save()  # the timer's callback: must not raise out of spin
-    assert any(sev == 'ERROR' and 'cannot save the coverage layer' in text
-               for sev, text in node.get_logger().records)
+    assert any(
+        sev == 'ERROR' and 'cannot save the coverage layer' in text
+        for sev, text in node.get_logger().records
+    )
     assert blocker.read_text() == 'a file where the folder should be'

@@ -65,6 +65,7 @@ def test_a_label_image_of_the_wrong_size_is_rejected():
 
 # -- the segmenter's confidence ---------------------------------------------------------------
 
+
 def confidence_like(lab, ground=0.95, obstacle=0.95):
     conf = np.full(lab.shape, ground, np.float32)
     conf[lab == 2] = obstacle

@@ -20,14 +20,26 @@ SQUARE = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]
 
 
 def square_map(ring, dock=None, **props) -> dict:
-    feats = [{'type': 'Feature', 'properties': {'role': 'boundary', 'name': 'lawn'},
-              'geometry': {'type': 'Polygon', 'coordinates': [ring]}}]
+    feats = [
+        {
+            'type': 'Feature',
+            'properties': {'role': 'boundary', 'name': 'lawn'},
+            'geometry': {'type': 'Polygon', 'coordinates': [ring]},
+        }
+    ]
     if dock is not None:
-        feats.append({'type': 'Feature',
-                      'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0.0},
-                      'geometry': {'type': 'Point', 'coordinates': dock}})
-    return {'type': 'FeatureCollection', 'properties': {'name': 'lawn', **props},
-            'features': feats}
+        feats.append(
+            {
+                'type': 'Feature',
+                'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0.0},
+                'geometry': {'type': 'Point', 'coordinates': dock},
+            }
+        )
+    return {
+        'type': 'FeatureCollection',
+        'properties': {'name': 'lawn', **props},
+        'features': feats,
+    }
 
 
 def shifted(dx: float, dy: float) -> list:
@@ -36,11 +48,13 @@ def shifted(dx: float, dy: float) -> list:
 
 # -- defect 8: large ENU coordinates -------------------------------------------------------------
 
+
 @pytest.mark.parametrize('offset', [(500_000.0, 5_000_000.0), (1e9, 1e9), (0.0, -12_000.0)])
 def test_enu_coordinates_far_from_the_origin_are_refused(offset):
     with pytest.raises(MapError) as err:
-        map_from_geojson(square_map(shifted(*offset), dock=[offset[0], offset[1] + 5]),
-                         source='utm.geojson')
+        map_from_geojson(
+            square_map(shifted(*offset), dock=[offset[0], offset[1] + 5]), source='utm.geojson'
+        )
     message = str(err.value)
     assert message.startswith('utm.geojson: coordinates up to ')
     assert 'within 10 km of its origin' in message and 'subtract a local origin' in message
@@ -55,8 +69,9 @@ def test_enu_coordinates_within_10_km_are_fine():
 @pytest.mark.parametrize('command', [['map', 'check'], ['sim']])
 def test_map_check_and_sim_say_it_in_one_line(tmp_path, capsys, command):
     path = tmp_path / 'utm.geojson'
-    path.write_text(json.dumps(square_map(shifted(500_000.0, 5_000_000.0),
-                                          dock=[500_000.0, 5_000_005.0])))
+    path.write_text(
+        json.dumps(square_map(shifted(500_000.0, 5_000_000.0), dock=[500_000.0, 5_000_005.0]))
+    )
     assert main([*command, str(path)]) == 1
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
@@ -65,6 +80,7 @@ def test_map_check_and_sim_say_it_in_one_line(tmp_path, capsys, command):
 
 
 # -- defect 9: WGS84 ---------------------------------------------------------------------------
+
 
 def wgs84_square(lon0: float, lat0: float, side_m: float = 10.0) -> list:
     """A square of ``side_m`` by geodesic offsets (pyproj's Geod, not the code under test)."""
@@ -98,10 +114,15 @@ def test_a_datum_5_degrees_away_is_refused():
     assert 'from the datum [0.0, 52.0]' in message and 'within 10 km' in message
 
 
-@pytest.mark.parametrize('position, word', [([5.0, 95.0], 'latitude 95.0'),
-                                            ([5.0, -90.5], 'latitude -90.5'),
-                                            ([185.0, 52.0], 'longitude 185.0'),
-                                            ([-180.2, 52.0], 'longitude -180.2')])
+@pytest.mark.parametrize(
+    'position, word',
+    [
+        ([5.0, 95.0], 'latitude 95.0'),
+        ([5.0, -90.5], 'latitude -90.5'),
+        ([185.0, 52.0], 'longitude 185.0'),
+        ([-180.2, 52.0], 'longitude -180.2'),
+    ],
+)
 def test_impossible_wgs84_positions_are_refused_naming_the_feature(position, word):
     ring = [position, [5.0001, 52.0], [5.0001, 52.0001], [5.0, 52.0001], position]
     with pytest.raises(MapError) as err:

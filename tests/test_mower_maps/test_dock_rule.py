@@ -26,21 +26,41 @@ REST = np.array([0.0, 0.0, 9.81])
 
 
 def lawn_doc(dock_xy, heading_deg=0.0, keepouts=(), obstacles=()) -> dict:
-    feats = [{'type': 'Feature', 'properties': {'role': 'boundary', 'name': 'lawn'},
-              'geometry': shapely.geometry.mapping(LAWN)}]
+    feats = [
+        {
+            'type': 'Feature',
+            'properties': {'role': 'boundary', 'name': 'lawn'},
+            'geometry': shapely.geometry.mapping(LAWN),
+        }
+    ]
     for i, k in enumerate(keepouts):
-        feats.append({'type': 'Feature', 'properties': {'role': 'keepout', 'name': f'bed {i}'},
-                      'geometry': shapely.geometry.mapping(k)})
+        feats.append(
+            {
+                'type': 'Feature',
+                'properties': {'role': 'keepout', 'name': f'bed {i}'},
+                'geometry': shapely.geometry.mapping(k),
+            }
+        )
     for i, o in enumerate(obstacles):
-        feats.append({'type': 'Feature', 'properties': {'role': 'obstacle', 'name': f'tree {i}'},
-                      'geometry': shapely.geometry.mapping(o)})
-    feats.append({'type': 'Feature',
-                  'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': heading_deg},
-                  'geometry': {'type': 'Point', 'coordinates': list(dock_xy)}})
+        feats.append(
+            {
+                'type': 'Feature',
+                'properties': {'role': 'obstacle', 'name': f'tree {i}'},
+                'geometry': shapely.geometry.mapping(o),
+            }
+        )
+    feats.append(
+        {
+            'type': 'Feature',
+            'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': heading_deg},
+            'geometry': {'type': 'Point', 'coordinates': list(dock_xy)},
+        }
+    )
     return {'type': 'FeatureCollection', 'properties': {'name': 'dock test'}, 'features': feats}
 
 
 # -- the map check ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize('outside_m', [0.5, 1.0, 2.0, 4.0, 4.9])
 def test_a_dock_outside_the_lawn_is_refused_naming_the_dock_and_the_distance(outside_m):
@@ -96,6 +116,7 @@ def test_docks_on_the_edge_just_outside_or_inside_are_accepted(dock_xy):
 
 # -- the geofence ---------------------------------------------------------------------------------
 
+
 def test_the_geofence_is_the_lawn_plus_exactly_the_dock_corridor():
     lawn = map_from_geojson(lawn_doc((-0.25, 4.0)))
     fence = fence_region(lawn)
@@ -133,8 +154,9 @@ def drive_along(s: SafetySupervisor, a, b, reverse: bool, step_m: float = 0.02) 
 def test_the_geofence_lets_the_mower_undock_and_dock_on_the_edge_or_just_outside(dock_xy):
     # before: the fence was the lawn alone, and the last piece onto the dock was refused
     lawn = map_from_geojson(lawn_doc(dock_xy))
-    m = Mission(MissionParams(), (lawn.dock.x_m, lawn.dock.y_m, lawn.dock.heading_rad),
-                allowed_area(lawn))
+    m = Mission(
+        MissionParams(), (lawn.dock.x_m, lawn.dock.y_m, lawn.dock.heading_rad), allowed_area(lawn)
+    )
     approach, reverse = m.dock_line()
     assert tuple(approach) == pytest.approx(dock_rule(lawn).approach_xy)
     s = supervisor(lawn)
@@ -143,6 +165,7 @@ def test_the_geofence_lets_the_mower_undock_and_dock_on_the_edge_or_just_outside
 
 
 # -- the planner and the whole mission ------------------------------------------------------------
+
 
 def test_the_plan_starts_and_ends_at_the_approach_point():
     lawn = map_from_geojson(lawn_doc((0.0, 4.0), obstacles=[box(4, 3, 5, 5)]))
@@ -154,6 +177,7 @@ def test_the_plan_starts_and_ends_at_the_approach_point():
     assert plan.route.legs[-1].kind == 'transit'
     assert not [w for w in plan.warnings if 'approach' in w]
     from mower_coverage.metrics import evaluate
+
     assert evaluate(plan.area, plan.path, plan.params.cut_width_m).violations == 0
 
 
@@ -192,9 +216,16 @@ class KinematicLoop:
 
     def tick(self) -> str:
         charging = bool(np.hypot(*(self.pose - self.dock)) < 0.03)
-        out = self.mission.tick(MissionInputs(
-            self.t, (*self.pose, 0.0), charging=charging, follower_path_id=self.path_id,
-            follower_done=self.done, follower_progress_m=self.progress))
+        out = self.mission.tick(
+            MissionInputs(
+                self.t,
+                (*self.pose, 0.0),
+                charging=charging,
+                follower_path_id=self.path_id,
+                follower_done=self.done,
+                follower_progress_m=self.progress,
+            )
+        )
         if out.path_id != self.path_id:
             self.path_id, self.progress, self.k = out.path_id, 0.0, 1
             self.done = out.path is None
@@ -236,8 +267,10 @@ def test_a_dock_on_the_edge_or_just_outside_undocks_mows_and_docks(dock_xy):
             seen.append(state)
         if state in ('IDLE', 'ERROR') and len(seen) > 1:
             break
-    assert seen == ['UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING', 'IDLE'], \
-        (seen, loop.mission.message)
+    assert seen == ['UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING', 'IDLE'], (
+        seen,
+        loop.mission.message,
+    )
     assert 'geofence' not in loop.refusals
 
 
@@ -247,14 +280,27 @@ def test_the_whole_stack_docks_on_the_edge_in_the_simulator(tmp_path, dock_x):
     # before: UNDOCKING, MOWING, RETURNING, DOCKING, ERROR ('docking took too long')
     from mower_offline.run import MowingRun, RunConfig
 
-    lawn = map_from_geojson({'type': 'FeatureCollection', 'properties': {'name': 'edge dock'},
-                             'features': [
-        {'type': 'Feature', 'properties': {'role': 'boundary', 'name': 'lawn'},
-         'geometry': shapely.geometry.mapping(box(0, 0, 4, 2.5))},
-        {'type': 'Feature', 'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0},
-         'geometry': {'type': 'Point', 'coordinates': [dock_x, 1.25]}}]})
+    lawn = map_from_geojson(
+        {
+            'type': 'FeatureCollection',
+            'properties': {'name': 'edge dock'},
+            'features': [
+                {
+                    'type': 'Feature',
+                    'properties': {'role': 'boundary', 'name': 'lawn'},
+                    'geometry': shapely.geometry.mapping(box(0, 0, 4, 2.5)),
+                },
+                {
+                    'type': 'Feature',
+                    'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0},
+                    'geometry': {'type': 'Point', 'coordinates': [dock_x, 1.25]},
+                },
+            ],
+        }
+    )
     run = MowingRun(lawn, tmp_path, RunConfig(record=False, camera_hz=0.0, limit_s=1500.0))
     summary = run.run(progress=False).summary
-    assert summary['states'] == ['UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING', 'IDLE'], \
-        summary['message']
+    assert summary['states'] == ['UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING', 'IDLE'], summary[
+        'message'
+    ]
     assert summary['collisions'] == 0 and summary['coverage_pct'] > 99.0

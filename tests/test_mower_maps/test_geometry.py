@@ -31,8 +31,12 @@ def quaternion_from_rpy(roll: float, pitch: float, yaw: float) -> tuple[float, .
     cr, sr = math.cos(roll / 2), math.sin(roll / 2)
     cp, sp = math.cos(pitch / 2), math.sin(pitch / 2)
     cy, sy = math.cos(yaw / 2), math.sin(yaw / 2)
-    return (sr * cp * cy - cr * sp * sy, cr * sp * cy + sr * cp * sy,
-            cr * cp * sy - sr * sp * cy, cr * cp * cy + sr * sp * sy)
+    return (
+        sr * cp * cy - cr * sp * sy,
+        cr * sp * cy + sr * cp * sy,
+        cr * cp * sy - sr * sp * cy,
+        cr * cp * cy + sr * sp * sy,
+    )
 
 
 def same_angle(a: float, b: float) -> bool:
@@ -51,8 +55,9 @@ def test_quaternion_order_is_ros_and_keywords_take_mujoco_order():
     x, y, z, w = quaternion_from_yaw(math.pi / 2)
     assert (x, y, z, w) == pytest.approx((0.0, 0.0, math.sqrt(0.5), math.sqrt(0.5)))
     wxyz = np.array([w, x, y, z])  # MuJoCo's qpos[3:7]
-    assert yaw_from_quaternion(x=wxyz[1], y=wxyz[2], z=wxyz[3], w=wxyz[0]) == \
-        pytest.approx(math.pi / 2)
+    assert yaw_from_quaternion(x=wxyz[1], y=wxyz[2], z=wxyz[3], w=wxyz[0]) == pytest.approx(
+        math.pi / 2
+    )
     # read in the wrong order, a quarter turn is no quarter turn
     assert yaw_from_quaternion(*wxyz) != pytest.approx(math.pi / 2)
 
@@ -129,8 +134,11 @@ def test_cell_centre_is_in_its_own_cell(index, origin, res):
     assert tuple(cell_index(centre, origin, res)) == index
 
 
-@given(st.lists(st.tuples(coords, coords), min_size=1, max_size=20), st.tuples(coords, coords),
-       resolutions)
+@given(
+    st.lists(st.tuples(coords, coords), min_size=1, max_size=20),
+    st.tuples(coords, coords),
+    resolutions,
+)
 def test_every_point_is_within_half_a_cell_of_its_cell_centre(points, origin, res):
     xy = np.array(points)
     ij = cell_index(xy, origin, res)

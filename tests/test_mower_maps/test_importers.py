@@ -20,8 +20,9 @@ def test_wkt_field_with_holes_keeps_its_area_and_holes():
 
 
 @needs_fields
-@pytest.mark.parametrize('name', ['test.json', 'test_2_cell.json', 'test1.xml',
-                                  'ee_field_130.wkt'])
+@pytest.mark.parametrize(
+    'name', ['test.json', 'test_2_cell.json', 'test1.xml', 'ee_field_130.wkt']
+)
 def test_scaled_import_has_the_target_area(name):
     lawn = load_field(FIELDS / name, target_area_m2=2000.0)
     assert lawn.boundary.area == pytest.approx(2000.0, rel=1e-3)

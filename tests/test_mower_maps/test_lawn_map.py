@@ -16,8 +16,11 @@ def doc(*features, **props) -> dict:
 
 
 def poly(role: str, coords: list, name: str = 'f', **props) -> dict:
-    return {'type': 'Feature', 'properties': {'role': role, 'name': name, **props},
-            'geometry': {'type': 'Polygon', 'coordinates': [coords]}}
+    return {
+        'type': 'Feature',
+        'properties': {'role': role, 'name': name, **props},
+        'geometry': {'type': 'Polygon', 'coordinates': [coords]},
+    }
 
 
 SQUARE = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]
@@ -44,19 +47,29 @@ def test_demo_lawn_has_one_tree_and_one_flower_bed(map_paths):
 
 
 def test_point_obstacle_becomes_disc_and_mowable_excludes_holes():
-    lawn = map_from_geojson(doc(
-        poly('boundary', SQUARE),
-        {'type': 'Feature', 'properties': {'role': 'obstacle', 'name': 'tree', 'radius_m': 0.5},
-         'geometry': {'type': 'Point', 'coordinates': [5, 5]}},
-        poly('keepout', [[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]], 'bed')))
+    lawn = map_from_geojson(
+        doc(
+            poly('boundary', SQUARE),
+            {
+                'type': 'Feature',
+                'properties': {'role': 'obstacle', 'name': 'tree', 'radius_m': 0.5},
+                'geometry': {'type': 'Point', 'coordinates': [5, 5]},
+            },
+            poly('keepout', [[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]], 'bed'),
+        )
+    )
     tree = lawn.by_role('obstacle')[0].geometry
     assert tree.area == pytest.approx(math.pi * 0.25, rel=0.01)
     assert lawn.mowable_area().area == pytest.approx(100 - 4 - tree.area, rel=1e-9)
 
 
 def test_settings_are_read():
-    lawn = map_from_geojson(doc(poly('boundary', SQUARE), mowing={
-        'stripe_angle_deg': 30, 'headland_passes': 3, 'angle_increment_deg': 15}))
+    lawn = map_from_geojson(
+        doc(
+            poly('boundary', SQUARE),
+            mowing={'stripe_angle_deg': 30, 'headland_passes': 3, 'angle_increment_deg': 15},
+        )
+    )
     assert lawn.settings.stripe_angle_deg == 30.0
     assert lawn.settings.headland_passes == 3
     assert lawn.settings.angle_increment_deg == 15.0
@@ -95,46 +108,95 @@ BAD_MAPS = {
     'not json': ('{"type": "FeatureCollection", ', ['not JSON', 'line 1']),
     'not a collection': ('[1, 2]', ['FeatureCollection']),
     'no features': (json.dumps(doc()), ['no features']),
-    'self-intersection': (json.dumps(doc(poly('boundary', [[0, 0], [10, 10], [10, 0], [0, 10],
-                                                          [0, 0]], 'bowtie'))),
-                          ["feature 0 'bowtie' (boundary)", 'self-intersecting']),
-    'unclosed ring': (json.dumps(doc(poly('boundary', [[0, 0], [10, 0], [10, 10], [0, 10]],
-                                          'open lawn'))),
-                      ["feature 0 'open lawn'", 'unclosed ring']),
-    'keepout outside': (json.dumps(doc(poly('boundary', SQUARE, 'lawn'),
-                                       poly('keepout', [[20, 20], [22, 20], [22, 22], [20, 22],
-                                                        [20, 20]], 'far bed'))),
-                        ["feature 1 'far bed' (keepout)", 'outside every boundary']),
-    'overlapping boundaries': (json.dumps(doc(poly('boundary', SQUARE, 'front'),
-                                              poly('boundary', [[5, 5], [15, 5], [15, 15],
-                                                                [5, 15], [5, 5]], 'back'))),
-                               ["feature 1 'back'", "overlaps feature 0 'front'"]),
-    'wrong units degrees': (json.dumps(doc(poly('boundary', [[5.0, 52.0], [5.0001, 52.0],
-                                                             [5.0001, 52.0001], [5.0, 52.0001],
-                                                             [5.0, 52.0]]))),
-                            ['wrong units', 'WGS84 degrees']),
-    'wrong units millimetres': (json.dumps(doc(poly('boundary', [[0, 0], [15000, 0],
-                                                                 [15000, 30000], [0, 30000],
-                                                                 [0, 0]]))),
-                                ['wrong units', 'millimetres']),
-    'wrong units property': (json.dumps(doc(poly('boundary', SQUARE), units='ft')),
-                             ["wrong units 'ft'"]),
-    'unknown role': (json.dumps(doc({'type': 'Feature', 'properties': {'role': 'pond'},
-                                     'geometry': {'type': 'Point', 'coordinates': [1, 1]}})),
-                     ['feature 0', "unknown or missing role 'pond'"]),
+    'self-intersection': (
+        json.dumps(doc(poly('boundary', [[0, 0], [10, 10], [10, 0], [0, 10], [0, 0]], 'bowtie'))),
+        ["feature 0 'bowtie' (boundary)", 'self-intersecting'],
+    ),
+    'unclosed ring': (
+        json.dumps(doc(poly('boundary', [[0, 0], [10, 0], [10, 10], [0, 10]], 'open lawn'))),
+        ["feature 0 'open lawn'", 'unclosed ring'],
+    ),
+    'keepout outside': (
+        json.dumps(
+            doc(
+                poly('boundary', SQUARE, 'lawn'),
+                poly('keepout', [[20, 20], [22, 20], [22, 22], [20, 22], [20, 20]], 'far bed'),
+            )
+        ),
+        ["feature 1 'far bed' (keepout)", 'outside every boundary'],
+    ),
+    'overlapping boundaries': (
+        json.dumps(
+            doc(
+                poly('boundary', SQUARE, 'front'),
+                poly('boundary', [[5, 5], [15, 5], [15, 15], [5, 15], [5, 5]], 'back'),
+            )
+        ),
+        ["feature 1 'back'", "overlaps feature 0 'front'"],
+    ),
+    'wrong units degrees': (
+        json.dumps(
+            doc(
+                poly(
+                    'boundary',
+                    [[5.0, 52.0], [5.0001, 52.0], [5.0001, 52.0001], [5.0, 52.0001], [5.0, 52.0]],
+                )
+            )
+        ),
+        ['wrong units', 'WGS84 degrees'],
+    ),
+    'wrong units millimetres': (
+        json.dumps(
+            doc(poly('boundary', [[0, 0], [15000, 0], [15000, 30000], [0, 30000], [0, 0]]))
+        ),
+        ['wrong units', 'millimetres'],
+    ),
+    'wrong units property': (
+        json.dumps(doc(poly('boundary', SQUARE), units='ft')),
+        ["wrong units 'ft'"],
+    ),
+    'unknown role': (
+        json.dumps(
+            doc(
+                {
+                    'type': 'Feature',
+                    'properties': {'role': 'pond'},
+                    'geometry': {'type': 'Point', 'coordinates': [1, 1]},
+                }
+            )
+        ),
+        ['feature 0', "unknown or missing role 'pond'"],
+    ),
     'point obstacle without radius': (
-        json.dumps(doc(poly('boundary', SQUARE), {
-            'type': 'Feature', 'properties': {'role': 'obstacle', 'name': 'post'},
-            'geometry': {'type': 'Point', 'coordinates': [1, 1]}})),
-        ["feature 1 'post' (obstacle)", 'radius_m']),
-    'wgs84 without datum': (json.dumps(doc(poly('boundary', SQUARE), frame='wgs84')),
-                            ['datum']),
-    'no boundary': (json.dumps(doc({'type': 'Feature', 'properties': {'role': 'dock'},
-                                    'geometry': {'type': 'Point', 'coordinates': [1, 1]}})),
-                    ['no boundary']),
-    'bad coordinate': (json.dumps(doc(poly('boundary', [[0, 0], [10, 'x'], [10, 10], [0, 0]],
-                                           'typo'))),
-                       ["feature 0 'typo'", 'bad position']),
+        json.dumps(
+            doc(
+                poly('boundary', SQUARE),
+                {
+                    'type': 'Feature',
+                    'properties': {'role': 'obstacle', 'name': 'post'},
+                    'geometry': {'type': 'Point', 'coordinates': [1, 1]},
+                },
+            )
+        ),
+        ["feature 1 'post' (obstacle)", 'radius_m'],
+    ),
+    'wgs84 without datum': (json.dumps(doc(poly('boundary', SQUARE), frame='wgs84')), ['datum']),
+    'no boundary': (
+        json.dumps(
+            doc(
+                {
+                    'type': 'Feature',
+                    'properties': {'role': 'dock'},
+                    'geometry': {'type': 'Point', 'coordinates': [1, 1]},
+                }
+            )
+        ),
+        ['no boundary'],
+    ),
+    'bad coordinate': (
+        json.dumps(doc(poly('boundary', [[0, 0], [10, 'x'], [10, 10], [0, 0]], 'typo'))),
+        ["feature 0 'typo'", 'bad position'],
+    ),
 }
 
 

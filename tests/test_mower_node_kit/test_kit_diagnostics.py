@@ -27,10 +27,14 @@ def test_an_unknown_level_is_refused(ros, given):
 def test_values_keep_their_order_as_strings(ros):
     from mower_node_kit.diagnostics import diagnostic_status
 
-    status = diagnostic_status('motor board', 'ERROR', 'lost', {'frames': 3, 'rate': '1.50',
-                                                                'ok': False}, 'mower')
-    assert [(kv.key, kv.value) for kv in status.values] == [('frames', '3'), ('rate', '1.50'),
-                                                             ('ok', 'False')]
+    status = diagnostic_status(
+        'motor board', 'ERROR', 'lost', {'frames': 3, 'rate': '1.50', 'ok': False}, 'mower'
+    )
+    assert [(kv.key, kv.value) for kv in status.values] == [
+        ('frames', '3'),
+        ('rate', '1.50'),
+        ('ok', 'False'),
+    ]
     assert (status.name, status.message, status.hardware_id) == ('motor board', 'lost', 'mower')
     assert diagnostic_status('n', 'OK').values == []
 
@@ -41,8 +45,14 @@ def test_the_array_holds_one_stamped_status(ros):
 
     from mower_node_kit.diagnostics import diagnostics
 
-    msg = diagnostics(Time(sec=12, nanosec=5), 'camera_node', 'ERROR', 'not connected',
-                      {'frames': 0}, '/dev/video0')
+    msg = diagnostics(
+        Time(sec=12, nanosec=5),
+        'camera_node',
+        'ERROR',
+        'not connected',
+        {'frames': 0},
+        '/dev/video0',
+    )
     assert isinstance(msg, DiagnosticArray)
     assert (msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id) == (12, 5, '')
     (status,) = msg.status

@@ -44,8 +44,7 @@ def test_nodes_declare_the_range_from_the_metadata(ros):
     assert values == {'gain': 0.5}
     d = node.describe_parameter('gain')
     assert d.read_only and d.description == 'a gain'
-    assert (d.floating_point_range[0].from_value, d.floating_point_range[0].to_value) == \
-        (0.0, 1.0)
+    assert (d.floating_point_range[0].from_value, d.floating_point_range[0].to_value) == (0.0, 1.0)
     node.destroy_node()
 
 
@@ -73,7 +72,8 @@ def test_field_specs_flatten_nested_dataclasses_in_field_order():
         'radius_m': Spec(0.09, 'wheel radius'),
         'ticks': Spec(1024, 'ticks per revolution', 1, 100000),
         'name': Spec('mower', 'what it is called'),
-        'retries': Spec(3, 'tries before giving up')}
+        'retries': Spec(3, 'tries before giving up'),
+    }
     assert 'range' not in fields(Robot)[1].metadata
 
 
@@ -101,17 +101,35 @@ def test_declare_merges_dataclass_and_node_tables_with_ranges_by_type(ros):
     from mower_node_kit.params import Spec, declare, field_specs
 
     node = Node('kit_declare_test')
-    values = declare(node, {**field_specs(Robot), 'rate_hz': Spec(10.0, 'loop rate', 1, 100),
-                            'topic': ('odom', 'pose topic')}, writable=('rate_hz',))
-    assert values == {'radius_m': 0.09, 'ticks': 1024, 'name': 'mower', 'retries': 3,
-                      'rate_hz': 10.0, 'topic': 'odom'}
+    values = declare(
+        node,
+        {
+            **field_specs(Robot),
+            'rate_hz': Spec(10.0, 'loop rate', 1, 100),
+            'topic': ('odom', 'pose topic'),
+        },
+        writable=('rate_hz',),
+    )
+    assert values == {
+        'radius_m': 0.09,
+        'ticks': 1024,
+        'name': 'mower',
+        'retries': 3,
+        'rate_hz': 10.0,
+        'topic': 'odom',
+    }
     ticks, rate, topic = (node.describe_parameter(n) for n in ('ticks', 'rate_hz', 'topic'))
     assert ticks.read_only and not ticks.floating_point_range
-    assert (ticks.integer_range[0].from_value, ticks.integer_range[0].to_value,
-            ticks.integer_range[0].step) == (1, 100000, 1)
+    assert (
+        ticks.integer_range[0].from_value,
+        ticks.integer_range[0].to_value,
+        ticks.integer_range[0].step,
+    ) == (1, 100000, 1)
     assert not rate.read_only and not rate.integer_range
-    assert (rate.floating_point_range[0].from_value, rate.floating_point_range[0].to_value) == \
-        (1.0, 100.0)
+    assert (rate.floating_point_range[0].from_value, rate.floating_point_range[0].to_value) == (
+        1.0,
+        100.0,
+    )
     assert topic.read_only and topic.description == 'pose topic'
     assert not topic.floating_point_range and not topic.integer_range
     node.destroy_node()
@@ -126,7 +144,8 @@ def test_declare_can_leave_every_parameter_writable(ros):
     node = Node('kit_writable_test')
     declare(node, {'gain': (0.5, 'a gain', 0.0, 1.0)}, read_only=False)
     assert not node.describe_parameter('gain').read_only
-    (ok, refused) = node.set_parameters([Parameter('gain', value=0.7),
-                                         Parameter('gain', value=1.5)])
+    (ok, refused) = node.set_parameters(
+        [Parameter('gain', value=0.7), Parameter('gain', value=1.5)]
+    )
     assert ok.successful and not refused.successful
     node.destroy_node()

@@ -73,8 +73,11 @@ def node_modules() -> list[str]:
     out = []
     for setup in sorted((ROOT / 'src').glob('*/setup.py')):
         for node in ast.walk(ast.parse(setup.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-                    '_node = ' in node.value:
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and '_node = ' in node.value
+            ):
                 out.append(node.value.split('=')[1].strip().split(':')[0])
     assert len(out) >= 9, out
     return out
@@ -86,7 +89,7 @@ def test_every_node_main_is_run_node(ros, monkeypatch, module):
     calls = []
     monkeypatch.setattr(mod, 'run_node', lambda *a, **k: calls.append((a, k)) or 0)
     assert mod.main(['--ros-args']) == 0
-    ((make_node, args), _), = calls
+    (((make_node, args), _),) = calls
     assert args == ['--ros-args'] and make_node.__module__ == module
 
 

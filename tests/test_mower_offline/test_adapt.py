@@ -40,12 +40,22 @@ MAP = {
     'type': 'FeatureCollection',
     'properties': {'name': 'test lawn', 'frame': 'enu', 'units': 'm'},
     'features': [
-        {'type': 'Feature', 'properties': {'role': 'boundary', 'name': 'lawn'},
-         'geometry': {'type': 'Polygon',
-                      'coordinates': [[[0, 0], [20, 0], [20, 20], [0, 20], [0, 0]]]}},
-        {'type': 'Feature', 'properties': {'role': 'keepout', 'name': 'bed'},
-         'geometry': {'type': 'Polygon',
-                      'coordinates': [[[7, 8], [10, 8], [10, 12], [7, 12], [7, 8]]]}},
+        {
+            'type': 'Feature',
+            'properties': {'role': 'boundary', 'name': 'lawn'},
+            'geometry': {
+                'type': 'Polygon',
+                'coordinates': [[[0, 0], [20, 0], [20, 20], [0, 20], [0, 0]]],
+            },
+        },
+        {
+            'type': 'Feature',
+            'properties': {'role': 'keepout', 'name': 'bed'},
+            'geometry': {
+                'type': 'Polygon',
+                'coordinates': [[[7, 8], [10, 8], [10, 12], [7, 12], [7, 8]]],
+            },
+        },
     ],
 }
 
@@ -61,19 +71,23 @@ def needs_teacher() -> None:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
 def lawn_image(w: int, h: int, seed: int) -> np.ndarray:
     """Sky on top, grass below, a red box on the grass (RGB)."""
     rng = np.random.default_rng(seed)
     img = np.zeros((h, w, 3), np.uint8)
-    img[:h // 3] = (120, 160, 230)
-    img[h // 3:] = np.clip(np.array([60, 150, 40]) + rng.normal(0, 10, (h - h // 3, w, 3)),
-                           0, 255).astype(np.uint8)
+    img[: h // 3] = (120, 160, 230)
+    img[h // 3 :] = np.clip(
+        np.array([60, 150, 40]) + rng.normal(0, 10, (h - h // 3, w, 3)), 0, 255
+    ).astype(np.uint8)
     x, y = int(rng.integers(0, w // 2)), int(rng.integers(h // 2, h - h // 6))
-    img[y:y + h // 6, x:x + w // 5] = (200, 40, 30)
+    img[y : y + h // 6, x : x + w // 5] = (200, 40, 30)
     return img
 
 
@@ -134,6 +148,7 @@ def one_line_error(err: str) -> str:
 
 # -- frames and geometry ------------------------------------------------------------------------
 
+
 def test_frames_of_other_sizes_are_centre_cropped_to_4_3_then_resized():
     img = np.zeros((360, 640, 3), np.uint8)
     img[:, 80:560] = 255  # the 4:3 centre of a 16:9 frame
@@ -186,8 +201,9 @@ def test_teacher_and_geometry_disagreeing_is_ignored():
 
 
 def test_review_list_keeps_only_the_lines_left(tmp_path):
-    path = write_review_list(tmp_path / 'frames.txt', ['/a/1.png', '/a/2.png', 'b.mcap@1.0s'],
-                             [False, False, True])
+    path = write_review_list(
+        tmp_path / 'frames.txt', ['/a/1.png', '/a/2.png', 'b.mcap@1.0s'], [False, False, True]
+    )
     text = path.read_text()
     assert '# 0003 b.mcap@1.0s' in text and '0001 /a/1.png' in text
     assert read_review_list(path) == {'/a/1.png', '/a/2.png'}
@@ -213,6 +229,7 @@ def test_split_is_deterministic_whole_blocks_and_never_empty():
 
 # -- bags -----------------------------------------------------------------------------------------
 
+
 def make_bag(path: Path, frames: int = 6, camera: bool = True) -> Path:
     """Odometry along +x from (4, 10) at 20 Hz, a JPEG camera at 10 Hz with camera info."""
     from mower_offline.bag import BagRecorder, header, quaternion_z, ros_msg
@@ -221,37 +238,68 @@ def make_bag(path: Path, frames: int = 6, camera: bool = True) -> Path:
     with BagRecorder(path) as bag:
         for i in range(frames * 2 + 2):
             t = 1.0 + i * 0.05
-            bag.write('/odom', 'nav_msgs/msg/Odometry', t, ros_msg(
-                'nav_msgs/msg/Odometry', header=header(t, 'map'), child_frame_id='base_link',
-                pose=ros_msg('geometry_msgs/msg/PoseWithCovariance', pose=ros_msg(
-                    'geometry_msgs/msg/Pose', position=ros_msg(
-                        'geometry_msgs/msg/Point', x=4.0 + 0.02 * i, y=10.0),
-                    orientation=quaternion_z(0.0)))))
+            bag.write(
+                '/odom',
+                'nav_msgs/msg/Odometry',
+                t,
+                ros_msg(
+                    'nav_msgs/msg/Odometry',
+                    header=header(t, 'map'),
+                    child_frame_id='base_link',
+                    pose=ros_msg(
+                        'geometry_msgs/msg/PoseWithCovariance',
+                        pose=ros_msg(
+                            'geometry_msgs/msg/Pose',
+                            position=ros_msg('geometry_msgs/msg/Point', x=4.0 + 0.02 * i, y=10.0),
+                            orientation=quaternion_z(0.0),
+                        ),
+                    ),
+                ),
+            )
         for i in range(frames if camera else 0):
             t = 1.05 + i * 0.1
-            bag.write('/camera/image_raw/compressed', 'sensor_msgs/msg/CompressedImage', t,
-                      ros_msg('sensor_msgs/msg/CompressedImage',
-                              header=header(t, 'camera_optical_frame'), format='jpeg',
-                              data=jpeg.tobytes()))
-            bag.write('/camera/camera_info', 'sensor_msgs/msg/CameraInfo', t, ros_msg(
-                'sensor_msgs/msg/CameraInfo', header=header(t, 'camera_optical_frame'),
-                height=120, width=160, k=[100.0, 0, 80, 0, 100.0, 60, 0, 0, 1],
-                d=np.zeros(5), distortion_model='plumb_bob'))
+            bag.write(
+                '/camera/image_raw/compressed',
+                'sensor_msgs/msg/CompressedImage',
+                t,
+                ros_msg(
+                    'sensor_msgs/msg/CompressedImage',
+                    header=header(t, 'camera_optical_frame'),
+                    format='jpeg',
+                    data=jpeg.tobytes(),
+                ),
+            )
+            bag.write(
+                '/camera/camera_info',
+                'sensor_msgs/msg/CameraInfo',
+                t,
+                ros_msg(
+                    'sensor_msgs/msg/CameraInfo',
+                    header=header(t, 'camera_optical_frame'),
+                    height=120,
+                    width=160,
+                    k=[100.0, 0, 80, 0, 100.0, 60, 0, 0, 1],
+                    d=np.zeros(5),
+                    distortion_model='plumb_bob',
+                ),
+            )
     return path
 
 
 def test_bag_frames_get_poses_and_geometry_labels(tmp_path):
     areas, _ = _areas(tmp_path)
     bag = make_bag(tmp_path / 'bag')
-    frames, sources = read_frames([str(bag)], BagOptions(every=2), areas, tmp_path / 'scratch',
-                                  log=lambda s: None)
+    frames, sources = read_frames(
+        [str(bag)], BagOptions(every=2), areas, tmp_path / 'scratch', log=lambda s: None
+    )
     assert len(frames) == 3 and sources[0].kind == 'bag' and sources[0].with_geometry == 3
     for f in frames:
         assert f.rgb.shape == (240, 320, 3) and f.geometry.shape == (240, 320)
         assert f.geometry[230, 160] == LAWN  # just ahead of the robot
         assert '@' in f.key and f.key.startswith(str(bag.resolve()))
-    no_map, _ = read_frames([str(bag)], BagOptions(every=1), None, tmp_path / 'scratch2',
-                            log=lambda s: None)
+    no_map, _ = read_frames(
+        [str(bag)], BagOptions(every=1), None, tmp_path / 'scratch2', log=lambda s: None
+    )
     assert len(no_map) == 6 and all(f.geometry is None for f in no_map)
 
 
@@ -273,6 +321,7 @@ def test_unreadable_image_and_empty_folder_name_the_file(tmp_path):
 
 
 # -- end to end ---------------------------------------------------------------------------------
+
 
 def _check_outputs(out: Path) -> dict:
     summary = json.loads((out / 'summary.json').read_text())
@@ -304,8 +353,15 @@ def test_adapt_end_to_end_on_a_tiny_model_then_a_review_drops_frames(tmp_path, t
     folder = tmp_path / 'frames'
     paths = write_frames(folder)
     out = tmp_path / 'adapted'
-    cfg = AdaptConfig(inputs=(str(folder),), out=str(out), init=str(tiny_init), epochs=1,
-                      minutes=1.0, threads=1, progress=False)
+    cfg = AdaptConfig(
+        inputs=(str(folder),),
+        out=str(out),
+        init=str(tiny_init),
+        epochs=1,
+        minutes=1.0,
+        threads=1,
+        progress=False,
+    )
     teacher = ColourTeacher(tmp_path / 'colour.teacher')
     logs: list[str] = []
     adapt(cfg, teacher=teacher, log=logs.append)
@@ -317,8 +373,9 @@ def test_adapt_end_to_end_on_a_tiny_model_then_a_review_drops_frames(tmp_path, t
     assert 'unknown provenance' in (out / 'MODEL_CARD.md').read_text()
     listing = out / 'review' / 'frames.txt'
     lines = listing.read_text().splitlines()
-    assert [ln.split(maxsplit=1)[1] for ln in lines if not ln.startswith('#')] == \
-        [str(p.resolve()) for p in paths]
+    assert [ln.split(maxsplit=1)[1] for ln in lines if not ln.startswith('#')] == [
+        str(p.resolve()) for p in paths
+    ]
     # the owner drops frame 2 (deletes its line) and frame 5 (comments it out)
     kept = [ln for ln in lines if str(paths[1].resolve()) not in ln]
     kept = ['# ' + ln if str(paths[4].resolve()) in ln else ln for ln in kept]
@@ -330,11 +387,13 @@ def test_adapt_end_to_end_on_a_tiny_model_then_a_review_drops_frames(tmp_path, t
     _check_outputs(out)
     assert summary['frames']['read'] == 6 and summary['frames']['left_out_by_review'] == 2
     assert summary['frames']['train'] + summary['frames']['held_back'] == 4
-    assert not {str(paths[1].resolve()), str(paths[4].resolve())} & \
-        set(summary['frames']['held_back_keys'])
+    assert not {str(paths[1].resolve()), str(paths[4].resolve())} & set(
+        summary['frames']['held_back_keys']
+    )
     rewritten = listing.read_text()
-    assert f'# 0002 {paths[1].resolve()}' in rewritten and f'# 0005 {paths[4].resolve()}' in \
-        rewritten
+    assert (
+        f'# 0002 {paths[1].resolve()}' in rewritten and f'# 0005 {paths[4].resolve()}' in rewritten
+    )
     assert digests(ROOT / 'models') == models_before
 
 
@@ -344,9 +403,26 @@ def test_adapt_command_with_the_real_teacher(tmp_path, tiny_init, capsys):
     folder = tmp_path / 'frames'
     write_frames(folder, 5)
     out = tmp_path / 'out'
-    rc, stdout, err = run_cli(['segment', 'adapt', str(folder), '--out', str(out), '--init',
-                               str(tiny_init), '--teacher', str(TEACHER), '--epochs', '1',
-                               '--minutes', '1', '--threads', '1'], capsys)
+    rc, stdout, err = run_cli(
+        [
+            'segment',
+            'adapt',
+            str(folder),
+            '--out',
+            str(out),
+            '--init',
+            str(tiny_init),
+            '--teacher',
+            str(TEACHER),
+            '--epochs',
+            '1',
+            '--minutes',
+            '1',
+            '--threads',
+            '1',
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert 'adapted model:' in stdout
     summary = _check_outputs(out)
@@ -356,6 +432,7 @@ def test_adapt_command_with_the_real_teacher(tmp_path, tiny_init, capsys):
 
 
 # -- bad input: one line naming the file, exit 1 ------------------------------------------------
+
 
 def _bad_models(tmp_path: Path, tiny_init: Path) -> dict[str, Path]:
     import torch
@@ -370,19 +447,41 @@ def _bad_models(tmp_path: Path, tiny_init: Path) -> dict[str, Path]:
     gray.stem[0] = torch.nn.Conv2d(1, 4, 3, stride=2, padding=1, bias=False)
     one_channel = tmp_path / 'one_channel.pt'
     save_model(gray, one_channel)
-    return {'missing': tmp_path / 'nothing.pt', 'truncated': truncated, 'five': five,
-            'one_channel': one_channel}
+    return {
+        'missing': tmp_path / 'nothing.pt',
+        'truncated': truncated,
+        'five': five,
+        'one_channel': one_channel,
+    }
 
 
-@pytest.mark.parametrize('case, words', [
-    ('missing', 'model file not found'), ('truncated', 'truncated or damaged'),
-    ('five', '5 output classes, expected 4'), ('one_channel', 'input of 1 channels')])
+@pytest.mark.parametrize(
+    'case, words',
+    [
+        ('missing', 'model file not found'),
+        ('truncated', 'truncated or damaged'),
+        ('five', '5 output classes, expected 4'),
+        ('one_channel', 'input of 1 channels'),
+    ],
+)
 def test_a_bad_init_model_gives_one_line(tmp_path, tiny_init, capsys, case, words):
     folder = tmp_path / 'frames'
     write_frames(folder, 2)
     bad = _bad_models(tmp_path, tiny_init)[case]
-    rc, _, err = run_cli(['segment', 'adapt', str(folder), '--out', str(tmp_path / 'out'),
-                          '--init', str(bad), '--teacher', str(tmp_path / 'no.tflite')], capsys)
+    rc, _, err = run_cli(
+        [
+            'segment',
+            'adapt',
+            str(folder),
+            '--out',
+            str(tmp_path / 'out'),
+            '--init',
+            str(bad),
+            '--teacher',
+            str(tmp_path / 'no.tflite'),
+        ],
+        capsys,
+    )
     line = one_line_error(err)
     assert rc == 1 and str(bad) in line and words in line
     assert not (tmp_path / 'out' / 'summary.json').exists()
@@ -392,17 +491,31 @@ def test_a_missing_or_truncated_teacher_gives_one_line(tmp_path, tiny_init, caps
     folder = tmp_path / 'frames'
     write_frames(folder, 2)
     truncated = tmp_path / 'teacher.tflite'
-    truncated.write_bytes(TEACHER.read_bytes()[:4096] if TEACHER.is_file() else
-                           b'\x1c\x00\x00\x00TFL3' + b'\x00' * 64)
+    truncated.write_bytes(
+        TEACHER.read_bytes()[:4096]
+        if TEACHER.is_file()
+        else b'\x1c\x00\x00\x00TFL3' + b'\x00' * 64
+    )
     for teacher in (tmp_path / 'no_teacher.tflite', truncated):
-        rc, _, err = run_cli(['segment', 'adapt', str(folder), '--out', str(tmp_path / 'out'),
-                              '--init', str(tiny_init), '--teacher', str(teacher)], capsys)
+        rc, _, err = run_cli(
+            [
+                'segment',
+                'adapt',
+                str(folder),
+                '--out',
+                str(tmp_path / 'out'),
+                '--init',
+                str(tiny_init),
+                '--teacher',
+                str(teacher),
+            ],
+            capsys,
+        )
         line = one_line_error(err)
         assert rc == 1 and str(teacher) in line
 
 
-def test_bad_inputs_and_outputs_give_one_line_and_leave_models_alone(tmp_path, tiny_init,
-                                                                     capsys):
+def test_bad_inputs_and_outputs_give_one_line_and_leave_models_alone(tmp_path, tiny_init, capsys):
     models_before = digests(ROOT / 'models')
     folder = tmp_path / 'frames'
     write_frames(folder, 2)
@@ -413,10 +526,14 @@ def test_bad_inputs_and_outputs_give_one_line_and_leave_models_alone(tmp_path, t
         ([str(folder), '--out', str(ROOT / 'models' / 'adapted')], 'inside'),
         ([str(folder), '--out', 'models'], 'inside'),
         ([str(folder), '--out', str(tiny_init.parent)], 'folder of --init'),
-        ([str(folder), '--out', str(tmp_path / 'o'), '--review', str(tmp_path / 'x.txt')],
-         'review list not found'),
-        ([str(folder), '--out', str(tmp_path / 'o'), '--map', str(tmp_path / 'x.geojson')],
-         'no such file'),
+        (
+            [str(folder), '--out', str(tmp_path / 'o'), '--review', str(tmp_path / 'x.txt')],
+            'review list not found',
+        ),
+        (
+            [str(folder), '--out', str(tmp_path / 'o'), '--map', str(tmp_path / 'x.geojson')],
+            'no such file',
+        ),
     ]
     for args, words in cases:
         rc, _, err = run_cli(['segment', 'adapt', *args, '--init', str(tiny_init)], capsys)
@@ -432,10 +549,24 @@ def test_unreadable_image_and_cameraless_bag_through_the_command(tmp_path, tiny_
     write_frames(folder, 2)
     (folder / 'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
     bag = make_bag(tmp_path / 'odom_only', camera=False)
-    for inputs, words in (([str(folder)], str(folder / 'broken.jpg')),
-                          ([str(bag)], 'no camera frames')):
-        rc, _, err = run_cli(['segment', 'adapt', *inputs, '--out', str(tmp_path / 'out'),
-                              '--init', str(tiny_init), '--teacher', str(TEACHER)], capsys)
+    for inputs, words in (
+        ([str(folder)], str(folder / 'broken.jpg')),
+        ([str(bag)], 'no camera frames'),
+    ):
+        rc, _, err = run_cli(
+            [
+                'segment',
+                'adapt',
+                *inputs,
+                '--out',
+                str(tmp_path / 'out'),
+                '--init',
+                str(tiny_init),
+                '--teacher',
+                str(TEACHER),
+            ],
+            capsys,
+        )
         line = one_line_error(err)
         assert rc == 1 and words in line, line
         assert not (tmp_path / 'out' / 'summary.json').exists()

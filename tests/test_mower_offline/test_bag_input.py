@@ -26,38 +26,61 @@ ODOM = 'nav_msgs/msg/Odometry'
 BROKEN = 'acme_msgs/msg/Broken'  # its definition does not parse
 WRONG = 'acme_msgs/msg/Counter'  # its definition parses, its hash is not that of it
 DANGLING = 'acme_msgs/msg/Dangling'  # its definition parses, but uses a type that is nowhere
-BAD_DEFS = {BROKEN: 'int32 x\nuint8[ broken', WRONG: 'int32 count',
-            DANGLING: 'int32 x\nthis is : a field of type acme_msgs/msg/this'}
+BAD_DEFS = {
+    BROKEN: 'int32 x\nuint8[ broken',
+    WRONG: 'int32 count',
+    DANGLING: 'int32 x\nthis is : a field of type acme_msgs/msg/this',
+}
 FORMATS = ['ros1', 'mcap', 'sqlite3']
 
 
 def _odom(i: int):
     """Odometry message ``i`` (ROS 2 type; the ROS 1 one is made from its fields)."""
-    return ros_msg(ODOM, header=header(1.0 + 0.1 * i, 'odom'), child_frame_id='base_link',
-                   pose=ros_msg('geometry_msgs/msg/PoseWithCovariance', pose=ros_msg(
-                       'geometry_msgs/msg/Pose',
-                       position=ros_msg('geometry_msgs/msg/Point', x=0.5 * i, y=-0.25 * i),
-                       orientation=quaternion_z(0.1 * i))))
+    return ros_msg(
+        ODOM,
+        header=header(1.0 + 0.1 * i, 'odom'),
+        child_frame_id='base_link',
+        pose=ros_msg(
+            'geometry_msgs/msg/PoseWithCovariance',
+            pose=ros_msg(
+                'geometry_msgs/msg/Pose',
+                position=ros_msg('geometry_msgs/msg/Point', x=0.5 * i, y=-0.25 * i),
+                orientation=quaternion_z(0.1 * i),
+            ),
+        ),
+    )
 
 
 def _ros1_odom(i: int):
     """The same odometry as a ROS 1 message (its header has a seq)."""
     m = _odom(i)
     t = ROS1.types
-    hdr = t['std_msgs/msg/Header'](seq=i, stamp=t['builtin_interfaces/msg/Time'](
-        sec=m.header.stamp.sec, nanosec=m.header.stamp.nanosec), frame_id='odom')
+    hdr = t['std_msgs/msg/Header'](
+        seq=i,
+        stamp=t['builtin_interfaces/msg/Time'](
+            sec=m.header.stamp.sec, nanosec=m.header.stamp.nanosec
+        ),
+        frame_id='odom',
+    )
     pose = t['geometry_msgs/msg/Pose'](
         position=t['geometry_msgs/msg/Point'](x=0.5 * i, y=-0.25 * i, z=0.0),
-        orientation=t['geometry_msgs/msg/Quaternion'](**{k: getattr(m.pose.pose.orientation, k)
-                                                          for k in 'xyzw'}))
+        orientation=t['geometry_msgs/msg/Quaternion'](
+            **{k: getattr(m.pose.pose.orientation, k) for k in 'xyzw'}
+        ),
+    )
     cov = m.pose.covariance
-    return t[ODOM](header=hdr, child_frame_id='base_link',
-                   pose=t['geometry_msgs/msg/PoseWithCovariance'](pose=pose, covariance=cov),
-                   twist=t['geometry_msgs/msg/TwistWithCovariance'](
-                       twist=t['geometry_msgs/msg/Twist'](
-                           linear=t['geometry_msgs/msg/Vector3'](x=0.0, y=0.0, z=0.0),
-                           angular=t['geometry_msgs/msg/Vector3'](x=0.0, y=0.0, z=0.0)),
-                       covariance=m.twist.covariance))
+    return t[ODOM](
+        header=hdr,
+        child_frame_id='base_link',
+        pose=t['geometry_msgs/msg/PoseWithCovariance'](pose=pose, covariance=cov),
+        twist=t['geometry_msgs/msg/TwistWithCovariance'](
+            twist=t['geometry_msgs/msg/Twist'](
+                linear=t['geometry_msgs/msg/Vector3'](x=0.0, y=0.0, z=0.0),
+                angular=t['geometry_msgs/msg/Vector3'](x=0.0, y=0.0, z=0.0),
+            ),
+            covariance=m.twist.covariance,
+        ),
+    )
 
 
 def make_bag(tmp: Path, fmt: str, damaged: bool = True) -> Path:
@@ -89,16 +112,30 @@ def make_bag(tmp: Path, fmt: str, damaged: bool = True) -> Path:
         for i, t in enumerate(times):
             w.write(odom, t, TYPESTORE.serialize_cdr(_odom(i), ODOM))
         for k, (msgtype, msgdef) in enumerate(BAD_DEFS.items() if damaged else ()):
-            con = w.add_connection(f'/bad{k}', msgtype, msgdef=msgdef,
-                                   rihs01='RIHS01_' + str(k) * 64)
+            con = w.add_connection(
+                f'/bad{k}', msgtype, msgdef=msgdef, rihs01='RIHS01_' + str(k) * 64
+            )
             w.write(con, times[3 + k], garbage)
         if damaged:  # no definition, so its hash is not checked (AnyReader would refuse it)
-            pose = w.add_connection('/pose', 'geometry_msgs/msg/PoseStamped', msgdef='',
-                                    rihs01='RIHS01_' + 'f' * 64)
-            w.write(pose, times[7], TYPESTORE.serialize_cdr(ros_msg(
-                'geometry_msgs/msg/PoseStamped', header=header(1.7, 'map'), pose=ros_msg(
-                    'geometry_msgs/msg/Pose', position=ros_msg('geometry_msgs/msg/Point', x=3.0),
-                    orientation=quaternion_z(0.0))), 'geometry_msgs/msg/PoseStamped'))
+            pose = w.add_connection(
+                '/pose', 'geometry_msgs/msg/PoseStamped', msgdef='', rihs01='RIHS01_' + 'f' * 64
+            )
+            w.write(
+                pose,
+                times[7],
+                TYPESTORE.serialize_cdr(
+                    ros_msg(
+                        'geometry_msgs/msg/PoseStamped',
+                        header=header(1.7, 'map'),
+                        pose=ros_msg(
+                            'geometry_msgs/msg/Pose',
+                            position=ros_msg('geometry_msgs/msg/Point', x=3.0),
+                            orientation=quaternion_z(0.0),
+                        ),
+                    ),
+                    'geometry_msgs/msg/PoseStamped',
+                ),
+            )
         lat = w.add_connection('/late', ODOM, typestore=TYPESTORE)
         for t in late:
             w.write(lat, t, TYPESTORE.serialize_cdr(_odom(0), ODOM))
@@ -135,13 +172,15 @@ def test_a_broken_definition_costs_its_topic_not_the_bag(tmp_path, fmt):
         assert len(read) == 20
         assert read[-1][2:4] == (pytest.approx(9.5), pytest.approx(-4.75))
         assert read[-1][4] == pytest.approx(2.9)
-        for con, _, raw in r.messages(connections=[c for c in r.connections
-                                                   if c.msgtype in BAD_DEFS]):
+        for con, _, raw in r.messages(
+            connections=[c for c in r.connections if c.msgtype in BAD_DEFS]
+        ):
             with pytest.raises(KeyError):  # the replay reports these and skips them
                 r.deserialize(raw, con.msgtype)
         if r.is2:  # a standard type without a definition comes, with its fields, from Jazzy
-            (con, _, raw), = r.messages(connections=[c for c in r.connections
-                                                     if c.topic == '/pose'])
+            ((con, _, raw),) = r.messages(
+                connections=[c for c in r.connections if c.topic == '/pose']
+            )
             assert r.deserialize(raw, con.msgtype).pose.position.x == 3.0
 
 
@@ -178,10 +217,14 @@ def test_the_same_types_as_rosbags_anyreader_when_nothing_is_broken(tmp_path):
             assert r.bad_types == {}
             for name, fielddef in a.typestore.fielddefs.items():
                 assert r.typestore.fielddefs[name] == fielddef, name
-            assert [(c.topic, c.msgtype) for c in a.connections] == \
-                [(c.topic, c.msgtype) for c in r.connections]
-            assert (a.start_time, a.end_time, a.message_count) == \
-                (r.start_time, r.end_time, r.message_count)
+            assert [(c.topic, c.msgtype) for c in a.connections] == [
+                (c.topic, c.msgtype) for c in r.connections
+            ]
+            assert (a.start_time, a.end_time, a.message_count) == (
+                r.start_time,
+                r.end_time,
+                r.message_count,
+            )
 
 
 def test_open_and_close_as_anyreader(tmp_path):
@@ -223,11 +266,20 @@ IDL = """module acme_msgs {
 """
 
 
-@pytest.mark.parametrize('data', [IDL, f'{"=" * 80}\nIDL: acme_msgs/msg/Point2\n{IDL}'],
-                         ids=['one-file', 'sections'])
+@pytest.mark.parametrize(
+    'data', [IDL, f'{"=" * 80}\nIDL: acme_msgs/msg/Point2\n{IDL}'], ids=['one-file', 'sections']
+)
 def test_idl_definitions_are_read_as_anyreader_reads_them(data):
-    con = Connection(1, '/p', 'acme_msgs/msg/Point2', MessageDefinition(Fmt.IDL, data), '', 0,
-                     ConnectionExtRosbag2('cdr', []), None)
+    con = Connection(
+        1,
+        '/p',
+        'acme_msgs/msg/Point2',
+        MessageDefinition(Fmt.IDL, data),
+        '',
+        0,
+        ConnectionExtRosbag2('cdr', []),
+        None,
+    )
     store, bad = _load_types([con], is2=True)
     assert bad == {}
     assert [f for f, _ in store.fielddefs['acme_msgs/msg/Point2'][1]] == ['x', 'y']

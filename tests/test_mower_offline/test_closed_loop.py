@@ -26,9 +26,15 @@ def test_the_loop_fuses_the_confidence_when_mapping_uses_it(use_confidence, monk
 
     monkeypatch.setattr(SemanticGrid, 'fuse', spy)
     sim = LawnSim(load_map(MAPS / 'demo_lawn.geojson'), seed=1)
-    loop = ClosedLoop(sim, LoopConfig(camera_hz=5.0, perception_latency_s=0.1,
-                                      providers=('cpu',),
-                                      mapping={'use_confidence': use_confidence}))
+    loop = ClosedLoop(
+        sim,
+        LoopConfig(
+            camera_hz=5.0,
+            perception_latency_s=0.1,
+            providers=('cpu',),
+            mapping={'use_confidence': use_confidence},
+        ),
+    )
     try:
         loop.run(0.5)
     finally:

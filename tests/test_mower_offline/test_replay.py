@@ -21,8 +21,9 @@ from mower_offline.replay import Replay, ReplayConfig, ReplayError, image_rgb
 
 RL = SHARED_DATA / 'robot-localization-bags'
 EVO = SHARED_DATA / 'evo-test-bags'
-needs_data = pytest.mark.skipif(not RL.is_dir() or not EVO.is_dir(),
-                                reason='../shared/data bags not present')
+needs_data = pytest.mark.skipif(
+    not RL.is_dir() or not EVO.is_dir(), reason='../shared/data bags not present'
+)
 
 
 def replay(bag: Path, out: Path, **kw) -> dict:
@@ -40,8 +41,11 @@ def truth(bag: Path, topic: str) -> tuple[dict[str, int], np.ndarray]:
         for con, _, raw in r.messages(connections=cons):
             m = r.deserialize(raw, con.msgtype)
             if con.msgtype == 'tf2_msgs/msg/TFMessage':
-                xy += [(t.transform.translation.x, t.transform.translation.y)
-                       for t in m.transforms if t.child_frame_id == 'base_footprint']
+                xy += [
+                    (t.transform.translation.x, t.transform.translation.y)
+                    for t in m.transforms
+                    if t.child_frame_id == 'base_footprint'
+                ]
                 continue
             p = m.pose.pose.position if hasattr(m.pose, 'pose') else m.pose.position
             xy.append((p.x, p.y))
@@ -50,12 +54,17 @@ def truth(bag: Path, topic: str) -> tuple[dict[str, int], np.ndarray]:
 
 # -- real bags ---------------------------------------------------------------------------------
 
+
 @needs_data
-@pytest.mark.parametrize('bag', [
-    RL / 'test1.bag',  # ROS 1
-    RL / 'rosbag2' / 'test1_husky_mcap',  # rosbag2 MCAP with metadata.yaml
-    RL / 'rosbag2' / 'test1_husky_sqlite3',  # rosbag2 sqlite3
-], ids=['ros1', 'mcap', 'sqlite3'])
+@pytest.mark.parametrize(
+    'bag',
+    [
+        RL / 'test1.bag',  # ROS 1
+        RL / 'rosbag2' / 'test1_husky_mcap',  # rosbag2 MCAP with metadata.yaml
+        RL / 'rosbag2' / 'test1_husky_sqlite3',  # rosbag2 sqlite3
+    ],
+    ids=['ros1', 'mcap', 'sqlite3'],
+)
 @pytest.mark.slow
 def test_husky_bag_in_every_format(bag, tmp_path):
     s = replay(bag, tmp_path, video=False)
@@ -67,8 +76,9 @@ def test_husky_bag_in_every_format(bag, tmp_path):
     assert s['poses'] == 3952 and s['imu_samples'] > 11000 and s['gnss_fixes'] == 989
     assert s['path_end_xy'] == pytest.approx(xy[-1], abs=1e-3)
     assert s['path_end_xy'] == pytest.approx([-15.8, -19.7], abs=0.1)  # as SOURCE.md says
-    assert s['distance_m'] == pytest.approx(float(np.hypot(*np.diff(xy, axis=0).T).sum()),
-                                            abs=1e-3)
+    assert s['distance_m'] == pytest.approx(
+        float(np.hypot(*np.diff(xy, axis=0).T).sum()), abs=1e-3
+    )
     assert s['frames_processed'] == 0 and s['area_swept_m2'] > 0
     assert any('no camera topic' in p['what'] for p in s['problems'])
     # the new bag holds every input message, as ROS 2 CDR, plus the outputs
@@ -83,20 +93,28 @@ def test_husky_bag_in_every_format(bag, tmp_path):
 @needs_data
 @pytest.mark.slow
 def test_the_three_husky_formats_agree(tmp_path):
-    sums = [replay(b, tmp_path / b.name, video=False, write_bag=False) for b in (
-        RL / 'test1.bag', RL / 'rosbag2' / 'test1_husky_mcap',
-        RL / 'rosbag2' / 'test1_husky_sqlite3')]
+    sums = [
+        replay(b, tmp_path / b.name, video=False, write_bag=False)
+        for b in (
+            RL / 'test1.bag',
+            RL / 'rosbag2' / 'test1_husky_mcap',
+            RL / 'rosbag2' / 'test1_husky_sqlite3',
+        )
+    ]
     for key in ('poses', 'distance_m', 'path_end_xy', 'gnss_fixes', 'area_swept_m2'):
         assert sums[0][key] == sums[1][key] == sums[2][key], key
 
 
 @needs_data
-@pytest.mark.parametrize('bag, topic, poses, source', [
-    (EVO / 'nav2_turtlebot.mcap', '/odom', 2639, 'odometry /odom'),  # bare .mcap, no metadata
-    (EVO / 'tf_example', '/tf', 517, 'tf odom -> base_footprint'),  # sqlite3, tf only
-    (EVO / 'tf_example.bag', '/tf', 517, 'tf odom -> base_footprint'),  # ROS 1, tf only
-    (EVO / 'ROS_example.bag', 'groundtruth', 12765, 'poses groundtruth'),  # PoseStamped
-])
+@pytest.mark.parametrize(
+    'bag, topic, poses, source',
+    [
+        (EVO / 'nav2_turtlebot.mcap', '/odom', 2639, 'odometry /odom'),  # bare .mcap, no metadata
+        (EVO / 'tf_example', '/tf', 517, 'tf odom -> base_footprint'),  # sqlite3, tf only
+        (EVO / 'tf_example.bag', '/tf', 517, 'tf odom -> base_footprint'),  # ROS 1, tf only
+        (EVO / 'ROS_example.bag', 'groundtruth', 12765, 'poses groundtruth'),  # PoseStamped
+    ],
+)
 @pytest.mark.slow
 def test_evo_format_cases(bag, topic, poses, source, tmp_path):
     s = replay(bag, tmp_path, video=False)
@@ -104,70 +122,110 @@ def test_evo_format_cases(bag, topic, poses, source, tmp_path):
     assert s['messages_in_bag'] == counts == s['messages_read']
     assert s['poses'] == poses and s['pose_source'] == source
     assert s['path_end_xy'] == pytest.approx(xy[-1], abs=1e-3)
-    assert s['distance_m'] == pytest.approx(float(np.hypot(*np.diff(xy, axis=0).T).sum()),
-                                            abs=1e-3)
+    assert s['distance_m'] == pytest.approx(
+        float(np.hypot(*np.diff(xy, axis=0).T).sum()), abs=1e-3
+    )
 
 
 # -- damaged bags, made here --------------------------------------------------------------------
 
+
 def _image(w: int = 160, h: int = 120) -> np.ndarray:
     """A plain lawn: sky on top, grass below (RGB)."""
     img = np.zeros((h, w, 3), np.uint8)
-    img[:h // 3] = (150, 190, 235)
+    img[: h // 3] = (150, 190, 235)
     rng = np.random.default_rng(0)
-    img[h // 3:] = np.clip(np.array([60, 140, 40]) + rng.normal(0, 12, (h - h // 3, w, 3)),
-                           0, 255).astype(np.uint8)
+    img[h // 3 :] = np.clip(
+        np.array([60, 140, 40]) + rng.normal(0, 12, (h - h // 3, w, 3)), 0, 255
+    ).astype(np.uint8)
     return img
 
 
-def make_bag(path: Path, frames: int = 12, info: bool = True, raw_image: str | None = None,
-             backwards_at: int | None = None, corrupt_at: int | None = None,
-             unknown: bool = False, size: tuple[int, int] = (160, 120)) -> Path:
+def make_bag(
+    path: Path,
+    frames: int = 12,
+    info: bool = True,
+    raw_image: str | None = None,
+    backwards_at: int | None = None,
+    corrupt_at: int | None = None,
+    unknown: bool = False,
+    size: tuple[int, int] = (160, 120),
+) -> Path:
     """A small camera + odometry bag (MCAP): 10 Hz frames, 20 Hz odometry along x."""
     rgb = _image(*size)
     ok, jpeg = cv2.imencode('.jpg', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     with BagRecorder(path) as bag:
         for i in range(frames * 2 + 2):
             t = 1.0 + i * 0.05
-            odom = ros_msg('nav_msgs/msg/Odometry', header=header(t, 'map'),
-                           child_frame_id='base_link',
-                           pose=ros_msg('geometry_msgs/msg/PoseWithCovariance', pose=ros_msg(
-                               'geometry_msgs/msg/Pose', position=ros_msg(
-                                   'geometry_msgs/msg/Point', x=0.02 * i),
-                               orientation=quaternion_z(0.0))))
+            odom = ros_msg(
+                'nav_msgs/msg/Odometry',
+                header=header(t, 'map'),
+                child_frame_id='base_link',
+                pose=ros_msg(
+                    'geometry_msgs/msg/PoseWithCovariance',
+                    pose=ros_msg(
+                        'geometry_msgs/msg/Pose',
+                        position=ros_msg('geometry_msgs/msg/Point', x=0.02 * i),
+                        orientation=quaternion_z(0.0),
+                    ),
+                ),
+            )
             bag.write('/odom', 'nav_msgs/msg/Odometry', t, odom)
         for i in range(frames):
             t = 1.05 + i * 0.1
             stamp = t - 0.5 if backwards_at is not None and i == backwards_at else t
             if raw_image is None:
-                msg = ros_msg('sensor_msgs/msg/CompressedImage', header=header(
-                    stamp, 'camera_optical_frame'), format='jpeg', data=jpeg.tobytes())
+                msg = ros_msg(
+                    'sensor_msgs/msg/CompressedImage',
+                    header=header(stamp, 'camera_optical_frame'),
+                    format='jpeg',
+                    data=jpeg.tobytes(),
+                )
                 topic, typ = '/camera/image_raw/compressed', 'sensor_msgs/msg/CompressedImage'
             else:
                 channels = 3 if raw_image in ('rgb8', 'bgr8') else 4
-                msg = ros_msg('sensor_msgs/msg/Image', header=header(stamp, 'camera'),
-                              height=120, width=160, encoding=raw_image, step=160 * channels,
-                              data=np.zeros(120 * 160 * channels, np.uint8).tobytes()
-                              if channels == 4 else rgb.tobytes())
+                msg = ros_msg(
+                    'sensor_msgs/msg/Image',
+                    header=header(stamp, 'camera'),
+                    height=120,
+                    width=160,
+                    encoding=raw_image,
+                    step=160 * channels,
+                    data=np.zeros(120 * 160 * channels, np.uint8).tobytes()
+                    if channels == 4
+                    else rgb.tobytes(),
+                )
                 topic, typ = '/camera/image_raw', 'sensor_msgs/msg/Image'
             if corrupt_at is not None and i == corrupt_at:
                 conn = bag.connections.get(topic)
                 if conn is None:
                     conn = bag.connections[topic] = bag.writer.add_connection(
-                        topic, typ, typestore=TYPESTORE)
+                        topic, typ, typestore=TYPESTORE
+                    )
                 bag.writer.write(conn, int(t * 1e9), b'\x00\x01\x00\x00garbage')
                 bag.counts[topic] = bag.counts.get(topic, 0) + 1
             else:
                 bag.write(topic, typ, t, msg)
             if info:
                 f = 100.0
-                bag.write('/camera/camera_info', 'sensor_msgs/msg/CameraInfo', t, ros_msg(
-                    'sensor_msgs/msg/CameraInfo', header=header(t, 'camera_optical_frame'),
-                    height=120, width=160, k=[f, 0, 80, 0, f, 60, 0, 0, 1],
-                    d=np.zeros(5), distortion_model='plumb_bob'))
+                bag.write(
+                    '/camera/camera_info',
+                    'sensor_msgs/msg/CameraInfo',
+                    t,
+                    ros_msg(
+                        'sensor_msgs/msg/CameraInfo',
+                        header=header(t, 'camera_optical_frame'),
+                        height=120,
+                        width=160,
+                        k=[f, 0, 80, 0, f, 60, 0, 0, 1],
+                        d=np.zeros(5),
+                        distortion_model='plumb_bob',
+                    ),
+                )
         if unknown:
-            conn = bag.writer.add_connection('/acme/blob', 'acme_msgs/msg/Blob', msgdef='',
-                                             rihs01='RIHS01_' + '0' * 64)
+            conn = bag.writer.add_connection(
+                '/acme/blob', 'acme_msgs/msg/Blob', msgdef='', rihs01='RIHS01_' + '0' * 64
+            )
             bag.writer.write(conn, int(1.2e9), b'\x00\x01\x00\x00\x01\x02\x03\x04')
     return path
 
@@ -196,7 +254,7 @@ def test_truncated_bag_is_reported_and_what_was_read_is_kept(tmp_path):
     mcap = next(bag.glob('*.mcap'))
     data = mcap.read_bytes()
     (bag / 'metadata.yaml').unlink()  # a recording cut off by a power loss: no metadata
-    mcap.write_bytes(data[:int(len(data) * 0.6)])
+    mcap.write_bytes(data[: int(len(data) * 0.6)])
     s = replay(mcap, tmp_path / 'out')
     assert 0 < s['frames_processed'] < 30
     assert 'damaged MCAP file' in problems(s) and 'the rest is lost' in problems(s), problems(s)
@@ -261,10 +319,16 @@ def test_damaged_sqlite_bag_reports_and_completes(tmp_path):
     with Writer(src, version=8, storage_plugin=StoragePlugin.SQLITE3) as w:
         conn = w.add_connection('/odom', 'nav_msgs/msg/Odometry', typestore=TYPESTORE)
         for i in range(20):
-            msg = ros_msg('nav_msgs/msg/Odometry', header=header(1 + i * 0.1, 'odom'),
-                          child_frame_id='base_link')
-            w.write(conn, int((1 + i * 0.1) * 1e9), TYPESTORE.serialize_cdr(
-                msg, 'nav_msgs/msg/Odometry'))
+            msg = ros_msg(
+                'nav_msgs/msg/Odometry',
+                header=header(1 + i * 0.1, 'odom'),
+                child_frame_id='base_link',
+            )
+            w.write(
+                conn,
+                int((1 + i * 0.1) * 1e9),
+                TYPESTORE.serialize_cdr(msg, 'nav_msgs/msg/Odometry'),
+            )
     db = next(src.glob('*.db3'))
     with sqlite3.connect(db) as c:
         c.execute('UPDATE messages SET data = ? WHERE id = 7', (b'\x00\x01',))
@@ -275,17 +339,33 @@ def test_damaged_sqlite_bag_reports_and_completes(tmp_path):
 
 def test_image_conversions():
     rgb = _image(8, 6)
-    for enc, data, ch in (('rgb8', rgb, 3), ('bgr8', rgb[..., ::-1], 3),
-                          ('rgba8', np.dstack([rgb, np.full((6, 8), 255, np.uint8)]), 4)):
-        msg = ros_msg('sensor_msgs/msg/Image', height=6, width=8, encoding=enc, step=8 * ch,
-                      data=np.ascontiguousarray(data).tobytes())
+    for enc, data, ch in (
+        ('rgb8', rgb, 3),
+        ('bgr8', rgb[..., ::-1], 3),
+        ('rgba8', np.dstack([rgb, np.full((6, 8), 255, np.uint8)]), 4),
+    ):
+        msg = ros_msg(
+            'sensor_msgs/msg/Image',
+            height=6,
+            width=8,
+            encoding=enc,
+            step=8 * ch,
+            data=np.ascontiguousarray(data).tobytes(),
+        )
         assert np.array_equal(image_rgb(msg, 'sensor_msgs/msg/Image'), rgb), enc
-    mono = ros_msg('sensor_msgs/msg/Image', height=6, width=8, encoding='mono8', step=10,
-                   data=np.arange(60, dtype=np.uint8).tobytes())  # padded rows
+    mono = ros_msg(
+        'sensor_msgs/msg/Image',
+        height=6,
+        width=8,
+        encoding='mono8',
+        step=10,
+        data=np.arange(60, dtype=np.uint8).tobytes(),
+    )  # padded rows
     out = image_rgb(mono, 'sensor_msgs/msg/Image')
     assert out.shape == (6, 8, 3) and out[1, 0, 0] == 10
-    short = ros_msg('sensor_msgs/msg/Image', height=6, width=8, encoding='rgb8', step=24,
-                    data=b'\x00' * 10)
+    short = ros_msg(
+        'sensor_msgs/msg/Image', height=6, width=8, encoding='rgb8', step=24, data=b'\x00' * 10
+    )
     with pytest.raises(ValueError, match='bytes'):
         image_rgb(short, 'sensor_msgs/msg/Image')
     bad = ros_msg('sensor_msgs/msg/CompressedImage', format='jpeg', data=b'\xff\xd8 broken')
@@ -303,8 +383,22 @@ def test_topic_override_and_a_missing_override(tmp_path):
 
 def test_extract_frames_every_nth(tmp_path):
     bag = make_bag(tmp_path / 'bag')
-    assert main(['replay', str(bag), '--out', str(tmp_path / 'out'), '--extract-frames',
-                 '--every', '5', '--no-video', '--json']) == 0
+    assert (
+        main(
+            [
+                'replay',
+                str(bag),
+                '--out',
+                str(tmp_path / 'out'),
+                '--extract-frames',
+                '--every',
+                '5',
+                '--no-video',
+                '--json',
+            ]
+        )
+        == 0
+    )
     files = sorted((tmp_path / 'out' / 'frames').glob('*.png'))
     assert len(files) == 6  # frames 0, 5, 10: image and labels each
     assert len([f for f in files if f.name.endswith('_labels.png')]) == 3
@@ -314,8 +408,12 @@ def test_extract_frames_every_nth(tmp_path):
 def test_poses_interpolate_at_the_frame_time():
     from mower_offline.replay import Timeline
 
-    tl = Timeline(np.array([0.0, 1.0, 2.0]), np.array([[0, 0], [1, 0], [1, 1.0]]),
-                  np.array([0.0, math.pi - 0.1, -math.pi + 0.1]), np.zeros((3, 2)))
+    tl = Timeline(
+        np.array([0.0, 1.0, 2.0]),
+        np.array([[0, 0], [1, 0], [1, 1.0]]),
+        np.array([0.0, math.pi - 0.1, -math.pi + 0.1]),
+        np.zeros((3, 2)),
+    )
     x, y, yaw, _, _ = tl.at(0.5, 1.0)
     assert (x, y) == pytest.approx((0.5, 0.0))
     _, _, yaw, _, _ = tl.at(1.5, 1.0)
@@ -329,8 +427,22 @@ def test_extract_unsure_frames_and_fuse_the_confidence_when_configured(tmp_path,
     from mower_mapping.semantic_grid import SemanticGrid
 
     bag = make_bag(tmp_path / 'bag')
-    assert main(['replay', str(bag), '--out', str(tmp_path / 'out'), '--extract-frames',
-                 '--unsure', '0.01', '--no-video', '--json']) == 0  # about 3 % below 0.6
+    assert (
+        main(
+            [
+                'replay',
+                str(bag),
+                '--out',
+                str(tmp_path / 'out'),
+                '--extract-frames',
+                '--unsure',
+                '0.01',
+                '--no-video',
+                '--json',
+            ]
+        )
+        == 0
+    )  # about 3 % below 0.6
     assert len(list((tmp_path / 'out' / 'frames').glob('*_labels.png'))) == 12
     fused = []
     real_fuse = SemanticGrid.fuse
@@ -344,8 +456,9 @@ def test_extract_unsure_frames_and_fuse_the_confidence_when_configured(tmp_path,
     shutil.copytree(ROOT / 'config', config)
     mapping = config / 'mapping.yaml'
     assert 'use_confidence: true' in mapping.read_text()  # the default
-    mapping.write_text(mapping.read_text().replace('use_confidence: true',
-                                                   'use_confidence: false'))
+    mapping.write_text(
+        mapping.read_text().replace('use_confidence: true', 'use_confidence: false')
+    )
     plain = replay(bag, tmp_path / 'plain', video=False, write_bag=False, config_dir=config)
     assert len(fused) == 12 and all(c is None for c in fused)  # switched off: not used
     fused.clear()

@@ -60,8 +60,7 @@ def test_same_times_same_answers():
     clock = _clock(3000)
     runs = []
     for _ in range(2):
-        timers = [Every(1.0, tol_s=0.0), Every(0.2, start_s=0.2, aligned=True),
-                  Every(10.0)]
+        timers = [Every(1.0, tol_s=0.0), Every(0.2, start_s=0.2, aligned=True), Every(10.0)]
         runs.append([[i for i, t in enumerate(clock) if e.due(t)] for e in timers])
     assert runs[0] == runs[1]
 

@@ -9,8 +9,9 @@ from mower_perception.camera_model import CameraModel, Mounting, ground_lut
 
 
 def camera(pitch_deg=30.0, dist=None):
-    cam = CameraModel.from_fov(320, 240, 60.0, Mounting(0.2, 0.0, 0.5, 0.0,
-                                                          math.radians(pitch_deg), 0.0))
+    cam = CameraModel.from_fov(
+        320, 240, 60.0, Mounting(0.2, 0.0, 0.5, 0.0, math.radians(pitch_deg), 0.0)
+    )
     if dist is not None:
         cam = CameraModel(cam.k, 320, 240, np.asarray(dist, float), cam.mounting)
     return cam
@@ -42,8 +43,7 @@ def test_round_trip_with_distortion():
 
 def test_horizon_and_range_cuts():
     cam = camera(pitch_deg=10.0)  # the horizon is inside the image
-    xy, ok = cam.ground_points(np.array([160.0, 160.0]), np.array([0.0, 239.0]),
-                               max_range_m=6.0)
+    xy, ok = cam.ground_points(np.array([160.0, 160.0]), np.array([0.0, 239.0]), max_range_m=6.0)
     assert not ok[0] and ok[1]  # top row: above the horizon
     lut = ground_lut(cam, stride=4, max_range_m=3.0)
     assert np.hypot(*(lut.xy - [0.2, 0.0]).T).max() <= 3.0 + 1e-9

@@ -42,8 +42,11 @@ def test_calibration_yaml(tmp_path):
     cal = load_calibration(ROOT / 'config' / 'camera_info.yaml')
     assert (cal.width, cal.height) == (320, 240) and cal.k[0, 0] == pytest.approx(207.846097)
     bad = tmp_path / 'bad.yaml'
-    bad.write_text(yaml.safe_dump({'image_width': 320, 'image_height': 240,
-                                   'camera_matrix': {'data': [1, 2, 3]}}))
+    bad.write_text(
+        yaml.safe_dump(
+            {'image_width': 320, 'image_height': 240, 'camera_matrix': {'data': [1, 2, 3]}}
+        )
+    )
     with pytest.raises(ValueError, match='camera_matrix has 3 values'):
         load_calibration(bad)
 

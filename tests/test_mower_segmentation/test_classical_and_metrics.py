@@ -44,6 +44,9 @@ def test_simulator_and_segmentation_agree_on_class_ids():
     from mower_sim.world import LABELS
 
     assert {name: i for i, name in enumerate(CLASSES)} == {
-        'lawn': LABELS['lawn'], 'other': LABELS['other'], 'obstacle': LABELS['obstacle'],
-        'sky': LABELS['sky']}
+        'lawn': LABELS['lawn'],
+        'other': LABELS['other'],
+        'obstacle': LABELS['obstacle'],
+        'sky': LABELS['sky'],
+    }
     assert IGNORE == SIM_IGNORE

@@ -47,8 +47,9 @@ def test_pack_labelled_images(tmp_path):
 
 
 def test_generate_renders_labelled_frames(tmp_path):
-    spec = DatasetSpec(('demo_lawn',), frames=6, seed=3, kinds=TRAIN_KINDS,
-                       frames_per_episode=4, shard_size=4)
+    spec = DatasetSpec(
+        ('demo_lawn',), frames=6, seed=3, kinds=TRAIN_KINDS, frames_per_episode=4, shard_size=4
+    )
     shards = generate(spec, tmp_path, map_dir=MAPS, progress=False)
     images, labels = load_shards(tmp_path)
     assert len(shards) == 2 and images.shape == (6, 120, 160, 3)

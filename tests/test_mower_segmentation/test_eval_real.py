@@ -20,8 +20,9 @@ RELLIS = SHARED_DATA / 'rellis3d-example'
 TEACHER = SHARED_DATA / 'ade20k-deeplab' / 'deeplabv3_mnv2_ade20k_int8.tflite'
 MODELS = ROOT / 'models'
 STEMS = ('10_26_s', '12_11_s', '12_19_s')
-pytestmark = pytest.mark.skipif(not (MSRC.is_dir() and RELLIS.is_dir()),
-                                reason='../shared/data (MSRC-21, RELLIS-3D) absent')
+pytestmark = pytest.mark.skipif(
+    not (MSRC.is_dir() and RELLIS.is_dir()), reason='../shared/data (MSRC-21, RELLIS-3D) absent'
+)
 
 
 @pytest.fixture
@@ -52,8 +53,20 @@ def test_eval_real_prints_models_and_teacher_and_writes_the_sheet(tmp_path, msrc
         pytest.skip(f'{TEACHER} absent')
     pytest.importorskip('ai_edge_litert')
     sheet, per_frame, report = tmp_path / 'sheet.png', tmp_path / 'pf.json', tmp_path / 'r.json'
-    assert run_eval('--teacher', str(TEACHER), '--contact-sheet', str(sheet), '--per-frame',
-                    str(per_frame), '--json', str(report), msrc=msrc3) == 0
+    assert (
+        run_eval(
+            '--teacher',
+            str(TEACHER),
+            '--contact-sheet',
+            str(sheet),
+            '--per-frame',
+            str(per_frame),
+            '--json',
+            str(report),
+            msrc=msrc3,
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     out = captured.out
     assert captured.err == ''
@@ -104,14 +117,17 @@ def test_bad_model_is_one_line_and_exit_1(tmp_path, msrc3, capsys, fault):
     bad = models / 'lawnnet_int8.onnx'
     if fault == 'truncated':
         data = (MODELS / 'lawnnet_int8.onnx').read_bytes()
-        bad.write_bytes(data[:len(data) // 2])
+        bad.write_bytes(data[: len(data) // 2])
     elif fault == 'wrong classes':
         channel_model(bad, classes=3)
     assert run_eval(models=models, msrc=msrc3) == 1
     line = one_error_line(capsys)
     assert str(bad) in line
-    assert {'missing': 'not found', 'truncated': 'could run it',
-            'wrong classes': '3 output classes'}[fault] in line
+    assert {
+        'missing': 'not found',
+        'truncated': 'could run it',
+        'wrong classes': '3 output classes',
+    }[fault] in line
 
 
 def test_bad_teacher_or_msrc_folder_is_one_line_and_exit_1(tmp_path, msrc3, capsys):

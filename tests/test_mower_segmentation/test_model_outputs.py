@@ -25,9 +25,12 @@ H = W = 8
 
 def _save(path: Path, nodes: list, out_shape: list[int], inits: list) -> Path:
     graph = helper.make_graph(
-        nodes, 'outputs_test',
+        nodes,
+        'outputs_test',
         [helper.make_tensor_value_info('image', TensorProto.FLOAT, [1, 3, H, W])],
-        [helper.make_tensor_value_info('logits', TensorProto.FLOAT, out_shape)], inits)
+        [helper.make_tensor_value_info('logits', TensorProto.FLOAT, out_shape)],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
     model.ir_version = 8
     onnx.checker.check_model(model)
@@ -38,9 +41,13 @@ def _save(path: Path, nodes: list, out_shape: list[int], inits: list) -> Path:
 def _conv(out: str) -> tuple[list, list]:
     """A 1x1 convolution to four classes, red channel -> lawn (the channel_model's weights)."""
     weight = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [-1, -1, -1]], np.float32)
-    return ([helper.make_node('Conv', ['image', 'W', 'B'], [out], kernel_shape=[1, 1])],
-            [numpy_helper.from_array(weight.reshape(4, 3, 1, 1), 'W'),
-             numpy_helper.from_array(np.zeros(4, np.float32), 'B')])
+    return (
+        [helper.make_node('Conv', ['image', 'W', 'B'], [out], kernel_shape=[1, 1])],
+        [
+            numpy_helper.from_array(weight.reshape(4, 3, 1, 1), 'W'),
+            numpy_helper.from_array(np.zeros(4, np.float32), 'B'),
+        ],
+    )
 
 
 def nan_model(path: Path) -> Path:
@@ -54,8 +61,10 @@ def nan_model(path: Path) -> Path:
 def classifier_model(path: Path) -> Path:
     """(1, 4) logits: global average of the conv, flattened (an image classifier)."""
     nodes, inits = _conv('c')
-    nodes += [helper.make_node('GlobalAveragePool', ['c'], ['g']),
-              helper.make_node('Flatten', ['g'], ['logits'], axis=1)]
+    nodes += [
+        helper.make_node('GlobalAveragePool', ['c'], ['g']),
+        helper.make_node('Flatten', ['g'], ['logits'], axis=1),
+    ]
     return _save(path, nodes, [1, 4], inits)
 
 
@@ -67,15 +76,19 @@ def sometimes_nan_model(path: Path) -> Path:
     darker frames stay below 1.5.
     """
     nodes, inits = _conv('c')
-    nodes += [helper.make_node('Slice', ['image', 's0', 's1', 'ax'], ['red']),
-              helper.make_node('ReduceMax', ['red'], ['peak'], keepdims=0),
-              helper.make_node('Sub', ['limit', 'peak'], ['room']),
-              helper.make_node('Log', ['room'], ['gate']),
-              helper.make_node('Add', ['c', 'gate'], ['logits'])]
-    inits += [numpy_helper.from_array(np.array([0], np.int64), 's0'),
-              numpy_helper.from_array(np.array([1], np.int64), 's1'),
-              numpy_helper.from_array(np.array([1], np.int64), 'ax'),
-              numpy_helper.from_array(np.array(1.5, np.float32), 'limit')]
+    nodes += [
+        helper.make_node('Slice', ['image', 's0', 's1', 'ax'], ['red']),
+        helper.make_node('ReduceMax', ['red'], ['peak'], keepdims=0),
+        helper.make_node('Sub', ['limit', 'peak'], ['room']),
+        helper.make_node('Log', ['room'], ['gate']),
+        helper.make_node('Add', ['c', 'gate'], ['logits']),
+    ]
+    inits += [
+        numpy_helper.from_array(np.array([0], np.int64), 's0'),
+        numpy_helper.from_array(np.array([1], np.int64), 's1'),
+        numpy_helper.from_array(np.array([1], np.int64), 'ax'),
+        numpy_helper.from_array(np.array(1.5, np.float32), 'limit'),
+    ]
     return _save(path, nodes, [1, 4, H, W], inits)
 
 
@@ -112,8 +125,9 @@ def test_a_spatial_output_that_does_not_fit_the_input_is_refused(tmp_path, out_h
 
 def test_a_coarser_output_of_the_same_aspect_is_accepted(tmp_path):
     nodes, inits = _conv('c')
-    nodes.append(helper.make_node('AveragePool', ['c'], ['logits'], kernel_shape=[2, 2],
-                                  strides=[2, 2]))
+    nodes.append(
+        helper.make_node('AveragePool', ['c'], ['logits'], kernel_shape=[2, 2], strides=[2, 2])
+    )
     seg = Segmenter(_save(tmp_path / 'half.onnx', nodes, [1, 4, 4, 4], inits), ['cpu'])
     assert seg.segment(np.zeros((8, 8, 3), np.uint8)).labels.shape == (8, 8)
 

@@ -44,8 +44,13 @@ def test_msrc21_table_follows_the_source_md():
 
 
 def test_msrc21_labels_by_colour_and_unknown_colours_ignored():
-    gt = np.array([[MSRC21_COLOURS['grass'], MSRC21_COLOURS['road'], MSRC21_COLOURS['sky']],
-                   [MSRC21_COLOURS['cow'], MSRC21_COLOURS['void'], (1, 2, 3)]], np.uint8)
+    gt = np.array(
+        [
+            [MSRC21_COLOURS['grass'], MSRC21_COLOURS['road'], MSRC21_COLOURS['sky']],
+            [MSRC21_COLOURS['cow'], MSRC21_COLOURS['void'], (1, 2, 3)],
+        ],
+        np.uint8,
+    )
     assert msrc21_labels(gt).tolist() == [[LAWN, OTHER, SKY], [OBSTACLE, IGNORE, IGNORE]]
 
 
@@ -80,7 +85,7 @@ def test_load_msrc21_bad_folders(tmp_path):
 @pytest.mark.parametrize(('h', 'w'), [(213, 320), (320, 213), (240, 320), (1200, 1920)])
 def test_to_camera_centre_crops_to_4_3(h, w):
     labels = np.zeros((h, w), np.uint8)
-    labels[h // 2 - 2:h // 2 + 2, w // 2 - 2:w // 2 + 2] = OBSTACLE  # a mark in the centre
+    labels[h // 2 - 2 : h // 2 + 2, w // 2 - 2 : w // 2 + 2] = OBSTACLE  # a mark in the centre
     rgb = np.dstack([labels * 50] * 3).astype(np.uint8)
     cam = to_camera(Frame('x', rgb, labels))
     assert cam.rgb.shape == (240, 320, 3) and cam.labels.shape == (240, 320)
@@ -127,14 +132,22 @@ def test_ground_scores_ignore_sky_pixels_but_not_sky_predictions():
 
 def tiny_frames(n: int = 3) -> list[Frame]:
     rng = np.random.default_rng(1)
-    return [Frame(f'f{i}', rng.integers(0, 256, (24, 32, 3), dtype=np.uint8),
-                  rng.integers(0, 4, (24, 32)).astype(np.uint8)) for i in range(n)]
+    return [
+        Frame(
+            f'f{i}',
+            rng.integers(0, 256, (24, 32, 3), dtype=np.uint8),
+            rng.integers(0, 4, (24, 32)).astype(np.uint8),
+        )
+        for i in range(n)
+    ]
 
 
 def test_evaluate_models_sheet_and_per_frame_files(tmp_path):
     frames = tiny_frames()
-    runs = {'truth': lambda rgb: next(f.labels for f in frames if f.rgb is rgb),
-            'all lawn': lambda rgb: np.zeros(rgb.shape[:2], np.uint8)}
+    runs = {
+        'truth': lambda rgb: next(f.labels for f in frames if f.rgb is rgb),
+        'all lawn': lambda rgb: np.zeros(rgb.shape[:2], np.uint8),
+    }
     results, preds = evaluate_models(runs, frames)
     assert results['truth']['miou'] == 1.0 and results['all lawn']['miou'] < 0.3
     assert results['truth']['seconds_per_frame'] >= 0 and len(preds['all lawn']) == 3
@@ -152,8 +165,9 @@ def test_evaluate_models_sheet_and_per_frame_files(tmp_path):
     assert len(table) == 6 and table[0]['model'] == 'truth' and table[0]['miou'] == '1.0000'
     write_per_frame(per, tmp_path / 'pf.json')
     data = json.loads((tmp_path / 'pf.json').read_text())
-    assert len(data) == 6 and {'set', 'frame', 'model', 'pixel_accuracy', 'iou_lawn'} <= \
-        set(data[0])
+    assert len(data) == 6 and {'set', 'frame', 'model', 'pixel_accuracy', 'iou_lawn'} <= set(
+        data[0]
+    )
 
 
 def test_contact_sheet_needs_rows(tmp_path):
@@ -170,5 +184,4 @@ def test_real_sets_from_the_shared_data():
     if (SHARED_DATA / 'rellis3d-example').is_dir():
         (frame,) = sets['RELLIS-3D']
         assert frame.rgb.shape == (240, 320, 3) and (frame.labels == LAWN).mean() > 0.1
-    assert real_sets(SHARED_DATA, rellis=SHARED_DATA / 'absent', msrc=SHARED_DATA / 'absent'
-                     ) == {}
+    assert real_sets(SHARED_DATA, rellis=SHARED_DATA / 'absent', msrc=SHARED_DATA / 'absent') == {}

@@ -85,8 +85,9 @@ def test_missing_and_invalid_models_give_clear_errors(tmp_path):
         Segmenter(tmp_path / 'three.onnx', ['cpu'])
 
 
-@pytest.mark.skipif(importlib.util.find_spec('onnxruntime_qnn') is None,
-                    reason='onnxruntime-qnn not installed')
+@pytest.mark.skipif(
+    importlib.util.find_spec('onnxruntime_qnn') is None, reason='onnxruntime-qnn not installed'
+)
 def test_qnn_htp_runs_a_small_int8_model_like_cpu(tmp_path):
     from mower_segmentation.train import quantize_int8
 

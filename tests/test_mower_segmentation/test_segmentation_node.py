@@ -12,8 +12,7 @@ def make_node(ros, **params):
 
     from mower_segmentation.segmentation_node import SegmentationNode
 
-    return SegmentationNode(parameter_overrides=[Parameter(k, value=v)
-                                                 for k, v in params.items()])
+    return SegmentationNode(parameter_overrides=[Parameter(k, value=v) for k, v in params.items()])
 
 
 def camera_image(h=240, w=320, encoding='rgb8'):
@@ -48,8 +47,12 @@ def test_labels_published_when_active_only(ros, tmp_path):
     from rclpy.qos import ReliabilityPolicy
 
     channel_model(tmp_path / 'm.onnx', h=120, w=160)
-    node = make_node(ros, model_file=str(tmp_path / 'm.onnx'), publish_overlay=True,
-                     execution_providers=['cuda', 'cpu'])
+    node = make_node(
+        ros,
+        model_file=str(tmp_path / 'm.onnx'),
+        publish_overlay=True,
+        execution_providers=['cuda', 'cpu'],
+    )
     assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
     assert node.segmenter.provider == 'cpu'
     (sub,) = node.subscriptions
@@ -67,11 +70,14 @@ def test_labels_published_when_active_only(ros, tmp_path):
     assert len(pubs['segmentation/overlay'].published) == 1
 
 
-@pytest.mark.parametrize('broken, reason', [
-    ({'encoding': '16UC1'}, 'unsupported encoding'),
-    ({'step': 10}, 'bad image geometry'),
-    ({'data': b'\x00' * 100}, 'expected 230400'),
-])
+@pytest.mark.parametrize(
+    'broken, reason',
+    [
+        ({'encoding': '16UC1'}, 'unsupported encoding'),
+        ({'step': 10}, 'bad image geometry'),
+        ({'data': b'\x00' * 100}, 'expected 230400'),
+    ],
+)
 def test_malformed_images_are_logged_counted_and_skipped(ros, tmp_path, broken, reason):
     channel_model(tmp_path / 'm.onnx', h=120, w=160)
     node = make_node(ros, model_file=str(tmp_path / 'm.onnx'))
@@ -131,8 +137,9 @@ def test_diagnostics_count_low_confidence_frames(ros, tmp_path):
     node.publish_diagnostics(plain_image((0, 0, 0)).header)
     diag = pubs['/diagnostics'].published[-1].status[0]
     values = {kv.key: kv.value for kv in diag.values}
-    assert values['low_confidence_frames'] == '1' and values['low_confidence_recent_share'] == \
-        '0.33'
+    assert (
+        values['low_confidence_frames'] == '1' and values['low_confidence_recent_share'] == '0.33'
+    )
     assert diag.level == diag.OK
     for _ in range(3):  # most recent frames doubtful: the model does not know this lawn
         node.subscriptions[0].deliver(plain_image((124, 116, 104)))
@@ -159,8 +166,9 @@ def test_confidence_settings_are_range_checked(ros, tmp_path):
     assert pubs['segmentation/confidence'].published == []
 
 
-def test_an_unexpected_configure_error_is_logged_and_leaves_it_unconfigured(ros, tmp_path,
-                                                                           monkeypatch):
+def test_an_unexpected_configure_error_is_logged_and_leaves_it_unconfigured(
+    ros, tmp_path, monkeypatch
+):
     """In rclpy an exception in on_configure is an ERROR result, unexplained: the node says why.
 
     After the error (on_error) nothing of the failed configure is left: no model, no
@@ -181,8 +189,10 @@ def test_an_unexpected_configure_error_is_logged_and_leaves_it_unconfigured(ros,
         m.setattr(segmentation_node, 'Segmenter', crash)
         assert node.trigger_configure() == TransitionCallbackReturn.ERROR
     assert node.current_state.label == 'unconfigured' and node.segmenter is None
-    assert ('ERROR', 'cannot configure: RuntimeError: NPU driver crashed') in \
-        node.get_logger().records
+    assert (
+        'ERROR',
+        'cannot configure: RuntimeError: NPU driver crashed',
+    ) in node.get_logger().records
     assert node.subscriptions == [] and node.publishers == []
     assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
     assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS

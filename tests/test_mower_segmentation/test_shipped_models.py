@@ -17,8 +17,21 @@ CARD = MODELS / 'lawnnet.md'
 
 #: What the NPU runs (issue 14): convolutions (depthwise too), ReLU, resize, concat, add, and
 #: the int8 QDQ pairs; Shape / Slice / Constant only compute the resize's fixed output size.
-NPU_OPS = {'Conv', 'Relu', 'Clip', 'HardSwish', 'Resize', 'Concat', 'Add', 'QuantizeLinear',
-           'DequantizeLinear', 'Constant', 'Shape', 'Slice', 'Identity'}
+NPU_OPS = {
+    'Conv',
+    'Relu',
+    'Clip',
+    'HardSwish',
+    'Resize',
+    'Concat',
+    'Add',
+    'QuantizeLinear',
+    'DequantizeLinear',
+    'Constant',
+    'Shape',
+    'Slice',
+    'Identity',
+}
 
 
 def card_hashes() -> dict[str, str]:

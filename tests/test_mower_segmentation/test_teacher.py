@@ -46,17 +46,51 @@ def by_name(name: str) -> int:
 def test_ade20k_table_maps_every_class_as_documented():
     assert len(ADE20K_CLASSES) == 151 and len(ADE20K_TO_OURS) == 151
     # the indices the SOURCE.md names
-    for idx, name in ((3, 'sky'), (4, 'floor'), (5, 'tree'), (10, 'grass'), (13, 'person'),
-                      (30, 'field'), (92, 'dirt track'), (127, 'animal'), (129, 'lake')):
+    for idx, name in (
+        (3, 'sky'),
+        (4, 'floor'),
+        (5, 'tree'),
+        (10, 'grass'),
+        (13, 'person'),
+        (30, 'field'),
+        (92, 'dirt track'),
+        (127, 'animal'),
+        (129, 'lake'),
+    ):
         assert ADE20K_CLASSES[idx] == name
     assert ADE20K_TO_OURS[0] == IGNORE
     assert {by_name('grass'), by_name('field')} == {LAWN}
-    for name in ('floor', 'road', 'sidewalk', 'earth', 'water', 'sea', 'sand', 'path', 'runway',
-                 'river', 'dirt track', 'land', 'lake'):
+    for name in (
+        'floor',
+        'road',
+        'sidewalk',
+        'earth',
+        'water',
+        'sea',
+        'sand',
+        'path',
+        'runway',
+        'river',
+        'dirt track',
+        'land',
+        'lake',
+    ):
         assert by_name(name) == OTHER, name
     assert by_name('sky') == SKY
-    for name in ('tree', 'plant', 'person', 'animal', 'fence', 'rock', 'flower', 'bench',
-                 'plaything', 'pole', 'car', 'wall'):
+    for name in (
+        'tree',
+        'plant',
+        'person',
+        'animal',
+        'fence',
+        'rock',
+        'flower',
+        'bench',
+        'plaything',
+        'pole',
+        'car',
+        'wall',
+    ):
         assert by_name(name) == OBSTACLE, name
     assert sum(v == OBSTACLE for v in ADE20K_TO_OURS.values()) == 150 - 2 - 13 - 1
 
@@ -70,14 +104,24 @@ def details(shape, dtype) -> dict:
     return {'shape': np.array(shape), 'dtype': dtype, 'index': 0}
 
 
-@pytest.mark.parametrize(('inputs', 'outputs', 'fault'), [
-    ([details((1, 512, 512, 3), np.float32)], [details((1, 512, 512), np.int32)], 'uint8'),
-    ([details((1, 3, 512, 512), np.uint8)], [details((1, 512, 512), np.int32)], 'input shape'),
-    ([details((1, 512, 512, 3), np.uint8)], [details((1, 512, 512, 151), np.float32)],
-     'output shape'),
-    ([details((1, 512, 512, 3), np.uint8)], [details((1, 512, 512), np.float32)], 'class index'),
-    ([], [details((1, 512, 512), np.int32)], 'one input'),
-])
+@pytest.mark.parametrize(
+    ('inputs', 'outputs', 'fault'),
+    [
+        ([details((1, 512, 512, 3), np.float32)], [details((1, 512, 512), np.int32)], 'uint8'),
+        ([details((1, 3, 512, 512), np.uint8)], [details((1, 512, 512), np.int32)], 'input shape'),
+        (
+            [details((1, 512, 512, 3), np.uint8)],
+            [details((1, 512, 512, 151), np.float32)],
+            'output shape',
+        ),
+        (
+            [details((1, 512, 512, 3), np.uint8)],
+            [details((1, 512, 512), np.float32)],
+            'class index',
+        ),
+        ([], [details((1, 512, 512), np.int32)], 'one input'),
+    ],
+)
 def test_check_io_names_the_file_and_fault(inputs, outputs, fault):
     with pytest.raises(TeacherError, match=fault) as err:
         check_io(inputs, outputs, 'm.tflite')
@@ -85,8 +129,9 @@ def test_check_io_names_the_file_and_fault(inputs, outputs, fault):
 
 
 def test_check_io_accepts_the_deeplab_interface():
-    assert check_io([details((1, 512, 512, 3), np.uint8)],
-                    [details((1, 512, 512), np.int32)], 'm') == (512, 512)
+    assert check_io(
+        [details((1, 512, 512, 3), np.uint8)], [details((1, 512, 512), np.int32)], 'm'
+    ) == (512, 512)
 
 
 def test_missing_litert_is_unavailable(monkeypatch, tmp_path):
@@ -109,8 +154,13 @@ def test_bad_files_give_one_line_naming_the_file(tmp_path, content):
     needs_litert()
     bad = tmp_path / 'bad.tflite'
     data = INT8.read_bytes()
-    bad.write_bytes({'truncated': data[:len(data) // 2], 'text': b'not a model\n',
-                     'header only': data[:4096]}[content])
+    bad.write_bytes(
+        {
+            'truncated': data[: len(data) // 2],
+            'text': b'not a model\n',
+            'header only': data[:4096],
+        }[content]
+    )
     with pytest.raises(TeacherError) as err:
         Teacher(bad)
     msg = str(err.value)
@@ -221,8 +271,10 @@ def test_download_refused_connection_and_missing_file(tmp_path, serve):
 
 
 def test_pinned_address_is_the_documented_one():
-    assert teacher_mod.PINNED_URL_BASE == ('https://github.com/mlcommons/mobile_models/raw/'
-                                           '1f9963316b81a63fdef1040133ae64f6e8879c5b/v0_7/tflite')
+    assert teacher_mod.PINNED_URL_BASE == (
+        'https://github.com/mlcommons/mobile_models/raw/'
+        '1f9963316b81a63fdef1040133ae64f6e8879c5b/v0_7/tflite'
+    )
 
 
 @needs_model
@@ -230,11 +282,25 @@ def test_teacher_cli_downloads_and_reports_errors_in_one_line(tmp_path, serve, c
     shutil.copy(ADE / VARIANTS['uint8'][0], tmp_path / VARIANTS['uint8'][0])
     base = serve(tmp_path)
     dest = tmp_path / 'dest'
-    assert main(['segment', 'teacher', '--download', str(dest), '--variant', 'uint8',
-                 '--url-base', base]) == 0
+    assert (
+        main(
+            [
+                'segment',
+                'teacher',
+                '--download',
+                str(dest),
+                '--variant',
+                'uint8',
+                '--url-base',
+                base,
+            ]
+        )
+        == 0
+    )
     assert VARIANTS['uint8'][1] in capsys.readouterr().out
     assert (dest / VARIANTS['uint8'][0]).is_file()
-    assert main(['segment', 'teacher', '--download', str(tmp_path / 'd2'),
-                 '--url-base', base]) == 1  # int8 is not served there
+    assert (
+        main(['segment', 'teacher', '--download', str(tmp_path / 'd2'), '--url-base', base]) == 1
+    )  # int8 is not served there
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith('error: ') and 'HTTP 404' in err[0]

@@ -26,8 +26,11 @@ def test_world_has_ground_lawn_obstacles_and_the_mower(assets):
     assert world.tag == 'sdf' and world.get('version') == '1.9'
     names = [m.get('name') for m in world.iter('model')]
     assert 'ground' in names and 'lawn_0' in names
-    n_obstacles = sum(len(list(getattr(f.geometry, 'geoms', [f.geometry])))
-                      for f in lawn.features if f.role == 'obstacle')
+    n_obstacles = sum(
+        len(list(getattr(f.geometry, 'geoms', [f.geometry])))
+        for f in lawn.features
+        if f.role == 'obstacle'
+    )
     assert sum(n.startswith('obstacle_') for n in names) == n_obstacles
     assert sum(n.startswith('keepout_') for n in names) == len(lawn.by_role('keepout'))
     include = world.find('.//include')
@@ -63,6 +66,5 @@ def test_bridge_covers_every_topic_and_matches_config():
     entries = bridge_config()
     gz = {e['gz_topic_name'] for e in entries}
     assert set(GZ_TOPICS.values()) <= gz | {'tf'}
-    assert [e for e in entries if e['ros_topic_name'] == 'cmd_vel'][0]['direction'] == \
-        'ROS_TO_GZ'
+    assert [e for e in entries if e['ros_topic_name'] == 'cmd_vel'][0]['direction'] == 'ROS_TO_GZ'
     assert yaml.safe_load((ROOT / 'config' / 'gz_bridge.yaml').read_text()) == entries

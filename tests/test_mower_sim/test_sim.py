@@ -127,7 +127,7 @@ def test_mowed_area_follows_the_deck(demo):
     sim.command(0.4, 0.0, True)
     sim.run(10.0)
     travelled = sim.pose[0] - 2.0
-    expected = travelled * 0.22 + np.pi * 0.11 ** 2
+    expected = travelled * 0.22 + np.pi * 0.11**2
     assert sim.mowed_area_m2(demo.boundary) == pytest.approx(expected, rel=0.08)
 
 
@@ -135,8 +135,17 @@ def ground_points(sim: LawnSim, rows: np.ndarray, cols: np.ndarray) -> np.ndarra
     """Where the camera rays of pixels meet the ground (z = 0)."""
     k = sim.camera_intrinsics()
     pos, rot = sim.camera_pose()
-    rays = np.stack([(cols + 0.5 - k[0, 2]) / k[0, 0], -(rows + 0.5 - k[1, 2]) / k[1, 1],
-                     -np.ones(len(rows))], axis=1) @ rot.T
+    rays = (
+        np.stack(
+            [
+                (cols + 0.5 - k[0, 2]) / k[0, 0],
+                -(rows + 0.5 - k[1, 2]) / k[1, 1],
+                -np.ones(len(rows)),
+            ],
+            axis=1,
+        )
+        @ rot.T
+    )
     t = -pos[2] / rays[:, 2]
     return pos[:2] + t[:, None] * rays[:, :2]
 

@@ -75,8 +75,9 @@ def test_parameter_types_and_ranges_as_rclpy(ros):
     node = Node('n', parameter_overrides=[Parameter('speed', value=1)])
     with pytest.raises(InvalidParameterTypeException, match="expecting type 'DOUBLE'"):
         node.declare_parameter('speed', 0.5)  # YAML gave an int for a double
-    ranged = ParameterDescriptor(floating_point_range=[
-        FloatingPointRange(from_value=0.0, to_value=1.0, step=0.0)])
+    ranged = ParameterDescriptor(
+        floating_point_range=[FloatingPointRange(from_value=0.0, to_value=1.0, step=0.0)]
+    )
     node.declare_parameter('gain', 0.5, ranged)
     (result,) = node.set_parameters([Parameter('gain', value=2.0)])
     assert not result.successful
@@ -84,7 +85,8 @@ def test_parameter_types_and_ranges_as_rclpy(ros):
         node.get_parameter('nope')
     with pytest.raises(InvalidParameterValueException):
         Node('m', parameter_overrides=[Parameter('gain', value=5.0)]).declare_parameter(
-            'gain', 0.5, ranged)
+            'gain', 0.5, ranged
+        )
 
 
 def test_set_parameters_with_a_wrong_type_fails_without_raising(ros):

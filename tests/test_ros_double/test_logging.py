@@ -28,7 +28,8 @@ def test_separate_call_sites_and_repeated_calls_are_fine(ros):
             logger.info('up')
         else:
             logger.error('down')
-    logger.info('a'); logger.error('b')  # noqa: E702  (one line, two call sites)
+    logger.info('a')
+    logger.error('b')  # noqa: E702  (one line, two call sites)
     assert [s for s, _ in logger.records] == ['INFO', 'ERROR', 'INFO', 'INFO', 'ERROR']
 
 

@@ -24,14 +24,14 @@ def _params(key: str, **values) -> dict:
 
 
 def test_a_wildcard_that_appeared_first_loses_to_the_node_key_whatever_the_file_order(
-        ros, tmp_path):
+    ros, tmp_path
+):
     from rclpy._ros_args import node_overrides, parse
 
     own = _file(tmp_path, 'own.yaml', _params('/**/mapping_node', resolution_m=0.05))
     site = _file(tmp_path, 'site.yaml', _params('/**', resolution_m=0.1))
     # launch_ros passes SetParameter values as -p before the files: '/**' appears first
-    argv = ['--ros-args', '-p', 'use_sim_time:=True', '--params-file', own,
-            '--params-file', site]
+    argv = ['--ros-args', '-p', 'use_sim_time:=True', '--params-file', own, '--params-file', site]
     got = node_overrides([parse(argv)], '/mapping_node')
     assert got == {'use_sim_time': True, 'resolution_m': 0.05}
     # without the -p, '/**' first appears after the node's key: the site file wins
@@ -52,23 +52,35 @@ def test_keys_are_strings_n_and_slash_n_are_two_keys(ros, tmp_path):
     """'/n' appears first, 'n' second: 'n' is applied last although '/n' was given last."""
     from rclpy._ros_args import node_overrides, parse
 
-    files = [_file(tmp_path, f'{i}.yaml', _params(key, x=i))
-             for i, key in enumerate(('/n', 'n', '/n'))]
+    files = [
+        _file(tmp_path, f'{i}.yaml', _params(key, x=i)) for i, key in enumerate(('/n', 'n', '/n'))
+    ]
     argv = ['--ros-args'] + [a for f in files for a in ('--params-file', f)]
     args = parse(argv)
     assert list(args.params) == ['/n', 'n']
     assert node_overrides([args], '/n') == {'x': 1}
 
 
-@pytest.mark.parametrize(('key', 'fqn', 'matches'), [
-    ('/**', '/n', True), ('/**', '/robot/arm/n', True),
-    ('/*', '/n', True), ('/*', '/robot/n', False),
-    ('n', '/n', True), ('n', '/robot/n', False), ('/n', '/robot/n', False),
-    ('/robot/n', '/robot/n', True), ('robot/n', '/robot/n', True),
-    ('/**/n', '/n', True), ('/**/n', '/robot/n', True), ('/**/n', '/robot/m', False),
-    ('/robot/*', '/robot/n', True), ('/robot/*', '/n', False),
-    ('/**/n', '/robot/nn', False),
-])
+@pytest.mark.parametrize(
+    ('key', 'fqn', 'matches'),
+    [
+        ('/**', '/n', True),
+        ('/**', '/robot/arm/n', True),
+        ('/*', '/n', True),
+        ('/*', '/robot/n', False),
+        ('n', '/n', True),
+        ('n', '/robot/n', False),
+        ('/n', '/robot/n', False),
+        ('/robot/n', '/robot/n', True),
+        ('robot/n', '/robot/n', True),
+        ('/**/n', '/n', True),
+        ('/**/n', '/robot/n', True),
+        ('/**/n', '/robot/m', False),
+        ('/robot/*', '/robot/n', True),
+        ('/robot/*', '/n', False),
+        ('/**/n', '/robot/nn', False),
+    ],
+)
 def test_node_keys_match_the_fully_qualified_name(ros, key, fqn, matches):
     from rclpy._ros_args import key_matches
 
@@ -88,14 +100,32 @@ def test_nested_keys_and_parameter_names(ros, tmp_path):
 def test_rules_and_errors(ros, tmp_path):
     from rclpy._ros_args import parse
 
-    args = parse(['prog', 'x', '--ros-args', '-p', 'n:speed:=2.5', '--param', 'on:=true',
-                  '--log-level', 'info', '--', 'not_ros'])
+    args = parse(
+        [
+            'prog',
+            'x',
+            '--ros-args',
+            '-p',
+            'n:speed:=2.5',
+            '--param',
+            'on:=true',
+            '--log-level',
+            'info',
+            '--',
+            'not_ros',
+        ]
+    )
     assert args.params == {'n': {'speed': 2.5}, '/**': {'on': True}}
     with pytest.raises(ValueError, match='unknown ROS argument'):
         parse(['--ros-args', '--no-such-flag'])
     with pytest.raises(ValueError, match='no node names'):
-        parse(['--ros-args', '--params-file', _file(tmp_path, 'bad.yaml',
-                                                     {'ros__parameters': {'x': 1}})])
+        parse(
+            [
+                '--ros-args',
+                '--params-file',
+                _file(tmp_path, 'bad.yaml', {'ros__parameters': {'x': 1}}),
+            ]
+        )
     with pytest.raises(ValueError, match='one type'):
         parse(['--ros-args', '-p', 'xs:=[1, a]'])
 
@@ -104,11 +134,17 @@ def test_the_node_double_reads_its_command_line_like_rclpy(ros, tmp_path):
     from rclpy.node import Node
     from rclpy.parameter import Parameter
 
-    f = _file(tmp_path, 'p.yaml', {'n': {'ros__parameters': {'x': 1}},
-                                   '/**/n': {'ros__parameters': {'y': 2}}})
-    node = Node('n', cli_args=['--ros-args', '-r', '__ns:=/robot', '--params-file', f],
-                parameter_overrides=[Parameter('z', value=3)],
-                automatically_declare_parameters_from_overrides=True)
+    f = _file(
+        tmp_path,
+        'p.yaml',
+        {'n': {'ros__parameters': {'x': 1}}, '/**/n': {'ros__parameters': {'y': 2}}},
+    )
+    node = Node(
+        'n',
+        cli_args=['--ros-args', '-r', '__ns:=/robot', '--params-file', f],
+        parameter_overrides=[Parameter('z', value=3)],
+        automatically_declare_parameters_from_overrides=True,
+    )
     assert node.get_namespace() == '/robot'
     assert not node.has_parameter('x')  # keyed by the bare name: lost in a namespace
     assert node.get_parameter('y').value == 2

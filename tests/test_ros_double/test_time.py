@@ -60,8 +60,9 @@ def test_a_timer_on_the_ros_clock_does_not_fire_before_clock(ros):
     node = sim_time_node()
     ticks, steady_ticks = [], []
     timer = node.create_timer(0.5, lambda: ticks.append(node.get_clock().now().nanoseconds))
-    steady = node.create_timer(0.5, lambda: steady_ticks.append(1),
-                               clock=Clock(clock_type=ClockType.STEADY_TIME))
+    steady = node.create_timer(
+        0.5, lambda: steady_ticks.append(1), clock=Clock(clock_type=ClockType.STEADY_TIME)
+    )
     assert timer.clock is node.get_clock() and steady.clock.clock_type == ClockType.STEADY_TIME
     for _ in range(3):
         timer.fire()

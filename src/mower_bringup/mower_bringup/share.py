@@ -40,5 +40,7 @@ def share_dir(package: str = BRINGUP) -> Path:
     source = CHECKOUT / 'src' / package
     if (source / 'package.xml').is_file() and (CHECKOUT / 'src' / BRINGUP).is_dir():
         return CHECKOUT if package == BRINGUP else source
-    raise LookupError(f'{package}: not in the ament index ({index}) nor in a checkout at '
-                      f'{CHECKOUT}; after colcon build, source install/setup.bash')
+    raise LookupError(
+        f'{package}: not in the ament index ({index}) nor in a checkout at '
+        f'{CHECKOUT}; after colcon build, source install/setup.bash'
+    )

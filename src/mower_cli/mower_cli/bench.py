@@ -15,8 +15,7 @@ import numpy as np
 
 PLAN_GOAL_S = 0.2  # planning time goal for the 2,000 m² lawn on one core
 AS_IS_FIELD = 'ee_field_130.wkt'  # 1.96 ha with holes
-FIELD_FILES = ('ee_field_130.wkt', 'test.json', 'test_2_cell.json', 'test1.xml',
-               'test_ring.json')
+FIELD_FILES = ('ee_field_130.wkt', 'test.json', 'test_2_cell.json', 'test1.xml', 'test_ring.json')
 
 
 def _maps(args: argparse.Namespace) -> list[tuple[str, object]]:
@@ -28,8 +27,12 @@ def _maps(args: argparse.Namespace) -> list[tuple[str, object]]:
     if data is not None and data.is_dir():
         for name in FIELD_FILES:
             if (data / name).exists():
-                out.append((f'f2c:{name}@{args.field_area:.0f}m²',
-                            load_field(data / name, args.field_area)))
+                out.append(
+                    (
+                        f'f2c:{name}@{args.field_area:.0f}m²',
+                        load_field(data / name, args.field_area),
+                    )
+                )
         if (data / AS_IS_FIELD).exists():  # one real field at full size, as a scale test
             out.append((f'f2c:{AS_IS_FIELD} as-is', load_field(data / AS_IS_FIELD)))
     elif data is not None:
@@ -54,10 +57,13 @@ def bench_plan(args: argparse.Namespace) -> int:
     from mower_coverage.planner import params_for_map
 
     cpu = _pin_to_one_core()
-    print(f'coverage planner: {args.repeat} runs per map, median planning time, '
-          f'pinned to CPU {cpu}')
-    header = (f'{"map":34} {"area m²":>8} {"violations":>10} {"reach %":>8} {"cover %":>8} '
-              f'{"cut off m²":>10} {"len/bound":>9} {"turns":>6} {"median s":>9} {"max s":>8}')
+    print(
+        f'coverage planner: {args.repeat} runs per map, median planning time, pinned to CPU {cpu}'
+    )
+    header = (
+        f'{"map":34} {"area m²":>8} {"violations":>10} {"reach %":>8} {"cover %":>8} '
+        f'{"cut off m²":>10} {"len/bound":>9} {"turns":>6} {"median s":>9} {"max s":>8}'
+    )
     print(header)
     print('-' * len(header))
     worst_reach, total_viol, fails = 100.0, 0, 0
@@ -77,15 +83,21 @@ def bench_plan(args: argparse.Namespace) -> int:
         worst_reach = min(worst_reach, m.coverage_reachable_pct)
         total_viol += m.violations
         med = statistics.median(times)
-        print(f'{name:34} {m.mowable_m2:8.0f} {m.violations:10d} '
-              f'{m.coverage_reachable_pct:8.3f} {m.coverage_pct:8.2f} {m.unreachable_m2:10.1f} '
-              f'{m.length_ratio:9.3f} '
-              f'{m.turns:6d} {med:9.4f} {max(times):8.4f}')
+        print(
+            f'{name:34} {m.mowable_m2:8.0f} {m.violations:10d} '
+            f'{m.coverage_reachable_pct:8.3f} {m.coverage_pct:8.2f} {m.unreachable_m2:10.1f} '
+            f'{m.length_ratio:9.3f} '
+            f'{m.turns:6d} {med:9.4f} {max(times):8.4f}'
+        )
         if name == 'large_lawn':
-            print(f'{"":34} large lawn: median {med:.4f} s = {med / PLAN_GOAL_S:.2f} x the '
-                  f'{PLAN_GOAL_S} s goal')
-    print(f'summary: violations {total_viol}, worst reachable coverage {worst_reach:.3f}% '
-          f'(goal >= 99.5), planning failures {fails}')
+            print(
+                f'{"":34} large lawn: median {med:.4f} s = {med / PLAN_GOAL_S:.2f} x the '
+                f'{PLAN_GOAL_S} s goal'
+            )
+    print(
+        f'summary: violations {total_viol}, worst reachable coverage {worst_reach:.3f}% '
+        f'(goal >= 99.5), planning failures {fails}'
+    )
     return 0 if total_viol == 0 and worst_reach >= 99.5 and fails == 0 else 1
 
 
@@ -126,15 +138,21 @@ def bench_sim(args: argparse.Namespace) -> int:
         rt10.append(1.0 / (time.perf_counter() - t0))
     dt = sim.model.opt.timestep
     med = statistics.median
-    print(f'simulator on {lawn.name}: {args.repeat} repeats, medians, pinned to CPU {cpu}, '
-          f'timestep {dt * 1000:.0f} ms, camera 320x240')
+    print(
+        f'simulator on {lawn.name}: {args.repeat} repeats, medians, pinned to CPU {cpu}, '
+        f'timestep {dt * 1000:.0f} ms, camera 320x240'
+    )
     print(f'  physics: {med(phys):,.0f} steps/s = {med(phys) * dt:.0f}x real time (no camera)')
-    print(f'  camera RGB: {med(rgb):.0f} frames/s = {med(rgb) / SIM_FPS_GOAL:.2f}x the '
-          f'{SIM_FPS_GOAL:.0f} frames/s goal')
+    print(
+        f'  camera RGB: {med(rgb):.0f} frames/s = {med(rgb) / SIM_FPS_GOAL:.2f}x the '
+        f'{SIM_FPS_GOAL:.0f} frames/s goal'
+    )
     print(f'  camera RGB + labels + noise: {med(full):.0f} frames/s')
-    print(f'  physics with RGB + labels at 10 Hz: {med(rt10):.1f}x real time = '
-          f'{med(rt10) / SIM_RT_GOAL:.2f}x the {SIM_RT_GOAL:.0f}x goal (bounded by rendering: '
-          f'10 frames per simulated second cost 10 / fps seconds)')
+    print(
+        f'  physics with RGB + labels at 10 Hz: {med(rt10):.1f}x real time = '
+        f'{med(rt10) / SIM_RT_GOAL:.2f}x the {SIM_RT_GOAL:.0f}x goal (bounded by rendering: '
+        f'10 frames per simulated second cost 10 / fps seconds)'
+    )
     sim.close()
     return 0
 
@@ -156,9 +174,12 @@ def bench_map(args: argparse.Namespace) -> int:
     lawn = load_map(args.map)
     sim = LawnSim(lawn, seed=0)
     m = sim.mower
-    cam = CameraModel.from_fov(m.image_width, m.image_height, m.camera_fovy_deg,
-                               Mounting(m.camera_x_m, 0.0, m.camera_z_m, 0.0,
-                                        math.radians(m.camera_pitch_deg), 0.0))
+    cam = CameraModel.from_fov(
+        m.image_width,
+        m.image_height,
+        m.camera_fovy_deg,
+        Mounting(m.camera_x_m, 0.0, m.camera_z_m, 0.0, math.radians(m.camera_pitch_deg), 0.0),
+    )
     lut = ground_lut(cam, stride=3, max_range_m=4.5)
     minx, miny, maxx, maxy = lawn.boundary.bounds
     frames = []
@@ -173,10 +194,14 @@ def bench_map(args: argparse.Namespace) -> int:
             grid.fuse(f.labels, lut, f.pose, 0.005, 0.01)
             times.append((time.perf_counter() - t0) * 1000)
     med = statistics.median(times)
-    print(f'mapping on {lawn.name}: project + fuse one 320x240 label image ({len(lut.xy)} '
-          f'ground samples, 5 cm grid), {len(times)} fusions, pinned to CPU {cpu}')
-    print(f'  median {med:.3f} ms, p99 {float(np.percentile(times, 99)):.3f} ms = '
-          f'{med / FUSE_GOAL_MS:.2f}x the {FUSE_GOAL_MS} ms goal')
+    print(
+        f'mapping on {lawn.name}: project + fuse one 320x240 label image ({len(lut.xy)} '
+        f'ground samples, 5 cm grid), {len(times)} fusions, pinned to CPU {cpu}'
+    )
+    print(
+        f'  median {med:.3f} ms, p99 {float(np.percentile(times, 99)):.3f} ms = '
+        f'{med / FUSE_GOAL_MS:.2f}x the {FUSE_GOAL_MS} ms goal'
+    )
     sim.close()
     return 0
 
@@ -199,8 +224,7 @@ def bench_control(args: argparse.Namespace) -> int:
     pts, kinds = plan.path.points, plan.path.kinds
     cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
     sim = LawnSim(lawn, seed=0, render=False)
-    loop = ClosedLoop(sim, LoopConfig(pose_noise_m=args.pose_noise), pts, kinds,
-                      plan.area.region)
+    loop = ClosedLoop(sim, LoopConfig(pose_noise_m=args.pose_noise), pts, kinds, plan.area.region)
     loop.record = False
     step_times: list[float] = []
     real_step = PathFollower.step
@@ -228,8 +252,12 @@ def bench_control(args: argparse.Namespace) -> int:
                 break
             s = loop.mission.progress_m
             i = int(np.clip(np.searchsorted(cum, s, side='right') - 1, 0, len(kinds) - 1))
-            if tick.mission.state == 'MOWING' and tick.follower.mode == 'following' and \
-                    kinds[i] == KINDS.index('stripe') and cum[i] + 0.05 < s < cum[i + 1] - 0.05:
+            if (
+                tick.mission.state == 'MOWING'
+                and tick.follower.mode == 'following'
+                and kinds[i] == KINDS.index('stripe')
+                and cum[i] + 0.05 < s < cum[i + 1] - 0.05
+            ):
                 a, b = pts[i], pts[i + 1]
                 d = (b - a) / np.hypot(*(b - a))
                 x, y, _ = sim.pose
@@ -238,24 +266,36 @@ def bench_control(args: argparse.Namespace) -> int:
         PathFollower.step = real_step
     wall = time.perf_counter() - t_wall
     c = np.abs(np.asarray(cross))
-    rms = math.sqrt(float(np.mean(c ** 2))) if len(c) else math.nan
+    rms = math.sqrt(float(np.mean(c**2))) if len(c) else math.nan
     ev = sim.events
-    print(f'control on {lawn.name}: a whole mission closed loop (mission -> follower -> safety '
-          f'-> motor driver -> simulated board -> MuJoCo), {args.pose_noise * 100:.1f} cm pose '
-          f'noise, pinned to CPU {cpu}')
-    print(f'  states: {" -> ".join(states)}; {sim.time_s:.0f} s simulated in {wall:.1f} s '
-          f'({sim.time_s / wall:.0f}x real time without the camera)')
-    print(f'  mowed {sim.mowed_area_m2(lawn.mowable_area()):.1f} of '
-          f'{lawn.mowable_area().area:.1f} m² mowable; collisions {ev.collisions}, boundary '
-          f'exits {ev.boundary_exits}, keep-out entries {ev.keepout_entries}')
-    print(f'  cross-track on stripes (true pose, {len(c)} samples at 50 Hz): RMS '
-          f'{rms * 100:.2f} cm = {rms / 0.03:.2f}x the 3 cm goal; p95 '
-          f'{float(np.percentile(c, 95)) * 100:.2f} cm, max {float(c.max()) * 100:.2f} cm')
-    print(f'  controller step (regulated pure pursuit): median '
-          f'{statistics.median(step_times) * 1e6:.0f} us, p99 '
-          f'{float(np.percentile(step_times, 99)) * 1e6:.0f} us over {len(step_times)} steps')
-    print(f'  whole control tick incl. safety, mission, driver and 5 physics steps: median '
-          f'{statistics.median(tick_times) * 1e3:.3f} ms')
+    print(
+        f'control on {lawn.name}: a whole mission closed loop (mission -> follower -> safety '
+        f'-> motor driver -> simulated board -> MuJoCo), {args.pose_noise * 100:.1f} cm pose '
+        f'noise, pinned to CPU {cpu}'
+    )
+    print(
+        f'  states: {" -> ".join(states)}; {sim.time_s:.0f} s simulated in {wall:.1f} s '
+        f'({sim.time_s / wall:.0f}x real time without the camera)'
+    )
+    print(
+        f'  mowed {sim.mowed_area_m2(lawn.mowable_area()):.1f} of '
+        f'{lawn.mowable_area().area:.1f} m² mowable; collisions {ev.collisions}, boundary '
+        f'exits {ev.boundary_exits}, keep-out entries {ev.keepout_entries}'
+    )
+    print(
+        f'  cross-track on stripes (true pose, {len(c)} samples at 50 Hz): RMS '
+        f'{rms * 100:.2f} cm = {rms / 0.03:.2f}x the 3 cm goal; p95 '
+        f'{float(np.percentile(c, 95)) * 100:.2f} cm, max {float(c.max()) * 100:.2f} cm'
+    )
+    print(
+        f'  controller step (regulated pure pursuit): median '
+        f'{statistics.median(step_times) * 1e6:.0f} us, p99 '
+        f'{float(np.percentile(step_times, 99)) * 1e6:.0f} us over {len(step_times)} steps'
+    )
+    print(
+        f'  whole control tick incl. safety, mission, driver and 5 physics steps: median '
+        f'{statistics.median(tick_times) * 1e3:.3f} ms'
+    )
     _reaction_times(lawn, plan)
     return 0
 
@@ -300,8 +340,10 @@ def _reaction_times(lawn, plan) -> None:
             if t_wheels is None and tick.safety.v_mps == 0.0 and tick.safety.w_radps == 0.0:
                 t_wheels = sim.time_s - t0
         results[event] = (t_blade, t_wheels)
-    print('  safety reactions in simulated time (event -> blade off at the motor, wheels '
-          'commanded to zero):')
+    print(
+        '  safety reactions in simulated time (event -> blade off at the motor, wheels '
+        'commanded to zero):'
+    )
     for event, (tb, tw) in results.items():
         blade = f'blade {tb * 1000:.0f} ms' if tb is not None else 'blade stays on'
         print(f'    {event:16s} {blade:>18s}, wheels {tw * 1000:.0f} ms')
@@ -321,23 +363,34 @@ def bench_replay(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix='mower-bench-replay-'))
     lawn = load_map(args.map)
     t0 = time.perf_counter()
-    run = MowingRun(lawn, tmp / 'sim', RunConfig(
-        hidden=DEMO_HIDDEN if lawn.name == 'demo lawn' else (), camera_hz=10.0,
-        bag_camera_hz=10.0, limit_s=args.bag_s))
+    run = MowingRun(
+        lawn,
+        tmp / 'sim',
+        RunConfig(
+            hidden=DEMO_HIDDEN if lawn.name == 'demo lawn' else (),
+            camera_hz=10.0,
+            bag_camera_hz=10.0,
+            limit_s=args.bag_s,
+        ),
+    )
     res = run.run(progress=False)
     bag = res.summary['bag']
     frames = res.summary['bag_counts'].get('/camera/image_raw/compressed', 0)
-    print(f'recorded {args.bag_s:.0f} s of {lawn.name} with a 320x240 camera at 10 Hz '
-          f'({frames} frames) in {time.perf_counter() - t0:.1f} s')
+    print(
+        f'recorded {args.bag_s:.0f} s of {lawn.name} with a 320x240 camera at 10 Hz '
+        f'({frames} frames) in {time.perf_counter() - t0:.1f} s'
+    )
     speeds, seg = [], []
     for i in range(args.repeat):
         s = Replay(bag, tmp / f'replay{i}', ReplayConfig()).run(progress=False)
         speeds.append(s['replay_speed'])
         seg.append(s['segmentation_ms_mean'])
     med = statistics.median(speeds)
-    print(f'replay (segmentation on its own thread, mapping, coverage, output bag and video), '
-          f'{args.repeat} runs: median {med:.1f}x bag time = {med / REPLAY_GOAL:.2f}x the '
-          f'{REPLAY_GOAL:.0f}x goal; segmentation {statistics.median(seg):.2f} ms per frame')
+    print(
+        f'replay (segmentation on its own thread, mapping, coverage, output bag and video), '
+        f'{args.repeat} runs: median {med:.1f}x bag time = {med / REPLAY_GOAL:.2f}x the '
+        f'{REPLAY_GOAL:.0f}x goal; segmentation {statistics.median(seg):.2f} ms per frame'
+    )
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
@@ -364,8 +417,11 @@ def _obstacle_field(n: int, seed: int = 0, size_m: float = 30.0):
         if rng.random() < 0.5:
             obstacles.append(shapely.Point(x, y).buffer(s / 2, quad_segs=2))
         else:
-            obstacles.append(shapely.affinity.rotate(
-                shapely.box(x - s / 2, y - s / 2, x + s / 2, y + s / 2), rng.uniform(0, 90)))
+            obstacles.append(
+                shapely.affinity.rotate(
+                    shapely.box(x - s / 2, y - s / 2, x + s / 2, y + s / 2), rng.uniform(0, 90)
+                )
+            )
     free = shapely.box(0, 0, size_m, size_m).difference(shapely.union_all(obstacles))
     return max(polygons_of(erode(free, 0.2 + 1e-4)), key=lambda p: p.area)
 
@@ -379,11 +435,15 @@ def bench_transit(args: argparse.Namespace) -> int:
 
     cpu = _pin_to_one_core()
     size = 30.0
-    print(f'transit planner: {size:.0f} x {size:.0f} m lawn with N obstacles of 0.2-0.5 m, '
-          f'{args.repeat} builds per N (cold cache) and {args.queries} queries after each '
-          f'(two diagonals, the rest random), pinned to CPU {cpu}')
-    header = (f'{"obstacles":>9} {"holes":>6} {"nodes":>6} {"build s":>8} {"/ goal":>7} '
-              f'{"same region s":>13} {"query s":>8} {"max query s":>11} {"path / line":>11}')
+    print(
+        f'transit planner: {size:.0f} x {size:.0f} m lawn with N obstacles of 0.2-0.5 m, '
+        f'{args.repeat} builds per N (cold cache) and {args.queries} queries after each '
+        f'(two diagonals, the rest random), pinned to CPU {cpu}'
+    )
+    header = (
+        f'{"obstacles":>9} {"holes":>6} {"nodes":>6} {"build s":>8} {"/ goal":>7} '
+        f'{"same region s":>13} {"query s":>8} {"max query s":>11} {"path / line":>11}'
+    )
     print(header)
     print('-' * len(header))
     worst = 0.0
@@ -399,10 +459,12 @@ def bench_transit(args: argparse.Namespace) -> int:
             TransitPlanner(shapely.from_wkb(shapely.to_wkb(region)))  # equal, not the same
             again.append(time.perf_counter() - t0)
             rng = np.random.default_rng(r)
-            ends = [np.array([[0.5, 0.5], [size - 0.5, size - 0.5]]),
-                    np.array([[0.5, size - 0.5], [size - 0.5, 0.5]])]
+            ends = [
+                np.array([[0.5, 0.5], [size - 0.5, size - 0.5]]),
+                np.array([[0.5, size - 0.5], [size - 0.5, 0.5]]),
+            ]
             ends += [rng.uniform(0.5, size - 0.5, (2, 2)) for _ in range(args.queries - 2)]
-            for a, b in ends[:args.queries]:
+            for a, b in ends[: args.queries]:
                 t0 = time.perf_counter()
                 path = tp.plan(a, b)
                 queries.append(time.perf_counter() - t0)
@@ -411,13 +473,17 @@ def bench_transit(args: argparse.Namespace) -> int:
         med = statistics.median(builds)
         if n == max(args.obstacles):
             worst = med
-        print(f'{n:9d} {len(region.interiors):6d} {len(tp.vertices):6d} {med:8.3f} '
-              f'{med / TRANSIT_BUILD_GOAL_S:6.2f}x {statistics.median(again):13.4f} '
-              f'{statistics.median(queries):8.3f} {max(queries):11.3f} '
-              f'{statistics.median(stretch) if stretch else math.nan:11.4f}')
-    print(f'{max(args.obstacles)} obstacles: build {worst:.3f} s = '
-          f'{worst / TRANSIT_BUILD_GOAL_S:.2f}x the {TRANSIT_BUILD_GOAL_S:.0f} s goal '
-          f'(before: every node pair tested when built, 134 s in issue 16)')
+        print(
+            f'{n:9d} {len(region.interiors):6d} {len(tp.vertices):6d} {med:8.3f} '
+            f'{med / TRANSIT_BUILD_GOAL_S:6.2f}x {statistics.median(again):13.4f} '
+            f'{statistics.median(queries):8.3f} {max(queries):11.3f} '
+            f'{statistics.median(stretch) if stretch else math.nan:11.4f}'
+        )
+    print(
+        f'{max(args.obstacles)} obstacles: build {worst:.3f} s = '
+        f'{worst / TRANSIT_BUILD_GOAL_S:.2f}x the {TRANSIT_BUILD_GOAL_S:.0f} s goal '
+        f'(before: every node pair tested when built, 134 s in issue 16)'
+    )
     return 0
 
 
@@ -428,10 +494,15 @@ def add_bench_parser(sub) -> None:
     b = bench_sub.add_parser('plan', help='coverage planner on every map')
     b.add_argument('maps', nargs='*', default=None, help='lawn maps (default: maps/*.geojson)')
     b.add_argument('--repeat', type=int, default=5, help='runs per map (default 5)')
-    b.add_argument('--fields', default=None,
-                   help='folder of Fields2Cover fields to import and plan too')
-    b.add_argument('--field-area', type=float, default=2000.0,
-                   help='scale imported fields to this area in m² (default 2000)')
+    b.add_argument(
+        '--fields', default=None, help='folder of Fields2Cover fields to import and plan too'
+    )
+    b.add_argument(
+        '--field-area',
+        type=float,
+        default=2000.0,
+        help='scale imported fields to this area in m² (default 2000)',
+    )
     b.set_defaults(func=_bench_plan_entry)
     b = bench_sub.add_parser('map', help='semantic grid: project and fuse time')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
@@ -439,10 +510,15 @@ def add_bench_parser(sub) -> None:
     b.set_defaults(func=bench_map)
     b = bench_sub.add_parser('control', help='path following and safety, closed loop')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
-    b.add_argument('--pose-noise', type=float, default=0.0,
-                   help='white noise on the pose the controller sees (m, default 0)')
-    b.add_argument('--limit-s', type=float, default=6000.0,
-                   help='simulated time limit (s, default 6000)')
+    b.add_argument(
+        '--pose-noise',
+        type=float,
+        default=0.0,
+        help='white noise on the pose the controller sees (m, default 0)',
+    )
+    b.add_argument(
+        '--limit-s', type=float, default=6000.0, help='simulated time limit (s, default 6000)'
+    )
     b.set_defaults(func=bench_control)
     b = bench_sub.add_parser('replay', help='bag replay speed on a simulated camera bag')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
@@ -450,11 +526,17 @@ def add_bench_parser(sub) -> None:
     b.add_argument('--repeat', type=int, default=3, help='replays (default 3)')
     b.set_defaults(func=bench_replay)
     b = bench_sub.add_parser('transit', help='transit planner with many obstacles')
-    b.add_argument('--obstacles', type=int, nargs='+', default=[50, 200, 500],
-                   help='obstacle counts (default 50 200 500)')
+    b.add_argument(
+        '--obstacles',
+        type=int,
+        nargs='+',
+        default=[50, 200, 500],
+        help='obstacle counts (default 50 200 500)',
+    )
     b.add_argument('--repeat', type=int, default=3, help='builds per count (default 3)')
-    b.add_argument('--queries', type=int, default=5,
-                   help='queries after each build (default 5, at least 2)')
+    b.add_argument(
+        '--queries', type=int, default=5, help='queries after each build (default 5, at least 2)'
+    )
     b.add_argument('--seed', type=int, default=0, help='obstacle layout (default 0)')
     b.set_defaults(func=bench_transit)
     b = bench_sub.add_parser('sim', help='simulator throughput')

@@ -17,9 +17,11 @@ DEMO_MAP = share_dir() / 'maps' / 'demo_lawn.geojson'  # installed, or the check
 MAX_SEED = 2**32 - 1
 
 
-def _number(low: float | None = None, above: bool = False, high: float | None = None
-            ) -> Callable[[str], float]:
+def _number(
+    low: float | None = None, above: bool = False, high: float | None = None
+) -> Callable[[str], float]:
     """An argparse type: a finite number, at least (or with ``above``, above) ``low``."""
+
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -29,15 +31,18 @@ def _number(low: float | None = None, above: bool = False, high: float | None = 
             raise argparse.ArgumentTypeError(f'{text!r}: a finite number is needed')
         if low is not None and (value <= low if above else value < low):
             raise argparse.ArgumentTypeError(
-                f'{text!r}: must be {"above" if above else "at least"} {low:g}')
+                f'{text!r}: must be {"above" if above else "at least"} {low:g}'
+            )
         if high is not None and value > high:
             raise argparse.ArgumentTypeError(f'{text!r}: must be at most {high:g}')
         return value
+
     return parse
 
 
 def _integer(low: int, high: int | None = None) -> Callable[[str], int]:
     """An argparse type: a whole number from ``low`` (to ``high``)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -47,6 +52,7 @@ def _integer(low: int, high: int | None = None) -> Callable[[str], int]:
             span = f'from {low} to {high}' if high is not None else f'at least {low}'
             raise argparse.ArgumentTypeError(f'{text!r}: must be {span}')
         return value
+
     return parse
 
 
@@ -72,9 +78,11 @@ def _cmd_map_check(args: argparse.Namespace) -> int:
             status = 1
             continue
         roles = {r: len(lawn.by_role(r)) for r in ('boundary', 'keepout', 'obstacle', 'dock')}
-        print(f'{path}: ok: {lawn.name!r}, lawn {lawn.boundary.area:.1f} m², mowable '
-              f'{lawn.mowable_area().area:.1f} m², ' +
-              ', '.join(f'{n} {r}' for r, n in roles.items()))
+        print(
+            f'{path}: ok: {lawn.name!r}, lawn {lawn.boundary.area:.1f} m², mowable '
+            f'{lawn.mowable_area().area:.1f} m², '
+            + ', '.join(f'{n} {r}' for r, n in roles.items())
+        )
     return status
 
 
@@ -118,8 +126,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
             changes.update(stripe_angle='rotating', run_index=args.run)
             if args.angle not in (None, 'auto'):
                 changes['stripe_angle_deg'] = float(args.angle)
-        for key in ('headland_passes', 'turn_radius_m', 'stripe_spacing_m', 'cut_width_m',
-                    'body_width_m'):
+        for key in (
+            'headland_passes',
+            'turn_radius_m',
+            'stripe_spacing_m',
+            'cut_width_m',
+            'body_width_m',
+        ):
             if getattr(args, key) is not None:
                 changes[key] = getattr(args, key)
         params = params.updated(**changes)
@@ -134,23 +147,32 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         geo = write_plan(plan, metrics, out / f'{stem}.plan.geojson')
         png = plot_plan(plan, metrics, out / f'{stem}.plan.png')
-        report = {**metrics.to_dict(), 'plan_time_s': plan.plan_time_s,
-                  'stripe_angle_deg': plan.angle_deg, 'cells': len(plan.cells),
-                  'warnings': list(plan.warnings), 'plan_file': str(geo),
-                  'image_file': str(png)}
+        report = {
+            **metrics.to_dict(),
+            'plan_time_s': plan.plan_time_s,
+            'stripe_angle_deg': plan.angle_deg,
+            'cells': len(plan.cells),
+            'warnings': list(plan.warnings),
+            'plan_file': str(geo),
+            'image_file': str(png),
+        }
         (out / f'{stem}.plan.json').write_text(json.dumps(report, indent=1) + '\n')
     except OSError as exc:  # --out names a file, or cannot be written
         return _error(exc)
     if args.json:
         print(json.dumps(report))
     else:
-        print(f'{lawn.name}: {metrics.path_length_m:.0f} m path '
-              f'({metrics.length_ratio:.2f}x the {metrics.lower_bound_m:.0f} m lower bound), '
-              f'{metrics.turns} turns, stripes at {plan.angle_deg:.1f}°, {len(plan.cells)} '
-              f'cells, planned in {plan.plan_time_s * 1000:.0f} ms')
-        print(f'  coverage {metrics.coverage_pct:.2f}% of the lawn, '
-              f'{metrics.coverage_reachable_pct:.2f}% of what the robot can reach; '
-              f'{metrics.violations} violations')
+        print(
+            f'{lawn.name}: {metrics.path_length_m:.0f} m path '
+            f'({metrics.length_ratio:.2f}x the {metrics.lower_bound_m:.0f} m lower bound), '
+            f'{metrics.turns} turns, stripes at {plan.angle_deg:.1f}°, {len(plan.cells)} '
+            f'cells, planned in {plan.plan_time_s * 1000:.0f} ms'
+        )
+        print(
+            f'  coverage {metrics.coverage_pct:.2f}% of the lawn, '
+            f'{metrics.coverage_reachable_pct:.2f}% of what the robot can reach; '
+            f'{metrics.violations} violations'
+        )
         for w in plan.warnings:
             print(f'  warning: {w}')
         print(f'  wrote {geo} and {png}')
@@ -172,10 +194,14 @@ def _cmd_sim(args: argparse.Namespace) -> int:
             paths = write_gazebo(lawn, args.gazebo)
         except OSError as exc:
             return _error(exc)
-        print(f'{lawn.name}: Gazebo world {paths["world"]}, model {paths["model"]}, '
-              f'bridge {paths["bridge"]}')
-        print(f'  run: GZ_SIM_RESOURCE_PATH={Path(args.gazebo).resolve() / "models"} '
-              f'gz sim {paths["world"]}')
+        print(
+            f'{lawn.name}: Gazebo world {paths["world"]}, model {paths["model"]}, '
+            f'bridge {paths["bridge"]}'
+        )
+        print(
+            f'  run: GZ_SIM_RESOURCE_PATH={Path(args.gazebo).resolve() / "models"} '
+            f'gz sim {paths["world"]}'
+        )
         if not args.drive_test:
             return 0
     from mower_offline.out_dir import OutputError, claim_output
@@ -214,9 +240,11 @@ def _drive_test(lawn, args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:  # 'no frames to show': too short a drive
         return _error(f'drive test: {exc} (drove {sim.time_s:.1f} s; try a longer --distance)')
     ev = sim.events
-    print(f'{lawn.name}: drove {sim.time_s:.0f} s simulated; {ev.collisions} collisions, '
-          f'{ev.boundary_exits} boundary exits, {ev.keepout_entries} keep-out entries; '
-          f'{sim.mowed_area_m2(lawn.boundary):.1f} m² mowed')
+    print(
+        f'{lawn.name}: drove {sim.time_s:.0f} s simulated; {ev.collisions} collisions, '
+        f'{ev.boundary_exits} boundary exits, {ev.keepout_entries} keep-out entries; '
+        f'{sim.mowed_area_m2(lawn.boundary):.1f} m² mowed'
+    )
     print(f'  wrote {paths["contact_sheet"]} and {paths["top_down"]}')
     sim.close()
     return 0
@@ -236,8 +264,13 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
         hidden = DEMO_HIDDEN if lawn.name == 'demo lawn' else random_hidden(lawn, 2, args.seed)
     else:
         hidden = random_hidden(lawn, args.hidden, args.seed) if args.hidden else ()
-    cfg = RunConfig(seed=args.seed, hidden=hidden, camera_hz=args.camera_hz,
-                    limit_s=args.limit_s, record=not args.no_bag)
+    cfg = RunConfig(
+        seed=args.seed,
+        hidden=hidden,
+        camera_hz=args.camera_hz,
+        limit_s=args.limit_s,
+        record=not args.no_bag,
+    )
     try:
         with stop_on_signals() as stop:
             run = MowingRun(lawn, args.out, cfg)
@@ -250,24 +283,35 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(s))
     else:
-        print(f'{lawn.name}: {s["coverage_pct"]:.2f}% of the reachable lawn mowed '
-              f'({s["coverage_of_mowable_pct"]:.2f}% of all mowable ground), '
-              f'{s["collisions"]} collisions, {s["boundary_exits"]} boundary exits, '
-              f'{s["keepout_entries"]} keep-out entries, {s["replans"]} replans, '
-              f'{s["hidden_obstacles_found"]}/{s["hidden_obstacles"]} hidden obstacles found')
-        print(f'  {s["distance_m"]:.0f} m in {s["sim_time_s"]:.0f} s simulated, '
-              f'{s["wall_time_s"]:.0f} s wall ({s["realtime_factor"]:.0f}x real time); '
-              f'segmentation on {s["provider"]}; ended {s["final_state"]}')
-        print(f'  report: {report}  summary: {summary}'
-              + (f'  bag: {s["bag"]}' if s['bag'] else ''))
+        print(
+            f'{lawn.name}: {s["coverage_pct"]:.2f}% of the reachable lawn mowed '
+            f'({s["coverage_of_mowable_pct"]:.2f}% of all mowable ground), '
+            f'{s["collisions"]} collisions, {s["boundary_exits"]} boundary exits, '
+            f'{s["keepout_entries"]} keep-out entries, {s["replans"]} replans, '
+            f'{s["hidden_obstacles_found"]}/{s["hidden_obstacles"]} hidden obstacles found'
+        )
+        print(
+            f'  {s["distance_m"]:.0f} m in {s["sim_time_s"]:.0f} s simulated, '
+            f'{s["wall_time_s"]:.0f} s wall ({s["realtime_factor"]:.0f}x real time); '
+            f'segmentation on {s["provider"]}; ended {s["final_state"]}'
+        )
+        print(
+            f'  report: {report}  summary: {summary}' + (f'  bag: {s["bag"]}' if s['bag'] else '')
+        )
     if stop:
-        print(f'interrupted by {stop.name}: the report and summary in {args.out} are what was '
-              'done so far', file=sys.stderr)
+        print(
+            f'interrupted by {stop.name}: the report and summary in {args.out} are what was '
+            'done so far',
+            file=sys.stderr,
+        )
         return stop.exit_status
     if s['final_state'] != 'IDLE' or s['collisions']:
-        print(f'error: the run ended {s["final_state"]}, not back on the dock and done'
-              + (f' ({s["message"]})' if s['message'] else '')
-              + f', with {s["collisions"]} collision(s); see {args.out}', file=sys.stderr)
+        print(
+            f'error: the run ended {s["final_state"]}, not back on the dock and done'
+            + (f' ({s["message"]})' if s['message'] else '')
+            + f', with {s["collisions"]} collision(s); see {args.out}',
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -283,13 +327,20 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     for item in args.topic:
         role, sep, name = item.partition('=')
         if not sep or not name:
-            print(f'error: --topic {item!r}: expected ROLE=TOPIC (for example camera=/cam/image)',
-                  file=sys.stderr)
+            print(
+                f'error: --topic {item!r}: expected ROLE=TOPIC (for example camera=/cam/image)',
+                file=sys.stderr,
+            )
             return 2
         topics[role.strip()] = name.strip()
     out = Path(args.out) if args.out else Path('out/replay') / Path(args.bag).stem
-    cfg = ReplayConfig(topics=topics, write_bag=not args.no_bag, video=not args.no_video,
-                       threads=args.threads, limit_frames=args.limit_frames)
+    cfg = ReplayConfig(
+        topics=topics,
+        write_bag=not args.no_bag,
+        video=not args.no_video,
+        threads=args.threads,
+        limit_frames=args.limit_frames,
+    )
     if args.model:
         cfg.model = Path(args.model)
     if args.extract_frames is not None:
@@ -304,8 +355,9 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     try:
         if cfg.extract_dir is not None:
             if cfg.extract_dir.exists() and not cfg.extract_dir.is_dir():
-                raise OutputError(f'{cfg.extract_dir}: --extract-frames names a file, not a '
-                                  'folder')
+                raise OutputError(
+                    f'{cfg.extract_dir}: --extract-frames names a file, not a folder'
+                )
             check_apart(cfg.extract_dir, inputs, 'frames folder', '--extract-frames')
         with claim_output(out, inputs), stop_on_signals() as stop:
             replay = Replay(args.bag, out, cfg)
@@ -314,27 +366,36 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return _error(exc)
     status = stop.exit_status
     if stop:
-        print(f'interrupted by {stop.name}: the outputs in {out} are what was done so far',
-              file=sys.stderr)
+        print(
+            f'interrupted by {stop.name}: the outputs in {out} are what was done so far',
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(s))
         return status
-    print(f'{Path(args.bag).name} ({s["storage"]}, {s["duration_s"]:.1f} s): '
-          f'{s["frames_processed"]} frames segmented, {s["frames_skipped"]} skipped; '
-          f'{s["poses"]} poses from {s["pose_source"] or "nothing"}, '
-          f'{s["distance_m"]:.1f} m driven; {s["obstacles_found"]} obstacles, '
-          f'{s["area_mapped_m2"]:.1f} m² mapped; {s["replay_speed"]}x bag time')
+    print(
+        f'{Path(args.bag).name} ({s["storage"]}, {s["duration_s"]:.1f} s): '
+        f'{s["frames_processed"]} frames segmented, {s["frames_skipped"]} skipped; '
+        f'{s["poses"]} poses from {s["pose_source"] or "nothing"}, '
+        f'{s["distance_m"]:.1f} m driven; {s["obstacles_found"]} obstacles, '
+        f'{s["area_mapped_m2"]:.1f} m² mapped; {s["replay_speed"]}x bag time'
+    )
     if s['segmentation_ms_mean'] is not None:
-        print(f'  segmentation {s["segmentation_ms_mean"]:.2f} ms mean, '
-              f'{s["segmentation_ms_p99"]:.2f} ms p99')
+        print(
+            f'  segmentation {s["segmentation_ms_mean"]:.2f} ms mean, '
+            f'{s["segmentation_ms_p99"]:.2f} ms p99'
+        )
     for p in s['problems']:
-        print(f'  reported: {p["topic"]} at {p["time_s"]:.3f} s: {p["what"]}'
-              + (f' (x{p["count"]})' if p['count'] > 1 else ''))
-    print(f'  outputs in {out}: summary.json, map.png'
-          + (', ' + Path(s['outputs']['video']).name if s['outputs']['video'] else '')
-          + (', bag/' if s['outputs']['bag'] else '')
-          + (f', {s["frames_extracted"]} frames in {cfg.extract_dir}' if cfg.extract_dir
-             else ''))
+        print(
+            f'  reported: {p["topic"]} at {p["time_s"]:.3f} s: {p["what"]}'
+            + (f' (x{p["count"]})' if p['count'] > 1 else '')
+        )
+    print(
+        f'  outputs in {out}: summary.json, map.png'
+        + (', ' + Path(s['outputs']['video']).name if s['outputs']['video'] else '')
+        + (', bag/' if s['outputs']['bag'] else '')
+        + (f', {s["frames_extracted"]} frames in {cfg.extract_dir}' if cfg.extract_dir else '')
+    )
     return status
 
 
@@ -360,67 +421,124 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--out', default='out/plan', help='output folder (default: out/plan)')
     p.add_argument('--json', action='store_true', help='print one JSON object of figures')
     p.add_argument('--angle', default=None, help="stripe angle in degrees, or 'auto'")
-    p.add_argument('--run', type=int, default=None,
-                   help='rotating stripes: mowing run number (angle + run x increment)')
-    p.add_argument('--passes', dest='headland_passes', type=int, default=None,
-                   help='headland passes')
-    p.add_argument('--turn-radius', dest='turn_radius_m', type=float, default=None,
-                   help='minimum turn radius in metres (0: pivot in place)')
-    p.add_argument('--spacing', dest='stripe_spacing_m', type=float, default=None,
-                   help='stripe spacing (m)')
-    p.add_argument('--cut-width', dest='cut_width_m', type=float, default=None,
-                   help='cutting deck width (m)')
-    p.add_argument('--body-width', dest='body_width_m', type=float, default=None,
-                   help='robot body width (m)')
+    p.add_argument(
+        '--run',
+        type=int,
+        default=None,
+        help='rotating stripes: mowing run number (angle + run x increment)',
+    )
+    p.add_argument(
+        '--passes', dest='headland_passes', type=int, default=None, help='headland passes'
+    )
+    p.add_argument(
+        '--turn-radius',
+        dest='turn_radius_m',
+        type=float,
+        default=None,
+        help='minimum turn radius in metres (0: pivot in place)',
+    )
+    p.add_argument(
+        '--spacing', dest='stripe_spacing_m', type=float, default=None, help='stripe spacing (m)'
+    )
+    p.add_argument(
+        '--cut-width', dest='cut_width_m', type=float, default=None, help='cutting deck width (m)'
+    )
+    p.add_argument(
+        '--body-width', dest='body_width_m', type=float, default=None, help='robot body width (m)'
+    )
     p.set_defaults(func=_cmd_plan)
 
-    p = sub.add_parser('sim', help='a whole mowing run in the MuJoCo simulator (or a drive '
-                                   'test, or Gazebo assets)')
-    p.add_argument('map', nargs='?', default=str(DEMO_MAP),
-                   help='GeoJSON lawn map (default: the demo lawn)')
+    p = sub.add_parser(
+        'sim',
+        help='a whole mowing run in the MuJoCo simulator (or a drive test, or Gazebo assets)',
+    )
+    p.add_argument(
+        'map', nargs='?', default=str(DEMO_MAP), help='GeoJSON lawn map (default: the demo lawn)'
+    )
     p.add_argument('--json', action='store_true', help='print one JSON summary object')
-    p.add_argument('--camera-hz', type=POSITIVE, default=2.0,
-                   help='perception rate in the loop (default 2 Hz)')
-    p.add_argument('--limit-s', type=POSITIVE, default=4 * 3600.0,
-                   help='simulated time limit (default 4 h)')
+    p.add_argument(
+        '--camera-hz',
+        type=POSITIVE,
+        default=2.0,
+        help='perception rate in the loop (default 2 Hz)',
+    )
+    p.add_argument(
+        '--limit-s', type=POSITIVE, default=4 * 3600.0, help='simulated time limit (default 4 h)'
+    )
     p.add_argument('--no-bag', action='store_true', help='do not record the rosbag2 file')
-    p.add_argument('--drive-test', action='store_true',
-                   help='drive the start of the planned path: camera contact sheet with '
-                        'labels, top-down view')
+    p.add_argument(
+        '--drive-test',
+        action='store_true',
+        help='drive the start of the planned path: camera contact sheet with '
+        'labels, top-down view',
+    )
     p.add_argument('--out', default='out/sim', help='output folder (default: out/sim)')
-    p.add_argument('--seed', type=_integer(0, MAX_SEED), default=0,
-                   help='random seed (default 0)')
-    p.add_argument('--hidden', type=_integer(0), default=None,
-                   help='hidden obstacles to add (not in the map); default: the demo '
-                        "lawn's three, two random ones on other lawns, none in a drive test")
+    p.add_argument('--seed', type=_integer(0, MAX_SEED), default=0, help='random seed (default 0)')
+    p.add_argument(
+        '--hidden',
+        type=_integer(0),
+        default=None,
+        help='hidden obstacles to add (not in the map); default: the demo '
+        "lawn's three, two random ones on other lawns, none in a drive test",
+    )
     p.add_argument('--randomise', action='store_true', help='domain randomisation on')
-    p.add_argument('--gazebo', default=None, metavar='DIR',
-                   help='write the Gazebo world, mower model and bridge YAML into DIR')
-    p.add_argument('--distance', type=POSITIVE, default=30.0,
-                   help='drive test: metres of the planned path to drive (default 30)')
+    p.add_argument(
+        '--gazebo',
+        default=None,
+        metavar='DIR',
+        help='write the Gazebo world, mower model and bridge YAML into DIR',
+    )
+    p.add_argument(
+        '--distance',
+        type=POSITIVE,
+        default=30.0,
+        help='drive test: metres of the planned path to drive (default 30)',
+    )
     p.set_defaults(func=_cmd_sim)
 
-    p = sub.add_parser('replay', help='replay a field-test bag (rosbag2 or ROS 1) through '
-                                      'segmentation and mapping')
+    p = sub.add_parser(
+        'replay',
+        help='replay a field-test bag (rosbag2 or ROS 1) through segmentation and mapping',
+    )
     p.add_argument('bag', help='rosbag2 folder, .mcap or .db3 file, or ROS 1 .bag')
     p.add_argument('--out', default=None, help='output folder (default: out/replay/<bag name>)')
     p.add_argument('--json', action='store_true', help='print one JSON summary object')
-    p.add_argument('--topic', action='append', default=[], metavar='ROLE=TOPIC',
-                   help='use this topic for a role (camera, camera_info, odom, tf, pose, imu, '
-                        'gnss, blade) instead of finding it by type; repeatable')
+    p.add_argument(
+        '--topic',
+        action='append',
+        default=[],
+        metavar='ROLE=TOPIC',
+        help='use this topic for a role (camera, camera_info, odom, tf, pose, imu, '
+        'gnss, blade) instead of finding it by type; repeatable',
+    )
     p.add_argument('--model', default=None, help='ONNX model (default: the shipped int8 one)')
-    p.add_argument('--threads', type=_integer(1, 256), default=1,
-                   help='ONNX Runtime threads (default 1, beside the main thread)')
+    p.add_argument(
+        '--threads',
+        type=_integer(1, 256),
+        default=1,
+        help='ONNX Runtime threads (default 1, beside the main thread)',
+    )
     p.add_argument('--no-bag', action='store_true', help='do not write the output bag')
     p.add_argument('--no-video', action='store_true', help='do not write the video')
-    p.add_argument('--limit-frames', type=_integer(1), default=None,
-                   help='stop segmenting after N')
-    p.add_argument('--extract-frames', nargs='?', const='', default=None, metavar='DIR',
-                   help='write camera frames (and the model labels) for labelling into DIR '
-                        '(default: OUT/frames); every 10th unless --every / --unsure')
+    p.add_argument(
+        '--limit-frames', type=_integer(1), default=None, help='stop segmenting after N'
+    )
+    p.add_argument(
+        '--extract-frames',
+        nargs='?',
+        const='',
+        default=None,
+        metavar='DIR',
+        help='write camera frames (and the model labels) for labelling into DIR '
+        '(default: OUT/frames); every 10th unless --every / --unsure',
+    )
     p.add_argument('--every', type=_integer(0), default=0, help='extract every Nth frame')
-    p.add_argument('--unsure', type=_number(0.0, high=1.0), default=0.0,
-                   help='extract frames where this share of pixels has confidence < 0.6')
+    p.add_argument(
+        '--unsure',
+        type=_number(0.0, high=1.0),
+        default=0.0,
+        help='extract frames where this share of pixels has confidence < 0.6',
+    )
     p.set_defaults(func=_cmd_replay)
 
     add_bench_parser(sub)

@@ -124,11 +124,21 @@ class ControllerNode(Node):
             v, w = cmd.v_mps, cmd.w_radps
             progress, done, cross = cmd.progress_m, self.follower.done, cmd.cross_track_m
         stamp = self.get_clock().now().to_msg()
-        self.pub_cmd.publish(twist_msg(v, w, self.p['cmd_vel_stamped'], stamp,
-                                       self.p['base_frame_id']))
-        self.pub_progress.publish(progress_msg({
-            'path_stamp_s': self.path_stamp, 'progress_m': progress, 'done': float(done),
-            'cross_track_m': cross, 'v_mps': v, 'w_radps': w}))
+        self.pub_cmd.publish(
+            twist_msg(v, w, self.p['cmd_vel_stamped'], stamp, self.p['base_frame_id'])
+        )
+        self.pub_progress.publish(
+            progress_msg(
+                {
+                    'path_stamp_s': self.path_stamp,
+                    'progress_m': progress,
+                    'done': float(done),
+                    'cross_track_m': cross,
+                    'v_mps': v,
+                    'w_radps': w,
+                }
+            )
+        )
 
     def _bad(self, topic: str, exc: Exception) -> None:
         self.counts['bad_messages'] += 1
@@ -139,8 +149,16 @@ class ControllerNode(Node):
         level = 'WARN' if self.counts['bad_messages'] else 'OK'
         values = {**self.counts, 'path_length_m': f'{self.follower.length_m:.2f}'}
         mode = 'idle' if self.follower.done else 'following'
-        self.pub_diag.publish(diagnostics(self.get_clock().now().to_msg(), 'controller_node',
-                                          level, mode, values, HARDWARE_ID))
+        self.pub_diag.publish(
+            diagnostics(
+                self.get_clock().now().to_msg(),
+                'controller_node',
+                level,
+                mode,
+                values,
+                HARDWARE_ID,
+            )
+        )
 
 
 def main(args: list[str] | None = None) -> int:

@@ -45,8 +45,9 @@ def twist_of(msg: Twist | TwistStamped) -> tuple[float, float]:
     return float(t.linear.x), float(t.angular.z)
 
 
-def twist_msg(v: float, w: float, stamped: bool, stamp: Time, frame_id: str
-              ) -> Twist | TwistStamped:
+def twist_msg(
+    v: float, w: float, stamped: bool, stamp: Time, frame_id: str
+) -> Twist | TwistStamped:
     """A Twist (or TwistStamped) of a body velocity."""
     t = Twist()
     t.linear.x, t.angular.z = float(v), float(w)
@@ -70,12 +71,12 @@ def pose_of(msg: Odometry) -> tuple[float, float, float]:
 
 def path_points(msg: Path) -> np.ndarray:
     """(N, 2) x, y of a nav_msgs/Path."""
-    return np.array([[ps.pose.position.x, ps.pose.position.y] for ps in msg.poses],
-                    dtype=float).reshape(-1, 2)
+    return np.array(
+        [[ps.pose.position.x, ps.pose.position.y] for ps in msg.poses], dtype=float
+    ).reshape(-1, 2)
 
 
-def path_msg(points: np.ndarray | None, frame_id: str, stamp: Time,
-             reverse: bool = False) -> Path:
+def path_msg(points: np.ndarray | None, frame_id: str, stamp: Time, reverse: bool = False) -> Path:
     """A nav_msgs/Path through ``points``; empty for None.
 
     Each pose faces the way the robot faces there: along the path, or against it on a path
@@ -111,13 +112,16 @@ def grid_cells(msg: OccupancyGrid) -> tuple[np.ndarray, tuple[float, float], flo
     info = msg.info
     values = np.asarray(msg.data, dtype=np.int8)
     if values.size != info.width * info.height:
-        raise ValueError(f'grid data has {values.size} cells, info says '
-                         f'{info.width} x {info.height}')
+        raise ValueError(
+            f'grid data has {values.size} cells, info says {info.width} x {info.height}'
+        )
     if info.resolution <= 0:
         raise ValueError(f'grid resolution {info.resolution} is not positive')
-    return (values.reshape(info.height, info.width),
-            (float(info.origin.position.x), float(info.origin.position.y)),
-            float(info.resolution))
+    return (
+        values.reshape(info.height, info.width),
+        (float(info.origin.position.x), float(info.origin.position.y)),
+        float(info.resolution),
+    )
 
 
 def obstacle_grid(msg: OccupancyGrid, threshold: int) -> ObstacleGrid:
@@ -138,9 +142,13 @@ def mowed_grid(msg: OccupancyGrid, threshold: int = 50) -> MowedGrid:
 
 def status_msg(name: str, level: str, message: str, values: dict[str, Any]) -> DiagnosticStatus:
     """A DiagnosticStatus with key/value pairs; ``level`` is 'OK', 'WARN' or 'ERROR'."""
-    return DiagnosticStatus(level=getattr(DiagnosticStatus, level), name=name, message=message,
-                            hardware_id='mower',
-                            values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+    return DiagnosticStatus(
+        level=getattr(DiagnosticStatus, level),
+        name=name,
+        message=message,
+        hardware_id='mower',
+        values=[KeyValue(key=k, value=str(v)) for k, v in values.items()],
+    )
 
 
 def status_values(msg: DiagnosticStatus) -> dict[str, str]:
@@ -156,8 +164,11 @@ def split_list(text: str) -> tuple[str, ...]:
 def progress_msg(values: dict[str, float]) -> Float64MultiArray:
     """``controller/progress``: the fields of PROGRESS_FIELDS in order, labelled."""
     msg = Float64MultiArray()
-    msg.layout.dim = [MultiArrayDimension(label=','.join(PROGRESS_FIELDS),
-                                          size=len(PROGRESS_FIELDS), stride=len(PROGRESS_FIELDS))]
+    msg.layout.dim = [
+        MultiArrayDimension(
+            label=','.join(PROGRESS_FIELDS), size=len(PROGRESS_FIELDS), stride=len(PROGRESS_FIELDS)
+        )
+    ]
     msg.data = [float(values[k]) for k in PROGRESS_FIELDS]
     return msg
 
@@ -165,16 +176,24 @@ def progress_msg(values: dict[str, float]) -> Float64MultiArray:
 def progress_values(msg: Float64MultiArray) -> dict[str, float]:
     """The fields of a ``controller/progress`` message; ValueError when malformed."""
     if len(msg.data) != len(PROGRESS_FIELDS):
-        raise ValueError(f'controller/progress needs {len(PROGRESS_FIELDS)} values, '
-                         f'got {len(msg.data)}')
+        raise ValueError(
+            f'controller/progress needs {len(PROGRESS_FIELDS)} values, got {len(msg.data)}'
+        )
     return dict(zip(PROGRESS_FIELDS, (float(v) for v in msg.data)))
 
 
 def state_msg(state: str, mowed_pct: float, message: str, progress_m: float) -> String:
     """``mower/state``: a JSON object, readable by people and programs."""
-    return String(data=json.dumps({
-        'state': state, 'mowed_pct': None if not math.isfinite(mowed_pct) else
-        round(mowed_pct, 2), 'progress_m': round(progress_m, 2), 'message': message}))
+    return String(
+        data=json.dumps(
+            {
+                'state': state,
+                'mowed_pct': None if not math.isfinite(mowed_pct) else round(mowed_pct, 2),
+                'progress_m': round(progress_m, 2),
+                'message': message,
+            }
+        )
+    )
 
 
 def state_of(msg: String) -> dict[str, Any]:
@@ -188,8 +207,16 @@ def state_of(msg: String) -> dict[str, Any]:
     return data
 
 
-def odometry_msg(x: float, y: float, yaw: float, v: float, w: float, stamp: Time,
-                 frame_id: str, child_frame_id: str) -> Odometry:
+def odometry_msg(
+    x: float,
+    y: float,
+    yaw: float,
+    v: float,
+    w: float,
+    stamp: Time,
+    frame_id: str,
+    child_frame_id: str,
+) -> Odometry:
     """nav_msgs/Odometry of a planar pose and body velocity."""
     msg = Odometry()
     msg.header.stamp, msg.header.frame_id, msg.child_frame_id = stamp, frame_id, child_frame_id
@@ -219,11 +246,18 @@ def tf_msg(odom: Odometry) -> TFMessage:
     return TFMessage(transforms=[t])
 
 
-def joint_state_msg(names: tuple[str, str], angles_rad: tuple[float, float],
-                    speeds_radps: tuple[float, float], stamp: Time) -> JointState:
+def joint_state_msg(
+    names: tuple[str, str],
+    angles_rad: tuple[float, float],
+    speeds_radps: tuple[float, float],
+    stamp: Time,
+) -> JointState:
     """Wheel joint states."""
-    msg = JointState(name=list(names), position=[float(a) for a in angles_rad],
-                     velocity=[float(s) for s in speeds_radps])
+    msg = JointState(
+        name=list(names),
+        position=[float(a) for a in angles_rad],
+        velocity=[float(s) for s in speeds_radps],
+    )
     msg.header.stamp = stamp
     return msg
 
@@ -234,7 +268,10 @@ def battery_msg(voltage_v: float, charge_pct: float, charging: bool, stamp: Time
     msg.header.stamp = stamp
     msg.voltage = float(voltage_v) if math.isfinite(voltage_v) else math.nan
     msg.percentage = float(charge_pct) / 100.0 if math.isfinite(charge_pct) else math.nan
-    msg.power_supply_status = (BatteryState.POWER_SUPPLY_STATUS_CHARGING if charging
-                               else BatteryState.POWER_SUPPLY_STATUS_DISCHARGING)
+    msg.power_supply_status = (
+        BatteryState.POWER_SUPPLY_STATUS_CHARGING
+        if charging
+        else BatteryState.POWER_SUPPLY_STATUS_DISCHARGING
+    )
     msg.present = math.isfinite(charge_pct)
     return msg

@@ -76,9 +76,9 @@ class SerialTransport(Transport):
         import serial  # pyserial; imported here so the core imports without it
 
         try:
-            self._serial = serial.serial_for_url(self.port, baudrate=self.baudrate,
-                                                 timeout=self.timeout_s,
-                                                 write_timeout=0.05)
+            self._serial = serial.serial_for_url(
+                self.port, baudrate=self.baudrate, timeout=self.timeout_s, write_timeout=0.05
+            )
         except (serial.SerialException, OSError, ValueError) as exc:
             self._serial = None
             raise TransportError(f'cannot open {self.port}: {exc}') from exc
@@ -126,13 +126,14 @@ class DriverParams:
 
     drive: DiffDrive = field(default_factory=DiffDrive)
     max_wheel_speed_mps: float = param(
-        1.0, 'wheel rim speed limit; commands are scaled down together', 0.01, 5.0)
+        1.0, 'wheel rim speed limit; commands are scaled down together', 0.01, 5.0
+    )
     blade_rpm: int = param(3000, 'blade speed when on', 0, 10000)
     link_timeout_s: float = param(
-        0.25, 'no frame from the board for longer: disconnected', 0.01, 60.0)
+        0.25, 'no frame from the board for longer: disconnected', 0.01, 60.0
+    )
     reconnect_period_s: float = param(1.0, 'time between reconnection attempts', 0.01, 600.0)
-    low_battery_pct: float = param(
-        20.0, 'battery below this is reported as a warning', 0.0, 100.0)
+    low_battery_pct: float = param(20.0, 'battery below this is reported as a warning', 0.0, 100.0)
 
     def __post_init__(self) -> None:
         """Every value of its type, finite and in its range (``drive`` checks its own)."""
@@ -260,12 +261,20 @@ class MotorDriver:
         """Key/value pairs for diagnostic_msgs."""
         st, ds = self.status, self.decoder.stats
         return {
-            'connected': str(st.connected), 'connects': str(st.connects),
-            'disconnects': str(st.disconnects), 'timeouts': str(st.timeouts),
-            'transport_errors': str(st.transport_errors), 'last_error': st.last_error,
-            'frames': str(ds.frames), 'crc_errors': str(ds.crc_errors),
-            'framing_errors': str(ds.framing_errors), 'unknown_types': str(ds.unknown_types),
-            'version_errors': str(ds.version_errors), 'sequence_gaps': str(ds.sequence_gaps),
-            'battery_pct': f'{st.battery_pct:.0f}', 'charging': str(st.charging),
-            'faults': ', '.join(st.faults) or 'none', 'estop_input': str(st.estop_pressed),
+            'connected': str(st.connected),
+            'connects': str(st.connects),
+            'disconnects': str(st.disconnects),
+            'timeouts': str(st.timeouts),
+            'transport_errors': str(st.transport_errors),
+            'last_error': st.last_error,
+            'frames': str(ds.frames),
+            'crc_errors': str(ds.crc_errors),
+            'framing_errors': str(ds.framing_errors),
+            'unknown_types': str(ds.unknown_types),
+            'version_errors': str(ds.version_errors),
+            'sequence_gaps': str(ds.sequence_gaps),
+            'battery_pct': f'{st.battery_pct:.0f}',
+            'charging': str(st.charging),
+            'faults': ', '.join(st.faults) or 'none',
+            'estop_input': str(st.estop_pressed),
         }

@@ -30,48 +30,62 @@ class FollowerParams:
 
     desired_speed_mps: float = param(0.5, 'cruising speed on the path', 0.01, 5.0)
     max_speed_mps: float = param(1.0, 'hard limit on the linear speed', 0.01, 5.0)
-    lookahead_time_s: float = param(
-        1.0, 'lookahead distance = speed x this, clamped', 0.01, 10.0)
+    lookahead_time_s: float = param(1.0, 'lookahead distance = speed x this, clamped', 0.01, 10.0)
     min_lookahead_m: float = param(0.3, 'shortest lookahead distance', 0.01, 10.0)
     max_lookahead_m: float = param(0.9, 'longest lookahead distance', 0.01, 10.0)
     regulated_min_radius_m: float = param(
-        0.9, 'curves tighter than this radius are driven slower', 0.01, 100.0)
+        0.9, 'curves tighter than this radius are driven slower', 0.01, 100.0
+    )
     min_regulated_speed_mps: float = param(
-        0.1, 'floor of the curvature and obstacle slowing', 0.001, 5.0)
+        0.1, 'floor of the curvature and obstacle slowing', 0.001, 5.0
+    )
     approach_distance_m: float = param(
-        0.5, 'slow down over this distance before a stop', 0.001, 10.0)
+        0.5, 'slow down over this distance before a stop', 0.001, 10.0
+    )
     min_approach_speed_mps: float = param(0.05, 'floor of the approach slowing', 0.001, 5.0)
     goal_tolerance_m: float = param(
-        0.03, 'a stop point counts as reached within this distance', 0.001, 1.0)
+        0.03, 'a stop point counts as reached within this distance', 0.001, 1.0
+    )
     pivot_angle_rad: float = param(
-        0.5, 'path corners sharper than this are pivots: stop, turn in place', 0.001, math.pi)
+        0.5, 'path corners sharper than this are pivots: stop, turn in place', 0.001, math.pi
+    )
     rotate_to_heading_rad: float = param(
-        0.6, 'rotate in place when the heading error is larger', 0.001, math.pi)
+        0.6, 'rotate in place when the heading error is larger', 0.001, math.pi
+    )
     heading_tolerance_rad: float = param(
-        0.04, 'a rotation in place ends within this error', 0.001, 1.0)
+        0.04, 'a rotation in place ends within this error', 0.001, 1.0
+    )
     rotate_speed_radps: float = param(1.0, 'speed of rotations in place', 0.01, 10.0)
     max_angular_speed_radps: float = param(1.5, 'hard limit on the angular speed', 0.01, 10.0)
     max_linear_accel_mps2: float = param(0.6, 'linear acceleration limit', 0.01, 20.0)
     max_angular_accel_radps2: float = param(3.0, 'angular acceleration limit', 0.01, 50.0)
     obstacle_slow_distance_m: float = param(
-        1.0, 'slow down when an obstacle ahead is nearer than this', 0.01, 20.0)
-    reverse_speed_mps: float = param(
-        0.2, 'speed on paths driven backwards (docking)', 0.01, 5.0)
+        1.0, 'slow down when an obstacle ahead is nearer than this', 0.01, 20.0
+    )
+    reverse_speed_mps: float = param(0.2, 'speed on paths driven backwards (docking)', 0.01, 5.0)
     search_window_m: float = param(
-        1.5, 'how far along the path to look for the robot each step', 0.01, 100.0)
+        1.5, 'how far along the path to look for the robot each step', 0.01, 100.0
+    )
 
     def __post_init__(self) -> None:
         """Every value of its type, finite and in its range; ranges must be ordered."""
         check_ranges(self)
         if self.min_lookahead_m > self.max_lookahead_m:
-            raise ConfigError('min_lookahead_m', self.min_lookahead_m,
-                              f'must not exceed max_lookahead_m ({self.max_lookahead_m})')
+            raise ConfigError(
+                'min_lookahead_m',
+                self.min_lookahead_m,
+                f'must not exceed max_lookahead_m ({self.max_lookahead_m})',
+            )
         if self.desired_speed_mps > self.max_speed_mps:
-            raise ConfigError('desired_speed_mps', self.desired_speed_mps,
-                              f'must not exceed max_speed_mps ({self.max_speed_mps})')
+            raise ConfigError(
+                'desired_speed_mps',
+                self.desired_speed_mps,
+                f'must not exceed max_speed_mps ({self.max_speed_mps})',
+            )
 
 
 # -- heuristics (free functions, as RPP keeps them) ---------------------------------------------
+
 
 def lookahead_distance(speed_mps: float, p: FollowerParams) -> float:
     """Velocity-scaled lookahead, clamped."""
@@ -111,6 +125,7 @@ def _clamp(x: float, lo: float, hi: float) -> float:
 
 # -- the path ---------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Segment:
     """A piece of the path driven without stopping: from one pivot to the next."""
@@ -142,7 +157,7 @@ class Segment:
         pts, cum = self.points, self.cum
         i0 = max(0, int(np.searchsorted(cum, s_from, side='right')) - 1)
         i1 = min(len(pts) - 1, int(np.searchsorted(cum, s_to, side='left')) + 1)
-        a, b = pts[i0:i1], pts[i0 + 1:i1 + 1]
+        a, b = pts[i0:i1], pts[i0 + 1 : i1 + 1]
         n = min(len(a), len(b))
         a, b = a[:n], b[:n]
         d = b - a
@@ -171,7 +186,7 @@ def split_at_pivots(points: np.ndarray, pivot_angle_rad: float) -> list[Segment]
     out: list[Segment] = []
     start_s = 0.0
     for a, b in zip(cuts[:-1], cuts[1:]):
-        seg = pts[a:b + 1]
+        seg = pts[a : b + 1]
         cum = cumulative_length(seg)
         out.append(Segment(seg, cum, start_s))
         start_s += float(cum[-1])
@@ -179,6 +194,7 @@ def split_at_pivots(points: np.ndarray, pivot_angle_rad: float) -> list[Segment]
 
 
 # -- the controller ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FollowerCommand:
@@ -233,8 +249,14 @@ class PathFollower:
         """Length of the current path."""
         return self._length
 
-    def step(self, x_m: float, y_m: float, yaw_rad: float, time_s: float,
-             obstacle_distance_m: float = math.inf) -> FollowerCommand:
+    def step(
+        self,
+        x_m: float,
+        y_m: float,
+        yaw_rad: float,
+        time_s: float,
+        obstacle_distance_m: float = math.inf,
+    ) -> FollowerCommand:
         """The velocity command for the robot's pose at ``time_s``."""
         p = self.params
         dt = 0.02 if self._last_t is None else max(1e-3, min(0.2, time_s - self._last_t))
@@ -249,8 +271,9 @@ class PathFollower:
         remaining = seg.length_m - self._s
         end = seg.points[-1]
         if remaining <= p.goal_tolerance_m or (
-                remaining < p.approach_distance_m
-                and float(np.dot(end - xy, seg.points[-1] - seg.points[-2])) <= 0.0):
+            remaining < p.approach_distance_m
+            and float(np.dot(end - xy, seg.points[-1] - seg.points[-2])) <= 0.0
+        ):
             self._seg += 1  # reached (or passed) the stop: the next segment starts rotated
             self._s, self._rotating = 0.0, True
             return self._out(0.0, 0.0, dt, 'done' if self.done else 'rotating', cross)
@@ -288,7 +311,11 @@ class PathFollower:
         self._w += _clamp(w - self._w, -dw, dw)
         if mode == 'following' and abs(v) > 1e-9:  # keep the arc: scale w with the ramped v
             self._w = _clamp(w * self._v / v, self._w - dw, self._w + dw)
-        progress = (self.segments[min(self._seg, len(self.segments) - 1)].start_s + self._s
-                    if self.segments and not self.done else self._length)
-        return FollowerCommand(self._v, self._w, mode, progress, cross,
-                               min(self._seg, max(0, len(self.segments) - 1)))
+        progress = (
+            self.segments[min(self._seg, len(self.segments) - 1)].start_s + self._s
+            if self.segments and not self.done
+            else self._length
+        )
+        return FollowerCommand(
+            self._v, self._w, mode, progress, cross, min(self._seg, max(0, len(self.segments) - 1))
+        )

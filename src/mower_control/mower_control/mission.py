@@ -35,34 +35,44 @@ from mower_node_kit.params import ConfigError, check_ranges, param
 class MissionParams:
     """Settings of the mission. Units are in the names."""
 
-    return_battery_pct: float = param(
-        25.0, 'return to the dock below this charge', 0.0, 100.0)
+    return_battery_pct: float = param(25.0, 'return to the dock below this charge', 0.0, 100.0)
     resume_battery_pct: float = param(
-        90.0, 'leave the dock again at or above this charge', 0.0, 100.0)
+        90.0, 'leave the dock again at or above this charge', 0.0, 100.0
+    )
     dry_wait_s: float = param(
-        60.0, 'rain must have stopped this long before mowing resumes', 0.0, 86400.0)
+        60.0, 'rain must have stopped this long before mowing resumes', 0.0, 86400.0
+    )
     undock_distance_m: float = param(
-        0.6, "distance of the dock's approach point from the dock", 0.05, 10.0)
+        0.6, "distance of the dock's approach point from the dock", 0.05, 10.0
+    )
     resume_overlap_m: float = param(
-        0.3, 'mowing restarts this far before the first unmowed point', 0.0, 10.0)
+        0.3, 'mowing restarts this far before the first unmowed point', 0.0, 10.0
+    )
     resume_sample_m: float = param(
-        0.1, "spacing of the plan's points checked against the coverage layer", 0.01, 10.0)
+        0.1, "spacing of the plan's points checked against the coverage layer", 0.01, 10.0
+    )
     blocked_replan_s: float = param(
-        2.0, 'an obstacle stop lasting this long asks the planner for a new plan', 0.0, 600.0)
+        2.0, 'an obstacle stop lasting this long asks the planner for a new plan', 0.0, 600.0
+    )
     max_replans: int = param(3, 'replans per blockage before giving up (ERROR)', 0, 100)
     link_lost_error_s: float = param(2.0, 'motor board lost for this long: ERROR', 0.0, 600.0)
     manoeuvre_timeout_s: float = param(
-        60.0, 'undocking or docking taking longer: ERROR', 1.0, 3600.0)
+        60.0, 'undocking or docking taking longer: ERROR', 1.0, 3600.0
+    )
     contact_timeout_s: float = param(
-        3.0, 'on the dock without charging for this long: ERROR', 0.0, 600.0)
+        3.0, 'on the dock without charging for this long: ERROR', 0.0, 600.0
+    )
 
     def __post_init__(self) -> None:
         """Every value of its type, finite and in its range; return below resume."""
         check_ranges(self)
         if self.return_battery_pct >= self.resume_battery_pct:
-            raise ConfigError('return_battery_pct', self.return_battery_pct,
-                              f'must be below resume_battery_pct ({self.resume_battery_pct}):'
-                              ' the mower would leave the dock only to return at once')
+            raise ConfigError(
+                'return_battery_pct',
+                self.return_battery_pct,
+                f'must be below resume_battery_pct ({self.resume_battery_pct}):'
+                ' the mower would leave the dock only to return at once',
+            )
 
 
 @dataclass(frozen=True)
@@ -131,8 +141,10 @@ class Undocking(State):
         """Drive from the dock to the approach point."""
         self.since = inp.time_s
         a, reverse = m.dock_line()
-        m.drive(np.vstack([np.asarray(inp.pose[:2]), a]) if a is not None else None,
-                reverse=not reverse)
+        m.drive(
+            np.vstack([np.asarray(inp.pose[:2]), a]) if a is not None else None,
+            reverse=not reverse,
+        )
 
     def tick(self, m: Mission, inp: MissionInputs) -> str | None:
         """Mow once off the dock."""
@@ -160,8 +172,7 @@ class Mowing(State):
     def tick(self, m: Mission, inp: MissionInputs) -> str | None:
         """Track progress; go home on low battery, rain or completion; replan when blocked."""
         p = m.params
-        m.progress_m = max(m.progress_m,
-                           self.s0 + max(0.0, inp.follower_progress_m - self.offset))
+        m.progress_m = max(m.progress_m, self.s0 + max(0.0, inp.follower_progress_m - self.offset))
         if inp.follower_done:
             m.complete = True
             m.message = 'mowing complete'
@@ -265,8 +276,9 @@ class Charging(State):
             self.dry_since = None
         elif self.dry_since is None:
             self.dry_since = inp.time_s
-        dry = self.dry_since is not None and (inp.time_s - self.dry_since >= m.params.dry_wait_s
-                                              or not m.rained)
+        dry = self.dry_since is not None and (
+            inp.time_s - self.dry_since >= m.params.dry_wait_s or not m.rained
+        )
         if inp.battery_pct >= m.params.resume_battery_pct and dry and not m.hold:
             m.rained = False
             return 'UNDOCKING'
@@ -285,8 +297,16 @@ class Error(State):
         m.drive(None)
 
 
-STATES: tuple[type[State], ...] = (Idle, Undocking, Mowing, Paused, Returning, Docking,
-                                   Charging, Error)
+STATES: tuple[type[State], ...] = (
+    Idle,
+    Undocking,
+    Mowing,
+    Paused,
+    Returning,
+    Docking,
+    Charging,
+    Error,
+)
 
 
 @dataclass
@@ -325,8 +345,9 @@ class Mission:
         self._link_lost_since: float | None = None
 
     # -- what the owner tells it ---------------------------------------------------------------
-    def set_plan(self, points: np.ndarray, kinds: np.ndarray | None = None,
-                 region: object = None) -> None:
+    def set_plan(
+        self, points: np.ndarray, kinds: np.ndarray | None = None, region: object = None
+    ) -> None:
         """A (new) coverage plan; while mowing, mowing continues on it from the first gap."""
         pts = np.asarray(points, dtype=float)
         self.plan_points = pts
@@ -366,8 +387,9 @@ class Mission:
             latched = self._last.safety_latched if self._last is not None else ()
             if name == 'ERROR' and latched:
                 return False, f'reset the safety stop first: {", ".join(latched)}'
-            target = self.previous if self.previous not in ('PAUSED', 'ERROR', 'IDLE') \
-                else 'MOWING'
+            target = (
+                self.previous if self.previous not in ('PAUSED', 'ERROR', 'IDLE') else 'MOWING'
+            )
             if target in ('UNDOCKING', 'DOCKING'):
                 target = 'MOWING' if target == 'UNDOCKING' else 'RETURNING'
             self._pending = target
@@ -400,8 +422,9 @@ class Mission:
             self._switch(nxt, inp)
         replan, self._replan_pending = self._replan_pending, False
         blade = self.blade and self.state.name == 'MOWING'
-        return MissionOutput(self.state.name, self.path, self.path_id, self.reverse, blade,
-                             replan, self.message)
+        return MissionOutput(
+            self.state.name, self.path, self.path_id, self.reverse, blade, replan, self.message
+        )
 
     # -- used by the states ----------------------------------------------------------------------
     @property
@@ -447,8 +470,9 @@ class Mission:
         pts = self.point_at(s)
         mowing = np.ones(len(s), dtype=bool)
         if self.plan_kinds is not None and len(self.plan_kinds):
-            k = np.clip(np.searchsorted(self._plan_cum, s, side='right') - 1, 0,
-                        len(self.plan_kinds) - 1)
+            k = np.clip(
+                np.searchsorted(self._plan_cum, s, side='right') - 1, 0, len(self.plan_kinds) - 1
+            )
             mowing = self.plan_kinds[k] != KINDS.index('transit')
         todo = mowing & ~np.asarray(self.mowed(pts), dtype=bool)
         if not todo.any():
@@ -469,7 +493,7 @@ class Mission:
         if pts is None:
             return None, 0.0
         start = self.point_at(np.array([s0]))[0]
-        rest = np.vstack([start, pts[np.searchsorted(cum, s0, side='right'):]])
+        rest = np.vstack([start, pts[np.searchsorted(cum, s0, side='right') :]])
         if np.hypot(*(here - start)) < 0.05:
             return rest, 0.0
         lead = self.transit(here, start)
@@ -503,8 +527,10 @@ class Mission:
         if inp.safety_latched:
             self.fail(f'safety stop: {", ".join(inp.safety_latched)}')
             return 'ERROR'
-        if self._link_lost_since is not None and \
-                inp.time_s - self._link_lost_since > self.params.link_lost_error_s:
+        if (
+            self._link_lost_since is not None
+            and inp.time_s - self._link_lost_since > self.params.link_lost_error_s
+        ):
             self.fail('motor board lost')
             return 'ERROR'
         return None

@@ -47,6 +47,7 @@ from mower_node_kit.qos import LATCHED
 
 EXTRA = NODE_EXTRA['mission_node']  # the node's own parameters: one table, in parameters.py
 
+
 class MissionNode(Node):
     """A thin adapter around Mission."""
 
@@ -188,6 +189,7 @@ class MissionNode(Node):
             response.success, response.message = self.mission.request(name)
             self.get_logger().info(f'{name}: {response.message}')
             return response
+
         return handle
 
     # -- the tick ---------------------------------------------------------------------------------
@@ -200,12 +202,22 @@ class MissionNode(Node):
             if abs(stamp - self.progress['path_stamp_s']) < 1e-6:
                 following = pid
         before = self.mission.state.name
-        out = self.mission.tick(MissionInputs(
-            self.now_s(), self.pose, battery_pct=self.battery[0], charging=self.battery[1],
-            raining=self.raining, safety_reasons=self.safety[0], safety_latched=self.safety[1],
-            board_connected=self.board_connected, follower_path_id=following,
-            follower_done=self.progress['done'] > 0.5,
-            follower_progress_m=self.progress['progress_m'], mowed_share=self.mowed_share))
+        out = self.mission.tick(
+            MissionInputs(
+                self.now_s(),
+                self.pose,
+                battery_pct=self.battery[0],
+                charging=self.battery[1],
+                raining=self.raining,
+                safety_reasons=self.safety[0],
+                safety_latched=self.safety[1],
+                board_connected=self.board_connected,
+                follower_path_id=following,
+                follower_done=self.progress['done'] > 0.5,
+                follower_progress_m=self.progress['progress_m'],
+                mowed_share=self.mowed_share,
+            )
+        )
         if out.path_id != self.published_id:
             stamp = self.get_clock().now().to_msg()
             self.path_stamps = {out.path_id: stamp_s(stamp)}
@@ -216,8 +228,9 @@ class MissionNode(Node):
                 self.replan_client.call_async(Trigger.Request())
             else:
                 self.get_logger().warning('mower/replan is not available')
-        self.pub_state.publish(state_msg(out.state, 100.0 * self.mowed_share, out.message,
-                                         self.mission.progress_m))
+        self.pub_state.publish(
+            state_msg(out.state, 100.0 * self.mowed_share, out.message, self.mission.progress_m)
+        )
         self.pub_blade.publish(Bool(data=out.blade))
         if out.state != before:
             self.get_logger().info(f'{before} -> {out.state} {out.message}')
@@ -227,12 +240,22 @@ class MissionNode(Node):
         """State, progress, mowed share."""
         name = self.mission.state.name
         level = 'ERROR' if name == 'ERROR' else 'WARN' if self.bad_messages else 'OK'
-        self.pub_diag.publish(diagnostics(
-            self.get_clock().now().to_msg(), 'mission_node', level,
-            f'{name} {self.mission.message}'.strip(), {
-                'state': name, 'progress_m': f'{self.mission.progress_m:.1f}',
-                'mowed_pct': f'{100 * self.mowed_share:.1f}', 'replans': self.mission.replans,
-                'bad_messages': self.bad_messages}, 'mower'))
+        self.pub_diag.publish(
+            diagnostics(
+                self.get_clock().now().to_msg(),
+                'mission_node',
+                level,
+                f'{name} {self.mission.message}'.strip(),
+                {
+                    'state': name,
+                    'progress_m': f'{self.mission.progress_m:.1f}',
+                    'mowed_pct': f'{100 * self.mowed_share:.1f}',
+                    'replans': self.mission.replans,
+                    'bad_messages': self.bad_messages,
+                },
+                'mower',
+            )
+        )
         self.save()
 
 

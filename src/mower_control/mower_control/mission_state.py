@@ -69,13 +69,16 @@ def read_state(path: str | Path) -> MissionState:
         why = ' '.join(f'{type(exc).__name__}: {exc}'.split())
         raise MissionStateError(f'{path}: not a mission state ({why})') from None
     if not isinstance(doc, dict):
-        raise MissionStateError(f'{path}: not a mission state (a JSON {type(doc).__name__}, '
-                                'not an object)')
+        raise MissionStateError(
+            f'{path}: not a mission state (a JSON {type(doc).__name__}, not an object)'
+        )
     missing = [k for k in _KEYS if k not in doc]
     unknown = sorted(k for k in doc if k not in _KEYS)
     if missing or unknown:
-        raise MissionStateError(f'{path}: not a mission state (missing keys: {missing}, '
-                                f'unknown keys: {unknown}; expected {list(_KEYS)})')
+        raise MissionStateError(
+            f'{path}: not a mission state (missing keys: {missing}, '
+            f'unknown keys: {unknown}; expected {list(_KEYS)})'
+        )
     state = MissionState(doc['progress_m'], doc['complete'])
     fault = state.problem()
     if fault:
@@ -102,7 +105,8 @@ def load_state(path: str | Path | None) -> tuple[MissionState | None, str]:
             where = f'could not be kept aside ({err}), the next save replaces it'
         return None, f'{exc}; {where}; starting from the beginning of the plan'
     return state, f'mission state restored from {path}: {state.progress_m:.1f} m' + (
-        ', complete' if state.complete else '')
+        ', complete' if state.complete else ''
+    )
 
 
 def save_state(path: str | Path, state: MissionState) -> Path:
@@ -115,8 +119,9 @@ def save_state(path: str | Path, state: MissionState) -> Path:
     fault = state.problem()
     if fault:
         raise MissionStateError(f'{path}: not saved: {fault}')
-    data = json.dumps({'progress_m': float(state.progress_m), 'complete': state.complete},
-                      allow_nan=False).encode('utf-8')
+    data = json.dumps(
+        {'progress_m': float(state.progress_m), 'complete': state.complete}, allow_nan=False
+    ).encode('utf-8')
     with suppress(OSError), open(path, 'rb') as fh:
         if fh.read(_MAX_BYTES + 1) == data:  # unchanged (mission_node saves every second)
             return Path(path)

@@ -58,8 +58,9 @@ class MotorDriverNode(Node):
         elif p['transport'] == 'serial':
             transport = SerialTransport(p['port'], p['baudrate'])
         else:
-            raise SystemExit(f"motor_driver_node: transport must be 'serial' or 'sim', "
-                             f"got {p['transport']!r}")
+            raise SystemExit(
+                f"motor_driver_node: transport must be 'serial' or 'sim', got {p['transport']!r}"
+            )
         self.driver = MotorDriver(transport, params)
         self.cmd = (0.0, 0.0, -math.inf)
         self.blade = False
@@ -68,8 +69,9 @@ class MotorDriverNode(Node):
         self.was_connected = False
         twist = TwistStamped if p['cmd_vel_stamped'] else Twist
         self.pub_odom = self.create_publisher(Odometry, 'odom', 20)
-        self.pub_tf = self.create_publisher(TFMessage, '/tf', 20) if self.p['publish_tf'] \
-            else None  # the EKF publishes odom -> base_link
+        self.pub_tf = (
+            self.create_publisher(TFMessage, '/tf', 20) if self.p['publish_tf'] else None
+        )  # the EKF publishes odom -> base_link
         self.pub_joints = self.create_publisher(JointState, 'joint_states', 20)
         self.pub_battery = self.create_publisher(BatteryState, 'battery', 5)
         self.pub_estop = self.create_publisher(Bool, 'motor/estop_input', 10)
@@ -125,8 +127,16 @@ class MotorDriverNode(Node):
         stamp = self.get_clock().now().to_msg()
         if any(isinstance(m, EncoderTicks) for m in msgs):
             o = d.odometry
-            odom = odometry_msg(o.x_m, o.y_m, o.yaw_rad, o.v_mps, o.w_radps, stamp,
-                                self.p['odom_frame_id'], self.p['base_frame_id'])
+            odom = odometry_msg(
+                o.x_m,
+                o.y_m,
+                o.yaw_rad,
+                o.v_mps,
+                o.w_radps,
+                stamp,
+                self.p['odom_frame_id'],
+                self.p['base_frame_id'],
+            )
             self.pub_odom.publish(odom)
             if self.pub_tf is not None:
                 self.pub_tf.publish(tf_msg(odom))
@@ -134,14 +144,25 @@ class MotorDriverNode(Node):
             drive = d.params.drive
             angles = tuple(2 * math.pi * k / drive.ticks_per_rev for k in (last.left, last.right))
             left, right = drive.wheel_speeds(o.v_mps, o.w_radps)
-            self.pub_joints.publish(joint_state_msg(
-                tuple(self.p['wheel_joints']), angles,
-                (left / drive.wheel_radius_m, right / drive.wheel_radius_m), stamp))
+            self.pub_joints.publish(
+                joint_state_msg(
+                    tuple(self.p['wheel_joints']),
+                    angles,
+                    (left / drive.wheel_radius_m, right / drive.wheel_radius_m),
+                    stamp,
+                )
+            )
         self.pub_estop.publish(Bool(data=st.estop_pressed))
         level = 'ERROR' if not st.connected or st.faults else 'OK'
-        self.pub_status.publish(diagnostic_status(
-            'motor board', level, 'connected' if st.connected else st.last_error,
-            d.diagnostics(), HARDWARE_ID))
+        self.pub_status.publish(
+            diagnostic_status(
+                'motor board',
+                level,
+                'connected' if st.connected else st.last_error,
+                d.diagnostics(),
+                HARDWARE_ID,
+            )
+        )
 
     def stop(self) -> None:
         """Wheels and blade off (on exit, before the link goes)."""
@@ -156,9 +177,16 @@ class MotorDriverNode(Node):
         low = math.isfinite(st.battery_pct) and st.battery_pct < self.p['low_battery_pct']
         level = 'ERROR' if not st.connected or st.faults else 'WARN' if low else 'OK'
         values = {**self.driver.diagnostics(), 'bad_messages': self.bad_messages}
-        self.pub_diag.publish(diagnostics(stamp, 'motor_driver_node', level,
-                                          'connected' if st.connected else st.last_error,
-                                          values, HARDWARE_ID))
+        self.pub_diag.publish(
+            diagnostics(
+                stamp,
+                'motor_driver_node',
+                level,
+                'connected' if st.connected else st.last_error,
+                values,
+                HARDWARE_ID,
+            )
+        )
 
 
 def main(args: list[str] | None = None) -> int:

@@ -41,34 +41,40 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
         'frame_id': Spec('map', 'frame of the paths'),
         'base_frame_id': Spec('base_link', 'frame of the robot (TwistStamped header)'),
         'cmd_vel_stamped': Spec(False, 'publish geometry_msgs/TwistStamped instead of Twist'),
-        'obstacle_threshold': Spec(90, 'map/semantic cells at or above this value are obstacles',
-                                   1, 100),
+        'obstacle_threshold': Spec(
+            90, 'map/semantic cells at or above this value are obstacles', 1, 100
+        ),
         'pose_timeout_s': Spec(0.5, 'no pose for longer: command zero', 0.01, 60.0),
     },
     'safety_node': {
         'rate_hz': Spec(50.0, 'decision and publishing rate', 1.0, 1000.0),
         'map_file': Spec('', 'lawn map (GeoJSON) whose boundary minus keep-outs is the geofence'),
         'pose_topic': Spec('odom', 'nav_msgs/Odometry of base_link in the map frame'),
-        'cmd_vel_stamped': Spec(False, 'cmd_vel and cmd_vel_safe are TwistStamped instead of '
-                                'Twist'),
+        'cmd_vel_stamped': Spec(
+            False, 'cmd_vel and cmd_vel_safe are TwistStamped instead of Twist'
+        ),
         'base_frame_id': Spec('base_link', 'frame of the robot (TwistStamped header)'),
-        'obstacle_threshold': Spec(90, 'map/semantic cells at or above this value are obstacles',
-                                   1, 100),
+        'obstacle_threshold': Spec(
+            90, 'map/semantic cells at or above this value are obstacles', 1, 100
+        ),
     },
     'mission_node': {
         'map_file': Spec('', 'lawn map (GeoJSON): the dock and where transits may go'),
-        'clearance_m': Spec(0.2, 'distance transits keep from every edge (half the body width)',
-                            0.0, 5.0),
+        'clearance_m': Spec(
+            0.2, 'distance transits keep from every edge (half the body width)', 0.0, 5.0
+        ),
         'rate_hz': Spec(10.0, 'state machine rate', 0.1, 1000.0),
         'pose_topic': Spec('odom', 'nav_msgs/Odometry of base_link in the map frame'),
         'frame_id': Spec('map', 'frame of the paths'),
-        'coverage_threshold': Spec(50, 'map/coverage cells at or above this value are mowed',
-                                   1, 100),
+        'coverage_threshold': Spec(
+            50, 'map/coverage cells at or above this value are mowed', 1, 100
+        ),
         'state_file': Spec('', 'progress kept across restarts (JSON; "" = not kept)'),
     },
     'motor_driver_node': {
-        'transport': Spec('serial', "'serial' (a real board) or 'sim' (simulated board, ideal "
-                          "mower)"),
+        'transport': Spec(
+            'serial', "'serial' (a real board) or 'sim' (simulated board, ideal mower)"
+        ),
         'port': Spec('/dev/ttyACM0', 'serial port of the board (any pyserial URL)'),
         'baudrate': Spec(115200, 'serial speed', 300, 10_000_000),
         'rate_hz': Spec(50.0, 'command and read rate', 1.0, 1000.0),
@@ -77,8 +83,9 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
         'odom_frame_id': Spec('odom', 'frame of the odometry'),
         'base_frame_id': Spec('base_link', 'frame of the robot'),
         'publish_tf': Spec(True, 'publish odom -> base_link (off when an EKF publishes it)'),
-        'wheel_joints': Spec(['wheel_left_joint', 'wheel_right_joint'],
-                             'joint names of the wheels'),
+        'wheel_joints': Spec(
+            ['wheel_left_joint', 'wheel_right_joint'], 'joint names of the wheels'
+        ),
         'sim_start_pose': Spec([0.0, 0.0, 0.0], "transport 'sim': start x, y (m), yaw (rad)"),
     },
 }
@@ -90,20 +97,28 @@ NODE_CORES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     'safety_node': (('mower_control.safety:SafetyParams',), ()),
     'mission_node': (('mower_control.mission:MissionParams',), ()),
     'motor_driver_node': (('mower_control.driver:DriverParams',), ()),
-    'coverage_node': (('mower_coverage.params:PlannerParams',
-                       'mower_coverage.replan:ReplanParams'),
-                      ('mower_coverage.params:NODE_PARAMETERS',)),
-    'mapping_node': (('mower_mapping.semantic_grid:GridParams',),
-                     ('mower_mapping.mapper:PARAMETERS',)),
-    'segmentation_node': (('mower_segmentation.confidence:ConfidenceParams',),
-                          ('mower_segmentation.node_params:PARAMETERS',)),
+    'coverage_node': (
+        ('mower_coverage.params:PlannerParams', 'mower_coverage.replan:ReplanParams'),
+        ('mower_coverage.params:NODE_PARAMETERS',),
+    ),
+    'mapping_node': (
+        ('mower_mapping.semantic_grid:GridParams',),
+        ('mower_mapping.mapper:PARAMETERS',),
+    ),
+    'segmentation_node': (
+        ('mower_segmentation.confidence:ConfidenceParams',),
+        ('mower_segmentation.node_params:PARAMETERS',),
+    ),
 }
 
 #: node -> its file in config/ (what ``mower sim`` and ``mower replay`` read)
 NODE_FILES: dict[str, str] = {
-    'controller_node': 'controller.yaml', 'safety_node': 'safety.yaml',
-    'mission_node': 'mission.yaml', 'motor_driver_node': 'motor_driver.yaml',
-    'coverage_node': 'coverage.yaml', 'mapping_node': 'mapping.yaml',
+    'controller_node': 'controller.yaml',
+    'safety_node': 'safety.yaml',
+    'mission_node': 'mission.yaml',
+    'motor_driver_node': 'motor_driver.yaml',
+    'coverage_node': 'coverage.yaml',
+    'mapping_node': 'mapping.yaml',
     'segmentation_node': 'segmentation.yaml',
 }
 
@@ -152,8 +167,9 @@ def unknown_key(key: str, node: str, known: Collection[str]) -> str:
     return f'is an unknown key for {node}' + (f' (did you mean {near[0]}?)' if near else '')
 
 
-def validate_node_config(path: str | Path, node: str, values: Mapping[str, Any],
-                         own: Collection[str] | None = None) -> dict[str, Any]:
+def validate_node_config(
+    path: str | Path, node: str, values: Mapping[str, Any], own: Collection[str] | None = None
+) -> dict[str, Any]:
     """``values`` of ``node`` from the file ``path``, checked; returns them as read.
 
     Every key of ``own`` (default: every key; the keys a section naming this node gives, as
@@ -221,13 +237,15 @@ def node_yaml(path: str | Path, node: str, namespace: str = '/') -> dict[str, An
     out: dict[str, Any] = {}
     own: set[str] = set()
     found = False
-    for key, body in (data.items() if isinstance(data, dict) else ()):
-        if isinstance(body, dict) and 'ros__parameters' in body and \
-                key_matches(str(key), fqn):
+    for key, body in data.items() if isinstance(data, dict) else ():
+        if isinstance(body, dict) and 'ros__parameters' in body and key_matches(str(key), fqn):
             section = body['ros__parameters'] or {}
             if not isinstance(section, dict):
-                raise ConfigError('', why=f'{key}: ros__parameters is not a mapping of names '
-                                  'to values', source=path)
+                raise ConfigError(
+                    '',
+                    why=f'{key}: ros__parameters is not a mapping of names to values',
+                    source=path,
+                )
             out.update(section)
             if str(key).rstrip('/').rsplit('/', 1)[-1] == node:
                 own.update(section)

@@ -71,7 +71,7 @@ def cobs_decode(data: bytes) -> bytes | None:
         end = i + code
         if code == 0 or end > n:
             return None
-        block = data[i + 1:end]
+        block = data[i + 1 : end]
         if 0 in block:
             return None
         out += block
@@ -159,9 +159,15 @@ class Faults(Message):
     bits: int = 0
 
 
-FAULT_BITS = {0: 'left motor overcurrent', 1: 'right motor overcurrent',
-              2: 'blade overcurrent', 3: 'motor driver overtemperature', 4: 'undervoltage',
-              5: 'blade stalled', 6: 'watchdog expired on the board'}
+FAULT_BITS = {
+    0: 'left motor overcurrent',
+    1: 'right motor overcurrent',
+    2: 'blade overcurrent',
+    3: 'motor driver overtemperature',
+    4: 'undervoltage',
+    5: 'blade stalled',
+    6: 'watchdog expired on the board',
+}
 
 
 @dataclass(frozen=True)
@@ -186,8 +192,16 @@ class EmergencyStopInput(Message):
 
 
 MESSAGES: dict[int, type[Message]] = {
-    m.TYPE: m for m in (WheelSpeedCommand, BladeCommand, EncoderTicks, MotorCurrents, Faults,
-                        Battery, EmergencyStopInput)
+    m.TYPE: m
+    for m in (
+        WheelSpeedCommand,
+        BladeCommand,
+        EncoderTicks,
+        MotorCurrents,
+        Faults,
+        Battery,
+        EmergencyStopInput,
+    )
 }
 
 
@@ -233,7 +247,7 @@ class Decoder:
             if msg is not None:
                 out.append(msg)
         if len(parts) == 1:
-            self._buf += parts[0][:max(0, cap - len(self._buf))]
+            self._buf += parts[0][: max(0, cap - len(self._buf))]
         else:
             self._buf = bytearray(parts[-1][:cap])
         return out

@@ -44,26 +44,36 @@ class SafetyParams:
     """Thresholds of the supervisor. Units are in the names."""
 
     cmd_timeout_s: float = param(
-        0.3, 'no velocity command for longer stops the wheels', 0.01, 60.0)
+        0.3, 'no velocity command for longer stops the wheels', 0.01, 60.0
+    )
     imu_timeout_s: float = param(0.3, 'an older IMU sample stops wheels and blade', 0.01, 60.0)
     odom_timeout_s: float = param(
-        0.3, 'an older odometry sample stops wheels and blade', 0.01, 60.0)
+        0.3, 'an older odometry sample stops wheels and blade', 0.01, 60.0
+    )
     tilt_limit_rad: float = param(  # 25 degrees
-        0.44, 'tilt from level that stops everything (latched)', 0.01, 1.5)
+        0.44, 'tilt from level that stops everything (latched)', 0.01, 1.5
+    )
     lift_speed_mps: float = param(
-        0.06, 'upward speed (integrated IMU acceleration) that means a lift', 0.001, 10.0)
+        0.06, 'upward speed (integrated IMU acceleration) that means a lift', 0.001, 10.0
+    )
     lift_leak_s: float = param(
-        0.3, 'time constant of the leaky vertical-speed integrator', 0.001, 10.0)
+        0.3, 'time constant of the leaky vertical-speed integrator', 0.001, 10.0
+    )
     lift_hold_s: float = param(  # bumps do not last
-        0.02, 'the upward speed must last this long to count as a lift', 0.0, 5.0)
+        0.02, 'the upward speed must last this long to count as a lift', 0.0, 5.0
+    )
     footprint_radius_m: float = param(
-        0.2, 'the robot is a disc of this radius around base_link', 0.01, 5.0)
+        0.2, 'the robot is a disc of this radius around base_link', 0.01, 5.0
+    )
     geofence_margin_m: float = param(
-        0.1, 'how far the footprint may reach past the lawn edge', 0.0, 5.0)
+        0.1, 'how far the footprint may reach past the lawn edge', 0.0, 5.0
+    )
     obstacle_margin_m: float = param(
-        0.02, 'clearance kept from obstacle cells of the semantic map', 0.0, 5.0)
+        0.02, 'clearance kept from obstacle cells of the semantic map', 0.0, 5.0
+    )
     max_decel_mps2: float = param(
-        1.0, 'braking deceleration the stopping distance assumes', 0.01, 20.0)
+        1.0, 'braking deceleration the stopping distance assumes', 0.01, 20.0
+    )
     reaction_time_s: float = param(0.1, 'latency the stopping distance assumes', 0.0, 5.0)
 
     def __post_init__(self) -> None:
@@ -71,8 +81,11 @@ class SafetyParams:
         check_ranges(self)
 
 
-def fence_region(lawn: Any, footprint_radius_m: float = FOOTPRINT_RADIUS_M,
-                 undock_distance_m: float = UNDOCK_DISTANCE_M) -> Polygon:
+def fence_region(
+    lawn: Any,
+    footprint_radius_m: float = FOOTPRINT_RADIUS_M,
+    undock_distance_m: float = UNDOCK_DISTANCE_M,
+) -> Polygon:
     """The geofence of a LawnMap: its boundary minus its keep-outs, plus the dock's corridor.
 
     The corridor is what the footprint sweeps between the dock and its approach point
@@ -82,8 +95,9 @@ def fence_region(lawn: Any, footprint_radius_m: float = FOOTPRINT_RADIUS_M,
     """
     keep = [f.geometry for f in lawn.features if f.role == 'keepout']
     fence = lawn.boundary.difference(shapely.union_all(keep)) if keep else lawn.boundary
-    check = dock_rule(lawn, footprint_radius_m=footprint_radius_m,
-                      undock_distance_m=undock_distance_m)
+    check = dock_rule(
+        lawn, footprint_radius_m=footprint_radius_m, undock_distance_m=undock_distance_m
+    )
     if check is not None and check.ok:
         fence = shapely.union(fence, check.corridor)
     return fence
@@ -95,16 +109,18 @@ def stopping_distance(v_mps: float, p: SafetyParams) -> float:
     return v * p.reaction_time_s + v * v / (2.0 * p.max_decel_mps2)
 
 
-def predicted_poses(x: float, y: float, yaw: float, v: float, w: float, distance_m: float,
-                    n: int = 6) -> np.ndarray:
+def predicted_poses(
+    x: float, y: float, yaw: float, v: float, w: float, distance_m: float, n: int = 6
+) -> np.ndarray:
     """(n, 2) points along the arc (v, w) sweeps over ``distance_m`` (signed by v)."""
     s = np.linspace(0.0, math.copysign(distance_m, v if v != 0 else 1.0), n)
     if abs(v) < 1e-6 or abs(w / v) < 1e-6:
         return np.stack([x + s * math.cos(yaw), y + s * math.sin(yaw)], axis=1)
     k = w / v
     th = yaw + k * s
-    return np.stack([x + (np.sin(th) - math.sin(yaw)) / k,
-                     y - (np.cos(th) - math.cos(yaw)) / k], axis=1)
+    return np.stack(
+        [x + (np.sin(th) - math.sin(yaw)) / k, y - (np.cos(th) - math.cos(yaw)) / k], axis=1
+    )
 
 
 @dataclass
@@ -127,8 +143,9 @@ class ObstacleGrid:
         d2 = ((self.centres - xy) ** 2).sum(axis=1)
         return self.centres[d2 <= radius_m * radius_m]
 
-    def nearest_ahead(self, x_m: float, y_m: float, yaw_rad: float,
-                      radius_m: float = 3.0) -> float:
+    def nearest_ahead(
+        self, x_m: float, y_m: float, yaw_rad: float, radius_m: float = 3.0
+    ) -> float:
         """Distance to the nearest obstacle cell centre in front of a pose (inf: none)."""
         xy = np.array([x_m, y_m])
         rel = self.near(xy, radius_m) - xy
@@ -276,8 +293,12 @@ class SafetySupervisor:
                 v = 0.0
         if stop_all:
             v = w = 0.0
-        blade = (self._blade_request and self._mission == 'MOWING' and not stop_all
-                 and 'geofence' not in reasons)
+        blade = (
+            self._blade_request
+            and self._mission == 'MOWING'
+            and not stop_all
+            and 'geofence' not in reasons
+        )
         return SafetyOutput(v, w, blade, tuple(reasons), tuple(self._latched))
 
     def _fence_ok(self, sweep: np.ndarray) -> bool:
@@ -300,6 +321,6 @@ class SafetySupervisor:
         for q in sweep[1:]:
             rel = cells - q
             ahead = rel @ direction > 0.0  # a disc moving forward meets only what is ahead
-            if np.any(ahead & ((rel ** 2).sum(axis=1) <= reach * reach)):
+            if np.any(ahead & ((rel**2).sum(axis=1) <= reach * reach)):
                 return True
         return False

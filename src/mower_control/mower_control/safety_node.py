@@ -136,8 +136,7 @@ class SafetyNode(Node):
         """Whether the mission wants the blade."""
         self.blade_request = bool(msg.data)
 
-    def on_reset(self, request: Trigger.Request, response: Trigger.Response
-                 ) -> Trigger.Response:
+    def on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         """Clear latched stops, unless their cause is still there."""
         response.success, response.message = self.supervisor.reset()
         self.counts['resets'] += int(response.success)
@@ -149,13 +148,22 @@ class SafetyNode(Node):
         self.supervisor.mission(self.state, self.blade_request)
         out = self.supervisor.filter(self.now_s())
         stamp = self.get_clock().now().to_msg()
-        self.pub_cmd.publish(twist_msg(out.v_mps, out.w_radps, self.p['cmd_vel_stamped'], stamp,
-                                       self.p['base_frame_id']))
+        self.pub_cmd.publish(
+            twist_msg(
+                out.v_mps, out.w_radps, self.p['cmd_vel_stamped'], stamp, self.p['base_frame_id']
+            )
+        )
         self.pub_blade.publish(Bool(data=out.blade))
         level = 'ERROR' if out.latched else 'WARN' if out.reasons else 'OK'
-        self.pub_status.publish(diagnostic_status(
-            'safety', level, ', '.join(out.reasons) or 'clear',
-            {'active': ', '.join(out.reasons), 'latched': ', '.join(out.latched)}, HARDWARE_ID))
+        self.pub_status.publish(
+            diagnostic_status(
+                'safety',
+                level,
+                ', '.join(out.reasons) or 'clear',
+                {'active': ', '.join(out.reasons), 'latched': ', '.join(out.latched)},
+                HARDWARE_ID,
+            )
+        )
         if out.reasons != self.last_reasons:
             self.get_logger().info(f'safety: {", ".join(out.reasons) or "clear"}')
             self.last_reasons = out.reasons
@@ -165,8 +173,16 @@ class SafetyNode(Node):
         r = self.last_reasons
         level = 'ERROR' if self.supervisor.latched else 'WARN' if r else 'OK'
         values = {**self.counts, 'geofence': str(self.supervisor.lawn is not None)}
-        self.pub_diag.publish(diagnostics(self.get_clock().now().to_msg(), 'safety_node', level,
-                                          ', '.join(r) or 'clear', values, HARDWARE_ID))
+        self.pub_diag.publish(
+            diagnostics(
+                self.get_clock().now().to_msg(),
+                'safety_node',
+                level,
+                ', '.join(r) or 'clear',
+                values,
+                HARDWARE_ID,
+            )
+        )
 
 
 def main(args: list[str] | None = None) -> int:

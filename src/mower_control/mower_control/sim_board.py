@@ -61,8 +61,11 @@ class BatteryModel:
         if charging:
             self.charge_pct = min(100.0, self.charge_pct + self.charge_rate_pct_s * dt_s)
             return
-        rate = self.idle_drain_pct_s + driving * self.drive_drain_pct_s \
+        rate = (
+            self.idle_drain_pct_s
+            + driving * self.drive_drain_pct_s
             + blade * self.blade_drain_pct_s
+        )
         self.charge_pct = max(0.0, self.charge_pct - rate * dt_s)
 
     @property
@@ -79,9 +82,13 @@ class SimulatedBoard:
     BATTERY_PERIOD_S = 1.0
     WATCHDOG_S = 0.5  # no wheel command for longer: motors off, fault bit 6
 
-    def __init__(self, plant: Plant, drive: DiffDrive | None = None,
-                 battery: BatteryModel | None = None,
-                 dock_xy_yaw: tuple[float, float, float] | None = None) -> None:
+    def __init__(
+        self,
+        plant: Plant,
+        drive: DiffDrive | None = None,
+        battery: BatteryModel | None = None,
+        dock_xy_yaw: tuple[float, float, float] | None = None,
+    ) -> None:
         """Drive ``plant``; charge when it stands on the dock pose (within 12 cm, 20 deg)."""
         self.plant = plant
         self.drive = drive or DiffDrive()
@@ -141,26 +148,37 @@ class SimulatedBoard:
         else:
             self.fault_bits &= ~(1 << 6)
         self._apply()
-        self.battery.update(dt, driving=any(abs(w) > 1e-3 for w in self._wheels_now()),
-                            blade=self._blade_now(), charging=self.charging)
+        self.battery.update(
+            dt,
+            driving=any(abs(w) > 1e-3 for w in self._wheels_now()),
+            blade=self._blade_now(),
+            charging=self.charging,
+        )
         if t - self._t_enc >= self.ENCODER_PERIOD_S:
             self._t_enc = t
             angles = self.plant.encoders()
             ticks = np.round(angles / (2 * math.pi) * self.drive.ticks_per_rev).astype(np.int64)
-            self._send(EncoderTicks(int(ticks[0]), int(ticks[1]),
-                                    int(t * 1e6) & 0xFFFFFFFF))
+            self._send(EncoderTicks(int(ticks[0]), int(ticks[1]), int(t * 1e6) & 0xFFFFFFFF))
         if t - self._t_status >= self.STATUS_PERIOD_S:
             self._t_status = t
             left, right = (abs(w) for w in self._wheels_now())
-            self._send(MotorCurrents(int(300 + 1500 * left), int(300 + 1500 * right),
-                                     2500 if self._blade_now() else 0))
+            self._send(
+                MotorCurrents(
+                    int(300 + 1500 * left),
+                    int(300 + 1500 * right),
+                    2500 if self._blade_now() else 0,
+                )
+            )
             self._send(Faults(self.fault_bits))
             self._send(EmergencyStopInput(int(self.estop_pressed)))
         if t - self._t_batt >= self.BATTERY_PERIOD_S:
             self._t_batt = t
             b = self.battery
-            self._send(Battery(int(b.voltage_v * 1000), 1500, int(round(b.charge_pct)),
-                               int(self.charging)))
+            self._send(
+                Battery(
+                    int(b.voltage_v * 1000), 1500, int(round(b.charge_pct)), int(self.charging)
+                )
+            )
 
     @property
     def charging(self) -> bool:
@@ -239,8 +257,9 @@ class KinematicPlant:
     for dry runs of the stack.
     """
 
-    def __init__(self, drive: DiffDrive | None = None,
-                 pose: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+    def __init__(
+        self, drive: DiffDrive | None = None, pose: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    ) -> None:
         """Start at ``pose`` (x, y, yaw), at rest."""
         self.drive = drive or DiffDrive()
         self.time_s = 0.0

@@ -92,6 +92,5 @@ class AutoAngle(AngleSelector):
         if not rings:
             return 0.0
         rings = sorted(rings, key=lambda r: -cumulative_length(r)[-1])
-        best = min(self.candidates(rings),
-                   key=lambda a: (count_chords(rings, a, spacing_m), a))
+        best = min(self.candidates(rings), key=lambda a: (count_chords(rings, a, spacing_m), a))
         return float(best)

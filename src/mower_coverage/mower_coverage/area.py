@@ -72,8 +72,9 @@ class DiscRobotArea(AreaBuilder):
                 f'{params.body_width_m:.2f} m wide'
             )
         # the dock rule with this robot's body: the plan starts at the dock's approach point
-        dock = dock_rule(lawn, footprint_radius_m=params.clearance_m,
-                         clearance_m=params.clearance_m)
+        dock = dock_rule(
+            lawn, footprint_radius_m=params.clearance_m, clearance_m=params.clearance_m
+        )
         if dock is not None and not dock.ok:
             raise PlanningError(f'{lawn.name}: {dock.problem}')
         approach = None if dock is None else Point(*dock.approach_xy)
@@ -100,7 +101,8 @@ class DiscRobotArea(AreaBuilder):
         # what the robot can reach from the part it plans in (a neck thinner than the margin
         # counts as closed)
         reach_centre = shapely.intersection(
-            region.buffer(params.safety_margin_m, quad_segs=BUFFER_QUAD_SEGS), comp)
+            region.buffer(params.safety_margin_m, quad_segs=BUFFER_QUAD_SEGS), comp
+        )
         reachable = shapely.intersection(
             reach_centre.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
         )

@@ -41,8 +41,10 @@ def path_to_msg(poses: np.ndarray, frame_id: str, stamp: Time) -> Path:
     msg = Path(header=header)
     out = []
     for x, y, yaw in np.asarray(poses, dtype=float):
-        pose = Pose(position=Point(x=float(x), y=float(y), z=0.0),
-                    orientation=yaw_to_quaternion(float(yaw)))
+        pose = Pose(
+            position=Point(x=float(x), y=float(y), z=0.0),
+            orientation=yaw_to_quaternion(float(yaw)),
+        )
         out.append(PoseStamped(header=Header(stamp=stamp, frame_id=frame_id), pose=pose))
     msg.poses = out
     return msg
@@ -50,8 +52,13 @@ def path_to_msg(poses: np.ndarray, frame_id: str, stamp: Time) -> Path:
 
 def msg_to_path(msg: Path) -> np.ndarray:
     """The (N, 3) x, y, yaw array of a nav_msgs/Path."""
-    return np.array([(p.pose.position.x, p.pose.position.y, quaternion_to_yaw(p.pose.orientation))
-                     for p in msg.poses], dtype=float).reshape(-1, 3)
+    return np.array(
+        [
+            (p.pose.position.x, p.pose.position.y, quaternion_to_yaw(p.pose.orientation))
+            for p in msg.poses
+        ],
+        dtype=float,
+    ).reshape(-1, 3)
 
 
 _COLOURS = {
@@ -71,8 +78,15 @@ def _colour(name: str) -> ColorRGBA:
     return ColorRGBA(r=r, g=g, b=b, a=a)
 
 
-def _line_marker(ns: str, marker_id: int, points: np.ndarray, header: Header, colour: str,
-                 width_m: float, kind: int) -> Marker:
+def _line_marker(
+    ns: str,
+    marker_id: int,
+    points: np.ndarray,
+    header: Header,
+    colour: str,
+    width_m: float,
+    kind: int,
+) -> Marker:
     m = Marker(header=header, ns=ns, id=marker_id, type=kind, action=Marker.ADD)
     m.pose.orientation.w = 1.0
     m.scale.x = width_m
@@ -90,11 +104,13 @@ def plan_to_markers(plan: Plan, frame_id: str, stamp: Time) -> MarkerArray:
     for role in ('boundary', 'keepout', 'obstacle'):
         geoms = [f.geometry for f in lawn.features if f.role == role]
         for i, ring in enumerate(r for g in geoms for r in rings_of(g)):
-            markers.append(_line_marker(f'lawn/{role}', i, ring, header, role, 0.04,
-                                        Marker.LINE_STRIP))
+            markers.append(
+                _line_marker(f'lawn/{role}', i, ring, header, role, 0.04, Marker.LINE_STRIP)
+            )
     for i, ring in enumerate(rings_of(plan.area.allowed)):
-        markers.append(_line_marker('lawn/allowed', i, ring, header, 'allowed', 0.02,
-                                    Marker.LINE_STRIP))
+        markers.append(
+            _line_marker('lawn/allowed', i, ring, header, 'allowed', 0.02, Marker.LINE_STRIP)
+        )
     pts, kinds = plan.path.points, plan.path.kinds
     for k, name in enumerate(KINDS):
         sel = np.flatnonzero(kinds == k)
@@ -102,8 +118,7 @@ def plan_to_markers(plan: Plan, frame_id: str, stamp: Time) -> MarkerArray:
             continue
         seg = np.empty((2 * len(sel), 2))
         seg[0::2], seg[1::2] = pts[sel], pts[sel + 1]
-        markers.append(_line_marker(f'plan/{name}', 0, seg, header, name, 0.03,
-                                    Marker.LINE_LIST))
+        markers.append(_line_marker(f'plan/{name}', 0, seg, header, name, 0.03, Marker.LINE_LIST))
     return MarkerArray(markers=markers)
 
 
@@ -124,9 +139,14 @@ def occupancy_grid_to_array(msg: OccupancyGrid) -> tuple[np.ndarray, float, np.n
     return data.reshape(h, w), float(info.resolution), origin, yaw
 
 
-def obstacles_from_grid(cells: np.ndarray, resolution_m: float, origin_xy: np.ndarray,
-                        origin_yaw: float, threshold: int, min_area_m2: float
-                        ) -> list[Polygon]:
+def obstacles_from_grid(
+    cells: np.ndarray,
+    resolution_m: float,
+    origin_xy: np.ndarray,
+    origin_yaw: float,
+    threshold: int,
+    min_area_m2: float,
+) -> list[Polygon]:
     """Connected occupied regions (value >= threshold) as polygons in the grid's frame.
 
     Occupied runs of each row become boxes, and their union is split into polygons; regions
@@ -139,8 +159,12 @@ def obstacles_from_grid(cells: np.ndarray, resolution_m: float, origin_xy: np.nd
     d = np.diff(padded, axis=1)
     rows_s, cols_s = np.nonzero(d == 1)
     rows_e, cols_e = np.nonzero(d == -1)
-    boxes = shapely.box(cols_s * resolution_m, rows_s * resolution_m,
-                        cols_e * resolution_m, (rows_e + 1) * resolution_m)
+    boxes = shapely.box(
+        cols_s * resolution_m,
+        rows_s * resolution_m,
+        cols_e * resolution_m,
+        (rows_e + 1) * resolution_m,
+    )
     merged = shapely.union_all(boxes)
     c, s = math.cos(origin_yaw), math.sin(origin_yaw)
     out = []
@@ -148,7 +172,8 @@ def obstacles_from_grid(cells: np.ndarray, resolution_m: float, origin_xy: np.nd
         if poly.area < min_area_m2:
             continue
         poly = shapely.affinity.affine_transform(
-            poly, [c, -s, s, c, float(origin_xy[0]), float(origin_xy[1])])
+            poly, [c, -s, s, c, float(origin_xy[0]), float(origin_xy[1])]
+        )
         out.append(poly.simplify(resolution_m * 0.5))
     return sorted(out, key=lambda p: (round(p.centroid.x, 3), round(p.centroid.y, 3)))
 

@@ -46,10 +46,11 @@ class CoverageNode(Node):
         """Declare parameters, create endpoints, plan once."""
         super().__init__('coverage_node', **kwargs)
         defaults = PlannerParams()
-        planner = {f.name: Spec(getattr(defaults, f.name), *PARAMETER_SPECS[f.name])
-                   for f in fields(PlannerParams)}
-        declare(self, {**planner, **NODE_PARAMETERS, **field_specs(ReplanParams)},
-                read_only=False)
+        planner = {
+            f.name: Spec(getattr(defaults, f.name), *PARAMETER_SPECS[f.name])
+            for f in fields(PlannerParams)
+        }
+        declare(self, {**planner, **NODE_PARAMETERS, **field_specs(ReplanParams)}, read_only=False)
         self.add_on_set_parameters_callback(self._on_set_parameters)
 
         self._plan_pub = self.create_publisher(String, 'coverage/plan', LATCHED)
@@ -98,8 +99,13 @@ class CoverageNode(Node):
             if self.get_parameter('use_map_settings').value:
                 params = params_for_map(params, self._lawn)
             if self._policy is None:
-                self._policy = ReplanPolicy(self._lawn, params.clearance_m, ReplanParams(
-                    **{f.name: self.get_parameter(f.name).value for f in fields(ReplanParams)}))
+                self._policy = ReplanPolicy(
+                    self._lawn,
+                    params.clearance_m,
+                    ReplanParams(
+                        **{f.name: self.get_parameter(f.name).value for f in fields(ReplanParams)}
+                    ),
+                )
             plan = CoveragePlanner(params).plan(self._policy.lawn_for_planning())
         except (MapError, PlanningError, ParameterError, ValueError) as exc:
             self._status = (DiagnosticStatus.ERROR, f'planning failed ({why}): {exc}')
@@ -113,11 +119,15 @@ class CoverageNode(Node):
         self._plan_pub.publish(String(data=PlanHandoff.from_plan(plan, frame).to_json()))
         self._path_pub.publish(path_to_msg(plan.path.poses, frame, stamp))
         self._areas_pub.publish(plan_to_markers(plan, frame, stamp))
-        level = DiagnosticStatus.WARN if plan.warnings or metrics.violations else \
-            DiagnosticStatus.OK
-        self._status = (level, f'planned ({why}): {metrics.path_length_m:.0f} m, '
-                               f'{metrics.coverage_reachable_pct:.2f}% of reachable lawn'
-                        + ''.join(f'; {w}' for w in plan.warnings))
+        level = (
+            DiagnosticStatus.WARN if plan.warnings or metrics.violations else DiagnosticStatus.OK
+        )
+        self._status = (
+            level,
+            f'planned ({why}): {metrics.path_length_m:.0f} m, '
+            f'{metrics.coverage_reachable_pct:.2f}% of reachable lawn'
+            + ''.join(f'; {w}' for w in plan.warnings),
+        )
         self._metrics = metrics
         self.get_logger().info(self._status[1])
         self._publish_diagnostics()
@@ -129,20 +139,29 @@ class CoverageNode(Node):
         values = {'bad_messages': self._bad_messages, 'detected_obstacles': len(held)}
         if self.plan is not None:
             m = self._metrics
-            values.update({'path_length_m': f'{m.path_length_m:.2f}',
-                           'coverage_reachable_pct': f'{m.coverage_reachable_pct:.3f}',
-                           'violations': m.violations,
-                           'plan_time_s': f'{self.plan.plan_time_s:.3f}'})
-        self._diag_pub.publish(diagnostics(self.get_clock().now().to_msg(),
-                                           'coverage_node: planner', level, message, values))
+            values.update(
+                {
+                    'path_length_m': f'{m.path_length_m:.2f}',
+                    'coverage_reachable_pct': f'{m.coverage_reachable_pct:.3f}',
+                    'violations': m.violations,
+                    'plan_time_s': f'{self.plan.plan_time_s:.3f}',
+                }
+            )
+        self._diag_pub.publish(
+            diagnostics(
+                self.get_clock().now().to_msg(), 'coverage_node: planner', level, message, values
+            )
+        )
 
     # -- callbacks -------------------------------------------------------------------------
     def _rest_of_plan(self):
-        return None if self.plan is None else \
-            PlanHandoff.from_plan(self.plan).remaining(self._progress_m)
+        return (
+            None
+            if self.plan is None
+            else PlanHandoff.from_plan(self.plan).remaining(self._progress_m)
+        )
 
-    def _on_replan(self, request: Trigger.Request, response: Trigger.Response
-                   ) -> Trigger.Response:
+    def _on_replan(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         if self._policy is not None:
             self._policy.update(self._seen, self._rest_of_plan(), force=True)
         response.success = self.replan('requested')

@@ -100,7 +100,7 @@ def scan_chords(rings: list[np.ndarray], angle_rad: float, spacing_m: float) -> 
     ends = np.r_[starts[1:], len(j)]
     keep = np.zeros(len(j), dtype=bool)
     for s, e in zip(starts, ends, strict=True):
-        keep[s:s + ((e - s) // 2) * 2] = True
+        keep[s : s + ((e - s) // 2) * 2] = True
     j, x, ring, t = j[keep], x[keep], ring[keep], t[keep]
     left, right = np.arange(0, len(j), 2), np.arange(1, len(j), 2)
     long_enough = (x[right] - x[left]) > MIN_CHORD_M
@@ -151,9 +151,11 @@ class BoustrophedonDecomposition(Decomposer):
         for c in range(n):
             up = []
             for end in (2 * c, 2 * c + 1):
-                cand = [e for e in (chords.ring_prev[end], chords.ring_next[end])
-                        if e >= 0 and e != end and line[e // 2] == line[c] + 1
-                        and e % 2 == end % 2]
+                cand = [
+                    e
+                    for e in (chords.ring_prev[end], chords.ring_next[end])
+                    if e >= 0 and e != end and line[e // 2] == line[c] + 1 and e % 2 == end % 2
+                ]
                 up.append({e // 2 for e in cand})
             common = sorted(up[0] & up[1])
             if len(common) == 1 and not has_pred[common[0]]:

@@ -67,8 +67,9 @@ def point_at(ring: np.ndarray, cum: np.ndarray, t: float) -> np.ndarray:
     return ring[i] + f * (ring[i + 1] - ring[i])
 
 
-def ring_slice(ring: np.ndarray, cum: np.ndarray, t_a: float, t_b: float,
-               forward: bool = True) -> np.ndarray:
+def ring_slice(
+    ring: np.ndarray, cum: np.ndarray, t_a: float, t_b: float, forward: bool = True
+) -> np.ndarray:
     """The part of a ring from ``t_a`` to ``t_b``, forward (increasing t, wrapping) or back."""
     if not forward:
         return ring_slice(ring, cum, t_b, t_a, True)[::-1].copy()

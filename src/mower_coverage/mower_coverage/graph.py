@@ -39,9 +39,12 @@ class ShortestPath(Generic[L]):
     edges: list[L]  # the labels of the edges driven, ``len(nodes) - 1`` of them
 
 
-def shortest_path(neighbours: Callable[[int], Iterable[tuple[int, float, L]]],
-                  sources: Iterable[tuple[int, float]], targets: Container[int],
-                  min_gain: float = 0.0) -> ShortestPath[L] | None:
+def shortest_path(
+    neighbours: Callable[[int], Iterable[tuple[int, float, L]]],
+    sources: Iterable[tuple[int, float]],
+    targets: Container[int],
+    min_gain: float = 0.0,
+) -> ShortestPath[L] | None:
     """Dijkstra from ``sources`` to the nearest of ``targets``; None when none is reachable.
 
     ``neighbours(u)`` gives the edges out of node ``u`` as ``(v, weight, label)``, weights not

@@ -45,8 +45,12 @@ class PlanHandoff:
     @classmethod
     def from_plan(cls, plan: Plan, frame_id: str = 'map') -> PlanHandoff:
         """What the mission needs of a planner's plan."""
-        return cls(np.asarray(plan.path.points, dtype=float),
-                   np.asarray(plan.path.kinds, dtype=np.int64), plan.area.region, frame_id)
+        return cls(
+            np.asarray(plan.path.points, dtype=float),
+            np.asarray(plan.path.kinds, dtype=np.int64),
+            plan.area.region,
+            frame_id,
+        )
 
     def mission_args(self) -> tuple[np.ndarray, np.ndarray, Any]:
         """``Mission.set_plan``'s arguments."""
@@ -58,12 +62,22 @@ class PlanHandoff:
 
     def to_json(self) -> str:
         """The message text (see the module docstring)."""
-        region = None if self.region is None or self.region.is_empty else \
-            shapely.geometry.mapping(self.region)
-        return json.dumps({'format': FORMAT, 'frame_id': self.frame_id,
-                           'kinds_legend': list(KINDS), 'points': self.points.tolist(),
-                           'kinds': self.kinds.tolist(), 'region': region},
-                          separators=(',', ':'))
+        region = (
+            None
+            if self.region is None or self.region.is_empty
+            else shapely.geometry.mapping(self.region)
+        )
+        return json.dumps(
+            {
+                'format': FORMAT,
+                'frame_id': self.frame_id,
+                'kinds_legend': list(KINDS),
+                'points': self.points.tolist(),
+                'kinds': self.kinds.tolist(),
+                'region': region,
+            },
+            separators=(',', ':'),
+        )
 
     @classmethod
     def from_json(cls, text: str) -> PlanHandoff:
@@ -81,8 +95,13 @@ class PlanHandoff:
             kinds = np.asarray(data['kinds'], dtype=np.int64).reshape(-1)
             region = None if data['region'] is None else shapely.geometry.shape(data['region'])
             frame = str(data['frame_id'])
-        except (KeyError, TypeError, ValueError, AttributeError,
-                shapely.errors.GEOSException) as exc:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            shapely.errors.GEOSException,
+        ) as exc:
             raise HandoffError(f'malformed plan: {exc}') from exc
         if len(pts) < 2:
             raise HandoffError(f'a plan needs two points or more, this one has {len(pts)}')
@@ -105,4 +124,4 @@ def remaining(points: np.ndarray, progress_m: float) -> np.ndarray:
     """The points of a polyline after arc length ``progress_m``."""
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
     s = progress_m if math.isfinite(progress_m) else 0.0
-    return pts[np.searchsorted(cumulative_length(pts), s):]
+    return pts[np.searchsorted(cumulative_length(pts), s) :]

@@ -31,8 +31,9 @@ class HeadlandGenerator(ABC):
     """Interface of the headland stage."""
 
     @abstractmethod
-    def generate(self, region: Polygon, spacing_m: float, passes: int,
-                 cut_width_m: float | None = None) -> Headlands:
+    def generate(
+        self, region: Polygon, spacing_m: float, passes: int, cut_width_m: float | None = None
+    ) -> Headlands:
         """Headland rings inside ``region``."""
 
 
@@ -43,8 +44,9 @@ class ConstantOffsetHeadlands(HeadlandGenerator):
     a pass, so with spacing not above the cut width the passes mow the whole perimeter band.
     """
 
-    def generate(self, region: Polygon, spacing_m: float, passes: int,
-                 cut_width_m: float | None = None) -> Headlands:
+    def generate(
+        self, region: Polygon, spacing_m: float, passes: int, cut_width_m: float | None = None
+    ) -> Headlands:
         """Rings of each pass; passes that vanish (narrow parts) simply end.
 
         Where pass ``k + 1`` vanishes locally (a part narrower than two spacings), the middle of
@@ -62,8 +64,7 @@ class ConstantOffsetHeadlands(HeadlandGenerator):
         reach = (cut_width_m if cut_width_m is not None else spacing_m) / 2.0
         for k in range(len(areas) - 1):
             # ground more than half a cut from pass k and from the area of pass k + 1
-            far = erode(areas[k], reach).difference(
-                areas[k + 1].buffer(reach, quad_segs=8))
+            far = erode(areas[k], reach).difference(areas[k + 1].buffer(reach, quad_segs=8))
             thin = [p for p in polygons_of(far) if p.area > MIN_FILL_M2]
             fills.append(tuple(r for p in thin for r in rings_of(p)))
         return Headlands(levels, areas[-1] if areas else region, tuple(fills))

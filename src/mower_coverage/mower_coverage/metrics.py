@@ -87,6 +87,3 @@ def evaluate(area: AreaModel, path: CoveragePath, cut_width_m: float) -> PlanMet
 def uncovered(area: AreaModel, path: CoveragePath, cut_width_m: float):
     """The reachable ground the deck misses (for plots and debugging)."""
     return shapely.difference(area.reachable, swept_area(path, cut_width_m))
-
-
-

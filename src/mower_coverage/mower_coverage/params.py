@@ -16,21 +16,28 @@ class ParameterError(ValueError):
 PARAMETER_SPECS: dict[str, tuple[str, float | None, float | None]] = {
     'body_width_m': ('robot body width; half of it is kept clear of every edge (m)', 0.05, 5.0),
     'cut_width_m': ('width of the cutting deck (m)', 0.02, 5.0),
-    'stripe_spacing_m': ('distance between neighbouring stripes and headland passes (m)',
-                         0.01, 5.0),
+    'stripe_spacing_m': (
+        'distance between neighbouring stripes and headland passes (m)',
+        0.01,
+        5.0,
+    ),
     'headland_passes': ('perimeter passes around the boundary and every hole', 1, 20),
     'stripe_angle': ("'auto' (fewest turns), 'fixed' or 'rotating'", None, None),
-    'stripe_angle_deg': ('fixed stripe angle, or base angle when rotating (deg, ENU)',
-                         -360.0, 360.0),
-    'angle_increment_deg': ('rotating: added to the angle on every mowing run (deg)',
-                            -180.0, 180.0),
+    'stripe_angle_deg': (
+        'fixed stripe angle, or base angle when rotating (deg, ENU)',
+        -360.0,
+        360.0,
+    ),
+    'angle_increment_deg': (
+        'rotating: added to the angle on every mowing run (deg)',
+        -180.0,
+        180.0,
+    ),
     'run_index': ('rotating: number of this mowing run', 0, 1_000_000),
     'auto_angle_step_deg': ('auto: step of the brute-force angle search (deg)', 0.5, 90.0),
-    'turn_radius_m': ('0: pivot in place; > 0: arcs of this radius where they fit (m)',
-                      0.0, 20.0),
+    'turn_radius_m': ('0: pivot in place; > 0: arcs of this radius where they fit (m)', 0.0, 20.0),
     'pose_spacing_m': ('spacing of the poses of the published path (m)', 0.01, 5.0),
-    'safety_margin_m': ('clearance kept inside the allowed area against rounding (m)',
-                        1e-6, 0.5),
+    'safety_margin_m': ('clearance kept inside the allowed area against rounding (m)', 1e-6, 0.5),
 }
 
 
@@ -91,6 +98,7 @@ class PlannerParams:
         if unknown:
             raise ParameterError(f'unknown planner parameter(s): {", ".join(unknown)}')
         return replace(self, **changes)
+
 
 #: coverage_node's parameters besides the planner's and the replanning policy's:
 #: name -> (default, description, min, max)

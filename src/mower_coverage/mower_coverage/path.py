@@ -84,7 +84,8 @@ def sample_polyline(points: np.ndarray, spacing_m: float) -> np.ndarray:
     counts = np.maximum(np.ceil(lengths / spacing_m).astype(np.int64), 1)
     idx = np.repeat(np.arange(len(seg)), counts)
     frac = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(
-        counts, counts)
+        counts, counts
+    )
     out = points[idx] + frac[:, None] * seg[idx]
     return np.vstack([out, points[-1:]])
 
@@ -151,8 +152,9 @@ class ArcTurns(PathGenerator):
             k_in, k_out = int(kinds[i - 1]), int(kinds[i])
             arc = None
             if not ({k_in, k_out} <= {headland, stripe}):
-                arc = self._fillet(points[i - 1], points[i], points[i + 1],
-                                   lengths[i - 1] / 2, lengths[i] / 2)
+                arc = self._fillet(
+                    points[i - 1], points[i], points[i + 1], lengths[i - 1] / 2, lengths[i] / 2
+                )
                 if arc is not None and not region.covers(shapely.linestrings(arc)):
                     arc = None
             if arc is None:
@@ -171,8 +173,9 @@ class ArcTurns(PathGenerator):
         poses, turns = _poses(pts, pose_spacing_m)
         return CoveragePath(pts, np.asarray(out_kinds, dtype=np.int8), poses, turns + arcs)
 
-    def _fillet(self, a: np.ndarray, b: np.ndarray, c: np.ndarray, max_in: float,
-                max_out: float) -> np.ndarray | None:
+    def _fillet(
+        self, a: np.ndarray, b: np.ndarray, c: np.ndarray, max_in: float, max_out: float
+    ) -> np.ndarray | None:
         u = (b - a) / max(np.hypot(*(b - a)), 1e-12)
         v = (c - b) / max(np.hypot(*(c - b)), 1e-12)
         turn = math.atan2(u[0] * v[1] - u[1] * v[0], float(u @ v))
@@ -187,5 +190,6 @@ class ArcTurns(PathGenerator):
         start = math.atan2(p0[1] - centre[1], p0[0] - centre[0])
         n = max(2, math.ceil(abs(turn) / self.arc_step_rad) + 1)
         ang = start + np.linspace(0.0, turn, n)
-        return np.column_stack([centre[0] + self.radius_m * np.cos(ang),
-                                centre[1] + self.radius_m * np.sin(ang)])
+        return np.column_stack(
+            [centre[0] + self.radius_m * np.cos(ang), centre[1] + self.radius_m * np.sin(ang)]
+        )

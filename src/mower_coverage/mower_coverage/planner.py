@@ -55,8 +55,7 @@ def angle_selector(params: PlannerParams) -> AngleSelector:
     if params.stripe_angle == 'fixed':
         return FixedAngle(params.stripe_angle_deg)
     if params.stripe_angle == 'rotating':
-        return RotatingAngle(params.stripe_angle_deg, params.angle_increment_deg,
-                             params.run_index)
+        return RotatingAngle(params.stripe_angle_deg, params.angle_increment_deg, params.run_index)
     return AutoAngle(params.auto_angle_step_deg)
 
 
@@ -103,8 +102,9 @@ class CoveragePlanner:
         p = self.params
         t0 = time.perf_counter()
         area = self.area.build(lawn, p)
-        heads = self.headlands.generate(area.region, p.stripe_spacing_m, p.headland_passes,
-                                        p.cut_width_m)
+        heads = self.headlands.generate(
+            area.region, p.stripe_spacing_m, p.headland_passes, p.cut_width_m
+        )
         if not heads.levels:
             raise PlanningError(f'{lawn.name}: no headland fits in the reachable area')
         angle = self.angle.select(heads.inner, p.stripe_spacing_m)
@@ -112,8 +112,9 @@ class CoveragePlanner:
         cells = self.decomposer.decompose(chords)
         route = self.route.plan(area.region, area.start, heads, chords, cells)
         if area.dock is not None and route.legs:  # and ends there: the way back is planned too
-            home = TransitPlanner(area.region).plan(route.legs[-1].points[-1],
-                                                    np.array([area.start.x, area.start.y]))
+            home = TransitPlanner(area.region).plan(
+                route.legs[-1].points[-1], np.array([area.start.x, area.start.y])
+            )
             if home is not None:
                 route.add('transit', home)
         path = self.path.generate(route, area.region, p.pose_spacing_m)
@@ -123,10 +124,25 @@ class CoveragePlanner:
         if area.dock is not None:  # the plan starts at the approach point, where undocking ends
             off = area.start.distance(Point(*area.dock.approach_xy))
             if off > DOCK_START_TOL_M:
-                warnings.append(f"the plan starts {off:.2f} m from the dock's approach point "
-                                '(obstacles found in the way)')
+                warnings.append(
+                    f"the plan starts {off:.2f} m from the dock's approach point "
+                    '(obstacles found in the way)'
+                )
         if area.unreachable_m2 > 0.01:
-            warnings.append(f'{area.unreachable_m2:.2f} m² of lawn is cut off from the start '
-                            'by passages narrower than the robot')
-        return Plan(lawn, p, area, heads, angle, chords, cells, route, path,
-                    time.perf_counter() - t0, tuple(warnings))
+            warnings.append(
+                f'{area.unreachable_m2:.2f} m² of lawn is cut off from the start '
+                'by passages narrower than the robot'
+            )
+        return Plan(
+            lawn,
+            p,
+            area,
+            heads,
+            angle,
+            chords,
+            cells,
+            route,
+            path,
+            time.perf_counter() - t0,
+            tuple(warnings),
+        )

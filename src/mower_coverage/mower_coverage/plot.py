@@ -33,8 +33,7 @@ def _patch(geom, **kw) -> list[PathPatch]:
     return patches
 
 
-def plot_plan(plan: Plan, metrics: PlanMetrics | None, out: str | Path,
-              dpi: int = 130) -> Path:
+def plot_plan(plan: Plan, metrics: PlanMetrics | None, out: str | Path, dpi: int = 130) -> Path:
     """Write a PNG of the plan and return its path."""
     out = Path(out)
     lawn = plan.lawn
@@ -46,8 +45,7 @@ def plot_plan(plan: Plan, metrics: PlanMetrics | None, out: str | Path,
         ax.add_patch(p)
     for f in lawn.features:
         if f.role == 'keepout':
-            for p in _patch(f.geometry, facecolor='#e9b8c8', edgecolor='#a33', lw=0.8,
-                            hatch='//'):
+            for p in _patch(f.geometry, facecolor='#e9b8c8', edgecolor='#a33', lw=0.8, hatch='//'):
                 ax.add_patch(p)
         elif f.role == 'obstacle':
             for p in _patch(f.geometry, facecolor='#8a6a4a', edgecolor='#4a3a2a', lw=0.8):
@@ -65,8 +63,7 @@ def plot_plan(plan: Plan, metrics: PlanMetrics | None, out: str | Path,
     missed = uncovered(plan.area, plan.path, plan.params.cut_width_m)
     for p in _patch(missed, facecolor='red', edgecolor='red', lw=0.3):
         ax.add_patch(p)
-    ax.plot([plan.area.start.x], [plan.area.start.y], marker='o', color='k', ms=6,
-            label='start')
+    ax.plot([plan.area.start.x], [plan.area.start.y], marker='o', color='k', ms=6, label='start')
     if lawn.dock is not None:
         ax.plot([lawn.dock.x_m], [lawn.dock.y_m], marker='s', color='#333', ms=7, label='dock')
     ax.plot([], [], color='red', lw=4, label='missed')
@@ -77,9 +74,11 @@ def plot_plan(plan: Plan, metrics: PlanMetrics | None, out: str | Path,
     ax.set_ylabel('north (m)')
     title = f'{lawn.name}: stripes at {plan.angle_deg:.0f}°, {len(plan.cells)} cells'
     if metrics is not None:
-        title += (f'\ncoverage {metrics.coverage_reachable_pct:.2f}% of reachable, '
-                  f'length {metrics.path_length_m:.0f} m ({metrics.length_ratio:.2f}x bound), '
-                  f'{metrics.turns} turns, {metrics.violations} violations')
+        title += (
+            f'\ncoverage {metrics.coverage_reachable_pct:.2f}% of reachable, '
+            f'length {metrics.path_length_m:.0f} m ({metrics.length_ratio:.2f}x bound), '
+            f'{metrics.turns} turns, {metrics.violations} violations'
+        )
     ax.set_title(title, fontsize=9)
     ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1.0), fontsize=7)
     fig.tight_layout()

@@ -31,9 +31,11 @@ class ReplanParams:
     """The policy's settings (coverage_node parameters of the same names)."""
 
     replan_min_change_m2: float = param(
-        0.05, 'replan when detected obstacles change by more than this (m²)', 0.0, 100.0)
+        0.05, 'replan when detected obstacles change by more than this (m²)', 0.0, 100.0
+    )
     min_obstacle_area_m2: float = param(
-        0.01, 'detected obstacles smaller than this are ignored (m²)', 0.0, 100.0)
+        0.01, 'detected obstacles smaller than this are ignored (m²)', 0.0, 100.0
+    )
 
     def __post_init__(self) -> None:
         """Ranges as declared."""
@@ -52,8 +54,9 @@ class ReplanDecision:
 class ReplanPolicy:
     """Decides, from detected obstacles and what is left of the plan, when to plan again."""
 
-    def __init__(self, lawn: LawnMap, clearance_m: float,
-                 params: ReplanParams | None = None) -> None:
+    def __init__(
+        self, lawn: LawnMap, clearance_m: float, params: ReplanParams | None = None
+    ) -> None:
         """``clearance_m``: the planner's distance from edges (a path that close is blocked)."""
         self.lawn = lawn
         self.clearance_m = float(clearance_m)
@@ -71,8 +74,9 @@ class ReplanPolicy:
                 out.append(p)
         return out
 
-    def update(self, detected: list[Polygon], rest_of_plan: np.ndarray | None,
-               force: bool = False) -> ReplanDecision:
+    def update(
+        self, detected: list[Polygon], rest_of_plan: np.ndarray | None, force: bool = False
+    ) -> ReplanDecision:
         """Take the obstacles seen now; say whether to plan again.
 
         On a replan, plan around :attr:`obstacles` (:meth:`lawn_for_planning`).
@@ -88,15 +92,15 @@ class ReplanPolicy:
         before = shapely.union_all(self.obstacles) if self.obstacles else Polygon()
         change = float(shapely.symmetric_difference(after, before).area)
         if change < self.params.replan_min_change_m2:
-            return ReplanDecision(False, f'obstacles changed by {change:.3f} m² only',
-                                  tuple(self.obstacles))
+            return ReplanDecision(
+                False, f'obstacles changed by {change:.3f} m² only', tuple(self.obstacles)
+            )
         rest = None if rest_of_plan is None else np.asarray(rest_of_plan, dtype=float)
         self.obstacles = new
         if rest is None or len(rest) < 2:
             return ReplanDecision(False, 'nothing left of the plan to block', tuple(new))
         if not shapely.LineString(rest).intersects(after.buffer(self.clearance_m)):
-            return ReplanDecision(False, 'the obstacles are off the rest of the plan',
-                                  tuple(new))
+            return ReplanDecision(False, 'the obstacles are off the rest of the plan', tuple(new))
         self.replans += 1
         return ReplanDecision(True, f'{len(new)} detected obstacle(s) on the plan', tuple(new))
 

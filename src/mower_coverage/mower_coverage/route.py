@@ -129,8 +129,14 @@ class RoutePlanner(ABC):
     """Interface of the route stage."""
 
     @abstractmethod
-    def plan(self, region: Polygon, start: Point, headlands: Headlands, chords: Chords,
-             cells: list[Cell]) -> Route:
+    def plan(
+        self,
+        region: Polygon,
+        start: Point,
+        headlands: Headlands,
+        chords: Chords,
+        cells: list[Cell],
+    ) -> Route:
         """Order every headland ring and every stripe into one drivable route."""
 
 
@@ -143,13 +149,20 @@ class SnakeRoute(RoutePlanner):
     the two stripe ends (or the straight segment between them where that is inside the region).
     """
 
-    def plan(self, region: Polygon, start: Point, headlands: Headlands, chords: Chords,
-             cells: list[Cell]) -> Route:
+    def plan(
+        self,
+        region: Polygon,
+        start: Point,
+        headlands: Headlands,
+        chords: Chords,
+        cells: list[Cell],
+    ) -> Route:
         """The whole route from ``start``."""
         net = _Network(region)
         self._net = net
-        curve_ids = [[net.add_curve(r, k) for r in rings]
-                     for k, rings in enumerate(headlands.levels)]
+        curve_ids = [
+            [net.add_curve(r, k) for r in rings] for k, rings in enumerate(headlands.levels)
+        ]
         inner_ids = list(curve_ids[-1]) if curve_ids else []
         self._inner_ids = inner_ids
         # stripe ends are attachment nodes on the inner rings
@@ -158,8 +171,9 @@ class SnakeRoute(RoutePlanner):
             curve = inner_ids[int(chords.end_ring[e])]
             end_node[e] = net.attach_node(curve, chords.end_t[e], chords.end_xy[e])
         for c in range(chords.count):
-            net.edge(int(end_node[2 * c]), int(end_node[2 * c + 1]),
-                     chords.end_xy[2 * c:2 * c + 2])
+            net.edge(
+                int(end_node[2 * c]), int(end_node[2 * c + 1]), chords.end_xy[2 * c : 2 * c + 2]
+            )
         self._connect_levels(net, curve_ids)
         for k, rings in enumerate(headlands.fills):  # fill rings join their own pass
             own = curve_ids[k]
@@ -184,8 +198,12 @@ class SnakeRoute(RoutePlanner):
                 entries.setdefault(n, []).append((('ring', curve), 0))
         for i, cell in enumerate(cells):
             bottom, top = cell.chords[0], cell.chords[-1]
-            for end, code in ((2 * bottom, 1), (2 * bottom + 1, 3), (2 * top, 0),
-                              (2 * top + 1, 2)):
+            for end, code in (
+                (2 * bottom, 1),
+                (2 * bottom + 1, 3),
+                (2 * top, 0),
+                (2 * top + 1, 2),
+            ):
                 entries.setdefault(int(end_node[end]), []).append((('cell', i), code))
         # the outer perimeter first, outermost pass first; then holes' rings and cells
         # together, always the nearest job next, so the mower goes round an obstacle when it
@@ -284,8 +302,9 @@ class SnakeRoute(RoutePlanner):
             if len(groups) <= 1:
                 return
             # the group with the longest rings is the main one; join the others to the rest
-            ordered = sorted(groups.values(), key=lambda g: (-sum(
-                net.cums[c][-1] for c in g), g[0]))
+            ordered = sorted(
+                groups.values(), key=lambda g: (-sum(net.cums[c][-1] for c in g), g[0])
+            )
             merged = False
             for g in ordered[1:]:
                 rest = [c for c in range(len(net.curves)) if find(c) != find(g[0])]
@@ -314,8 +333,7 @@ class SnakeRoute(RoutePlanner):
             return
         route.add('transit', straighten(net.polyline(source, path), net.region))
 
-    def _snake(self, route: Route, net: _Network, chords: Chords, cell: Cell, code: int
-               ) -> int:
+    def _snake(self, route: Route, net: _Network, chords: Chords, cell: Cell, code: int) -> int:
         """Mow one cell; ``code`` = 2 * (start at right end) + (start at bottom chord)."""
         order = list(cell.chords) if code & 1 else list(cell.chords)[::-1]
         side = code >> 1  # 0: enter at the left end, 1: at the right end
@@ -341,13 +359,17 @@ class SnakeRoute(RoutePlanner):
             route.add('stripe', xy[[a, b]])
         return ends[-1][1]
 
-    def _ring_between(self, net: _Network, chords: Chords, e_from: int, e_to: int
-                      ) -> np.ndarray:
+    def _ring_between(self, net: _Network, chords: Chords, e_from: int, e_to: int) -> np.ndarray:
         """Boundary between two neighbouring stripe ends (they are neighbours on one ring)."""
         curve = self._inner_ids[int(chords.end_ring[e_from])]
         forward = int(chords.ring_next[e_from]) == e_to
-        return ring_slice(net.curves[curve], net.cums[curve], float(chords.end_t[e_from]),
-                          float(chords.end_t[e_to]), forward)
+        return ring_slice(
+            net.curves[curve],
+            net.cums[curve],
+            float(chords.end_t[e_from]),
+            float(chords.end_t[e_to]),
+            forward,
+        )
 
 
 def _is_exterior(ring: np.ndarray) -> bool:
@@ -356,8 +378,7 @@ def _is_exterior(ring: np.ndarray) -> bool:
     return float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1])) > 0.0
 
 
-def straighten(points: np.ndarray, region: Polygon, near: int = 16, far: int = 48
-               ) -> np.ndarray:
+def straighten(points: np.ndarray, region: Polygon, near: int = 16, far: int = 48) -> np.ndarray:
     """Replace runs of a polyline by straight segments wherever those lie inside ``region``.
 
     Greedy string pulling: from each kept point, jump to the farthest later point whose
@@ -378,8 +399,9 @@ def straighten(points: np.ndarray, region: Polygon, near: int = 16, far: int = 4
             cand = np.concatenate([cand, spread])
         j = i + 1
         if len(cand):
-            segs = shapely.linestrings(np.stack([np.broadcast_to(pts[i], (len(cand), 2)),
-                                                 pts[cand]], axis=1))
+            segs = shapely.linestrings(
+                np.stack([np.broadcast_to(pts[i], (len(cand), 2)), pts[cand]], axis=1)
+            )
             ok = shapely.covers(region, segs)
             if ok.any():
                 j = int(cand[np.flatnonzero(ok)[-1]])

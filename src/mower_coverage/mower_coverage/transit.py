@@ -140,9 +140,11 @@ def _inscribed_discs(region) -> tuple[np.ndarray, np.ndarray]:
         centres.append(xy[keep, 0])
         radii.append(r[keep] * 0.999 - _DISC_TOLERANCE_M / 10.0)
         # parts much larger than their disc (long or branched) get another disc
-        big = keep & (shapely.area(parts) > 4.0 * math.pi * r ** 2)
-        parts = [shapely.difference(p, shapely.Point(c).buffer(rr, quad_segs=4))
-                 for p, c, rr in zip(np.asarray(parts, dtype=object)[big], xy[big, 0], r[big])]
+        big = keep & (shapely.area(parts) > 4.0 * math.pi * r**2)
+        parts = [
+            shapely.difference(p, shapely.Point(c).buffer(rr, quad_segs=4))
+            for p, c, rr in zip(np.asarray(parts, dtype=object)[big], xy[big, 0], r[big])
+        ]
         parts = [g for p in parts for g in polygons_of(p)]
     if not centres:
         return np.zeros((0, 2)), np.zeros(0)
@@ -254,8 +256,7 @@ class _Candidates:
 
     __slots__ = ('node', 'f', 'd', 'rest', 'depth', 'i', 'batch')
 
-    def __init__(self, node: np.ndarray, f: np.ndarray, d: np.ndarray,
-                 depth: np.ndarray) -> None:
+    def __init__(self, node: np.ndarray, f: np.ndarray, d: np.ndarray, depth: np.ndarray) -> None:
         self.rest = (node, f, d)
         self.depth = depth
         self.batch = _BATCH[0]
@@ -352,7 +353,7 @@ class _LazySearch:
         batch by batch as the list is worked through; it is sorted a part at a time.
         """
         self.settled[u] = True
-        cand = np.flatnonzero(~self.settled[:self.n + 1])
+        cand = np.flatnonzero(~self.settled[: self.n + 1])
         if u == self.n + 1:
             cand = cand[cand != goal]  # the straight piece start-goal was tested already
         diff = self.xy[cand] - self.xy[u]

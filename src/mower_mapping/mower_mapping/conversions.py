@@ -72,8 +72,9 @@ def camera_info_k(msg: CameraInfo) -> tuple[np.ndarray, np.ndarray, int, int]:
     return k, (d if d.size else np.zeros(5)), int(msg.width), int(msg.height)
 
 
-def grid_msg(values: np.ndarray, origin_xy: np.ndarray, resolution_m: float, frame_id: str,
-             stamp: Time) -> OccupancyGrid:
+def grid_msg(
+    values: np.ndarray, origin_xy: np.ndarray, resolution_m: float, frame_id: str, stamp: Time
+) -> OccupancyGrid:
     """An OccupancyGrid of int8 values (row 0 at the origin's y)."""
     msg = OccupancyGrid(header=Header(stamp=stamp, frame_id=frame_id))
     msg.info.map_load_time = stamp
@@ -106,8 +107,9 @@ def obstacle_markers(polygons: list, frame_id: str, stamp: Time) -> MarkerArray:
     header = Header(stamp=stamp, frame_id=frame_id)
     markers = [Marker(header=header, ns='obstacles', id=0, action=Marker.DELETEALL)]
     for i, poly in enumerate(polygons):
-        m = Marker(header=header, ns='obstacles', id=i + 1, type=Marker.LINE_STRIP,
-                   action=Marker.ADD)
+        m = Marker(
+            header=header, ns='obstacles', id=i + 1, type=Marker.LINE_STRIP, action=Marker.ADD
+        )
         m.pose.orientation.w = 1.0
         m.scale.x = 0.03
         m.color = ColorRGBA(r=0.9, g=0.1, b=0.1, a=1.0)

@@ -45,9 +45,23 @@ MAX_CUT_CELLS = 1000
 OTHER_GRID = 'other-grid'
 _MAX_SMALL_MEMBER = 4096  # bytes of the npy of a small array (shape, origin, res, cut)
 # what reading a damaged archive may raise (zipfile, zlib/lzma/bz2, numpy's npy header parser)
-_READ_ERRORS = (OSError, EOFError, zipfile.BadZipFile, zlib.error, lzma.LZMAError, ValueError,
-                KeyError, IndexError, NotImplementedError, RuntimeError, struct.error,
-                OverflowError, TypeError, MemoryError, SyntaxError)
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    ValueError,
+    KeyError,
+    IndexError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    OverflowError,
+    TypeError,
+    MemoryError,
+    SyntaxError,
+)
 
 
 class LayerFileError(ValueError):
@@ -63,8 +77,14 @@ def coverage_share(mowed: np.ndarray, factor: int) -> np.ndarray:
 class CoverageLayer:
     """A boolean raster of mowed ground in the map frame."""
 
-    def __init__(self, origin_xy: tuple[float, float], width_m: float, height_m: float,
-                 resolution_m: float = 0.02, cut_width_m: float = 0.22) -> None:
+    def __init__(
+        self,
+        origin_xy: tuple[float, float],
+        width_m: float,
+        height_m: float,
+        resolution_m: float = 0.02,
+        cut_width_m: float = 0.22,
+    ) -> None:
         """A layer covering ``width_m`` x ``height_m`` from ``origin_xy`` (lower-left)."""
         self.origin = np.asarray(origin_xy, dtype=np.float64)
         self.res = float(resolution_m)
@@ -72,8 +92,8 @@ class CoverageLayer:
         self.shape = (int(math.ceil(height_m / self.res)), int(math.ceil(width_m / self.res)))
         self.mowed = np.zeros(self.shape, dtype=bool)
         r = int(math.ceil(cut_width_m / 2 / self.res))
-        yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-        self._disc = (xx ** 2 + yy ** 2) * self.res ** 2 <= (cut_width_m / 2) ** 2
+        yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+        self._disc = (xx**2 + yy**2) * self.res**2 <= (cut_width_m / 2) ** 2
         self._last: np.ndarray | None = None
 
     def update(self, x_m: float, y_m: float, blade_on: bool) -> None:
@@ -85,7 +105,7 @@ class CoverageLayer:
         start = p if self._last is None else self._last
         n = max(1, int(math.ceil(np.hypot(*(p - start)) / self.res)))
         r = self._disc.shape[0] // 2
-        for f in np.linspace(0.0, 1.0, n + 1)[(1 if self._last is not None else 0):]:
+        for f in np.linspace(0.0, 1.0, n + 1)[(1 if self._last is not None else 0) :]:
             # the disc is centred on the cell holding the point (origin: corner of cell (0, 0))
             c = cell_index(start + f * (p - start), self.origin, self.res)
             r0, c0 = c[1] - r, c[0] - r
@@ -94,7 +114,7 @@ class CoverageLayer:
             ce = min(c0 + 2 * r + 1, self.shape[1])
             if rs >= re or cs >= ce:
                 continue
-            self.mowed[rs:re, cs:ce] |= self._disc[rs - r0:re - r0, cs - c0:ce - c0]
+            self.mowed[rs:re, cs:ce] |= self._disc[rs - r0 : re - r0, cs - c0 : ce - c0]
         self._last = p
 
     def mowed_area_m2(self, within=None) -> float:
@@ -114,16 +134,23 @@ class CoverageLayer:
 
         Cells ``factor`` times larger, mowed where half or more of their fine cells are.
         """
-        return MowedGrid(coverage_share(self.mowed, factor) >= 0.5,
-                         (float(self.origin[0]), float(self.origin[1])), self.res * factor)
+        return MowedGrid(
+            coverage_share(self.mowed, factor) >= 0.5,
+            (float(self.origin[0]), float(self.origin[1])),
+            self.res * factor,
+        )
 
     def save(self, path: str | Path) -> Path:
         """Write atomically and durably (a crash or power cut never leaves a half file)."""
         buf = io.BytesIO()
-        np.savez_compressed(buf, mowed=np.packbits(self.mowed),
-                            shape=np.asarray(self.shape, dtype=np.int64),
-                            origin=np.asarray(self.origin, dtype=np.float64),
-                            res=np.float64(self.res), cut=np.float64(self.cut_width_m))
+        np.savez_compressed(
+            buf,
+            mowed=np.packbits(self.mowed),
+            shape=np.asarray(self.shape, dtype=np.int64),
+            origin=np.asarray(self.origin, dtype=np.float64),
+            res=np.float64(self.res),
+            cut=np.float64(self.cut_width_m),
+        )
         return atomic_write_bytes(path, buf.getvalue())
 
     @staticmethod
@@ -169,18 +196,22 @@ def _member(zf: zipfile.ZipFile, name: str, where: str, max_bytes: int) -> np.nd
         raise LayerFileError(f'{where}: the {name!r} array has npy version {version}')
     count = math.prod(int(n) for n in shape)
     if dtype.hasobject or count * dtype.itemsize != len(raw) - fp.tell():
-        raise LayerFileError(f'{where}: the {name!r} array does not match its header '
-                             f'({shape} {dtype} in {len(raw) - fp.tell()} bytes)')
+        raise LayerFileError(
+            f'{where}: the {name!r} array does not match its header '
+            f'({shape} {dtype} in {len(raw) - fp.tell()} bytes)'
+        )
     return np.frombuffer(raw, dtype, count=count, offset=fp.tell()).reshape(
-        shape, order='F' if fortran else 'C')
+        shape, order='F' if fortran else 'C'
+    )
 
 
 def _number(zf: zipfile.ZipFile, name: str, where: str, size: int) -> np.ndarray:
     """``size`` finite real numbers (a scalar when ``size`` is 0) from the archive."""
     a = _member(zf, name, where, _MAX_SMALL_MEMBER)
     if a.shape != ((size,) if size else ()) or a.dtype.kind not in 'iuf':
-        raise LayerFileError(f'{where}: {name} is not {size or 1} number(s) '
-                             f'({a.dtype} of shape {a.shape})')
+        raise LayerFileError(
+            f'{where}: {name} is not {size or 1} number(s) ({a.dtype} of shape {a.shape})'
+        )
     out = a.astype(np.float64)
     if not np.all(np.isfinite(out)):
         raise LayerFileError(f'{where}: {name} {out.tolist()} is not finite')
@@ -194,21 +225,25 @@ def _layer_from_archive(zf: zipfile.ZipFile, where: str) -> CoverageLayer:
         raise LayerFileError(f'{where}: shape {shape.tolist()} is not two whole numbers')
     rows, cols = int(shape[0]), int(shape[1])
     if rows < 1 or cols < 1 or rows * cols > MAX_CELLS:
-        raise LayerFileError(f'{where}: shape {rows}x{cols} is not a layer of 1 to '
-                             f'{MAX_CELLS} cells')
+        raise LayerFileError(
+            f'{where}: shape {rows}x{cols} is not a layer of 1 to {MAX_CELLS} cells'
+        )
     res = float(_number(zf, 'res', where, 0))
     origin = _number(zf, 'origin', where, 2)
     cut = float(_number(zf, 'cut', where, 0))
     if res <= 0 or not math.isfinite(max(rows, cols) * res):
         raise LayerFileError(f'{where}: resolution {res} m is not a positive number')
     if not (0 < cut <= 2 * MAX_CUT_CELLS * res):
-        raise LayerFileError(f'{where}: cut width {cut} m is not between 0 and '
-                             f'{2 * MAX_CUT_CELLS} cells')
+        raise LayerFileError(
+            f'{where}: cut width {cut} m is not between 0 and {2 * MAX_CUT_CELLS} cells'
+        )
     packed = _member(zf, 'mowed', where, MAX_CELLS // 8 + _MAX_SMALL_MEMBER)
     n = rows * cols
     if packed.dtype != np.uint8 or packed.shape != ((n + 7) // 8,):
-        raise LayerFileError(f'{where}: {packed.size} packed cells ({packed.dtype}) for a '
-                             f'{rows}x{cols} layer ({(n + 7) // 8} bytes)')
+        raise LayerFileError(
+            f'{where}: {packed.size} packed cells ({packed.dtype}) for a '
+            f'{rows}x{cols} layer ({(n + 7) // 8} bytes)'
+        )
     bits = np.unpackbits(packed)
     if bits[n:].any():
         raise LayerFileError(f'{where}: mowed cells beyond the {rows}x{cols} layer')
@@ -226,9 +261,13 @@ class Restored(NamedTuple):
     level: str  # how to log it: 'info', 'warning' or 'error'
 
 
-def restore_layer(path: str | Path | None, origin: tuple[float, float],
-                  size: tuple[float, float], resolution_m: float,
-                  cut_width_m: float) -> Restored:
+def restore_layer(
+    path: str | Path | None,
+    origin: tuple[float, float],
+    size: tuple[float, float],
+    resolution_m: float,
+    cut_width_m: float,
+) -> Restored:
     """The saved layer at ``path`` on the configured grid; never raises.
 
     ``origin``, ``size``: the configured extent (mapper.Extent); ``resolution_m``,
@@ -241,32 +280,46 @@ def restore_layer(path: str | Path | None, origin: tuple[float, float],
         return Restored(None, '', 'info')
     path = Path(path)
     if not path.exists():
-        return Restored(None, f'{path}: no saved coverage layer yet; starting an empty one',
-                        'info')
+        return Restored(
+            None, f'{path}: no saved coverage layer yet; starting an empty one', 'info'
+        )
     if path.is_dir():
-        return Restored(None, f'{path}: is a folder, not a saved coverage layer; starting an '
-                        'empty coverage layer (saves will fail)', 'error')
+        return Restored(
+            None,
+            f'{path}: is a folder, not a saved coverage layer; starting an '
+            'empty coverage layer (saves will fail)',
+            'error',
+        )
     try:
         saved = CoverageLayer.load(path)
     except LayerFileError as exc:
         return Restored(None, _set_aside(path, str(exc), DAMAGED), 'error')
     if not math.isclose(saved.res, resolution_m, rel_tol=1e-9):
-        return Restored(None, _set_aside(
-            path, f'{path}: saved with {saved.res:g} m cells, configured '
-            f'coverage_resolution_m is {resolution_m:g} m', OTHER_GRID), 'error')
+        return Restored(
+            None,
+            _set_aside(
+                path,
+                f'{path}: saved with {saved.res:g} m cells, configured '
+                f'coverage_resolution_m is {resolution_m:g} m',
+                OTHER_GRID,
+            ),
+            'error',
+        )
     layer = CoverageLayer(origin, size[0], size[1], resolution_m, cut_width_m)
     dropped, aligned = _paste(saved, layer)
     area = f'{layer.mowed_area_m2():.1f} m² already mowed'
     if aligned and saved.shape == layer.shape and (saved.origin == layer.origin).all():
         return Restored(layer, f'coverage restored from {path}: {area}', 'info')
-    grids = (f'configured origin ({origin[0]:g}, {origin[1]:g}) size {size[0]:g} x '
-             f'{size[1]:g} m, saved origin ({saved.origin[0]:g}, {saved.origin[1]:g}) size '
-             f'{saved.shape[1] * saved.res:g} x {saved.shape[0] * saved.res:g} m')
+    grids = (
+        f'configured origin ({origin[0]:g}, {origin[1]:g}) size {size[0]:g} x '
+        f'{size[1]:g} m, saved origin ({saved.origin[0]:g}, {saved.origin[1]:g}) size '
+        f'{saved.shape[1] * saved.res:g} x {saved.shape[0] * saved.res:g} m'
+    )
     message = f'coverage restored from {path} into the configured grid ({grids}): {area}'
     if not aligned:
         message += ' (cells shifted to the nearest whole cell)'
     if dropped:
-        message += f'; {dropped * saved.res ** 2:.1f} m² mowed outside the configured grid '
+        message += f'; {dropped * saved.res**2:.1f} m² mowed outside the configured grid '
         try:
             message += f'dropped, the file as saved kept as {keep_copy(path, OTHER_GRID)}'
         except OSError as exc:
@@ -287,7 +340,7 @@ def _paste(src: CoverageLayer, dst: CoverageLayer) -> tuple[int, bool]:
     c0, c1 = max(0, dc), min(dst.shape[1], dc + src.shape[1])
     kept = 0
     if r0 < r1 and c0 < c1:
-        part = src.mowed[r0 - dr:r1 - dr, c0 - dc:c1 - dc]
+        part = src.mowed[r0 - dr : r1 - dr, c0 - dc : c1 - dc]
         dst.mowed[r0:r1, c0:c1] |= part
         kept = int(part.sum())
     return int(src.mowed.sum()) - kept, aligned
@@ -298,5 +351,7 @@ def _set_aside(path: Path, fault: str, tag: str) -> str:
     try:
         return f'{fault}; kept aside as {quarantine(path, tag)}; starting an empty coverage layer'
     except OSError as exc:
-        return (f'{fault}; could not be kept aside ({exc}), the next save replaces it; '
-                'starting an empty coverage layer')
+        return (
+            f'{fault}; could not be kept aside ({exc}), the next save replaces it; '
+            'starting an empty coverage layer'
+        )

@@ -36,8 +36,11 @@ from mower_perception.camera_model import CameraModel, GroundLut, Mounting, grou
 PARAMETERS: dict[str, tuple[Any, ...]] = {
     'frame_id': ('map', 'frame of the grids'),
     'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
-    'origin_xy': ([-5.0, -5.0], 'lower-left corner of the grids in the map frame (m), when no '
-                  'map_file is given (with one, the grids cover the lawn and 2 m around it)'),
+    'origin_xy': (
+        [-5.0, -5.0],
+        'lower-left corner of the grids in the map frame (m), when no '
+        'map_file is given (with one, the grids cover the lawn and 2 m around it)',
+    ),
     'size_m': ([30.0, 30.0], 'width and height of the grids (m), when no map_file is given'),
     'coverage_resolution_m': (0.02, 'mowed layer resolution (m)', 0.001, 10.0),
     'cut_width_m': (0.22, 'deck cut width (m)', 0.02, 5.0),
@@ -52,10 +55,16 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     'publish_period_s': (1.0, 'grid publishing period (s)', 0.01, 3600.0),
     'save_period_s': (30.0, 'coverage layer saving period (s)', 0.1, 86400.0),
     'coverage_file': ('', 'where the coverage layer is saved and restored ("" = not saved)'),
-    'map_file': ('', 'lawn map: the grids cover it, and the mowed share of its mowable area '
-                     'is reported ("" = origin_xy and size_m, no share)'),
-    'use_confidence': (True, 'subscribe to segmentation/confidence and fuse it with the labels '
-                              'of the same stamp (segmentation_node publish_confidence)'),
+    'map_file': (
+        '',
+        'lawn map: the grids cover it, and the mowed share of its mowable area '
+        'is reported ("" = origin_xy and size_m, no share)',
+    ),
+    'use_confidence': (
+        True,
+        'subscribe to segmentation/confidence and fuse it with the labels '
+        'of the same stamp (segmentation_node publish_confidence)',
+    ),
 }
 
 #: what :meth:`Mapper.fuse` answers, and the counters it keeps
@@ -80,8 +89,10 @@ class Extent:
     def around(cls, bounds: tuple[float, float, float, float], margin_m: float) -> Extent:
         """The bounds (minx, miny, maxx, maxy) grown by ``margin_m`` on every side."""
         minx, miny, maxx, maxy = bounds
-        return cls((minx - margin_m, miny - margin_m),
-                   (maxx - minx + 2 * margin_m, maxy - miny + 2 * margin_m))
+        return cls(
+            (minx - margin_m, miny - margin_m),
+            (maxx - minx + 2 * margin_m, maxy - miny + 2 * margin_m),
+        )
 
 
 GRID_MARGIN_M = 2.0  # the grids cover the lawn with this much around it
@@ -101,9 +112,13 @@ def grid_extent(values: Mapping[str, Any], lawn_bounds: tuple | None = None) -> 
 class Mapper:
     """Semantic grid, obstacles and mowed layer from labelled frames and poses."""
 
-    def __init__(self, values: Mapping[str, Any] | None = None, extent: Extent | None = None,
-                 coverage: CoverageLayer | None = None, poses: PoseSource | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, Any] | None = None,
+        extent: Extent | None = None,
+        coverage: CoverageLayer | None = None,
+        poses: PoseSource | None = None,
+    ) -> None:
         """Mapping with the settings ``values`` (missing ones at their defaults).
 
         ``extent``: where the grids lie (default: ``origin_xy`` and ``size_m`` of the
@@ -117,8 +132,9 @@ class Mapper:
         ext = extent or Extent(tuple(v['origin_xy']), tuple(v['size_m']))
         self.extent = ext
         self.grid = SemanticGrid(ext.origin, ext.size[0], ext.size[1], GridParams.from_values(v))
-        self.coverage = coverage or CoverageLayer(ext.origin, ext.size[0], ext.size[1],
-                                                  v['coverage_resolution_m'], v['cut_width_m'])
+        self.coverage = coverage or CoverageLayer(
+            ext.origin, ext.size[0], ext.size[1], v['coverage_resolution_m'], v['cut_width_m']
+        )
         self.poses: PoseSource = PoseBuffer() if poses is None else poses
         self.lut: GroundLut | None = None
         self._camera_key: tuple | None = None
@@ -129,27 +145,44 @@ class Mapper:
         self._obstacles: tuple[int, list] | None = None
 
     # -- inputs ----------------------------------------------------------------------------
-    def set_camera(self, k: np.ndarray, width: int, height: int,
-                   distortion: np.ndarray | None = None) -> bool:
+    def set_camera(
+        self, k: np.ndarray, width: int, height: int, distortion: np.ndarray | None = None
+    ) -> bool:
         """The camera's calibration; the projection table is rebuilt when it changes.
 
         Returns True when it was (re)built.
         """
         d = np.zeros(5) if distortion is None else np.asarray(distortion, dtype=float)
-        key = (int(width), int(height), tuple(np.asarray(k, dtype=float).ravel()),
-               tuple(d.ravel()))
+        key = (
+            int(width),
+            int(height),
+            tuple(np.asarray(k, dtype=float).ravel()),
+            tuple(d.ravel()),
+        )
         if self.lut is not None and key == self._camera_key:
             return False
         v = self.values
-        cam = CameraModel(np.asarray(k, dtype=float), int(width), int(height), d, Mounting(
-            v['camera_x_m'], v['camera_y_m'], v['camera_z_m'], 0.0,
-            math.radians(v['camera_pitch_deg']), 0.0))
+        cam = CameraModel(
+            np.asarray(k, dtype=float),
+            int(width),
+            int(height),
+            d,
+            Mounting(
+                v['camera_x_m'],
+                v['camera_y_m'],
+                v['camera_z_m'],
+                0.0,
+                math.radians(v['camera_pitch_deg']),
+                0.0,
+            ),
+        )
         self.lut = ground_lut(cam, int(v['lut_stride']), float(v['max_range_m']))
         self._camera_key = key
         return True
 
-    def add_pose(self, t: float, x: float, y: float, yaw: float, roll: float = 0.0,
-                 pitch: float = 0.0) -> bool:
+    def add_pose(
+        self, t: float, x: float, y: float, yaw: float, roll: float = 0.0, pitch: float = 0.0
+    ) -> bool:
         """A pose of base_link in the map frame at ``t`` (s).
 
         The deck sweeps the mowed layer while the blade runs. False (nothing recorded) for a
@@ -198,9 +231,16 @@ class Mapper:
         """Obstacles in the grid now: buffered polygons, sorted by position (cached)."""
         if self._obstacles is None or self._obstacles[0] != self._version:
             v = self.values
-            self._obstacles = (self._version, extract_obstacles(
-                self.grid.obstacle_mask(), self.grid.origin, self.grid.res,
-                v['obstacle_margin_m'], v['min_obstacle_area_m2']))
+            self._obstacles = (
+                self._version,
+                extract_obstacles(
+                    self.grid.obstacle_mask(),
+                    self.grid.origin,
+                    self.grid.res,
+                    v['obstacle_margin_m'],
+                    v['min_obstacle_area_m2'],
+                ),
+            )
         return list(self._obstacles[1])
 
     def coverage_factor(self) -> int:

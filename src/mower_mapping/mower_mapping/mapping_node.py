@@ -47,6 +47,7 @@ from mower_node_kit.qos import LATCHED
 
 PAIR_DEPTH = 5  # label images (and confidence images) kept while waiting for their pair
 
+
 class MappingNode(Node):
     """A thin adapter around SemanticGrid and CoverageLayer."""
 
@@ -61,8 +62,10 @@ class MappingNode(Node):
                 lawn = load_map(p['map_file'])
                 self.mowable, bounds = lawn.mowable_area(), lawn.boundary.bounds
             except MapError as exc:
-                self.get_logger().error(f'{exc}; the grids lie at origin_xy, size_m and the '
-                                        'mowed share is not reported')
+                self.get_logger().error(
+                    f'{exc}; the grids lie at origin_xy, size_m and the '
+                    'mowed share is not reported'
+                )
         extent = grid_extent(p, bounds)
         self.mapper = Mapper(p, extent, self._restore(extent))
         self.obstacles: list = []
@@ -70,15 +73,18 @@ class MappingNode(Node):
         self.pub_coverage = self.create_publisher(OccupancyGrid, 'map/coverage', LATCHED)
         self.pub_obstacles = self.create_publisher(MarkerArray, 'map/obstacles', LATCHED)
         self.pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_subscription(Image, 'segmentation/labels', self.on_labels,
-                                 qos_profile_sensor_data)
+        self.create_subscription(
+            Image, 'segmentation/labels', self.on_labels, qos_profile_sensor_data
+        )
         self.pairer: StampPairer[Image, Image] | None = None
         if p['use_confidence']:
             self.pairer = StampPairer(PAIR_DEPTH)
-            self.create_subscription(Image, 'segmentation/confidence', self.on_confidence,
-                                     qos_profile_sensor_data)
-        self.create_subscription(CameraInfo, 'camera/camera_info', self.on_camera_info,
-                                 qos_profile_sensor_data)
+            self.create_subscription(
+                Image, 'segmentation/confidence', self.on_confidence, qos_profile_sensor_data
+            )
+        self.create_subscription(
+            CameraInfo, 'camera/camera_info', self.on_camera_info, qos_profile_sensor_data
+        )
         self.create_subscription(Odometry, p['pose_topic'], self.on_pose, 50)
         self.create_subscription(Bool, 'mower/blade', self.on_blade, 10)
         self.publish_timer = self.create_timer(p['publish_period_s'], self.publish)
@@ -96,12 +102,18 @@ class MappingNode(Node):
 
     def _restore(self, extent: Extent) -> CoverageLayer | None:
         # never raises: a damaged file is kept aside, one on another grid copied into this one
-        restored = restore_layer(self.p['coverage_file'], extent.origin, extent.size,
-                                 self.p['coverage_resolution_m'], self.p['cut_width_m'])
+        restored = restore_layer(
+            self.p['coverage_file'],
+            extent.origin,
+            extent.size,
+            self.p['coverage_resolution_m'],
+            self.p['cut_width_m'],
+        )
         if restored.message:
             log = self.get_logger()
             {'error': log.error, 'warning': log.warning}.get(restored.level, log.info)(
-                restored.message)
+                restored.message
+            )
         return restored.layer
 
     def on_camera_info(self, msg: CameraInfo) -> None:
@@ -116,8 +128,9 @@ class MappingNode(Node):
     def on_pose(self, msg: Odometry) -> None:
         """Keep the pose history; sweep the deck while the blade runs."""
         if not self.mapper.add_pose(*odometry_pose(msg)):
-            self.get_logger().warning('ignoring a pose older than the last, or not finite',
-                                      throttle_duration_sec=10)
+            self.get_logger().warning(
+                'ignoring a pose older than the last, or not finite', throttle_duration_sec=10
+            )
 
     def on_blade(self, msg: Bool) -> None:
         """Blade state (the coverage layer only grows while it runs)."""
@@ -128,8 +141,9 @@ class MappingNode(Node):
         if self.pairer is None:
             self.fuse(msg, None)
             return
-        for _, labels, confidence in self.pairer.add_first(stamp_nanoseconds(msg.header.stamp),
-                                                           msg):
+        for _, labels, confidence in self.pairer.add_first(
+            stamp_nanoseconds(msg.header.stamp), msg
+        ):
             self.fuse(labels, confidence)
 
     def on_confidence(self, msg: Image) -> None:
@@ -137,15 +151,18 @@ class MappingNode(Node):
         if self.pairer is None:
             return
         for _, labels, confidence in self.pairer.add_second(
-                stamp_nanoseconds(msg.header.stamp), msg):
+            stamp_nanoseconds(msg.header.stamp), msg
+        ):
             self.fuse(labels, confidence)
 
     def fuse(self, msg: Image, confidence_msg: Image | None) -> None:
         """Fuse a label image, and its confidence image when given, at the pose of its stamp."""
         if confidence_msg is None and self.pairer is not None:
-            self.get_logger().warning('fusing labels without confidence: none with their stamp '
-                                      '(is segmentation_node publish_confidence set?)',
-                                      throttle_duration_sec=10)
+            self.get_logger().warning(
+                'fusing labels without confidence: none with their stamp '
+                '(is segmentation_node publish_confidence set?)',
+                throttle_duration_sec=10,
+            )
         t = stamp_seconds(msg.header.stamp)
         try:
             labels = labels_from_msg(msg)
@@ -156,37 +173,60 @@ class MappingNode(Node):
             return
         outcome = self.mapper.fuse(t, labels, confidence)
         if outcome == NO_POSE:
-            self.get_logger().warning(f'skipping labels at t={t:.3f}: no pose at that time',
-                                      throttle_duration_sec=5)
+            self.get_logger().warning(
+                f'skipping labels at t={t:.3f}: no pose at that time', throttle_duration_sec=5
+            )
         elif outcome == BAD_LABELS:
-            self.get_logger().warning(f'skipping labels at t={t:.3f}: '
-                                      f'{self.mapper.last_problem}', throttle_duration_sec=5)
+            self.get_logger().warning(
+                f'skipping labels at t={t:.3f}: {self.mapper.last_problem}',
+                throttle_duration_sec=5,
+            )
 
     def publish(self) -> None:
         """Publish the grids, the obstacles and diagnostics."""
         stamp = self.get_clock().now().to_msg()
         frame = self.p['frame_id']
         grid, coverage = self.mapper.grid, self.mapper.published_coverage()
-        self.pub_semantic.publish(grid_msg(semantic_values(grid.class_map()), grid.origin,
-                                           grid.res, frame, stamp))
-        self.pub_coverage.publish(grid_msg(np.where(coverage.mowed, 100, 0).astype(np.int8),
-                                           coverage.origin, coverage.res, frame, stamp))
+        self.pub_semantic.publish(
+            grid_msg(semantic_values(grid.class_map()), grid.origin, grid.res, frame, stamp)
+        )
+        self.pub_coverage.publish(
+            grid_msg(
+                np.where(coverage.mowed, 100, 0).astype(np.int8),
+                coverage.origin,
+                coverage.res,
+                frame,
+                stamp,
+            )
+        )
         self.obstacles = self.mapper.obstacles()
         self.pub_obstacles.publish(obstacle_markers(self.obstacles, frame, stamp))
         bad = self.counts['bad_labels'] + self.counts['no_pose']
         pairing = {}
         if self.pairer is not None:
             bad += self.pairer.unpaired
-            pairing = {'with_confidence': self.pairer.paired,
-                       'without_confidence': self.pairer.unpaired,
-                       'confidence_dropped': self.pairer.dropped}
-        self.pub_diag.publish(diagnostics(
-            stamp, 'mapping_node', 'WARN' if bad else 'OK',
-            f'{self.counts["frames"]} frames fused', {
-                **self.counts, 'mowed_m2': f'{self.coverage.mowed_area_m2():.2f}',
-                'mowed_share': '' if self.mowable is None else
-                f'{self.mapper.mowed_share(self.mowable):.4f}',
-                'obstacles': len(self.obstacles), **pairing}))
+            pairing = {
+                'with_confidence': self.pairer.paired,
+                'without_confidence': self.pairer.unpaired,
+                'confidence_dropped': self.pairer.dropped,
+            }
+        self.pub_diag.publish(
+            diagnostics(
+                stamp,
+                'mapping_node',
+                'WARN' if bad else 'OK',
+                f'{self.counts["frames"]} frames fused',
+                {
+                    **self.counts,
+                    'mowed_m2': f'{self.coverage.mowed_area_m2():.2f}',
+                    'mowed_share': ''
+                    if self.mowable is None
+                    else f'{self.mapper.mowed_share(self.mowable):.4f}',
+                    'obstacles': len(self.obstacles),
+                    **pairing,
+                },
+            )
+        )
 
     def save(self) -> None:
         """Save the coverage layer (when a file is configured)."""
@@ -195,8 +235,9 @@ class MappingNode(Node):
         try:
             self.coverage.save(self.p['coverage_file'])
         except OSError as exc:  # a full or read-only disk: say so, keep mapping
-            self.get_logger().error(f'cannot save the coverage layer: {exc}',
-                                    throttle_duration_sec=60)
+            self.get_logger().error(
+                f'cannot save the coverage layer: {exc}', throttle_duration_sec=60
+            )
 
     def destroy_node(self) -> None:
         """Save before going."""

@@ -8,8 +8,13 @@ import shapely
 from shapely.geometry import Polygon
 
 
-def extract_obstacles(mask: np.ndarray, origin_xy: np.ndarray, resolution_m: float,
-                      margin_m: float = 0.1, min_area_m2: float = 0.005) -> list[Polygon]:
+def extract_obstacles(
+    mask: np.ndarray,
+    origin_xy: np.ndarray,
+    resolution_m: float,
+    margin_m: float = 0.1,
+    min_area_m2: float = 0.005,
+) -> list[Polygon]:
     """Polygons (map frame) of 8-connected regions of ``mask``, each buffered by ``margin_m``.
 
     Regions smaller than ``min_area_m2`` (before buffering) are dropped. Holes are filled (a
@@ -23,13 +28,16 @@ def extract_obstacles(mask: np.ndarray, origin_xy: np.ndarray, resolution_m: flo
     out = []
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
-        if area * resolution_m ** 2 < min_area_m2:
+        if area * resolution_m**2 < min_area_m2:
             continue
-        rows, cols = np.nonzero(comp[y:y + h, x:x + w] == i)  # within its bounding box
+        rows, cols = np.nonzero(comp[y : y + h, x : x + w] == i)  # within its bounding box
         rows, cols = rows + y, cols + x
-        boxes = shapely.box(origin_xy[0] + cols * resolution_m, origin_xy[1] + rows * resolution_m,
-                            origin_xy[0] + (cols + 1) * resolution_m,
-                            origin_xy[1] + (rows + 1) * resolution_m)
+        boxes = shapely.box(
+            origin_xy[0] + cols * resolution_m,
+            origin_xy[1] + rows * resolution_m,
+            origin_xy[0] + (cols + 1) * resolution_m,
+            origin_xy[1] + (rows + 1) * resolution_m,
+        )
         region = shapely.union_all(boxes).buffer(margin_m, quad_segs=4)
         for part in shapely.get_parts(region):  # one part, unless margin_m is 0
             out.append(Polygon(part.exterior))

@@ -23,8 +23,9 @@ class PoseSource(Protocol):
         """(x, y, yaw, roll, pitch) at ``t``."""
 
 
-def interpolate(t0: float, a: tuple[float, ...], t1: float, b: tuple[float, ...],
-                t: float) -> Pose5:
+def interpolate(
+    t0: float, a: tuple[float, ...], t1: float, b: tuple[float, ...], t: float
+) -> Pose5:
     """The pose at ``t`` between pose ``a`` at ``t0`` and ``b`` at ``t1``.
 
     Poses are (x, y, yaw, roll, pitch); position, roll and pitch linearly, yaw along the
@@ -32,8 +33,13 @@ def interpolate(t0: float, a: tuple[float, ...], t1: float, b: tuple[float, ...]
     """
     f = 0.0 if t1 <= t0 else (t - t0) / (t1 - t0)
     yaw = a[2] + f * math.remainder(b[2] - a[2], 2 * math.pi)
-    return (float(a[0] + f * (b[0] - a[0])), float(a[1] + f * (b[1] - a[1])), float(yaw),
-            float(a[3] + f * (b[3] - a[3])), float(a[4] + f * (b[4] - a[4])))
+    return (
+        float(a[0] + f * (b[0] - a[0])),
+        float(a[1] + f * (b[1] - a[1])),
+        float(yaw),
+        float(a[3] + f * (b[3] - a[3])),
+        float(a[4] + f * (b[4] - a[4])),
+    )
 
 
 class PoseBuffer:
@@ -46,8 +52,9 @@ class PoseBuffer:
         self._t: deque[float] = deque()
         self._p: deque[tuple[float, ...]] = deque()
 
-    def add(self, t: float, x: float, y: float, yaw: float, roll: float = 0.0,
-            pitch: float = 0.0) -> bool:
+    def add(
+        self, t: float, x: float, y: float, yaw: float, roll: float = 0.0, pitch: float = 0.0
+    ) -> bool:
         """Add a pose; one older than the newest (time going backwards) is refused."""
         if not all(math.isfinite(v) for v in (t, x, y, yaw, roll, pitch)):
             return False
@@ -62,8 +69,7 @@ class PoseBuffer:
 
     def lookup(self, t: float) -> tuple[float, float, float, float, float] | None:
         """(x, y, yaw, roll, pitch) at ``t``, or None when ``t`` is outside the history."""
-        if not self._t or t < self._t[0] - self.tolerance_s or \
-                t > self._t[-1] + self.tolerance_s:
+        if not self._t or t < self._t[0] - self.tolerance_s or t > self._t[-1] + self.tolerance_s:
             return None
         times = list(self._t)
         i = bisect.bisect_left(times, t)

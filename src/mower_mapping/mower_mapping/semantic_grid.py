@@ -55,10 +55,15 @@ class GridParams:
     miss: float = param(0.4, 'log-odds taken from the other classes', 0.0, 10.0)
     clamp: float = param(6.0, 'log-odds limit, so old evidence can be overturned', 0.1, 100.0)
     obstacle_threshold: float = param(
-        2.0, 'obstacle log-odds threshold (about three sightings)', 0.0, 100.0)
+        2.0, 'obstacle log-odds threshold (about three sightings)', 0.0, 100.0
+    )
     min_confidence: float = param(
-        0.5, 'pixels whose segmentation confidence is below this are not fused; the others '
-        'weigh by their confidence (used only when a confidence is given)', 0.0, 1.0)
+        0.5,
+        'pixels whose segmentation confidence is below this are not fused; the others '
+        'weigh by their confidence (used only when a confidence is given)',
+        0.0,
+        1.0,
+    )
 
     def __post_init__(self) -> None:
         """Reject values outside the declared ranges, naming the field."""
@@ -75,8 +80,13 @@ class GridParams:
 class SemanticGrid:
     """A fixed-size grid (origin at its lower-left corner) of per-class log-odds."""
 
-    def __init__(self, origin_xy: tuple[float, float], width_m: float, height_m: float,
-                 params: GridParams | None = None) -> None:
+    def __init__(
+        self,
+        origin_xy: tuple[float, float],
+        width_m: float,
+        height_m: float,
+        params: GridParams | None = None,
+    ) -> None:
         """Cover ``width_m`` x ``height_m`` metres from ``origin_xy``."""
         self.p = params or GridParams()
         self.origin = np.asarray(origin_xy, dtype=np.float64)
@@ -91,9 +101,15 @@ class SemanticGrid:
         inside = in_grid(ij, self.shape)
         return ij[:, 1] * self.shape[1] + ij[:, 0], inside
 
-    def fuse(self, labels: np.ndarray, lut: GroundLut, pose: tuple[float, float, float],
-             roll_rad: float = 0.0, pitch_rad: float = 0.0,
-             confidence: np.ndarray | None = None) -> int:
+    def fuse(
+        self,
+        labels: np.ndarray,
+        lut: GroundLut,
+        pose: tuple[float, float, float],
+        roll_rad: float = 0.0,
+        pitch_rad: float = 0.0,
+        confidence: np.ndarray | None = None,
+    ) -> int:
         """Fuse one label image; returns the number of cells seen.
 
         ``pose`` is x, y, yaw of base_link at the image's time; roll and pitch are the body's.
@@ -101,14 +117,20 @@ class SemanticGrid:
         label image's size: pixels below ``min_confidence`` are dropped and the others weigh by
         it (the module's docstring gives the rule). None fuses every pixel at full weight.
         """
-        if labels.ndim != 2 or labels.shape[0] <= lut.rows.max() or \
-                labels.shape[1] <= lut.cols.max():
+        if (
+            labels.ndim != 2
+            or labels.shape[0] <= lut.rows.max()
+            or labels.shape[1] <= lut.cols.max()
+        ):
             size = f'{lut.grid_shape[0] * lut.stride}x{lut.grid_shape[1] * lut.stride}'
             raise ValueError(f'label image {labels.shape} does not match the camera ({size})')
-        if confidence is not None and (confidence.shape != labels.shape or
-                                       not np.issubdtype(confidence.dtype, np.floating)):
-            raise ValueError(f'confidence image {confidence.shape} {confidence.dtype} is not a '
-                             f'float image of the size of the labels {labels.shape}')
+        if confidence is not None and (
+            confidence.shape != labels.shape or not np.issubdtype(confidence.dtype, np.floating)
+        ):
+            raise ValueError(
+                f'confidence image {confidence.shape} {confidence.dtype} is not a '
+                f'float image of the size of the labels {labels.shape}'
+            )
         ground, valid = lut.ground_xy(roll_rad, pitch_rad)
         lab = labels[lut.rows, lut.cols]
         # obstacle pixels: keep only the lowest of each run in a column (ground contact)
@@ -146,16 +168,16 @@ class SemanticGrid:
         counts = counts[seen_local]
         votes = counts
         if conf is not None:  # votes are sums of confidences; counts stay for the means
-            votes = np.bincount(bins, weights=conf[use][inside],
-                                minlength=n_local * N_GROUND).reshape(n_local, N_GROUND)
+            votes = np.bincount(
+                bins, weights=conf[use][inside], minlength=n_local * N_GROUND
+            ).reshape(n_local, N_GROUND)
             votes = votes[seen_local]
         winner = np.where(votes[:, OBSTACLE] > 0, OBSTACLE, np.argmax(votes[:, :2], axis=1))
         seen = (seen_local // w + r0) * self.shape[1] + (seen_local % w + c0)
         weight = 1.0
         if conf is not None:  # the mean confidence of the winner's pixels in each cell
             rows = np.arange(len(winner))
-            weight = (votes[rows, winner] / np.maximum(counts[rows, winner], 1)
-                      ).astype(np.float32)
+            weight = (votes[rows, winner] / np.maximum(counts[rows, winner], 1)).astype(np.float32)
         flat = self.logodds.reshape(N_GROUND, -1)
         for k in range(N_GROUND):
             delta = np.where(winner == k, self.p.hit, -self.p.miss).astype(np.float32)
@@ -164,8 +186,7 @@ class SemanticGrid:
         return len(seen)
 
     @staticmethod
-    def _pixel_confidence(confidence: np.ndarray, lut: GroundLut, obst: np.ndarray
-                          ) -> np.ndarray:
+    def _pixel_confidence(confidence: np.ndarray, lut: GroundLut, obst: np.ndarray) -> np.ndarray:
         """Confidence of each projected pixel; a contact takes the obstacle pixel's above it."""
         conf = np.asarray(confidence, dtype=np.float32)[lut.rows, lut.cols]
         grid = np.zeros(lut.grid_shape, dtype=np.float32)

@@ -84,8 +84,9 @@ class DockCheck:
         return self.x_m, self.y_m
 
 
-def approach_point(x_m: float, y_m: float, heading_rad: float, undock_distance_m: float,
-                   area: Any = None) -> tuple[np.ndarray, bool]:
+def approach_point(
+    x_m: float, y_m: float, heading_rad: float, undock_distance_m: float, area: Any = None
+) -> tuple[np.ndarray, bool]:
     """(approach point, reverse onto the dock) of a dock at ``(x_m, y_m)`` facing a heading.
 
     Behind the docked mower (it drives onto the dock forwards) unless only the point in front
@@ -109,17 +110,23 @@ def allowed_area(lawn: LawnMap, clearance_m: float = CLEARANCE_M) -> Polygon | M
 
     Only the map's own keep-outs and obstacles count (not those found at run time).
     """
-    holes = [f.geometry for f in lawn.features
-             if f.role in ('keepout', 'obstacle') and not f.properties.get('detected')]
+    holes = [
+        f.geometry
+        for f in lawn.features
+        if f.role in ('keepout', 'obstacle') and not f.properties.get('detected')
+    ]
     mowable = lawn.boundary.difference(shapely.union_all(holes)) if holes else lawn.boundary
     if clearance_m <= 0:
         return mowable
     return mowable.buffer(-clearance_m, quad_segs=_QUAD_SEGS, join_style='round')
 
 
-def dock_rule(lawn: LawnMap, footprint_radius_m: float = FOOTPRINT_RADIUS_M,
-              clearance_m: float = CLEARANCE_M,
-              undock_distance_m: float = UNDOCK_DISTANCE_M) -> DockCheck | None:
+def dock_rule(
+    lawn: LawnMap,
+    footprint_radius_m: float = FOOTPRINT_RADIUS_M,
+    clearance_m: float = CLEARANCE_M,
+    undock_distance_m: float = UNDOCK_DISTANCE_M,
+) -> DockCheck | None:
     """Check the lawn's dock against the rule (see the module); ``None`` when it has none."""
     docks = lawn.by_role('dock')
     if not docks or lawn.dock is None:
@@ -130,19 +137,30 @@ def dock_rule(lawn: LawnMap, footprint_radius_m: float = FOOTPRINT_RADIUS_M,
     approach, reverse = approach_point(d.x_m, d.y_m, d.heading_rad, undock_distance_m, allowed)
     dock_pt = Point(d.x_m, d.y_m)
     axis = LineString([dock_pt, Point(*approach)])
-    corridor = axis.buffer(footprint_radius_m, quad_segs=_QUAD_SEGS) \
-        if footprint_radius_m > 0 else axis.buffer(INSIDE_TOL_M)
+    corridor = (
+        axis.buffer(footprint_radius_m, quad_segs=_QUAD_SEGS)
+        if footprint_radius_m > 0
+        else axis.buffer(INSIDE_TOL_M)
+    )
 
     def verdict(problem: str = '') -> DockCheck:
-        return DockCheck(d.x_m, d.y_m, d.heading_rad, (float(approach[0]), float(approach[1])),
-                         reverse, corridor, problem)
+        return DockCheck(
+            d.x_m,
+            d.y_m,
+            d.heading_rad,
+            (float(approach[0]), float(approach[1])),
+            reverse,
+            corridor,
+            problem,
+        )
 
     label = feature.label
     outside = float(lawn.boundary.distance(dock_pt))
     if outside > DOCK_MAX_OUTSIDE_M:
         return verdict(
             f'{label} stands {outside:.2f} m outside the lawn; a dock may stand at most '
-            f'{DOCK_MAX_OUTSIDE_M:g} m outside the boundary: move it onto the lawn edge')
+            f'{DOCK_MAX_OUTSIDE_M:g} m outside the boundary: move it onto the lawn edge'
+        )
     for f in lawn.features:
         if f.role not in ('keepout', 'obstacle') or f.properties.get('detected'):
             continue
@@ -152,7 +170,8 @@ def dock_rule(lawn: LawnMap, footprint_radius_m: float = FOOTPRINT_RADIUS_M,
             return verdict(
                 f'{label} {where} {f.label}: the docked mower or its way off the dock '
                 f'({undock_distance_m:g} m along the dock, {footprint_radius_m:g} m either '
-                f'side) overlaps it by {overlap:.2f} m²: move the dock')
+                f'side) overlaps it by {overlap:.2f} m²: move the dock'
+            )
     if not _inside(allowed, approach):
         heading = math.degrees(d.heading_rad)
         u = undock_distance_m * np.array([math.cos(d.heading_rad), math.sin(d.heading_rad)])
@@ -162,7 +181,8 @@ def dock_rule(lawn: LawnMap, footprint_radius_m: float = FOOTPRINT_RADIUS_M,
             f'the dock (heading {heading:g}°) is where the mower may drive (on the lawn, '
             f'{clearance_m:g} m clear of every edge, keep-out and obstacle): behind '
             f'{_why_not(lawn, behind)}, in front {_why_not(lawn, front)}; turn the dock to '
-            'face the lawn (heading_deg) or move it')
+            'face the lawn (heading_deg) or move it'
+        )
     return verdict()
 
 
@@ -171,8 +191,11 @@ def _why_not(lawn: LawnMap, xy: np.ndarray) -> str:
     p = Point(float(xy[0]), float(xy[1]))
     if not lawn.boundary.covers(p):
         return f'is {lawn.boundary.distance(p):.2f} m off the lawn'
-    holes = [f for f in lawn.features
-             if f.role in ('keepout', 'obstacle') and not f.properties.get('detected')]
+    holes = [
+        f
+        for f in lawn.features
+        if f.role in ('keepout', 'obstacle') and not f.properties.get('detected')
+    ]
     for f in holes:
         if f.geometry.covers(p):
             return f'is in {f.label}'

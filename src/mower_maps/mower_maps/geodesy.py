@@ -35,21 +35,23 @@ def check_lon_lat(lon_deg: float, lat_deg: float) -> None:
 @lru_cache(maxsize=16)
 def _transformer(lon0_deg: float, lat0_deg: float) -> Transformer:
     check_lon_lat(lon0_deg, lat0_deg)
-    local = CRS.from_proj4(f'+proj=tmerc +lat_0={lat0_deg!r} +lon_0={lon0_deg!r} +k_0=1 '
-                           '+x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs')
+    local = CRS.from_proj4(
+        f'+proj=tmerc +lat_0={lat0_deg!r} +lon_0={lon0_deg!r} +k_0=1 '
+        '+x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs'
+    )
     return Transformer.from_crs('EPSG:4326', local, always_xy=True)
 
 
-def wgs84_to_enu(lon_deg: float, lat_deg: float, lon0_deg: float, lat0_deg: float
-                 ) -> tuple[float, float]:
+def wgs84_to_enu(
+    lon_deg: float, lat_deg: float, lon0_deg: float, lat0_deg: float
+) -> tuple[float, float]:
     """East and north (metres) of a WGS84 point in the local frame of the datum (lon0, lat0)."""
     check_lon_lat(lon_deg, lat_deg)
     east, north = _transformer(float(lon0_deg), float(lat0_deg)).transform(lon_deg, lat_deg)
     return float(east), float(north)
 
 
-def wgs84_to_enu_array(lon_lat_deg: np.ndarray, lon0_deg: float, lat0_deg: float
-                       ) -> np.ndarray:
+def wgs84_to_enu_array(lon_lat_deg: np.ndarray, lon0_deg: float, lat0_deg: float) -> np.ndarray:
     """(N, 2) east, north of (N, 2) WGS84 (lon, lat) points: :func:`wgs84_to_enu` for many."""
     ll = np.asarray(lon_lat_deg, dtype=float).reshape(-1, 2)
     for lon, lat in ll[~((np.abs(ll[:, 0]) <= 180.0) & (np.abs(ll[:, 1]) <= 90.0))][:1]:
@@ -58,9 +60,11 @@ def wgs84_to_enu_array(lon_lat_deg: np.ndarray, lon0_deg: float, lat0_deg: float
     return np.column_stack([east, north])
 
 
-def enu_to_wgs84(east_m: float, north_m: float, lon0_deg: float, lat0_deg: float
-                 ) -> tuple[float, float]:
+def enu_to_wgs84(
+    east_m: float, north_m: float, lon0_deg: float, lat0_deg: float
+) -> tuple[float, float]:
     """The inverse of :func:`wgs84_to_enu`: (lon, lat) in degrees."""
     lon, lat = _transformer(float(lon0_deg), float(lat0_deg)).transform(
-        east_m, north_m, direction='INVERSE')
+        east_m, north_m, direction='INVERSE'
+    )
     return float(lon), float(lat)

@@ -51,6 +51,7 @@ _TAU = 2.0 * math.pi
 
 # -- quaternions and angles -------------------------------------------------------------------
 
+
 def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
     """Yaw (rotation about z, radians in [-pi, pi]) of a unit quaternion given by components.
 
@@ -98,6 +99,7 @@ def wrap_angle(angle: float | np.ndarray) -> float | np.ndarray:
 
 # -- polylines --------------------------------------------------------------------------------
 
+
 def segment_lengths(points: np.ndarray) -> np.ndarray:
     """(N - 1,) lengths of the pieces of an (N, 2) polyline; empty for fewer than two points."""
     pts = np.asarray(points, dtype=float).reshape(-1, 2)
@@ -122,14 +124,16 @@ def path_length(points: np.ndarray) -> float:
 
 # -- metric grids (see the module docstring for the convention) -------------------------------
 
+
 def cell_index(xy: np.ndarray, origin: np.ndarray, res: float) -> np.ndarray:
     """Integer (ix, iy) of the grid cells containing points: ``floor((xy - origin) / res)``.
 
     ``xy`` is one point ``(2,)`` or many ``(N, 2)``; the result has its shape, dtype int64.
     Points off the grid get indices outside it (negative or too large): see :func:`in_grid`.
     """
-    return np.floor((np.asarray(xy, dtype=float) - np.asarray(origin, dtype=float)) / res
-                    ).astype(np.int64)
+    return np.floor((np.asarray(xy, dtype=float) - np.asarray(origin, dtype=float)) / res).astype(
+        np.int64
+    )
 
 
 def cell_centre(index: np.ndarray, origin: np.ndarray, res: float) -> np.ndarray:
@@ -144,5 +148,6 @@ def cell_centre(index: np.ndarray, origin: np.ndarray, res: float) -> np.ndarray
 def in_grid(index: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Which (ix, iy) indices (shape ``(2,)`` or ``(N, 2)``) lie on a ``(rows, cols)`` raster."""
     ij = np.asarray(index)
-    return (ij[..., 0] >= 0) & (ij[..., 0] < shape[1]) & (ij[..., 1] >= 0) & \
-        (ij[..., 1] < shape[0])
+    return (
+        (ij[..., 0] >= 0) & (ij[..., 0] < shape[1]) & (ij[..., 1] >= 0) & (ij[..., 1] < shape[0])
+    )

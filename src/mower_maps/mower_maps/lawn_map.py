@@ -200,9 +200,7 @@ def _frame_transform(props: dict[str, Any], source: str):
     units = str(props.get('units', 'm')).lower()
     if frame == 'enu':
         if units not in ('m', 'metre', 'meter', 'metres', 'meters'):
-            raise MapError(
-                f"{source}: wrong units '{units}': ENU maps are in metres (units: 'm')"
-            )
+            raise MapError(f"{source}: wrong units '{units}': ENU maps are in metres (units: 'm')")
         return None
     if frame == 'wgs84':
         datum = props.get('datum')
@@ -279,8 +277,7 @@ def _feature(index: int, raw: Any, to_enu, source: str) -> Feature:
             radius = props.get('radius_m')
             if not isinstance(radius, (int, float)) or not 0.0 < radius < 100.0:
                 raise MapError(
-                    f'{source}: {label}: a Point obstacle needs properties.radius_m '
-                    '(metres, > 0)'
+                    f'{source}: {label}: a Point obstacle needs properties.radius_m (metres, > 0)'
                 )
             geom = geom.buffer(float(radius), quad_segs=8)
         return Feature(index, role, name, geom, props)
@@ -293,8 +290,9 @@ def _feature(index: int, raw: Any, to_enu, source: str) -> Feature:
     return Feature(index, role, name, geom, props)
 
 
-def _check_coordinates(coords: Any, gtype: str, label: str, source: str,
-                       geographic: bool = False) -> None:
+def _check_coordinates(
+    coords: Any, gtype: str, label: str, source: str, geographic: bool = False
+) -> None:
     """Check nesting, numbers, WGS84 ranges (``geographic``) and closed rings."""
 
     def position(p: Any) -> None:
@@ -365,9 +363,7 @@ def _check_units(features: list[Feature], props: dict[str, Any], source: str) ->
             hint = 'they look like WGS84 degrees: set frame "wgs84" and a datum'
         else:
             hint = 'expected metres'
-        raise MapError(
-            f'{source}: wrong units: the boundaries span only {extent:.3g} m; {hint}'
-        )
+        raise MapError(f'{source}: wrong units: the boundaries span only {extent:.3g} m; {hint}')
     if extent > MAX_EXTENT_M:
         raise MapError(
             f'{source}: wrong units: the boundaries span {extent:.0f} m; '
@@ -399,7 +395,7 @@ def _check_origin(features: list[Feature], props: dict[str, Any], source: str) -
 def _check_relations(features: list[Feature], source: str) -> None:
     boundaries = [f for f in features if f.role == 'boundary']
     for i, a in enumerate(boundaries):
-        for b in boundaries[i + 1:]:
+        for b in boundaries[i + 1 :]:
             overlap = a.geometry.intersection(b.geometry).area
             if overlap > 1e-6:
                 raise MapError(
@@ -429,8 +425,9 @@ def map_to_geojson(lawn: LawnMap) -> dict[str, Any]:
         geom = f.geometry
         if f.role == 'obstacle' and 'radius_m' in props:
             props.pop('radius_m')
-        feats.append({'type': 'Feature', 'properties': props,
-                      'geometry': shapely.geometry.mapping(geom)})
+        feats.append(
+            {'type': 'Feature', 'properties': props, 'geometry': shapely.geometry.mapping(geom)}
+        )
     s = lawn.settings
     mowing: dict[str, Any] = {
         'stripe_angle_deg': 'auto' if s.stripe_angle_deg is None else s.stripe_angle_deg,
@@ -438,7 +435,8 @@ def map_to_geojson(lawn: LawnMap) -> dict[str, Any]:
     }
     if s.headland_passes is not None:
         mowing['headland_passes'] = s.headland_passes
-    return {'type': 'FeatureCollection',
-            'properties': {'name': lawn.name, 'frame': 'enu', 'units': 'm', 'mowing': mowing},
-            'features': feats}
-
+    return {
+        'type': 'FeatureCollection',
+        'properties': {'name': lawn.name, 'frame': 'enu', 'units': 'm', 'mowing': mowing},
+        'features': feats,
+    }

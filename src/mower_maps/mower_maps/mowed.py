@@ -26,15 +26,17 @@ class MowedGrid:
     res: float  # cell size, m
 
     @classmethod
-    def from_values(cls, values: np.ndarray, origin: tuple[float, float], res: float,
-                    threshold: int = 50) -> MowedGrid:
+    def from_values(
+        cls, values: np.ndarray, origin: tuple[float, float], res: float, threshold: int = 50
+    ) -> MowedGrid:
         """From an occupancy-style raster: cells at or above ``threshold`` are mowed."""
         if not (np.isfinite(res) and res > 0):
             raise ValueError(f'mowed grid resolution {res} is not a positive number')
         if not all(np.isfinite(origin)):
             raise ValueError(f'mowed grid origin {origin} is not finite')
-        return cls(np.asarray(values) >= threshold, (float(origin[0]), float(origin[1])),
-                   float(res))
+        return cls(
+            np.asarray(values) >= threshold, (float(origin[0]), float(origin[1])), float(res)
+        )
 
     def cells(self, xy: np.ndarray) -> np.ndarray:
         """(N, 2) int64 (col, row) of the cells holding the points ``xy`` (N, 2)."""
@@ -51,11 +53,12 @@ class MowedGrid:
     def area_m2(self, within=None) -> float:
         """Mowed area (m²); with ``within``, of the cells whose centre lies inside it."""
         if within is None:
-            return float(np.count_nonzero(self.mowed)) * self.res ** 2
+            return float(np.count_nonzero(self.mowed)) * self.res**2
         rows, cols = np.nonzero(self.mowed)
         xy = cell_centre(np.column_stack([cols, rows]), np.asarray(self.origin), self.res)
-        return float(np.count_nonzero(shapely.contains_xy(within, xy[:, 0], xy[:, 1]))) \
-            * self.res ** 2
+        return (
+            float(np.count_nonzero(shapely.contains_xy(within, xy[:, 0], xy[:, 1]))) * self.res**2
+        )
 
     def share(self, mowable) -> float:
         """Share (0..1) of the mowable area mowed; 0 for an empty area."""

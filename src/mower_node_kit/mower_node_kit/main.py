@@ -27,9 +27,13 @@ PARAMETER_ERRORS = (ConfigError, InvalidParameterTypeException, InvalidParameter
 N = TypeVar('N', bound=Node)
 
 
-def run_node(make_node: Callable[[], N], args: list[str] | None = None, *,
-             on_exit: Callable[[N], None] | None = None,
-             startup_errors: tuple[type[Exception], ...] = ()) -> int:
+def run_node(
+    make_node: Callable[[], N],
+    args: list[str] | None = None,
+    *,
+    on_exit: Callable[[N], None] | None = None,
+    startup_errors: tuple[type[Exception], ...] = (),
+) -> int:
     """Initialise rclpy, build the node, spin it until shutdown, clean up; the exit status.
 
     ``make_node`` is the node class (or any callable building the node). ``on_exit(node)`` runs

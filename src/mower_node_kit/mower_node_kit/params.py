@@ -37,7 +37,7 @@ NO_VALUE: Any = _Unknown.NO_VALUE  # a ConfigError about a key whose value is no
 def show(value: Any, limit: int = 60) -> str:
     """A value as a config file's reader recognises it, on one line, at most ``limit`` long."""
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + '...'
+    return text if len(text) <= limit else text[: limit - 3] + '...'
 
 
 class ConfigError(ValueError):
@@ -49,8 +49,9 @@ class ConfigError(ValueError):
     is about no single key.
     """
 
-    def __init__(self, key: str, value: Any = NO_VALUE, why: str = '',
-                 source: str | Path = '') -> None:
+    def __init__(
+        self, key: str, value: Any = NO_VALUE, why: str = '', source: str | Path = ''
+    ) -> None:
         """Keep the parts; the message is the one line :meth:`line` makes of them."""
         self.key, self.value, self.why, self.source = str(key), value, why, str(source)
         super().__init__(self.line())
@@ -85,8 +86,9 @@ class Spec(NamedTuple):
     high: float | None = None
 
 
-def param(default: Any, description: str, low: float | None = None,
-          high: float | None = None) -> Any:
+def param(
+    default: Any, description: str, low: float | None = None, high: float | None = None
+) -> Any:
     """A dataclass field with its parameter description and, if given, its inclusive range."""
     metadata: dict[str, Any] = {'description': description}
     if low is not None or high is not None:
@@ -111,8 +113,10 @@ def type_name(default: Any) -> str | None:
 
 def _bounds(spec: Spec) -> tuple[float, float]:
     """The inclusive range, a missing side unbounded."""
-    return (-math.inf if spec.low is None else spec.low,
-            math.inf if spec.high is None else spec.high)
+    return (
+        -math.inf if spec.low is None else spec.low,
+        math.inf if spec.high is None else spec.high,
+    )
 
 
 def _scalar(key: str, value: Any, kind: str, source: str | Path) -> Any:
@@ -196,8 +200,10 @@ def field_specs(cls: type) -> dict[str, Spec]:
             out.update(field_specs(nested))
             continue
         if 'description' not in f.metadata:
-            raise ValueError(f'{cls.__name__}.{f.name} has no description: declare it with '
-                             'mower_node_kit.params.param')
+            raise ValueError(
+                f'{cls.__name__}.{f.name} has no description: declare it with '
+                'mower_node_kit.params.param'
+            )
         default = f.default if f.default is not MISSING else f.default_factory()
         out[f.name] = Spec(default, f.metadata['description'], *f.metadata.get('range', ()))
     return out
@@ -215,8 +221,11 @@ def from_values(cls: type, values: Mapping[str, Any], source: str | Path = '') -
         if nested is not None and 'description' not in f.metadata:
             kwargs[f.name] = from_values(nested, values, source)
         elif f.name in values:
-            kwargs[f.name] = check_value(f.name, values[f.name], _field_spec(f), source) \
-                if 'description' in f.metadata else values[f.name]
+            kwargs[f.name] = (
+                check_value(f.name, values[f.name], _field_spec(f), source)
+                if 'description' in f.metadata
+                else values[f.name]
+            )
     try:
         return cls(**kwargs)
     except ConfigError as exc:
@@ -227,8 +236,13 @@ def from_values(cls: type, values: Mapping[str, Any], source: str | Path = '') -
         raise ConfigError('', why=' '.join(str(exc).split()), source=source) from exc
 
 
-def declare(node: Any, specs: Mapping[str, tuple], *, read_only: bool = True,
-            writable: Collection[str] = ()) -> dict[str, Any]:
+def declare(
+    node: Any,
+    specs: Mapping[str, tuple],
+    *,
+    read_only: bool = True,
+    writable: Collection[str] = (),
+) -> dict[str, Any]:
     """Declare each parameter of ``specs`` on ``node``, described; returns name -> value.
 
     A spec with a range gets a FloatingPointRange (float default) or an IntegerRange (int
@@ -246,26 +260,33 @@ def declare(node: Any, specs: Mapping[str, tuple], *, read_only: bool = True,
     out = {}
     for name, raw in specs.items():
         spec = Spec(*raw)
-        d = ParameterDescriptor(name=name, description=spec.description,
-                                read_only=read_only and name not in writable)
+        d = ParameterDescriptor(
+            name=name, description=spec.description, read_only=read_only and name not in writable
+        )
         kind = type_name(spec.default)
         low, high = _bounds(spec)
         if spec.low is None and spec.high is None:
             pass
         elif kind == 'float':
-            d.floating_point_range = [FloatingPointRange(
-                from_value=float(low), to_value=float(high), step=0.0)]
+            d.floating_point_range = [
+                FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)
+            ]
         elif kind == 'int':
-            d.integer_range = [IntegerRange(
-                from_value=int(max(low, -INT64_MAX - 1)), to_value=int(min(high, INT64_MAX)),
-                step=1)]
+            d.integer_range = [
+                IntegerRange(
+                    from_value=int(max(low, -INT64_MAX - 1)),
+                    to_value=int(min(high, INT64_MAX)),
+                    step=1,
+                )
+            ]
         node.declare_parameter(name, spec.default, d)
         out[name] = check_value(name, node.get_parameter(name).value, spec, who)
     return out
 
 
-def declare_ranged(node: Any, cls: type, descriptor: Any = None,
-                   float_range: Any = None) -> dict[str, Any]:
+def declare_ranged(
+    node: Any, cls: type, descriptor: Any = None, float_range: Any = None
+) -> dict[str, Any]:
     """Declare every ranged field of ``cls`` read-only on ``node``; returns the values.
 
     The older form of :func:`declare` (``descriptor`` and ``float_range`` are not needed any

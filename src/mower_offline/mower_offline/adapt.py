@@ -64,8 +64,14 @@ DEFAULT_INIT = 'models/lawnnet.pt'
 DEFAULT_TEACHER = '../shared/data/ade20k-deeplab/deeplabv3_mnv2_ade20k_int8.tflite'
 DEFAULT_MSRC = '../shared/data/msrc21-grass'
 INPUT_SIZE = (160, 120)  # (width, height) of the network input
-OUTPUT_NAMES = ('lawnnet_adapted.pt', 'lawnnet_adapted.onnx', 'lawnnet_adapted_int8.onnx',
-                'MODEL_CARD.md', 'segmentation_snippet.yaml', 'summary.json')
+OUTPUT_NAMES = (
+    'lawnnet_adapted.pt',
+    'lawnnet_adapted.onnx',
+    'lawnnet_adapted_int8.onnx',
+    'MODEL_CARD.md',
+    'segmentation_snippet.yaml',
+    'summary.json',
+)
 
 
 @dataclass
@@ -104,13 +110,16 @@ def sha256(path: str | Path) -> str:
 
 # -- checks (bad input first, before minutes of work) -------------------------------------------
 
+
 def check_out(out: str | Path, init: str | Path) -> Path:
     """The output folder, refused inside ``models/`` or equal to the folder of ``--init``."""
     path = Path(out).resolve()
     for models in {Path('models').resolve(), REPO / 'models'}:
         if path == models or models in path.parents:
-            raise AdaptError(f'{out}: --out is inside {models}; adapted models never go there '
-                             '(choose a folder such as out/adapt)')
+            raise AdaptError(
+                f'{out}: --out is inside {models}; adapted models never go there '
+                '(choose a folder such as out/adapt)'
+            )
     if path == Path(init).resolve().parent:
         raise AdaptError(f'{out}: --out is the folder of --init {init}; choose another folder')
     if path.exists() and not path.is_dir():
@@ -131,15 +140,18 @@ def load_init(path: str | Path):
     try:
         raw = torch.load(p, map_location='cpu', weights_only=False)
     except Exception as exc:  # pickle, zip and torch errors alike: a damaged file
-        raise AdaptError(f'{p}: not a readable PyTorch model, truncated or damaged '
-                         f'({first_line(exc)})') from None
+        raise AdaptError(
+            f'{p}: not a readable PyTorch model, truncated or damaged ({first_line(exc)})'
+        ) from None
     state = raw.get('state_dict', raw.get('model', raw)) if isinstance(raw, dict) else None
     if not isinstance(state, dict):
         raise AdaptError(f'{p}: not a model file (no weights in it)')
     head = state.get('head.weight')
     if head is not None and getattr(head, 'ndim', 0) >= 1 and int(head.shape[0]) != len(CLASSES):
-        raise AdaptError(f'{p}: {int(head.shape[0])} output classes, expected {len(CLASSES)} '
-                         f'({", ".join(CLASSES)})')
+        raise AdaptError(
+            f'{p}: {int(head.shape[0])} output classes, expected {len(CLASSES)} '
+            f'({", ".join(CLASSES)})'
+        )
     stem = state.get('_conv_stem.weight', state.get('stem.0.weight'))
     if stem is not None and getattr(stem, 'ndim', 0) == 4 and int(stem.shape[1]) != 3:
         raise AdaptError(f'{p}: input of {int(stem.shape[1])} channels, expected 3 (RGB)')
@@ -149,8 +161,9 @@ def load_init(path: str | Path):
         with torch.no_grad():
             logits = predict_logits(model, torch.zeros(1, 3, INPUT_SIZE[1], INPUT_SIZE[0]))
     except Exception as exc:
-        raise AdaptError(f'{p}: weights do not fit a known architecture '
-                         f'({first_line(exc)})') from None
+        raise AdaptError(
+            f'{p}: weights do not fit a known architecture ({first_line(exc)})'
+        ) from None
     if logits.shape[1] != len(CLASSES):
         raise AdaptError(f'{p}: {logits.shape[1]} output classes, expected {len(CLASSES)}')
     return model
@@ -168,6 +181,7 @@ def open_teacher(path: str | Path, threads: int = 1):
 
 # -- 3. split -----------------------------------------------------------------------------------
 
+
 def split_frames(blocks: Sequence[str], share: float) -> list[bool]:
     """Held back (True) or trained on: whole blocks, chosen by a hash of their names.
 
@@ -177,14 +191,17 @@ def split_frames(blocks: Sequence[str], share: float) -> list[bool]:
     """
     unique = sorted(set(blocks), key=lambda b: hashlib.sha256(b.encode()).hexdigest())
     if len(unique) < 2:
-        raise AdaptError(f'{len(blocks)} frame(s) in {len(unique)} block(s): too few to hold '
-                         'some back (give more frames)')
+        raise AdaptError(
+            f'{len(blocks)} frame(s) in {len(unique)} block(s): too few to hold '
+            'some back (give more frames)'
+        )
     n = min(len(unique) - 1, max(1, round(share * len(unique))))
     held = set(unique[:n])
     return [b in held for b in blocks]
 
 
 # -- 4. fine-tune -------------------------------------------------------------------------------
+
 
 def reduce_to_input(rgb: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """320x240 frame and labels to the network's 160x120 (as the training frames are made)."""
@@ -193,8 +210,7 @@ def reduce_to_input(rgb: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np
     return reduce_frame(rgb, labels, *INPUT_SIZE)
 
 
-def write_shard(folder: Path, rgbs: Sequence[np.ndarray], labels: Sequence[np.ndarray]
-                ) -> str:
+def write_shard(folder: Path, rgbs: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> str:
     """One ``shard_0000.npz`` of the frames at the network's size (written, then renamed).
 
     Returns the sha256 of its images and labels (the file's own bytes hold a time stamp).
@@ -233,17 +249,26 @@ def seconds_per_image(model, batch: int, threads: int) -> float:
     return min(times[1:]) / batch * 1.3  # augmentation and data handling on top
 
 
-def plan_epochs(n_train: int, n_val: int, batch: int, minutes: float, epochs: int,
-                s_per_image: float) -> int:
+def plan_epochs(
+    n_train: int, n_val: int, batch: int, minutes: float, epochs: int, s_per_image: float
+) -> int:
     """Epochs that fit ``minutes`` (so the learning-rate schedule ends); at most ``epochs``."""
     steps = max(1, n_train // batch)
     per_epoch = steps * batch * s_per_image + n_val * s_per_image / 3
     return max(1, min(epochs, int(0.85 * minutes * 60 / max(per_epoch, 1e-6))))
 
 
-def fine_tune(cfg: AdaptConfig, out: Path, data: Path, heldout: Path, data_sha256: str,
-              n_train: int, n_val: int, init_model, log: Callable[[str], None] = print
-              ) -> tuple[Path, dict]:
+def fine_tune(
+    cfg: AdaptConfig,
+    out: Path,
+    data: Path,
+    heldout: Path,
+    data_sha256: str,
+    n_train: int,
+    n_val: int,
+    init_model,
+    log: Callable[[str], None] = print,
+) -> tuple[Path, dict]:
     """Train from ``--init`` into ``out/train``.
 
     A run with the same frames, labels, split, ``--init`` and settings resumes there; anything
@@ -254,8 +279,8 @@ def fine_tune(cfg: AdaptConfig, out: Path, data: Path, heldout: Path, data_sha25
     train_dir = out / 'train'
     batch = max(1, min(cfg.batch, n_train))
     fingerprint = hashlib.sha256(
-        (data_sha256 + sha256(cfg.init) +
-         json.dumps([cfg.lr, batch])).encode()).hexdigest()
+        (data_sha256 + sha256(cfg.init) + json.dumps([cfg.lr, batch])).encode()
+    ).hexdigest()
     stamp = train_dir / 'adapt_run.json'
     plan = json.loads(stamp.read_text()) if stamp.is_file() else {}
     if plan.get('fingerprint') != fingerprint:
@@ -265,19 +290,34 @@ def fine_tune(cfg: AdaptConfig, out: Path, data: Path, heldout: Path, data_sha25
         train_dir.mkdir(parents=True)
         s = seconds_per_image(init_model, batch, cfg.threads)
         epochs = plan_epochs(n_train, n_val, batch, cfg.minutes, cfg.epochs, s)
-        plan = {'fingerprint': fingerprint, 'epochs': epochs, 'batch': batch,
-                'seconds_per_image': round(s, 4)}
+        plan = {
+            'fingerprint': fingerprint,
+            'epochs': epochs,
+            'batch': batch,
+            'seconds_per_image': round(s, 4),
+        }
         write_atomic(stamp, json.dumps(plan, indent=1).encode())
-        log(f'training: {n_train} frames, batch {batch}, {epochs} epoch(s) (at most '
+        log(
+            f'training: {n_train} frames, batch {batch}, {epochs} epoch(s) (at most '
             f'{cfg.epochs}; about {s * 1000:.0f} ms an image on {cfg.threads} thread(s), '
-            f'{cfg.minutes:g} min budget)')
+            f'{cfg.minutes:g} min budget)'
+        )
     else:
         log(f'{train_dir}: resuming the earlier run ({plan["epochs"]} epochs)')
-    tc = TrainConfig(data=str(data), val=str(heldout), out=str(train_dir), minutes=cfg.minutes,
-                     epochs=int(plan['epochs']), batch=batch, lr=cfg.lr, threads=cfg.threads,
-                     init=str(cfg.init), augment=True, trunk_lr_scale=0.1,
-                     width=int(init_model.stem[0].out_channels) if hasattr(init_model, 'stem')
-                     else 16)  # a LawnNet's width, for reading its checkpoints back
+    tc = TrainConfig(
+        data=str(data),
+        val=str(heldout),
+        out=str(train_dir),
+        minutes=cfg.minutes,
+        epochs=int(plan['epochs']),
+        batch=batch,
+        lr=cfg.lr,
+        threads=cfg.threads,
+        init=str(cfg.init),
+        augment=True,
+        trunk_lr_scale=0.1,
+        width=int(init_model.stem[0].out_channels) if hasattr(init_model, 'stem') else 16,
+    )  # a LawnNet's width, for reading its checkpoints back
     train(tc, log=throttled(log))
     return train_dir / 'last.pt', {**plan, **asdict(tc)}
 
@@ -296,10 +336,12 @@ def throttled(log: Callable[[str], None], every_s: float = 15.0) -> Callable[[st
                 return
             last[0] = now
         log(msg)
+
     return out
 
 
 # -- 5. figures and outputs ---------------------------------------------------------------------
+
 
 def torch_labels(model, rgb: np.ndarray) -> np.ndarray:
     """Labels of a torch model for a 320x240 frame (input 160x120, labels repeated 2x2)."""
@@ -312,11 +354,14 @@ def torch_labels(model, rgb: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         logits = predict_logits(model, torch.from_numpy(normalise(small[None])))
     lab = logits[0].argmax(0).numpy().astype(np.uint8)
-    return np.repeat(np.repeat(lab, 2, axis=0), 2, axis=1)[:rgb.shape[0], :rgb.shape[1]]
+    return np.repeat(np.repeat(lab, 2, axis=0), 2, axis=1)[: rgb.shape[0], : rgb.shape[1]]
 
 
-def score(predict: Callable[[np.ndarray], np.ndarray], rgbs: Sequence[np.ndarray],
-          labels: Sequence[np.ndarray]) -> dict:
+def score(
+    predict: Callable[[np.ndarray], np.ndarray],
+    rgbs: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+) -> dict:
     """Per-class IoU, mIoU, ground mIoU and pixel accuracy (:mod:`realdata`'s counting)."""
     from mower_segmentation.realdata import Frame, score_real
 
@@ -332,12 +377,17 @@ def _fmt(v: float | None) -> str:
 
 def figures_table(figures: dict[str, dict]) -> str:
     """A markdown table of per-class IoU and mIoU per model."""
-    lines = ['| model | ' + ' | '.join(CLASSES) + ' | mIoU | mIoU ground | pixel acc |',
-             '|---|' + '---|' * (len(CLASSES) + 3)]
+    lines = [
+        '| model | ' + ' | '.join(CLASSES) + ' | mIoU | mIoU ground | pixel acc |',
+        '|---|' + '---|' * (len(CLASSES) + 3),
+    ]
     for name, m in figures.items():
-        lines.append(f'| {name} | ' + ' | '.join(_fmt(m['iou'][c]) for c in CLASSES) +
-                     f' | **{_fmt(m["miou"])}** | {_fmt(m["miou_ground"])} | '
-                     f'{_fmt(m["pixel_accuracy"])} |')
+        lines.append(
+            f'| {name} | '
+            + ' | '.join(_fmt(m['iou'][c]) for c in CLASSES)
+            + f' | **{_fmt(m["miou"])}** | {_fmt(m["miou_ground"])} | '
+            f'{_fmt(m["pixel_accuracy"])} |'
+        )
     return '\n'.join(lines)
 
 
@@ -348,32 +398,47 @@ def teacher_provenance(path: str | Path) -> str:
     digest = sha256(path)
     for variant, (name, expected) in VARIANTS.items():
         if digest == expected:
-            return (f'DeepLabV3 + MobileNetV2 trained on ADE20K ({name}, {variant} variant), '
-                    f'mlcommons/mobile_models at commit {PINNED_COMMIT}; licence Apache-2.0')
-    return ('a teacher of unknown provenance (its sha256 is not one of the pinned ADE20K '
-            'files): check its licence before sharing a model trained on its labels')
+            return (
+                f'DeepLabV3 + MobileNetV2 trained on ADE20K ({name}, {variant} variant), '
+                f'mlcommons/mobile_models at commit {PINNED_COMMIT}; licence Apache-2.0'
+            )
+    return (
+        'a teacher of unknown provenance (its sha256 is not one of the pinned ADE20K '
+        'files): check its licence before sharing a model trained on its labels'
+    )
 
 
 def model_card(summary: dict) -> str:
     """``MODEL_CARD.md`` of an adapted model (sources, licences, figures, sha256)."""
     s = summary
-    files = '\n'.join(f'| `{name}` | {what} | `{s["outputs"][name]}` |' for name, what in (
-        ('lawnnet_adapted_int8.onnx', 'int8 QDQ, for the robot (segmentation_snippet.yaml '
-         'points at it)'),
-        ('lawnnet_adapted.onnx', 'float32 ONNX'),
-        ('lawnnet_adapted.pt', 'PyTorch weights (--init of a later run)')))
+    files = '\n'.join(
+        f'| `{name}` | {what} | `{s["outputs"][name]}` |'
+        for name, what in (
+            (
+                'lawnnet_adapted_int8.onnx',
+                'int8 QDQ, for the robot (segmentation_snippet.yaml points at it)',
+            ),
+            ('lawnnet_adapted.onnx', 'float32 ONNX'),
+            ('lawnnet_adapted.pt', 'PyTorch weights (--init of a later run)'),
+        )
+    )
     sources = '\n'.join(
         f'- {src["kind"]} `{src["path"]}`: {src["frames"]} frames'
         + (f', {src["with_geometry"]} with geometry labels' if src['kind'] == 'bag' else '')
-        + ''.join(f'; {n}' for n in src['notes']) for src in s['sources'])
+        + ''.join(f'; {n}' for n in src['notes'])
+        for src in s['sources']
+    )
     lab = s['labels']
-    geo = (f'- Geometry: map `{s["config"]["map"]}`; pixels whose ground point lies within '
-           f'{s["config"]["near_m"]:g} m of the camera, in the mapped lawn (shrunk by '
-           f'{s["config"]["margin_m"]:g} m) are lawn, in a keep-out other ground. Of the labelled '
-           f'pixels, geometry agreed with the teacher on {lab["geometry_agrees"]:,}, filled in '
-           f'{lab["geometry_fills"]:,} where the teacher had no class, and '
-           f'{lab["ignored_disagreement"]:,} were ignored because the two disagreed.'
-           if s['config']['map'] else '- Geometry: none (no --map): teacher labels only.')
+    geo = (
+        f'- Geometry: map `{s["config"]["map"]}`; pixels whose ground point lies within '
+        f'{s["config"]["near_m"]:g} m of the camera, in the mapped lawn (shrunk by '
+        f'{s["config"]["margin_m"]:g} m) are lawn, in a keep-out other ground. Of the labelled '
+        f'pixels, geometry agreed with the teacher on {lab["geometry_agrees"]:,}, filled in '
+        f'{lab["geometry_fills"]:,} where the teacher had no class, and '
+        f'{lab["ignored_disagreement"]:,} were ignored because the two disagreed.'
+        if s['config']['map']
+        else '- Geometry: none (no --map): teacher labels only.'
+    )
     t = s['training']
     return f"""# Model card: LawnNet adapted to this lawn (`mower segment adapt`)
 
@@ -432,18 +497,24 @@ sky (classes present); mIoU ground: sky pixels ignored.
 
 def snippet(int8_path: Path) -> str:
     """A ``config/segmentation.yaml``-style override pointing at the adapted int8 model."""
-    return ('# Override for config/segmentation.yaml: the model adapted to this lawn\n'
-            '# (mower segment adapt). Pass it after the shipped file, e.g.\n'
-            '#   ros2 run mower_segmentation segmentation_node --ros-args \\\n'
-            '#     --params-file config/segmentation.yaml --params-file <this file>\n'
-            '/**/segmentation_node:\n'
-            '  ros__parameters:\n'
-            f"    model_file: '{int8_path}'\n")
+    return (
+        '# Override for config/segmentation.yaml: the model adapted to this lawn\n'
+        '# (mower segment adapt). Pass it after the shipped file, e.g.\n'
+        '#   ros2 run mower_segmentation segmentation_node --ros-args \\\n'
+        '#     --params-file config/segmentation.yaml --params-file <this file>\n'
+        '/**/segmentation_node:\n'
+        '  ros__parameters:\n'
+        f"    model_file: '{int8_path}'\n"
+    )
 
 
-def adapt(cfg: AdaptConfig, frames: Sequence[AdaptFrame] | None = None, teacher=None,
-          sources: Sequence[SourceInfo] | None = None,
-          log: Callable[[str], None] = print) -> dict:
+def adapt(
+    cfg: AdaptConfig,
+    frames: Sequence[AdaptFrame] | None = None,
+    teacher=None,
+    sources: Sequence[SourceInfo] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Run the whole pipeline (module doc); returns the summary (also ``OUT/summary.json``).
 
     ``frames`` and ``teacher`` (anything with ``labels(rgb)`` and ``path``) replace reading
@@ -470,26 +541,36 @@ def adapt(cfg: AdaptConfig, frames: Sequence[AdaptFrame] | None = None, teacher=
     staging.mkdir()
     torch.set_num_threads(cfg.threads)
     try:
-        return _run(cfg, out, staging, frames, teacher, sources, areas, init_model, log,
-                    t_start)
+        return _run(cfg, out, staging, frames, teacher, sources, areas, init_model, log, t_start)
     finally:  # an interrupted or failed run leaves no half-written outputs behind
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _run(cfg: AdaptConfig, out: Path, staging: Path, frames: Sequence[AdaptFrame] | None,
-         teacher, sources: Sequence[SourceInfo] | None, areas, init_model,
-         log: Callable[[str], None], t_start: float) -> dict:
+def _run(
+    cfg: AdaptConfig,
+    out: Path,
+    staging: Path,
+    frames: Sequence[AdaptFrame] | None,
+    teacher,
+    sources: Sequence[SourceInfo] | None,
+    areas,
+    init_model,
+    log: Callable[[str], None],
+    t_start: float,
+) -> dict:
     """The pipeline after the checks (:func:`adapt`); outputs are made in ``staging``."""
     from mower_segmentation.runtime import ModelError, Segmenter
     from mower_segmentation.train import export_onnx, quantize_int8, save_weights
 
     if frames is None:
-        opts = BagOptions(cfg.every, cfg.max_pose_gap_s, cfg.near_m, cfg.fallback_fovy_deg,
-                          cfg.progress)
+        opts = BagOptions(
+            cfg.every, cfg.max_pose_gap_s, cfg.near_m, cfg.fallback_fovy_deg, cfg.progress
+        )
         frames, sources = read_frames(cfg.inputs, opts, areas, staging, log)
     frames = list(frames)
-    sources = list(sources or [SourceInfo(cfg.inputs[0] if cfg.inputs else '?', 'frames',
-                                          len(frames))])
+    sources = list(
+        sources or [SourceInfo(cfg.inputs[0] if cfg.inputs else '?', 'frames', len(frames))]
+    )
     dropped = apply_review(frames, cfg.review)
     labels, counts = label_frames(frames, teacher, cfg.progress)
 
@@ -499,23 +580,36 @@ def _run(cfg: AdaptConfig, out: Path, staging: Path, frames: Sequence[AdaptFrame
         old.unlink()
     sheets = review_sheets([f.rgb for f in frames], labels, dropped, review_dir)
     listing = write_review_list(review_dir / 'frames.txt', [f.key for f in frames], dropped)
-    log(f'review: {len(sheets)} contact sheet(s) and {listing} ({sum(dropped)} of '
-        f'{len(frames)} frames left out)')
+    log(
+        f'review: {len(sheets)} contact sheet(s) and {listing} ({sum(dropped)} of '
+        f'{len(frames)} frames left out)'
+    )
 
     kept = [i for i, d in enumerate(dropped) if not d]
     held_flags = split_frames([frames[i].block or frames[i].key for i in kept], cfg.holdout)
     train_idx = [i for i, h in zip(kept, held_flags, strict=True) if not h]
     held_idx = [i for i, h in zip(kept, held_flags, strict=True) if h]
     data_dir = out / 'data'
-    data_sha = write_shard(data_dir / 'train', [frames[i].rgb for i in train_idx],
-                           [labels[i] for i in train_idx])
-    data_sha += write_shard(data_dir / 'heldout', [frames[i].rgb for i in held_idx],
-                            [labels[i] for i in held_idx])
+    data_sha = write_shard(
+        data_dir / 'train', [frames[i].rgb for i in train_idx], [labels[i] for i in train_idx]
+    )
+    data_sha += write_shard(
+        data_dir / 'heldout', [frames[i].rgb for i in held_idx], [labels[i] for i in held_idx]
+    )
     log(f'split: {len(train_idx)} frames to train on, {len(held_idx)} held back')
 
     t_train = time.time()
-    last, training = fine_tune(cfg, out, data_dir / 'train', data_dir / 'heldout', data_sha,
-                               len(train_idx), len(held_idx), init_model, log)
+    last, training = fine_tune(
+        cfg,
+        out,
+        data_dir / 'train',
+        data_dir / 'heldout',
+        data_sha,
+        len(train_idx),
+        len(held_idx),
+        init_model,
+        log,
+    )
     training_s = time.time() - t_train
 
     pt = save_weights(last, staging / 'lawnnet_adapted.pt')
@@ -536,26 +630,37 @@ def _run(cfg: AdaptConfig, out: Path, staging: Path, frames: Sequence[AdaptFrame
     rgbs, truth = [frames[i].rgb for i in held_idx], [labels[i] for i in held_idx]
     figures = {
         f'before: {Path(cfg.init).name} (float)': score(
-            lambda r: torch_labels(init_model, r), rgbs, truth),
+            lambda r: torch_labels(init_model, r), rgbs, truth
+        ),
         'after: adapted (float)': score(lambda r: torch_labels(adapted, r), rgbs, truth),
-        'after: adapted int8 (onnxruntime CPU)': score(lambda r: seg.segment(r).labels, rgbs,
-                                                        truth),
+        'after: adapted int8 (onnxruntime CPU)': score(
+            lambda r: seg.segment(r).labels, rgbs, truth
+        ),
     }
     for name, m in figures.items():
-        log(f'  {name:40} mIoU {m["miou"]:.4f}  ' +
-            ' '.join(f'{c} {_fmt(m["iou"][c])}' for c in CLASSES))
+        log(
+            f'  {name:40} mIoU {m["miou"]:.4f}  '
+            + ' '.join(f'{c} {_fmt(m["iou"][c])}' for c in CLASSES)
+        )
 
     final = {p.name: out / p.name for p in (pt, f32, q8)}
     summary = {
         'finished': datetime.datetime.now().isoformat(timespec='seconds'),
         'config': {k: v for k, v in asdict(cfg).items() if k != 'progress'},
         'init': {'path': str(cfg.init), 'sha256': sha256(cfg.init)},
-        'teacher': {'path': str(teacher.path), 'sha256': sha256(teacher.path),
-                    'provenance': teacher_provenance(teacher.path)},
+        'teacher': {
+            'path': str(teacher.path),
+            'sha256': sha256(teacher.path),
+            'provenance': teacher_provenance(teacher.path),
+        },
         'sources': [asdict(s) for s in sources],
-        'frames': {'read': len(frames), 'left_out_by_review': int(sum(dropped)),
-                   'train': len(train_idx), 'held_back': len(held_idx),
-                   'held_back_keys': [frames[i].key for i in held_idx]},
+        'frames': {
+            'read': len(frames),
+            'left_out_by_review': int(sum(dropped)),
+            'train': len(train_idx),
+            'held_back': len(held_idx),
+            'held_back_keys': [frames[i].key for i in held_idx],
+        },
         'labels': counts,
         'training': training,
         'training_seconds': round(training_s, 1),
@@ -565,8 +670,9 @@ def _run(cfg: AdaptConfig, out: Path, staging: Path, frames: Sequence[AdaptFrame
         'seconds': None,
     }
     card = write_atomic(staging / 'MODEL_CARD.md', model_card(summary).encode())
-    snip = write_atomic(staging / 'segmentation_snippet.yaml',
-                        snippet(final['lawnnet_adapted_int8.onnx']).encode())
+    snip = write_atomic(
+        staging / 'segmentation_snippet.yaml', snippet(final['lawnnet_adapted_int8.onnx']).encode()
+    )
     summary['outputs'].update({card.name: sha256(card), snip.name: sha256(snip)})
     summary['seconds'] = round(time.time() - t_start, 1)
     from mower_segmentation.realdata import json_safe
@@ -581,10 +687,18 @@ def _run(cfg: AdaptConfig, out: Path, staging: Path, frames: Sequence[AdaptFrame
 
 # -- the proof on MSRC-21 -----------------------------------------------------------------------
 
-def msrc_proof(msrc: str | Path = DEFAULT_MSRC, out: str | Path = 'out/adapt_proof',
-               minutes: float = 6.0, threads: int = 1, teacher: str | Path = DEFAULT_TEACHER,
-               init: str | Path = DEFAULT_INIT, shipped: str | Path = 'models/lawnnet_int8.onnx',
-               epochs: int = 200, log: Callable[[str], None] = print) -> dict:
+
+def msrc_proof(
+    msrc: str | Path = DEFAULT_MSRC,
+    out: str | Path = 'out/adapt_proof',
+    minutes: float = 6.0,
+    threads: int = 1,
+    teacher: str | Path = DEFAULT_TEACHER,
+    init: str | Path = DEFAULT_INIT,
+    shipped: str | Path = 'models/lawnnet_int8.onnx',
+    epochs: int = 200,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Adapt on half of the MSRC-21 grass photos, score on the other half against MSRC's truth.
 
     The photos are sorted by name and every other one is adapted on (teacher labels only: no
@@ -607,36 +721,62 @@ def msrc_proof(msrc: str | Path = DEFAULT_MSRC, out: str | Path = 'out/adapt_pro
     except (FileNotFoundError, ValueError) as exc:
         raise AdaptError(str(exc)) from None
     adapt_half, held = photos[0::2], photos[1::2]
-    log(f'MSRC-21: {len(photos)} photos at 320x240: {len(adapt_half)} to adapt on (teacher '
-        f"labels only), {len(held)} held back and scored against MSRC's ground truth")
-    frames = [AdaptFrame(f'msrc21/{f.stem}', str(msrc), f.rgb, block=f.stem)
-              for f in adapt_half]
-    cfg = AdaptConfig(inputs=(str(msrc),), out=str(out / 'adapt'), teacher=str(teacher),
-                      init=str(init), minutes=minutes, epochs=epochs, threads=threads,
-                      holdout=0.1, sources_note='MSRC-21 is research use only (no commercial '
-                      'use): this model is for evaluation only and is never shipped.')
-    summary = adapt(cfg, frames, teach,
-                    [SourceInfo(str(msrc), 'folder (MSRC-21, even photos by name)',
-                                len(frames))], log)
+    log(
+        f'MSRC-21: {len(photos)} photos at 320x240: {len(adapt_half)} to adapt on (teacher '
+        f"labels only), {len(held)} held back and scored against MSRC's ground truth"
+    )
+    frames = [AdaptFrame(f'msrc21/{f.stem}', str(msrc), f.rgb, block=f.stem) for f in adapt_half]
+    cfg = AdaptConfig(
+        inputs=(str(msrc),),
+        out=str(out / 'adapt'),
+        teacher=str(teacher),
+        init=str(init),
+        minutes=minutes,
+        epochs=epochs,
+        threads=threads,
+        holdout=0.1,
+        sources_note='MSRC-21 is research use only (no commercial '
+        'use): this model is for evaluation only and is never shipped.',
+    )
+    summary = adapt(
+        cfg,
+        frames,
+        teach,
+        [SourceInfo(str(msrc), 'folder (MSRC-21, even photos by name)', len(frames))],
+        log,
+    )
     adapted = Segmenter(out / 'adapt' / 'lawnnet_adapted_int8.onnx', ['cpu'], threads=threads)
-    runs = {'shipped int8': lambda r: shipped_seg.segment(r).labels,
-            'teacher ADE20K': teach.labels,
-            'adapted int8': lambda r: adapted.segment(r).labels}
+    runs = {
+        'shipped int8': lambda r: shipped_seg.segment(r).labels,
+        'teacher ADE20K': teach.labels,
+        'adapted int8': lambda r: adapted.segment(r).labels,
+    }
     results, _ = realdata.evaluate_models(runs, held)
     s, t, a = (results[k]['miou'] for k in ('shipped int8', 'teacher ADE20K', 'adapted int8'))
     met = a >= s + 0.15 and a >= t
-    print(f"MSRC-21 held-back half: {len(held)} photos, against MSRC's ground truth "
-          '(grass: lawn; road, water: other; sky: sky; void: ignored; the rest: obstacle)')
+    print(
+        f"MSRC-21 held-back half: {len(held)} photos, against MSRC's ground truth "
+        '(grass: lawn; road, water: other; sky: sky; void: ignored; the rest: obstacle)'
+    )
     print(realdata.format_table(results))
     print(f'mIoU: shipped int8 {s:.4f}, teacher {t:.4f}, adapted int8 {a:.4f}')
-    print(f'bar (adapted >= shipped + 0.15 = {s + 0.15:.4f} and >= teacher {t:.4f}): '
-          f'{"MET" if met else "NOT MET"}')
-    report = {'msrc': str(msrc), 'adapted_on': len(adapt_half), 'held_back': len(held),
-              'minutes': minutes, 'threads': threads, 'bar_met': bool(met),
-              'miou': {'shipped int8': s, 'teacher': t, 'adapted int8': a},
-              'results': {k: {kk: vv for kk, vv in v.items() if kk != 'per_frame'}
-                          for k, v in results.items()},
-              'adapt_summary': str(out / 'adapt' / 'summary.json'),
-              'adapted_sha256': summary['outputs']['lawnnet_adapted_int8.onnx']}
+    print(
+        f'bar (adapted >= shipped + 0.15 = {s + 0.15:.4f} and >= teacher {t:.4f}): '
+        f'{"MET" if met else "NOT MET"}'
+    )
+    report = {
+        'msrc': str(msrc),
+        'adapted_on': len(adapt_half),
+        'held_back': len(held),
+        'minutes': minutes,
+        'threads': threads,
+        'bar_met': bool(met),
+        'miou': {'shipped int8': s, 'teacher': t, 'adapted int8': a},
+        'results': {
+            k: {kk: vv for kk, vv in v.items() if kk != 'per_frame'} for k, v in results.items()
+        },
+        'adapt_summary': str(out / 'adapt' / 'summary.json'),
+        'adapted_sha256': summary['outputs']['lawnnet_adapted_int8.onnx'],
+    }
     write_atomic(out / 'proof.json', json.dumps(realdata.json_safe(report), indent=1).encode())
     return report

@@ -20,10 +20,19 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
     from mower_offline.adapt import AdaptConfig, AdaptError, adapt, check_out
     from mower_offline.out_dir import OutputError, claim_output
 
-    cfg = AdaptConfig(inputs=tuple(args.inputs), out=args.out, map=args.map or '',
-                      teacher=args.teacher, init=args.init, minutes=args.minutes,
-                      epochs=args.epochs, threads=args.threads, review=args.review or '',
-                      holdout=args.holdout, every=args.every)
+    cfg = AdaptConfig(
+        inputs=tuple(args.inputs),
+        out=args.out,
+        map=args.map or '',
+        teacher=args.teacher,
+        init=args.init,
+        minutes=args.minutes,
+        epochs=args.epochs,
+        threads=args.threads,
+        review=args.review or '',
+        holdout=args.holdout,
+        every=args.every,
+    )
     try:
         check_out(args.out, args.init)  # never inside models/: checked before it is created
         with claim_output(args.out, [*args.inputs, *([args.map] if args.map else [])]):
@@ -31,9 +40,11 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
     except (AdaptError, OutputError, OSError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
-    print(f'adapted model: {Path(args.out) / "lawnnet_adapted_int8.onnx"}; card, figures and '
-          f'a config snippet in {args.out} ({s["frames"]["train"]} frames trained on, '
-          f'{s["frames"]["held_back"]} held back)')
+    print(
+        f'adapted model: {Path(args.out) / "lawnnet_adapted_int8.onnx"}; card, figures and '
+        f'a config snippet in {args.out} ({s["frames"]["train"]} frames trained on, '
+        f'{s["frames"]["held_back"]} held back)'
+    )
     return 0
 
 
@@ -46,8 +57,15 @@ def _cmd_adapt_proof(args: argparse.Namespace) -> int:
 
     try:
         with claim_output(args.out, [args.msrc]):
-            msrc_proof(args.msrc, args.out, minutes=args.minutes, threads=args.threads,
-                       teacher=args.teacher, init=args.init, shipped=args.shipped)
+            msrc_proof(
+                args.msrc,
+                args.out,
+                minutes=args.minutes,
+                threads=args.threads,
+                teacher=args.teacher,
+                init=args.init,
+                shipped=args.shipped,
+            )
     except (AdaptError, OutputError, OSError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
@@ -58,39 +76,78 @@ def add_adapt_parsers(s) -> None:
     """``mower segment adapt`` and ``mower segment adapt-proof``."""
     from mower_offline.adapt import DEFAULT_INIT, DEFAULT_MSRC, DEFAULT_TEACHER
 
-    a = s.add_parser('adapt', help="learn your own lawn: fine-tune on your bags' or photos' "
-                     'frames, labelled by the teacher, the map and your review')
-    a.add_argument('inputs', nargs='+', metavar='BAG_OR_FRAMES',
-                   help='field bags (.mcap, .db3, .bag, rosbag2 folders), folders of images '
-                        'or images; other sizes are centre-cropped to 4:3 and resized to '
-                        '320x240')
-    a.add_argument('--out', required=True, metavar='DIR',
-                   help='everything goes here (never models/); training resumes from DIR/train')
-    a.add_argument('--map', default=None, metavar='MAP',
-                   help='lawn map (GeoJSON): geometry labels where the bag has poses')
-    a.add_argument('--teacher', default=DEFAULT_TEACHER, metavar='PATH',
-                   help='ADE20K TFLite teacher (mower segment teacher --download DIR fetches it)')
+    a = s.add_parser(
+        'adapt',
+        help="learn your own lawn: fine-tune on your bags' or photos' "
+        'frames, labelled by the teacher, the map and your review',
+    )
+    a.add_argument(
+        'inputs',
+        nargs='+',
+        metavar='BAG_OR_FRAMES',
+        help='field bags (.mcap, .db3, .bag, rosbag2 folders), folders of images '
+        'or images; other sizes are centre-cropped to 4:3 and resized to '
+        '320x240',
+    )
+    a.add_argument(
+        '--out',
+        required=True,
+        metavar='DIR',
+        help='everything goes here (never models/); training resumes from DIR/train',
+    )
+    a.add_argument(
+        '--map',
+        default=None,
+        metavar='MAP',
+        help='lawn map (GeoJSON): geometry labels where the bag has poses',
+    )
+    a.add_argument(
+        '--teacher',
+        default=DEFAULT_TEACHER,
+        metavar='PATH',
+        help='ADE20K TFLite teacher (mower segment teacher --download DIR fetches it)',
+    )
     a.add_argument('--init', default=DEFAULT_INIT, help='weights to start from')
     a.add_argument('--minutes', type=float, default=30.0, help='training time budget')
-    a.add_argument('--epochs', type=int, default=30,
-                   help='at most this many epochs (fewer when --minutes would cut them short)')
+    a.add_argument(
+        '--epochs',
+        type=int,
+        default=30,
+        help='at most this many epochs (fewer when --minutes would cut them short)',
+    )
     a.add_argument('--threads', type=int, default=2, help='CPU threads for training and labels')
-    a.add_argument('--review', default=None, metavar='LIST',
-                   help='DIR/review/frames.txt of an earlier run, with the frames to leave out '
-                        'deleted or commented out (#)')
-    a.add_argument('--holdout', type=float, default=0.25,
-                   help='share of the frames held back for the before / after figures')
+    a.add_argument(
+        '--review',
+        default=None,
+        metavar='LIST',
+        help='DIR/review/frames.txt of an earlier run, with the frames to leave out '
+        'deleted or commented out (#)',
+    )
+    a.add_argument(
+        '--holdout',
+        type=float,
+        default=0.25,
+        help='share of the frames held back for the before / after figures',
+    )
     a.add_argument('--every', type=int, default=10, help='every Nth camera frame of a bag')
     a.set_defaults(func=_cmd_adapt)
-    p = s.add_parser('adapt-proof', help='the benchmark: adapt on half of the MSRC-21 photos, '
-                     'score on the other half (evaluation only: non-commercial data)')
+    p = s.add_parser(
+        'adapt-proof',
+        help='the benchmark: adapt on half of the MSRC-21 photos, '
+        'score on the other half (evaluation only: non-commercial data)',
+    )
     p.add_argument('--msrc', default=DEFAULT_MSRC, metavar='DIR')
-    p.add_argument('--out', default='out/adapt_proof', metavar='DIR',
-                   help='the adapted weights stay here (never committed)')
+    p.add_argument(
+        '--out',
+        default='out/adapt_proof',
+        metavar='DIR',
+        help='the adapted weights stay here (never committed)',
+    )
     p.add_argument('--minutes', type=float, default=6.0, help='training time budget')
     p.add_argument('--threads', type=int, default=1)
     p.add_argument('--teacher', default=DEFAULT_TEACHER, metavar='PATH')
     p.add_argument('--init', default=DEFAULT_INIT, help='weights to start from')
-    p.add_argument('--shipped', default='models/lawnnet_int8.onnx',
-                   help='the shipped int8 model to compare')
+    p.add_argument(
+        '--shipped', default='models/lawnnet_int8.onnx', help='the shipped int8 model to compare'
+    )
     p.set_defaults(func=_cmd_adapt_proof)

@@ -93,8 +93,10 @@ def first_line(exc: BaseException) -> str:
 
 # -- fitting frames to the camera -------------------------------------------------------------
 
-def crop_box(width: int, height: int, size: tuple[int, int] = CAMERA_SIZE
-             ) -> tuple[int, int, int, int]:
+
+def crop_box(
+    width: int, height: int, size: tuple[int, int] = CAMERA_SIZE
+) -> tuple[int, int, int, int]:
     """(x0, y0, w, h) of the centre crop of a ``width`` x ``height`` image to ``size``'s aspect."""
     w_out, h_out = size
     if width * h_out > height * w_out:  # too wide: cut the sides
@@ -107,15 +109,16 @@ def crop_box(width: int, height: int, size: tuple[int, int] = CAMERA_SIZE
 def fit_frame(rgb: np.ndarray, size: tuple[int, int] = CAMERA_SIZE) -> np.ndarray:
     """The image as the camera gives it: centre crop to 4:3, then resize to ``size``."""
     x0, y0, w, h = crop_box(rgb.shape[1], rgb.shape[0], size)
-    crop = rgb[y0:y0 + h, x0:x0 + w]
+    crop = rgb[y0 : y0 + h, x0 : x0 + w]
     if crop.shape[1] == size[0] and crop.shape[0] == size[1]:
         return np.ascontiguousarray(crop)
     shrink = crop.shape[1] > size[0]
     return cv2.resize(crop, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
-def fit_camera(k: np.ndarray, width: int, height: int,
-               size: tuple[int, int] = CAMERA_SIZE) -> np.ndarray:
+def fit_camera(
+    k: np.ndarray, width: int, height: int, size: tuple[int, int] = CAMERA_SIZE
+) -> np.ndarray:
     """The intrinsic matrix after :func:`fit_frame`'s crop and scale (distortion unchanged)."""
     x0, y0, w, h = crop_box(width, height, size)
     sx, sy = size[0] / w, size[1] / h
@@ -124,6 +127,7 @@ def fit_camera(k: np.ndarray, width: int, height: int,
 
 
 # -- geometry ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GroundAreas:
@@ -220,12 +224,14 @@ def load_lawn_map(path: str | Path, margin_m: float = MARGIN_M) -> GroundAreas:
 
 # -- reading frames ---------------------------------------------------------------------------
 
+
 def is_bag(path: Path) -> bool:
     """A bag file (.mcap, .db3, .bag) or a rosbag2 folder (metadata.yaml, .mcap or .db3)."""
     if path.is_file():
         return path.suffix.lower() in BAG_SUFFIXES
-    return path.is_dir() and ((path / 'metadata.yaml').is_file() or
-                              any(path.glob('*.mcap')) or any(path.glob('*.db3')))
+    return path.is_dir() and (
+        (path / 'metadata.yaml').is_file() or any(path.glob('*.mcap')) or any(path.glob('*.db3'))
+    )
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -241,8 +247,11 @@ def read_image(path: Path) -> np.ndarray:
 
 def folder_frames(folder: Path, info: SourceInfo) -> list[AdaptFrame]:
     """Every image of a folder (sorted by name; ``*_labels.png`` of a replay extract skipped)."""
-    paths = sorted(p for p in folder.iterdir() if p.is_file() and
-                   p.suffix.lower() in IMAGE_SUFFIXES and not p.stem.endswith('_labels'))
+    paths = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.stem.endswith('_labels')
+    )
     if not paths:
         raise AdaptError(f'{folder}: no images ({", ".join(IMAGE_SUFFIXES)}) in this folder')
     frames = []
@@ -261,23 +270,38 @@ def _bag_camera(info_msg, mapping: dict, w: int, h: int, fovy_deg: float):
     """
     from mower_perception.camera_model import CameraModel, Mounting
 
-    mount = Mounting(mapping['camera_x_m'], mapping['camera_y_m'], mapping['camera_z_m'], 0.0,
-                     math.radians(mapping['camera_pitch_deg']), 0.0)
+    mount = Mounting(
+        mapping['camera_x_m'],
+        mapping['camera_y_m'],
+        mapping['camera_z_m'],
+        0.0,
+        math.radians(mapping['camera_pitch_deg']),
+        0.0,
+    )
     if info_msg is None:
         k, dist = CameraModel.from_fov(w, h, fovy_deg).k, np.zeros(5)
     else:
         k = np.array(info_msg.k, dtype=float).reshape(3, 3)
-        if (int(info_msg.width), int(info_msg.height)) != (w, h) and info_msg.width > 0 and \
-                info_msg.height > 0:
+        if (
+            (int(info_msg.width), int(info_msg.height)) != (w, h)
+            and info_msg.width > 0
+            and info_msg.height > 0
+        ):
             k = np.diag([w / info_msg.width, h / info_msg.height, 1.0]) @ k
         dist = np.zeros(5)
         dd = np.asarray(info_msg.d, dtype=float)
-        dist[:min(5, len(dd))] = dd[:5]
+        dist[: min(5, len(dd))] = dd[:5]
     return CameraModel(fit_camera(k, w, h), CAMERA_SIZE[0], CAMERA_SIZE[1], dist, mount)
 
 
-def bag_frames(path: Path, opts: BagOptions, areas: GroundAreas | None, scratch: Path,
-               info: SourceInfo, log: Callable[[str], None] = print) -> list[AdaptFrame]:
+def bag_frames(
+    path: Path,
+    opts: BagOptions,
+    areas: GroundAreas | None,
+    scratch: Path,
+    info: SourceInfo,
+    log: Callable[[str], None] = print,
+) -> list[AdaptFrame]:
     """Every ``opts.every``-th camera frame of a bag, with geometry labels where it can."""
     from tqdm import tqdm
 
@@ -291,8 +315,11 @@ def bag_frames(path: Path, opts: BagOptions, areas: GroundAreas | None, scratch:
     )
 
     try:
-        rp = Replay(path, scratch, ReplayConfig(write_bag=False, video=False,
-                                                max_pose_gap_s=opts.max_pose_gap_s))
+        rp = Replay(
+            path,
+            scratch,
+            ReplayConfig(write_bag=False, video=False, max_pose_gap_s=opts.max_pose_gap_s),
+        )
     except ReplayError as exc:
         raise AdaptError(str(exc)) from None
     try:
@@ -305,14 +332,20 @@ def bag_frames(path: Path, opts: BagOptions, areas: GroundAreas | None, scratch:
                 info.notes.append('no poses (odometry, tf or pose topic): teacher labels only')
         infos = list(rp.roles.get('camera_info', []))
         if areas is not None and not infos:
-            info.notes.append(f'no camera info: a pinhole camera with a '
-                              f'{opts.fallback_fovy_deg:.0f} deg vertical field of view assumed')
+            info.notes.append(
+                f'no camera info: a pinhole camera with a '
+                f'{opts.fallback_fovy_deg:.0f} deg vertical field of view assumed'
+            )
         cam_info, seen, skipped, off_map = None, 0, 0, 0
         labellers: dict[tuple, GeometryLabeller] = {}
         frames: list[AdaptFrame] = []
         boundary = areas.boundary.buffer(1.0) if areas is not None else None
-        bar = tqdm(total=sum(c.msgcount for c in cams), desc=f'reading {path.name}',
-                   unit='frame', disable=not opts.progress)
+        bar = tqdm(
+            total=sum(c.msgcount for c in cams),
+            desc=f'reading {path.name}',
+            unit='frame',
+            disable=not opts.progress,
+        )
         try:
             for con, t_ns, raw in rp.reader.messages(connections=cams + infos):
                 try:
@@ -335,8 +368,12 @@ def bag_frames(path: Path, opts: BagOptions, areas: GroundAreas | None, scratch:
                     continue
                 ts = stamp_s(msg, t_ns)
                 t_rel = (t_ns - rp.start_ns) / 1e9
-                frame = AdaptFrame(f'{path.resolve()}@{t_rel:.3f}s', str(path), fit_frame(rgb),
-                                   block=f'{path.resolve()}#{len(frames) // BAG_BLOCK}')
+                frame = AdaptFrame(
+                    f'{path.resolve()}@{t_rel:.3f}s',
+                    str(path),
+                    fit_frame(rgb),
+                    block=f'{path.resolve()}#{len(frames) // BAG_BLOCK}',
+                )
                 pose = rp.timeline.at(ts, opts.max_pose_gap_s) if areas is not None else None
                 if pose is not None and boundary.contains(_point(pose[0], pose[1])):
                     h, w = rgb.shape[:2]
@@ -350,27 +387,32 @@ def bag_frames(path: Path, opts: BagOptions, areas: GroundAreas | None, scratch:
                     off_map += 1
                 frames.append(frame)
         except Exception as exc:  # a truncated or damaged file: keep what was read
-            info.notes.append(f'reading stopped after {len(frames)} frames: '
-                              f'{first_line(exc)}')
+            info.notes.append(f'reading stopped after {len(frames)} frames: {first_line(exc)}')
             log(f'{path}: {info.notes[-1]}')
         finally:
             bar.close()
     finally:
         rp.reader.close()
     if not frames:
-        raise AdaptError(f'{path}: no camera frames could be read '
-                         f'({seen} messages on {cams[0].topic}, {skipped} unreadable)')
+        raise AdaptError(
+            f'{path}: no camera frames could be read '
+            f'({seen} messages on {cams[0].topic}, {skipped} unreadable)'
+        )
     if len(frames) < 2 * BAG_BLOCK:  # a short bag: every frame its own block
         for f in frames:
             f.block = f.key
     if skipped:
         info.notes.append(f'{skipped} camera messages unreadable, skipped')
     if off_map:
-        info.notes.append(f'{off_map} frames with a pose off the map (is the map in the '
-                          f'frame of the poses, {rp.timeline.frame_id or "?"}?): no geometry')
+        info.notes.append(
+            f'{off_map} frames with a pose off the map (is the map in the '
+            f'frame of the poses, {rp.timeline.frame_id or "?"}?): no geometry'
+        )
     info.frames = len(frames)
-    log(f'{path}: {len(frames)} frames (1 in {opts.every} of {seen} on {cams[0].topic}), '
-        f'{info.with_geometry} with geometry labels')
+    log(
+        f'{path}: {len(frames)} frames (1 in {opts.every} of {seen} on {cams[0].topic}), '
+        f'{info.with_geometry} with geometry labels'
+    )
     return frames
 
 
@@ -394,18 +436,27 @@ def check_inputs(inputs: Sequence[str]) -> None:
         if is_bag(path):
             continue
         if path.is_dir():
-            if not any(p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                       and not p.stem.endswith('_labels') for p in path.iterdir()):
-                raise AdaptError(f'{path}: no images ({", ".join(IMAGE_SUFFIXES)}) in this '
-                                 'folder')
+            if not any(
+                p.is_file()
+                and p.suffix.lower() in IMAGE_SUFFIXES
+                and not p.stem.endswith('_labels')
+                for p in path.iterdir()
+            ):
+                raise AdaptError(f'{path}: no images ({", ".join(IMAGE_SUFFIXES)}) in this folder')
         elif path.suffix.lower() not in IMAGE_SUFFIXES:
-            raise AdaptError(f'{path}: neither a bag (.mcap, .db3, .bag, rosbag2 folder), a '
-                             'folder of images nor an image')
+            raise AdaptError(
+                f'{path}: neither a bag (.mcap, .db3, .bag, rosbag2 folder), a '
+                'folder of images nor an image'
+            )
 
 
-def read_frames(inputs: Sequence[str], opts: BagOptions, areas: GroundAreas | None,
-                scratch: Path, log: Callable[[str], None] = print
-                ) -> tuple[list[AdaptFrame], list[SourceInfo]]:
+def read_frames(
+    inputs: Sequence[str],
+    opts: BagOptions,
+    areas: GroundAreas | None,
+    scratch: Path,
+    log: Callable[[str], None] = print,
+) -> tuple[list[AdaptFrame], list[SourceInfo]]:
     """The frames of every input (bags and image folders or files), in the order given."""
     if not inputs:
         raise AdaptError('no input: give bags or folders of images')
@@ -427,8 +478,10 @@ def read_frames(inputs: Sequence[str], opts: BagOptions, areas: GroundAreas | No
             key = str(path.resolve())
             frames.append(AdaptFrame(key, str(path), fit_frame(read_image(path)), block=key))
         else:
-            raise AdaptError(f'{path}: neither a bag (.mcap, .db3, .bag, rosbag2 folder), a '
-                             'folder of images nor an image')
+            raise AdaptError(
+                f'{path}: neither a bag (.mcap, .db3, .bag, rosbag2 folder), a '
+                'folder of images nor an image'
+            )
         sources.append(info)
     keys = [f.key for f in frames]
     if len(set(keys)) != len(keys):
@@ -438,13 +491,23 @@ def read_frames(inputs: Sequence[str], opts: BagOptions, areas: GroundAreas | No
 
 # -- labelling ---------------------------------------------------------------------------------
 
-def label_frames(frames: Sequence[AdaptFrame], teacher, progress: bool = True
-                 ) -> tuple[list[np.ndarray], dict]:
+
+def label_frames(
+    frames: Sequence[AdaptFrame], teacher, progress: bool = True
+) -> tuple[list[np.ndarray], dict]:
     """Teacher labels, checked against geometry; and counts of where the labels came from."""
     from tqdm import tqdm
 
-    labels, counts = [], {'pixels': 0, 'geometry_agrees': 0, 'geometry_fills': 0,
-                          'ignored_disagreement': 0, 'ignored': 0}
+    labels, counts = (
+        [],
+        {
+            'pixels': 0,
+            'geometry_agrees': 0,
+            'geometry_fills': 0,
+            'ignored_disagreement': 0,
+            'ignored': 0,
+        },
+    )
     for f in tqdm(frames, desc='labelling (teacher)', unit='frame', disable=not progress):
         t = teacher.labels(f.rgb)
         lab = combine_labels(t, f.geometry)
@@ -452,8 +515,7 @@ def label_frames(frames: Sequence[AdaptFrame], teacher, progress: bool = True
             has = f.geometry != IGNORE
             counts['geometry_agrees'] += int((has & (t == f.geometry)).sum())
             counts['geometry_fills'] += int((has & (t == IGNORE)).sum())
-            counts['ignored_disagreement'] += int((has & (t != IGNORE) &
-                                                   (t != f.geometry)).sum())
+            counts['ignored_disagreement'] += int((has & (t != IGNORE) & (t != f.geometry)).sum())
         counts['pixels'] += lab.size
         counts['ignored'] += int((lab == IGNORE).sum())
         labels.append(lab)
@@ -470,12 +532,15 @@ def apply_review(frames: Sequence[AdaptFrame], review: str) -> list[bool]:
         raise AdaptError(str(exc)) from None
     dropped = [f.key not in kept for f in frames]
     if all(dropped):
-        raise AdaptError(f'{review}: none of its kept frames is among the inputs (the same '
-                         'bags and folders as the run that wrote it?)')
+        raise AdaptError(
+            f'{review}: none of its kept frames is among the inputs (the same '
+            'bags and folders as the run that wrote it?)'
+        )
     return dropped
 
 
 # -- review ---------------------------------------------------------------------------------
+
 
 def write_review_list(path: Path, keys: Sequence[str], dropped: Sequence[bool]) -> Path:
     """The list file: ``NNNN key`` per frame, ``# NNNN key`` for frames left out."""
@@ -521,13 +586,18 @@ def colourise(labels: np.ndarray) -> np.ndarray:
 
 def _put_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.45) -> None:
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1,
-                cv2.LINE_AA)
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 
-def review_sheets(frames: Sequence[np.ndarray], labels: Sequence[np.ndarray],
-                  dropped: Sequence[bool], folder: Path, per_sheet: int = 24, across: int = 3,
-                  tile: tuple[int, int] = (160, 120)) -> list[Path]:
+def review_sheets(
+    frames: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    dropped: Sequence[bool],
+    folder: Path,
+    per_sheet: int = 24,
+    across: int = 3,
+    tile: tuple[int, int] = (160, 120),
+) -> list[Path]:
     """Contact sheets ``contact_sheet_NNN.png``: numbered (frame | labels) pairs, a legend.
 
     Frames left out by the review are crossed out. Returns the sheets written.
@@ -546,28 +616,48 @@ def review_sheets(frames: Sequence[np.ndarray], labels: Sequence[np.ndarray],
         for cls, name in enumerate(CLASSES):
             r, g, b = CLASS_COLOURS[cls]
             cv2.rectangle(sheet, (x, 7), (x + 14, 21), (b, g, r), -1)
-            cv2.putText(sheet, name, (x + 18, 19), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0),
-                        1, cv2.LINE_AA)
+            cv2.putText(
+                sheet,
+                name,
+                (x + 18, 19),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.45,
+                (0, 0, 0),
+                1,
+                cv2.LINE_AA,
+            )
             x += 30 + 9 * len(name)
         cv2.rectangle(sheet, (x, 7), (x + 14, 21), (0, 0, 0), -1)
-        cv2.putText(sheet, 'ignore', (x + 18, 19), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0),
-                    1, cv2.LINE_AA)
+        cv2.putText(
+            sheet,
+            'ignore',
+            (x + 18, 19),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
         for j in range(count):
             i = start + j
             y = legend_h + (j // across) * (th + pad)
             x = pad + (j % across) * (2 * tw + 3 * pad)
-            img = cv2.resize(cv2.cvtColor(frames[i], cv2.COLOR_RGB2BGR), (tw, th),
-                             interpolation=cv2.INTER_AREA)
-            lab = cv2.resize(cv2.cvtColor(colourise(labels[i]), cv2.COLOR_RGB2BGR), (tw, th),
-                             interpolation=cv2.INTER_NEAREST)
+            img = cv2.resize(
+                cv2.cvtColor(frames[i], cv2.COLOR_RGB2BGR), (tw, th), interpolation=cv2.INTER_AREA
+            )
+            lab = cv2.resize(
+                cv2.cvtColor(colourise(labels[i]), cv2.COLOR_RGB2BGR),
+                (tw, th),
+                interpolation=cv2.INTER_NEAREST,
+            )
             _put_text(img, f'{i + 1:04d}', (4, 16))
             if dropped[i]:
                 for tile_img in (img, lab):
                     cv2.line(tile_img, (0, 0), (tw - 1, th - 1), (0, 0, 255), 2)
                     cv2.line(tile_img, (0, th - 1), (tw - 1, 0), (0, 0, 255), 2)
                 _put_text(img, 'left out', (4, th - 8))
-            sheet[y:y + th, x:x + tw] = img
-            sheet[y:y + th, x + tw + pad:x + 2 * tw + pad] = lab
+            sheet[y : y + th, x : x + tw] = img
+            sheet[y : y + th, x + tw + pad : x + 2 * tw + pad] = lab
         path = folder / f'contact_sheet_{start // per_sheet + 1:03d}.png'
         ok, data = cv2.imencode('.png', sheet)
         if not ok:

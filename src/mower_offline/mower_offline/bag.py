@@ -23,17 +23,29 @@ from mower_maps.geometry import quaternion_from_yaw
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 SEMANTIC_VALUES = {LAWN: 0, OTHER: 30, OBSTACLE: 100}  # as mapping_node publishes map/semantic
 _FLOATS = {'float32': np.float32, 'float64': np.float64}
-_ARRAYS = {'float32': np.float32, 'float64': np.float64, 'int8': np.int8, 'uint8': np.uint8,
-           'int16': np.int16, 'uint16': np.uint16, 'int32': np.int32, 'uint32': np.uint32,
-           'int64': np.int64, 'uint64': np.uint64, 'byte': np.uint8, 'char': np.uint8}
+_ARRAYS = {
+    'float32': np.float32,
+    'float64': np.float64,
+    'int8': np.int8,
+    'uint8': np.uint8,
+    'int16': np.int16,
+    'uint16': np.uint16,
+    'int32': np.int32,
+    'uint32': np.uint32,
+    'int64': np.int64,
+    'uint64': np.uint64,
+    'byte': np.uint8,
+    'char': np.uint8,
+}
 
 
 def _default(fieldtype: tuple) -> Any:
     kind, spec = fieldtype
     if kind == Nodetype.BASE:
         base = spec[0]
-        return False if base == 'bool' else '' if base == 'string' else \
-            0.0 if base in _FLOATS else 0
+        return (
+            False if base == 'bool' else '' if base == 'string' else 0.0 if base in _FLOATS else 0
+        )
     if kind == Nodetype.NAME:
         return ros_msg(spec)
     inner, count = spec
@@ -50,8 +62,13 @@ def _layout(msgtype: str) -> tuple[tuple[str, tuple, Any], ...]:
         rows = []
         for name, ftype in defs:
             kind, spec = ftype
-            dtype = _ARRAYS[spec[0][1][0]] if kind in (Nodetype.ARRAY, Nodetype.SEQUENCE) \
-                and spec[0][0] == Nodetype.BASE and spec[0][1][0] in _ARRAYS else None
+            dtype = (
+                _ARRAYS[spec[0][1][0]]
+                if kind in (Nodetype.ARRAY, Nodetype.SEQUENCE)
+                and spec[0][0] == Nodetype.BASE
+                and spec[0][1][0] in _ARRAYS
+                else None
+            )
             rows.append((name, ftype, dtype))
         layout = _LAYOUTS[msgtype] = tuple(rows)
     return layout
@@ -69,8 +86,11 @@ def ros_msg(msgtype: str, /, **fields: Any) -> Any:
             used += 1
             value = fields[name]
             if dtype is not None:
-                value = np.frombuffer(value, dtype=dtype).copy() \
-                    if isinstance(value, (bytes, bytearray)) else np.asarray(value, dtype=dtype)
+                value = (
+                    np.frombuffer(value, dtype=dtype).copy()
+                    if isinstance(value, (bytes, bytearray))
+                    else np.asarray(value, dtype=dtype)
+                )
             kwargs[name] = value
         else:
             kwargs[name] = _default(ftype)
@@ -83,8 +103,11 @@ def ros_msg(msgtype: str, /, **fields: Any) -> Any:
 def stamp(t: float) -> Any:
     """builtin_interfaces/Time of ``t`` seconds."""
     sec = math.floor(t)
-    return ros_msg('builtin_interfaces/msg/Time', sec=int(sec),
-                   nanosec=min(999_999_999, int(round((t - sec) * 1e9))))
+    return ros_msg(
+        'builtin_interfaces/msg/Time',
+        sec=int(sec),
+        nanosec=min(999_999_999, int(round((t - sec) * 1e9))),
+    )
 
 
 def header(t: float, frame_id: str) -> Any:
@@ -95,12 +118,23 @@ def header(t: float, frame_id: str) -> Any:
 def grid_msg(values: np.ndarray, origin: Any, res: float, t: float, frame: str) -> Any:
     """nav_msgs/OccupancyGrid of int8 ``values`` (rows along y) with its lower-left origin."""
     h, w = values.shape
-    info = ros_msg('nav_msgs/msg/MapMetaData', resolution=float(res), width=w, height=h,
-                   origin=ros_msg('geometry_msgs/msg/Pose', position=ros_msg(
-                       'geometry_msgs/msg/Point', x=float(origin[0]), y=float(origin[1])),
-                       orientation=quaternion_z(0.0)))
-    return ros_msg('nav_msgs/msg/OccupancyGrid', header=header(t, frame), info=info,
-                   data=values.astype(np.int8).reshape(-1))
+    info = ros_msg(
+        'nav_msgs/msg/MapMetaData',
+        resolution=float(res),
+        width=w,
+        height=h,
+        origin=ros_msg(
+            'geometry_msgs/msg/Pose',
+            position=ros_msg('geometry_msgs/msg/Point', x=float(origin[0]), y=float(origin[1])),
+            orientation=quaternion_z(0.0),
+        ),
+    )
+    return ros_msg(
+        'nav_msgs/msg/OccupancyGrid',
+        header=header(t, frame),
+        info=info,
+        data=values.astype(np.int8).reshape(-1),
+    )
 
 
 def semantic_grid_msg(grid: Any, t: float, frame: str = 'map') -> Any:
@@ -115,8 +149,7 @@ def semantic_grid_msg(grid: Any, t: float, frame: str = 'map') -> Any:
 def coverage_grid_msg(layer: Any, t: float, frame: str = 'map', factor: int = 5) -> Any:
     """A CoverageLayer as map/coverage: cells ``factor`` times coarser, 100 where half mowed."""
     h, w = (layer.mowed.shape[0] // factor) * factor, (layer.mowed.shape[1] // factor) * factor
-    share = layer.mowed[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(
-        axis=(1, 3))
+    share = layer.mowed[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
     return grid_msg(np.where(share >= 0.5, 100, 0), layer.origin, layer.res * factor, t, frame)
 
 
@@ -133,8 +166,12 @@ def is_bag_folder(path: Path) -> bool:
     """Whether ``path`` is a real folder holding only rosbag2 files (or nothing)."""
     if path.is_symlink() or not path.is_dir():
         return False
-    return all(p.is_file() and not p.is_symlink() and
-               (p.name == 'metadata.yaml' or p.name.endswith(BAG_FILES)) for p in path.iterdir())
+    return all(
+        p.is_file()
+        and not p.is_symlink()
+        and (p.name == 'metadata.yaml' or p.name.endswith(BAG_FILES))
+        for p in path.iterdir()
+    )
 
 
 class BagRecorder:
@@ -149,8 +186,9 @@ class BagRecorder:
         self.path = Path(path)
         if overwrite and (self.path.exists() or self.path.is_symlink()):
             if not is_bag_folder(self.path):
-                raise FileExistsError(f'{self.path}: exists and is not a rosbag2 folder: not '
-                                      'replaced')
+                raise FileExistsError(
+                    f'{self.path}: exists and is not a rosbag2 folder: not replaced'
+                )
             shutil.rmtree(self.path)
         self.writer = Writer(self.path, version=8, storage_plugin=StoragePlugin.MCAP)
         self.writer.open()

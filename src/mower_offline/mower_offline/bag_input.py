@@ -132,8 +132,12 @@ class TolerantReader:
             raise ReplayError(f'{self.path}: the reader is not open')
 
     # -- reading (AnyReader.messages, .deserialize) ---------------------------------------------
-    def messages(self, connections: Collection[Connection] = (), start: int | None = None,
-                 stop: int | None = None) -> Iterator[tuple[Connection, int, bytes]]:
+    def messages(
+        self,
+        connections: Collection[Connection] = (),
+        start: int | None = None,
+        stop: int | None = None,
+    ) -> Iterator[tuple[Connection, int, bytes]]:
         """(connection, time ns, raw bytes) of ``connections`` (empty: all), in time order.
 
         ``AnyReader.messages`` merges its readers' messages by time; with one bag the public
@@ -240,8 +244,11 @@ def _parse_definition(msgtype: str, fmt: MessageDefinitionFormat, data: str) -> 
     if fmt == MessageDefinitionFormat.MSG:
         return get_types_from_msg(data, msgtype)
     sep = '=' * 80 + '\n'
-    parts = [p.split('\n', 1)[1] for p in data.split(sep)[1:]] \
-        if data.startswith(f'{sep}IDL: ') else [data]
+    parts = (
+        [p.split('\n', 1)[1] for p in data.split(sep)[1:]]
+        if data.startswith(f'{sep}IDL: ')
+        else [data]
+    )
     typs: Typesdict = {}
     for idl in parts:
         typs.update(get_types_from_idl(idl))
@@ -312,8 +319,7 @@ def _recovered_connection(writer: Any, topic: str, msgtype: str, schema: Any) ->
     if msgtype in TYPESTORE.fielddefs:
         return writer.add_connection(topic, msgtype, typestore=TYPESTORE)
     data = schema.data.decode('utf-8', 'replace') if schema is not None else ''
-    return writer.add_connection(topic, msgtype, msgdef=data,
-                                 rihs01='RIHS01_' + '0' * 64)
+    return writer.add_connection(topic, msgtype, msgdef=data, rihs01='RIHS01_' + '0' * 64)
 
 
 def open_bag(path: Path, scratch: Path | None = None) -> tuple[Any, list[str]]:
@@ -330,15 +336,22 @@ def open_bag(path: Path, scratch: Path | None = None) -> tuple[Any, list[str]]:
         return reader, notes
     except Exception as exc:  # rosbags raises its own errors, and OS / YAML / sqlite ones
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        mcap = path if path.suffix == '.mcap' else next(
-            iter(sorted(path.glob('*.mcap'))), None) if path.is_dir() else None
+        mcap = (
+            path
+            if path.suffix == '.mcap'
+            else next(iter(sorted(path.glob('*.mcap'))), None)
+            if path.is_dir()
+            else None
+        )
         if mcap is None or scratch is None or not _is_mcap(mcap):
             raise ReplayError(f'{path}: not a readable rosbag2 or ROS 1 bag ({reason})') from None
     fixed, n, why = recover_mcap(mcap, scratch / 'recovered')
     if n == 0:
         raise ReplayError(f'{path}: damaged MCAP file, no message could be read ({why})')
-    notes.append(f'damaged MCAP file ({reason}): read {n} messages up to the damage '
-                 f'({why}); the rest is lost')
+    notes.append(
+        f'damaged MCAP file ({reason}): read {n} messages up to the damage '
+        f'({why}); the rest is lost'
+    )
     reader = TolerantReader(fixed)
     reader.open()
     return reader, notes
@@ -359,8 +372,10 @@ def choose_topics(connections: list[Any], overrides: dict[str, str]) -> dict[str
         name = overrides.get(role)
         if name is not None:
             if name not in by_topic:
-                raise ReplayError(f'--topic {role}={name}: no such topic in the bag '
-                                  f'(topics: {", ".join(sorted(by_topic)) or "none"})')
+                raise ReplayError(
+                    f'--topic {role}={name}: no such topic in the bag '
+                    f'(topics: {", ".join(sorted(by_topic)) or "none"})'
+                )
             out[role] = by_topic[name]
             continue
         cands = [c for c in connections if c.msgtype in types]
@@ -374,11 +389,18 @@ def choose_topics(connections: list[Any], overrides: dict[str, str]) -> dict[str
         counts: Counter = Counter()
         for c in cands:
             counts[c.topic] += c.msgcount
-        hint = {'odom': ('filtered', 'odom'), 'camera': ('image', 'camera'),
-                'pose': ('ground', 'amcl')}.get(role, ())
-        best = min(counts, key=lambda topic: (
-            next((i for i, h in enumerate(hint) if h in topic.lower()), len(hint)),
-            -counts[topic], topic))
+        hint = {
+            'odom': ('filtered', 'odom'),
+            'camera': ('image', 'camera'),
+            'pose': ('ground', 'amcl'),
+        }.get(role, ())
+        best = min(
+            counts,
+            key=lambda topic: (
+                next((i for i, h in enumerate(hint) if h in topic.lower()), len(hint)),
+                -counts[topic],
+                topic,
+            ),
+        )
         out[role] = by_topic[best]
     return out
-

@@ -82,9 +82,15 @@ class Tick:
 class ClosedLoop:
     """The control chain around a :class:`LawnSim`; :meth:`step` advances one control period."""
 
-    def __init__(self, sim: LawnSim, config: LoopConfig | None = None,
-                 plan_points: np.ndarray | None = None, plan_kinds: np.ndarray | None = None,
-                 region=None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        sim: LawnSim,
+        config: LoopConfig | None = None,
+        plan_points: np.ndarray | None = None,
+        plan_kinds: np.ndarray | None = None,
+        region=None,
+        seed: int = 0,
+    ) -> None:
         """Wire the components; the mission gets ``plan_points`` as its coverage plan."""
         self.sim = sim
         self.cfg = cfg = config or LoopConfig()
@@ -159,12 +165,14 @@ class ClosedLoop:
             frame, (labels, confidence) = future.result()
             self.last_frame, self.last_labels = frame, labels
             self.mapper.fuse(exposure, labels, confidence)
-            self.safety.grid = ObstacleGrid(self.grid.obstacle_mask(), tuple(self.grid.origin),
-                                            self.grid.res)
+            self.safety.grid = ObstacleGrid(
+                self.grid.obstacle_mask(), tuple(self.grid.origin), self.grid.res
+            )
         if t >= self._next_frame - 1e-6:  # control ticks carry float error
             self._next_frame = max(self._next_frame + 1.0 / self.cfg.camera_hz, t)
-            self._in_flight.append((t + self.cfg.perception_latency_s,
-                                    self.camera.submit(self._segment), t))
+            self._in_flight.append(
+                (t + self.cfg.perception_latency_s, self.camera.submit(self._segment), t)
+            )
 
     def close(self) -> None:
         """Stop the camera thread."""
@@ -208,11 +216,18 @@ class ClosedLoop:
         if self.grid is not None:
             self._perceive(t)
         inp = MissionInputs(
-            t, pose, battery_pct=st.battery_pct if math.isfinite(st.battery_pct) else 100.0,
-            charging=st.charging, raining=self.raining, safety_reasons=self._out.reasons,
-            safety_latched=self.safety.latched, board_connected=st.connected,
-            follower_path_id=self._path_id, follower_done=self.follower.done,
-            follower_progress_m=self._cmd.progress_m)
+            t,
+            pose,
+            battery_pct=st.battery_pct if math.isfinite(st.battery_pct) else 100.0,
+            charging=st.charging,
+            raining=self.raining,
+            safety_reasons=self._out.reasons,
+            safety_latched=self.safety.latched,
+            board_connected=st.connected,
+            follower_path_id=self._path_id,
+            follower_done=self.follower.done,
+            follower_progress_m=self._cmd.progress_m,
+        )
         mo = self.mission.tick(inp)
         if mo.path_id != self._path_id:
             self._path_id = mo.path_id

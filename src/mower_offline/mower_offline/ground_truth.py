@@ -24,8 +24,12 @@ from mower_sim.world import HiddenObstacle
 NEW_PASS_AFTER_S = 3.0  # a cell cut again after this long away counts as another pass
 
 
-def truth_reachable(lawn: LawnMap, planner: CoveragePlanner, hidden_footprints: Sequence[Any],
-                    obstacle_margin_m: float) -> Any:
+def truth_reachable(
+    lawn: LawnMap,
+    planner: CoveragePlanner,
+    hidden_footprints: Sequence[Any],
+    obstacle_margin_m: float,
+) -> Any:
     """What the deck can reach, the clearances of the configuration kept.
 
     The planner's reachable area (half the body width from edges and known obstacles) for the
@@ -40,16 +44,23 @@ def truth_reachable(lawn: LawnMap, planner: CoveragePlanner, hidden_footprints: 
 class GroundTruth:
     """Coverage, passes and hidden obstacles of one run, from the simulator's own records."""
 
-    def __init__(self, sim: LawnSim, lawn: LawnMap, planner: CoveragePlanner,
-                 hidden: Sequence[HiddenObstacle], obstacle_margin_m: float,
-                 cut_width_m: float) -> None:
+    def __init__(
+        self,
+        sim: LawnSim,
+        lawn: LawnMap,
+        planner: CoveragePlanner,
+        hidden: Sequence[HiddenObstacle],
+        obstacle_margin_m: float,
+        cut_width_m: float,
+    ) -> None:
         """Plan the reachable area (with the hidden obstacles) and start the pass counts."""
         self.sim = sim
         self.hidden = tuple(hidden)
         self.obstacle_margin_m = obstacle_margin_m
         self.cut_width_m = cut_width_m
-        self.reachable = truth_reachable(lawn, planner, sim.world.hidden_footprints,
-                                         obstacle_margin_m)
+        self.reachable = truth_reachable(
+            lawn, planner, sim.world.hidden_footprints, obstacle_margin_m
+        )
         self._reach_mask: np.ndarray | None = None
         self.passes = np.zeros(sim.mowed.shape, dtype=np.uint8)  # per 2 cm cell, up to 255
         self._last_pass = np.full(sim.mowed.shape, -1e9, dtype=np.float32)
@@ -63,10 +74,12 @@ class GroundTruth:
         if self._reach_mask is None:
             h, w = sim.mowed.shape
             rows, cols = np.mgrid[0:h, 0:w]
-            centres = cell_centre(np.stack([cols, rows], axis=-1), sim.coverage_origin,
-                                  COVERAGE_RES_M)
-            self._reach_mask = shapely.contains_xy(self.reachable, centres[..., 0],
-                                                   centres[..., 1])
+            centres = cell_centre(
+                np.stack([cols, rows], axis=-1), sim.coverage_origin, COVERAGE_RES_M
+            )
+            self._reach_mask = shapely.contains_xy(
+                self.reachable, centres[..., 0], centres[..., 1]
+            )
         total = int(self._reach_mask.sum())
         mowed = int(np.count_nonzero(sim.mowed & self._reach_mask))
         return 100.0 * mowed / total if total else 0.0
@@ -87,9 +100,9 @@ class GroundTruth:
         if r0 < 0 or c0 < 0 or r0 + 2 * r + 1 > h or c0 + 2 * r + 1 > w:
             return
         deck = sim.deck_mask
-        last = self._last_pass[r0:r0 + 2 * r + 1, c0:c0 + 2 * r + 1]
+        last = self._last_pass[r0 : r0 + 2 * r + 1, c0 : c0 + 2 * r + 1]
         new = deck & (sim.time_s - last > NEW_PASS_AFTER_S)
-        block = self.passes[r0:r0 + 2 * r + 1, c0:c0 + 2 * r + 1]
+        block = self.passes[r0 : r0 + 2 * r + 1, c0 : c0 + 2 * r + 1]
         block[new] = np.minimum(block[new].astype(np.int16) + 1, 255).astype(np.uint8)
         last[deck] = sim.time_s
 

@@ -29,9 +29,25 @@ def image_rgb(msg: Any, msgtype: str) -> np.ndarray:
             raise ImageError(f'compressed image ({msg.format or "no format"}) does not decode')
         return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     h, w, step, enc = int(msg.height), int(msg.width), int(msg.step), str(msg.encoding).lower()
-    channels = {'rgb8': 3, 'bgr8': 3, 'rgba8': 4, 'bgra8': 4, 'mono8': 1, '8uc1': 1, '8uc3': 3,
-                'mono16': 2, '16uc1': 2, 'yuv422': 2, 'uyvy': 2, 'yuv422_yuy2': 2, 'yuyv': 2,
-                'bayer_rggb8': 1, 'bayer_bggr8': 1, 'bayer_gbrg8': 1, 'bayer_grbg8': 1}
+    channels = {
+        'rgb8': 3,
+        'bgr8': 3,
+        'rgba8': 4,
+        'bgra8': 4,
+        'mono8': 1,
+        '8uc1': 1,
+        '8uc3': 3,
+        'mono16': 2,
+        '16uc1': 2,
+        'yuv422': 2,
+        'uyvy': 2,
+        'yuv422_yuy2': 2,
+        'yuyv': 2,
+        'bayer_rggb8': 1,
+        'bayer_bggr8': 1,
+        'bayer_gbrg8': 1,
+        'bayer_grbg8': 1,
+    }
     if enc not in channels:
         raise ImageError(f'image encoding {msg.encoding!r} is not supported')
     if h <= 0 or w <= 0 or step < w * channels[enc]:
@@ -39,19 +55,31 @@ def image_rgb(msg: Any, msgtype: str) -> np.ndarray:
     data = np.asarray(msg.data, dtype=np.uint8)
     if data.size < step * h:
         raise ImageError(f'image data is {data.size} bytes, {step * h} expected')
-    rows = data[:step * h].reshape(h, step)[:, :w * channels[enc]]
+    rows = data[: step * h].reshape(h, step)[:, : w * channels[enc]]
     if enc in ('mono16', '16uc1'):
         mono = rows.copy().view('<u2' if not msg.is_bigendian else '>u2').reshape(h, w)
         g = (mono.astype(np.float32) * (255.0 / max(1, int(mono.max())))).astype(np.uint8)
         return cv2.cvtColor(g, cv2.COLOR_GRAY2RGB)
     img = rows.reshape(h, w, channels[enc]) if channels[enc] > 1 else rows.reshape(h, w)
-    conv = {'rgb8': None, '8uc3': None, 'bgr8': cv2.COLOR_BGR2RGB, 'rgba8': cv2.COLOR_RGBA2RGB,
-            'bgra8': cv2.COLOR_BGRA2RGB, 'mono8': cv2.COLOR_GRAY2RGB,
-            '8uc1': cv2.COLOR_GRAY2RGB, 'yuv422': cv2.COLOR_YUV2RGB_UYVY,
-            'uyvy': cv2.COLOR_YUV2RGB_UYVY, 'yuv422_yuy2': cv2.COLOR_YUV2RGB_YUY2,
-            'yuyv': cv2.COLOR_YUV2RGB_YUY2, 'bayer_rggb8': cv2.COLOR_BayerBG2RGB,
-            'bayer_bggr8': cv2.COLOR_BayerRG2RGB, 'bayer_gbrg8': cv2.COLOR_BayerGR2RGB,
-            'bayer_grbg8': cv2.COLOR_BayerGB2RGB}[enc]
-    return np.ascontiguousarray(img) if conv is None else cv2.cvtColor(
-        np.ascontiguousarray(img), conv)
-
+    conv = {
+        'rgb8': None,
+        '8uc3': None,
+        'bgr8': cv2.COLOR_BGR2RGB,
+        'rgba8': cv2.COLOR_RGBA2RGB,
+        'bgra8': cv2.COLOR_BGRA2RGB,
+        'mono8': cv2.COLOR_GRAY2RGB,
+        '8uc1': cv2.COLOR_GRAY2RGB,
+        'yuv422': cv2.COLOR_YUV2RGB_UYVY,
+        'uyvy': cv2.COLOR_YUV2RGB_UYVY,
+        'yuv422_yuy2': cv2.COLOR_YUV2RGB_YUY2,
+        'yuyv': cv2.COLOR_YUV2RGB_YUY2,
+        'bayer_rggb8': cv2.COLOR_BayerBG2RGB,
+        'bayer_bggr8': cv2.COLOR_BayerRG2RGB,
+        'bayer_gbrg8': cv2.COLOR_BayerGR2RGB,
+        'bayer_grbg8': cv2.COLOR_BayerGB2RGB,
+    }[enc]
+    return (
+        np.ascontiguousarray(img)
+        if conv is None
+        else cv2.cvtColor(np.ascontiguousarray(img), conv)
+    )

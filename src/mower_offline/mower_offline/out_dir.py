@@ -41,8 +41,12 @@ def _within(inner: Path, outer: Path) -> bool:
     return inner == outer or outer in inner.parents
 
 
-def check_apart(out: str | Path, inputs: Iterable[str | Path], what: str = 'output folder',
-                option: str = '--out') -> None:
+def check_apart(
+    out: str | Path,
+    inputs: Iterable[str | Path],
+    what: str = 'output folder',
+    option: str = '--out',
+) -> None:
     """OutputError when ``out`` contains one of ``inputs``, is one, or lies inside one.
 
     ``what`` and ``option`` name the output in the message.
@@ -51,11 +55,14 @@ def check_apart(out: str | Path, inputs: Iterable[str | Path], what: str = 'outp
     for p in inputs:
         i = _resolved(p)
         if _within(i, o):
-            raise OutputError(f'{out}: the {what} would contain the input {p}, and a run '
-                              f'replaces its outputs there: choose another {option}')
+            raise OutputError(
+                f'{out}: the {what} would contain the input {p}, and a run '
+                f'replaces its outputs there: choose another {option}'
+            )
         if _within(o, i):
-            raise OutputError(f'{out}: the {what} lies inside the input {p}: choose another '
-                              f'{option}')
+            raise OutputError(
+                f'{out}: the {what} lies inside the input {p}: choose another {option}'
+            )
 
 
 class OutputLock:
@@ -106,16 +113,19 @@ def claim_output(out: str | Path, inputs: Iterable[str | Path] = ()) -> OutputLo
         path.mkdir(parents=True, exist_ok=True)
         fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise OutputError(f'{out}: cannot create the output folder: '
-                          f'{exc.strerror or exc}') from None
+        raise OutputError(
+            f'{out}: cannot create the output folder: {exc.strerror or exc}'
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         holder = os.read(fd, 64).decode('ascii', 'replace').strip()
         os.close(fd)
         who = f' (pid {holder})' if holder.isdigit() else ''
-        raise OutputError(f'{out}: another run{who} holds this output folder: wait for it to '
-                          'end or choose another --out') from None
+        raise OutputError(
+            f'{out}: another run{who} holds this output folder: wait for it to '
+            'end or choose another --out'
+        ) from None
     os.ftruncate(fd, 0)
     os.write(fd, f'{os.getpid()}\n'.encode())
     return OutputLock(path, fd, created)
@@ -153,8 +163,9 @@ class StopRequest:
 
 
 @contextmanager
-def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
-                    ) -> Iterator[StopRequest]:
+def stop_on_signals(
+    signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM),
+) -> Iterator[StopRequest]:
     """A :class:`StopRequest` set by the first of ``signals``; a second raises Interrupted.
 
     The previous handlers come back on exit. Off the main thread (where Python cannot handle
@@ -169,8 +180,12 @@ def stop_on_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
         if stop.signum is not None:
             raise Interrupted(signum)
         stop.signum = signum
-        print(f'\n{signal.Signals(signum).name}: stopping; writing what was done so far '
-              '(again to stop at once)', file=sys.stderr, flush=True)
+        print(
+            f'\n{signal.Signals(signum).name}: stopping; writing what was done so far '
+            '(again to stop at once)',
+            file=sys.stderr,
+            flush=True,
+        )
 
     previous = {s: signal.signal(s, handler) for s in signals}
     try:

@@ -59,8 +59,9 @@ class Timeline:
     def without(self, drop: np.ndarray) -> Timeline:
         """This timeline less the poses where the boolean mask ``drop`` is true."""
         keep = ~np.asarray(drop, dtype=bool)
-        return Timeline(self.t[keep], self.xy[keep], self.yaw[keep], self.rp[keep],
-                        self.frame_id, self.source)
+        return Timeline(
+            self.t[keep], self.xy[keep], self.yaw[keep], self.rp[keep], self.frame_id, self.source
+        )
 
     def length_m(self) -> float:
         """Distance along the path."""
@@ -78,8 +79,9 @@ class _TimelinePoses:
         return self.timeline.at(t, self.max_gap_s)
 
 
-def implausible(t: np.ndarray, xy: np.ndarray, max_speed_mps: float, slack_m: float = 1.0
-                ) -> np.ndarray:
+def implausible(
+    t: np.ndarray, xy: np.ndarray, max_speed_mps: float, slack_m: float = 1.0
+) -> np.ndarray:
     """A mask of the poses that jump: farther from the last plausible one than it could drive.
 
     Poses sorted by time ``t``; a pose is plausible when it is within ``slack_m`` +
@@ -114,8 +116,7 @@ def timeline_from_rows(rows: list[tuple], source: str) -> Timeline:
     rows = sorted(rows, key=lambda r: r[0])
     a = np.array([r[:6] for r in rows], dtype=float)
     c = np.ascontiguousarray
-    return Timeline(c(a[:, 0]), c(a[:, 1:3]), c(a[:, 5]), c(a[:, 3:5]), str(rows[-1][6]),
-                    source)
+    return Timeline(c(a[:, 0]), c(a[:, 1:3]), c(a[:, 5]), c(a[:, 3:5]), str(rows[-1][6]), source)
 
 
 def tf_chain(tf: dict[tuple[str, str], list[tuple]]) -> Timeline | None:
@@ -139,4 +140,3 @@ def tf_chain(tf: dict[tuple[str, str], list[tuple]]) -> Timeline | None:
         tl.yaw = tl.yaw + m[idx, 5]
         tl.frame_id, tl.source = 'map', f'tf map -> {parent} -> {child}'
     return tl
-

@@ -57,8 +57,15 @@ from mower_offline.replay_outputs import (
 from mower_perception.camera_model import CameraModel
 
 __all__ = [  # the replay, and the names importers have always taken from this module
-    'CONFIG', 'ImageError', 'Problem', 'Replay', 'ReplayConfig', 'ReplayError', 'Timeline',
-    'image_rgb', 'stamp_s',
+    'CONFIG',
+    'ImageError',
+    'Problem',
+    'Replay',
+    'ReplayConfig',
+    'ReplayError',
+    'Timeline',
+    'image_rgb',
+    'stamp_s',
 ]
 
 CONFIG = share_dir() / 'config'  # mower_bringup's share, or the checkout's
@@ -99,8 +106,9 @@ class Problem:
 class Replay:
     """One bag through segmentation, mapping and coverage accounting."""
 
-    def __init__(self, bag: str | Path, out_dir: str | Path, config: ReplayConfig | None = None
-                 ) -> None:
+    def __init__(
+        self, bag: str | Path, out_dir: str | Path, config: ReplayConfig | None = None
+    ) -> None:
         """Open the bag and choose its topics; ReplayError when it cannot be used."""
         self.path = Path(bag)
         self.out = Path(out_dir)
@@ -115,9 +123,13 @@ class Replay:
         for msgtype, why in getattr(self.reader, 'bad_types', {}).items():
             topics = sorted({c.topic for c in self.reader.connections if c.msgtype == msgtype})
             for topic in topics:
-                self.report(topic, None, f'unknown message type {msgtype} ({why}): its '
-                            'messages are copied where possible and otherwise skipped',
-                            key='unknown')
+                self.report(
+                    topic,
+                    None,
+                    f'unknown message type {msgtype} ({why}): its '
+                    'messages are copied where possible and otherwise skipped',
+                    key='unknown',
+                )
         self.start_ns = int(self.reader.start_time) if self.reader.message_count else 0
         self.duration_s = self.reader.duration / 1e9 if self.reader.message_count else 0.0
         try:
@@ -138,8 +150,13 @@ class Replay:
         self.frames = 0
         self.mapper: Mapper | None = None  # once the poses are read
         self.video_out = ReplayVideo(self.out, cfg.video_fps)  # opened at the first frame
-        self._extractor = None if cfg.extract_dir is None else FrameExtractor(
-            Path(cfg.extract_dir), self.path.stem, cfg.extract_every, cfg.extract_unsure)
+        self._extractor = (
+            None
+            if cfg.extract_dir is None
+            else FrameExtractor(
+                Path(cfg.extract_dir), self.path.stem, cfg.extract_every, cfg.extract_unsure
+            )
+        )
         self._extracted = 0
         self._mapped = 0
 
@@ -171,8 +188,13 @@ class Replay:
                 return
             except Exception as exc:  # a truncated or damaged file: report, keep what was read
                 where = 'its start' if last is None else f'{(last - self.start_ns) / 1e9:.3f} s'
-                self.report('(bag)', last, f'reading {what} stopped after {where}: '
-                            f'{type(exc).__name__}: {str(exc)[:160]}', key='read')
+                self.report(
+                    '(bag)',
+                    last,
+                    f'reading {what} stopped after {where}: '
+                    f'{type(exc).__name__}: {str(exc)[:160]}',
+                    key='read',
+                )
                 return
             last = item[1]
             yield item
@@ -181,11 +203,19 @@ class Replay:
         try:
             return self.reader.deserialize(raw, con.msgtype)
         except KeyError:
-            self.report(con.topic, t_ns, f'unknown message type {con.msgtype} (no definition '
-                        'in the bag): skipped', key='unknown')
+            self.report(
+                con.topic,
+                t_ns,
+                f'unknown message type {con.msgtype} (no definition in the bag): skipped',
+                key='unknown',
+            )
         except Exception as exc:
-            self.report(con.topic, t_ns, f'corrupt {con.msgtype} message: '
-                        f'{type(exc).__name__}: {str(exc)[:120]}: skipped', key='corrupt')
+            self.report(
+                con.topic,
+                t_ns,
+                f'corrupt {con.msgtype} message: {type(exc).__name__}: {str(exc)[:120]}: skipped',
+                key='corrupt',
+            )
         return None
 
     # -- pass 1: poses ---------------------------------------------------------------------
@@ -196,8 +226,9 @@ class Replay:
         reported and skipped. ``stop``: ends the reading early when set (a signal).
         """
         r = self.roles
-        cons = [c for role in ('odom', 'tf', 'pose', 'imu', 'gnss', 'blade')
-                for c in r.get(role, [])]
+        cons = [
+            c for role in ('odom', 'tf', 'pose', 'imu', 'gnss', 'blade') for c in r.get(role, [])
+        ]
         odom: list[tuple] = []
         pose: list[tuple] = []
         tf: dict[tuple[str, str], list[tuple]] = {}
@@ -211,15 +242,20 @@ class Replay:
             msg = self._deserialize(con, t_ns, raw)
             if msg is None:
                 continue
-            role = next(k for k in ('odom', 'tf', 'pose', 'imu', 'gnss', 'blade')
-                        if con in r.get(k, []))
+            role = next(
+                k for k in ('odom', 'tf', 'pose', 'imu', 'gnss', 'blade') if con in r.get(k, [])
+            )
             if role == 'tf':
                 for tr in msg.transforms:
                     ts = stamp_s(tr, t_ns)
                     q = tr.transform.rotation
                     key = (tr.header.frame_id.lstrip('/'), tr.child_frame_id.lstrip('/'))
-                    row = (ts, tr.transform.translation.x, tr.transform.translation.y,
-                           *rpy_from_quaternion(q.x, q.y, q.z, q.w))
+                    row = (
+                        ts,
+                        tr.transform.translation.x,
+                        tr.transform.translation.y,
+                        *rpy_from_quaternion(q.x, q.y, q.z, q.w),
+                    )
                     if self._finite(con.topic, t_ns, row, 'transform'):
                         tf.setdefault(key, []).append(row)
                 continue
@@ -228,8 +264,13 @@ class Replay:
                 self.blade.append((ts, bool(msg.data)))
                 continue
             if ts < last_t.get(con.topic, -math.inf):
-                self.report(con.topic, t_ns, f'time went backwards ({ts:.3f} s after '
-                            f'{last_t[con.topic]:.3f} s): message skipped', key='backwards')
+                self.report(
+                    con.topic,
+                    t_ns,
+                    f'time went backwards ({ts:.3f} s after '
+                    f'{last_t[con.topic]:.3f} s): message skipped',
+                    key='backwards',
+                )
                 continue
             last_t[con.topic] = ts
             if role in ('odom', 'pose'):
@@ -245,15 +286,24 @@ class Replay:
                     if self._finite(con.topic, t_ns, row, 'orientation'):
                         imu.append(row)
             elif role == 'gnss':
-                if msg.status.status >= 0 and math.isfinite(msg.latitude) and \
-                        math.isfinite(msg.longitude):
+                if (
+                    msg.status.status >= 0
+                    and math.isfinite(msg.latitude)
+                    and math.isfinite(msg.longitude)
+                ):
                     if self.gnss_origin is None:
                         self.gnss_origin = (msg.longitude, msg.latitude)
                     gnss.append(wgs84_to_enu(msg.longitude, msg.latitude, *self.gnss_origin))
         self._timelines(odom, tf, pose, imu, gnss)
 
-    def _timelines(self, odom: list[tuple], tf: dict[tuple[str, str], list[tuple]],
-                   pose: list[tuple], imu: list[tuple], gnss: list[tuple]) -> None:
+    def _timelines(
+        self,
+        odom: list[tuple],
+        tf: dict[tuple[str, str], list[tuple]],
+        pose: list[tuple],
+        imu: list[tuple],
+        gnss: list[tuple],
+    ) -> None:
         """The pose timeline (odometry, else tf, else poses; jumps skipped), IMU and GNSS."""
         r = self.roles
         if odom:
@@ -268,9 +318,12 @@ class Replay:
             self.imu_t, self.imu_rp = a[:, 0], a[:, 1:3]
             if len(self.timeline) and not np.any(self.timeline.rp):
                 # planar odometry (wheels): the body's roll and pitch come from the IMU
-                self.timeline.rp = np.column_stack([
-                    np.interp(self.timeline.t, self.imu_t, self.imu_rp[:, 0]),
-                    np.interp(self.timeline.t, self.imu_t, self.imu_rp[:, 1])])
+                self.timeline.rp = np.column_stack(
+                    [
+                        np.interp(self.timeline.t, self.imu_t, self.imu_rp[:, 0]),
+                        np.interp(self.timeline.t, self.imu_t, self.imu_rp[:, 1]),
+                    ]
+                )
         if gnss:
             self.gnss_enu = np.array(gnss, dtype=float)
 
@@ -278,8 +331,9 @@ class Replay:
         """Whether a pose row is finite; reported (and to be skipped) when it is not."""
         if all(math.isfinite(v) for v in row):
             return True
-        self.report(topic, t_ns, f'{what} not finite (NaN or infinite): message skipped',
-                    key='nonfinite')
+        self.report(
+            topic, t_ns, f'{what} not finite (NaN or infinite): message skipped', key='nonfinite'
+        )
         return False
 
     def _drop_jumps(self) -> None:
@@ -289,12 +343,17 @@ class Replay:
         if not drop.any():
             return
         first = int(np.argmax(drop))
-        topic = tl.source.split(' ', 1)[-1] if tl.source.startswith(('odometry', 'poses')) \
-            else '(tf)'
-        self.report(topic, int(round(tl.t[first] * 1e9)),
-                    f'{int(drop.sum())} pose(s) jump farther than {self.cfg.max_speed_mps:g} m/s '
-                    f'allows (the first to ({tl.xy[first, 0]:.6g}, {tl.xy[first, 1]:.6g}) m): '
-                    'skipped', key='jump')
+        topic = (
+            tl.source.split(' ', 1)[-1] if tl.source.startswith(('odometry', 'poses')) else '(tf)'
+        )
+        self.report(
+            topic,
+            int(round(tl.t[first] * 1e9)),
+            f'{int(drop.sum())} pose(s) jump farther than {self.cfg.max_speed_mps:g} m/s '
+            f'allows (the first to ({tl.xy[first, 0]:.6g}, {tl.xy[first, 1]:.6g}) m): '
+            'skipped',
+            key='jump',
+        )
         self.timeline = tl.without(drop)
 
     # -- mapping: camera model, grids, swept area, obstacles (fusion: _finish) ---------------
@@ -310,7 +369,7 @@ class Replay:
             k = np.diag([w / info.width, h / info.height, 1.0]) @ k
         d = np.zeros(5)
         dd = np.asarray(info.d, dtype=float)
-        d[:min(5, len(dd))] = dd[:5]
+        d[: min(5, len(dd))] = dd[:5]
         return k, d
 
     def _make_mapper(self) -> None:
@@ -321,16 +380,23 @@ class Replay:
         reach = float(self.mapping['max_range_m']) + 1.0
         (x0, y0), (x1, y1) = tl.xy.min(axis=0) - reach, tl.xy.max(axis=0) + reach
         res = float(self.mapping['resolution_m'])
-        cells = (x1 - x0) * (y1 - y0) / res ** 2
+        cells = (x1 - x0) * (y1 - y0) / res**2
         if cells > MAX_GRID_CELLS:
             res *= math.sqrt(cells / MAX_GRID_CELLS)
-            self.report('(map)', None, f'the path spans {x1 - x0:.0f} x {y1 - y0:.0f} m: grid '
-                        f'resolution {res:.2f} m instead of {self.mapping["resolution_m"]} m')
-        values = {**self.mapping, 'resolution_m': res,
-                  'coverage_resolution_m': max(float(self.mapping['coverage_resolution_m']),
-                                               res / 2)}
-        self.mapper = Mapper(values, Extent((x0, y0), (x1 - x0, y1 - y0)),
-                             poses=tl.poses(self.cfg.max_pose_gap_s))
+            self.report(
+                '(map)',
+                None,
+                f'the path spans {x1 - x0:.0f} x {y1 - y0:.0f} m: grid '
+                f'resolution {res:.2f} m instead of {self.mapping["resolution_m"]} m',
+            )
+        values = {
+            **self.mapping,
+            'resolution_m': res,
+            'coverage_resolution_m': max(float(self.mapping['coverage_resolution_m']), res / 2),
+        }
+        self.mapper = Mapper(
+            values, Extent((x0, y0), (x1 - x0, y1 - y0)), poses=tl.poses(self.cfg.max_pose_gap_s)
+        )
 
     @property
     def grid(self) -> SemanticGrid | None:
@@ -375,24 +441,39 @@ class Replay:
         self._account_coverage()
         cam_cons = r.get('camera', [])
         if not cam_cons:
-            self.report('(bag)', None, 'no camera topic (Image or CompressedImage): nothing to '
-                        'segment; odometry, IMU and GNSS only')
+            self.report(
+                '(bag)',
+                None,
+                'no camera topic (Image or CompressedImage): nothing to '
+                'segment; odometry, IMU and GNSS only',
+            )
         if 'camera_info' not in r and cam_cons:
-            self.report('(bag)', None, f'no camera info: assumed a pinhole camera with a '
-                        f'{cfg.fallback_fovy_deg:.0f} deg vertical field of view', key='noinfo')
+            self.report(
+                '(bag)',
+                None,
+                f'no camera info: assumed a pinhole camera with a '
+                f'{cfg.fallback_fovy_deg:.0f} deg vertical field of view',
+                key='noinfo',
+            )
         seg = None
         if cam_cons:
-            providers = cfg.providers or tuple(node_yaml(
-                cfg.config_dir / 'segmentation.yaml', 'segmentation_node').get(
-                'execution_providers', ('cpu',)))
+            providers = cfg.providers or tuple(
+                node_yaml(cfg.config_dir / 'segmentation.yaml', 'segmentation_node').get(
+                    'execution_providers', ('cpu',)
+                )
+            )
             seg = Segmenter(cfg.model, providers, threads=cfg.threads)
         bag = BagRecorder(self.out / 'bag') if cfg.write_bag else None
         bar = None
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=round(self.duration_s, 1), unit='bag s', dynamic_ncols=True,
-                       desc=f'replaying {self.path.name}')
+            bar = tqdm(
+                total=round(self.duration_s, 1),
+                unit='bag s',
+                dynamic_ncols=True,
+                desc=f'replaying {self.path.name}',
+            )
         info = None
         last_cam_t = -math.inf
         copier = BagCopier(self.reader, self.report)
@@ -421,8 +502,13 @@ class Replay:
                     continue
                 ts = stamp_s(msg, t_ns)
                 if ts <= last_cam_t:
-                    self.report(con.topic, t_ns, f'time went backwards ({ts:.3f} s after '
-                                f'{last_cam_t:.3f} s): frame skipped', key='backwards')
+                    self.report(
+                        con.topic,
+                        t_ns,
+                        f'time went backwards ({ts:.3f} s after '
+                        f'{last_cam_t:.3f} s): frame skipped',
+                        key='backwards',
+                    )
                     self.skip_reasons['time went backwards'] += 1
                     continue
                 try:
@@ -433,8 +519,16 @@ class Replay:
                     continue
                 last_cam_t = ts
                 self.frames += 1
-                pending.append((pool.submit(self._segment, seg, rgb), rgb, ts, t_ns,
-                                msg.header.frame_id, info))
+                pending.append(
+                    (
+                        pool.submit(self._segment, seg, rgb),
+                        rgb,
+                        ts,
+                        t_ns,
+                        msg.header.frame_id,
+                        info,
+                    )
+                )
                 while len(pending) > 1:  # the next frame segments while this one is mapped
                     self._finish(pending.pop(0), bag)
             while pending:
@@ -448,15 +542,28 @@ class Replay:
         if bag is not None:
             if self.grid is not None:
                 end = (self.start_ns * 1e-9) + self.duration_s
-                write_maps(bag, self.grid, self.layer, self.timeline.frame_id or 'map', end, end,
-                           obstacles)
+                write_maps(
+                    bag,
+                    self.grid,
+                    self.layer,
+                    self.timeline.frame_id or 'map',
+                    end,
+                    end,
+                    obstacles,
+                )
             bag.close()
         summary = replay_summary(self, wall, obstacles, self._extracted, bag)
         self.reader.close()
         tl = self.timeline
-        map_png(self.out / 'map.png', self.grid, tl, self.gnss_enu, obstacles,
-                f'{self.path.name}: {self.frames} frames, {len(obstacles)} obstacles, '
-                f'{tl.length_m():.1f} m driven')
+        map_png(
+            self.out / 'map.png',
+            self.grid,
+            tl,
+            self.gnss_enu,
+            obstacles,
+            f'{self.path.name}: {self.frames} frames, {len(obstacles)} obstacles, '
+            f'{tl.length_m():.1f} m driven',
+        )
         write_summary(self.out, summary)
         return summary
 
@@ -476,8 +583,9 @@ class Replay:
     def _segment(self, seg: Any, rgb: np.ndarray) -> Any:
         """Runs on the worker thread (ONNX Runtime releases the GIL)."""
         t0 = time.perf_counter()
-        result = seg.segment(rgb, with_confidence=self.use_confidence or
-                             self.cfg.extract_unsure > 0)
+        result = seg.segment(
+            rgb, with_confidence=self.use_confidence or self.cfg.extract_unsure > 0
+        )
         return result, (time.perf_counter() - t0) * 1e3
 
     def _finish(self, item: tuple, bag: BagRecorder | None) -> None:
@@ -493,8 +601,9 @@ class Replay:
         if self.mapper is not None:
             k, d = self._camera(info, w, h)
             self.mapper.set_camera(k, w, h, d)
-            outcome = self.mapper.fuse(ts, labels,
-                                       result.confidence if self.use_confidence else None)
+            outcome = self.mapper.fuse(
+                ts, labels, result.confidence if self.use_confidence else None
+            )
             problem = self.mapper.last_problem
         if outcome == BAD_LABELS:
             self.skip_reasons[f'segmented, not mapped: {problem}'] += 1
@@ -502,25 +611,46 @@ class Replay:
             why = 'no pose at the frame time' if len(self.timeline) else 'no pose source'
             self.skip_reasons[f'segmented, not mapped: {why}'] += 1
         if bag is not None:
-            bag.write('/replay/labels', IMAGE, t_ns * 1e-9, ros_msg(
-                IMAGE, header=header(ts, frame_id or 'camera_optical_frame'),
-                height=h, width=w, encoding='mono8', step=w, data=labels.tobytes()))
+            bag.write(
+                '/replay/labels',
+                IMAGE,
+                t_ns * 1e-9,
+                ros_msg(
+                    IMAGE,
+                    header=header(ts, frame_id or 'camera_optical_frame'),
+                    height=h,
+                    width=w,
+                    encoding='mono8',
+                    step=w,
+                    data=labels.tobytes(),
+                ),
+            )
         if cfg.video:
             self.video_out.write(rgb, labels, pose, self.grid, self._mapped)
         if self._extractor is not None:
-            self._extracted += self._extractor.offer(rgb, labels, result.confidence, ts,
-                                                     self._mapped)
+            self._extracted += self._extractor.offer(
+                rgb, labels, result.confidence, ts, self._mapped
+            )
         self._mapped += 1
-        if bag is not None and self.grid is not None and \
-                self._mapped % max(1, int(round(cfg.video_fps * 5))) == 0:
-            write_maps(bag, self.grid, self.layer, self.timeline.frame_id or 'map',
-                       t_ns * 1e-9, ts)
+        if (
+            bag is not None
+            and self.grid is not None
+            and self._mapped % max(1, int(round(cfg.video_fps * 5))) == 0
+        ):
+            write_maps(
+                bag, self.grid, self.layer, self.timeline.frame_id or 'map', t_ns * 1e-9, ts
+            )
 
 
 def _usable_info(m: Any | None) -> Any | None:
     """A camera info message with a usable, finite camera matrix (else None)."""
-    ok = m is not None and len(m.k) == 9 and m.k[0] > 0 and bool(np.isfinite(m.k).all()) \
+    ok = (
+        m is not None
+        and len(m.k) == 9
+        and m.k[0] > 0
+        and bool(np.isfinite(m.k).all())
         and bool(np.isfinite(m.d).all())
+    )
     return m if ok else None
 
 
@@ -531,6 +661,8 @@ def _keep_input_apart(bag: Path, out: Path) -> None:
     """
     i, o = bag.resolve(), out.resolve()
     if i == o or o in i.parents or i in o.parents:
-        raise ReplayError(f'{out}: the output folder would contain the input bag {bag} (or '
-                          'lie inside it), and the replay replaces its outputs there: choose '
-                          'another output folder')
+        raise ReplayError(
+            f'{out}: the output folder would contain the input bag {bag} (or '
+            'lie inside it), and the replay replaces its outputs there: choose '
+            'another output folder'
+        )

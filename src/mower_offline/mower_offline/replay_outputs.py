@@ -35,8 +35,12 @@ from mower_offline.pose_timeline import Timeline
 if TYPE_CHECKING:
     from mower_offline.replay import Replay
 
-COLOURS = {LAWN: (60, 170, 60), OTHER: (150, 150, 150), OBSTACLE: (220, 40, 40),
-           3: (120, 170, 230)}  # RGB per class id; the fourth class is sky
+COLOURS = {
+    LAWN: (60, 170, 60),
+    OTHER: (150, 150, 150),
+    OBSTACLE: (220, 40, 40),
+    3: (120, 170, 230),
+}  # RGB per class id; the fourth class is sky
 _LUT = np.full((256, 3), 30, np.uint8)  # class id -> colour (unknown: dark grey)
 for _cls, _col in COLOURS.items():
     _LUT[_cls] = _col
@@ -66,19 +70,23 @@ class BagCopier:
         key = id(con)
         if key not in cache and con.topic.startswith(OWN_TOPICS):
             cache[key] = None
-            self.report(con.topic, t_ns, "an earlier replay's output: not copied (this replay "
-                        'writes its own /replay topics)', key='own')
+            self.report(
+                con.topic,
+                t_ns,
+                "an earlier replay's output: not copied (this replay "
+                'writes its own /replay topics)',
+                key='own',
+            )
         if key not in cache:
             ros2 = not reader.is2 and con.msgtype in TYPESTORE.fielddefs
             try:
                 out = bag.writer.add_connection(
-                    con.topic, con.msgtype,
-                    typestore=TYPESTORE if ros2 else reader.typestore)
+                    con.topic, con.msgtype, typestore=TYPESTORE if ros2 else reader.typestore
+                )
                 cache[key] = (out, ros2, {})
             except Exception as exc:
                 cache[key] = None
-                self.report(con.topic, t_ns, f'not copied to the output bag: {exc}',
-                            key='copy')
+                self.report(con.topic, t_ns, f'not copied to the output bag: {exc}', key='copy')
         entry = cache[key]
         if entry is None:
             return
@@ -90,8 +98,16 @@ class BagCopier:
             elif ros2:
                 from rosbags.convert.converter import migrate_bytes
 
-                data = migrate_bytes(reader.typestore, TYPESTORE, con.msgtype,
-                                     con.msgtype, migrations, raw, src_is2=False, dst_is2=True)
+                data = migrate_bytes(
+                    reader.typestore,
+                    TYPESTORE,
+                    con.msgtype,
+                    con.msgtype,
+                    migrations,
+                    raw,
+                    src_is2=False,
+                    dst_is2=True,
+                )
             else:
                 data = reader.typestore.ros1_to_cdr(raw, con.msgtype)
         except Exception as exc:
@@ -101,36 +117,74 @@ class BagCopier:
         bag.counts[con.topic] = bag.counts.get(con.topic, 0) + 1
 
 
-def write_maps(bag: BagRecorder, grid: SemanticGrid, layer: CoverageLayer | None, frame: str,
-               t_bag: float, ts: float, obstacles: list[Any] | None = None) -> None:
+def write_maps(
+    bag: BagRecorder,
+    grid: SemanticGrid,
+    layer: CoverageLayer | None,
+    frame: str,
+    t_bag: float,
+    ts: float,
+    obstacles: list[Any] | None = None,
+) -> None:
     """The semantic grid, the swept area and (given) the obstacles into the output bag.
 
     ``t_bag`` is the bag time (s) to write at, ``ts`` the messages' stamp, ``frame`` theirs.
     """
-    bag.write('/replay/map/semantic', 'nav_msgs/msg/OccupancyGrid', t_bag,
-              semantic_grid_msg(grid, ts, frame))
+    bag.write(
+        '/replay/map/semantic',
+        'nav_msgs/msg/OccupancyGrid',
+        t_bag,
+        semantic_grid_msg(grid, ts, frame),
+    )
     if layer is not None:
-        bag.write('/replay/map/coverage', 'nav_msgs/msg/OccupancyGrid', t_bag,
-                  coverage_grid_msg(layer, ts, frame))
+        bag.write(
+            '/replay/map/coverage',
+            'nav_msgs/msg/OccupancyGrid',
+            t_bag,
+            coverage_grid_msg(layer, ts, frame),
+        )
     if obstacles is not None:
-        bag.write('/replay/obstacles', 'visualization_msgs/msg/MarkerArray', t_bag,
-                  obstacle_markers(obstacles, frame, ts))
+        bag.write(
+            '/replay/obstacles',
+            'visualization_msgs/msg/MarkerArray',
+            t_bag,
+            obstacle_markers(obstacles, frame, ts),
+        )
 
 
 def obstacle_markers(polygons: list[Any], frame: str, ts: float) -> Any:
     """A MarkerArray: delete all, then each polygon's outline as an orange line strip."""
-    markers = [ros_msg('visualization_msgs/msg/Marker', header=header(ts, frame),
-                       ns='obstacles', id=0, action=3)]  # DELETEALL
+    markers = [
+        ros_msg(
+            'visualization_msgs/msg/Marker',
+            header=header(ts, frame),
+            ns='obstacles',
+            id=0,
+            action=3,
+        )
+    ]  # DELETEALL
     for i, p in enumerate(polygons):
-        pts = [ros_msg('geometry_msgs/msg/Point', x=float(x), y=float(y), z=0.05)
-               for x, y in zip(*p.exterior.xy)]
-        markers.append(ros_msg(
-            'visualization_msgs/msg/Marker', header=header(ts, frame), ns='obstacles', id=i + 1,
-            type=4, action=0, points=pts,  # LINE_STRIP, ADD
-            pose=ros_msg('geometry_msgs/msg/Pose',
-                         orientation=ros_msg('geometry_msgs/msg/Quaternion', w=1.0)),
-            scale=ros_msg('geometry_msgs/msg/Vector3', x=0.03),
-            color=ros_msg('std_msgs/msg/ColorRGBA', r=1.0, g=0.5, a=1.0)))
+        pts = [
+            ros_msg('geometry_msgs/msg/Point', x=float(x), y=float(y), z=0.05)
+            for x, y in zip(*p.exterior.xy)
+        ]
+        markers.append(
+            ros_msg(
+                'visualization_msgs/msg/Marker',
+                header=header(ts, frame),
+                ns='obstacles',
+                id=i + 1,
+                type=4,
+                action=0,
+                points=pts,  # LINE_STRIP, ADD
+                pose=ros_msg(
+                    'geometry_msgs/msg/Pose',
+                    orientation=ros_msg('geometry_msgs/msg/Quaternion', w=1.0),
+                ),
+                scale=ros_msg('geometry_msgs/msg/Vector3', x=0.03),
+                color=ros_msg('std_msgs/msg/ColorRGBA', r=1.0, g=0.5, a=1.0),
+            )
+        )
     return ros_msg('visualization_msgs/msg/MarkerArray', markers=markers)
 
 
@@ -147,8 +201,14 @@ class ReplayVideo:
         self._writer: cv2.VideoWriter | None = None
         self._mini: np.ndarray | None = None
 
-    def write(self, rgb: np.ndarray, labels: np.ndarray, pose: tuple | None,
-              grid: SemanticGrid | None, index: int) -> None:
+    def write(
+        self,
+        rgb: np.ndarray,
+        labels: np.ndarray,
+        pose: tuple | None,
+        grid: SemanticGrid | None,
+        index: int,
+    ) -> None:
         """Add frame number ``index`` (from 0): camera ``rgb``, its ``labels``, the robot."""
         frame = self.frame(rgb, labels, pose, grid, index)
         if self._writer is None:
@@ -162,17 +222,25 @@ class ReplayVideo:
 
     def _open(self, shape: tuple[int, ...]) -> cv2.VideoWriter:
         path = self.out / 'replay.mp4'
-        vw = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*'mp4v'), self.fps,
-                             (shape[1], shape[0]))
+        vw = cv2.VideoWriter(
+            str(path), cv2.VideoWriter.fourcc(*'mp4v'), self.fps, (shape[1], shape[0])
+        )
         if not vw.isOpened():
             path = self.out / 'replay.avi'
-            vw = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*'MJPG'),
-                                 self.fps, (shape[1], shape[0]))
+            vw = cv2.VideoWriter(
+                str(path), cv2.VideoWriter.fourcc(*'MJPG'), self.fps, (shape[1], shape[0])
+            )
         self.path = path
         return vw
 
-    def frame(self, rgb: np.ndarray, labels: np.ndarray, pose: tuple | None,
-              grid: SemanticGrid | None, index: int) -> np.ndarray:
+    def frame(
+        self,
+        rgb: np.ndarray,
+        labels: np.ndarray,
+        pose: tuple | None,
+        grid: SemanticGrid | None,
+        index: int,
+    ) -> np.ndarray:
         """Camera with the label overlay, and beside it a mini-map around the robot (BGR)."""
         over = cv2.addWeighted(rgb, 0.6, _LUT[labels], 0.4, 0.0)
         h = over.shape[0]
@@ -186,11 +254,16 @@ class ReplayVideo:
             r = int(math.floor((pose[1] - g.origin[1]) / g.res))
             rows, cols = g.logodds.shape[1:]
             win = np.full((2 * half, 2 * half), 255, np.uint8)
-            r0, r1, c0, c1 = max(0, r - half), min(rows, r + half), max(0, c - half), \
-                min(cols, c + half)
+            r0, r1, c0, c1 = (
+                max(0, r - half),
+                min(rows, r + half),
+                max(0, c - half),
+                min(cols, c + half),
+            )
             if r0 < r1 and c0 < c1:
-                win[r0 - (r - half):r1 - (r - half), c0 - (c - half):c1 - (c - half)] = \
+                win[r0 - (r - half) : r1 - (r - half), c0 - (c - half) : c1 - (c - half)] = (
                     g.class_map(slice(r0, r1), slice(c0, c1))
+                )
             mini = cv2.resize(_LUT[win][::-1], (h, h), interpolation=cv2.INTER_NEAREST)
             self._mini = mini.copy()
         if pose is not None and grid is not None:
@@ -212,12 +285,12 @@ class FrameExtractor:
         """Into ``out_dir``, named ``{stem}_{stamp:.3f}``."""
         self.out, self.stem, self.every, self.unsure = Path(out_dir), stem, every, unsure
 
-    def offer(self, rgb: np.ndarray, labels: np.ndarray, conf: np.ndarray | None, ts: float,
-              index: int) -> int:
+    def offer(
+        self, rgb: np.ndarray, labels: np.ndarray, conf: np.ndarray | None, ts: float, index: int
+    ) -> int:
         """Write frame number ``index`` (stamp ``ts``) if it is wanted; 1 if written, else 0."""
         every = self.every > 0 and index % self.every == 0
-        unsure = conf is not None and self.unsure > 0 and \
-            float((conf < 0.6).mean()) >= self.unsure
+        unsure = conf is not None and self.unsure > 0 and float((conf < 0.6).mean()) >= self.unsure
         if not (every or unsure):
             return 0
         d = self.out
@@ -228,14 +301,15 @@ class FrameExtractor:
         return 1
 
 
-def replay_summary(rp: Replay, wall: float, obstacles: list[Any], extracted: int,
-                   bag: BagRecorder | None) -> dict[str, Any]:
+def replay_summary(
+    rp: Replay, wall: float, obstacles: list[Any], extracted: int, bag: BagRecorder | None
+) -> dict[str, Any]:
     """``summary.json`` of a finished replay ``rp`` that took ``wall`` seconds."""
     own: dict[str, int] = {}
     for c in rp.reader.connections:
         own[c.topic] = own.get(c.topic, 0) + c.msgcount
     g = rp.grid
-    seen = 0.0 if g is None else float((g.class_map() != 255).sum()) * g.res ** 2
+    seen = 0.0 if g is None else float((g.class_map() != 255).sum()) * g.res**2
     seg = np.array(rp.seg_ms)
     tl = rp.timeline
     skipped = sum(rp.skip_reasons.values())
@@ -244,9 +318,11 @@ def replay_summary(rp: Replay, wall: float, obstacles: list[Any], extracted: int
         'bag': str(rp.path),
         'storage': 'rosbag2' if rp.reader.is2 else 'ROS 1',
         'duration_s': round(rp.duration_s, 3),
-        'topics': {role: [c.topic for c in cons][0] if role != 'tf'
-                   else sorted({c.topic for c in cons})
-                   for role, cons in rp.roles.items() if cons},
+        'topics': {
+            role: [c.topic for c in cons][0] if role != 'tf' else sorted({c.topic for c in cons})
+            for role, cons in rp.roles.items()
+            if cons
+        },
         'messages_in_bag': own,
         'messages_read': dict(rp.read_counts),
         'frames_processed': rp.frames,
@@ -262,11 +338,14 @@ def replay_summary(rp: Replay, wall: float, obstacles: list[Any], extracted: int
         'distance_m': round(tl.length_m(), 3),
         'gnss_fixes': len(rp.gnss_enu),
         'gnss_extent_m': [round(float(v), 2) for v in np.ptp(rp.gnss_enu, axis=0)]
-        if len(rp.gnss_enu) else None,
+        if len(rp.gnss_enu)
+        else None,
         'imu_samples': len(rp.imu_t),
         'obstacles_found': len(obstacles),
-        'obstacle_centres_xy': [[round(v, 3) for v in obstacle_core_centre(
-            p, rp.mapping['obstacle_margin_m'])] for p in obstacles],
+        'obstacle_centres_xy': [
+            [round(v, 3) for v in obstacle_core_centre(p, rp.mapping['obstacle_margin_m'])]
+            for p in obstacles
+        ],
         'area_mapped_m2': round(seen, 2),
         'area_swept_m2': round(rp.layer.mowed_area_m2(), 2) if rp.layer else 0.0,
         'blade': 'from ' + rp.roles['blade'][0].topic if rp.blade else 'assumed on',
@@ -292,8 +371,14 @@ def write_summary(out_dir: Path, summary: dict[str, Any]) -> Path:
     return path
 
 
-def map_png(path: Path, grid: SemanticGrid | None, timeline: Timeline, gnss_enu: np.ndarray,
-            obstacles: list[Any], title: str) -> None:
+def map_png(
+    path: Path,
+    grid: SemanticGrid | None,
+    timeline: Timeline,
+    gnss_enu: np.ndarray,
+    obstacles: list[Any],
+    title: str,
+) -> None:
     """The final map: classes, the path driven (else the GNSS fixes), the obstacles found."""
     import matplotlib
 
@@ -308,8 +393,11 @@ def map_png(path: Path, grid: SemanticGrid | None, timeline: Timeline, gnss_enu:
         for cls, col in COLOURS.items():
             img[cm == cls] = col
         h, w = cm.shape
-        ax.imshow(img, origin='lower', extent=(g.origin[0], g.origin[0] + w * g.res,
-                                               g.origin[1], g.origin[1] + h * g.res))
+        ax.imshow(
+            img,
+            origin='lower',
+            extent=(g.origin[0], g.origin[0] + w * g.res, g.origin[1], g.origin[1] + h * g.res),
+        )
     if len(tl):
         ax.plot(tl.xy[:, 0], tl.xy[:, 1], color='black', lw=0.8, label=f'path ({tl.source})')
         ax.plot(*tl.xy[0], 'o', color='tab:green', label='start')
@@ -318,8 +406,7 @@ def map_png(path: Path, grid: SemanticGrid | None, timeline: Timeline, gnss_enu:
         ax.plot(gnss_enu[:, 0], gnss_enu[:, 1], '.', ms=2, label='GNSS (ENU)')
     for i, p in enumerate(obstacles):
         xs, ys = p.exterior.xy
-        ax.plot(xs, ys, color='tab:orange', lw=1.5,
-                label='obstacles found' if i == 0 else None)
+        ax.plot(xs, ys, color='tab:orange', lw=1.5, label='obstacles found' if i == 0 else None)
     ax.set_aspect('equal')
     ax.set_xlabel(f'x (m, {tl.frame_id or "?"})')
     ax.set_ylabel('y (m)')

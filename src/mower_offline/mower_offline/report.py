@@ -39,18 +39,30 @@ def write_report(run: Any, result: Any, path: str | Path) -> Path:
     passes = np.minimum(run.passes, 4).astype(float)
     passes[passes == 0] = np.nan
     cmap = ListedColormap(['#b7e4a0', '#5cb85c', '#2e7d32', '#1b4d1e'])
-    im = ax.imshow(passes, origin='lower', extent=extent, cmap=cmap, vmin=0.5, vmax=4.5,
-                   interpolation='nearest')
+    im = ax.imshow(
+        passes,
+        origin='lower',
+        extent=extent,
+        cmap=cmap,
+        vmin=0.5,
+        vmax=4.5,
+        interpolation='nearest',
+    )
     cbar = fig.colorbar(im, ax=ax, ticks=[1, 2, 3, 4], shrink=0.7)
     cbar.ax.set_yticklabels(['1 pass', '2', '3', '4+'])
     rows, cols = np.mgrid[0:h, 0:w]
-    centres = cell_centre(np.column_stack([cols.ravel(), rows.ravel()]), np.array([x0, y0]),
-                          COVERAGE_RES_M)
-    reach = shapely.contains_xy(run.truth_reachable, centres[:, 0],
-                                centres[:, 1]).reshape(h, w)
+    centres = cell_centre(
+        np.column_stack([cols.ravel(), rows.ravel()]), np.array([x0, y0]), COVERAGE_RES_M
+    )
+    reach = shapely.contains_xy(run.truth_reachable, centres[:, 0], centres[:, 1]).reshape(h, w)
     missed = np.where(reach & ~sim.mowed, 1.0, np.nan)
-    ax.imshow(missed, origin='lower', extent=extent, cmap=ListedColormap(['#e53935']),
-              interpolation='nearest')
+    ax.imshow(
+        missed,
+        origin='lower',
+        extent=extent,
+        cmap=ListedColormap(['#e53935']),
+        interpolation='nearest',
+    )
     _outline(ax, lawn.boundary, color='black', lw=1.5, label='lawn boundary')
     for f in lawn.features:
         if f.role == 'keepout':
@@ -60,32 +72,47 @@ def write_report(run: Any, result: Any, path: str | Path) -> Path:
     for k, poly in enumerate(result.found):
         _outline(ax, poly, color='#ff9800', lw=1.5, label='obstacles found' if k == 0 else None)
     for k, fp in enumerate(sim.world.hidden_footprints):
-        ax.fill(*fp.exterior.xy, color='#212121', lw=0,
-                label='hidden obstacles (truth)' if k == 0 else None)
+        ax.fill(
+            *fp.exterior.xy,
+            color='#212121',
+            lw=0,
+            label='hidden obstacles (truth)' if k == 0 else None,
+        )
     t = result.trajectory
     if len(t):
         ax.plot(t[:, 0], t[:, 1], color='#1565c0', lw=0.5, alpha=0.7, label='path driven')
     if result.replan_xy:
         r = np.asarray(result.replan_xy)
-        ax.scatter(r[:, 0], r[:, 1], marker='*', s=180, color='#d81b60', zorder=5,
-                   label='replanned here')
+        ax.scatter(
+            r[:, 0], r[:, 1], marker='*', s=180, color='#d81b60', zorder=5, label='replanned here'
+        )
     if lawn.dock is not None:
-        ax.scatter([lawn.dock.x_m], [lawn.dock.y_m], marker='s', s=60, color='#ffeb3b',
-                   edgecolor='black', zorder=5, label='dock')
+        ax.scatter(
+            [lawn.dock.x_m],
+            [lawn.dock.y_m],
+            marker='s',
+            s=60,
+            color='#ffeb3b',
+            edgecolor='black',
+            zorder=5,
+            label='dock',
+        )
     ax.fill([], [], color='#e53935', label='reachable, not mowed')
     ax.set_aspect('equal')
     ax.set_xlabel('x (m, east)')
     ax.set_ylabel('y (m, north)')
-    ax.set_title(f'{lawn.name}: {s["coverage_pct"]:.2f}% of the reachable lawn mowed, '
-                 f'{s["collisions"]} collisions, {s["boundary_exits"]} boundary exits, '
-                 f'{s["keepout_entries"]} keep-out entries\n{s["replans"]} replans, '
-                 f'{s["hidden_obstacles_found"]}/{s["hidden_obstacles"]} hidden obstacles found,'
-                 f' {s["distance_m"]:.0f} m in {s["sim_time_s"]:.0f} s simulated '
-                 f'({s["realtime_factor"]:.0f}x real time)', fontsize=9)
+    ax.set_title(
+        f'{lawn.name}: {s["coverage_pct"]:.2f}% of the reachable lawn mowed, '
+        f'{s["collisions"]} collisions, {s["boundary_exits"]} boundary exits, '
+        f'{s["keepout_entries"]} keep-out entries\n{s["replans"]} replans, '
+        f'{s["hidden_obstacles_found"]}/{s["hidden_obstacles"]} hidden obstacles found,'
+        f' {s["distance_m"]:.0f} m in {s["sim_time_s"]:.0f} s simulated '
+        f'({s["realtime_factor"]:.0f}x real time)',
+        fontsize=9,
+    )
     ax.legend(loc='upper left', bbox_to_anchor=(1.15, 1.0), fontsize=8)
     fig.tight_layout()
     out = Path(path)
     fig.savefig(out)
     plt.close(fig)
     return out
-

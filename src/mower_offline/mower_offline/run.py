@@ -39,8 +39,11 @@ from mower_sim.sim import LawnSim
 from mower_sim.world import HiddenObstacle, WorldConfig
 
 CONFIG = share_dir() / 'config'  # mower_bringup's share, or the checkout's
-DEMO_HIDDEN = (HiddenObstacle('rock', 7.5, 2.05, 0.4), HiddenObstacle('toy', 12.6, 7.3, 0.3),
-               HiddenObstacle('pet', 3.2, 2.5, 0.45))
+DEMO_HIDDEN = (
+    HiddenObstacle('rock', 7.5, 2.05, 0.4),
+    HiddenObstacle('toy', 12.6, 7.3, 0.3),
+    HiddenObstacle('pet', 3.2, 2.5, 0.45),
+)
 
 
 class RunError(RuntimeError):
@@ -66,8 +69,9 @@ class RunConfig:
 
 def _planner_params(config_dir: Path) -> PlannerParams:
     values = node_yaml(config_dir / 'coverage.yaml', 'coverage_node')
-    return PlannerParams(**{f.name: values[f.name] for f in fields(PlannerParams)
-                            if f.name in values})
+    return PlannerParams(
+        **{f.name: values[f.name] for f in fields(PlannerParams) if f.name in values}
+    )
 
 
 def loop_config(cfg: RunConfig) -> LoopConfig:
@@ -75,13 +79,16 @@ def loop_config(cfg: RunConfig) -> LoopConfig:
     d = cfg.config_dir
     seg = node_yaml(d / 'segmentation.yaml', 'segmentation_node')
     return LoopConfig(
-        camera_hz=cfg.camera_hz, perception=cfg.perception,
+        camera_hz=cfg.camera_hz,
+        perception=cfg.perception,
         providers=tuple(seg.get('execution_providers', ('cpu',))),
         follower=build(FollowerParams, node_yaml(d / 'controller.yaml', 'controller_node')),
         safety=build(SafetyParams, node_yaml(d / 'safety.yaml', 'safety_node')),
         mission=build(MissionParams, node_yaml(d / 'mission.yaml', 'mission_node')),
         driver=build(DriverParams, node_yaml(d / 'motor_driver.yaml', 'motor_driver_node')),
-        grid=_grid_params(d), mapping=node_yaml(d / 'mapping.yaml', 'mapping_node'))
+        grid=_grid_params(d),
+        mapping=node_yaml(d / 'mapping.yaml', 'mapping_node'),
+    )
 
 
 def _grid_params(d: Path) -> GridParams:
@@ -102,8 +109,9 @@ class RunResult:
 class MowingRun:
     """The whole stack on one lawn in the MuJoCo world."""
 
-    def __init__(self, lawn: LawnMap, out_dir: str | Path, config: RunConfig | None = None
-                 ) -> None:
+    def __init__(
+        self, lawn: LawnMap, out_dir: str | Path, config: RunConfig | None = None
+    ) -> None:
         """Plan, build the world and wire the loop."""
         self.lawn = lawn
         self.cfg = cfg = config or RunConfig()
@@ -115,18 +123,26 @@ class MowingRun:
         self.sim = LawnSim(lawn, WorldConfig(hidden=cfg.hidden), seed=cfg.seed)
         lc = loop_config(cfg)
         self.mapping = lc.mapping
-        self.loop = ClosedLoop(self.sim, lc, *PlanHandoff.from_plan(self.plan).mission_args(),
-                               seed=cfg.seed)
+        self.loop = ClosedLoop(
+            self.sim, lc, *PlanHandoff.from_plan(self.plan).mission_args(), seed=cfg.seed
+        )
         self.loop.record = False
         self.layer = self.loop.mapper.coverage  # the mowed layer, kept by the mapping core
         self.loop.mission.mowed = self._mowed_lookup
         coverage_node = node_yaml(cfg.config_dir / 'coverage.yaml', 'coverage_node')
-        self.policy = ReplanPolicy(lawn, self.planner_params.clearance_m,
-                                   build(ReplanParams, coverage_node))
+        self.policy = ReplanPolicy(
+            lawn, self.planner_params.clearance_m, build(ReplanParams, coverage_node)
+        )
         self.replans = 0
         self.replan_xy: list[tuple[float, float]] = []
-        self.truth = GroundTruth(self.sim, lawn, self.planner, cfg.hidden,
-                                 self.mapping['obstacle_margin_m'], self.mapping['cut_width_m'])
+        self.truth = GroundTruth(
+            self.sim,
+            lawn,
+            self.planner,
+            cfg.hidden,
+            self.mapping['obstacle_margin_m'],
+            self.mapping['cut_width_m'],
+        )
         self.truth_reachable = self.truth.reachable  # the area the coverage figure counts
 
     # -- ground truth (the simulator's: GroundTruth) --------------------------------------------
@@ -167,8 +183,12 @@ class MowingRun:
         self.loop.mission.set_plan(*PlanHandoff.from_plan(self.plan).mission_args())
 
     # -- the run -------------------------------------------------------------------------------
-    def run(self, progress: bool = True, events: list[tuple[float, Any]] | None = None,
-            stop: StopRequest | None = None) -> RunResult:
+    def run(
+        self,
+        progress: bool = True,
+        events: list[tuple[float, Any]] | None = None,
+        stop: StopRequest | None = None,
+    ) -> RunResult:
         """Start the mission and step until it is back on the dock (or the limit).
 
         ``events``: (simulated time, function of this run) called once at that time, for
@@ -188,8 +208,12 @@ class MowingRun:
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=round(estimate), unit='sim s', dynamic_ncols=True,
-                       desc=f'mowing {self.lawn.name}')
+            bar = tqdm(
+                total=round(estimate),
+                unit='sim s',
+                dynamic_ncols=True,
+                desc=f'mowing {self.lawn.name}',
+            )
         t_wall = time.perf_counter()
         t0 = sim.time_s
         truth_rate = Every(0.2, start_s=t0 + 0.2, aligned=True)  # passes and path at 5 Hz
@@ -210,8 +234,12 @@ class MowingRun:
                 x, y, _ = sim.pose
                 if not states or states[-1] != tick.mission.state:
                     states.append(tick.mission.state)
-                if tick.mission.state == 'IDLE' and len(states) > 1 or \
-                        tick.mission.state == 'ERROR' and not pending:
+                if (
+                    tick.mission.state == 'IDLE'
+                    and len(states) > 1
+                    or tick.mission.state == 'ERROR'
+                    and not pending
+                ):
                     break
                 if tick.mission.replan:
                     self._check_obstacles(force=True)
@@ -224,9 +252,11 @@ class MowingRun:
                     wall = time.perf_counter() - t_wall
                     bar.update(round(sim.time_s - last_bar))
                     last_bar = sim.time_s
-                    bar.set_postfix_str(f'{tick.mission.state} mowed '
-                                        f'{self.coverage_pct():.1f}% '
-                                        f'{sim.time_s / max(wall, 1e-9):.0f}x real time')
+                    bar.set_postfix_str(
+                        f'{tick.mission.state} mowed '
+                        f'{self.coverage_pct():.1f}% '
+                        f'{sim.time_s / max(wall, 1e-9):.0f}x real time'
+                    )
         finally:
             if bar is not None:
                 bar.close()
@@ -239,29 +269,39 @@ class MowingRun:
         ev = sim.events
         mowable = self.lawn.mowable_area()
         summary = {
-            'map': self.lawn.name, 'seed': cfg.seed,
+            'map': self.lawn.name,
+            'seed': cfg.seed,
             'coverage_pct': round(self.coverage_pct(), 3),
-            'coverage_of_mowable_pct': round(100.0 * sim.mowed_area_m2(mowable)
-                                             / mowable.area, 3),
+            'coverage_of_mowable_pct': round(100.0 * sim.mowed_area_m2(mowable) / mowable.area, 3),
             'reachable_m2': round(self.truth_reachable.area, 2),
             'mowable_m2': round(mowable.area, 2),
             'mowed_m2': round(sim.mowed_area_m2(self.lawn.boundary), 2),
-            'collisions': ev.collisions, 'boundary_exits': ev.boundary_exits,
-            'keepout_entries': ev.keepout_entries, 'replans': self.replans,
+            'collisions': ev.collisions,
+            'boundary_exits': ev.boundary_exits,
+            'keepout_entries': ev.keepout_entries,
+            'replans': self.replans,
             'hidden_obstacles': len(cfg.hidden),
             'hidden_obstacles_found': sum(found),
-            'sim_time_s': round(sim.time_s, 2), 'wall_time_s': round(wall, 2),
+            'sim_time_s': round(sim.time_s, 2),
+            'wall_time_s': round(wall, 2),
             'realtime_factor': round(sim.time_s / wall, 2) if wall > 0 else None,
-            'distance_m': round(_length(traj), 2), 'states': states,
+            'distance_m': round(_length(traj), 2),
+            'states': states,
             'final_state': states[-1] if states else 'IDLE',
             'message': loop.mission.message,
             'provider': getattr(loop.segmenter, 'provider', cfg.perception),
             'bag': str(self.out / 'bag') if cfg.record else None,
             'bag_counts': dict(bag.counts) if bag is not None else {},
-            'interrupted': stopped_by is not None, 'signal': stopped_by,
+            'interrupted': stopped_by is not None,
+            'signal': stopped_by,
         }
-        return RunResult(summary, self.out, np.asarray(traj).reshape(-1, 2),
-                         list(self.replan_xy), self.detected())
+        return RunResult(
+            summary,
+            self.out,
+            np.asarray(traj).reshape(-1, 2),
+            list(self.replan_xy),
+            self.detected(),
+        )
 
 
 def _length(traj: list) -> float:
@@ -274,4 +314,3 @@ def write_summary(result: RunResult) -> Path:
     path = result.out_dir / 'report.json'
     path.write_text(json.dumps(result.summary, indent=2) + '\n')
     return path
-

@@ -57,8 +57,9 @@ class RunRecorder:
             if self.camera_rate.due(t):
                 frame = run.sim.camera(labels=True)
                 self._camera(t, frame, frame.labels)
-        elif loop.last_frame is not self.last_frame and \
-                self.camera_rate.due(loop.last_frame.time_s):
+        elif loop.last_frame is not self.last_frame and self.camera_rate.due(
+            loop.last_frame.time_s
+        ):
             self.last_frame = frame = loop.last_frame
             self._camera(t, frame, loop.last_labels)
         if self.grid_rate.due(t):
@@ -84,87 +85,166 @@ class RunRecorder:
         bag = self._bag
         x, y, yaw = self.run.loop.pose()
         w, qx, qy, qz = (float(v) for v in self.run.sim.data.qpos[3:7])  # attitude, wxyz
-        pose = ros_msg('geometry_msgs/msg/Pose',
-                       position=ros_msg('geometry_msgs/msg/Point', x=x, y=y),
-                       orientation=ros_msg('geometry_msgs/msg/Quaternion', x=qx, y=qy, z=qz,
-                                           w=w))
-        twist = ros_msg('geometry_msgs/msg/Twist',
-                        linear=ros_msg('geometry_msgs/msg/Vector3', x=tick.safety.v_mps),
-                        angular=ros_msg('geometry_msgs/msg/Vector3', z=tick.safety.w_radps))
-        odom = ros_msg('nav_msgs/msg/Odometry', header=header(t, 'map'),
-                       child_frame_id='base_link',
-                       pose=ros_msg('geometry_msgs/msg/PoseWithCovariance', pose=pose),
-                       twist=ros_msg('geometry_msgs/msg/TwistWithCovariance', twist=twist))
+        pose = ros_msg(
+            'geometry_msgs/msg/Pose',
+            position=ros_msg('geometry_msgs/msg/Point', x=x, y=y),
+            orientation=ros_msg('geometry_msgs/msg/Quaternion', x=qx, y=qy, z=qz, w=w),
+        )
+        twist = ros_msg(
+            'geometry_msgs/msg/Twist',
+            linear=ros_msg('geometry_msgs/msg/Vector3', x=tick.safety.v_mps),
+            angular=ros_msg('geometry_msgs/msg/Vector3', z=tick.safety.w_radps),
+        )
+        odom = ros_msg(
+            'nav_msgs/msg/Odometry',
+            header=header(t, 'map'),
+            child_frame_id='base_link',
+            pose=ros_msg('geometry_msgs/msg/PoseWithCovariance', pose=pose),
+            twist=ros_msg('geometry_msgs/msg/TwistWithCovariance', twist=twist),
+        )
         bag.write('/odom', 'nav_msgs/msg/Odometry', t, odom)
-        tf = ros_msg('geometry_msgs/msg/TransformStamped', header=header(t, 'map'),
-                     child_frame_id='base_link', transform=ros_msg(
-                         'geometry_msgs/msg/Transform',
-                         translation=ros_msg('geometry_msgs/msg/Vector3', x=x, y=y),
-                         rotation=quaternion_z(yaw)))
-        bag.write('/tf', 'tf2_msgs/msg/TFMessage', t,
-                  ros_msg('tf2_msgs/msg/TFMessage', transforms=[tf]))
-        cmd = ros_msg('geometry_msgs/msg/Twist',
-                      linear=ros_msg('geometry_msgs/msg/Vector3', x=tick.follower.v_mps),
-                      angular=ros_msg('geometry_msgs/msg/Vector3', z=tick.follower.w_radps))
+        tf = ros_msg(
+            'geometry_msgs/msg/TransformStamped',
+            header=header(t, 'map'),
+            child_frame_id='base_link',
+            transform=ros_msg(
+                'geometry_msgs/msg/Transform',
+                translation=ros_msg('geometry_msgs/msg/Vector3', x=x, y=y),
+                rotation=quaternion_z(yaw),
+            ),
+        )
+        bag.write(
+            '/tf', 'tf2_msgs/msg/TFMessage', t, ros_msg('tf2_msgs/msg/TFMessage', transforms=[tf])
+        )
+        cmd = ros_msg(
+            'geometry_msgs/msg/Twist',
+            linear=ros_msg('geometry_msgs/msg/Vector3', x=tick.follower.v_mps),
+            angular=ros_msg('geometry_msgs/msg/Vector3', z=tick.follower.w_radps),
+        )
         bag.write('/cmd_vel', 'geometry_msgs/msg/Twist', t, cmd)
         bag.write('/cmd_vel_safe', 'geometry_msgs/msg/Twist', t, twist)
 
     def _camera(self, t: float, frame: Any, labels: np.ndarray) -> None:
         """Image, labels and camera info, stamped with the exposure time; bag time ``t``."""
         run, ts = self.run, frame.time_s
-        ok, jpeg = cv2.imencode('.jpg', cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR),
-                                [cv2.IMWRITE_JPEG_QUALITY, 80])
+        ok, jpeg = cv2.imencode(
+            '.jpg', cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
+        )
         if ok:
-            self._bag.write('/camera/image_raw/compressed', 'sensor_msgs/msg/CompressedImage', t,
-                           ros_msg('sensor_msgs/msg/CompressedImage',
-                                   header=header(ts, 'camera_optical_frame'), format='jpeg',
-                                   data=jpeg.tobytes()))
+            self._bag.write(
+                '/camera/image_raw/compressed',
+                'sensor_msgs/msg/CompressedImage',
+                t,
+                ros_msg(
+                    'sensor_msgs/msg/CompressedImage',
+                    header=header(ts, 'camera_optical_frame'),
+                    format='jpeg',
+                    data=jpeg.tobytes(),
+                ),
+            )
         h, w = labels.shape
-        self._bag.write('/segmentation/labels', 'sensor_msgs/msg/Image', t,
-                       ros_msg('sensor_msgs/msg/Image', header=header(ts, 'camera_optical_frame'),
-                               height=h, width=w, encoding='mono8', step=w,
-                               data=labels.astype(np.uint8).tobytes()))
+        self._bag.write(
+            '/segmentation/labels',
+            'sensor_msgs/msg/Image',
+            t,
+            ros_msg(
+                'sensor_msgs/msg/Image',
+                header=header(ts, 'camera_optical_frame'),
+                height=h,
+                width=w,
+                encoding='mono8',
+                step=w,
+                data=labels.astype(np.uint8).tobytes(),
+            ),
+        )
         k = run.sim.camera_intrinsics()
         m = run.sim.mower
-        self._bag.write('/camera/camera_info', 'sensor_msgs/msg/CameraInfo', t, ros_msg(
-            'sensor_msgs/msg/CameraInfo', header=header(ts, 'camera_optical_frame'),
-            height=m.image_height, width=m.image_width, distortion_model='plumb_bob',
-            d=np.zeros(5), k=k.reshape(-1),
-            p=np.hstack([k, np.zeros((3, 1))]).reshape(-1),
-            r=np.eye(3).reshape(-1)))
+        self._bag.write(
+            '/camera/camera_info',
+            'sensor_msgs/msg/CameraInfo',
+            t,
+            ros_msg(
+                'sensor_msgs/msg/CameraInfo',
+                header=header(ts, 'camera_optical_frame'),
+                height=m.image_height,
+                width=m.image_width,
+                distortion_model='plumb_bob',
+                d=np.zeros(5),
+                k=k.reshape(-1),
+                p=np.hstack([k, np.zeros((3, 1))]).reshape(-1),
+                r=np.eye(3).reshape(-1),
+            ),
+        )
 
     def _grids(self, t: float) -> None:
         run = self.run
         if run.loop.grid is not None:
-            self._bag.write('/map/semantic', 'nav_msgs/msg/OccupancyGrid', t,
-                           semantic_grid_msg(run.loop.grid, t))
-        self._bag.write('/map/coverage', 'nav_msgs/msg/OccupancyGrid', t,
-                       coverage_grid_msg(run.layer, t))  # the mowed layer at 10 cm
+            self._bag.write(
+                '/map/semantic',
+                'nav_msgs/msg/OccupancyGrid',
+                t,
+                semantic_grid_msg(run.loop.grid, t),
+            )
+        self._bag.write(
+            '/map/coverage', 'nav_msgs/msg/OccupancyGrid', t, coverage_grid_msg(run.layer, t)
+        )  # the mowed layer at 10 cm
 
     def _path(self, t: float) -> None:
         m = self.run.loop.mission
         for topic, pts in (('/coverage/path', m.plan_points), ('/mission/path', m.path)):
             poses = []
             for x, y in (pts if pts is not None else np.zeros((0, 2)))[::2]:
-                poses.append(ros_msg('geometry_msgs/msg/PoseStamped', header=header(t, 'map'),
-                                     pose=ros_msg('geometry_msgs/msg/Pose', position=ros_msg(
-                                         'geometry_msgs/msg/Point', x=float(x), y=float(y)),
-                                         orientation=quaternion_z(0.0))))
-            self._bag.write(topic, 'nav_msgs/msg/Path', t,
-                           ros_msg('nav_msgs/msg/Path', header=header(t, 'map'), poses=poses))
+                poses.append(
+                    ros_msg(
+                        'geometry_msgs/msg/PoseStamped',
+                        header=header(t, 'map'),
+                        pose=ros_msg(
+                            'geometry_msgs/msg/Pose',
+                            position=ros_msg('geometry_msgs/msg/Point', x=float(x), y=float(y)),
+                            orientation=quaternion_z(0.0),
+                        ),
+                    )
+                )
+            self._bag.write(
+                topic,
+                'nav_msgs/msg/Path',
+                t,
+                ros_msg('nav_msgs/msg/Path', header=header(t, 'map'), poses=poses),
+            )
 
     def _mission(self, tick: Any, t: float) -> None:
         run = self.run
-        state = {'state': tick.mission.state, 'mowed_pct': round(run.coverage_pct(), 2),
-                 'progress_m': round(run.loop.mission.progress_m, 2),
-                 'message': tick.mission.message}
-        self._bag.write('/mower/state', 'std_msgs/msg/String', t,
-                       ros_msg('std_msgs/msg/String', data=json.dumps(state)))
-        kv = [ros_msg('diagnostic_msgs/msg/KeyValue', key=k, value=str(v)) for k, v in {
-            'active': ', '.join(tick.safety.reasons), 'latched': ', '.join(tick.safety.latched),
-            **run.loop.driver.diagnostics()}.items()]
-        status = ros_msg('diagnostic_msgs/msg/DiagnosticStatus', level=0, name='mower',
-                         message=tick.mission.state, hardware_id='sim', values=kv)
-        self._bag.write('/diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', t,
-                       ros_msg('diagnostic_msgs/msg/DiagnosticArray', header=header(t, ''),
-                               status=[status]))
+        state = {
+            'state': tick.mission.state,
+            'mowed_pct': round(run.coverage_pct(), 2),
+            'progress_m': round(run.loop.mission.progress_m, 2),
+            'message': tick.mission.message,
+        }
+        self._bag.write(
+            '/mower/state',
+            'std_msgs/msg/String',
+            t,
+            ros_msg('std_msgs/msg/String', data=json.dumps(state)),
+        )
+        kv = [
+            ros_msg('diagnostic_msgs/msg/KeyValue', key=k, value=str(v))
+            for k, v in {
+                'active': ', '.join(tick.safety.reasons),
+                'latched': ', '.join(tick.safety.latched),
+                **run.loop.driver.diagnostics(),
+            }.items()
+        ]
+        status = ros_msg(
+            'diagnostic_msgs/msg/DiagnosticStatus',
+            level=0,
+            name='mower',
+            message=tick.mission.state,
+            hardware_id='sim',
+            values=kv,
+        )
+        self._bag.write(
+            '/diagnostics',
+            'diagnostic_msgs/msg/DiagnosticArray',
+            t,
+            ros_msg('diagnostic_msgs/msg/DiagnosticArray', header=header(t, ''), status=[status]),
+        )

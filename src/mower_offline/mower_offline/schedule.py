@@ -40,8 +40,14 @@ class Every:
     in time order) and, when it answers True, sets the next time (see the module docstring).
     """
 
-    def __init__(self, period_s: float, start_s: float = 0.0, *, aligned: bool = False,
-                 tol_s: float = TOLERANCE_S) -> None:
+    def __init__(
+        self,
+        period_s: float,
+        start_s: float = 0.0,
+        *,
+        aligned: bool = False,
+        tol_s: float = TOLERANCE_S,
+    ) -> None:
         """Due at ``start_s``, then every ``period_s`` (> 0); ``tol_s`` >= 0 (0: exact)."""
         if not period_s > 0 or not math.isfinite(period_s):
             raise ValueError(f'period_s must be a positive number, not {period_s!r}')

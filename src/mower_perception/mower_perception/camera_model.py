@@ -22,8 +22,14 @@ R_LINK_OPTICAL = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
 
 def rotation_rpy(roll: float, pitch: float, yaw: float) -> np.ndarray:
     """Rz(yaw) Ry(pitch) Rx(roll) (REP-103: positive pitch tilts x down)."""
-    cr, sr, cp, sp, cy, sy = (math.cos(roll), math.sin(roll), math.cos(pitch),
-                              math.sin(pitch), math.cos(yaw), math.sin(yaw))
+    cr, sr, cp, sp, cy, sy = (
+        math.cos(roll),
+        math.sin(roll),
+        math.cos(pitch),
+        math.sin(pitch),
+        math.cos(yaw),
+        math.sin(yaw),
+    )
     rz = np.array([[cy, -sy, 0], [sy, cy, 0], [0, 0, 1]])
     ry = np.array([[cp, 0, sp], [0, 1, 0], [-sp, 0, cp]])
     rx = np.array([[1, 0, 0], [0, cr, -sr], [0, sr, cr]])
@@ -57,8 +63,9 @@ class CameraModel:
     mounting: Mounting = field(default_factory=Mounting)
 
     @staticmethod
-    def from_fov(width: int, height: int, fovy_deg: float, mounting: Mounting | None = None
-                 ) -> CameraModel:
+    def from_fov(
+        width: int, height: int, fovy_deg: float, mounting: Mounting | None = None
+    ) -> CameraModel:
         """An ideal pinhole with square pixels from a vertical field of view."""
         f = (height / 2) / math.tan(math.radians(fovy_deg) / 2)
         k = np.array([[f, 0, width / 2], [0, f, height / 2], [0, 0, 1.0]])
@@ -71,9 +78,13 @@ class CameraModel:
         d_opt = np.column_stack([norm, np.ones(len(norm))])
         return d_opt @ self.mounting.rotation_base_optical().T
 
-    def ground_points(self, u: np.ndarray, v: np.ndarray, max_range_m: float = 6.0,
-                      min_depression_rad: float = math.radians(2.0)
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def ground_points(
+        self,
+        u: np.ndarray,
+        v: np.ndarray,
+        max_range_m: float = 6.0,
+        min_depression_rad: float = math.radians(2.0),
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Ground points (x, y in base_link) of pixels, and which are valid.
 
         Invalid: rays above the horizon or less than ``min_depression_rad`` below it, and ground
@@ -94,8 +105,9 @@ class CameraModel:
         m = self.mounting
         pts = np.column_stack([xy_base, np.zeros(len(xy_base))]) - [m.x_m, m.y_m, m.z_m]
         p_opt = pts @ m.rotation_base_optical()  # base -> optical (transpose of R)
-        uv, _ = cv2.projectPoints(p_opt.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), self.k,
-                                  self.dist)
+        uv, _ = cv2.projectPoints(
+            p_opt.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), self.k, self.dist
+        )
         return uv.reshape(-1, 2)
 
 
@@ -114,8 +126,9 @@ class GroundLut:
     max_range_m: float
     min_depression_rad: float
 
-    def ground_xy(self, roll_rad: float = 0.0, pitch_rad: float = 0.0
-                  ) -> tuple[np.ndarray, np.ndarray]:
+    def ground_xy(
+        self, roll_rad: float = 0.0, pitch_rad: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Ground points in the (yaw-only) base frame for a tilted robot, and their validity.
 
         A pitch of one degree moves a point 3 m ahead by about 0.35 m, so the body's roll and
@@ -131,12 +144,16 @@ class GroundLut:
         below = (dz < 0) & (dz * dz > s2 * np.einsum('ij,ij->i', d, d))
         t = -c[2] / np.where(below, dz, -1.0)
         dx, dy = t * d[:, 0], t * d[:, 1]
-        valid = below & (dx * dx + dy * dy <= self.max_range_m ** 2)
+        valid = below & (dx * dx + dy * dy <= self.max_range_m**2)
         return np.column_stack([c[0] + dx, c[1] + dy]), valid
 
 
-def ground_lut(camera: CameraModel, stride: int = 2, max_range_m: float = 6.0,
-               min_depression_rad: float = math.radians(2.0)) -> GroundLut:
+def ground_lut(
+    camera: CameraModel,
+    stride: int = 2,
+    max_range_m: float = 6.0,
+    min_depression_rad: float = math.radians(2.0),
+) -> GroundLut:
     """The look-up table of the ground under each sampled pixel (pixel centres)."""
     rows = np.arange(stride // 2, camera.height, stride)
     cols = np.arange(stride // 2, camera.width, stride)
@@ -146,5 +163,15 @@ def ground_lut(camera: CameraModel, stride: int = 2, max_range_m: float = 6.0,
     idx = np.flatnonzero(valid)
     rays = camera.rays_base(u[idx], v[idx])
     m = camera.mounting
-    return GroundLut(rr.ravel()[idx], cc.ravel()[idx], xy[idx], rr.shape, idx, stride, rays,
-                     np.array([m.x_m, m.y_m, m.z_m]), max_range_m, min_depression_rad)
+    return GroundLut(
+        rr.ravel()[idx],
+        cc.ravel()[idx],
+        xy[idx],
+        rr.shape,
+        idx,
+        stride,
+        rays,
+        np.array([m.x_m, m.y_m, m.z_m]),
+        max_range_m,
+        min_depression_rad,
+    )

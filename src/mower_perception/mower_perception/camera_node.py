@@ -48,11 +48,13 @@ class CameraNode(Node):
                 self.calibration = load_calibration(p['calibration_file'])
             except ValueError as exc:
                 self.get_logger().error(f'{exc}; publishing images without camera_info')
-        self.source = CameraSource(p['source'], p['width'], p['height'], p['rate_hz'],
-                                   p['loop'], p['reconnect_after'])
+        self.source = CameraSource(
+            p['source'], p['width'], p['height'], p['rate_hz'], p['loop'], p['reconnect_after']
+        )
         self.pub_image = self.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
-        self.pub_info = self.create_publisher(CameraInfo, 'camera/camera_info',
-                                              qos_profile_sensor_data)
+        self.pub_info = self.create_publisher(
+            CameraInfo, 'camera/camera_info', qos_profile_sensor_data
+        )
         self.pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.timer = self.create_timer(1.0 / p['rate_hz'], self.tick)
         self.diag_timer = self.create_timer(1.0, self.publish_diagnostics)
@@ -62,34 +64,59 @@ class CameraNode(Node):
         rgb = self.source.read()
         if rgb is None:
             if self.source.stats.last_error:
-                self.get_logger().warning(self.source.stats.last_error,
-                                          throttle_duration_sec=5.0)
+                self.get_logger().warning(self.source.stats.last_error, throttle_duration_sec=5.0)
             return
         header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.p['frame_id'])
         h, w = rgb.shape[:2]
-        self.pub_image.publish(Image(header=header, height=h, width=w, encoding='rgb8',
-                                     is_bigendian=0, step=w * 3,  # array.array: taken as is
-                                     data=array.array('B', np.ascontiguousarray(
-                                         rgb, dtype=np.uint8).tobytes())))
+        self.pub_image.publish(
+            Image(
+                header=header,
+                height=h,
+                width=w,
+                encoding='rgb8',
+                is_bigendian=0,
+                step=w * 3,  # array.array: taken as is
+                data=array.array('B', np.ascontiguousarray(rgb, dtype=np.uint8).tobytes()),
+            )
+        )
         c = self.calibration
         if c is not None:
             if (c.width, c.height) != (w, h):
-                self.get_logger().warning(f'calibration is for {c.width}x{c.height}, images are '
-                                          f'{w}x{h}', throttle_duration_sec=30.0)
-            self.pub_info.publish(CameraInfo(
-                header=header, width=c.width, height=c.height,
-                distortion_model=c.distortion_model, d=[float(v) for v in c.d],
-                k=[float(v) for v in c.k.ravel()], r=[float(v) for v in c.r.ravel()],
-                p=[float(v) for v in c.p.ravel()]))
+                self.get_logger().warning(
+                    f'calibration is for {c.width}x{c.height}, images are {w}x{h}',
+                    throttle_duration_sec=30.0,
+                )
+            self.pub_info.publish(
+                CameraInfo(
+                    header=header,
+                    width=c.width,
+                    height=c.height,
+                    distortion_model=c.distortion_model,
+                    d=[float(v) for v in c.d],
+                    k=[float(v) for v in c.k.ravel()],
+                    r=[float(v) for v in c.r.ravel()],
+                    p=[float(v) for v in c.p.ravel()],
+                )
+            )
 
     def publish_diagnostics(self) -> None:
         """Frame rate, drops, reconnects."""
         s = self.source.stats
-        self.pub_diag.publish(diagnostics(
-            self.get_clock().now().to_msg(), 'camera_node', 'OK' if s.connected else 'ERROR',
-            'streaming' if s.connected else (s.last_error or 'not connected'),
-            {'fps': f'{s.fps():.1f}', 'frames': s.frames, 'drops': s.drops,
-             'reconnects': s.reconnects}, self.p['source']))
+        self.pub_diag.publish(
+            diagnostics(
+                self.get_clock().now().to_msg(),
+                'camera_node',
+                'OK' if s.connected else 'ERROR',
+                'streaming' if s.connected else (s.last_error or 'not connected'),
+                {
+                    'fps': f'{s.fps():.1f}',
+                    'frames': s.frames,
+                    'drops': s.drops,
+                    'reconnects': s.reconnects,
+                },
+                self.p['source'],
+            )
+        )
 
     def destroy_node(self) -> None:
         """Release the device."""

@@ -38,8 +38,15 @@ class CameraSource:
     (containing '!'), or a video file (looped when ``loop``).
     """
 
-    def __init__(self, source: str, width: int = 0, height: int = 0, fps: float = 0.0,
-                 loop: bool = True, reconnect_after: int = 10) -> None:
+    def __init__(
+        self,
+        source: str,
+        width: int = 0,
+        height: int = 0,
+        fps: float = 0.0,
+        loop: bool = True,
+        reconnect_after: int = 10,
+    ) -> None:
         """Open lazily; ``reconnect_after`` failed reads in a row reopen the device."""
         self.source = source
         self.width, self.height, self.fps = width, height, fps
@@ -145,7 +152,13 @@ def load_calibration(path: str | Path) -> Calibration:
     except (KeyError, TypeError, ValueError):
         raise ValueError(f'{path}: image_width / image_height missing') from None
     d = np.asarray((doc.get('distortion_coefficients') or {}).get('data', []), dtype=float)
-    return Calibration(width, height, matrix('camera_matrix', 3, 3), d,
-                       matrix('rectification_matrix', 3, 3), matrix('projection_matrix', 3, 4),
-                       str(doc.get('distortion_model', 'plumb_bob')),
-                       str(doc.get('camera_name', 'camera')))
+    return Calibration(
+        width,
+        height,
+        matrix('camera_matrix', 3, 3),
+        d,
+        matrix('rectification_matrix', 3, 3),
+        matrix('projection_matrix', 3, 4),
+        str(doc.get('distortion_model', 'plumb_bob')),
+        str(doc.get('camera_name', 'camera')),
+    )

@@ -46,8 +46,9 @@ def _shadow_mask(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
             for _ in range(int(rng.integers(3, 12))):
                 x, y = cx + rng.normal(0, 0.12 * w), cy + rng.normal(0, 0.08 * h)
                 axes = (int(rng.uniform(0.05, 0.25) * w), int(rng.uniform(0.03, 0.12) * h))
-                cv2.ellipse(mask, (int(x), int(y)), axes, float(rng.uniform(0, 180)), 0, 360,
-                            1.0, -1)
+                cv2.ellipse(
+                    mask, (int(x), int(y)), axes, float(rng.uniform(0, 180)), 0, 360, 1.0, -1
+                )
         holes = (rng.random((h // 4 + 1, w // 4 + 1)) < rng.uniform(0.0, 0.3)).astype(np.float32)
         holes = cv2.resize(holes, (w, h), interpolation=cv2.INTER_LINEAR)[:h, :w]
         mask *= 1.0 - holes  # sun through the leaves
@@ -65,7 +66,7 @@ def _noise(h: int, w: int, rng: np.random.Generator, octaves: int = 4) -> np.nda
     out = np.zeros((h, w), np.float32)
     amp, total = 1.0, 0.0
     for k in range(octaves):
-        gh, gw = 2 + 2 ** k, 2 + int(2 ** k * w / max(h, 1))
+        gh, gw = 2 + 2**k, 2 + int(2**k * w / max(h, 1))
         grid = rng.random((gh, gw)).astype(np.float32)
         out += amp * cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC)
         total += amp
@@ -96,9 +97,21 @@ def random_sky(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
 
 #: Colours of things that stand on a lawn (RGB): animals, people's clothes, toys, furniture,
 #: walls, bins, bikes, dark tree trunks and foliage.
-PASTE_COLOURS = ((40, 30, 25), (120, 80, 50), (200, 190, 170), (20, 20, 20), (180, 30, 30),
-                 (30, 60, 160), (230, 200, 40), (90, 90, 95), (150, 70, 50), (35, 70, 30),
-                 (60, 100, 45), (240, 240, 240), (110, 60, 120))
+PASTE_COLOURS = (
+    (40, 30, 25),
+    (120, 80, 50),
+    (200, 190, 170),
+    (20, 20, 20),
+    (180, 30, 30),
+    (30, 60, 160),
+    (230, 200, 40),
+    (90, 90, 95),
+    (150, 70, 50),
+    (35, 70, 30),
+    (60, 100, 45),
+    (240, 240, 240),
+    (110, 60, 120),
+)
 
 
 def paste_objects(x: np.ndarray, lab: np.ndarray, rng: np.random.Generator) -> None:
@@ -117,14 +130,23 @@ def paste_objects(x: np.ndarray, lab: np.ndarray, rng: np.random.Generator) -> N
         ow, oh = size * rng.uniform(0.3, 1.3), size * rng.uniform(0.6, 2.0)  # standing up
         mask = np.zeros((h, w), np.uint8)
         if rng.random() < 0.5:
-            cv2.ellipse(mask, (int(gx), int(gy - oh / 2)), (max(1, int(ow / 2)),
-                        max(1, int(oh / 2))), float(rng.uniform(-20, 20)), 0, 360, 1, -1)
+            cv2.ellipse(
+                mask,
+                (int(gx), int(gy - oh / 2)),
+                (max(1, int(ow / 2)), max(1, int(oh / 2))),
+                float(rng.uniform(-20, 20)),
+                0,
+                360,
+                1,
+                -1,
+            )
         else:
             n = int(rng.integers(3, 9))
             ang = np.sort(rng.uniform(0, 2 * np.pi, n))
             rad = rng.uniform(0.5, 1.0, n)
-            pts = np.stack([gx + np.cos(ang) * rad * ow / 2,
-                            gy - oh / 2 + np.sin(ang) * rad * oh / 2], 1)
+            pts = np.stack(
+                [gx + np.cos(ang) * rad * ow / 2, gy - oh / 2 + np.sin(ang) * rad * oh / 2], 1
+            )
             cv2.fillPoly(mask, [pts.astype(np.int32)], 1)
         m = mask.astype(bool) & (lab != IGNORE)
         if not m.any():
@@ -132,15 +154,22 @@ def paste_objects(x: np.ndarray, lab: np.ndarray, rng: np.random.Generator) -> N
         colour = np.array(PASTE_COLOURS[int(rng.integers(0, len(PASTE_COLOURS)))], np.float32)
         colour = colour * rng.uniform(0.7, 1.3) * rng.uniform(0.9, 1.1, 3)
         tex = 1.0 + rng.uniform(0.05, 0.5) * (_noise(h, w, rng, 5) - 0.5)[..., None]
-        shade = 1.0 - rng.uniform(0.0, 0.5) * np.linspace(0, 1, w, dtype=np.float32)[
-            None, :, None] if rng.random() < 0.5 else 1.0
+        shade = (
+            1.0 - rng.uniform(0.0, 0.5) * np.linspace(0, 1, w, dtype=np.float32)[None, :, None]
+            if rng.random() < 0.5
+            else 1.0
+        )
         obj = colour * tex * shade
         x[m] = obj[m]
         lab[m] = OBSTACLE
 
 
-def augment_frame(rgb: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
-                  cfg: AugmentConfig = AugmentConfig()) -> tuple[np.ndarray, np.ndarray]:
+def augment_frame(
+    rgb: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    cfg: AugmentConfig = AugmentConfig(),
+) -> tuple[np.ndarray, np.ndarray]:
     """One frame (H, W, 3) uint8 and its labels (H, W) uint8, augmented (new arrays)."""
     h, w = labels.shape
     img, lab = rgb, labels
@@ -150,10 +179,16 @@ def augment_frame(rgb: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
         s = rng.uniform(0.6, 1.0)
         ch, cw = int(h * s), int(w * s)
         y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-        img = cv2.resize(np.ascontiguousarray(img[y0:y0 + ch, x0:x0 + cw]), (w, h),
-                         interpolation=cv2.INTER_LINEAR)
-        lab = cv2.resize(np.ascontiguousarray(lab[y0:y0 + ch, x0:x0 + cw]), (w, h),
-                         interpolation=cv2.INTER_NEAREST)
+        img = cv2.resize(
+            np.ascontiguousarray(img[y0 : y0 + ch, x0 : x0 + cw]),
+            (w, h),
+            interpolation=cv2.INTER_LINEAR,
+        )
+        lab = cv2.resize(
+            np.ascontiguousarray(lab[y0 : y0 + ch, x0 : x0 + cw]),
+            (w, h),
+            interpolation=cv2.INTER_NEAREST,
+        )
     x = np.ascontiguousarray(img).astype(np.float32)
     lab = np.array(lab)  # own copy: pasted objects change it
     if rng.random() < cfg.sky and (lab == SKY).any():
@@ -172,8 +207,9 @@ def augment_frame(rgb: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
         hsv[..., 0] = (hsv[..., 0] + rng.uniform(-cfg.hue_deg, cfg.hue_deg) / 2) % 180
         if rng.random() < cfg.saturation:
             hsv[..., 1] *= rng.uniform(0.5, 1.4)
-        x = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8),
-                         cv2.COLOR_HSV2RGB).astype(np.float32)
+        x = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB).astype(
+            np.float32
+        )
     if rng.random() < cfg.white_balance:
         x *= rng.uniform(0.8, 1.2, 3).astype(np.float32)
     if rng.random() < cfg.exposure:
@@ -201,8 +237,12 @@ def augment_frame(rgb: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
     return out, np.ascontiguousarray(lab)
 
 
-def augment_batch(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
-                  cfg: AugmentConfig = AugmentConfig()) -> tuple[np.ndarray, np.ndarray]:
+def augment_batch(
+    images: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    cfg: AugmentConfig = AugmentConfig(),
+) -> tuple[np.ndarray, np.ndarray]:
     """A batch (N, H, W, 3) uint8 with labels (N, H, W), each frame augmented on its own."""
     pairs = [augment_frame(i, lab, rng, cfg) for i, lab in zip(images, labels, strict=True)]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])

@@ -47,14 +47,20 @@ class ClassicalSegmenter:
         exg = (2 * g - r - b) / (r + g + b + 1e-6)
         hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
         h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-        lawn = (exg > p.exg_min) & (h >= p.hue_min) & (h <= p.hue_max) & (s >= p.sat_min) & \
-            (v >= p.val_min)
+        lawn = (
+            (exg > p.exg_min)
+            & (h >= p.hue_min)
+            & (h <= p.hue_max)
+            & (s >= p.sat_min)
+            & (v >= p.val_min)
+        )
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (p.kernel, p.kernel))
         lawn = cv2.morphologyEx(lawn.astype(np.uint8), cv2.MORPH_CLOSE, k)
         lawn = cv2.morphologyEx(lawn, cv2.MORPH_OPEN, k).astype(bool)
         # blue, or a bright grey overcast sky; bright paving is neither blue nor that bright
-        sky_colour = (v >= p.sky_val_min) & (((b >= r + 10) & (s <= p.sky_sat_max + 60)) |
-                                             ((v >= 200) & (s <= 40)))
+        sky_colour = (v >= p.sky_val_min) & (
+            ((b >= r + 10) & (s <= p.sky_sat_max + 60)) | ((v >= 200) & (s <= 40))
+        )
         sky = np.zeros_like(sky_colour)
         n, comp = cv2.connectedComponents(sky_colour.astype(np.uint8), connectivity=4)
         top = np.unique(comp[0][sky_colour[0]])

@@ -48,11 +48,13 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
 
     if args.split == 'train':
         maps = tuple(m for m in ('demo_lawn', 'l_shaped_lawn', 'large_lawn'))
-        spec = DatasetSpec(maps, args.frames, args.seed, TRAIN_KINDS,
-                           garden_share=args.garden_share)
+        spec = DatasetSpec(
+            maps, args.frames, args.seed, TRAIN_KINDS, garden_share=args.garden_share
+        )
     else:  # held out: another seed, obstacle kinds and a map never used in training
-        spec = DatasetSpec(HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), args.frames,
-                           args.seed, HELD_OUT_KINDS)
+        spec = DatasetSpec(
+            HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), args.frames, args.seed, HELD_OUT_KINDS
+        )
     shards = generate(spec, args.out, map_dir=args.maps)
     print(f'{args.split}: {args.frames} frames in {len(shards)} shards under {args.out}')
     return 0
@@ -63,8 +65,10 @@ def missing_training_extra(command: str) -> bool:
     try:
         import torch  # noqa: F401
     except ImportError:
-        print(f'error: {command} needs PyTorch (the training extra): make train-deps',
-              file=sys.stderr)
+        print(
+            f'error: {command} needs PyTorch (the training extra): make train-deps',
+            file=sys.stderr,
+        )
         return True
     return False
 
@@ -81,10 +85,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
         train,
     )
 
-    cfg = TrainConfig(data=args.data, val=args.val, out=args.out, minutes=args.minutes,
-                      epochs=args.epochs, threads=args.threads, batch=args.batch,
-                      init=args.init or '', arch=args.arch, val_limit=args.val_limit,
-                      lr=args.lr)
+    cfg = TrainConfig(
+        data=args.data,
+        val=args.val,
+        out=args.out,
+        minutes=args.minutes,
+        epochs=args.epochs,
+        threads=args.threads,
+        batch=args.batch,
+        init=args.init or '',
+        arch=args.arch,
+        val_limit=args.val_limit,
+        lr=args.lr,
+    )
     best = train(cfg)
     out = Path(args.models)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,8 +106,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     calib, _ = load_shards(args.val)
     rng = np.random.default_rng(0)
     q8 = quantize_int8(f32, out / INT8_MODEL.name, calib[rng.choice(len(calib), 64, False)])
-    print(f'wrote {f32} ({sha256(f32)[:12]}) and {q8} ({sha256(q8)[:12]}); '
-          'run `mower segment eval` and update the model card')
+    print(
+        f'wrote {f32} ({sha256(f32)[:12]}) and {q8} ({sha256(q8)[:12]}); '
+        'run `mower segment eval` and update the model card'
+    )
     return 0
 
 
@@ -102,9 +117,11 @@ def _segmenters(model_dir: Path, providers: list[str]) -> dict:
     from mower_segmentation.runtime import Segmenter
 
     out = {}
-    for label, path, provs in (('float cpu', model_dir / FLOAT_MODEL.name, ['cpu']),
-                               ('int8 cpu', model_dir / INT8_MODEL.name, ['cpu']),
-                               ('int8 qnn-htp', model_dir / INT8_MODEL.name, ['qnn-htp'])):
+    for label, path, provs in (
+        ('float cpu', model_dir / FLOAT_MODEL.name, ['cpu']),
+        ('int8 cpu', model_dir / INT8_MODEL.name, ['cpu']),
+        ('int8 qnn-htp', model_dir / INT8_MODEL.name, ['qnn-htp']),
+    ):
         if provs[0] not in providers:
             continue
         seg = Segmenter(path, provs, threads=1)
@@ -149,27 +166,36 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if not args.real_only:
         images, labels = heldout_frames(args.data, args.limit or 2000)
         if args.limit:
-            images, labels = images[:args.limit], labels[:args.limit]
+            images, labels = images[: args.limit], labels[: args.limit]
 
         def up(img: np.ndarray) -> np.ndarray:  # the camera's 320x240 from the stored 160x120
             return np.repeat(np.repeat(img, 2, axis=0), 2, axis=1)
 
-        runs = {name: (lambda img, s=s: s.segment(up(img)).labels[::2, ::2])
-                for name, s in segs.items()}
+        runs = {
+            name: (lambda img, s=s: s.segment(up(img)).labels[::2, ::2])
+            for name, s in segs.items()
+        }
         runs['classical'] = lambda img: classical.segment_labels(up(img))[::2, ::2]
         report['held_out_frames'] = int(len(images))
-        print(f'held-out simulated set: {len(images)} frames (seeds, obstacle kinds and a map '
-              'not used in training)')
+        print(
+            f'held-out simulated set: {len(images)} frames (seeds, obstacle kinds and a map '
+            'not used in training)'
+        )
         print(f'  {"segmenter":14} ' + ' '.join(f'{c:>9}' for c in CLASSES) + f' {"mIoU":>7}')
         for name, fn in runs.items():
             m = evaluate_segmenter(fn, images, labels)
             report[name] = m
-            print(f'  {name:14} ' + ' '.join(f'{m["iou"][c]:9.4f}' for c in CLASSES) +
-                  f' {m["miou"]:7.4f}')
-    print('real frames at 320x240 (4:3 centre crop; non-commercial sets, evaluation only; '
-          'the teacher sees each frame at 512x512)\n'
-          'mIoU: lawn/other/obstacle/sky as for the held-out set; mIoU gnd: lawn/other/obstacle '
-          'with sky pixels ignored; "-": class absent')
+            print(
+                f'  {name:14} '
+                + ' '.join(f'{m["iou"][c]:9.4f}' for c in CLASSES)
+                + f' {m["miou"]:7.4f}'
+            )
+    print(
+        'real frames at 320x240 (4:3 centre crop; non-commercial sets, evaluation only; '
+        'the teacher sees each frame at 512x512)\n'
+        'mIoU: lawn/other/obstacle/sky as for the held-out set; mIoU gnd: lawn/other/obstacle '
+        'with sky pixels ignored; "-": class absent'
+    )
     for name, folder in (('RELLIS-3D', args.rellis), ('MSRC-21', msrc)):
         if name not in sets:
             print(f'note: {folder} not found; {name} is skipped')
@@ -185,13 +211,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(realdata.format_table(results, notes))
         real[name] = results
         rows += realdata.sheet_rows(frames, results, preds, worst_first='int8 cpu')
-    report['real'] = {s: {m: {k: v for k, v in r.items() if k != 'per_frame'}
-                          for m, r in res.items()} for s, res in real.items()}
+    report['real'] = {
+        s: {m: {k: v for k, v in r.items() if k != 'per_frame'} for m, r in res.items()}
+        for s, res in real.items()
+    }
     report['real_skipped'] = notes
     if args.contact_sheet and rows:
-        keep = rows[:args.sheet_rows] if args.sheet_rows > 0 else rows
-        print(f'contact sheet ({len(keep)} frames, worst int8 first): '
-              f'{realdata.contact_sheet(keep, args.contact_sheet)}')
+        keep = rows[: args.sheet_rows] if args.sheet_rows > 0 else rows
+        print(
+            f'contact sheet ({len(keep)} frames, worst int8 first): '
+            f'{realdata.contact_sheet(keep, args.contact_sheet)}'
+        )
     if args.per_frame and real:
         print(f'per-frame figures: {realdata.write_per_frame(real, args.per_frame)}')
     if args.json:
@@ -213,13 +243,16 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
     except TeacherError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
-    print(f'{path}: sha256 {VARIANTS[args.variant][1]} checked (ADE20K DeepLabV3-MobileNetV2, '
-          'Apache-2.0); use it with --teacher')
+    print(
+        f'{path}: sha256 {VARIANTS[args.variant][1]} checked (ADE20K DeepLabV3-MobileNetV2, '
+        'Apache-2.0); use it with --teacher'
+    )
     return 0
 
 
-def heldout_frames(folder: str | Path, count: int, maps: str = 'maps'
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def heldout_frames(
+    folder: str | Path, count: int, maps: str = 'maps'
+) -> tuple[np.ndarray, np.ndarray]:
     """Held-out frames from ``folder``, rendered there first (same recipe) when it is absent."""
     from mower_segmentation.dataset import (
         HELD_OUT_KINDS,
@@ -232,8 +265,13 @@ def heldout_frames(folder: str | Path, count: int, maps: str = 'maps'
     if not list(Path(folder).glob('shard_*.npz')):
         os.environ.setdefault('MUJOCO_GL', 'egl')
         print(f'rendering {count} held-out frames into {folder} (seed 999, as documented)')
-        spec = DatasetSpec(HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), count, 999,
-                           HELD_OUT_KINDS, shard_size=max(count, 1))
+        spec = DatasetSpec(
+            HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'),
+            count,
+            999,
+            HELD_OUT_KINDS,
+            shard_size=max(count, 1),
+        )
         generate(spec, folder, map_dir=maps)
     images, labels = load_shards(folder)
     return images[:count], labels[:count]
@@ -249,11 +287,16 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     images, truth = heldout_frames(args.data, args.frames)
     frames = [np.repeat(np.repeat(img, 2, 0), 2, 1) for img in images]
     threads_all = os.cpu_count() or 1
-    print(f'segmentation: {args.frames} frames at 320x240, per-frame latency including pre- '
-          f'and post-processing; onnxruntime {ort.__version__}')
+    print(
+        f'segmentation: {args.frames} frames at 320x240, per-frame latency including pre- '
+        f'and post-processing; onnxruntime {ort.__version__}'
+    )
     results = {}
-    for label, path, prov in (('float', FLOAT_MODEL, 'cpu'), ('int8', INT8_MODEL, 'cpu'),
-                              ('int8', INT8_MODEL, 'qnn-htp')):
+    for label, path, prov in (
+        ('float', FLOAT_MODEL, 'cpu'),
+        ('int8', INT8_MODEL, 'cpu'),
+        ('int8', INT8_MODEL, 'qnn-htp'),
+    ):
         for threads in (1, threads_all):
             if prov == 'qnn-htp' and threads != 1:
                 continue
@@ -269,12 +312,17 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 outs.append(seg.segment(img).labels)
                 times.append((time.perf_counter() - t0) * 1000)
             med, p99 = statistics.median(times), float(np.percentile(times, 99))
-            note = ' (the QNN HTP backend simulates the NPU on this x86 CPU)' \
-                if prov == 'qnn-htp' else ''
+            note = (
+                ' (the QNN HTP backend simulates the NPU on this x86 CPU)'
+                if prov == 'qnn-htp'
+                else ''
+            )
             conf = sum(confusion(o[::2, ::2], t) for o, t in zip(outs, truth, strict=True))
             miou = iou_from_confusion(conf)['miou']
-            print(f'  {label:5} {prov:8} {threads} thread(s): median {med:7.2f} ms, '
-                  f'p99 {p99:7.2f} ms, mIoU {miou:.4f} on these frames{note}')
+            print(
+                f'  {label:5} {prov:8} {threads} thread(s): median {med:7.2f} ms, '
+                f'p99 {p99:7.2f} ms, mIoU {miou:.4f} on these frames{note}'
+            )
             results[(label, prov, threads)] = (med, np.stack(outs))
     f = results.get(('float', 'cpu', 1))
     i8 = results.get(('int8', 'cpu', 1))
@@ -300,11 +348,19 @@ def add_segment_parser(sub):
     d.add_argument('--split', choices=('train', 'heldout'), default='train')
     d.add_argument('--seed', type=int, default=1)
     d.add_argument('--maps', default='maps', help='folder of lawn maps')
-    d.add_argument('--garden-share', type=float, default=0.75,
-                   help='share of training episodes rendered as a real garden (shadows, varied '
-                        'grass and ground, trees and a house, overcast or low sun)')
-    d.add_argument('--from-images', default=None, metavar='DIR',
-                   help='pack your own labelled frames (NAME.png + NAME_labels.png) instead')
+    d.add_argument(
+        '--garden-share',
+        type=float,
+        default=0.75,
+        help='share of training episodes rendered as a real garden (shadows, varied '
+        'grass and ground, trees and a house, overcast or low sun)',
+    )
+    d.add_argument(
+        '--from-images',
+        default=None,
+        metavar='DIR',
+        help='pack your own labelled frames (NAME.png + NAME_labels.png) instead',
+    )
     d.set_defaults(func=_cmd_dataset)
     t = s.add_parser('train', help='train, export ONNX, quantise int8 (resumes from --out)')
     t.add_argument('--data', default='out/dataset/train')
@@ -315,44 +371,88 @@ def add_segment_parser(sub):
     t.add_argument('--epochs', type=int, default=30)
     t.add_argument('--batch', type=int, default=16)
     t.add_argument('--threads', type=int, default=2)
-    t.add_argument('--lr', type=float, default=3e-3,
-                   help='peak learning rate (one-cycle); the pretrained trunk gets a tenth')
-    t.add_argument('--arch', default='lawnnet-e', choices=('lawnnet-e', 'lawnnet'),
-                   help='lawnnet-e: EfficientNet-Lite0 ImageNet trunk (needs make train-deps)')
-    t.add_argument('--val-limit', type=int, default=0,
-                   help='validate on the first N frames only (0: all)')
-    t.add_argument('--init', default=None,
-                   help='start from these weights (fine-tuning), e.g. models/lawnnet.pt')
+    t.add_argument(
+        '--lr',
+        type=float,
+        default=3e-3,
+        help='peak learning rate (one-cycle); the pretrained trunk gets a tenth',
+    )
+    t.add_argument(
+        '--arch',
+        default='lawnnet-e',
+        choices=('lawnnet-e', 'lawnnet'),
+        help='lawnnet-e: EfficientNet-Lite0 ImageNet trunk (needs make train-deps)',
+    )
+    t.add_argument(
+        '--val-limit', type=int, default=0, help='validate on the first N frames only (0: all)'
+    )
+    t.add_argument(
+        '--init',
+        default=None,
+        help='start from these weights (fine-tuning), e.g. models/lawnnet.pt',
+    )
     t.set_defaults(func=_cmd_train)
-    e = s.add_parser('eval', help='per-class IoU: held-out simulated set and real frames '
-                     '(RELLIS-3D, MSRC-21) beside the ADE20K teacher')
+    e = s.add_parser(
+        'eval',
+        help='per-class IoU: held-out simulated set and real frames '
+        '(RELLIS-3D, MSRC-21) beside the ADE20K teacher',
+    )
     e.add_argument('--data', default='out/dataset/heldout')
     e.add_argument('--models', default=str(MODELS))
     e.add_argument('--rellis', default=str(RELLIS))
-    e.add_argument('--msrc', default=None, metavar='DIR',
-                   help='MSRC-21 photos (images/, labels/; default ../shared/data/msrc21-grass, '
-                        'skipped when absent)')
-    e.add_argument('--teacher', metavar='PATH',
-                   default='../shared/data/ade20k-deeplab/deeplabv3_mnv2_ade20k_int8.tflite',
-                   help='ADE20K TFLite reference (skipped without it or ai-edge-litert)')
-    e.add_argument('--real-only', action='store_true',
-                   help='only the real frames (skip the simulated held-out set)')
+    e.add_argument(
+        '--msrc',
+        default=None,
+        metavar='DIR',
+        help='MSRC-21 photos (images/, labels/; default ../shared/data/msrc21-grass, '
+        'skipped when absent)',
+    )
+    e.add_argument(
+        '--teacher',
+        metavar='PATH',
+        default='../shared/data/ade20k-deeplab/deeplabv3_mnv2_ade20k_int8.tflite',
+        help='ADE20K TFLite reference (skipped without it or ai-edge-litert)',
+    )
+    e.add_argument(
+        '--real-only',
+        action='store_true',
+        help='only the real frames (skip the simulated held-out set)',
+    )
     e.add_argument('--limit', type=int, default=0, help='use only the first N held-out frames')
     e.add_argument('--qnn', action='store_true', help='also evaluate on QNN-HTP (slow here)')
-    e.add_argument('--contact-sheet', default=None, metavar='PNG',
-                   help='write frames, truth and predictions of the real frames as a PNG grid')
-    e.add_argument('--sheet-rows', type=int, default=24,
-                   help='frames in the contact sheet, worst int8 mIoU first (0: all)')
-    e.add_argument('--per-frame', default=None, metavar='JSON_OR_CSV',
-                   help='write per-frame pixel accuracy and IoU (.csv for CSV, else JSON)')
+    e.add_argument(
+        '--contact-sheet',
+        default=None,
+        metavar='PNG',
+        help='write frames, truth and predictions of the real frames as a PNG grid',
+    )
+    e.add_argument(
+        '--sheet-rows',
+        type=int,
+        default=24,
+        help='frames in the contact sheet, worst int8 mIoU first (0: all)',
+    )
+    e.add_argument(
+        '--per-frame',
+        default=None,
+        metavar='JSON_OR_CSV',
+        help='write per-frame pixel accuracy and IoU (.csv for CSV, else JSON)',
+    )
     e.add_argument('--json', default=None, help='also write the figures to this file')
     e.set_defaults(func=_cmd_eval)
     r = s.add_parser('teacher', help='fetch the ADE20K teacher model (pinned, sha256 checked)')
     r.add_argument('--download', required=True, metavar='DIR', help='folder to put it in')
-    r.add_argument('--variant', choices=('int8', 'uint8'), default='int8',
-                   help='int8: about 0.05 s a frame; uint8: about 0.15 s, a little better')
-    r.add_argument('--url-base', default=None,
-                   help='a mirror of the pinned files (default: the pinned GitHub address)')
+    r.add_argument(
+        '--variant',
+        choices=('int8', 'uint8'),
+        default='int8',
+        help='int8: about 0.05 s a frame; uint8: about 0.15 s, a little better',
+    )
+    r.add_argument(
+        '--url-base',
+        default=None,
+        help='a mirror of the pinned files (default: the pinned GitHub address)',
+    )
     r.set_defaults(func=_cmd_teacher)
     b = s.add_parser('bench', help='latency per provider and precision, and agreement')
     b.add_argument('--data', default='out/dataset/heldout')

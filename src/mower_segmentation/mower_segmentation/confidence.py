@@ -27,11 +27,18 @@ class ConfidenceParams:
     """
 
     min_confidence: float = param(
-        0.5, 'a pixel whose confidence (largest softmax probability) is below this is '
-        'low-confidence', 0.0, 1.0)
+        0.5,
+        'a pixel whose confidence (largest softmax probability) is below this is low-confidence',
+        0.0,
+        1.0,
+    )
     low_confidence_share: float = param(
-        0.2, 'a frame with more than this share of low-confidence pixels is counted as a '
-        'low-confidence frame in diagnostics (1.0: not counted)', 0.0, 1.0)
+        0.2,
+        'a frame with more than this share of low-confidence pixels is counted as a '
+        'low-confidence frame in diagnostics (1.0: not counted)',
+        0.0,
+        1.0,
+    )
 
     def __post_init__(self) -> None:
         """Reject values outside the declared ranges, naming the field."""
@@ -52,8 +59,10 @@ def low_confidence_share(confidence: np.ndarray, min_confidence: float) -> float
 
 def is_low_confidence(confidence: np.ndarray, params: ConfidenceParams) -> bool:
     """Whether more than ``low_confidence_share`` of the pixels are below ``min_confidence``."""
-    return params.counts_frames and \
-        low_confidence_share(confidence, params.min_confidence) > params.low_confidence_share
+    return (
+        params.counts_frames
+        and low_confidence_share(confidence, params.min_confidence) > params.low_confidence_share
+    )
 
 
 def confidence_to_mono8(confidence: np.ndarray) -> np.ndarray:

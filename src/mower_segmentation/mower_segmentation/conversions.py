@@ -25,7 +25,7 @@ def image_to_rgb(msg: Image) -> np.ndarray:
     data = np.frombuffer(bytes(msg.data), dtype=np.uint8)
     if data.size != step * h:
         raise ValueError(f'image data has {data.size} bytes, expected {step * h}')
-    img = data.reshape(h, step)[:, :w * ch].reshape(h, w, ch)
+    img = data.reshape(h, step)[:, : w * ch].reshape(h, w, ch)
     if enc == 'rgb8':
         return img
     if enc == 'bgr8':
@@ -50,19 +50,40 @@ def uint8_data(values: np.ndarray) -> array.array:
 def labels_to_msg(labels: np.ndarray, header: Header) -> Image:
     """mono8 Image of class ids, with the camera image's header (stamp and frame)."""
     h, w = labels.shape
-    return Image(header=header, height=h, width=w, encoding='mono8', is_bigendian=0, step=w,
-                 data=uint8_data(labels))
+    return Image(
+        header=header,
+        height=h,
+        width=w,
+        encoding='mono8',
+        is_bigendian=0,
+        step=w,
+        data=uint8_data(labels),
+    )
 
 
 def confidence_to_msg(confidence: np.ndarray, header: Header) -> Image:
     """mono8 Image of a confidence in [0, 1] scaled to 0-255, with the camera image's header."""
     h, w = confidence.shape
-    return Image(header=header, height=h, width=w, encoding='mono8', is_bigendian=0, step=w,
-                 data=uint8_data(confidence_to_mono8(confidence)))
+    return Image(
+        header=header,
+        height=h,
+        width=w,
+        encoding='mono8',
+        is_bigendian=0,
+        step=w,
+        data=uint8_data(confidence_to_mono8(confidence)),
+    )
 
 
 def rgb_to_msg(rgb: np.ndarray, header: Header) -> Image:
     """rgb8 Image."""
     h, w = rgb.shape[:2]
-    return Image(header=header, height=h, width=w, encoding='rgb8', is_bigendian=0,
-                 step=w * 3, data=uint8_data(rgb))
+    return Image(
+        header=header,
+        height=h,
+        width=w,
+        encoding='rgb8',
+        is_bigendian=0,
+        step=w * 3,
+        data=uint8_data(rgb),
+    )

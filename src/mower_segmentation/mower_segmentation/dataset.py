@@ -36,11 +36,12 @@ class DatasetSpec:
     garden_share: float = 0.0
 
 
-def reduce_frame(rgb: np.ndarray, labels: np.ndarray, width: int, height: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def reduce_frame(
+    rgb: np.ndarray, labels: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Camera frame to model size: block mean for colour, block corner for labels."""
     fy, fx = rgb.shape[0] // height, rgb.shape[1] // width
-    small = rgb[:height * fy, :width * fx].reshape(height, fy, width, fx, 3).mean(axis=(1, 3))
+    small = rgb[: height * fy, : width * fx].reshape(height, fy, width, fx, 3).mean(axis=(1, 3))
     return small.round().astype(np.uint8), labels[::fy, ::fx][:height, :width].copy()
 
 
@@ -70,8 +71,9 @@ def _episode_poses(sim, rng: np.random.Generator, n: int) -> list[tuple[float, f
     return poses
 
 
-def generate(spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps',
-             progress: bool = True) -> list[Path]:
+def generate(
+    spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps', progress: bool = True
+) -> list[Path]:
     """Render ``spec.frames`` frames into shards under ``out``; returns the shard paths."""
     from tqdm import tqdm
 
@@ -108,10 +110,15 @@ def generate(spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps',
         garden = bool(rng.random() < spec.garden_share) if spec.garden_share > 0 else False
         config = WorldConfig(hidden=hidden, randomise=True, garden=garden)
         if garden:  # other robots' cameras: higher, flatter or steeper, wider or narrower
-            config = replace(config, mower=replace(
-                config.mower, camera_z_m=float(rng.uniform(0.25, 0.8)),
-                camera_pitch_deg=float(rng.uniform(-3.0, 25.0)),
-                camera_fovy_deg=float(rng.uniform(45.0, 70.0))))
+            config = replace(
+                config,
+                mower=replace(
+                    config.mower,
+                    camera_z_m=float(rng.uniform(0.25, 0.8)),
+                    camera_pitch_deg=float(rng.uniform(-3.0, 25.0)),
+                    camera_fovy_deg=float(rng.uniform(45.0, 70.0)),
+                ),
+            )
         sim = LawnSim(lawn, config, seed=seed)
         for x, y, yaw in _episode_poses(sim, rng, spec.frames_per_episode):
             if written + len(images) >= spec.frames:
@@ -119,8 +126,7 @@ def generate(spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps',
             sim.set_pose(x, y, yaw)
             sim.data.qvel[5] = rng.normal(0, 0.4)  # a yaw rate, for motion blur
             frame = sim.camera()
-            rgb, lab = reduce_frame(frame.rgb, frame.labels, spec.input_width,
-                                    spec.input_height)
+            rgb, lab = reduce_frame(frame.rgb, frame.labels, spec.input_width, spec.input_height)
             images.append(rgb)
             labels.append(lab)
             bar.update(1)
@@ -133,8 +139,13 @@ def generate(spec: DatasetSpec, out: str | Path, map_dir: str | Path = 'maps',
     return shards
 
 
-def pack_labelled_images(folder: str | Path, out: str | Path, width: int = 160,
-                         height: int = 120, shard_size: int = 1000) -> list[Path]:
+def pack_labelled_images(
+    folder: str | Path,
+    out: str | Path,
+    width: int = 160,
+    height: int = 120,
+    shard_size: int = 1000,
+) -> list[Path]:
     """Shards from a user's own labelled frames: ``NAME.png|jpg`` with ``NAME_labels.png``.
 
     Label images hold class ids (0 lawn, 1 other ground, 2 obstacle, 3 sky, 255 ignore). This is
@@ -157,14 +168,19 @@ def pack_labelled_images(folder: str | Path, out: str | Path, width: int = 160,
     shards = []
     for start in range(0, len(pairs), shard_size):
         images, labels = [], []
-        for img_path, lab_path in pairs[start:start + shard_size]:
+        for img_path, lab_path in pairs[start : start + shard_size]:
             rgb = cv2.cvtColor(cv2.imread(str(img_path)), cv2.COLOR_BGR2RGB)
             lab = cv2.imread(str(lab_path), cv2.IMREAD_UNCHANGED)
             if lab is None or lab.shape[:2] != rgb.shape[:2]:
                 raise ValueError(f'{lab_path}: missing or not the size of {img_path.name}')
             images.append(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA))
-            labels.append(cv2.resize(lab if lab.ndim == 2 else lab[..., 0], (width, height),
-                                     interpolation=cv2.INTER_NEAREST))
+            labels.append(
+                cv2.resize(
+                    lab if lab.ndim == 2 else lab[..., 0],
+                    (width, height),
+                    interpolation=cv2.INTER_NEAREST,
+                )
+            )
         path = out / f'shard_{len(shards):04d}.npz'
         np.savez_compressed(path, images=np.stack(images), labels=np.stack(labels))
         shards.append(path)
@@ -177,5 +193,7 @@ def load_shards(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     if not paths:
         raise FileNotFoundError(f'no shard_*.npz in {folder}')
     data = [np.load(p) for p in paths]
-    return (np.concatenate([d['images'] for d in data]),
-            np.concatenate([d['labels'] for d in data]))
+    return (
+        np.concatenate([d['images'] for d in data]),
+        np.concatenate([d['labels'] for d in data]),
+    )

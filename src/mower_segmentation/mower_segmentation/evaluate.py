@@ -64,7 +64,7 @@ def load_rellis(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     h, w = rgb.shape[:2]
     cw = int(h * 4 / 3)  # centre crop to the camera's aspect
     x0 = max(0, (w - cw) // 2)
-    rgb, mask = rgb[:, x0:x0 + cw], mask[:, x0:x0 + cw]
+    rgb, mask = rgb[:, x0 : x0 + cw], mask[:, x0 : x0 + cw]
     rgb = cv2.resize(rgb, (320, 240), interpolation=cv2.INTER_AREA)
     mask = cv2.resize(mask, (320, 240), interpolation=cv2.INTER_NEAREST)
     return rgb, rellis_labels(mask)

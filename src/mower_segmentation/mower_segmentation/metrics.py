@@ -19,8 +19,11 @@ def iou_from_confusion(conf: np.ndarray) -> dict:
     tp = np.diag(conf).astype(np.float64)
     union = conf.sum(0) + conf.sum(1) - tp
     iou = np.where(union > 0, tp / np.maximum(union, 1), np.nan)
-    return {'iou': {c: float(iou[i]) for i, c in enumerate(CLASSES)},
-            'miou': float(np.nanmean(iou)), 'pixels': int(conf.sum())}
+    return {
+        'iou': {c: float(iou[i]) for i, c in enumerate(CLASSES)},
+        'miou': float(np.nanmean(iou)),
+        'pixels': int(conf.sum()),
+    }
 
 
 def agreement(a: np.ndarray, b: np.ndarray) -> float:

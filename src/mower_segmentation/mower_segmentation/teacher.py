@@ -27,42 +27,191 @@ from mower_segmentation.classes import IGNORE, LAWN, OBSTACLE, OTHER, SKY
 
 #: Where the files are published: mlcommons/mobile_models, pinned to one commit.
 PINNED_COMMIT = '1f9963316b81a63fdef1040133ae64f6e8879c5b'
-PINNED_URL_BASE = (f'https://github.com/mlcommons/mobile_models/raw/{PINNED_COMMIT}'
-                   '/v0_7/tflite')
+PINNED_URL_BASE = f'https://github.com/mlcommons/mobile_models/raw/{PINNED_COMMIT}/v0_7/tflite'
 #: The two published variants: file name and sha256 (as in ../shared/data/ade20k-deeplab).
 VARIANTS = {
-    'int8': ('deeplabv3_mnv2_ade20k_int8.tflite',
-             '3960571f5e2de1cec771a8f7a15b86f31b94cceccac8d993addbc1e29829de6a'),
-    'uint8': ('deeplabv3_mnv2_ade20k_uint8.tflite',
-              '2d58c681d81b5e181816b81cc815b82edf3daad905b4d7d35afade80aee93b5f'),
+    'int8': (
+        'deeplabv3_mnv2_ade20k_int8.tflite',
+        '3960571f5e2de1cec771a8f7a15b86f31b94cceccac8d993addbc1e29829de6a',
+    ),
+    'uint8': (
+        'deeplabv3_mnv2_ade20k_uint8.tflite',
+        '2d58c681d81b5e181816b81cc815b82edf3daad905b4d7d35afade80aee93b5f',
+    ),
 }
 LITERT_HINT = 'pip install ai-edge-litert (see requirements.txt)'
 
 #: ADE20K class names, index = class id of the model's output (``objectInfo150`` order, first
 #: name of each entry; 0 is "other", which the dataset leaves unlabelled).
 ADE20K_CLASSES = (
-    'other', 'wall', 'building', 'sky', 'floor', 'tree', 'ceiling', 'road', 'bed', 'windowpane',
-    'grass', 'cabinet', 'sidewalk', 'person', 'earth', 'door', 'table', 'mountain', 'plant',
-    'curtain', 'chair', 'car', 'water', 'painting', 'sofa', 'shelf', 'house', 'sea', 'mirror',
-    'rug', 'field', 'armchair', 'seat', 'fence', 'desk', 'rock', 'wardrobe', 'lamp', 'bathtub',
-    'railing', 'cushion', 'base', 'box', 'column', 'signboard', 'chest of drawers', 'counter',
-    'sand', 'sink', 'skyscraper', 'fireplace', 'refrigerator', 'grandstand', 'path', 'stairs',
-    'runway', 'case', 'pool table', 'pillow', 'screen door', 'stairway', 'river', 'bridge',
-    'bookcase', 'blind', 'coffee table', 'toilet', 'flower', 'book', 'hill', 'bench',
-    'countertop', 'stove', 'palm', 'kitchen island', 'computer', 'swivel chair', 'boat', 'bar',
-    'arcade machine', 'hovel', 'bus', 'towel', 'light', 'truck', 'tower', 'chandelier',
-    'awning', 'streetlight', 'booth', 'television', 'airplane', 'dirt track', 'apparel', 'pole',
-    'land', 'bannister', 'escalator', 'ottoman', 'bottle', 'buffet', 'poster', 'stage', 'van',
-    'ship', 'fountain', 'conveyer belt', 'canopy', 'washer', 'plaything', 'swimming pool',
-    'stool', 'barrel', 'basket', 'waterfall', 'tent', 'bag', 'minibike', 'cradle', 'oven',
-    'ball', 'food', 'step', 'tank', 'trade name', 'microwave', 'pot', 'animal', 'bicycle',
-    'lake', 'dishwasher', 'screen', 'blanket', 'sculpture', 'hood', 'sconce', 'vase',
-    'traffic light', 'tray', 'ashcan', 'fan', 'pier', 'crt screen', 'plate', 'monitor',
-    'bulletin board', 'shower', 'radiator', 'glass', 'clock', 'flag',
+    'other',
+    'wall',
+    'building',
+    'sky',
+    'floor',
+    'tree',
+    'ceiling',
+    'road',
+    'bed',
+    'windowpane',
+    'grass',
+    'cabinet',
+    'sidewalk',
+    'person',
+    'earth',
+    'door',
+    'table',
+    'mountain',
+    'plant',
+    'curtain',
+    'chair',
+    'car',
+    'water',
+    'painting',
+    'sofa',
+    'shelf',
+    'house',
+    'sea',
+    'mirror',
+    'rug',
+    'field',
+    'armchair',
+    'seat',
+    'fence',
+    'desk',
+    'rock',
+    'wardrobe',
+    'lamp',
+    'bathtub',
+    'railing',
+    'cushion',
+    'base',
+    'box',
+    'column',
+    'signboard',
+    'chest of drawers',
+    'counter',
+    'sand',
+    'sink',
+    'skyscraper',
+    'fireplace',
+    'refrigerator',
+    'grandstand',
+    'path',
+    'stairs',
+    'runway',
+    'case',
+    'pool table',
+    'pillow',
+    'screen door',
+    'stairway',
+    'river',
+    'bridge',
+    'bookcase',
+    'blind',
+    'coffee table',
+    'toilet',
+    'flower',
+    'book',
+    'hill',
+    'bench',
+    'countertop',
+    'stove',
+    'palm',
+    'kitchen island',
+    'computer',
+    'swivel chair',
+    'boat',
+    'bar',
+    'arcade machine',
+    'hovel',
+    'bus',
+    'towel',
+    'light',
+    'truck',
+    'tower',
+    'chandelier',
+    'awning',
+    'streetlight',
+    'booth',
+    'television',
+    'airplane',
+    'dirt track',
+    'apparel',
+    'pole',
+    'land',
+    'bannister',
+    'escalator',
+    'ottoman',
+    'bottle',
+    'buffet',
+    'poster',
+    'stage',
+    'van',
+    'ship',
+    'fountain',
+    'conveyer belt',
+    'canopy',
+    'washer',
+    'plaything',
+    'swimming pool',
+    'stool',
+    'barrel',
+    'basket',
+    'waterfall',
+    'tent',
+    'bag',
+    'minibike',
+    'cradle',
+    'oven',
+    'ball',
+    'food',
+    'step',
+    'tank',
+    'trade name',
+    'microwave',
+    'pot',
+    'animal',
+    'bicycle',
+    'lake',
+    'dishwasher',
+    'screen',
+    'blanket',
+    'sculpture',
+    'hood',
+    'sconce',
+    'vase',
+    'traffic light',
+    'tray',
+    'ashcan',
+    'fan',
+    'pier',
+    'crt screen',
+    'plate',
+    'monitor',
+    'bulletin board',
+    'shower',
+    'radiator',
+    'glass',
+    'clock',
+    'flag',
 )
 _LAWN_NAMES = ('grass', 'field')
-_OTHER_NAMES = ('floor', 'road', 'sidewalk', 'earth', 'water', 'sea', 'sand', 'path', 'runway',
-                'river', 'dirt track', 'land', 'lake')
+_OTHER_NAMES = (
+    'floor',
+    'road',
+    'sidewalk',
+    'earth',
+    'water',
+    'sea',
+    'sand',
+    'path',
+    'runway',
+    'river',
+    'dirt track',
+    'land',
+    'lake',
+)
 _SKY_NAMES = ('sky',)
 
 
@@ -120,21 +269,29 @@ def check_io(inputs: list[dict], outputs: list[dict], path: str | Path) -> tuple
     (1, H, W) or (1, H, W, 1) holding class indices; raises :class:`TeacherError` otherwise.
     """
     if len(inputs) != 1 or len(outputs) != 1:
-        raise TeacherError(f'{path}: expected one input and one output, found {len(inputs)} '
-                           f'and {len(outputs)}')
+        raise TeacherError(
+            f'{path}: expected one input and one output, found {len(inputs)} and {len(outputs)}'
+        )
     shape = tuple(int(d) for d in inputs[0]['shape'])
     if len(shape) != 4 or shape[0] != 1 or shape[3] != 3 or min(shape) < 1:
         raise TeacherError(f'{path}: input shape {shape} is not (1, H, W, 3)')
     if np.dtype(inputs[0]['dtype']) != np.uint8:
         raise TeacherError(f'{path}: input type {np.dtype(inputs[0]["dtype"])} is not uint8 RGB')
     out_shape = tuple(int(d) for d in outputs[0]['shape'])
-    if out_shape[:3] != shape[:3] or len(out_shape) not in (3, 4) or \
-            (len(out_shape) == 4 and out_shape[3] != 1):
-        raise TeacherError(f'{path}: output shape {out_shape} is not a class index map '
-                           f'(1, {shape[1]}, {shape[2]})')
+    if (
+        out_shape[:3] != shape[:3]
+        or len(out_shape) not in (3, 4)
+        or (len(out_shape) == 4 and out_shape[3] != 1)
+    ):
+        raise TeacherError(
+            f'{path}: output shape {out_shape} is not a class index map '
+            f'(1, {shape[1]}, {shape[2]})'
+        )
     if not np.issubdtype(np.dtype(outputs[0]['dtype']), np.integer):
-        raise TeacherError(f'{path}: output type {np.dtype(outputs[0]["dtype"])} is not a '
-                           'class index (scores are not supported)')
+        raise TeacherError(
+            f'{path}: output type {np.dtype(outputs[0]["dtype"])} is not a '
+            'class index (scores are not supported)'
+        )
     return shape[1], shape[2]
 
 
@@ -164,47 +321,51 @@ class Teacher:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise TeacherUnavailable(f'ai-edge-litert is not installed ({LITERT_HINT}); '
-                                     f'cannot run {self.path}') from None
+            raise TeacherUnavailable(
+                f'ai-edge-litert is not installed ({LITERT_HINT}); cannot run {self.path}'
+            ) from None
         if not self.path.is_file():
-            raise TeacherUnavailable(f'teacher model {self.path} not found (mower segment '
-                                     'teacher --download DIR fetches it)')
+            raise TeacherUnavailable(
+                f'teacher model {self.path} not found (mower segment '
+                'teacher --download DIR fetches it)'
+            )
         content = self.path.read_bytes()
         if len(content) < 8 or content[4:8] != b'TFL3':
-            raise TeacherError(f'{self.path}: not a TFLite model (no TFL3 identifier, '
-                               f'{len(content)} bytes)')
+            raise TeacherError(
+                f'{self.path}: not a TFLite model (no TFL3 identifier, {len(content)} bytes)'
+            )
         try:
             with _quiet_stderr():  # the runtime logs its delegate on stderr (file descriptor 2)
-                self._interp = Interpreter(model_content=content,
-                                           num_threads=max(1, int(threads)))
+                self._interp = Interpreter(model_content=content, num_threads=max(1, int(threads)))
                 self._interp.allocate_tensors()
                 inputs = self._interp.get_input_details()
                 outputs = self._interp.get_output_details()
                 self.input_hw = check_io(inputs, outputs, self.path)
                 self._input_index = inputs[0]['index']
                 self._output_index = outputs[0]['index']
-                self._interp.set_tensor(self._input_index,
-                                        np.zeros((1, *self.input_hw, 3), np.uint8))
+                self._interp.set_tensor(
+                    self._input_index, np.zeros((1, *self.input_hw, 3), np.uint8)
+                )
                 self._interp.invoke()  # warm-up: the model runs, or the error is now
         except (ValueError, RuntimeError) as exc:
             if isinstance(exc, TeacherError):
                 raise
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else \
-                type(exc).__name__
-            raise TeacherError(f'{self.path}: not a usable TFLite model, truncated or damaged '
-                               f'({reason})') from None
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise TeacherError(
+                f'{self.path}: not a usable TFLite model, truncated or damaged ({reason})'
+            ) from None
         self._lut = ade20k_lut()
 
     def ade20k(self, rgb: np.ndarray) -> np.ndarray:
         """ADE20K class ids (int32) at the model's input size for an (H, W, 3) uint8 RGB image."""
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-            raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} '
-                             f'{rgb.dtype}')
+            raise ValueError(f'expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}')
         h, w = self.input_hw
         if rgb.shape[:2] != (h, w):
             shrink = rgb.shape[0] > h or rgb.shape[1] > w
-            rgb = cv2.resize(rgb, (w, h),
-                             interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+            rgb = cv2.resize(
+                rgb, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+            )
         self._interp.set_tensor(self._input_index, np.ascontiguousarray(rgb[None]))
         self._interp.invoke()
         return self._interp.get_tensor(self._output_index)[0].reshape(h, w).astype(np.int32)
@@ -228,9 +389,13 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def download_teacher(dest_dir: str | Path, variant: str = 'int8',
-                     url_base: str = PINNED_URL_BASE, timeout_s: float = 30.0,
-                     progress: bool = True) -> Path:
+def download_teacher(
+    dest_dir: str | Path,
+    variant: str = 'int8',
+    url_base: str = PINNED_URL_BASE,
+    timeout_s: float = 30.0,
+    progress: bool = True,
+) -> Path:
     """Fetch the teacher ``variant`` into ``dest_dir``, checking its sha256; returns its path.
 
     The file is written to a temporary file in ``dest_dir`` and renamed into place only when its
@@ -238,8 +403,7 @@ def download_teacher(dest_dir: str | Path, variant: str = 'int8',
     :class:`TeacherError` is raised. A file already there with the right digest is kept as is.
     """
     if variant not in VARIANTS:
-        raise TeacherError(f'unknown teacher variant {variant!r} (known: '
-                           f'{", ".join(VARIANTS)})')
+        raise TeacherError(f'unknown teacher variant {variant!r} (known: {", ".join(VARIANTS)})')
     name, expected = VARIANTS[variant]
     dest_dir = Path(dest_dir)
     target = dest_dir / name
@@ -256,15 +420,23 @@ def download_teacher(dest_dir: str | Path, variant: str = 'int8',
         digest = hashlib.sha256()
         with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(url, timeout=timeout_s) as resp:
             total = int(resp.headers.get('Content-Length') or 0) or None
-            with tqdm(total=total, unit='B', unit_scale=True, desc=name,
-                      disable=not progress, leave=False) as bar:
+            with tqdm(
+                total=total,
+                unit='B',
+                unit_scale=True,
+                desc=name,
+                disable=not progress,
+                leave=False,
+            ) as bar:
                 for block in iter(lambda: resp.read(1 << 16), b''):
                     out.write(block)
                     digest.update(block)
                     bar.update(len(block))
         if digest.hexdigest() != expected:
-            raise TeacherError(f'{url}: sha256 {digest.hexdigest()} does not match the pinned '
-                               f'{expected}; nothing written')
+            raise TeacherError(
+                f'{url}: sha256 {digest.hexdigest()} does not match the pinned '
+                f'{expected}; nothing written'
+            )
         os.replace(tmp, target)
     except TeacherError:
         tmp.unlink(missing_ok=True)

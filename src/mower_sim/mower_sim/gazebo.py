@@ -27,9 +27,14 @@ GZ_TOPICS = {
     'tf': 'tf',
     'joint_states': 'joint_states',
 }
-SURFACE_COLOURS = {'lawn': '0.24 0.48 0.18 1', 'flower_bed': '0.43 0.27 0.16 1',
-                   'pond': '0.24 0.35 0.47 1', 'paving': '0.59 0.57 0.53 1',
-                   'soil': '0.37 0.27 0.2 1', 'ground': '0.55 0.52 0.48 1'}
+SURFACE_COLOURS = {
+    'lawn': '0.24 0.48 0.18 1',
+    'flower_bed': '0.43 0.27 0.16 1',
+    'pond': '0.24 0.35 0.47 1',
+    'paving': '0.59 0.57 0.53 1',
+    'soil': '0.37 0.27 0.2 1',
+    'ground': '0.55 0.52 0.48 1',
+}
 
 
 def polygon_obj(poly: Polygon, z_m: float) -> str:
@@ -42,8 +47,9 @@ def polygon_obj(poly: Polygon, z_m: float) -> str:
         (x0, y0), (x1, y1), (x2, y2) = pts
         if (x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0) < 0:
             pts = [pts[0], pts[2], pts[1]]
-        faces.append([verts.setdefault((round(x, 6), round(y, 6)), len(verts) + 1)
-                      for x, y in pts])
+        faces.append(
+            [verts.setdefault((round(x, 6), round(y, 6)), len(verts) + 1) for x, y in pts]
+        )
     lines = ['# generated from a lawn map by mower_sim.gazebo', 'o surface']
     lines += [f'v {x:.6f} {y:.6f} {z_m:.4f}' for x, y in verts]
     lines += ['vn 0 0 1']
@@ -66,7 +72,7 @@ def _static_surface(name: str, uri: str, colour: str) -> str:
 
 def _obstacle_model(name: str, kind: str, poly: Polygon, height: float) -> str:
     c = poly.centroid
-    circ = 4 * math.pi * poly.area / max(poly.length ** 2, 1e-12)
+    circ = 4 * math.pi * poly.area / max(poly.length**2, 1e-12)
     if circ > 0.85:
         r = math.sqrt(poly.area / math.pi)
         geom = f'<cylinder><radius>{r:.4f}</radius><length>{height:.3f}</length></cylinder>'
@@ -77,8 +83,7 @@ def _obstacle_model(name: str, kind: str, poly: Polygon, height: float) -> str:
         e1 = (xy[1][0] - xy[0][0], xy[1][1] - xy[0][1])
         e2 = (xy[2][0] - xy[1][0], xy[2][1] - xy[1][1])
         yaw = math.atan2(e1[1], e1[0])
-        geom = (f'<box><size>{math.hypot(*e1):.4f} {math.hypot(*e2):.4f} {height:.3f}</size>'
-                '</box>')
+        geom = f'<box><size>{math.hypot(*e1):.4f} {math.hypot(*e2):.4f} {height:.3f}</size></box>'
         rc = rect.centroid
         pose = f'{rc.x:.4f} {rc.y:.4f} {height / 2:.4f} 0 0 {yaw:.5f}'
     return f"""
@@ -100,8 +105,9 @@ def mower_sdf(m: MowerConfig | None = None) -> str:
     """The mower model: diff drive, two casters, front camera, IMU (same sizes as MuJoCo's)."""
     m = m or MowerConfig()
     pitch = math.radians(m.camera_pitch_deg)
-    hfov = 2 * math.atan(math.tan(math.radians(m.camera_fovy_deg) / 2) *
-                         m.image_width / m.image_height)
+    hfov = 2 * math.atan(
+        math.tan(math.radians(m.camera_fovy_deg) / 2) * m.image_width / m.image_height
+    )
     wr, ht = m.wheel_radius_m, m.wheel_track_m / 2
     max_v = m.max_wheel_speed_rad_s * wr
 
@@ -207,8 +213,9 @@ def dock_pose(lawn: LawnMap) -> tuple[float, float, float]:
     return (d.x_m, d.y_m, d.heading_rad) if d else (*lawn.boundary.centroid.coords[0], 0.0)
 
 
-def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]],
-              include_mower: bool = True) -> str:
+def world_sdf(
+    lawn: LawnMap, surfaces: dict[str, tuple[str, str]], include_mower: bool = True
+) -> str:
     """The world: physics and sensor systems, sun, ground, lawn surfaces, obstacles, mower.
 
     ``include_mower=False`` leaves the mower out, for spawning it (ros_gz_sim create).
@@ -222,12 +229,16 @@ def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]],
         for j, poly in enumerate(shapely.get_parts(f.geometry)):
             models.append(_obstacle_model(f'obstacle_{f.index}_{j}', kind, poly, height))
     x, y, yaw = dock_pose(lawn)
-    mower = f"""
+    mower = (
+        f"""
     <include>
       <uri>model://mower</uri>
       <name>mower</name>
       <pose>{x:.4f} {y:.4f} 0 0 0 {yaw:.5f}</pose>
-    </include>""" if include_mower else ''
+    </include>"""
+        if include_mower
+        else ''
+    )
     return f"""<?xml version="1.0"?>
 <sdf version="1.9">
   <world name="lawn">
@@ -263,7 +274,7 @@ def world_sdf(lawn: LawnMap, surfaces: dict[str, tuple[str, str]],
             <diffuse>{SURFACE_COLOURS['ground']}</diffuse></material>
         </visual>
       </link>
-    </model>{"".join(models)}{mower}
+    </model>{''.join(models)}{mower}
   </world>
 </sdf>
 """
@@ -273,27 +284,42 @@ def bridge_config() -> list[dict[str, str]]:
     """ros_gz_bridge entries for the mower's topics and the clock."""
 
     def entry(ros: str, gz: str, ros_type: str, gz_type: str, direction: str) -> dict[str, str]:
-        return {'ros_topic_name': ros, 'gz_topic_name': gz, 'ros_type_name': ros_type,
-                'gz_type_name': gz_type, 'direction': direction}
+        return {
+            'ros_topic_name': ros,
+            'gz_topic_name': gz,
+            'ros_type_name': ros_type,
+            'gz_type_name': gz_type,
+            'direction': direction,
+        }
 
     t = GZ_TOPICS
     return [
         entry('/clock', '/clock', 'rosgraph_msgs/msg/Clock', 'gz.msgs.Clock', 'GZ_TO_ROS'),
         entry(t['image'], t['image'], 'sensor_msgs/msg/Image', 'gz.msgs.Image', 'GZ_TO_ROS'),
-        entry(t['camera_info'], t['camera_info'], 'sensor_msgs/msg/CameraInfo',
-              'gz.msgs.CameraInfo', 'GZ_TO_ROS'),
+        entry(
+            t['camera_info'],
+            t['camera_info'],
+            'sensor_msgs/msg/CameraInfo',
+            'gz.msgs.CameraInfo',
+            'GZ_TO_ROS',
+        ),
         entry(t['imu'], t['imu'], 'sensor_msgs/msg/Imu', 'gz.msgs.IMU', 'GZ_TO_ROS'),
         entry(t['odom'], t['odom'], 'nav_msgs/msg/Odometry', 'gz.msgs.Odometry', 'GZ_TO_ROS'),
         entry('/tf', t['tf'], 'tf2_msgs/msg/TFMessage', 'gz.msgs.Pose_V', 'GZ_TO_ROS'),
-        entry(t['joint_states'], t['joint_states'], 'sensor_msgs/msg/JointState',
-              'gz.msgs.Model', 'GZ_TO_ROS'),
-        entry(t['cmd_vel'], t['cmd_vel'], 'geometry_msgs/msg/Twist', 'gz.msgs.Twist',
-              'ROS_TO_GZ'),
+        entry(
+            t['joint_states'],
+            t['joint_states'],
+            'sensor_msgs/msg/JointState',
+            'gz.msgs.Model',
+            'GZ_TO_ROS',
+        ),
+        entry(t['cmd_vel'], t['cmd_vel'], 'geometry_msgs/msg/Twist', 'gz.msgs.Twist', 'ROS_TO_GZ'),
     ]
 
 
-def write_gazebo(lawn: LawnMap, out: str | Path, mower: MowerConfig | None = None,
-                 include_mower: bool = True) -> dict[str, Path]:
+def write_gazebo(
+    lawn: LawnMap, out: str | Path, mower: MowerConfig | None = None, include_mower: bool = True
+) -> dict[str, Path]:
     """Write world, meshes, the mower model and the bridge YAML into ``out``.
 
     Run with ``GZ_SIM_RESOURCE_PATH=<out>/models gz sim <out>/lawn.sdf``.
@@ -302,8 +328,11 @@ def write_gazebo(lawn: LawnMap, out: str | Path, mower: MowerConfig | None = Non
     (out / 'meshes').mkdir(parents=True, exist_ok=True)
     (out / 'models' / 'mower').mkdir(parents=True, exist_ok=True)
     keepouts = [f for f in lawn.features if f.role == 'keepout']
-    lawn_area = lawn.boundary.difference(
-        shapely.union_all([f.geometry for f in keepouts])) if keepouts else lawn.boundary
+    lawn_area = (
+        lawn.boundary.difference(shapely.union_all([f.geometry for f in keepouts]))
+        if keepouts
+        else lawn.boundary
+    )
     surfaces: dict[str, tuple[str, str]] = {}
     for i, poly in enumerate(p for p in shapely.get_parts(lawn_area) if p.area > 1e-4):
         path = out / 'meshes' / f'lawn_{i}.obj'
@@ -315,7 +344,9 @@ def write_gazebo(lawn: LawnMap, out: str | Path, mower: MowerConfig | None = Non
             path = out / 'meshes' / f'keepout_{f.index}_{j}.obj'
             path.write_text(polygon_obj(poly, 0.003))
             surfaces[f'keepout_{f.index}_{j}'] = (
-                str(path.resolve()), SURFACE_COLOURS.get(kind, SURFACE_COLOURS['soil']))
+                str(path.resolve()),
+                SURFACE_COLOURS.get(kind, SURFACE_COLOURS['soil']),
+            )
     world = out / 'lawn.sdf'
     world.write_text(world_sdf(lawn, surfaces, include_mower))
     model = out / 'models' / 'mower' / 'model.sdf'
@@ -323,7 +354,8 @@ def write_gazebo(lawn: LawnMap, out: str | Path, mower: MowerConfig | None = Non
     (out / 'models' / 'mower' / 'model.config').write_text(
         '<?xml version="1.0"?>\n<model><name>mower</name><version>1.0</version>'
         '<sdf version="1.9">model.sdf</sdf><description>Mower stack robot</description>'
-        '</model>\n')
+        '</model>\n'
+    )
     bridge = out / 'bridge.yaml'
     bridge.write_text(yaml.safe_dump(bridge_config(), sort_keys=False))
     return {'world': world, 'model': model, 'bridge': bridge}

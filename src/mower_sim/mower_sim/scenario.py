@@ -11,12 +11,19 @@ from mower_maps import LawnMap
 from mower_sim.world import HiddenObstacle
 
 HIDDEN_KINDS = ('rock', 'toy', 'pet', 'hose', 'post', 'furniture')
-SIZE_RANGE_M = {'rock': (0.2, 0.5), 'toy': (0.15, 0.35), 'pet': (0.3, 0.6), 'hose': (0.8, 2.0),
-                'post': (0.06, 0.12), 'furniture': (0.5, 1.0)}
+SIZE_RANGE_M = {
+    'rock': (0.2, 0.5),
+    'toy': (0.15, 0.35),
+    'pet': (0.3, 0.6),
+    'hose': (0.8, 2.0),
+    'post': (0.06, 0.12),
+    'furniture': (0.5, 1.0),
+}
 
 
-def random_hidden(lawn: LawnMap, count: int, seed: int,
-                  kinds: tuple[str, ...] = HIDDEN_KINDS) -> tuple[HiddenObstacle, ...]:
+def random_hidden(
+    lawn: LawnMap, count: int, seed: int, kinds: tuple[str, ...] = HIDDEN_KINDS
+) -> tuple[HiddenObstacle, ...]:
     """``count`` obstacles on open lawn (1 m clear of holes, the edge and the dock)."""
     rng = np.random.default_rng(seed + 7919)
     free = lawn.mowable_area().buffer(-1.0)
@@ -32,8 +39,9 @@ def random_hidden(lawn: LawnMap, count: int, seed: int,
             continue
         kind = str(kinds[int(rng.integers(0, len(kinds)))])
         lo, hi = SIZE_RANGE_M[kind]
-        h = HiddenObstacle(kind, float(x), float(y), float(rng.uniform(lo, hi)),
-                           float(rng.uniform(0, math.pi)))
+        h = HiddenObstacle(
+            kind, float(x), float(y), float(rng.uniform(lo, hi)), float(rng.uniform(0, math.pi))
+        )
         out.append(h)
         free = free.difference(shapely.Point(x, y).buffer(1.5))
     return tuple(out)

@@ -76,8 +76,14 @@ class CameraFrame:
 class LawnSim:
     """A mower on a lawn in MuJoCo; deterministic for a seed."""
 
-    def __init__(self, lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0,
-                 noise: SensorNoise | None = None, render: bool = True) -> None:
+    def __init__(
+        self,
+        lawn: LawnMap,
+        config: WorldConfig | None = None,
+        seed: int = 0,
+        noise: SensorNoise | None = None,
+        render: bool = True,
+    ) -> None:
         """Build and compile the scene; the mower starts at the dock (or the lawn centre)."""
         self.lawn = lawn
         self.config = config or WorldConfig()
@@ -93,22 +99,29 @@ class LawnSim:
         self.events = Events()
         self._renderer = None
         if render:
-            self._renderer = mujoco.Renderer(self.model, self.mower.image_height,
-                                             self.mower.image_width)
+            self._renderer = mujoco.Renderer(
+                self.model, self.mower.image_height, self.mower.image_width
+            )
             _release_gl_context()
         self._geom_class = self._classify_geoms()
-        self._robot_geoms = {i for i in range(self.model.ngeom)
-                             if (mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, i)
-                                 or '').startswith('robot_')}
-        self._obstacle_geoms = {i for i in range(self.model.ngeom)
-                                if self._geom_class[i] == LABELS['obstacle']}
+        self._robot_geoms = {
+            i
+            for i in range(self.model.ngeom)
+            if (mujoco.mj_id2name(self.model, mujoco.mjtObj.mjOBJ_GEOM, i) or '').startswith(
+                'robot_'
+            )
+        }
+        self._obstacle_geoms = {
+            i for i in range(self.model.ngeom) if self._geom_class[i] == LABELS['obstacle']
+        }
         self._last_touch: dict[int, float] = {}
         self._noise_bank: np.ndarray | None = None
         if self.config.randomise:
             self._jitter_camera()
         self._boundary = lawn.boundary
-        self._keepouts = shapely.union_all([f.geometry for f in lawn.features
-                                            if f.role == 'keepout'])
+        self._keepouts = shapely.union_all(
+            [f.geometry for f in lawn.features if f.role == 'keepout']
+        )
         shapely.prepare(self._boundary)
         shapely.prepare(self._keepouts)
         self._outside = False
@@ -119,12 +132,14 @@ class LawnSim:
         # half a cell lower-left of that: coverage_origin
         self._cov_origin = np.array([minx - 1.0, miny - 1.0])
         self._cov_corner = self._cov_origin - COVERAGE_RES_M / 2
-        self._cov_shape = (int((maxy - miny + 2) / COVERAGE_RES_M) + 1,
-                           int((maxx - minx + 2) / COVERAGE_RES_M) + 1)
+        self._cov_shape = (
+            int((maxy - miny + 2) / COVERAGE_RES_M) + 1,
+            int((maxx - minx + 2) / COVERAGE_RES_M) + 1,
+        )
         self.mowed = np.zeros(self._cov_shape, dtype=bool)
         r = int(math.ceil(self.mower.cut_width_m / 2 / COVERAGE_RES_M))
-        yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-        self._deck = (xx ** 2 + yy ** 2) * COVERAGE_RES_M ** 2 <= (self.mower.cut_width_m / 2) ** 2
+        yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
+        self._deck = (xx**2 + yy**2) * COVERAGE_RES_M**2 <= (self.mower.cut_width_m / 2) ** 2
         self._last_mark: np.ndarray | None = None
         self._target = np.zeros(2)
 
@@ -182,8 +197,11 @@ class LawnSim:
         mujoco.mj_forward(self.model, self.data)
         self._last_mark = None
 
-    def push(self, force_n: tuple[float, float, float] = (0.0, 0.0, 0.0),
-             torque_nm: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+    def push(
+        self,
+        force_n: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        torque_nm: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    ) -> None:
         """Apply a force and torque (world frame) to the mower's body until changed.
 
         For tests: lifting it by hand, tipping it over. Zeros release it.
@@ -247,8 +265,11 @@ class LawnSim:
         if outside and not self._outside:
             self.events.boundary_exits += 1
         self._outside = outside
-        inside_keepout = bool(shapely.contains_xy(self._keepouts, x, y)) \
-            if not self._keepouts.is_empty else False
+        inside_keepout = (
+            bool(shapely.contains_xy(self._keepouts, x, y))
+            if not self._keepouts.is_empty
+            else False
+        )
         if inside_keepout and not self._inside_keepout:
             self.events.keepout_entries += 1
         self._inside_keepout = inside_keepout
@@ -266,10 +287,14 @@ class LawnSim:
         f = np.arange(1, n + 1)[:, None] / n  # stamp the deck every raster cell along the way
         corners = cell_index(start + f * (xy - start), self._cov_corner, COVERAGE_RES_M) - r
         for c0, r0 in corners.tolist():
-            if r0 < 0 or c0 < 0 or r0 + 2 * r + 1 > self._cov_shape[0] or \
-                    c0 + 2 * r + 1 > self._cov_shape[1]:
+            if (
+                r0 < 0
+                or c0 < 0
+                or r0 + 2 * r + 1 > self._cov_shape[0]
+                or c0 + 2 * r + 1 > self._cov_shape[1]
+            ):
                 continue
-            self.mowed[r0:r0 + 2 * r + 1, c0:c0 + 2 * r + 1] |= self._deck
+            self.mowed[r0 : r0 + 2 * r + 1, c0 : c0 + 2 * r + 1] |= self._deck
         self._last_mark = xy
 
     # -- sensors ----------------------------------------------------------------------------
@@ -303,8 +328,10 @@ class LawnSim:
         if self.noise.image_std > 0:
             h = self.mower.image_height
             if self._noise_bank is None:
-                self._noise_bank = np.round(self.rng.normal(
-                    0.0, self.noise.image_std, (4, h * 2, self.mower.image_width, 3))
+                self._noise_bank = np.round(
+                    self.rng.normal(
+                        0.0, self.noise.image_std, (4, h * 2, self.mower.image_width, 3)
+                    )
                 ).astype(np.int16)
             k = int(self.rng.integers(0, len(self._noise_bank)))
             off = int(self.rng.integers(0, h))
@@ -318,8 +345,9 @@ class LawnSim:
                 out = sum(np.roll(out, s, axis=1) for s in range(look.blur)) / look.blur
             rgb = np.clip(out, 0, 255).astype(np.uint8)
         if look.noise_k >= 0 and self._noise_bank is not None:
-            noise = self._noise_bank[look.noise_k, look.noise_offset:
-                                     look.noise_offset + rgb.shape[0]]
+            noise = self._noise_bank[
+                look.noise_k, look.noise_offset : look.noise_offset + rgb.shape[0]
+            ]
             rgb = np.clip(rgb.astype(np.int16) + noise, 0, 255).astype(np.uint8)
         return rgb
 
@@ -352,8 +380,9 @@ class LawnSim:
         cam = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA, 'front')
         self.model.cam_pos[cam, 2] += self.rng.uniform(-0.02, 0.02)
         dq = np.zeros(4)
-        mujoco.mju_axisAngle2Quat(dq, np.array([1.0, 0.0, 0.0]),
-                                  math.radians(self.rng.uniform(-3.0, 3.0)))
+        mujoco.mju_axisAngle2Quat(
+            dq, np.array([1.0, 0.0, 0.0]), math.radians(self.rng.uniform(-3.0, 3.0))
+        )
         q = np.zeros(4)
         mujoco.mju_mulQuat(q, self.model.cam_quat[cam].copy(), dq)
         self.model.cam_quat[cam] = q
@@ -368,24 +397,28 @@ class LawnSim:
 
     def encoders(self) -> np.ndarray:
         """Wheel angles (rad): left, right."""
-        return self.data.sensordata[10:12].copy() + self.rng.normal(
-            0, self.noise.encoder_std_rad, 2) if self.noise.encoder_std_rad else \
-            self.data.sensordata[10:12].copy()
+        return (
+            self.data.sensordata[10:12].copy() + self.rng.normal(0, self.noise.encoder_std_rad, 2)
+            if self.noise.encoder_std_rad
+            else self.data.sensordata[10:12].copy()
+        )
 
     def gnss(self) -> tuple[float, float]:
         """A noisy ENU position fix of base_link (m)."""
         x, y, _ = self.pose
-        return (x + float(self.rng.normal(0, self.noise.gnss_std_m)),
-                y + float(self.rng.normal(0, self.noise.gnss_std_m)))
+        return (
+            x + float(self.rng.normal(0, self.noise.gnss_std_m)),
+            y + float(self.rng.normal(0, self.noise.gnss_std_m)),
+        )
 
     def mowed_area_m2(self, within=None) -> float:
         """Ground-truth mowed area, optionally within a geometry (for example the lawn)."""
         if within is None:
-            return float(self.mowed.sum()) * COVERAGE_RES_M ** 2
+            return float(self.mowed.sum()) * COVERAGE_RES_M**2
         rows, cols = np.nonzero(self.mowed)
         centres = cell_centre(np.stack([cols, rows], axis=1), self._cov_corner, COVERAGE_RES_M)
         inside = shapely.contains_xy(within, centres[:, 0], centres[:, 1])
-        return float(inside.sum()) * COVERAGE_RES_M ** 2
+        return float(inside.sum()) * COVERAGE_RES_M**2
 
     def _classify_geoms(self) -> np.ndarray:
         out = np.full(self.model.ngeom, IGNORE, dtype=np.uint8)
@@ -424,8 +457,9 @@ class CameraWorker:
         self.labels = labels
         self._pool = ThreadPoolExecutor(1, thread_name_prefix='mower-camera')
         m = sim.mower
-        self._renderer = self._pool.submit(self._make_renderer, sim.model, m.image_height,
-                                           m.image_width).result()
+        self._renderer = self._pool.submit(
+            self._make_renderer, sim.model, m.image_height, m.image_width
+        ).result()
 
     @staticmethod
     def _make_renderer(model: mujoco.MjModel, height: int, width: int) -> mujoco.Renderer:
@@ -472,5 +506,6 @@ def _release_gl_context() -> None:
     if os.environ.get('MUJOCO_GL') == 'egl':
         from mujoco import egl
 
-        egl.EGL.eglMakeCurrent(egl.EGL_DISPLAY, egl.EGL.EGL_NO_SURFACE,
-                               egl.EGL.EGL_NO_SURFACE, egl.EGL.EGL_NO_CONTEXT)
+        egl.EGL.eglMakeCurrent(
+            egl.EGL_DISPLAY, egl.EGL.EGL_NO_SURFACE, egl.EGL.EGL_NO_SURFACE, egl.EGL.EGL_NO_CONTEXT
+        )

@@ -68,9 +68,12 @@ PARAMETERS: dict[str, tuple[Any, str, float | None, float | None]] = {
     'image_noise_std': (2.0, 'camera pixel noise (grey levels)', 0.0, 50.0),
 }
 
-CMD_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
-                     reliability=ReliabilityPolicy.RELIABLE,
-                     durability=DurabilityPolicy.VOLATILE)
+CMD_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=10,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
 
 
 class SimNode(Node):
@@ -82,8 +85,9 @@ class SimNode(Node):
         self.params = p = declare(self, PARAMETERS, writable=('realtime_factor',))
         lawn = load_map(p['map_file'])  # a bad map fails start-up with MapError's message
         noise = SensorNoise(image_std=p['image_noise_std'])
-        self.sim = LawnSim(lawn, WorldConfig(randomise=p['randomise']), seed=p['seed'],
-                           noise=noise)
+        self.sim = LawnSim(
+            lawn, WorldConfig(randomise=p['randomise']), seed=p['seed'], noise=noise
+        )
         sensor = qos_profile_sensor_data
         self.pub_clock = self.create_publisher(ClockMsg, '/clock', 10)
         self.pub_image = self.create_publisher(Image, 'camera/image_raw', sensor)
@@ -105,8 +109,11 @@ class SimNode(Node):
         self._prev_pose = self.sim.pose
         # wall pacing on the steady clock: under use_sim_time the node clock waits for /clock,
         # which only this timer publishes
-        self.timer = self.create_timer(p['step_s'] / p['realtime_factor'], self.tick,
-                                       clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self.timer = self.create_timer(
+            p['step_s'] / p['realtime_factor'],
+            self.tick,
+            clock=Clock(clock_type=ClockType.STEADY_TIME),
+        )
 
     def close(self) -> None:
         """Release the simulator (on exit)."""
@@ -136,23 +143,33 @@ class SimNode(Node):
         x, y, yaw = sim.pose
         px, py, pyaw = self._prev_pose
         dt = p['step_s']
-        v_est = math.hypot(x - px, y - py) / dt * (1 if math.cos(
-            math.atan2(y - py, x - px) - yaw) >= 0 else -1)
+        v_est = (
+            math.hypot(x - px, y - py)
+            / dt
+            * (1 if math.cos(math.atan2(y - py, x - px) - yaw) >= 0 else -1)
+        )
         w_est = math.remainder(yaw - pyaw, 2 * math.pi) / dt
         self._prev_pose = (x, y, yaw)
         odom = odometry_msg((x, y, yaw), v_est, w_est, t, p['odom_frame'], p['base_frame'])
         self.pub_odom.publish(odom)
-        self.pub_truth.publish(odometry_msg((x, y, yaw), v_est, w_est, t, 'map',
-                                            p['base_frame']))
-        tf = TFMessage(transforms=[transform_msg(p['odom_frame'], p['base_frame'], x, y, 0.0,
-                                                 yaw, t)])
+        self.pub_truth.publish(odometry_msg((x, y, yaw), v_est, w_est, t, 'map', p['base_frame']))
+        tf = TFMessage(
+            transforms=[transform_msg(p['odom_frame'], p['base_frame'], x, y, 0.0, yaw, t)]
+        )
         self.pub_tf.publish(tf)
         quat, gyro, accel = sim.imu()
-        self.pub_imu.publish(imu_msg(quat, gyro, accel, t, p['imu_frame'],
-                                     sim.noise.gyro_std, sim.noise.accel_std))
+        self.pub_imu.publish(
+            imu_msg(quat, gyro, accel, t, p['imu_frame'], sim.noise.gyro_std, sim.noise.accel_std)
+        )
         qv = sim.data.qvel
-        self.pub_joints.publish(joint_state_msg(['wheel_left_joint', 'wheel_right_joint'],
-                                                sim.encoders(), np.array([qv[6], qv[7]]), t))
+        self.pub_joints.publish(
+            joint_state_msg(
+                ['wheel_left_joint', 'wheel_right_joint'],
+                sim.encoders(),
+                np.array([qv[6], qv[7]]),
+                t,
+            )
+        )
         if self.pub_gnss is not None:
             ex, ey = sim.gnss()
             lon, lat = enu_to_wgs84(ex, ey, *p['gnss_datum'])
@@ -162,14 +179,16 @@ class SimNode(Node):
             frame = sim.camera()
             m = sim.mower
             self.pub_image.publish(image_msg(frame.rgb, t, p['camera_frame']))
-            self.pub_info.publish(camera_info_msg(sim.camera_intrinsics(), m.image_width,
-                                                  m.image_height, t, p['camera_frame']))
+            self.pub_info.publish(
+                camera_info_msg(
+                    sim.camera_intrinsics(), m.image_width, m.image_height, t, p['camera_frame']
+                )
+            )
 
 
 def main(args: list[str] | None = None) -> int:
     """Entry point for ``ros2 run mower_sim sim_node``."""
-    return run_node(SimNode, args, on_exit=SimNode.close,
-                    startup_errors=(MapError,))
+    return run_node(SimNode, args, on_exit=SimNode.close, startup_errors=(MapError,))
 
 
 if __name__ == '__main__':

@@ -28,13 +28,23 @@ def _blur(img: np.ndarray, passes: int = 2) -> np.ndarray:
     """Cheap wrap-around box blur (keeps the texture tileable)."""
     out = img.astype(np.float32)
     for _ in range(passes):
-        out = (out + np.roll(out, 1, 0) + np.roll(out, -1, 0) + np.roll(out, 1, 1) +
-               np.roll(out, -1, 1)) / 5.0
+        out = (
+            out
+            + np.roll(out, 1, 0)
+            + np.roll(out, -1, 0)
+            + np.roll(out, 1, 1)
+            + np.roll(out, -1, 1)
+        ) / 5.0
     return out
 
 
-def ground_texture(kind: str, rng: np.random.Generator, size: int = 128,
-                   randomise: bool = False, stripes: float = 0.0) -> np.ndarray:
+def ground_texture(
+    kind: str,
+    rng: np.random.Generator,
+    size: int = 128,
+    randomise: bool = False,
+    stripes: float = 0.0,
+) -> np.ndarray:
     """An RGB uint8 texture for a ground kind: noise at two scales around its base colour.
 
     ``stripes`` (grass only) is the contrast of mowing stripes: the two halves of the tile
@@ -54,7 +64,7 @@ def ground_texture(kind: str, rng: np.random.Generator, size: int = 128,
         img = base * (1.0 + 0.18 * blades + 0.12 * coarse)
         if stripes:
             img[:, : size // 2] *= 1.0 + stripes
-            img[:, size // 2:] *= 1.0 - stripes
+            img[:, size // 2 :] *= 1.0 - stripes
     elif kind == 'paving':
         img = base * (1.0 + 0.06 * fine + 0.05 * coarse)
         img[::32, :, :] *= 0.6  # joints between slabs
@@ -76,12 +86,22 @@ def png_bytes(img: np.ndarray) -> bytes:
 
 
 #: Palettes of a real garden's grass (RGB): lush, dark, fresh cut, yellowish dry, blue-green wet.
-GRASS_PALETTE = ((62, 122, 45), (45, 95, 35), (88, 140, 60), (118, 128, 60),
-                 (50, 110, 70), (75, 105, 40))
+GRASS_PALETTE = (
+    (62, 122, 45),
+    (45, 95, 35),
+    (88, 140, 60),
+    (118, 128, 60),
+    (50, 110, 70),
+    (75, 105, 40),
+)
 #: Other ground seen beside real lawns, for the training frames (more kinds than the live scene).
 GARDEN_GROUNDS = ('paving', 'gravel', 'soil', 'mulch', 'asphalt', 'sand', 'brick', 'concrete')
-_GARDEN_BASE = {'asphalt': (70, 70, 72), 'sand': (185, 165, 125), 'brick': (150, 80, 60),
-                'concrete': (170, 168, 160)}
+_GARDEN_BASE = {
+    'asphalt': (70, 70, 72),
+    'sand': (185, 165, 125),
+    'brick': (150, 80, 60),
+    'concrete': (170, 168, 160),
+}
 
 
 #: CC0 photographs (greyscale, 512x512) that scikit-image ships inside its wheel, used as the
@@ -89,9 +109,17 @@ _GARDEN_BASE = {'asphalt': (70, 70, 72), 'sand': (185, 165, 125), 'brick': (150,
 #: "Grass 01", CC0), ``gravel.png`` (CC0Textures Gravel04, CC0), ``brick.png`` (CC0Textures
 #: Bricks25, CC0). Optional: without scikit-image (the training extra) the textures stay
 #: procedural.
-PHOTO_FOR = {'grass': 'grass', 'gravel': 'gravel', 'brick': 'brick', 'paving': 'brick',
-             'soil': 'gravel', 'mulch': 'gravel', 'concrete': 'gravel', 'asphalt': 'gravel',
-             'sand': 'gravel'}
+PHOTO_FOR = {
+    'grass': 'grass',
+    'gravel': 'gravel',
+    'brick': 'brick',
+    'paving': 'brick',
+    'soil': 'gravel',
+    'mulch': 'gravel',
+    'concrete': 'gravel',
+    'asphalt': 'gravel',
+    'sand': 'gravel',
+}
 _photos: dict[str, np.ndarray | None] = {}
 
 
@@ -124,7 +152,7 @@ def photo_detail(kind: str, rng: np.random.Generator, size: int) -> np.ndarray |
         return None
     c = int(rng.integers(160, img.shape[0] + 1))
     y, x = (int(v) for v in rng.integers(0, img.shape[0] - c + 1, 2))
-    crop = np.rot90(img[y:y + c, x:x + c], int(rng.integers(0, 4)))
+    crop = np.rot90(img[y : y + c, x : x + c], int(rng.integers(0, 4)))
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
     crop = cv2.resize(np.ascontiguousarray(crop), (size, size), interpolation=cv2.INTER_AREA)
@@ -140,8 +168,9 @@ def _tint(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(0.65, 1.35) * rng.uniform(0.92, 1.08, 3)
 
 
-def _blobs(rng: np.random.Generator, size: int, count: int, radius: tuple[float, float]
-           ) -> np.ndarray:
+def _blobs(
+    rng: np.random.Generator, size: int, count: int, radius: tuple[float, float]
+) -> np.ndarray:
     """A soft mask (0-1) of ``count`` round blobs, wrapping around the tile's edges."""
     import cv2
 
@@ -156,8 +185,14 @@ def _blobs(rng: np.random.Generator, size: int, count: int, radius: tuple[float,
     return cv2.GaussianBlur(mask, (k, k), 0)
 
 
-def _dots(img: np.ndarray, rng: np.random.Generator, count: int, colour: tuple[int, int, int],
-          radius: tuple[int, int], jitter: float = 20.0) -> None:
+def _dots(
+    img: np.ndarray,
+    rng: np.random.Generator,
+    count: int,
+    colour: tuple[int, int, int],
+    radius: tuple[int, int],
+    jitter: float = 20.0,
+) -> None:
     """Small flowers, leaves or weeds: coloured dots drawn on ``img`` in place."""
     import cv2
 
@@ -167,8 +202,9 @@ def _dots(img: np.ndarray, rng: np.random.Generator, count: int, colour: tuple[i
         c = tuple(float(np.clip(v + rng.normal(0, jitter), 0, 255)) for v in colour)
         r = int(rng.integers(radius[0], radius[1] + 1))
         if r >= 2 and rng.random() < 0.5:  # a leaf: an ellipse at a random angle
-            cv2.ellipse(img, (x, y), (r, max(1, r // 2)), float(rng.uniform(0, 180)), 0, 360,
-                        c, -1)
+            cv2.ellipse(
+                img, (x, y), (r, max(1, r // 2)), float(rng.uniform(0, 180)), 0, 360, c, -1
+            )
         else:
             cv2.circle(img, (x, y), r, c, -1)
 
@@ -182,8 +218,9 @@ def _with_photo(img: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndar
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def garden_texture(kind: str, rng: np.random.Generator, size: int = 256,
-                   stripes: float = 0.0) -> np.ndarray:
+def garden_texture(
+    kind: str, rng: np.random.Generator, size: int = 256, stripes: float = 0.0
+) -> np.ndarray:
     """A ground texture with the variety of a real garden (training frames only).
 
     Grass: a colour from :data:`GRASS_PALETTE` (lush to dry), blades, light and dark patches, and
@@ -194,13 +231,15 @@ def garden_texture(kind: str, rng: np.random.Generator, size: int = 256,
     if kind in _GARDEN_BASE:
         base = np.array(_GARDEN_BASE[kind], np.float32) * _tint(rng)
         fine = rng.normal(0.0, 1.0, (size, size, 1)).astype(np.float32)
-        coarse = np.kron(_blur(rng.normal(0, 1, (size // 16, size // 16, 1)), 2),
-                         np.ones((16, 16, 1), np.float32))
+        coarse = np.kron(
+            _blur(rng.normal(0, 1, (size // 16, size // 16, 1)), 2),
+            np.ones((16, 16, 1), np.float32),
+        )
         img = base * (1.0 + rng.uniform(0.03, 0.2) * fine + rng.uniform(0.03, 0.2) * coarse)
         if kind == 'brick':
             step = int(rng.integers(16, 40))
             img[::step] *= 0.55
-            img[:, ::2 * step] *= 0.55
+            img[:, :: 2 * step] *= 0.55
         return _with_photo(img, kind, rng)
     if kind != 'grass':
         img = ground_texture(kind, rng, size=size).astype(np.float32) * _tint(rng)
@@ -214,11 +253,14 @@ def garden_texture(kind: str, rng: np.random.Generator, size: int = 256,
     fine = rng.normal(0.0, 1.0, (size, size, 1)).astype(np.float32)
     length = int(rng.integers(1, 5))  # long blades streak further
     blades = sum(np.roll(fine, s, 0) for s in range(-length, length + 1)) / math.sqrt(
-        2 * length + 1)
+        2 * length + 1
+    )
     blades = np.roll(blades, int(rng.integers(0, 3)), 1) * 0.5 + blades * 0.5
     cells = int(rng.choice([8, 16, 32]))
-    coarse = np.kron(_blur(rng.normal(0, 1, (size // cells, size // cells, 1)), 2),
-                     np.ones((cells, cells, 1), np.float32))
+    coarse = np.kron(
+        _blur(rng.normal(0, 1, (size // cells, size // cells, 1)), 2),
+        np.ones((cells, cells, 1), np.float32),
+    )
     img = base * (1.0 + rng.uniform(0.1, 0.3) * blades + rng.uniform(0.05, 0.25) * coarse)
     if rng.random() < 0.4:  # clover: blue-green patches
         m = _blobs(rng, size, int(rng.integers(2, 10)), (size / 30, size / 10))[..., None]
@@ -233,7 +275,7 @@ def garden_texture(kind: str, rng: np.random.Generator, size: int = 256,
         img = img * (1 - 0.6 * m) + 0.6 * m * img * np.array([1.35, 1.05, 0.8])
     if stripes:
         img[:, : size // 2] *= 1.0 + stripes
-        img[:, size // 2:] *= 1.0 - stripes
+        img[:, size // 2 :] *= 1.0 - stripes
     img = _with_photo(img, kind, rng)
     if rng.random() < 0.35:
         _dots(img, rng, int(rng.integers(5, 60)), (230, 200, 30), (1, 3))  # dandelions
@@ -251,8 +293,9 @@ def foliage_texture(rng: np.random.Generator, size: int = 128) -> np.ndarray:
     """Leaves of a tree crown or hedge: dark, high-contrast green with light and shadow."""
     base = np.array([rng.uniform(25, 70), rng.uniform(55, 110), rng.uniform(20, 50)], np.float32)
     fine = rng.normal(0.0, 1.0, (size, size, 1)).astype(np.float32)
-    coarse = np.kron(_blur(rng.normal(0, 1, (size // 8, size // 8, 1)), 1),
-                     np.ones((8, 8, 1), np.float32))
+    coarse = np.kron(
+        _blur(rng.normal(0, 1, (size // 8, size // 8, 1)), 1), np.ones((8, 8, 1), np.float32)
+    )
     img = base * (1.0 + 0.35 * _blur(fine, 1) + 0.3 * coarse)
     if rng.random() < 0.3:  # autumn
         img = img * np.array([1.8, 1.1, 0.8], np.float32)

@@ -28,10 +28,26 @@ LABELS = {'lawn': 0, 'other': 1, 'obstacle': 2, 'sky': 3}
 IGNORE = 255  # the mower's own body, if ever in view
 
 #: Heights (m) of obstacle kinds when the map gives none.
-DEFAULT_HEIGHT_M = {'tree': 3.0, 'post': 1.2, 'shed': 2.2, 'playhouse': 1.8, 'bench': 0.8,
-                    'rock': 0.35, 'toy': 0.25, 'pet': 0.3, 'hose': 0.03, 'furniture': 0.75}
-KEEPOUT_TEXTURE = {'flower_bed': 'mulch', 'pond': 'water', 'paving': 'paving', 'soil': 'soil',
-                   'hedge': 'soil', 'gravel': 'gravel'}
+DEFAULT_HEIGHT_M = {
+    'tree': 3.0,
+    'post': 1.2,
+    'shed': 2.2,
+    'playhouse': 1.8,
+    'bench': 0.8,
+    'rock': 0.35,
+    'toy': 0.25,
+    'pet': 0.3,
+    'hose': 0.03,
+    'furniture': 0.75,
+}
+KEEPOUT_TEXTURE = {
+    'flower_bed': 'mulch',
+    'pond': 'water',
+    'paving': 'paving',
+    'soil': 'soil',
+    'hedge': 'soil',
+    'gravel': 'gravel',
+}
 
 
 @dataclass(frozen=True)
@@ -117,36 +133,49 @@ def _mesh(name: str, poly: Polygon, z_m: float, tile_m: float, uv_angle: float =
     vs = np.array(list(verts), dtype=float)
     vert = ' '.join(f'{x:.5f} {y:.5f} {z_m:.4f}' for x, y in vs)
     c, s = math.cos(uv_angle), math.sin(uv_angle)
-    uv = ' '.join(f'{(c * x + s * y) / tile_m:.5f} {(-s * x + c * y) / tile_m:.5f}'
-                  for x, y in vs)
+    uv = ' '.join(f'{(c * x + s * y) / tile_m:.5f} {(-s * x + c * y) / tile_m:.5f}' for x, y in vs)
     face = ' '.join(f'{a} {b} {c}' for a, b, c in faces)
-    return (f'<mesh name="{name}" vertex="{vert}" texcoord="{uv}" face="{face}" '
-            f'inertia="shell"/>')
+    return f'<mesh name="{name}" vertex="{vert}" texcoord="{uv}" face="{face}" inertia="shell"/>'
 
 
-def _obstacle_geoms(name: str, kind: str, poly: Polygon, height: float,
-                    rng: np.random.Generator) -> list[str]:
+def _obstacle_geoms(
+    name: str, kind: str, poly: Polygon, height: float, rng: np.random.Generator
+) -> list[str]:
     """Geoms standing on a footprint: cylinders for round things, boxes for the rest."""
     c = poly.centroid
-    circ = 4 * math.pi * poly.area / max(poly.length ** 2, 1e-12)  # 1 for a circle
+    circ = 4 * math.pi * poly.area / max(poly.length**2, 1e-12)  # 1 for a circle
     out = []
-    colour = {'tree': '0.35 0.25 0.15 1', 'post': '0.5 0.5 0.5 1', 'rock': '0.45 0.45 0.42 1',
-              'toy': '0.9 0.2 0.1 1', 'pet': '0.55 0.4 0.25 1', 'hose': '0.1 0.5 0.2 1',
-              'shed': '0.45 0.35 0.25 1', 'bench': '0.5 0.35 0.2 1'}.get(
-        kind, f'{rng.uniform(0.3, 0.8):.2f} {rng.uniform(0.2, 0.6):.2f} '
-              f'{rng.uniform(0.1, 0.5):.2f} 1')
+    colour = {
+        'tree': '0.35 0.25 0.15 1',
+        'post': '0.5 0.5 0.5 1',
+        'rock': '0.45 0.45 0.42 1',
+        'toy': '0.9 0.2 0.1 1',
+        'pet': '0.55 0.4 0.25 1',
+        'hose': '0.1 0.5 0.2 1',
+        'shed': '0.45 0.35 0.25 1',
+        'bench': '0.5 0.35 0.2 1',
+    }.get(
+        kind,
+        f'{rng.uniform(0.3, 0.8):.2f} {rng.uniform(0.2, 0.6):.2f} {rng.uniform(0.1, 0.5):.2f} 1',
+    )
     if kind in ('rock', 'pet'):
         r = math.sqrt(poly.area / math.pi)
-        out.append(f'<geom name="obst_{name}" type="ellipsoid" pos="{c.x:.4f} {c.y:.4f} 0" '
-                   f'size="{r:.4f} {r * 0.8:.4f} {height:.4f}" rgba="{colour}"/>')
+        out.append(
+            f'<geom name="obst_{name}" type="ellipsoid" pos="{c.x:.4f} {c.y:.4f} 0" '
+            f'size="{r:.4f} {r * 0.8:.4f} {height:.4f}" rgba="{colour}"/>'
+        )
     elif circ > 0.85:
         r = math.sqrt(poly.area / math.pi)
-        out.append(f'<geom name="obst_{name}" type="cylinder" pos="{c.x:.4f} {c.y:.4f} '
-                   f'{height / 2:.4f}" size="{r:.4f} {height / 2:.4f}" rgba="{colour}"/>')
+        out.append(
+            f'<geom name="obst_{name}" type="cylinder" pos="{c.x:.4f} {c.y:.4f} '
+            f'{height / 2:.4f}" size="{r:.4f} {height / 2:.4f}" rgba="{colour}"/>'
+        )
         if kind == 'tree':
-            out.append(f'<geom name="obst_{name}_crown" type="sphere" pos="{c.x:.4f} '
-                       f'{c.y:.4f} {height:.4f}" size="{max(1.0, 4 * r):.3f}" '
-                       f'rgba="0.2 0.45 0.15 1" contype="0" conaffinity="0"/>')
+            out.append(
+                f'<geom name="obst_{name}_crown" type="sphere" pos="{c.x:.4f} '
+                f'{c.y:.4f} {height:.4f}" size="{max(1.0, 4 * r):.3f}" '
+                f'rgba="0.2 0.45 0.15 1" contype="0" conaffinity="0"/>'
+            )
     else:
         rect = poly.minimum_rotated_rectangle
         xy = np.asarray(rect.exterior.coords)[:4]
@@ -154,9 +183,11 @@ def _obstacle_geoms(name: str, kind: str, poly: Polygon, height: float,
         yaw = math.atan2(e1[1], e1[0])
         hx, hy = np.hypot(*e1) / 2, np.hypot(*e2) / 2
         rc = xy.mean(axis=0)
-        out.append(f'<geom name="obst_{name}" type="box" pos="{rc[0]:.4f} {rc[1]:.4f} '
-                   f'{height / 2:.4f}" euler="0 0 {yaw:.5f}" size="{hx:.4f} {hy:.4f} '
-                   f'{height / 2:.4f}" rgba="{colour}"/>')
+        out.append(
+            f'<geom name="obst_{name}" type="box" pos="{rc[0]:.4f} {rc[1]:.4f} '
+            f'{height / 2:.4f}" euler="0 0 {yaw:.5f}" size="{hx:.4f} {hy:.4f} '
+            f'{height / 2:.4f}" rgba="{colour}"/>'
+        )
     return out
 
 
@@ -170,11 +201,12 @@ def _plants(name: str, poly: Polygon, rng: np.random.Generator) -> list[str]:
         if inner.is_empty or not inner.contains(shapely.Point(x, y)):
             continue
         r = rng.uniform(0.08, 0.16)
-        colour = rng.choice(['0.2 0.5 0.15 1', '0.8 0.2 0.4 1', '0.9 0.8 0.2 1',
-                             '0.5 0.3 0.7 1'])
-        out.append(f'<geom name="{name}_plant_{k}" type="ellipsoid" pos="{x:.3f} {y:.3f} '
-                   f'{r * 0.6:.3f}" size="{r:.3f} {r:.3f} {r * 0.8:.3f}" rgba="{colour}" '
-                   f'contype="0" conaffinity="0"/>')
+        colour = rng.choice(['0.2 0.5 0.15 1', '0.8 0.2 0.4 1', '0.9 0.8 0.2 1', '0.5 0.3 0.7 1'])
+        out.append(
+            f'<geom name="{name}_plant_{k}" type="ellipsoid" pos="{x:.3f} {y:.3f} '
+            f'{r * 0.6:.3f}" size="{r:.3f} {r:.3f} {r * 0.8:.3f}" rgba="{colour}" '
+            f'contype="0" conaffinity="0"/>'
+        )
     return out
 
 
@@ -182,13 +214,18 @@ def _enclosure(boundary: Polygon, rng: np.random.Generator) -> list[str]:
     """A fence, hedge or wall 1-6 m beyond the lawn, in pieces with gaps (obstacles)."""
     kind = str(rng.choice(['fence', 'hedge', 'wall']))
     ring = boundary.convex_hull.buffer(rng.uniform(1.0, 6.0)).exterior
-    height = {'fence': rng.uniform(0.8, 2.0), 'hedge': rng.uniform(0.8, 2.5),
-              'wall': rng.uniform(1.0, 2.5)}[kind]
+    height = {
+        'fence': rng.uniform(0.8, 2.0),
+        'hedge': rng.uniform(0.8, 2.5),
+        'wall': rng.uniform(1.0, 2.5),
+    }[kind]
     thick = {'fence': 0.03, 'hedge': rng.uniform(0.3, 0.8), 'wall': 0.15}[kind]
     grey = rng.uniform(0.3, 0.8)
-    colour = {'fence': f'{grey * 0.8:.2f} {grey * 0.6:.2f} {grey * 0.4:.2f} 1',
-              'wall': f'{grey:.2f} {grey * rng.uniform(0.5, 0.95):.2f} '
-                      f'{grey * rng.uniform(0.4, 0.9):.2f} 1'}.get(kind, '')
+    colour = {
+        'fence': f'{grey * 0.8:.2f} {grey * 0.6:.2f} {grey * 0.4:.2f} 1',
+        'wall': f'{grey:.2f} {grey * rng.uniform(0.5, 0.95):.2f} '
+        f'{grey * rng.uniform(0.4, 0.9):.2f} 1',
+    }.get(kind, '')
     look = 'material="mat_foliage"' if kind == 'hedge' else f'rgba="{colour}"'
     out, d, piece, gap = [], 0.0, rng.uniform(1.0, 3.0), rng.uniform(0.0, 0.3)
     while d + piece <= ring.length:
@@ -199,9 +236,11 @@ def _enclosure(boundary: Polygon, rng: np.random.Generator) -> list[str]:
         cx, cy = (a.x + b.x) / 2, (a.y + b.y) / 2
         yaw = math.atan2(b.y - a.y, b.x - a.x)
         h = height * rng.uniform(0.9, 1.1)
-        out.append(f'<geom name="obst_garden_encl_{len(out)}" type="box" pos="{cx:.3f} '
-                   f'{cy:.3f} {h / 2:.3f}" euler="0 0 {yaw:.4f}" size="{piece / 2 + 0.02:.3f} '
-                   f'{thick / 2:.3f} {h / 2:.3f}" {look} contype="0" conaffinity="0"/>')
+        out.append(
+            f'<geom name="obst_garden_encl_{len(out)}" type="box" pos="{cx:.3f} '
+            f'{cy:.3f} {h / 2:.3f}" euler="0 0 {yaw:.4f}" size="{piece / 2 + 0.02:.3f} '
+            f'{thick / 2:.3f} {h / 2:.3f}" {look} contype="0" conaffinity="0"/>'
+        )
     return out
 
 
@@ -215,14 +254,18 @@ def _garden_surroundings(boundary: Polygon, rng: np.random.Generator) -> list[st
     k = 0
     if rng.random() < 0.85:  # an enclosure: fence, hedge or wall around the garden, with gaps
         out.extend(_enclosure(boundary, rng))
-    for kind in ['house'] * int(rng.integers(0, 2)) + ['tree'] * int(rng.integers(1, 5)) + \
-            ['hedge'] * int(rng.integers(0, 3)):
+    for kind in (
+        ['house'] * int(rng.integers(0, 2))
+        + ['tree'] * int(rng.integers(1, 5))
+        + ['hedge'] * int(rng.integers(0, 3))
+    ):
         for _ in range(20):
             a = rng.uniform(0, 2 * math.pi)
             d = reach + rng.uniform(1.0, 8.0)
             x, y = cx + d * math.cos(a), cy + d * math.sin(a)
-            if not keep_clear.intersects(shapely.Point(x, y).buffer(
-                    3.0 if kind != 'tree' else 0.5)):
+            if not keep_clear.intersects(
+                shapely.Point(x, y).buffer(3.0 if kind != 'tree' else 0.5)
+            ):
                 break
         else:
             continue
@@ -230,25 +273,33 @@ def _garden_surroundings(boundary: Polygon, rng: np.random.Generator) -> list[st
         grey = rng.uniform(0.4, 0.9)
         if kind == 'house':
             hx, hy, hz = rng.uniform(2, 5), rng.uniform(1, 3), rng.uniform(2.5, 6)
-            out.append(f'<geom name="obst_garden_{k}" type="box" pos="{x:.3f} {y:.3f} '
-                       f'{hz / 2:.3f}" euler="0 0 {a + math.pi / 2:.4f}" size="{hx:.3f} '
-                       f'{hy:.3f} {hz / 2:.3f}" rgba="{grey:.2f} {grey * 0.9:.2f} '
-                       f'{grey * 0.8:.2f} 1" contype="0" conaffinity="0"/>')
+            out.append(
+                f'<geom name="obst_garden_{k}" type="box" pos="{x:.3f} {y:.3f} '
+                f'{hz / 2:.3f}" euler="0 0 {a + math.pi / 2:.4f}" size="{hx:.3f} '
+                f'{hy:.3f} {hz / 2:.3f}" rgba="{grey:.2f} {grey * 0.9:.2f} '
+                f'{grey * 0.8:.2f} 1" contype="0" conaffinity="0"/>'
+            )
         elif kind == 'tree':
             r, h = rng.uniform(0.08, 0.3), rng.uniform(1.5, 4)
-            out.append(f'<geom name="obst_garden_{k}" type="cylinder" pos="{x:.3f} {y:.3f} '
-                       f'{h / 2:.3f}" size="{r:.3f} {h / 2:.3f}" rgba="0.35 0.25 0.15 1" '
-                       f'contype="0" conaffinity="0"/>')
-            out.append(f'<geom name="obst_garden_{k}_crown" type="ellipsoid" pos="{x:.3f} '
-                       f'{y:.3f} {h + 0.5:.3f}" size="{rng.uniform(0.8, 2.0):.3f} '
-                       f'{rng.uniform(0.8, 2.0):.3f} {rng.uniform(0.8, 1.8):.3f}" '
-                       f'material="mat_foliage" contype="0" conaffinity="0"/>')
+            out.append(
+                f'<geom name="obst_garden_{k}" type="cylinder" pos="{x:.3f} {y:.3f} '
+                f'{h / 2:.3f}" size="{r:.3f} {h / 2:.3f}" rgba="0.35 0.25 0.15 1" '
+                f'contype="0" conaffinity="0"/>'
+            )
+            out.append(
+                f'<geom name="obst_garden_{k}_crown" type="ellipsoid" pos="{x:.3f} '
+                f'{y:.3f} {h + 0.5:.3f}" size="{rng.uniform(0.8, 2.0):.3f} '
+                f'{rng.uniform(0.8, 2.0):.3f} {rng.uniform(0.8, 1.8):.3f}" '
+                f'material="mat_foliage" contype="0" conaffinity="0"/>'
+            )
         else:
-            out.append(f'<geom name="obst_garden_{k}" type="box" pos="{x:.3f} {y:.3f} '
-                       f'{0.6:.3f}" euler="0 0 {a + math.pi / 2:.4f}" size="'
-                       f'{rng.uniform(1, 4):.3f} {rng.uniform(0.3, 0.6):.3f} '
-                       f'{rng.uniform(0.4, 1.0):.3f}" material="mat_foliage" contype="0" '
-                       f'conaffinity="0"/>')
+            out.append(
+                f'<geom name="obst_garden_{k}" type="box" pos="{x:.3f} {y:.3f} '
+                f'{0.6:.3f}" euler="0 0 {a + math.pi / 2:.4f}" size="'
+                f'{rng.uniform(1, 4):.3f} {rng.uniform(0.3, 0.6):.3f} '
+                f'{rng.uniform(0.4, 1.0):.3f}" material="mat_foliage" contype="0" '
+                f'conaffinity="0"/>'
+            )
     return out
 
 
@@ -321,12 +372,17 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
             if config.garden:
                 texture = garden_texture(kind, g, stripes=stripes if kind == 'grass' else 0.0)
             else:
-                texture = ground_texture(kind, rng, randomise=config.randomise,
-                                         stripes=stripes if kind == 'grass' else 0.0)
+                texture = ground_texture(
+                    kind,
+                    rng,
+                    randomise=config.randomise,
+                    stripes=stripes if kind == 'grass' else 0.0,
+                )
             assets[f'{kind}.png'] = png_bytes(texture)
             textures.append(f'<texture name="tex_{kind}" type="2d" file="{kind}.png"/>')
-            materials.append(f'<material name="{name}" texture="tex_{kind}" specular="0.05" '
-                             f'shininess="0.05"/>')
+            materials.append(
+                f'<material name="{name}" texture="tex_{kind}" specular="0.05" shininess="0.05"/>'
+            )
         return name
 
     minx, miny, maxx, maxy = lawn.boundary.bounds
@@ -339,23 +395,34 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
     # The ground beyond the lawn: an invisible plane to drive on, and a textured square (the
     # texture once across it, as MuJoCo maps it on a plane) to see. llvmpipe draws the square
     # in 2 ms where the plane took 6-8 ms, with the same pixels.
-    geoms.append(f'<geom name="other_ground" type="plane" pos="{cx:.3f} {cy:.3f} 0" '
-                 f'size="{half:.2f} {half:.2f} 0.1" rgba="0 0 0 0" '
-                 f'friction="{m.wheel_friction} 0.01 0.0001"/>')
+    geoms.append(
+        f'<geom name="other_ground" type="plane" pos="{cx:.3f} {cy:.3f} 0" '
+        f'size="{half:.2f} {half:.2f} 0.1" rgba="0 0 0 0" '
+        f'friction="{m.wheel_friction} 0.01 0.0001"/>'
+    )
     x0, y0, x1, y1 = cx - half, cy - half, cx + half, cy + half
-    meshes.append(f'<mesh name="ground_mesh" vertex="{x0:.3f} {y0:.3f} 0 {x1:.3f} {y0:.3f} 0 '
-                  f'{x1:.3f} {y1:.3f} 0 {x0:.3f} {y1:.3f} 0" texcoord="0 1 1 1 1 0 0 0" '
-                  f'face="0 1 2 0 2 3" inertia="shell"/>')
-    geoms.append(f'<geom name="other_ground_visual" type="mesh" mesh="ground_mesh" '
-                 f'material="{mat}" contype="0" conaffinity="0"/>')
+    meshes.append(
+        f'<mesh name="ground_mesh" vertex="{x0:.3f} {y0:.3f} 0 {x1:.3f} {y0:.3f} 0 '
+        f'{x1:.3f} {y1:.3f} 0 {x0:.3f} {y1:.3f} 0" texcoord="0 1 1 1 1 0 0 0" '
+        f'face="0 1 2 0 2 3" inertia="shell"/>'
+    )
+    geoms.append(
+        f'<geom name="other_ground_visual" type="mesh" mesh="ground_mesh" '
+        f'material="{mat}" contype="0" conaffinity="0"/>'
+    )
     keepouts = [f for f in lawn.features if f.role == 'keepout']
-    lawn_area = lawn.boundary.difference(
-        shapely.union_all([f.geometry for f in keepouts])) if keepouts else lawn.boundary
+    lawn_area = (
+        lawn.boundary.difference(shapely.union_all([f.geometry for f in keepouts]))
+        if keepouts
+        else lawn.boundary
+    )
     grass = material('grass')
     for i, poly in enumerate(p for p in shapely.get_parts(lawn_area) if p.area > 1e-4):
         meshes.append(_mesh(f'lawn_mesh_{i}', poly, 0.002, 1.0, stripe_angle))
-        geoms.append(f'<geom name="lawn_{i}" type="mesh" mesh="lawn_mesh_{i}" '
-                     f'material="{grass}" contype="0" conaffinity="0"/>')
+        geoms.append(
+            f'<geom name="lawn_{i}" type="mesh" mesh="lawn_mesh_{i}" '
+            f'material="{grass}" contype="0" conaffinity="0"/>'
+        )
     for f in keepouts:
         kind = str(f.properties.get('kind', 'flower_bed'))
         tex = KEEPOUT_TEXTURE.get(kind, 'soil')
@@ -363,8 +430,10 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
         for j, poly in enumerate(p for p in shapely.get_parts(f.geometry) if p.area > 1e-4):
             name = f'other_keepout_{f.index}_{j}'
             meshes.append(_mesh(f'mesh_{name}', poly, 0.003, 1.0))
-            geoms.append(f'<geom name="{name}" type="mesh" mesh="mesh_{name}" material="{mat}" '
-                         f'contype="0" conaffinity="0"/>')
+            geoms.append(
+                f'<geom name="{name}" type="mesh" mesh="mesh_{name}" material="{mat}" '
+                f'contype="0" conaffinity="0"/>'
+            )
             if kind == 'flower_bed':  # plants: part of the bed, so labelled other ground
                 geoms.extend(_plants(name, poly, rng))
     footprints = []
@@ -381,12 +450,14 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
         poly = hidden_footprint(h)
         height = DEFAULT_HEIGHT_M.get(h.kind, 0.3)
         if h.kind == 'hose':
-            geoms.append(f'<geom name="obst_hidden_{i}" type="capsule" '
-                         f'fromto="{h.x_m - math.cos(h.yaw_rad) * h.size_m / 2:.4f} '
-                         f'{h.y_m - math.sin(h.yaw_rad) * h.size_m / 2:.4f} 0.015 '
-                         f'{h.x_m + math.cos(h.yaw_rad) * h.size_m / 2:.4f} '
-                         f'{h.y_m + math.sin(h.yaw_rad) * h.size_m / 2:.4f} 0.015" size="0.015" '
-                         f'rgba="0.1 0.5 0.2 1"/>')
+            geoms.append(
+                f'<geom name="obst_hidden_{i}" type="capsule" '
+                f'fromto="{h.x_m - math.cos(h.yaw_rad) * h.size_m / 2:.4f} '
+                f'{h.y_m - math.sin(h.yaw_rad) * h.size_m / 2:.4f} 0.015 '
+                f'{h.x_m + math.cos(h.yaw_rad) * h.size_m / 2:.4f} '
+                f'{h.y_m + math.sin(h.yaw_rad) * h.size_m / 2:.4f} 0.015" size="0.015" '
+                f'rgba="0.1 0.5 0.2 1"/>'
+            )
         else:
             geoms.extend(_obstacle_geoms(f'hidden_{i}', h.kind, poly, height, rng))
         footprints.append(poly)
@@ -411,8 +482,10 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
             sky1 = sky2 = f'{grey:.2f} {grey:.2f} {grey * g.uniform(1.0, 1.08):.2f}'
         else:
             warm = max(0.0, 1.0 - el / math.radians(25)) * g.uniform(0.0, 0.3)  # low sun
-            sky1 = f'{g.uniform(0.35, 0.6) + warm:.2f} {g.uniform(0.55, 0.75):.2f} ' \
-                   f'{g.uniform(0.85, 1.0):.2f}'
+            sky1 = (
+                f'{g.uniform(0.35, 0.6) + warm:.2f} {g.uniform(0.55, 0.75):.2f} '
+                f'{g.uniform(0.85, 1.0):.2f}'
+            )
             sky2 = f'{g.uniform(0.8, 1.0):.2f} {g.uniform(0.85, 0.95):.2f} 1.0'
         shadows = '' if overcast else ' castshadow="true"'
     d = (-math.cos(el) * math.cos(az), -math.cos(el) * math.sin(az), -math.sin(el))
@@ -434,14 +507,14 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
   <asset>
     <texture name="sky" type="skybox" builtin="gradient" rgb1="{sky1}"
              rgb2="{sky2}" width="64" height="64"/>
-    {"".join(textures)}
-    {"".join(materials)}
-    {"".join(meshes)}
+    {''.join(textures)}
+    {''.join(materials)}
+    {''.join(meshes)}
   </asset>
   <worldbody>
     <light name="sun" directional="true" pos="0 0 50" dir="{d[0]:.4f} {d[1]:.4f} {d[2]:.4f}"
            diffuse="{light:.3f} {light:.3f} {light:.3f}"{shadows or ' castshadow="false"'}/>
-    {"".join(geoms)}
+    {''.join(geoms)}
     {_mower_xml(m)}
   </worldbody>
   <actuator>

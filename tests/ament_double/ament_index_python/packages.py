@@ -32,8 +32,7 @@ def get_package_prefix(package_name: str) -> str:
         marker = os.path.join(prefix, RESOURCE_INDEX, 'packages', package_name)
         if not package_name.startswith('.') and os.path.isfile(marker):
             return prefix
-    raise PackageNotFoundError(
-        f"package '{package_name}' not found, searching: {_search_paths()}")
+    raise PackageNotFoundError(f"package '{package_name}' not found, searching: {_search_paths()}")
 
 
 def get_package_share_directory(package_name: str) -> str:

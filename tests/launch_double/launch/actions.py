@@ -21,8 +21,23 @@ class IncludeLaunchDescription(Recorded):
 
 
 class ExecuteProcess(Recorded):
-    KEYWORDS = frozenset({'cmd', 'name', 'cwd', 'env', 'additional_env', 'shell', 'output',
-                          'respawn', 'sigterm_timeout', 'sigkill_timeout'}) | _ACTION
+    KEYWORDS = (
+        frozenset(
+            {
+                'cmd',
+                'name',
+                'cwd',
+                'env',
+                'additional_env',
+                'shell',
+                'output',
+                'respawn',
+                'sigterm_timeout',
+                'sigkill_timeout',
+            }
+        )
+        | _ACTION
+    )
 
 
 class OpaqueFunction(Recorded):

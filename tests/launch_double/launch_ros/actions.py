@@ -10,17 +10,37 @@ from typing import Any
 
 from _record import Recorded
 
-_NODE = frozenset({'package', 'executable', 'name', 'namespace', 'exec_name', 'parameters',
-                   'remappings', 'ros_arguments', 'arguments', 'output', 'condition',
-                   'respawn', 'respawn_delay', 'emulate_tty', 'additional_env', 'env',
-                   'prefix', 'sigterm_timeout'})
+_NODE = frozenset(
+    {
+        'package',
+        'executable',
+        'name',
+        'namespace',
+        'exec_name',
+        'parameters',
+        'remappings',
+        'ros_arguments',
+        'arguments',
+        'output',
+        'condition',
+        'respawn',
+        'respawn_delay',
+        'emulate_tty',
+        'additional_env',
+        'env',
+        'prefix',
+        'sigterm_timeout',
+    }
+)
 
 
 def _require(action: Recorded, names: tuple[str, ...]) -> None:
     missing = [n for n in names if n not in action.kw]
     if missing:
-        raise TypeError(f'{type(action).__name__}.__init__() missing required keyword-only '
-                        f'argument(s): {missing}')
+        raise TypeError(
+            f'{type(action).__name__}.__init__() missing required keyword-only '
+            f'argument(s): {missing}'
+        )
 
 
 class Node(Recorded):

@@ -18,8 +18,13 @@ from rclpy.context import Context, default_context
 __all__ = ['create_node', 'init', 'ok', 'shutdown', 'spin', 'spin_once', 'try_shutdown']
 
 
-def init(*, args: list[str] | None = None, context: Context | None = None,
-         domain_id: int | None = None, signal_handler_options: Any = None) -> None:
+def init(
+    *,
+    args: list[str] | None = None,
+    context: Context | None = None,
+    domain_id: int | None = None,
+    signal_handler_options: Any = None,
+) -> None:
     """Initialise the (default) context."""
     (context or default_context()).init(args)
 
@@ -41,21 +46,36 @@ def try_shutdown(*, context: Context | None = None) -> None:
         ctx.shutdown()
 
 
-def create_node(node_name: str, *, context: Context | None = None,
-                cli_args: list[str] | None = None, namespace: str | None = None,
-                use_global_arguments: bool = True, enable_rosout: bool = True,
-                start_parameter_services: bool = True, parameter_overrides: list | None = None,
-                allow_undeclared_parameters: bool = False,
-                automatically_declare_parameters_from_overrides: bool = False):
+def create_node(
+    node_name: str,
+    *,
+    context: Context | None = None,
+    cli_args: list[str] | None = None,
+    namespace: str | None = None,
+    use_global_arguments: bool = True,
+    enable_rosout: bool = True,
+    start_parameter_services: bool = True,
+    parameter_overrides: list | None = None,
+    allow_undeclared_parameters: bool = False,
+    automatically_declare_parameters_from_overrides: bool = False,
+):
     """Create a plain Node."""
     from rclpy.node import Node
-    return Node(node_name, context=context, cli_args=cli_args, namespace=namespace,
-                use_global_arguments=use_global_arguments, enable_rosout=enable_rosout,
-                start_parameter_services=start_parameter_services,
-                parameter_overrides=parameter_overrides,
-                allow_undeclared_parameters=allow_undeclared_parameters,
-                automatically_declare_parameters_from_overrides=(
-                    automatically_declare_parameters_from_overrides))
+
+    return Node(
+        node_name,
+        context=context,
+        cli_args=cli_args,
+        namespace=namespace,
+        use_global_arguments=use_global_arguments,
+        enable_rosout=enable_rosout,
+        start_parameter_services=start_parameter_services,
+        parameter_overrides=parameter_overrides,
+        allow_undeclared_parameters=allow_undeclared_parameters,
+        automatically_declare_parameters_from_overrides=(
+            automatically_declare_parameters_from_overrides
+        ),
+    )
 
 
 def spin(node, executor=None) -> None:

@@ -37,10 +37,25 @@ import yaml
 
 PARAMS_KEY = 'ros__parameters'
 #: ROS arguments that take a value, and flags, that rcl knows (arguments.c); others are errors
-_WITH_VALUE = {'-p', '--param', '--params-file', '-r', '--remap', '--log-level', '-e',
-               '--enclave', '--log-config-file'}
-_FLAGS = {'--enable-rosout-logs', '--disable-rosout-logs', '--enable-stdout-logs',
-          '--disable-stdout-logs', '--enable-external-lib-logs', '--disable-external-lib-logs'}
+_WITH_VALUE = {
+    '-p',
+    '--param',
+    '--params-file',
+    '-r',
+    '--remap',
+    '--log-level',
+    '-e',
+    '--enclave',
+    '--log-config-file',
+}
+_FLAGS = {
+    '--enable-rosout-logs',
+    '--disable-rosout-logs',
+    '--enable-stdout-logs',
+    '--disable-stdout-logs',
+    '--enable-external-lib-logs',
+    '--disable-external-lib-logs',
+}
 
 
 @dataclass
@@ -75,6 +90,7 @@ def _flatten(body: dict, prefix: str, out: dict[str, Any], where: str) -> None:
 
 def add_document(args: RosArgs, doc: Any, where: str = '<yaml>') -> None:
     """Merge one parameter file's YAML document into the table (rcl_parse_yaml_file)."""
+
     def walk(node_key: str, body: Any) -> None:
         if not isinstance(body, dict):
             raise ValueError(f'{where}: expected a map under {node_key!r}')

@@ -69,7 +69,8 @@ class ROSClock(Clock):
         """The time a ``/clock`` message gave (TimeSource.clock_callback)."""
         if not isinstance(time, Time):
             raise TypeError(
-                f'Time must be specified as rclpy.time.Time. Received type: {type(time)}')
+                f'Time must be specified as rclpy.time.Time. Received type: {type(time)}'
+            )
         self._override_ns = time.nanoseconds
 
     def now(self) -> Time:
@@ -81,6 +82,8 @@ class ROSClock(Clock):
     def set_now(self, seconds: float) -> None:
         """Test helper: move the clock (under use_sim_time, deliver a ``/clock`` instead)."""
         if self._ros_time_active:
-            raise RuntimeError('this clock follows /clock (use_sim_time): deliver a '
-                               'rosgraph_msgs/Clock message to move it')
+            raise RuntimeError(
+                'this clock follows /clock (use_sim_time): deliver a '
+                'rosgraph_msgs/Clock message to move it'
+            )
         super().set_now(seconds)

@@ -14,8 +14,13 @@ class Context:
         self.args: list[str] | None = None
         self._pending_signal: int | None = None
 
-    def init(self, args: list[str] | None = None, *, initialize_logging: bool = True,
-             domain_id: int | None = None) -> None:
+    def init(
+        self,
+        args: list[str] | None = None,
+        *,
+        initialize_logging: bool = True,
+        domain_id: int | None = None,
+    ) -> None:
         """Initialise; twice raises, like rclpy."""
         if self._ok:
             raise RuntimeError('Context.init() must only be called once')

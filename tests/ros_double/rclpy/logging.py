@@ -10,8 +10,9 @@ from typing import Any
 _THIS_FILE = os.path.realpath(__file__)
 # The keyword arguments of the logging filters (rclpy/impl/rcutils_logger.py,
 # get_filters_from_kwargs, humble and jazzy), and ``name``, which ``log`` pops first.
-_FILTER_KWARGS = frozenset({'throttle_duration_sec', 'throttle_time_source_type', 'skip_first',
-                            'once'})
+_FILTER_KWARGS = frozenset(
+    {'throttle_duration_sec', 'throttle_time_source_type', 'skip_first', 'once'}
+)
 
 
 class LoggingSeverity(IntEnum):
@@ -35,8 +36,12 @@ def _caller_id() -> tuple[str, str, int, int]:
     while frame is not None and os.path.realpath(frame.f_code.co_filename) == _THIS_FILE:
         frame = frame.f_back
     assert frame is not None
-    return (frame.f_code.co_name, os.path.abspath(frame.f_code.co_filename), frame.f_lineno,
-            frame.f_lasti)
+    return (
+        frame.f_code.co_name,
+        os.path.abspath(frame.f_code.co_filename),
+        frame.f_lineno,
+        frame.f_lasti,
+    )
 
 
 class RcutilsLogger:
@@ -63,14 +68,17 @@ class RcutilsLogger:
         name = kwargs.pop('name', self.name)
         unknown = set(kwargs) - _FILTER_KWARGS
         if unknown:
-            raise TypeError(f'parameter(s) {sorted(unknown)} not one of the recognized logging '
-                            f'options {sorted(_FILTER_KWARGS)}')
+            raise TypeError(
+                f'parameter(s) {sorted(unknown)} not one of the recognized logging '
+                f'options {sorted(_FILTER_KWARGS)}'
+            )
         if not isinstance(message, str):
             raise TypeError('log message must be a str')
         filters = dict(kwargs)
         caller = _caller_id()
         context = self.contexts.setdefault(
-            caller, {'severity': severity, 'name': name, 'filters': filters})
+            caller, {'severity': severity, 'name': name, 'filters': filters}
+        )
         if severity != context['severity']:
             raise ValueError('Logger severity cannot be changed between calls.')
         if name != context['name']:

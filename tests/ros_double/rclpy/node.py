@@ -67,6 +67,7 @@ class Publisher:
         if not isinstance(msg, self.msg_type):
             raise TypeError(f'Expected {self.msg_type}, got {type(msg)}')
         from ros_double.messages import to_cdr
+
         to_cdr(msg)
         self.published.append(msg)
 
@@ -78,8 +79,9 @@ class Publisher:
 class Subscription:
     """A recorded subscription; tests call :meth:`deliver`."""
 
-    def __init__(self, msg_type: type, topic: str, callback: Callable, qos: QoSProfile,
-                 raw: bool) -> None:
+    def __init__(
+        self, msg_type: type, topic: str, callback: Callable, qos: QoSProfile, raw: bool
+    ) -> None:
         """Record the endpoint."""
         self.msg_type = msg_type
         self.topic = topic
@@ -102,8 +104,7 @@ class Subscription:
 class Service:
     """A recorded service; tests call :meth:`call`."""
 
-    def __init__(self, srv_type: type, srv_name: str, callback: Callable,
-                 qos: QoSProfile) -> None:
+    def __init__(self, srv_type: type, srv_name: str, callback: Callable, qos: QoSProfile) -> None:
         """Record the endpoint."""
         self.srv_type = srv_type
         self.srv_name = srv_name
@@ -116,8 +117,9 @@ class Service:
             raise TypeError(f'Expected {self.srv_type.Request}, got {type(request)}')
         response = self.callback(request, self.srv_type.Response())
         if not isinstance(response, self.srv_type.Response):
-            raise TypeError(f'service callback returned {type(response)}, '
-                            f'not {self.srv_type.Response}')
+            raise TypeError(
+                f'service callback returned {type(response)}, not {self.srv_type.Response}'
+            )
         return response
 
 
@@ -187,8 +189,7 @@ class Timer:
         """Whether an executor would call it now (see the class docstring)."""
         if self.cancelled:
             return False
-        return not self._on_ros_time() or \
-            self._clock.now().nanoseconds >= self._next_call_ns
+        return not self._on_ros_time() or self._clock.now().nanoseconds >= self._next_call_ns
 
     def is_canceled(self) -> bool:
         """Whether cancelled."""
@@ -241,14 +242,16 @@ class Node:
         sources = [_ros_args.parse(self._context.args)] if use_global_arguments else []
         sources.append(_ros_args.parse(cli_args))
         ns = namespace or '/'
-        self._name, ns = _ros_args.remapped_name(sources, node_name,
-                                                 ns if ns.startswith('/') else '/' + ns)
+        self._name, ns = _ros_args.remapped_name(
+            sources, node_name, ns if ns.startswith('/') else '/' + ns
+        )
         self._namespace = ns
         self._parameters: dict[str, Parameter] = {}
         self._descriptors: dict[str, Any] = {}
         fqn = _ros_args.fully_qualified_name(self._name, self._namespace)
-        self._overrides = {k: Parameter(k, value=v)
-                           for k, v in _ros_args.node_overrides(sources, fqn).items()}
+        self._overrides = {
+            k: Parameter(k, value=v) for k, v in _ros_args.node_overrides(sources, fqn).items()
+        }
         self._overrides.update({p.name: p for p in (parameter_overrides or [])})
         self._allow_undeclared = allow_undeclared_parameters
         self._callbacks: list[Callable] = []
@@ -292,15 +295,21 @@ class Node:
         return self._clock
 
     # -- parameters ------------------------------------------------------------------------
-    def declare_parameter(self, name: str, value: Any = None,
-                          descriptor: ParameterDescriptor | None = None,
-                          ignore_override: bool = False) -> Parameter:
+    def declare_parameter(
+        self,
+        name: str,
+        value: Any = None,
+        descriptor: ParameterDescriptor | None = None,
+        ignore_override: bool = False,
+    ) -> Parameter:
         """Declare one parameter (overrides, types, ranges and callbacks as in rclpy)."""
-        return self.declare_parameters('', [(name, value, descriptor or ParameterDescriptor())],
-                                       ignore_override)[0]
+        return self.declare_parameters(
+            '', [(name, value, descriptor or ParameterDescriptor())], ignore_override
+        )[0]
 
-    def declare_parameters(self, namespace: str, parameters: list[tuple],
-                           ignore_override: bool = False) -> list[Parameter]:
+    def declare_parameters(
+        self, namespace: str, parameters: list[tuple], ignore_override: bool = False
+    ) -> list[Parameter]:
         """Declare several parameters."""
         out = []
         for entry in parameters:
@@ -315,12 +324,16 @@ class Node:
                 type_ = Parameter.Type.from_parameter_value(value)
             if not ignore_override and name in self._overrides:
                 override = self._overrides[name].value
-                if not descriptor.dynamic_typing and type_ != Parameter.Type.NOT_SET and \
-                        Parameter.Type.from_parameter_value(override) != type_:
+                if (
+                    not descriptor.dynamic_typing
+                    and type_ != Parameter.Type.NOT_SET
+                    and Parameter.Type.from_parameter_value(override) != type_
+                ):
                     raise InvalidParameterTypeException(
                         f"Trying to set parameter '{name}' to '{override}' of type "
                         f"'{Parameter.Type.from_parameter_value(override).name}', expecting "
-                        f"type '{type_.name}'")
+                        f"type '{type_.name}'"
+                    )
                 value = override
             param = Parameter(name, Parameter.Type.from_parameter_value(value), value)
             reason = self._range_error(descriptor, param)
@@ -339,8 +352,11 @@ class Node:
         v = param.value
         if descriptor.floating_point_range and isinstance(v, float):
             r = descriptor.floating_point_range[0]
-            if not (r.from_value <= v <= r.to_value or math.isclose(v, r.from_value) or
-                    math.isclose(v, r.to_value)):
+            if not (
+                r.from_value <= v <= r.to_value
+                or math.isclose(v, r.from_value)
+                or math.isclose(v, r.to_value)
+            ):
                 return f'{v} is outside [{r.from_value}, {r.to_value}]'
         if descriptor.integer_range and isinstance(v, int) and not isinstance(v, bool):
             r = descriptor.integer_range[0]
@@ -371,8 +387,7 @@ class Node:
         """Several declared parameters."""
         return [self.get_parameter(n) for n in names]
 
-    def get_parameter_or(self, name: str, alternative_value: Parameter | None = None
-                         ) -> Parameter:
+    def get_parameter_or(self, name: str, alternative_value: Parameter | None = None) -> Parameter:
         """A parameter, or the alternative when undeclared."""
         if name in self._parameters:
             return self._parameters[name]
@@ -393,16 +408,27 @@ class Node:
             old = self._parameters.get(p.name)
             desc = self._descriptors.get(p.name, ParameterDescriptor())
             if desc.read_only:
-                results.append(SetParametersResult(
-                    successful=False, reason=f'Trying to set a read-only parameter: {p.name}.'))
+                results.append(
+                    SetParametersResult(
+                        successful=False, reason=f'Trying to set a read-only parameter: {p.name}.'
+                    )
+                )
                 continue
-            if old is not None and not desc.dynamic_typing and \
-                    old.type_ != Parameter.Type.NOT_SET and p.type_ != old.type_:
+            if (
+                old is not None
+                and not desc.dynamic_typing
+                and old.type_ != Parameter.Type.NOT_SET
+                and p.type_ != old.type_
+            ):
                 # rclpy node.py _apply_descriptor (humble and jazzy): a failed result, no raise
                 # (only declare_parameter raises, through raise_on_failure)
-                results.append(SetParametersResult(
-                    successful=False, reason=f"Wrong parameter type, expected "
-                    f"'Type.{old.type_.name}' got 'Type.{p.type_.name}'"))
+                results.append(
+                    SetParametersResult(
+                        successful=False,
+                        reason=f'Wrong parameter type, expected '
+                        f"'Type.{old.type_.name}' got 'Type.{p.type_.name}'",
+                    )
+                )
                 continue
             reason = self._range_error(desc, p)
             if reason:
@@ -414,8 +440,7 @@ class Node:
             results.append(result)
         return results
 
-    def add_on_set_parameters_callback(self, callback: Callable[[list[Parameter]], Any]
-                                       ) -> None:
+    def add_on_set_parameters_callback(self, callback: Callable[[list[Parameter]], Any]) -> None:
         """Add a validation callback (run on declare and set)."""
         self._callbacks.insert(0, callback)
 
@@ -424,10 +449,17 @@ class Node:
         self._callbacks.remove(callback)
 
     # -- entities --------------------------------------------------------------------------
-    def create_publisher(self, msg_type: type, topic: str, qos_profile: QoSProfile | int, *,
-                         callback_group: Any = None, event_callbacks: Any = None,
-                         qos_overriding_options: Any = None,
-                         publisher_class: type = Publisher) -> Publisher:
+    def create_publisher(
+        self,
+        msg_type: type,
+        topic: str,
+        qos_profile: QoSProfile | int,
+        *,
+        callback_group: Any = None,
+        event_callbacks: Any = None,
+        qos_overriding_options: Any = None,
+        publisher_class: type = Publisher,
+    ) -> Publisher:
         """Record a publisher."""
         _check_msg_type(msg_type)
         _check_topic(topic)
@@ -435,10 +467,18 @@ class Node:
         self._publishers.append(pub)
         return pub
 
-    def create_subscription(self, msg_type: type, topic: str, callback: Callable,
-                            qos_profile: QoSProfile | int, *, callback_group: Any = None,
-                            event_callbacks: Any = None, qos_overriding_options: Any = None,
-                            raw: bool = False) -> Subscription:
+    def create_subscription(
+        self,
+        msg_type: type,
+        topic: str,
+        callback: Callable,
+        qos_profile: QoSProfile | int,
+        *,
+        callback_group: Any = None,
+        event_callbacks: Any = None,
+        qos_overriding_options: Any = None,
+        raw: bool = False,
+    ) -> Subscription:
         """Record a subscription."""
         _check_msg_type(msg_type)
         _check_topic(topic)
@@ -448,9 +488,15 @@ class Node:
         self._subscriptions.append(sub)
         return sub
 
-    def create_service(self, srv_type: type, srv_name: str, callback: Callable, *,
-                       qos_profile: QoSProfile = qos_profile_services_default,
-                       callback_group: Any = None) -> Service:
+    def create_service(
+        self,
+        srv_type: type,
+        srv_name: str,
+        callback: Callable,
+        *,
+        qos_profile: QoSProfile = qos_profile_services_default,
+        callback_group: Any = None,
+    ) -> Service:
         """Record a service."""
         if not hasattr(srv_type, 'Request') or not hasattr(srv_type, 'Response'):
             raise TypeError(f'{srv_type!r} is not a service type')
@@ -459,9 +505,14 @@ class Node:
         self._services.append(srv)
         return srv
 
-    def create_client(self, srv_type: type, srv_name: str, *,
-                      qos_profile: QoSProfile = qos_profile_services_default,
-                      callback_group: Any = None) -> Client:
+    def create_client(
+        self,
+        srv_type: type,
+        srv_name: str,
+        *,
+        qos_profile: QoSProfile = qos_profile_services_default,
+        callback_group: Any = None,
+    ) -> Client:
         """Record a service client."""
         if not hasattr(srv_type, 'Request') or not hasattr(srv_type, 'Response'):
             raise TypeError(f'{srv_type!r} is not a service type')
@@ -470,8 +521,13 @@ class Node:
         self._clients.append(client)
         return client
 
-    def create_timer(self, timer_period_sec: float, callback: Callable,
-                     callback_group: Any = None, clock: Any = None) -> Timer:
+    def create_timer(
+        self,
+        timer_period_sec: float,
+        callback: Callable,
+        callback_group: Any = None,
+        clock: Any = None,
+    ) -> Timer:
         """Record a timer, on the node's clock unless ``clock`` is given (as rclpy)."""
         if timer_period_sec <= 0:
             raise ValueError('timer period must be positive')

@@ -60,8 +60,7 @@ class Parameter:
             except TypeError:
                 return False
 
-    def __init__(self, name: str, type_: Parameter.Type | None = None,
-                 value: Any = None) -> None:
+    def __init__(self, name: str, type_: Parameter.Type | None = None, value: Any = None) -> None:
         """As rclpy: the type is inferred from the value when not given."""
         if type_ is None:
             type_ = Parameter.Type.from_parameter_value(value)

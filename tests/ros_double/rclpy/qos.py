@@ -55,8 +55,17 @@ QoSReliabilityPolicy = ReliabilityPolicy
 QoSDurabilityPolicy = DurabilityPolicy
 QoSLivelinessPolicy = LivelinessPolicy
 
-_FIELDS = ('history', 'depth', 'reliability', 'durability', 'lifespan', 'deadline',
-           'liveliness', 'liveliness_lease_duration', 'avoid_ros_namespace_conventions')
+_FIELDS = (
+    'history',
+    'depth',
+    'reliability',
+    'durability',
+    'lifespan',
+    'deadline',
+    'liveliness',
+    'liveliness_lease_duration',
+    'avoid_ros_namespace_conventions',
+)
 
 
 class QoSProfile:
@@ -81,15 +90,18 @@ class QoSProfile:
         if self._history == HistoryPolicy.KEEP_LAST and 'depth' in kwargs and self._depth < 0:
             raise ValueError('depth must be non-negative')
         self._reliability = ReliabilityPolicy(
-            kwargs.get('reliability', ReliabilityPolicy.RELIABLE))
+            kwargs.get('reliability', ReliabilityPolicy.RELIABLE)
+        )
         self._durability = DurabilityPolicy(kwargs.get('durability', DurabilityPolicy.VOLATILE))
         self._lifespan = kwargs.get('lifespan')
         self._deadline = kwargs.get('deadline')
         self._liveliness = LivelinessPolicy(
-            kwargs.get('liveliness', LivelinessPolicy.SYSTEM_DEFAULT))
+            kwargs.get('liveliness', LivelinessPolicy.SYSTEM_DEFAULT)
+        )
         self._liveliness_lease_duration = kwargs.get('liveliness_lease_duration')
         self._avoid_ros_namespace_conventions = bool(
-            kwargs.get('avoid_ros_namespace_conventions', False))
+            kwargs.get('avoid_ros_namespace_conventions', False)
+        )
 
     history = property(lambda self: self._history)
     depth = property(lambda self: self._depth)
@@ -100,37 +112,56 @@ class QoSProfile:
     def __eq__(self, other: object) -> bool:
         """Equal when every policy is equal."""
         return isinstance(other, QoSProfile) and all(
-            getattr(self, f'_{f}') == getattr(other, f'_{f}') for f in _FIELDS)
+            getattr(self, f'_{f}') == getattr(other, f'_{f}') for f in _FIELDS
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         """Readable policies."""
-        return (f'QoSProfile(history={self._history.name}, depth={self._depth}, '
-                f'reliability={self._reliability.name}, durability={self._durability.name})')
+        return (
+            f'QoSProfile(history={self._history.name}, depth={self._depth}, '
+            f'reliability={self._reliability.name}, durability={self._durability.name})'
+        )
 
 
-qos_profile_sensor_data = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=5,
-                                     reliability=ReliabilityPolicy.BEST_EFFORT,
-                                     durability=DurabilityPolicy.VOLATILE)
-qos_profile_system_default = QoSProfile(history=HistoryPolicy.SYSTEM_DEFAULT, depth=0,
-                                        reliability=ReliabilityPolicy.SYSTEM_DEFAULT,
-                                        durability=DurabilityPolicy.SYSTEM_DEFAULT)
-qos_profile_services_default = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
-                                          reliability=ReliabilityPolicy.RELIABLE,
-                                          durability=DurabilityPolicy.VOLATILE)
-qos_profile_parameters = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
-                                    reliability=ReliabilityPolicy.RELIABLE,
-                                    durability=DurabilityPolicy.VOLATILE)
+qos_profile_sensor_data = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=5,
+    reliability=ReliabilityPolicy.BEST_EFFORT,
+    durability=DurabilityPolicy.VOLATILE,
+)
+qos_profile_system_default = QoSProfile(
+    history=HistoryPolicy.SYSTEM_DEFAULT,
+    depth=0,
+    reliability=ReliabilityPolicy.SYSTEM_DEFAULT,
+    durability=DurabilityPolicy.SYSTEM_DEFAULT,
+)
+qos_profile_services_default = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=10,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
+qos_profile_parameters = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1000,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
 qos_profile_parameter_events = qos_profile_parameters
 
 
 def compatible(publisher: QoSProfile, subscription: QoSProfile) -> tuple[bool, str]:
     """Whether a subscription can receive from a publisher (the rules DDS applies)."""
-    if (publisher.reliability == ReliabilityPolicy.BEST_EFFORT
-            and subscription.reliability == ReliabilityPolicy.RELIABLE):
+    if (
+        publisher.reliability == ReliabilityPolicy.BEST_EFFORT
+        and subscription.reliability == ReliabilityPolicy.RELIABLE
+    ):
         return False, 'best-effort publisher, reliable subscription'
-    if (publisher.durability == DurabilityPolicy.VOLATILE
-            and subscription.durability == DurabilityPolicy.TRANSIENT_LOCAL):
+    if (
+        publisher.durability == DurabilityPolicy.VOLATILE
+        and subscription.durability == DurabilityPolicy.TRANSIENT_LOCAL
+    ):
         return False, 'volatile publisher, transient-local subscription'
     return True, ''

@@ -18,8 +18,13 @@ class Duration:
 class Time:
     """A point in time on a clock (rclpy/time.py: SYSTEM_TIME unless told)."""
 
-    def __init__(self, *, seconds: float = 0, nanoseconds: int = 0,
-                 clock_type: ClockType = ClockType.SYSTEM_TIME) -> None:
+    def __init__(
+        self,
+        *,
+        seconds: float = 0,
+        nanoseconds: int = 0,
+        clock_type: ClockType = ClockType.SYSTEM_TIME,
+    ) -> None:
         """Seconds and nanoseconds add up."""
         self.nanoseconds = int(seconds * 1e9) + int(nanoseconds)
         self.clock_type = clock_type
@@ -31,6 +36,7 @@ class Time:
     def to_msg(self):
         """builtin_interfaces/Time."""
         from builtin_interfaces.msg import Time as TimeMsg
+
         sec, nsec = self.seconds_nanoseconds()
         return TimeMsg(sec=sec, nanosec=nsec)
 

@@ -48,9 +48,13 @@ class TimeSource:
             from rosgraph_msgs.msg import Clock as ClockMsg
 
             from rclpy.qos import QoSProfile, ReliabilityPolicy
+
             self._clock_sub = self._node.create_subscription(
-                ClockMsg, CLOCK_TOPIC, self.clock_callback,
-                QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+                ClockMsg,
+                CLOCK_TOPIC,
+                self.clock_callback,
+                QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT),
+            )
 
     def attach_node(self, node: Any) -> None:
         """Read (declaring if needed) ``use_sim_time`` and follow its changes."""
@@ -62,8 +66,8 @@ class TimeSource:
             self.ros_time_is_active = param.value
         else:
             node.get_logger().error(
-                f"Invalid type for parameter '{USE_SIM_TIME_NAME}' {param.type_!r} should be "
-                'bool')
+                f"Invalid type for parameter '{USE_SIM_TIME_NAME}' {param.type_!r} should be bool"
+            )
         node.add_on_set_parameters_callback(self._on_parameter_event)
 
     def attach_clock(self, clock: ROSClock) -> None:

@@ -69,8 +69,9 @@ class LifecyclePublisher(_Publisher):
 class LifecycleNode(_Node):
     """A managed node."""
 
-    def __init__(self, node_name: str, *, enable_communication_interface: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, node_name: str, *, enable_communication_interface: bool = True, **kwargs: Any
+    ) -> None:
         """As rclpy.node.Node, starting unconfigured."""
         super().__init__(node_name, **kwargs)
         self._state = UNCONFIGURED
@@ -81,19 +82,28 @@ class LifecycleNode(_Node):
         """Test helper: the primary state."""
         return self._state
 
-    def create_lifecycle_publisher(self, msg_type: type, topic: str, qos_profile: Any, *,
-                                   callback_group: Any = None, event_callbacks: Any = None,
-                                   qos_overriding_options: Any = None,
-                                   **kwargs: Any) -> LifecyclePublisher:
+    def create_lifecycle_publisher(
+        self,
+        msg_type: type,
+        topic: str,
+        qos_profile: Any,
+        *,
+        callback_group: Any = None,
+        event_callbacks: Any = None,
+        qos_overriding_options: Any = None,
+        **kwargs: Any,
+    ) -> LifecyclePublisher:
         """A publisher managed by the node's activation."""
         # rclpy/lifecycle/node.py (humble and jazzy) passes its own publisher_class
         if 'publisher_class' in kwargs:
             raise TypeError(
-                "create_publisher() got an unexpected keyword argument 'publisher_class'")
+                "create_publisher() got an unexpected keyword argument 'publisher_class'"
+            )
         if kwargs:
             raise TypeError(f'create_publisher() got unexpected keyword arguments {kwargs}')
-        pub = self.create_publisher(msg_type, topic, qos_profile,
-                                    publisher_class=LifecyclePublisher)
+        pub = self.create_publisher(
+            msg_type, topic, qos_profile, publisher_class=LifecyclePublisher
+        )
         pub.__class__ = LifecyclePublisher
         pub.activated = False
         pub.dropped = 0
@@ -145,9 +155,13 @@ class LifecycleNode(_Node):
             raise TypeError(f'on_{name} must return a TransitionCallbackReturn')
         return result
 
-    def _change_state(self, name: str, sources: tuple[LifecycleState, ...],
-                      on_success: LifecycleState, on_failure: LifecycleState
-                      ) -> TransitionCallbackReturn:
+    def _change_state(
+        self,
+        name: str,
+        sources: tuple[LifecycleState, ...],
+        on_success: LifecycleState,
+        on_failure: LifecycleState,
+    ) -> TransitionCallbackReturn:
         previous = self._state
         if previous not in sources:
             raise RuntimeError(f'{name} transition not possible from {previous.label}')
@@ -161,8 +175,9 @@ class LifecycleNode(_Node):
             self._state = UNCONFIGURED if recovered else FINALIZED
         return result
 
-    def _trigger(self, name: str, source: LifecycleState, target: LifecycleState
-                 ) -> TransitionCallbackReturn:
+    def _trigger(
+        self, name: str, source: LifecycleState, target: LifecycleState
+    ) -> TransitionCallbackReturn:
         return self._change_state(name, (source,), target, source)
 
     def trigger_configure(self) -> TransitionCallbackReturn:
@@ -183,8 +198,9 @@ class LifecycleNode(_Node):
 
     def trigger_shutdown(self) -> TransitionCallbackReturn:
         """Unconfigured, inactive or active -> finalized (ERROR: through on_error)."""
-        return self._change_state('shutdown', (UNCONFIGURED, INACTIVE, ACTIVE), FINALIZED,
-                                  FINALIZED)
+        return self._change_state(
+            'shutdown', (UNCONFIGURED, INACTIVE, ACTIVE), FINALIZED, FINALIZED
+        )
 
 
 Node = LifecycleNode
