@@ -95,27 +95,41 @@ class CoverageLayer:
         yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
         self._disc = (xx**2 + yy**2) * self.res**2 <= (cut_width_m / 2) ** 2
         self._last: np.ndarray | None = None
+        self._last_cell: tuple[int, int] | None = None
 
     def update(self, x_m: float, y_m: float, blade_on: bool) -> None:
-        """Record the deck at a new pose; the segment from the last pose is swept."""
-        p = np.array([x_m, y_m], dtype=np.float64)
-        if not blade_on or not np.all(np.isfinite(p)):
+        """Record the deck at a new pose; the segment from the last pose is swept.
+
+        The disc is stamped centred on the cell holding each point along the segment (origin:
+        the corner of cell (0, 0), mower_maps.geometry.cell_index); a cell just stamped is not
+        stamped again (the same result, cheaper at a high pose rate).
+        """
+        if not blade_on or not (math.isfinite(x_m) and math.isfinite(y_m)):
             self._last = None
+            self._last_cell = None
             return
-        start = p if self._last is None else self._last
-        n = max(1, int(math.ceil(np.hypot(*(p - start)) / self.res)))
-        r = self._disc.shape[0] // 2
-        for f in np.linspace(0.0, 1.0, n + 1)[(1 if self._last is not None else 0) :]:
-            # the disc is centred on the cell holding the point (origin: corner of cell (0, 0))
-            c = cell_index(start + f * (p - start), self.origin, self.res)
-            r0, c0 = c[1] - r, c[0] - r
-            rs, cs = max(r0, 0), max(c0, 0)
-            re = min(r0 + 2 * r + 1, self.shape[0])
-            ce = min(c0 + 2 * r + 1, self.shape[1])
-            if rs >= re or cs >= ce:
-                continue
-            self.mowed[rs:re, cs:ce] |= self._disc[rs - r0 : re - r0, cs - c0 : ce - c0]
+        p = np.array([x_m, y_m], dtype=np.float64)
+        if self._last is None:
+            cells = cell_index(p[None], self.origin, self.res)
+        else:
+            start = self._last
+            n = max(1, int(math.ceil(math.hypot(*(p - start)) / self.res)))
+            f = np.linspace(0.0, 1.0, n + 1)[1:, None] if n > 1 else np.ones((1, 1))
+            cells = cell_index(start + f * (p - start), self.origin, self.res)
+        for col, row in cells.tolist():
+            if (col, row) != self._last_cell:
+                self._stamp(col, row)
+                self._last_cell = (col, row)
         self._last = p
+
+    def _stamp(self, col: int, row: int) -> None:
+        r = self._disc.shape[0] // 2
+        r0, c0 = row - r, col - r
+        rs, cs = max(r0, 0), max(c0, 0)
+        re = min(r0 + 2 * r + 1, self.shape[0])
+        ce = min(c0 + 2 * r + 1, self.shape[1])
+        if rs < re and cs < ce:
+            self.mowed[rs:re, cs:ce] |= self._disc[rs - r0 : re - r0, cs - c0 : ce - c0]
 
     def mowed_area_m2(self, within=None) -> float:
         """Mowed area, optionally only inside a geometry (such as the mowable lawn)."""
