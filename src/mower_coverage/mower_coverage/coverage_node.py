@@ -27,7 +27,7 @@ from visualization_msgs.msg import MarkerArray
 
 from mower_coverage.area import PlanningError
 from mower_coverage.conversions import markers_to_obstacles, path_to_msg, plan_to_markers
-from mower_coverage.handoff import PlanHandoff
+from mower_coverage.handoff import PlanHandoff, remaining
 from mower_coverage.metrics import evaluate
 from mower_coverage.params import NODE_PARAMETERS, PARAMETER_SPECS, ParameterError, PlannerParams
 from mower_coverage.planner import CoveragePlanner, Plan, params_for_map
@@ -155,11 +155,7 @@ class CoverageNode(Node):
 
     # -- callbacks -------------------------------------------------------------------------
     def _rest_of_plan(self):
-        return (
-            None
-            if self.plan is None
-            else PlanHandoff.from_plan(self.plan).remaining(self._progress_m)
-        )
+        return None if self.plan is None else remaining(self.plan.path.points, self._progress_m)
 
     def _on_replan(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         if self._policy is not None:

@@ -27,7 +27,6 @@ from mower_coverage import CoveragePlanner, PlannerParams, params_for_map
 from mower_coverage.handoff import PlanHandoff, remaining
 from mower_coverage.planner import Plan
 from mower_coverage.replan import ReplanParams, ReplanPolicy
-from mower_mapping.semantic_grid import GridParams
 from mower_maps import LawnMap
 from mower_offline.bag import BagRecorder
 from mower_offline.closed_loop import ClosedLoop, LoopConfig
@@ -86,13 +85,8 @@ def loop_config(cfg: RunConfig) -> LoopConfig:
         safety=build(SafetyParams, node_yaml(d / 'safety.yaml', 'safety_node')),
         mission=build(MissionParams, node_yaml(d / 'mission.yaml', 'mission_node')),
         driver=build(DriverParams, node_yaml(d / 'motor_driver.yaml', 'motor_driver_node')),
-        grid=_grid_params(d),
         mapping=node_yaml(d / 'mapping.yaml', 'mapping_node'),
     )
-
-
-def _grid_params(d: Path) -> GridParams:
-    return GridParams.from_values(node_yaml(d / 'mapping.yaml', 'mapping_node'))
 
 
 @dataclass
