@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from bag_msgs import compressed_jpeg, odometry
 from conftest import MAPS
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ from rosbags.highlevel import AnyReader
 from test_mower_offline.test_replay import _image, make_bag
 
 from mower_cli.main import main
-from mower_offline.bag import TYPESTORE, BagRecorder, header, quaternion_z, ros_msg
+from mower_offline.bag import TYPESTORE, BagRecorder, ros_msg
 
 MOWER = [sys.executable, '-m', 'mower_cli.main']
 SMALL_MAP = MAPS / 'l_shaped_lawn.geojson'
@@ -79,19 +80,7 @@ def odom_bag(path: Path, xs: list[float]) -> Path:
                 '/odom',
                 'nav_msgs/msg/Odometry',
                 t,
-                ros_msg(
-                    'nav_msgs/msg/Odometry',
-                    header=header(t, 'map'),
-                    child_frame_id='base_link',
-                    pose=ros_msg(
-                        'geometry_msgs/msg/PoseWithCovariance',
-                        pose=ros_msg(
-                            'geometry_msgs/msg/Pose',
-                            orientation=quaternion_z(0.0),
-                            position=ros_msg('geometry_msgs/msg/Point', x=x),
-                        ),
-                    ),
-                ),
+                odometry(t, x),
             )
         for i in range(len(xs) // 2):
             t = 1.05 + i * 0.1
@@ -99,12 +88,7 @@ def odom_bag(path: Path, xs: list[float]) -> Path:
                 '/camera/image_raw/compressed',
                 'sensor_msgs/msg/CompressedImage',
                 t,
-                ros_msg(
-                    'sensor_msgs/msg/CompressedImage',
-                    header=header(t, 'camera_optical_frame'),
-                    format='jpeg',
-                    data=jpeg.tobytes(),
-                ),
+                compressed_jpeg(t, jpeg.tobytes()),
             )
     return path
 

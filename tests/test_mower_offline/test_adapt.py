@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from bag_msgs import compressed_jpeg, odometry
 from conftest import ROOT, SHARED_DATA
 
 from mower_cli.main import main
@@ -232,7 +233,7 @@ def test_split_is_deterministic_whole_blocks_and_never_empty():
 
 def make_bag(path: Path, frames: int = 6, camera: bool = True) -> Path:
     """Odometry along +x from (4, 10) at 20 Hz, a JPEG camera at 10 Hz with camera info."""
-    from mower_offline.bag import BagRecorder, header, quaternion_z, ros_msg
+    from mower_offline.bag import BagRecorder, header, ros_msg
 
     ok, jpeg = cv2.imencode('.jpg', cv2.cvtColor(lawn_image(160, 120, 0), cv2.COLOR_RGB2BGR))
     with BagRecorder(path) as bag:
@@ -242,19 +243,7 @@ def make_bag(path: Path, frames: int = 6, camera: bool = True) -> Path:
                 '/odom',
                 'nav_msgs/msg/Odometry',
                 t,
-                ros_msg(
-                    'nav_msgs/msg/Odometry',
-                    header=header(t, 'map'),
-                    child_frame_id='base_link',
-                    pose=ros_msg(
-                        'geometry_msgs/msg/PoseWithCovariance',
-                        pose=ros_msg(
-                            'geometry_msgs/msg/Pose',
-                            position=ros_msg('geometry_msgs/msg/Point', x=4.0 + 0.02 * i, y=10.0),
-                            orientation=quaternion_z(0.0),
-                        ),
-                    ),
-                ),
+                odometry(t, 4.0 + 0.02 * i, 10.0),
             )
         for i in range(frames if camera else 0):
             t = 1.05 + i * 0.1
@@ -262,12 +251,7 @@ def make_bag(path: Path, frames: int = 6, camera: bool = True) -> Path:
                 '/camera/image_raw/compressed',
                 'sensor_msgs/msg/CompressedImage',
                 t,
-                ros_msg(
-                    'sensor_msgs/msg/CompressedImage',
-                    header=header(t, 'camera_optical_frame'),
-                    format='jpeg',
-                    data=jpeg.tobytes(),
-                ),
+                compressed_jpeg(t, jpeg.tobytes()),
             )
             bag.write(
                 '/camera/camera_info',

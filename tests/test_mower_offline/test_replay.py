@@ -11,12 +11,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from bag_msgs import odometry
 from conftest import ROOT, SHARED_DATA
 from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import StoragePlugin, Writer
 
 from mower_cli.main import main
-from mower_offline.bag import TYPESTORE, BagRecorder, header, quaternion_z, ros_msg
+from mower_offline.bag import TYPESTORE, BagRecorder, header, ros_msg
 from mower_offline.replay import Replay, ReplayConfig, ReplayError, image_rgb
 
 RL = SHARED_DATA / 'robot-localization-bags'
@@ -157,19 +158,7 @@ def make_bag(
     with BagRecorder(path) as bag:
         for i in range(frames * 2 + 2):
             t = 1.0 + i * 0.05
-            odom = ros_msg(
-                'nav_msgs/msg/Odometry',
-                header=header(t, 'map'),
-                child_frame_id='base_link',
-                pose=ros_msg(
-                    'geometry_msgs/msg/PoseWithCovariance',
-                    pose=ros_msg(
-                        'geometry_msgs/msg/Pose',
-                        position=ros_msg('geometry_msgs/msg/Point', x=0.02 * i),
-                        orientation=quaternion_z(0.0),
-                    ),
-                ),
-            )
+            odom = odometry(t, 0.02 * i)
             bag.write('/odom', 'nav_msgs/msg/Odometry', t, odom)
         for i in range(frames):
             t = 1.05 + i * 0.1
