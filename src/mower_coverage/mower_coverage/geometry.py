@@ -106,19 +106,55 @@ def rotate(points: np.ndarray, angle_rad: float) -> np.ndarray:
 
 
 def simplify_polyline(points: np.ndarray, tol_m: float = 1e-6) -> np.ndarray:
-    """Drop repeated points and points on a straight line between their neighbours."""
+    """Drop repeated points and points on a straight line between their neighbours.
+
+    The result stays within ``tol_m`` of every point dropped: a run of points that are each
+    straight with their neighbours (a densely sampled, gently curving ring) is not replaced by
+    one long chord, which could cut a concave bend by far more (``_within_tolerance``).
+    """
     pts = np.asarray(points, dtype=float)
     if len(pts) < 2:
         return pts
     keep = np.ones(len(pts), dtype=bool)
     keep[1:] = np.hypot(*np.diff(pts, axis=0).T) > tol_m
-    pts = pts[keep]
-    if len(pts) < 3:
-        return pts
-    a, b, c = pts[:-2], pts[1:-1], pts[2:]
-    cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
-    dot = (b[:, 0] - a[:, 0]) * (c[:, 0] - b[:, 0]) + (b[:, 1] - a[:, 1]) * (c[:, 1] - b[:, 1])
-    ab = np.hypot(*(b - a).T)
-    straight = (np.abs(cross) <= tol_m * np.maximum(ab, 1e-12) * 1.0) & (dot > 0)
-    keep = np.concatenate([[True], ~straight, [True]])
-    return pts[keep]
+    idx = np.flatnonzero(keep)
+    if len(idx) >= 3:
+        a, b, c = pts[idx[:-2]], pts[idx[1:-1]], pts[idx[2:]]
+        cross = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (
+            c[:, 0] - a[:, 0]
+        )
+        dot = (b[:, 0] - a[:, 0]) * (c[:, 0] - b[:, 0]) + (b[:, 1] - a[:, 1]) * (c[:, 1] - b[:, 1])
+        ab = np.hypot(*(b - a).T)
+        straight = (np.abs(cross) <= tol_m * np.maximum(ab, 1e-12)) & (dot > 0)
+        keep[idx[1:-1][straight]] = False
+    return pts[_within_tolerance(pts, keep, tol_m)]
+
+
+def _within_tolerance(pts: np.ndarray, keep: np.ndarray, tol_m: float) -> np.ndarray:
+    """``keep`` with points restored until every dropped point is within ``tol_m`` of the rest.
+
+    Each dropped point is measured against the segment between the kept points around it
+    (after the last kept point: against that point); in every run that strays further, the
+    farthest point is kept again (a Douglas-Peucker step), until none does.
+    """
+    keep = keep.copy()
+    keep[0] = True
+    while True:
+        dropped = np.flatnonzero(~keep)
+        if not len(dropped):
+            return keep
+        idx = np.flatnonzero(keep)
+        run = np.cumsum(keep)[dropped] - 1  # index into idx of the kept point before each
+        a = pts[idx[run]]
+        b = pts[idx[np.minimum(run + 1, len(idx) - 1)]]
+        ab = b - a
+        den = np.einsum('ij,ij->i', ab, ab)
+        t = np.einsum('ij,ij->i', pts[dropped] - a, ab) / np.where(den > 0, den, 1.0)
+        t = np.where(den > 0, np.clip(t, 0.0, 1.0), 0.0)
+        dist = np.hypot(*(pts[dropped] - a - t[:, None] * ab).T)
+        if not (dist > tol_m).any():
+            return keep
+        order = np.lexsort((-dist, run))  # per run, the farthest point first
+        _, first = np.unique(run[order], return_index=True)
+        worst = order[first]
+        keep[dropped[worst[dist[worst] > tol_m]]] = True

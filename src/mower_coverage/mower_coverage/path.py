@@ -19,6 +19,7 @@ from mower_coverage.geometry import cumulative_length, simplify_polyline
 from mower_coverage.route import KINDS, Route
 
 TURN_THRESHOLD_RAD = math.radians(30.0)  # a heading change above this counts as a turn
+SIMPLIFY_TOL_M = 1e-6  # the path stays this close to every route vertex it drops
 
 
 @dataclass(frozen=True)
@@ -52,12 +53,15 @@ def _concat(route: Route) -> tuple[np.ndarray, np.ndarray]:
     """Join the legs into one polyline with a kind per segment.
 
     Legs join end to start by construction; were one not to, the gap becomes a straight
-    'transit' segment, which the violation check would then report if it left the area.
+    'transit' segment, which the violation check would then report if it left the area. Each
+    leg is simplified within ``SIMPLIFY_TOL_M`` (1 µm) of every vertex dropped, however densely
+    the route is sampled: no more than the smallest safety margin (``safety_margin_m``, 0.1 mm
+    by default) that keeps the region inside the allowed area.
     """
     pts: list[np.ndarray] = []
     kinds: list[int] = []
     for leg in route.legs:
-        p = simplify_polyline(leg.points)
+        p = simplify_polyline(leg.points, SIMPLIFY_TOL_M)
         k = KINDS.index(leg.kind)
         if pts:
             if np.hypot(*(pts[-1][-1] - p[0])) <= 1e-9:
