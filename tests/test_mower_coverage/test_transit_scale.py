@@ -36,7 +36,9 @@ class OldTransitPlanner:
         """Test every pair of vertices of the shrunk, simplified region."""
         self.region = region
         shapely.prepare(self.region)
-        inner = region.buffer(-self.SHRINK_M)
+        # its rings from their least vertex, as the planner takes its nodes now (a ring's
+        # simplified vertices depend on where it starts; the buffer's start is arbitrary)
+        inner = shapely.normalize(region.buffer(-self.SHRINK_M))
         tol = 0.02
         verts = self._vertices(inner, tol)
         while len(verts) > self.MAX_VERTICES and tol < 2.0:

@@ -353,9 +353,10 @@ class Mission:
         self.plan_points = pts
         self.plan_kinds = None if kinds is None else np.asarray(kinds)
         self._plan_cum = cumulative_length(pts)
-        if region is not None:
+        if region is not None:  # a replan's region: the last one's planner is reused
             self.region = region
-            self._transit = TransitPlanner(region)
+            old = self._transit
+            self._transit = TransitPlanner(region) if old is None else old.updated(region)
         if self.state.name == 'MOWING' and self._last is not None:
             self.progress_m = 0.0  # arc lengths of the old plan mean nothing on the new one
             self._switch('MOWING', self._last)
