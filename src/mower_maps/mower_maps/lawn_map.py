@@ -6,6 +6,12 @@ A map is a GeoJSON FeatureCollection. Every feature carries ``properties.role``:
 ``keepout``   Polygon: never entered (flower beds, ponds, patios).
 ``obstacle``  Polygon, or Point with ``properties.radius_m``: a fixed object (tree, post, shed).
 ``dock``      Point with ``properties.heading_deg`` (ENU, counter-clockwise from east).
+``navigation`` Polygon or MultiPolygon: a drive-only corridor (a path between two lawns, a gate)
+              that the planner may drive through but never mows. It may lie outside every
+              boundary, but each of its parts must touch or overlap a boundary, directly or
+              through other navigation areas (within :data:`NAVIGATION_TOUCH_M`), so that it
+              leads somewhere. Keep-outs and obstacles win over it: they may lie in a corridor
+              (outside every boundary) and are never entered.
 
 The collection's own ``properties`` (a GeoJSON foreign member) name the frame and the mowing
 settings::
@@ -46,13 +52,15 @@ from shapely.validation import explain_validity
 from mower_maps.dock import dock_rule
 from mower_maps.geodesy import MAX_DATUM_DISTANCE_M, check_lon_lat, wgs84_to_enu
 
-ROLES = ('boundary', 'keepout', 'obstacle', 'dock')
+ROLES = ('boundary', 'keepout', 'obstacle', 'dock', 'navigation')
 #: A lawn larger than this (in either direction) is taken to be in the wrong units (mm, cm).
 MAX_EXTENT_M = 20_000.0
 #: A lawn smaller than this in both directions is taken to be in the wrong units (km, degrees).
 MIN_EXTENT_M = 0.5
 #: Every coordinate must lie this close to the frame's origin (ENU (0, 0), or the WGS84 datum).
 MAX_ORIGIN_DISTANCE_M = MAX_DATUM_DISTANCE_M
+#: A navigation area connects to a boundary (or another navigation area) this close, metres.
+NAVIGATION_TOUCH_M = 1e-3
 
 
 class MapError(ValueError):
@@ -118,9 +126,19 @@ class LawnMap:
         geoms = [f.geometry for f in self.features if f.role in ('keepout', 'obstacle')]
         return shapely.union_all(geoms) if geoms else Polygon()
 
+    @property
+    def navigation(self) -> Polygon | MultiPolygon:
+        """The union of the navigation areas: drive-only corridors (possibly empty)."""
+        geoms = [f.geometry for f in self.by_role('navigation')]
+        return shapely.union_all(geoms) if geoms else Polygon()
+
     def mowable_area(self) -> Polygon | MultiPolygon:
-        """Boundaries minus keep-outs minus obstacles."""
+        """Boundaries minus keep-outs minus obstacles (navigation areas are never mowed)."""
         return shapely.difference(self.boundary, self.holes)
+
+    def drivable_area(self) -> Polygon | MultiPolygon:
+        """Boundaries and navigation areas, minus keep-outs and obstacles."""
+        return shapely.difference(shapely.union(self.boundary, self.navigation), self.holes)
 
     def with_obstacles(self, polygons: list[Polygon], name: str = 'detected') -> LawnMap:
         """A copy with extra obstacles (for example found by the camera) appended."""
@@ -261,6 +279,7 @@ def _feature(index: int, raw: Any, to_enu, source: str) -> Feature:
         'keepout': ('Polygon', 'MultiPolygon'),
         'obstacle': ('Polygon', 'MultiPolygon', 'Point'),
         'dock': ('Point',),
+        'navigation': ('Polygon', 'MultiPolygon'),
     }[role]
     if gtype not in allowed:
         raise MapError(f'{source}: {label}: geometry {gtype} not allowed (expected {allowed})')
@@ -403,16 +422,53 @@ def _check_relations(features: list[Feature], source: str) -> None:
                     '(boundaries must not overlap; merge them or cut one)'
                 )
     lawn = shapely.union_all([f.geometry for f in boundaries])
+    navigation = [f for f in features if f.role == 'navigation']
+    _check_navigation(lawn, navigation, source)
+    where = lawn
+    outside = 'lies outside every boundary'
+    if navigation:
+        where = shapely.union_all([lawn] + [f.geometry for f in navigation])
+        outside = 'lies outside every boundary and every navigation area'
     for f in features:
         if f.role in ('keepout', 'obstacle'):
-            if not f.geometry.intersects(lawn) or f.geometry.intersection(lawn).area <= 0.0:
-                raise MapError(f'{source}: {f.label} lies outside every boundary')
+            if not f.geometry.intersects(where) or f.geometry.intersection(where).area <= 0.0:
+                raise MapError(f'{source}: {f.label} {outside}')
         elif f.role == 'dock':  # where it may stand: the dock rule, once the map is built
             heading = f.properties.get('heading_deg', 0.0)
             if not isinstance(heading, (int, float)) or not math.isfinite(heading):
                 raise MapError(f'{source}: {f.label}: heading_deg must be a number')
     if len([f for f in features if f.role == 'dock']) > 1:
         raise MapError(f'{source}: more than one dock')
+
+
+def _check_navigation(lawn: Any, navigation: list[Feature], source: str) -> None:
+    """Every part of every navigation area leads to a boundary, perhaps through others."""
+    pending = [
+        (f, i, part)
+        for f in navigation
+        for i, part in enumerate(getattr(f.geometry, 'geoms', [f.geometry]))
+    ]
+    reached = [lawn]
+    while pending:
+        tree = shapely.STRtree(reached)
+        joined = [
+            item
+            for item in pending
+            if len(tree.query(item[2], predicate='dwithin', distance=NAVIGATION_TOUCH_M))
+        ]
+        if not joined:
+            break
+        reached.extend(part for _, _, part in joined)
+        pending = [item for item in pending if all(item is not j for j in joined)]
+    if pending:
+        f, i, part = pending[0]
+        which = f' (part {i})' if isinstance(f.geometry, MultiPolygon) else ''
+        gap = float(shapely.union_all(reached).distance(part))
+        raise MapError(
+            f'{source}: {f.label}{which} is not connected: it lies {gap:.2f} m from every '
+            'boundary and every navigation area that leads to one; a drive-only corridor '
+            'must touch or overlap a lawn, directly or through other corridors'
+        )
 
 
 def map_to_geojson(lawn: LawnMap) -> dict[str, Any]:
