@@ -185,10 +185,68 @@ def test_teacher_sees_lawn_where_the_rellis_frame_has_grass():
     assert pred.shape == truth.shape and pred.dtype == np.uint8
     assert set(np.unique(pred)) <= {LAWN, OTHER, OBSTACLE, SKY, IGNORE}
     m = iou_from_confusion(confusion(np.where(pred == IGNORE, OBSTACLE, pred), truth))
-    assert m['iou']['lawn'] > 0.45  # measured 0.56 (int8, the frame at 320x240)
-    assert m['miou'] > 0.55  # measured 0.62; the shipped sim-trained model: 0.31
+    # measured (int8, the frame at 320x240, padded to 512x512): lawn 0.35, other ground 0.75,
+    # mIoU 0.62 (squashed to 512x512 instead: lawn 0.56, other 0.57, mIoU 0.62); the shipped
+    # sim-trained model: mIoU 0.31
+    assert m['iou']['lawn'] > 0.3
+    assert m['miou'] > 0.55
     grass = truth == LAWN
-    assert (pred[grass] == LAWN).mean() > 0.6
+    assert (pred[grass] == LAWN).mean() > 0.35
+
+
+@pytest.mark.parametrize('hw', [(240, 320), (320, 240), (512, 512), (10, 300), (1200, 1920)])
+def test_letterbox_keeps_the_image_and_its_aspect(hw):
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 255, (*hw, 3), dtype=np.uint8)
+    padded, (top, left) = teacher_mod.letterbox(rgb, (512, 512))
+    ph, pw = padded.shape[:2]
+    assert abs(ph - pw) <= 1  # the input's (square) shape, not squashed
+    assert np.array_equal(padded[top : top + hw[0], left : left + hw[1]], rgb)
+
+
+class _Striped(Teacher):
+    """The real Teacher's geometry around a stand-in model: class by column and row."""
+
+    def __init__(self) -> None:  # no TFLite file: only ade20k() is replaced
+        self.input_hw = (64, 64)
+        self._lut = teacher_mod.ade20k_lut()
+        self.seen: list[tuple[int, int]] = []
+
+    def ade20k(self, rgb: np.ndarray) -> np.ndarray:
+        self.seen.append(rgb.shape[:2])
+        # ADE 'sky' where the pixel is bright, 'grass' elsewhere: the answer follows the image
+        grey = rgb.mean(axis=2)
+        h, w = self.input_hw
+        small = grey if grey.shape == (h, w) else np.zeros((h, w))
+        if grey.shape != (h, w):
+            import cv2
+
+            small = cv2.resize(grey, (w, h), interpolation=cv2.INTER_NEAREST)
+        sky, grass = ADE20K_CLASSES.index('sky'), ADE20K_CLASSES.index('grass')
+        return np.where(small > 127, sky, grass).astype(np.int32)
+
+
+@pytest.mark.parametrize('hw', [(240, 320), (320, 240)])
+def test_labels_and_vote_follow_the_image_without_shifting_it(hw):
+    rgb = np.zeros((*hw, 3), np.uint8)
+    rgb[: hw[0] // 3] = 255  # bright top third
+    t = _Striped()
+    for labels in (t.labels(rgb), t.vote_labels(rgb)):
+        assert labels.shape == hw and labels.dtype == np.uint8
+        top, bottom = labels[: hw[0] // 3 - 8], labels[hw[0] // 3 + 8 :]
+        assert (top == SKY).all() and (bottom == LAWN).all()
+    assert all(s[0] == s[1] for s in t.seen)  # each view padded to the square input
+
+
+def test_vote_takes_the_majority_of_the_views(monkeypatch):
+    t = _Striped()
+    views = iter(
+        [np.full((4, 6), LAWN, np.uint8), np.full((4, 6), SKY, np.uint8)]
+        + [np.full((4, 4), SKY, np.uint8)] * 2
+    )
+    monkeypatch.setattr(t, 'labels', lambda rgb: next(views))
+    out = t.vote_labels(np.zeros((4, 6, 3), np.uint8))
+    assert (out == SKY).all()  # sky in the flipped view and both end crops: 3 of 4 votes
 
 
 # -- download, against a local server (never the internet) --------------------------------

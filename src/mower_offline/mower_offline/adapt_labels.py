@@ -508,8 +508,9 @@ def label_frames(
             'ignored': 0,
         },
     )
+    label = getattr(teacher, 'vote_labels', teacher.labels)  # the three-view vote where offered
     for f in tqdm(frames, desc='labelling (teacher)', unit='frame', disable=not progress):
-        t = teacher.labels(f.rgb)
+        t = label(f.rgb)
         lab = combine_labels(t, f.geometry)
         if f.geometry is not None:
             has = f.geometry != IGNORE

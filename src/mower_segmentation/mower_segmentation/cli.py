@@ -192,7 +192,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             )
     print(
         'real frames at 320x240 (4:3 centre crop; non-commercial sets, evaluation only; '
-        'the teacher sees each frame at 512x512)\n'
+        'the teacher sees each frame padded to 512x512, its aspect kept)\n'
         'mIoU: lawn/other/obstacle/sky as for the held-out set; mIoU gnd: lawn/other/obstacle '
         'with sky pixels ignored; "-": class absent'
     )
