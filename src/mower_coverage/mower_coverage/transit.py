@@ -104,7 +104,9 @@ class Shadows:
         todo = list(dict.fromkeys(k for k in keys if k not in known))
         where = {k: i for i, k in enumerate(keys)}
         new = dict(zip(todo, _inscribed_discs(parts[[where[k] for k in todo]])))
-        self.discs = {k: known[k] if k in known else new[k] for k in keys}
+        self.discs: dict[bytes, tuple[np.ndarray, np.ndarray]] = {
+            k: known[k] if k in known else new[k] for k in keys
+        }
         self.parts, self.computed = len(keys), len(todo)
         found = [self.discs[k] for k in keys]
         self.centre = np.vstack([np.zeros((0, 2)), *(c for c, _ in found)])
@@ -162,7 +164,7 @@ def _inscribed_discs(parts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """
     centres: list[list[np.ndarray]] = [[] for _ in range(len(parts))]
     radii: list[list[np.ndarray]] = [[] for _ in range(len(parts))]
-    origin = np.arange(len(parts))
+    origin: np.ndarray = np.arange(len(parts))
     for _ in range(_DISCS_PER_PART):
         if not len(parts):
             break
@@ -227,11 +229,12 @@ class _RegionGraph:
         if base is not None and not (self.rings.keys() & base.rings.keys()):
             base = None  # nothing in common
         self.stats = BuildStats(derived=base is not None)
+        self.simplified: dict[bytes, np.ndarray]
         self.simplified, vertices = _simplified_rings(
             self.inner, base.simplified if base is not None else {}, self.stats
         )
         self.vertices = vertices[shapely.contains_xy(region, vertices[:, 0], vertices[:, 1])]
-        self.shadows = Shadows(region, base.shadows if base is not None else None)
+        self.shadows: Shadows = Shadows(region, base.shadows if base is not None else None)
         self.stats.parts, self.stats.parts_inscribed = self.shadows.parts, self.shadows.computed
         self.known: dict[int, bool] = {}  # i * n + j (i < j): segment between nodes covered
         if base is not None:
@@ -392,7 +395,7 @@ class TransitPlanner:
         ``base``: a planner of an earlier region (the last plan's): what it knows is reused
         where the regions agree (:meth:`updated`).
         """
-        self._graph = _graph_for(region, base._graph if base is not None else None)
+        self._graph: _RegionGraph = _graph_for(region, base._graph if base is not None else None)
         self.region = self._graph.region
         self.vertices = self._graph.vertices
 
