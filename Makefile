@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/mower bench plan --fields ../shared/data/fields2cover-fields
 	$(BIN)/mower bench transit
 	$(BIN)/mower bench sim
+	$(BIN)/mower bench large --field ../shared/data/fields2cover-fields/test.json
 	$(BIN)/mower segment bench
 	$(BIN)/mower segment eval --real-only
 	$(BIN)/mower bench map

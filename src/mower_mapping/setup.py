@@ -12,7 +12,13 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
     ],
-    install_requires=['setuptools', 'numpy', 'opencv-python-headless', 'shapely>=2.0'],
+    install_requires=[
+        'setuptools',
+        'numpy',
+        'opencv-python-headless',
+        'shapely>=2.0',
+        'scipy',  # discovery: distance transforms and Dijkstra on the grid
+    ],
     zip_safe=True,
     maintainer='Mower stack maintainers',
     maintainer_email='maintainers@mower-stack.org',

@@ -36,6 +36,7 @@ ROSDEP = {  # Python import -> rosdep key
     'cv2': 'python3-opencv',
     'yaml': 'python3-yaml',
     'shapely': 'python3-shapely',
+    'scipy': 'python3-scipy',
     'pyproj': 'python3-pyproj',
     'serial': 'python3-serial',
     'matplotlib': 'python3-matplotlib',

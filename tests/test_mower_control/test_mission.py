@@ -68,10 +68,12 @@ def test_states_are_classes_with_names():
         'IDLE',
         'UNDOCKING',
         'MOWING',
+        'DISCOVERING',
         'PAUSED',
         'RETURNING',
         'DOCKING',
         'CHARGING',
+        'TEACHING',
         'ERROR',
     ]
 

@@ -484,6 +484,120 @@ def bench_transit(args: argparse.Namespace) -> int:
         f'{worst / TRANSIT_BUILD_GOAL_S:.2f}x the {TRANSIT_BUILD_GOAL_S:.0f} s goal '
         f'(before: every node pair tested when built, 134 s in issue 16)'
     )
+    # a replan: one obstacle more (the same draws, one further), after the two diagonals
+    n = max(args.obstacles)
+    after = _obstacle_field(n + 1, seed=args.seed, size_m=size)
+    full, update = [], []
+    for _ in range(args.repeat):
+        transit.clear_cache()
+        t0 = time.perf_counter()
+        TransitPlanner(after)
+        full.append(time.perf_counter() - t0)
+        transit.clear_cache()
+        tp = TransitPlanner(_obstacle_field(n, seed=args.seed, size_m=size))
+        for a, b in ends[:2]:
+            tp.plan(a, b)
+        t0 = time.perf_counter()
+        st = tp.updated(after).stats
+        update.append(time.perf_counter() - t0)
+    upd, reb = statistics.median(update), statistics.median(full)
+    print(
+        f'replan, one obstacle added to {n}: update {upd:.3f} s vs full rebuild {reb:.3f} s '
+        f'= {upd / reb:.2f}x; {st.rings_simplified} of {st.rings} rings simplified, '
+        f'{st.parts_inscribed} of {st.parts} discs, {st.known_kept} of '
+        f'{st.known_kept + st.known_dropped} tested node pairs kept'
+    )
+    return 0
+
+
+LARGE_START_GOAL_S = 10.0  # process start to the first simulated second, 3 ha lawn
+LARGE_MEMORY_GOAL_GB = 2.0  # peak resident memory of that run (10^9 bytes)
+LARGE_BEFORE_S, LARGE_BEFORE_GB = 63.0, 11.8  # issue 16's figures before the fix
+
+
+def _large_lawn(args: argparse.Namespace):
+    """The lawn of ``bench large``: a field file as it is (when given and present), else 3 ha."""
+    from mower_sim.scenario import large_lawn
+
+    if args.field:
+        path = Path(args.field)
+        if path.exists():
+            from mower_maps.importers import load_field
+
+            return load_field(path), f'{path.name}, as it is'
+        print(f'note: {path} not found; a generated 3 ha lawn instead', file=sys.stderr)
+    return large_lawn(30000.0), 'generated'
+
+
+def _timed_child(cmd: list[str], log: Path) -> tuple[int, float, float, float]:
+    """Run ``cmd``: its exit code, wall seconds, CPU seconds and peak resident memory (GB).
+
+    The CPU time and the memory are the child's own (``os.wait4``), not the largest child's.
+    """
+    import subprocess
+
+    t0 = time.perf_counter()
+    with log.open('wb') as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return proc.returncode, time.perf_counter() - t0, cpu, usage.ru_maxrss * 1024 / 1e9
+
+
+def bench_large(args: argparse.Namespace) -> int:
+    """``mower sim`` on a 3 ha lawn: time to the first simulated second, peak memory."""
+    import json
+    import tempfile
+
+    from mower_maps import map_to_geojson
+
+    lawn, what = _large_lawn(args)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else math.nan
+    print(
+        f'large lawn: {lawn.name!r} ({what}), {lawn.boundary.area / 10000:.2f} ha, '
+        f'`mower sim --limit-s {args.limit_s:g} --json` in a subprocess, {args.repeat} runs, '
+        f'medians, {cpus} CPUs, load average {load:.1f}'
+    )
+    starts, peaks, walls = [], [], []
+    with tempfile.TemporaryDirectory(prefix='mower-bench-large-') as tmp:
+        map_path = Path(tmp) / 'lawn.geojson'
+        map_path.write_text(json.dumps(map_to_geojson(lawn)))
+        for k in range(args.repeat):
+            out = Path(tmp) / f'run{k}'
+            cmd = [sys.executable, '-m', 'mower_cli.main', 'sim', str(map_path)]
+            cmd += ['--limit-s', f'{args.limit_s:g}', '--json', '--out', str(out)]
+            if args.no_bag:
+                cmd.append('--no-bag')
+            log = Path(tmp) / f'run{k}.log'
+            code, wall, cpu, peak = _timed_child(cmd, log)
+            try:  # a run stopped by the limit exits 1 (not back on the dock): its summary counts
+                summary = json.loads((out / 'report.json').read_text())
+                start = float(summary['first_second_wall_s'])
+            except (OSError, ValueError, KeyError, TypeError):
+                tail = log.read_text(errors='replace')[-2000:]
+                print(f'run {k + 1} failed (exit {code}):\n{tail}', file=sys.stderr)
+                return 1
+            starts.append(start)
+            peaks.append(peak)
+            walls.append(wall)
+            print(
+                f'  run {k + 1}: first simulated second after {start:.2f} s, peak {peak:.2f} GB, '
+                f'{wall:.1f} s ({cpu:.1f} s of CPU) in all, with the report'
+            )
+    med = statistics.median
+    print(
+        f'start (process start to the first simulated second): {med(starts):.2f} s = '
+        f'{med(starts) / LARGE_START_GOAL_S:.2f}x the {LARGE_START_GOAL_S:.0f} s goal '
+        f'(before: {LARGE_BEFORE_S:.0f} s in issue 16)'
+    )
+    print(
+        f"peak memory (the run's own maximum resident set): {med(peaks):.2f} GB = "
+        f'{med(peaks) / LARGE_MEMORY_GOAL_GB:.2f}x the {LARGE_MEMORY_GOAL_GB:.0f} GB goal '
+        f'(before: {LARGE_BEFORE_GB} GB in issue 16)'
+    )
+    print(f'whole run, {args.limit_s:g} s simulated and the report: {med(walls):.1f} s')
     return 0
 
 
@@ -539,6 +653,19 @@ def add_bench_parser(sub) -> None:
     )
     b.add_argument('--seed', type=int, default=0, help='obstacle layout (default 0)')
     b.set_defaults(func=bench_transit)
+    b = bench_sub.add_parser('large', help='mower sim on a 3 ha lawn: start time, peak memory')
+    b.add_argument(
+        '--field',
+        default=None,
+        help='a field file to run as it is (e.g. Fields2Cover test.json); '
+        'default or when missing: a generated 3 ha lawn',
+    )
+    b.add_argument('--repeat', type=int, default=3, help='runs (default 3)')
+    b.add_argument(
+        '--limit-s', type=float, default=3.0, help='simulated seconds per run (default 3)'
+    )
+    b.add_argument('--no-bag', action='store_true', help='runs without the rosbag2 file')
+    b.set_defaults(func=bench_large)
     b = bench_sub.add_parser('sim', help='simulator throughput')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
     b.add_argument('--repeat', type=int, default=5, help='repeats (default 5)')

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from mower_bringup import share_dir
 from mower_cli.bench import add_bench_parser
+from mower_cli.discover_cli import add_discover_parser
+from mower_cli.teach_cli import add_teach_parser
 
 DEMO_MAP = share_dir() / 'maps' / 'demo_lawn.geojson'  # installed, or the checkout's
 MAX_SEED = 2**32 - 1
@@ -255,7 +257,6 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
     from mower_coverage import PlanningError
     from mower_node_kit.params import ConfigError
     from mower_offline.out_dir import stop_on_signals
-    from mower_offline.report import write_report
     from mower_offline.run import DEMO_HIDDEN, MowingRun, RunConfig, RunError, write_summary
     from mower_segmentation.runtime import ModelError
     from mower_sim.scenario import random_hidden
@@ -271,10 +272,28 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
         limit_s=args.limit_s,
         record=not args.no_bag,
     )
+    world = None
+    if args.discover:  # the stack gets no map: it discovers one, mows it, is scored on MAP
+        from mower_offline.discover_run import DiscoverConfig, discover_map
+
+        print(f'discovering {lawn.name} from its dock ...', flush=True)
+        try:
+            draft, found = discover_map(
+                lawn, Path(args.out) / 'discover', DiscoverConfig(seed=args.seed, hidden=hidden)
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            return _error(exc)
+        world, lawn = lawn, draft
+        if not args.json:
+            from mower_offline.discover_run import summary_line
+
+            print(f'  {summary_line(found.score)}')
     try:
         with stop_on_signals() as stop:
-            run = MowingRun(lawn, args.out, cfg)
+            run = MowingRun(lawn, args.out, cfg, world=world)
             result = run.run(progress=not args.json, stop=stop)
+            from mower_offline.report import write_report  # matplotlib: after the run
+
             report = write_report(run, result, Path(args.out) / 'report.png')
             summary = write_summary(result)
     except (PlanningError, ModelError, ConfigError, OSError, RunError) as exc:
@@ -483,6 +502,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument('--randomise', action='store_true', help='domain randomisation on')
     p.add_argument(
+        '--discover',
+        action='store_true',
+        help='start from the dock alone: discover the lawn (the map is only the world and '
+        'the score), then mow the discovered map',
+    )
+    p.add_argument(
         '--gazebo',
         default=None,
         metavar='DIR',
@@ -542,6 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_replay)
 
     add_bench_parser(sub)
+    add_discover_parser(sub)
+    add_teach_parser(sub)
     try:
         from mower_segmentation.cli import add_segment_parser
     except ImportError:  # segmentation not installed: the rest of the command still works

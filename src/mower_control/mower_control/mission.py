@@ -1,10 +1,10 @@
 """The mission: an explicit state machine over the mowing job, independent of transport.
 
 States are classes with a name, ``enter``, ``exit`` and ``tick`` (as OpenMower's behaviours):
-IDLE, UNDOCKING, MOWING, PAUSED, RETURNING, DOCKING, CHARGING, ERROR. The mission decides which
-path the follower drives (the rest of the coverage plan, a transit to the dock, the dock
-approach) and whether the blade should run; the safety supervisor still decides alone whether
-anything moves.
+IDLE, UNDOCKING, MOWING, PAUSED, RETURNING, DOCKING, CHARGING, TEACHING, ERROR. The mission
+decides which path the follower drives (the rest of the coverage plan, a transit to the dock,
+the dock approach) and whether the blade should run; the safety supervisor still decides alone
+whether anything moves.
 
 - start / pause / resume / dock are requests that return (accepted, message);
 - low battery or rain while mowing: RETURNING, DOCKING, CHARGING; when charged and dry it
@@ -13,7 +13,16 @@ anything moves.
 - an obstacle stop that lasts ``blocked_replan_s`` asks the planner for a new plan, which
   :meth:`Mission.set_plan` accepts at any time;
 - a latched safety stop, a lost motor board or a failed docking: ERROR, left by ``resume``
-  (back to what it was doing) or ``start`` once the cause is gone.
+  (back to what it was doing) or ``start`` once the cause is gone;
+- teach mode (:data:`TEACH_REQUESTS`): ``teach/start`` from IDLE or CHARGING enters TEACHING:
+  the follower stands by and the blade stays off while the owner drives by teleop (the safety
+  supervisor still filters every command); every tick's pose goes to the
+  :class:`~mower_maps.teach.TeachRecorder` (:attr:`Mission.teach`), and ``teach/boundary``,
+  ``teach/keepout``, ``teach/navigation``, ``teach/dock``, ``teach/undo`` go to it too.
+  ``teach/finish`` builds the draft map (:attr:`Mission.teach_result`) and returns to IDLE, or
+  stays in TEACHING with the faults; ``teach/cancel`` returns to IDLE. A safety latch or a
+  lost board goes to ERROR with the recording interrupted and kept; ``resume`` (or
+  ``teach/start``) goes back to TEACHING, where the recording continues.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +38,7 @@ from mower_coverage.route import KINDS
 from mower_coverage.transit import TransitPlanner, path_length
 from mower_maps.dock import approach_point
 from mower_maps.geometry import cumulative_length
+from mower_maps.teach import TeachRecorder, TeachResult
 from mower_node_kit.params import ConfigError, check_ranges, param
 
 
@@ -91,6 +102,7 @@ class MissionInputs:
     follower_done: bool = False  # the follower finished that path
     follower_progress_m: float = 0.0  # arc length reached on that path
     mowed_share: float = math.nan  # of the lawn, from the coverage layer (0..1)
+    pose_time_s: float = math.nan  # when ``pose`` was estimated (NaN: at ``time_s``)
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,33 @@ class Mowing(State):
         return None
 
 
+class Discovering(State):
+    """Exploring the lawn from the dock with no map, blade off (``Mission.explore`` decides).
+
+    Every tick asks ``m.explore(pose, time_s, follower_done)`` (a
+    :class:`mower_mapping.discovery.DiscoveryDriver`): a new step's path goes to the follower;
+    a finished step ends it: back on the dock with a draft to make (IDLE), or no lawn seen
+    from the dock (ERROR, with the explorer's message; ``discover`` again starts over).
+    """
+
+    name = 'DISCOVERING'
+
+    def tick(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Follow the explorer's steps; IDLE when it is done, ERROR when it found no lawn."""
+        step = m.explore(inp.pose, inp.time_s, inp.follower_done)
+        if step is None:
+            return None
+        m.message = step.message
+        if step.finished:
+            if step.phase == 'done':
+                m.message = 'discovery complete: the draft map awaits the owner'
+                return 'IDLE'
+            m.fail(step.message)
+            return 'ERROR'
+        m.drive(step.path, reverse=step.reverse, blade=False)
+        return None
+
+
 class Paused(State):
     """Stopped by the operator; ``resume`` goes back to what it was doing."""
 
@@ -287,6 +326,30 @@ class Charging(State):
         return None
 
 
+class Teaching(State):
+    """The owner drives the mower by teleop; its poses are recorded. Blade off, no path."""
+
+    name = 'TEACHING'
+
+    def enter(self, m: Mission, inp: MissionInputs) -> None:
+        """Stand by for teleop; the session starts or continues."""
+        m.drive(None)
+        m.message = m.teach.begin()
+
+    def tick(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Hand the recorder this tick's pose; a pose gap interrupts the recording."""
+        t = inp.pose_time_s if math.isfinite(inp.pose_time_s) else inp.time_s
+        m.teach.add_pose(t, *inp.pose)
+        m.teach.check(inp.time_s)
+        m.message = m.teach.message
+        return None
+
+    def exit(self, m: Mission, inp: MissionInputs) -> None:
+        """Left for ERROR while recording: the recording is interrupted and kept."""
+        if m.teach.recording:
+            m.message = m.teach.interrupt(m.message or 'teaching stopped')
+
+
 class Error(State):
     """Something needs a person: stand still until ``resume`` or ``start``."""
 
@@ -301,11 +364,25 @@ STATES: tuple[type[State], ...] = (
     Idle,
     Undocking,
     Mowing,
+    Discovering,
     Paused,
     Returning,
     Docking,
     Charging,
+    Teaching,
     Error,
+)
+
+#: The teach-mode requests (mission_node serves each as a std_srvs/Trigger of the same name).
+TEACH_REQUESTS = (
+    'teach/start',
+    'teach/boundary',
+    'teach/keepout',
+    'teach/navigation',
+    'teach/dock',
+    'teach/undo',
+    'teach/finish',
+    'teach/cancel',
 )
 
 
@@ -317,11 +394,15 @@ class Mission:
     dock_pose: tuple[float, float, float] | None = None  # x, y, heading of the docked mower
     region: object = None  # shapely Polygon where the robot's centre may go (for transits)
     mowed: Callable[[np.ndarray], np.ndarray] | None = None  # (N, 2) -> (N,) bool mowed
+    # discovery (DISCOVERING): called (pose, time_s, follower_done) -> a new explorer step or
+    # None, and reset() for a new discovery; a mower_mapping.discovery.DiscoveryDriver
+    explore: Any = None
     progress_m: float = 0.0  # arc length of the plan mowed so far (persisted by the caller)
     complete: bool = False
     hold: bool = False  # the operator sent it to the dock: do not leave until told
     rained: bool = False
     message: str = ''
+    teach: TeachRecorder = field(default_factory=TeachRecorder)  # teach mode's recordings
 
     def __post_init__(self) -> None:
         """Start in IDLE."""
@@ -343,6 +424,7 @@ class Mission:
         self._transit = TransitPlanner(self.region) if self.region is not None else None
         self._last: MissionInputs | None = None
         self._link_lost_since: float | None = None
+        self.teach_result: TeachResult | None = None  # the last teach/finish's draft and faults
 
     # -- what the owner tells it ---------------------------------------------------------------
     def set_plan(
@@ -362,49 +444,109 @@ class Mission:
             self._switch('MOWING', self._last)
 
     def request(self, command: str) -> tuple[bool, str]:
-        """An operator request: 'start', 'pause', 'resume' or 'dock'. (accepted, message)."""
-        name = self.state.name
-        if command == 'start':
-            if self.plan_points is None or len(self.plan_points) < 2:
-                return False, 'no coverage plan yet'
-            if name not in ('IDLE', 'CHARGING', 'ERROR', 'PAUSED'):
-                return False, f'already {name}'
-            latched = self._last.safety_latched if self._last is not None else ()
-            if name == 'ERROR' and latched:
-                return False, f'reset the safety stop first: {", ".join(latched)}'
-            if name == 'IDLE' and self.complete:
-                self.complete, self.progress_m = False, 0.0  # a new run of the same plan
-            self.hold = False
-            self._pending = 'START'  # undock first when on the dock, decided on the next tick
-            return True, 'starting'
-        if command == 'pause':
-            if name not in ('UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING'):
-                return False, f'nothing to pause in {name}'
-            self._pending = 'PAUSED'
-            return True, 'pausing'
-        if command == 'resume':
-            if name not in ('PAUSED', 'ERROR'):
-                return False, f'nothing to resume in {name}'
-            latched = self._last.safety_latched if self._last is not None else ()
-            if name == 'ERROR' and latched:
-                return False, f'reset the safety stop first: {", ".join(latched)}'
-            target = (
-                self.previous if self.previous not in ('PAUSED', 'ERROR', 'IDLE') else 'MOWING'
-            )
-            if target in ('UNDOCKING', 'DOCKING'):
-                target = 'MOWING' if target == 'UNDOCKING' else 'RETURNING'
-            self._pending = target
-            return True, f'resuming {target}'
-        if command == 'dock':
-            if name in ('RETURNING', 'DOCKING', 'CHARGING'):
-                self.hold = True
-                return True, f'already {name}'
-            if self.dock_xy is None:
-                return False, 'the map has no dock'
+        """An operator request: 'start', 'discover', 'pause', 'resume' or 'dock'.
+
+        Or one of :data:`TEACH_REQUESTS`. Returns (accepted, message).
+        """
+        if command in TEACH_REQUESTS:
+            return self._teach_request(command.removeprefix('teach/'))
+        handle = {
+            'start': self._request_start,
+            'discover': self._request_discover,
+            'pause': self._request_pause,
+            'resume': self._request_resume,
+            'dock': self._request_dock,
+        }.get(command)
+        if handle is None:
+            return False, f'unknown request {command!r}'
+        return handle(self.state.name)
+
+    def _latched(self, name: str) -> str:
+        """Why ERROR cannot be left now ('' when it can, or when not in ERROR)."""
+        latched = self._last.safety_latched if self._last is not None else ()
+        if name == 'ERROR' and latched:
+            return f'reset the safety stop first: {", ".join(latched)}'
+        return ''
+
+    def _request_start(self, name: str) -> tuple[bool, str]:
+        if self.plan_points is None or len(self.plan_points) < 2:
+            return False, 'no coverage plan yet'
+        if name not in ('IDLE', 'CHARGING', 'ERROR', 'PAUSED'):
+            return False, f'already {name}'
+        if self._latched(name):
+            return False, self._latched(name)
+        if name == 'IDLE' and self.complete:
+            self.complete, self.progress_m = False, 0.0  # a new run of the same plan
+        self.hold = False
+        self._pending = 'START'  # undock first when on the dock, decided on the next tick
+        return True, 'starting'
+
+    def _request_discover(self, name: str) -> tuple[bool, str]:
+        if self.explore is None:
+            return False, 'no explorer: discovery needs the camera in the loop'
+        if name not in ('IDLE', 'CHARGING', 'ERROR'):
+            return False, f'already {name}'
+        if self._latched(name):
+            return False, self._latched(name)
+        self.hold = False
+        self.explore.reset()  # a new discovery starts over
+        self._pending = 'DISCOVERING'
+        return True, 'discovering the lawn'
+
+    def _request_pause(self, name: str) -> tuple[bool, str]:
+        if name not in ('UNDOCKING', 'MOWING', 'DISCOVERING', 'RETURNING', 'DOCKING'):
+            return False, f'nothing to pause in {name}'
+        self._pending = 'PAUSED'
+        return True, 'pausing'
+
+    def _request_resume(self, name: str) -> tuple[bool, str]:
+        if name not in ('PAUSED', 'ERROR'):
+            return False, f'nothing to resume in {name}'
+        if self._latched(name):
+            return False, self._latched(name)
+        target = self.previous if self.previous not in ('PAUSED', 'ERROR', 'IDLE') else 'MOWING'
+        if target in ('UNDOCKING', 'DOCKING'):
+            target = 'MOWING' if target == 'UNDOCKING' else 'RETURNING'
+        self._pending = target
+        return True, f'resuming {target}'
+
+    def _request_dock(self, name: str) -> tuple[bool, str]:
+        if name == 'TEACHING':
+            return False, 'teaching: finish or cancel it first'
+        if name in ('RETURNING', 'DOCKING', 'CHARGING'):
             self.hold = True
-            self._pending = 'RETURNING'
-            return True, 'returning to the dock'
-        return False, f'unknown request {command!r}'
+            return True, f'already {name}'
+        if self.dock_xy is None:
+            return False, 'the map has no dock'
+        self.hold = True
+        self._pending = 'RETURNING'
+        return True, 'returning to the dock'
+
+    def _teach_request(self, what: str) -> tuple[bool, str]:
+        """A teach-mode request (see the module)."""
+        name = self.state.name
+        if what == 'start':
+            if name == 'TEACHING':
+                return False, 'already TEACHING'
+            if self._latched(name):
+                return False, self._latched(name)
+            if name not in ('IDLE', 'CHARGING', 'ERROR'):
+                return False, f'cannot teach while {name}: dock or wait until IDLE'
+            self._pending = 'TEACHING'
+            return True, 'teaching: drive with teleop; the blade stays off'
+        if name != 'TEACHING':
+            return False, f'not teaching ({name}): call teach/start first'
+        if what == 'undo':
+            return self.teach.undo()
+        if what == 'finish':
+            self.teach_result = result = self.teach.finish()
+            if result.ok:
+                self._pending = 'IDLE'
+            return result.ok, result.message
+        if what == 'cancel':
+            self._pending = 'IDLE'
+            return True, self.teach.cancel()
+        return self.teach.mark(what)
 
     def tick(self, inp: MissionInputs) -> MissionOutput:
         """Advance the state machine with this tick's inputs."""

@@ -10,11 +10,20 @@ progress_m, message), ``mower/blade_request`` (Bool) and ``/diagnostics``. Serve
 ``mower/pause``, ``mower/resume`` and ``mower/dock`` (std_srvs/Trigger) and calls
 ``mower/replan`` when an obstacle blocks the path. ``state_file`` keeps the progress across
 restarts.
+
+Teach mode: ``teach/start``, ``teach/boundary``, ``teach/keepout``, ``teach/navigation``,
+``teach/dock``, ``teach/undo``, ``teach/finish`` and ``teach/cancel`` (std_srvs/Trigger) are
+the mission's teach requests (:data:`~mower_control.mission.TEACH_REQUESTS`); the session is
+kept in ``teach_dir``/teach_recording.json (restored at start) and ``teach/finish`` writes the
+draft map there (draft_map.geojson and .png, or draft_map.rejected.* with the faults). The
+teach settings are :class:`~mower_maps.teach.TeachParams`' fields; the state of the session is
+a line of the diagnostics.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
@@ -35,14 +44,16 @@ from mower_control.conversions import (
     state_msg,
     status_values,
 )
-from mower_control.mission import Mission, MissionInputs, MissionParams
+from mower_control.mission import TEACH_REQUESTS, Mission, MissionInputs, MissionParams
 from mower_control.mission_state import MissionState, load_state, save_state
 from mower_control.parameters import NODE_EXTRA, build, declare
 from mower_coverage.area import erode
 from mower_coverage.handoff import HandoffError, PlanHandoff
 from mower_maps import MapError, load_map
+from mower_maps.teach import TeachParams, restore
 from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
+from mower_node_kit.params import field_specs
 from mower_node_kit.qos import LATCHED
 
 EXTRA = NODE_EXTRA['mission_node']  # the node's own parameters: one table, in parameters.py
@@ -54,7 +65,7 @@ class MissionNode(Node):
     def __init__(self, **kwargs: Any) -> None:
         """Declare parameters, load the map, create endpoints."""
         super().__init__('mission_node', **kwargs)
-        self.p = p = declare(self, MissionParams, EXTRA)
+        self.p = p = declare(self, MissionParams, {**field_specs(TeachParams), **EXTRA})
         dock, region, self.mowable = None, None, None
         if p['map_file']:
             try:
@@ -69,7 +80,13 @@ class MissionNode(Node):
             self.get_logger().warning('no map_file: no dock, transits are straight lines')
         self.mission = Mission(build(MissionParams, p), dock, region)
         self._restore()
+        self.teach_dir = Path(p['teach_dir']).expanduser()
+        recorder, message = restore(self.teach_dir / 'teach_recording.json', build(TeachParams, p))
+        if message:
+            self.get_logger().info(message)
+        self.mission.teach = recorder
         self.pose: tuple[float, float, float] | None = None
+        self.pose_time_s = math.nan  # when the last pose came (node clock)
         self.battery = (100.0, False)
         self.raining = False
         self.safety: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
@@ -93,6 +110,8 @@ class MissionNode(Node):
         self.create_subscription(Float64MultiArray, 'controller/progress', self.on_progress, 10)
         for name in ('start', 'pause', 'resume', 'dock'):
             self.create_service(Trigger, f'mower/{name}', self._service(name))
+        for name in TEACH_REQUESTS:
+            self.create_service(Trigger, name, self._service(name))
         self.replan_client = self.create_client(Trigger, 'mower/replan')
         self.timer = self.create_timer(1.0 / p['rate_hz'], self.step)
         self.diag_timer = self.create_timer(1.0, self.publish_diagnostics)
@@ -146,6 +165,7 @@ class MissionNode(Node):
             return
         if all(math.isfinite(v) for v in pose):
             self.pose = pose
+            self.pose_time_s = self.now_s()
 
     def on_coverage(self, msg: OccupancyGrid) -> None:
         """The mowed layer: where to resume, and the mowed share."""
@@ -187,10 +207,23 @@ class MissionNode(Node):
     def _service(self, name: str):
         def handle(request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
             response.success, response.message = self.mission.request(name)
+            if name == 'teach/finish':
+                response.message = self.write_draft(response.message)
             self.get_logger().info(f'{name}: {response.message}')
             return response
 
         return handle
+
+    def write_draft(self, message: str) -> str:
+        """Write the last teach/finish's draft map into ``teach_dir``; the message, extended."""
+        result = self.mission.teach_result
+        if result is None or result.draft is None:
+            return message
+        try:
+            written = result.draft.write(self.teach_dir / 'draft_map.geojson')
+        except OSError as exc:
+            return f'{message}; the draft map could not be written: {exc}'
+        return f'{message}; {written.message.splitlines()[-1]}'
 
     # -- the tick ---------------------------------------------------------------------------------
     def step(self) -> None:
@@ -216,6 +249,7 @@ class MissionNode(Node):
                 follower_done=self.progress['done'] > 0.5,
                 follower_progress_m=self.progress['progress_m'],
                 mowed_share=self.mowed_share,
+                pose_time_s=self.pose_time_s,
             )
         )
         if out.path_id != self.published_id:
@@ -252,6 +286,7 @@ class MissionNode(Node):
                     'mowed_pct': f'{100 * self.mowed_share:.1f}',
                     'replans': self.mission.replans,
                     'bad_messages': self.bad_messages,
+                    'teach': self.mission.teach.summary(),
                 },
                 'mower',
             )

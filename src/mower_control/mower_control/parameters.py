@@ -70,6 +70,10 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
             50, 'map/coverage cells at or above this value are mowed', 1, 100
         ),
         'state_file': Spec('', 'progress kept across restarts (JSON; "" = not kept)'),
+        'teach_dir': Spec(
+            '~/.ros/mower_teach',
+            'folder of the teach session (teach_recording.json) and its draft map',
+        ),
     },
     'motor_driver_node': {
         'transport': Spec(
@@ -95,7 +99,7 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
 NODE_CORES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     'controller_node': (('mower_control.follower:FollowerParams',), ()),
     'safety_node': (('mower_control.safety:SafetyParams',), ()),
-    'mission_node': (('mower_control.mission:MissionParams',), ()),
+    'mission_node': (('mower_control.mission:MissionParams', 'mower_maps.teach:TeachParams'), ()),
     'motor_driver_node': (('mower_control.driver:DriverParams',), ()),
     'coverage_node': (
         ('mower_coverage.params:PlannerParams', 'mower_coverage.replan:ReplanParams'),

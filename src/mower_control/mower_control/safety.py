@@ -10,7 +10,8 @@ returns what the motors may do now and why not, if anything is held back:
 - watchdog: no velocity command for ``cmd_timeout_s`` stops the wheels; a stale or missing IMU
   or odometry stops everything;
 - geofence: the footprint, at the end of the distance the robot needs to stop, must stay inside
-  the lawn (boundary minus keep-outs) plus a margin, or the robot may not move that way;
+  the lawn (boundary minus keep-outs) plus a margin, or the robot may not move that way; not
+  while the mission is TEACHING: the owner drives the edges by hand to draw a new fence;
 - obstacle stop: an obstacle cell of the semantic map in the footprint's sweep over the stopping
   distance ahead stops forward motion (rotation in place is still allowed: the footprint is a
   disc);
@@ -285,7 +286,8 @@ class SafetySupervisor:
             x, y, yaw, _ = self._odom
             dist = stopping_distance(v, p) + 0.02
             sweep = predicted_poses(x, y, yaw, v, w, dist)
-            if self._fence is not None and not self._fence_ok(sweep):
+            fenced = self._fence is not None and self._mission != 'TEACHING'
+            if fenced and not self._fence_ok(sweep):
                 reasons.append('geofence')
                 v = 0.0
             if v != 0.0 and self.grid is not None and self._obstacle_ahead(sweep, v, yaw):

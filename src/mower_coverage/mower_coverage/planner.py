@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from shapely.geometry import Point
+from shapely.geometry import MultiPolygon, Point, Polygon
 
 from mower_coverage.angle import AngleSelector, AutoAngle, FixedAngle, RotatingAngle
 from mower_coverage.area import AreaBuilder, AreaModel, DiscRobotArea, PlanningError
@@ -96,6 +96,10 @@ class CoveragePlanner:
             r = self.params.turn_radius_m
             path = ArcTurns(r) if r > 0 else PivotTurns()
         self.path = path
+
+    def reachable(self, lawn: LawnMap) -> Polygon | MultiPolygon:
+        """The area stage alone: what the deck can reach (``plan(lawn).area.reachable``)."""
+        return self.area.build(lawn, self.params).reachable
 
     def plan(self, lawn: LawnMap) -> Plan:
         """Plan a lawn; raise :class:`PlanningError` with a clear message if it cannot be."""

@@ -1,7 +1,10 @@
 """The mowed-coverage layer.
 
 The deck's footprint swept along the pose history while the blade runs, saved to disk so a run
-resumes after a reboot or an emergency stop without re-mowing.
+resumes after a reboot or an emergency stop without re-mowing. The layer spans the whole lawn
+at 2 cm, but is kept in tiles allocated where the deck went (mower_maps.tiles): a 3 ha lawn
+costs nothing until it is mowed, and the mowed area, its share and the published coarser grid
+walk the mowed tiles only.
 
 Saving is atomic and durable (mower_maps.safe_files: temporary file, fsync, rename, folder
 fsync). Restoring (:func:`restore_layer`) trusts nothing in the file:
@@ -34,8 +37,9 @@ from typing import NamedTuple
 import numpy as np
 
 from mower_maps.geometry import cell_index
-from mower_maps.mowed import MowedGrid
+from mower_maps.mowed import MowedGrid, mowed_share
 from mower_maps.safe_files import DAMAGED, atomic_write_bytes, keep_copy, quarantine
+from mower_maps.tiles import TiledRaster, TileRegion
 
 #: the largest layer a file may hold (cells; 23 km² at 0.2 m, 21 ha at 0.02 m)
 MAX_CELLS = 1 << 29
@@ -75,7 +79,7 @@ def coverage_share(mowed: np.ndarray, factor: int) -> np.ndarray:
 
 
 class CoverageLayer:
-    """A boolean raster of mowed ground in the map frame."""
+    """A boolean raster of mowed ground in the map frame, in tiles (:attr:`cells`)."""
 
     def __init__(
         self,
@@ -90,12 +94,13 @@ class CoverageLayer:
         self.res = float(resolution_m)
         self.cut_width_m = float(cut_width_m)
         self.shape = (int(math.ceil(height_m / self.res)), int(math.ceil(width_m / self.res)))
-        self.mowed = np.zeros(self.shape, dtype=bool)
+        self.cells = TiledRaster(self.shape, bool)
         r = int(math.ceil(cut_width_m / 2 / self.res))
         yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
         self._disc = (xx**2 + yy**2) * self.res**2 <= (cut_width_m / 2) ** 2
         self._last: np.ndarray | None = None
         self._last_cell: tuple[int, int] | None = None
+        self._region: TileRegion | None = None  # the last area asked about, its tiles cached
 
     def update(self, x_m: float, y_m: float, blade_on: bool) -> None:
         """Record the deck at a new pose; the segment from the last pose is swept.
@@ -124,32 +129,57 @@ class CoverageLayer:
 
     def _stamp(self, col: int, row: int) -> None:
         r = self._disc.shape[0] // 2
-        r0, c0 = row - r, col - r
-        rs, cs = max(r0, 0), max(c0, 0)
-        re = min(r0 + 2 * r + 1, self.shape[0])
-        ce = min(c0 + 2 * r + 1, self.shape[1])
-        if rs < re and cs < ce:
-            self.mowed[rs:re, cs:ce] |= self._disc[rs - r0 : re - r0, cs - c0 : ce - c0]
+        self.cells.or_mask(row - r, col - r, self._disc)  # clipped to the layer
+
+    @property
+    def mowed(self) -> np.ndarray:
+        """The whole layer as one (rows, cols) boolean array: a copy, for files and tests."""
+        return self.cells.to_dense()
 
     def mowed_area_m2(self, within=None) -> float:
-        """Mowed area, optionally only inside a geometry (such as the mowable lawn)."""
-        return self.grid().area_m2(within)
+        """Mowed area, optionally only of the cells whose centre lies inside a geometry.
+
+        The count of mower_maps.mowed's :meth:`MowedGrid.area_m2`, tile by tile.
+        """
+        if within is None:
+            return float(self.cells.count_nonzero()) * self.res**2
+        return float(self.cells.count_within(self._region_of(within))) * self.res**2
+
+    def _region_of(self, within) -> TileRegion:
+        """The cells of ``within`` on this layer, kept for the next question about the same area.
+
+        mapping_node asks for the mowed share of one lawn every second.
+        """
+        region = self._region
+        if region is None or not (region.geometry is within or region.geometry == within):
+            region = self._region = TileRegion(within, self.origin, self.res, self.cells.tile)
+        return region
 
     def mowed_share(self, mowable) -> float:
         """Share of the mowable area already mowed (mower_maps.mowed's one formula)."""
-        return self.grid().share(mowable)
+        return mowed_share(self.mowed_area_m2(mowable), mowable)
 
     def grid(self) -> MowedGrid:
-        """The layer as a :class:`MowedGrid` (a view: no copy)."""
+        """The layer as a :class:`MowedGrid` (a dense copy: for small layers and tests)."""
         return MowedGrid(self.mowed, (float(self.origin[0]), float(self.origin[1])), self.res)
+
+    def block_share(self, factor: int) -> np.ndarray:
+        """Mowed share (0..1) of each block of ``factor`` x ``factor`` cells (edges cut off).
+
+        :func:`coverage_share` of the layer, from its mowed tiles.
+        """
+        h, w = self.shape[0] // factor, self.shape[1] // factor
+        return self.cells.block_reduce(factor)[:h, :w] / float(factor * factor)
 
     def published(self, factor: int) -> MowedGrid:
         """The layer as map/coverage carries it (what the mission sees on the robot).
 
         Cells ``factor`` times larger, mowed where half or more of their fine cells are.
         """
+        h, w = self.shape[0] // factor, self.shape[1] // factor
+        counts = self.cells.block_reduce(factor)[:h, :w]
         return MowedGrid(
-            coverage_share(self.mowed, factor) >= 0.5,
+            counts >= (factor * factor + 1) // 2,  # a share of 0.5 or more, in whole cells
             (float(self.origin[0]), float(self.origin[1])),
             self.res * factor,
         )
@@ -263,7 +293,7 @@ def _layer_from_archive(zf: zipfile.ZipFile, where: str) -> CoverageLayer:
         raise LayerFileError(f'{where}: mowed cells beyond the {rows}x{cols} layer')
     layer = CoverageLayer((float(origin[0]), float(origin[1])), cols * res, rows * res, res, cut)
     layer.shape = (rows, cols)
-    layer.mowed = bits[:n].reshape(rows, cols).astype(bool)
+    layer.cells = TiledRaster.from_dense(bits[:n].reshape(rows, cols).astype(bool))
     return layer
 
 
@@ -354,10 +384,10 @@ def _paste(src: CoverageLayer, dst: CoverageLayer) -> tuple[int, bool]:
     c0, c1 = max(0, dc), min(dst.shape[1], dc + src.shape[1])
     kept = 0
     if r0 < r1 and c0 < c1:
-        part = src.mowed[r0 - dr : r1 - dr, c0 - dc : c1 - dc]
-        dst.mowed[r0:r1, c0:c1] |= part
+        part = src.cells.read(r0 - dr, c0 - dc, r1 - r0, c1 - c0)
+        dst.cells.or_mask(r0, c0, part)
         kept = int(part.sum())
-    return int(src.mowed.sum()) - kept, aligned
+    return src.cells.count_nonzero() - kept, aligned
 
 
 def _set_aside(path: Path, fault: str, tag: str) -> str:

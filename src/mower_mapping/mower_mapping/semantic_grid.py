@@ -201,9 +201,12 @@ class SemanticGrid:
 
     def class_map(self, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
         """Most likely class per cell (of a window, when given); 255 where nothing was seen."""
-        lo = self.logodds[:, rows, cols]
-        out = np.argmax(lo, axis=0).astype(np.uint8)
-        out[np.all(lo == 0, axis=0)] = 255
-        weak = (out == OBSTACLE) & ~(lo[OBSTACLE] > self.p.obstacle_threshold)
-        out[weak] = np.argmax(lo[:2], axis=0)[weak]
+        # argmax over the classes (the first on a tie), plane by plane: a whole lawn's grid is
+        # tens of millions of cells, and argmax along the first axis of (3, rows, cols) is slow
+        lawn, other, obstacle = (self.logodds[k, rows, cols] for k in (LAWN, OTHER, OBSTACLE))
+        ground = (other > lawn).astype(np.uint8)  # LAWN 0 or OTHER 1
+        # an obstacle wins only above its threshold; a weak one gives way to lawn or other
+        strong = (obstacle > np.maximum(lawn, other)) & (obstacle > self.p.obstacle_threshold)
+        out = np.where(strong, np.uint8(OBSTACLE), ground)
+        out[(lawn == 0) & (other == 0) & (obstacle == 0)] = 255
         return out

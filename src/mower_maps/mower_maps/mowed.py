@@ -62,5 +62,14 @@ class MowedGrid:
 
     def share(self, mowable) -> float:
         """Share (0..1) of the mowable area mowed; 0 for an empty area."""
-        area = float(mowable.area)
-        return min(1.0, self.area_m2(mowable) / area) if area > 0 else 0.0
+        return mowed_share(self.area_m2(mowable), mowable)
+
+
+def mowed_share(mowed_m2: float, mowable) -> float:
+    """The one share formula: ``mowed_m2`` of the area ``mowable`` (0..1; 0 when it is empty).
+
+    ``mowed_m2`` counts the mowed cells whose centre lies inside ``mowable``
+    (:meth:`MowedGrid.area_m2`).
+    """
+    area = float(mowable.area)
+    return min(1.0, mowed_m2 / area) if area > 0 else 0.0

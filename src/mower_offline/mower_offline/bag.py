@@ -139,17 +139,15 @@ def grid_msg(values: np.ndarray, origin: Any, res: float, t: float, frame: str) 
 
 def semantic_grid_msg(grid: Any, t: float, frame: str = 'map') -> Any:
     """A SemanticGrid as mapping_node publishes map/semantic (lawn 0, other 30, obstacle 100)."""
-    cm = grid.class_map()
-    values = np.full(cm.shape, -1, dtype=np.int8)
+    lut = np.full(256, -1, dtype=np.int8)  # class id -> value; unknown (255) -> -1
     for cls, v in SEMANTIC_VALUES.items():
-        values[cm == cls] = v
-    return grid_msg(values, grid.origin, grid.res, t, frame)
+        lut[cls] = v
+    return grid_msg(lut[grid.class_map()], grid.origin, grid.res, t, frame)
 
 
 def coverage_grid_msg(layer: Any, t: float, frame: str = 'map', factor: int = 5) -> Any:
     """A CoverageLayer as map/coverage: cells ``factor`` times coarser, 100 where half mowed."""
-    h, w = (layer.mowed.shape[0] // factor) * factor, (layer.mowed.shape[1] // factor) * factor
-    share = layer.mowed[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+    share = layer.block_share(factor)
     return grid_msg(np.where(share >= 0.5, 100, 0), layer.origin, layer.res * factor, t, frame)
 
 

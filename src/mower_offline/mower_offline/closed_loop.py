@@ -6,7 +6,9 @@ board -> MuJoCo mower, with the mission on top and, optionally, perception in th
 The same ROS-free components the nodes wrap, stepped in simulated time at the control rate.
 
 The pose the controller and the mission use is the simulator's, with an optional noise model
-(as DESIGN.md: in simulation ``map -> odom`` comes from the simulator's pose); odometry reaches
+(as DESIGN.md: in simulation ``map -> odom`` comes from the simulator's pose): white noise
+(``pose_noise_m``), or the localisation error model of :mod:`mower_sim.pose_error`
+(``pose_error``: RTK noise, RTK dropouts with odometry drift, recovery); odometry reaches
 the safety supervisor only when the motor board's encoder ticks arrive, so a lost board shows
 as stale odometry, as it would on the robot.
 """
@@ -34,7 +36,9 @@ from mower_control.safety import (
 )
 from mower_control.sim_board import BatteryModel, SimTransport, SimulatedBoard
 from mower_mapping.mapper import Mapper, grid_extent
+from mower_mapping.semantic_grid import SemanticGrid
 from mower_maps.geometry import rpy_from_quaternion
+from mower_sim.pose_error import PoseErrorModel, PoseErrorParams
 from mower_sim.sim import LawnSim
 
 DEFAULT_MODEL = share_dir() / 'models' / 'lawnnet_int8.onnx'  # installed, or the checkout's
@@ -57,6 +61,8 @@ class LoopConfig:
     perception: str = 'model'  # 'model' (the shipped int8 network) or 'truth' (sim labels)
     model: Path = DEFAULT_MODEL
     pose_noise_m: float = 0.0  # white noise on the pose the controller sees
+    # the localisation error model on that pose (None: off, the true pose plus white noise)
+    pose_error: PoseErrorParams | None = None
     follower: FollowerParams = field(default_factory=FollowerParams)
     safety: SafetyParams = field(default_factory=SafetyParams)
     mission: MissionParams = field(default_factory=MissionParams)
@@ -95,6 +101,10 @@ class ClosedLoop:
         self.sim = sim
         self.cfg = cfg = config or LoopConfig()
         self.rng = np.random.default_rng(seed)
+        # its own random stream, so that switching it on changes no other draw
+        self.pose_error = (
+            PoseErrorModel(cfg.pose_error, seed) if cfg.pose_error is not None else None
+        )
         dock = sim.lawn.dock
         self.dock_pose = None if dock is None else (dock.x_m, dock.y_m, dock.heading_rad)
         self.board = SimulatedBoard(sim, cfg.driver.drive, cfg.battery, self.dock_pose)
@@ -119,7 +129,8 @@ class ClosedLoop:
         # the semantic grid and its obstacles
         values = {**cfg.mapping, **(vars(cfg.grid) if cfg.grid is not None else {})}
         self.mapper = Mapper(values, grid_extent(values, sim.lawn.boundary.bounds))
-        self.grid = None  # the mapper's semantic grid, when perception is in the loop
+        # the mapper's semantic grid, when perception is in the loop
+        self.grid: SemanticGrid | None = None
         self.segmenter = None
         self.last_frame = None  # the latest camera frame and its labels (for recording)
         self.last_labels = None
@@ -160,18 +171,19 @@ class ClosedLoop:
         with the pose of its exposure time from the pose history, as mapping_node does with
         the image stamp. Waiting for a fixed simulated latency keeps runs deterministic.
         """
+        grid, camera = self.grid, self.camera
+        if grid is None or camera is None:  # no perception in the loop
+            return
         while self._in_flight and t >= self._in_flight[0][0]:
             _, future, exposure = self._in_flight.pop(0)
             frame, (labels, confidence) = future.result()
             self.last_frame, self.last_labels = frame, labels
             self.mapper.fuse(exposure, labels, confidence)
-            self.safety.grid = ObstacleGrid(
-                self.grid.obstacle_mask(), tuple(self.grid.origin), self.grid.res
-            )
+            self.safety.grid = ObstacleGrid(grid.obstacle_mask(), tuple(grid.origin), grid.res)
         if t >= self._next_frame - 1e-6:  # control ticks carry float error
             self._next_frame = max(self._next_frame + 1.0 / self.cfg.camera_hz, t)
             self._in_flight.append(
-                (t + self.cfg.perception_latency_s, self.camera.submit(self._segment), t)
+                (t + self.cfg.perception_latency_s, camera.submit(self._segment), t)
             )
 
     def close(self) -> None:
@@ -189,8 +201,10 @@ class ClosedLoop:
 
     # -- the loop ---------------------------------------------------------------------------
     def pose(self) -> tuple[float, float, float]:
-        """The pose the stack sees."""
+        """The pose the stack sees now."""
         x, y, yaw = self.sim.pose
+        if self.pose_error is not None:
+            x, y, yaw = self.pose_error.observe(self.sim.time_s, (x, y, yaw))
         if self.cfg.pose_noise_m > 0:
             x += float(self.rng.normal(0, self.cfg.pose_noise_m))
             y += float(self.rng.normal(0, self.cfg.pose_noise_m))

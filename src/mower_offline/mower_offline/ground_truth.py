@@ -3,21 +3,27 @@
 The stack only sees its own maps; :class:`GroundTruth` knows the simulator's: where the hidden
 obstacles really are, which 2 cm cells the deck really cut and how often. From it come the
 run's coverage figure, the passes heat map of the report and which hidden obstacles were found.
+
+On a large lawn these are large rasters: the cut cells and the pass counts are kept in tiles
+allocated where the deck went (mower_maps.tiles), the reachable area is rasterised tile by
+tile, and the time each cell was last cut is not stored at all (the deck's last few seconds of
+stamps tell whether a cell was just cut).
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import shapely
 
 from mower_coverage import CoveragePlanner
 from mower_mapping.obstacles import obstacle_core_centre
 from mower_maps import LawnMap
-from mower_maps.geometry import cell_centre, cell_index
+from mower_maps.geometry import cell_index
+from mower_maps.tiles import TiledRaster, TileRegion
 from mower_sim.sim import COVERAGE_RES_M, LawnSim
 from mower_sim.world import HiddenObstacle
 
@@ -38,7 +44,7 @@ def truth_reachable(
     """
     hidden = [fp.buffer(obstacle_margin_m) for fp in hidden_footprints]
     lawn = lawn.with_obstacles(hidden, 'hidden') if hidden else lawn
-    return planner.plan(lawn).area.reachable
+    return planner.reachable(lawn)
 
 
 class GroundTruth:
@@ -61,33 +67,31 @@ class GroundTruth:
         self.reachable = truth_reachable(
             lawn, planner, sim.world.hidden_footprints, obstacle_margin_m
         )
-        self._reach_mask: np.ndarray | None = None
-        self.passes = np.zeros(sim.mowed.shape, dtype=np.uint8)  # per 2 cm cell, up to 255
-        self._last_pass = np.full(sim.mowed.shape, -1e9, dtype=np.float32)
+        self.region = TileRegion(self.reachable, sim.coverage_origin, COVERAGE_RES_M)
+        self._reach_cells: int | None = None
+        self.passes = TiledRaster(sim.mowed.shape, np.uint8)  # per 2 cm cell, up to 255
+        # (time, first row, first column) of the deck's stamps of the last NEW_PASS_AFTER_S
+        self._recent: deque[tuple[np.float32, int, int]] = deque()
 
     def coverage_pct(self) -> float:
         """Share of the reachable mowable area mowed (simulator ground truth), percent.
 
-        Counted on the simulator's 2 cm raster against the reachable area rasterised once.
+        Counted on the simulator's 2 cm raster: the cells whose centre lies in the reachable
+        area, and of those the cut ones.
         """
-        sim = self.sim
-        if self._reach_mask is None:
-            h, w = sim.mowed.shape
-            rows, cols = np.mgrid[0:h, 0:w]
-            centres = cell_centre(
-                np.stack([cols, rows], axis=-1), sim.coverage_origin, COVERAGE_RES_M
-            )
-            self._reach_mask = shapely.contains_xy(
-                self.reachable, centres[..., 0], centres[..., 1]
-            )
-        total = int(self._reach_mask.sum())
-        mowed = int(np.count_nonzero(sim.mowed & self._reach_mask))
+        mowed = self.sim.mowed.count_within(self.region)
+        if not mowed:  # nothing cut yet: the reachable cells need not be counted yet
+            return 0.0
+        if self._reach_cells is None:
+            self._reach_cells = self.region.count(self.sim.mowed.shape)
+        total = self._reach_cells
         return 100.0 * mowed / total if total else 0.0
 
     def stamp_passes(self) -> None:
         """Count the deck's passes per 2 cm cell at the current pose (blade on only).
 
         A cell under the deck again after more than ``NEW_PASS_AFTER_S`` away is another pass.
+        Times are compared in float32 (as a float32 raster of the last cut would hold them).
         """
         sim = self.sim
         if not sim.blade_on:
@@ -97,14 +101,27 @@ class GroundTruth:
         c = cell_index(np.array([x, y]), sim.coverage_origin, COVERAGE_RES_M)  # the deck's cell
         r0, c0 = int(c[1]) - r, int(c[0]) - r
         h, w = self.passes.shape
-        if r0 < 0 or c0 < 0 or r0 + 2 * r + 1 > h or c0 + 2 * r + 1 > w:
+        n = 2 * r + 1
+        if r0 < 0 or c0 < 0 or r0 + n > h or c0 + n > w:
             return
         deck = sim.deck_mask
-        last = self._last_pass[r0 : r0 + 2 * r + 1, c0 : c0 + 2 * r + 1]
-        new = deck & (sim.time_s - last > NEW_PASS_AFTER_S)
-        block = self.passes[r0 : r0 + 2 * r + 1, c0 : c0 + 2 * r + 1]
-        block[new] = np.minimum(block[new].astype(np.int16) + 1, 255).astype(np.uint8)
-        last[deck] = sim.time_s
+        now = np.float32(sim.time_s)
+        recent = self._recent
+        while recent and now - recent[0][0] > NEW_PASS_AFTER_S:
+            recent.popleft()
+        cut_lately = np.zeros_like(deck)
+        for _, rr, cc in recent:  # cells under the deck at a stamp of the last few seconds
+            dr, dc = rr - r0, cc - c0
+            if abs(dr) < n and abs(dc) < n:
+                cut_lately[max(dr, 0) : n + min(dr, 0), max(dc, 0) : n + min(dc, 0)] |= deck[
+                    max(-dr, 0) : n + min(-dr, 0), max(-dc, 0) : n + min(-dc, 0)
+                ]
+        new = deck & ~cut_lately
+        if new.any():
+            block = self.passes.read(r0, c0, n, n)
+            block[new] = np.minimum(block[new].astype(np.int16) + 1, 255).astype(np.uint8)
+            self.passes.write(r0, c0, block)
+        recent.append((now, r0, c0))
 
     def found(self, detected: Sequence[Any]) -> list[bool]:
         """Per hidden obstacle: whether one of the ``detected`` polygons is on it.

@@ -1,4 +1,9 @@
-"""The run's report picture: lawn, mowed passes as a heat map, path driven, obstacles, replans."""
+"""The run's report picture: lawn, mowed passes as a heat map, path driven, obstacles, replans.
+
+The 2 cm rasters of the ground truth are drawn cell for cell on a garden; on a large lawn (more
+than :data:`MAX_DRAWN_CELLS` cells a side) in blocks of cells, tile by tile: the most passes of a
+block, and a block is missed when one of its reachable cells is.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import shapely  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 
-from mower_maps.geometry import cell_centre  # noqa: E402
+from mower_maps.tiles import TiledRaster, TileRegion  # noqa: E402
 from mower_sim.sim import COVERAGE_RES_M  # noqa: E402
+
+MAX_DRAWN_CELLS = 1200  # larger rasters are drawn in blocks of cells (the plot is ~600 px wide)
 
 
 def _outline(ax: Any, geom: Any, **kw: Any) -> None:
@@ -29,14 +35,49 @@ def _outline(ax: Any, geom: Any, **kw: Any) -> None:
             ax.plot(x, y, **kw)
 
 
+def block_factor(shape: tuple[int, int], tile: int) -> int:
+    """Cells a side of the blocks a raster of ``shape`` is drawn in (a divisor of ``tile``)."""
+    need = -(-max(shape) // MAX_DRAWN_CELLS)
+    return min((d for d in range(1, tile + 1) if tile % d == 0 and d >= need), default=tile)
+
+
+def _missed(mowed: TiledRaster, region: TileRegion, factor: int) -> np.ndarray:
+    """Blocks of ``factor`` cells a side holding a reachable cell that was not cut.
+
+    ``mowed``: the simulator's cut cells; ``region``: the reachable area on them.
+    """
+    t, n = mowed.tile, mowed.tile // factor
+    rows, cols = mowed.shape
+    out = np.zeros((-(-rows // factor), -(-cols // factor)), bool)
+    for key in mowed.keys_all():
+        inside = region.tile_mask(key)
+        if isinstance(inside, bool):
+            if not inside:
+                continue
+            reach = np.ones((t, t), bool)
+        else:
+            reach = inside.copy()
+        rs, cs = mowed.tile_span(key)  # cells past the raster are not on the lawn
+        reach[rs.stop - rs.start :] = False
+        reach[:, cs.stop - cs.start :] = False
+        cut = mowed.get(key)
+        left = reach & ~cut if cut is not None else reach
+        block = np.asarray(left.reshape(n, factor, n, factor).any(axis=(1, 3)))
+        part = out[key[0] * n : (key[0] + 1) * n, key[1] * n : (key[1] + 1) * n]
+        part[...] = block[: part.shape[0], : part.shape[1]]
+    return out
+
+
 def write_report(run: Any, result: Any, path: str | Path) -> Path:
     """A PNG of the run: what was mowed how often, where it drove, what it found."""
     lawn, sim, s = run.lawn, run.sim, result.summary
     fig, ax = plt.subplots(figsize=(10, 7.5), dpi=110)
-    h, w = run.passes.shape
+    factor = block_factor(run.passes.shape, run.passes.tile)
+    h, w = -(-run.passes.shape[0] // factor), -(-run.passes.shape[1] // factor)
     x0, y0 = sim.coverage_origin  # the corner of cell (0, 0)
-    extent = (x0, x0 + w * COVERAGE_RES_M, y0, y0 + h * COVERAGE_RES_M)
-    passes = np.minimum(run.passes, 4).astype(float)
+    cell = COVERAGE_RES_M * factor
+    extent = (x0, x0 + w * cell, y0, y0 + h * cell)
+    passes = np.minimum(run.passes.block_reduce(factor, 'max'), 4).astype(float)
     passes[passes == 0] = np.nan
     cmap = ListedColormap(['#b7e4a0', '#5cb85c', '#2e7d32', '#1b4d1e'])
     im = ax.imshow(
@@ -50,12 +91,7 @@ def write_report(run: Any, result: Any, path: str | Path) -> Path:
     )
     cbar = fig.colorbar(im, ax=ax, ticks=[1, 2, 3, 4], shrink=0.7)
     cbar.ax.set_yticklabels(['1 pass', '2', '3', '4+'])
-    rows, cols = np.mgrid[0:h, 0:w]
-    centres = cell_centre(
-        np.column_stack([cols.ravel(), rows.ravel()]), np.array([x0, y0]), COVERAGE_RES_M
-    )
-    reach = shapely.contains_xy(run.truth_reachable, centres[:, 0], centres[:, 1]).reshape(h, w)
-    missed = np.where(reach & ~sim.mowed, 1.0, np.nan)
+    missed = np.where(_missed(sim.mowed, run.truth.region, factor), 1.0, np.nan)
     ax.imshow(
         missed,
         origin='lower',

@@ -10,6 +10,7 @@ config/*.yaml: the same core components the ROS nodes wrap.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,12 +23,13 @@ from mower_control.driver import DriverParams
 from mower_control.follower import FollowerParams
 from mower_control.mission import MissionParams
 from mower_control.parameters import build, node_yaml
-from mower_control.safety import SafetyParams
+from mower_control.safety import SafetyParams, SafetySupervisor, fence_region
 from mower_coverage import CoveragePlanner, PlannerParams, params_for_map
 from mower_coverage.handoff import PlanHandoff, remaining
 from mower_coverage.planner import Plan
 from mower_coverage.replan import ReplanParams, ReplanPolicy
 from mower_maps import LawnMap
+from mower_maps.tiles import TiledRaster
 from mower_offline.bag import BagRecorder
 from mower_offline.closed_loop import ClosedLoop, LoopConfig
 from mower_offline.ground_truth import GroundTruth
@@ -43,6 +45,19 @@ DEMO_HIDDEN = (
     HiddenObstacle('toy', 12.6, 7.3, 0.3),
     HiddenObstacle('pet', 3.2, 2.5, 0.45),
 )
+
+
+_LOADED_S = time.perf_counter()
+
+
+def process_uptime_s() -> float:
+    """Wall seconds since this process started (Linux; elsewhere since this module loaded)."""
+    try:
+        stat = Path('/proc/self/stat').read_text().rsplit(')', 1)[1].split()
+        started = int(stat[19]) / os.sysconf('SC_CLK_TCK')  # field 22: starttime, in ticks
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - _LOADED_S
 
 
 class RunError(RuntimeError):
@@ -104,23 +119,35 @@ class MowingRun:
     """The whole stack on one lawn in the MuJoCo world."""
 
     def __init__(
-        self, lawn: LawnMap, out_dir: str | Path, config: RunConfig | None = None
+        self,
+        lawn: LawnMap,
+        out_dir: str | Path,
+        config: RunConfig | None = None,
+        world: LawnMap | None = None,
     ) -> None:
-        """Plan, build the world and wire the loop."""
+        """Plan, build the world and wire the loop.
+
+        ``world`` is the map the simulated world is built from and the run is scored against
+        (default: ``lawn``); the stack plans, fences and replans on ``lawn`` alone (a run on a
+        discovered map, scored against the true one).
+        """
         self.lawn = lawn
+        world = lawn if world is None else world
         self.cfg = cfg = config or RunConfig()
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.planner_params = params_for_map(_planner_params(cfg.config_dir), lawn)
         self.planner = CoveragePlanner(self.planner_params)
         self.plan: Plan = self.planner.plan(lawn)
-        self.sim = LawnSim(lawn, WorldConfig(hidden=cfg.hidden), seed=cfg.seed)
+        self.sim = LawnSim(world, WorldConfig(hidden=cfg.hidden), seed=cfg.seed)
         lc = loop_config(cfg)
         self.mapping = lc.mapping
         self.loop = ClosedLoop(
             self.sim, lc, *PlanHandoff.from_plan(self.plan).mission_args(), seed=cfg.seed
         )
         self.loop.record = False
+        if world is not lawn:  # the geofence of the map the stack has, not of the world
+            self.loop.safety = SafetySupervisor(lc.safety, fence_region(lawn))
         self.layer = self.loop.mapper.coverage  # the mowed layer, kept by the mapping core
         self.loop.mission.mowed = self._mowed_lookup
         coverage_node = node_yaml(cfg.config_dir / 'coverage.yaml', 'coverage_node')
@@ -131,7 +158,7 @@ class MowingRun:
         self.replan_xy: list[tuple[float, float]] = []
         self.truth = GroundTruth(
             self.sim,
-            lawn,
+            world,
             self.planner,
             cfg.hidden,
             self.mapping['obstacle_margin_m'],
@@ -141,7 +168,7 @@ class MowingRun:
 
     # -- ground truth (the simulator's: GroundTruth) --------------------------------------------
     @property
-    def passes(self) -> np.ndarray:
+    def passes(self) -> TiledRaster:
         """Passes of the deck per 2 cm cell of the simulator's raster (GroundTruth.passes)."""
         return self.truth.passes
 
@@ -214,6 +241,7 @@ class MowingRun:
         check_timer = Every(cfg.obstacle_check_s, start_s=t0)
         states: list[str] = []
         traj = []
+        first_second_s = None  # wall time from the process start to the first simulated second
         last_bar = 0.0
         stopped_by = None
         try:
@@ -224,6 +252,8 @@ class MowingRun:
                 while pending and sim.time_s >= pending[0][0]:
                     pending.pop(0)[1](self)
                 tick = loop.step()
+                if first_second_s is None and sim.time_s >= t0 + 1.0:
+                    first_second_s = process_uptime_s()
                 rec.tick(tick)
                 x, y, _ = sim.pose
                 if not states or states[-1] != tick.mission.state:
@@ -279,6 +309,7 @@ class MowingRun:
             'sim_time_s': round(sim.time_s, 2),
             'wall_time_s': round(wall, 2),
             'realtime_factor': round(sim.time_s / wall, 2) if wall > 0 else None,
+            'first_second_wall_s': None if first_second_s is None else round(first_second_s, 2),
             'distance_m': round(_length(traj), 2),
             'states': states,
             'final_state': states[-1] if states else 'IDLE',

@@ -128,7 +128,7 @@ def write_drive_report(sim: LawnSim, log: DriveLog, out: str | Path) -> dict[str
     for poly in sim.world.hidden_footprints:
         x, y = poly.exterior.xy
         ax.fill(x, y, facecolor='#ff9900', edgecolor='k', lw=1)
-    rows, cols = np.nonzero(sim.mowed)
+    rows, cols = sim.mowed.nonzero()
     if len(rows):
         ax.scatter(
             sim._cov_origin[0] + cols * COVERAGE_RES_M,

@@ -21,11 +21,11 @@ import shapely  # noqa: E402
 
 from mower_maps import LawnMap  # noqa: E402
 from mower_maps.geometry import (  # noqa: E402
-    cell_centre,
     cell_index,
     quaternion_from_yaw,
     yaw_from_quaternion,
 )
+from mower_maps.tiles import TiledRaster, TileRegion  # noqa: E402
 from mower_sim.world import IGNORE, LABELS, World, WorldConfig, build_world  # noqa: E402
 
 COVERAGE_RES_M = 0.02  # resolution of the ground-truth mowed raster
@@ -136,7 +136,8 @@ class LawnSim:
             int((maxy - miny + 2) / COVERAGE_RES_M) + 1,
             int((maxx - minx + 2) / COVERAGE_RES_M) + 1,
         )
-        self.mowed = np.zeros(self._cov_shape, dtype=bool)
+        # the ground truth of a whole lawn: only the tiles the deck reached are allocated
+        self.mowed = TiledRaster(self._cov_shape, bool)
         r = int(math.ceil(self.mower.cut_width_m / 2 / COVERAGE_RES_M))
         yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
         self._deck = (xx**2 + yy**2) * COVERAGE_RES_M**2 <= (self.mower.cut_width_m / 2) ** 2
@@ -159,6 +160,9 @@ class LawnSim:
     @property
     def coverage_origin(self) -> np.ndarray:
         """Map x, y of the lower-left *corner* of cell (0, 0) of the mowed raster ``mowed``.
+
+        ``mowed`` is a :class:`mower_maps.tiles.TiledRaster` of booleans (True: cut), as large
+        as the lawn's bounds with 1 m around them, allocated tile by tile where the deck went.
 
         The one grid convention of mower_maps.geometry: a point lies in cell
         ``cell_index(xy, coverage_origin, COVERAGE_RES_M)`` (column, row), whose centre is
@@ -294,7 +298,7 @@ class LawnSim:
                 or c0 + 2 * r + 1 > self._cov_shape[1]
             ):
                 continue
-            self.mowed[r0 : r0 + 2 * r + 1, c0 : c0 + 2 * r + 1] |= self._deck
+            self.mowed.or_mask(r0, c0, self._deck)
         self._last_mark = xy
 
     # -- sensors ----------------------------------------------------------------------------
@@ -414,11 +418,9 @@ class LawnSim:
     def mowed_area_m2(self, within=None) -> float:
         """Ground-truth mowed area, optionally within a geometry (for example the lawn)."""
         if within is None:
-            return float(self.mowed.sum()) * COVERAGE_RES_M**2
-        rows, cols = np.nonzero(self.mowed)
-        centres = cell_centre(np.stack([cols, rows], axis=1), self._cov_corner, COVERAGE_RES_M)
-        inside = shapely.contains_xy(within, centres[:, 0], centres[:, 1])
-        return float(inside.sum()) * COVERAGE_RES_M**2
+            return float(self.mowed.count_nonzero()) * COVERAGE_RES_M**2
+        cells = self.mowed.count_within(TileRegion(within, self._cov_corner, COVERAGE_RES_M))
+        return float(cells) * COVERAGE_RES_M**2
 
     def _classify_geoms(self) -> np.ndarray:
         out = np.full(self.model.ngeom, IGNORE, dtype=np.uint8)

@@ -1,0 +1,208 @@
+"""The discovery explorer on grids made in the test: frontiers, clearance, termination, faults."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mower_mapping.discovery import (
+    DiscoveryDriver,
+    Explorer,
+    ExplorerParams,
+    line_clear,
+    work_grid,
+)
+
+RES = 0.05
+ORIGIN = np.zeros(2)
+LAWN, OTHER, OBST, UNKNOWN = 0, 1, 2, 255
+
+
+def world(rows: int = 160, cols: int = 240) -> np.ndarray:
+    """An 8 x 12 m lawn with a border of other ground and a 1 x 1.5 m bed in it."""
+    truth = np.full((rows, cols), OTHER, np.uint8)
+    truth[10:-10, 10:-10] = LAWN
+    truth[70:90, 120:150] = OTHER  # the bed
+    return truth
+
+
+def reveal(known: np.ndarray, truth: np.ndarray, pose: tuple, reach_m: float = 2.5) -> None:
+    """A camera that sees the truth ahead of the pose (a 120 degree wedge, up to reach_m)."""
+    rows, cols = np.mgrid[0 : truth.shape[0], 0 : truth.shape[1]]
+    x, y = (cols + 0.5) * RES - pose[0], (rows + 0.5) * RES - pose[1]
+    d = np.hypot(x, y)
+    ang = np.abs((np.arctan2(y, x) - pose[2] + np.pi) % (2 * np.pi) - np.pi)
+    see = (d <= reach_m) & ((ang <= np.radians(60)) | (d <= 0.6))
+    known[see] = truth[see]
+
+
+def drive(ex: Explorer, truth: np.ndarray, dock: tuple, max_steps: int = 400):
+    """Follow the explorer's paths kinematically; the poses driven through and the last step."""
+    known = np.full(truth.shape, UNKNOWN, np.uint8)
+    pose = dock
+    poses = [dock[:2]]
+    step = None
+    for k in range(max_steps):
+        reveal(known, truth, pose)
+        step = ex.next_step(known, ORIGIN, RES, pose, float(k))
+        if step.finished or step.path is None:
+            if step.finished:
+                break
+            continue
+        for a, b in zip(step.path[:-1], step.path[1:], strict=True):
+            n = max(2, int(np.hypot(*(b - a)) / 0.25) + 1)
+            heading = float(np.arctan2(*(b - a)[::-1])) if np.hypot(*(b - a)) > 0 else pose[2]
+            if step.reverse:
+                heading += np.pi
+            for t in np.linspace(0, 1, n)[1:]:
+                pose = (*(a + (b - a) * t), heading)
+                poses.append(pose[:2])
+                ex.drove(np.asarray(pose[:2]))
+                reveal(known, truth, pose)
+    return np.asarray(poses), step, known
+
+
+def clearance_to_other(truth: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Distance (m) from each point to the nearest cell that is not lawn."""
+    other = np.argwhere(truth != LAWN)
+    centres = (other[:, ::-1] + 0.5) * RES
+    return np.array([np.hypot(*(centres - p).T).min() for p in xy])
+
+
+def test_work_grid_safe_cells_keep_the_clearance():
+    truth = world()
+    p = ExplorerParams()
+    wg = work_grid(truth, ORIGIN, RES, p)
+    assert wg.safe.any()
+    cells = np.argwhere(wg.safe)
+    xy = wg.centre(cells)
+    # every safe cell's centre is at least the clearance (less half a working cell) from other
+    d = clearance_to_other(truth, xy[:: max(1, len(xy) // 400)])
+    assert d.min() >= p.clearance_m - wg.res / 2
+
+
+def test_unknown_cells_are_not_safe():
+    cm = np.full((100, 100), UNKNOWN, np.uint8)
+    cm[:, :50] = LAWN
+    wg = work_grid(cm, ORIGIN, RES, ExplorerParams())
+    assert not wg.safe[:, 25:].any()
+    assert wg.safe[20:80, 5:20].all()
+
+
+def test_frontier_is_unknown_next_to_lawn_and_the_nearest_is_chosen():
+    cm = np.full((200, 300), OTHER, np.uint8)
+    cm[10:190, 10:290] = LAWN
+    cm[60:140, 200:290] = UNKNOWN  # not seen yet, 10 m east
+    cm[60:140, 12:20] = UNKNOWN  # a small unknown strip near the west edge: nearer
+    ex = Explorer(ExplorerParams(), dock=(5.0, 5.0, 0.0))
+    step = ex.next_step(cm, ORIGIN, RES, (5.0, 5.0, 0.0), 0.0)
+    assert step.phase == 'start'
+    step = ex.next_step(cm, ORIGIN, RES, tuple(step.path[-1]) + (0.0,), 1.0)
+    assert step.phase == 'explore'
+    goal = step.path[-1]
+    wg = work_grid(cm, ORIGIN, RES, ex.params)
+    front = ex.frontier(wg)
+    assert front.any()
+    # the goal looks at the west strip (nearer) from within the camera's view
+    d_west = np.hypot(goal[0] - 0.8, goal[1] - 5.0)
+    assert goal[0] < 5.0 and d_west <= ex.params.view_max_m + 0.6
+
+
+def test_exploration_stays_on_the_lawn_terminates_and_goes_home():
+    truth = world()
+    dock = (1.0, 4.0, 0.0)
+    ex = Explorer(ExplorerParams(), dock=dock)
+    poses, step, known = drive(ex, truth, dock)
+    assert step is not None and step.phase == 'done'
+    # leaving the dock and docking are within the dock's reach; everything else keeps clear
+    away = np.hypot(*(poses - np.asarray(dock[:2])).T) > ex.params.start_reach_m
+    d = clearance_to_other(truth, poses[away][::3])
+    assert d.min() >= ex.params.clearance_m - 0.08
+    # the lawn was seen: nearly every lawn cell is known lawn
+    lawn = truth == LAWN
+    assert (known[lawn] == LAWN).mean() > 0.97
+    # it ended on the dock
+    assert np.hypot(*(poses[-1] - np.asarray(dock[:2]))) < 0.05
+    assert ex.tours >= 1
+
+
+def test_no_lawn_from_the_dock_is_a_clear_recoverable_fault():
+    cm = np.full((100, 100), OTHER, np.uint8)
+    ex = Explorer(ExplorerParams(settle_s=2.0), dock=(2.5, 2.5, 0.0))
+    assert ex.next_step(cm, ORIGIN, RES, (2.5, 2.5, 0.0), 0.0).phase == 'start'
+    step = ex.next_step(cm, ORIGIN, RES, (2.5, 2.5, 0.0), 3.0)
+    assert step.phase == 'no_lawn' and step.finished and step.path is None
+    assert 'no lawn seen from the dock' in step.message
+    # stays there until reset; after a reset it starts again
+    assert ex.next_step(cm, ORIGIN, RES, (2.5, 2.5, 0.0), 4.0).phase == 'no_lawn'
+    ex.reset()
+    cm[:, :] = LAWN
+    step = ex.next_step(cm, ORIGIN, RES, (2.5, 2.5, 0.0), 5.0)
+    assert step.phase == 'start' and step.path is not None
+
+
+def test_time_limit_sends_it_home():
+    truth = world()
+    ex = Explorer(ExplorerParams(time_limit_s=0.5), dock=(1.0, 4.0, 0.0))
+    known = np.full(truth.shape, UNKNOWN, np.uint8)
+    reveal(known, truth, (1.0, 4.0, 0.0))
+    first = ex.next_step(known, ORIGIN, RES, (1.0, 4.0, 0.0), 0.0)
+    assert first.phase == 'start'
+    step = ex.next_step(known, ORIGIN, RES, (*first.path[-1], 0.0), 10.0)
+    assert step.phase in ('home', 'dock') and 'time limit' in ex.message
+
+
+def test_line_clear_and_params_are_checked():
+    safe = np.ones((10, 10), bool)
+    safe[5, :] = False
+    assert line_clear(safe, (0, 0), (4, 9))
+    assert not line_clear(safe, (0, 0), (9, 9))
+    with pytest.raises(ValueError, match='view_min_m'):
+        ExplorerParams(view_min_m=3.0, view_max_m=2.0)
+
+
+def test_driver_asks_again_only_when_the_path_is_done_or_no_longer_safe():
+    cm = np.full((160, 240), OTHER, np.uint8)
+    cm[10:-10, 10:-10] = LAWN
+    cm[60:100, 150:230] = UNKNOWN
+    state = {'cm': cm}
+    driver = DiscoveryDriver(
+        Explorer(ExplorerParams(), dock=(1.0, 4.0, 0.0)),
+        lambda: (state['cm'], ORIGIN, RES),
+        check_s=0.5,
+    )
+    first = driver((1.0, 4.0, 0.0), 0.0, True)
+    assert first is not None and first.phase == 'start'
+    step = driver((*first.path[-1], 0.0), 1.0, True)
+    assert step is not None and step.phase == 'explore' and len(step.path) > 2
+    assert driver((*step.path[0], 0.0), 1.2, False) is None  # within check_s
+    assert driver((*step.path[0], 0.0), 2.0, False) is None  # following, still safe
+    # other ground appears across the rest of the path: a new step at the next check
+    mid = step.path[len(step.path) // 2]
+    c, r = int(mid[0] / RES), int(mid[1] / RES)
+    changed = cm.copy()
+    changed[max(0, r - 15) : r + 15, max(0, c - 15) : c + 15] = OTHER
+    state['cm'] = changed
+    again = driver((*step.path[0], 0.0), 3.0, False)
+    assert again is not None
+    assert again.path is None or not np.allclose(again.path[-1], step.path[-1])
+
+
+def test_no_way_home_is_a_fault_not_a_straight_line_to_the_dock():
+    cm = np.full((100, 200), OTHER, np.uint8)
+    cm[10:-10, 10:90] = LAWN  # west lawn, the dock's
+    cm[10:-10, 110:-10] = LAWN  # east lawn, no way between them
+    ex = Explorer(ExplorerParams(), dock=(1.0, 2.5, 0.0))
+    first = ex.next_step(cm, ORIGIN, RES, (1.0, 2.5, 0.0), 0.0)
+    assert first.phase == 'start'
+    ex.phase = 'home'  # somehow on the east lawn, sent home
+    step = ex.next_step(cm, ORIGIN, RES, (8.0, 2.5, 0.0), 1.0)
+    assert step.phase == 'stuck' and step.finished and step.path is None
+    assert 'no safe way back to the dock' in step.message
+    # near the entry, the last leg is straight onto the dock, in reverse
+    ex.reset()
+    first = ex.next_step(cm, ORIGIN, RES, (1.0, 2.5, 0.0), 0.0)
+    ex.phase = 'home'
+    step = ex.next_step(cm, ORIGIN, RES, (*first.path[-1], 0.0), 1.0)
+    assert step.phase == 'dock' and step.reverse
+    assert np.allclose(step.path[-1], (1.0, 2.5))
