@@ -666,6 +666,15 @@ def add_bench_parser(sub) -> None:
     )
     b.add_argument('--no-bag', action='store_true', help='runs without the rosbag2 file')
     b.set_defaults(func=bench_large)
+    b = bench_sub.add_parser('discover', help='discovery from the dock: IoU, Hausdorff, time')
+    b.add_argument(
+        '--maps',
+        nargs='+',
+        default=['maps/demo_lawn.geojson', 'maps/l_shaped_lawn.geojson'],
+        help='lawn maps (default: demo_lawn and l_shaped_lawn; the others take far longer)',
+    )
+    b.add_argument('--seed', type=int, default=0, help='pose-error and world seed (default 0)')
+    b.set_defaults(func=bench_discover)
     b = bench_sub.add_parser('sim', help='simulator throughput')
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
     b.add_argument('--repeat', type=int, default=5, help='repeats (default 5)')
@@ -676,3 +685,38 @@ def _bench_plan_entry(args: argparse.Namespace) -> int:
     if not args.maps:
         args.maps = [str(p) for p in sorted(Path('maps').glob('*.geojson'))]
     return bench_plan(args)
+
+
+def bench_discover(args: argparse.Namespace) -> int:
+    """Discovery on each map (pose-error model on): the issue's figures beside their goals."""
+    import tempfile
+
+    from mower_maps import load_map
+    from mower_offline.discover_run import DiscoverConfig, DiscoveryRun, summary_line
+
+    print(
+        'discovery from the dock, simulator labels, pose-error model on (goals: IoU >= 0.97, '
+        'Hausdorff <= 0.25 m, 0 exits and keep-out entries)'
+    )
+    failed = 0
+    for path in args.maps:
+        lawn = load_map(path)
+        with tempfile.TemporaryDirectory() as tmp:
+            result = DiscoveryRun(lawn, DiscoverConfig(seed=args.seed)).discover(tmp)
+        score = result.score
+        print(f'  {summary_line(score)}')
+        if 'iou' in score:
+            met = (
+                score['iou'] >= 0.97
+                and score['hausdorff_m'] <= 0.25
+                and score['boundary_exits'] == 0
+                and score['keepout_entries'] == 0
+            )
+            print(
+                f'    IoU / 0.97 = {score["iou"] / 0.97:.3f}; goals {"met" if met else "NOT met"}'
+            )
+            failed += not met
+        else:
+            failed += 1
+    print(f'goals met on {len(args.maps) - failed} of {len(args.maps)} map(s)')
+    return 0
