@@ -33,6 +33,7 @@ from mower_mapping.semantic_grid import SemanticGrid
 from mower_maps import LawnMap
 from mower_maps.draft_map import DraftMap, DraftWrite
 from mower_maps.lawn_polygons import ExtractionError, ExtractionParams, LawnPolygons, lawn_polygons
+from mower_maps.safe_files import atomic_write_bytes
 from mower_offline.closed_loop import ClosedLoop
 from mower_offline.run import CONFIG, RunConfig, loop_config
 from mower_sim.sim import LawnSim
@@ -48,6 +49,7 @@ __all__ = [
     'reachable_lawn',
     'score_discovery',
     'summary_line',
+    'write_result',
     'write_score',
 ]
 
@@ -343,10 +345,14 @@ def score_discovery(
 
 
 def write_score(score: dict[str, Any], path: str | Path) -> Path:
-    """Write ``score`` as JSON; the path."""
-    p = Path(path)
-    p.write_text(json.dumps(score, indent=2, default=str) + '\n')
-    return p
+    """Write ``score`` as JSON (atomically: never half-written); the path."""
+    return atomic_write_bytes(path, (json.dumps(score, indent=2, default=str) + '\n').encode())
+
+
+def write_result(result: DiscoveryResult, out_dir: str | Path) -> tuple[dict[str, Any], Path]:
+    """The run's score with its outcome and message, written to ``out_dir/discovery.json``."""
+    score = {**result.score, 'outcome': result.outcome, 'message': result.message}
+    return score, write_score(score, Path(out_dir) / 'discovery.json')
 
 
 def summary_line(score: dict[str, Any]) -> str:
@@ -388,8 +394,7 @@ def cmd_discover(args: Any) -> int:
     except (ValueError, OSError) as exc:
         print(f'error: {" ".join(str(exc).split())}', file=sys.stderr)
         return 1
-    score = {**result.score, 'outcome': result.outcome, 'message': result.message}
-    path = write_score(score, Path(args.out) / 'discovery.json')
+    score, path = write_result(result, args.out)
     if args.json:
         print(json.dumps(score, default=str))
     else:
@@ -411,8 +416,7 @@ def discover_map(
     ``out_dir``. Raises RuntimeError with the reason when discovery gave no usable map.
     """
     result = DiscoveryRun(truth, config).discover(out_dir)
-    score = {**result.score, 'outcome': result.outcome, 'message': result.message}
-    write_score(score, Path(out_dir) / 'discovery.json')
+    write_result(result, out_dir)
     if result.outcome != 'done' or result.draft is None:
         raise RuntimeError(f'discovery {result.outcome}: {result.message}')
     if not result.draft.ok or result.draft.lawn is None:
