@@ -2,33 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-import math
 from typing import Any
 
+from mower_cli.arg_types import MAX_SEED, integer, number
+
 __all__ = ['add_teach_parser']
-
-
-def _seed(text: str) -> int:
-    """An argparse type: a whole number from 0 to 2**32 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number') from None
-    if not 0 <= value <= 2**32 - 1:
-        raise argparse.ArgumentTypeError(f'{text!r}: must be from 0 to {2**32 - 1}')
-    return value
-
-
-def _speed(text: str) -> float:
-    """An argparse type: a speed above 0 and at most 1 m/s."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
-    if not (math.isfinite(value) and 0.0 < value <= 1.0):
-        raise argparse.ArgumentTypeError(f'{text!r}: must be above 0 and at most 1 (m/s)')
-    return value
 
 
 def add_teach_parser(sub: Any) -> None:
@@ -39,9 +17,12 @@ def add_teach_parser(sub: Any) -> None:
     )
     p.add_argument('map', help='GeoJSON lawn map: the truth the owner drives')
     p.add_argument('--out', default='out/teach', help='output folder (default: out/teach)')
-    p.add_argument('--seed', type=_seed, default=0, help='random seed (default 0)')
+    p.add_argument('--seed', type=integer(0, MAX_SEED), default=0, help='random seed (default 0)')
     p.add_argument(
-        '--speed', type=_speed, default=0.3, help="the owner's speed along the edges (m/s)"
+        '--speed',
+        type=number(0.0, above=True, high=1.0),
+        default=0.3,
+        help="the owner's speed along the edges (m/s)",
     )
     p.add_argument(
         '--true-pose',
