@@ -171,6 +171,9 @@ def test_a_second_run_into_a_held_output_folder_is_refused(tmp_path, capsys):
         assert rc == 1 and str(out) in one_line(err) and 'another run' in err
         rc, _, err = run_cli(['sim', SMALL_MAP, '--out', out, '--no-bag', '--json'], capsys)
         assert rc == 1 and str(out) in one_line(err) and 'another run' in err
+        for command in ('discover', 'teach'):  # (refused before the simulator starts)
+            rc, _, err = run_cli([command, SMALL_MAP, '--out', out, '--json'], capsys)
+            assert rc == 1 and str(out) in one_line(err) and 'another run' in err
         with pytest.raises(OutputError, match='another run'):
             claim_output(out)
     assert not (out / 'summary.json').exists() and not (out / 'report.json').exists()
@@ -356,6 +359,15 @@ def test_a_bag_that_already_has_replay_topics_replays(tmp_path, capsys):
         (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', 'nan'], '--area'),
         (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', '-5'], '--area'),
         (['map', 'import', 'f.wkt', '--out', 'o.geojson', '--area', '0'], '--area'),
+        (['discover', 'm.geojson', '--limit-s', 'nan'], '--limit-s'),
+        (['discover', 'm.geojson', '--limit-s', '0'], '--limit-s'),
+        (['discover', 'm.geojson', '--camera-hz', '-1'], '--camera-hz'),
+        (['discover', 'm.geojson', '--camera-hz', 'inf'], '--camera-hz'),
+        (['discover', 'm.geojson', '--hidden', '-1'], '--hidden'),
+        (['discover', 'm.geojson', '--seed', '-1'], '--seed'),
+        (['teach', 'm.geojson', '--speed', '0'], '--speed'),
+        (['teach', 'm.geojson', '--speed', 'nan'], '--speed'),
+        (['teach', 'm.geojson', '--seed', '1e3'], '--seed'),
     ],
 )
 def test_a_bad_value_is_a_usage_error(args, option, tmp_path, capsys, monkeypatch):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mower_mapping.discovery import (
     DiscoveryDriver,
@@ -206,3 +210,44 @@ def test_no_way_home_is_a_fault_not_a_straight_line_to_the_dock():
     step = ex.next_step(cm, ORIGIN, RES, (*first.path[-1], 0.0), 1.0)
     assert step.phase == 'dock' and step.reverse
     assert np.allclose(step.path[-1], (1.0, 2.5))
+
+
+def _full_grid_answer(ex: Explorer, cm: np.ndarray, path: np.ndarray) -> bool:
+    """What path_still_safe answered before it looked at a window: the whole grid reduced."""
+    wg = work_grid(cm, ORIGIN, RES, ex.params, ex.driven)
+    return all(
+        line_clear(wg.safe, wg.cell(a), wg.cell(b))
+        for a, b in zip(path[1:-1], path[2:], strict=False)
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n_points=st.integers(2, 6),
+    relaxed=st.booleans(),
+)
+def test_windowed_path_check_gives_the_whole_grids_answer(
+    seed: int, n_points: int, relaxed: bool
+) -> None:
+    """The window around the path decides like the whole grid, near edges and out of it too."""
+    rng = np.random.default_rng(seed)
+    cm = np.full((120, 160), LAWN, np.uint8)
+    for _ in range(rng.integers(0, 12)):  # beds, obstacles and unknown patches
+        r, c = rng.integers(0, 120), rng.integers(0, 160)
+        h, w = rng.integers(1, 25, size=2)
+        cm[r : r + h, c : c + w] = rng.choice([OTHER, OBST, UNKNOWN])
+    ex = Explorer(ExplorerParams(), (1.0, 1.0, 0.0))
+    ex.next_step(cm, ORIGIN, RES, (4.0, 3.0, 0.0), 0.0)  # sizes the driven cells
+    ex.driven[rng.random(ex.driven.shape) < 0.05] = True
+    ex.relaxed = relaxed
+    # points mostly inside the 8 x 6 m grid, some just outside it
+    path = np.column_stack([rng.uniform(-0.3, 8.3, n_points), rng.uniform(-0.3, 6.3, n_points)])
+    p = ex.params
+    if relaxed:
+        ex_full = Explorer(replace(p, margin_m=0.0), ex.dock)
+        ex_full.driven = ex.driven
+        expected = _full_grid_answer(ex_full, cm, path)
+    else:
+        expected = _full_grid_answer(ex, cm, path)
+    assert ex.path_still_safe(cm, ORIGIN, RES, path) == expected

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mower_cli.arg_types import MAX_SEED, POSITIVE, integer
+
 __all__ = ['add_discover_parser']
 
 
@@ -22,17 +24,19 @@ def add_discover_parser(sub: Any) -> None:
         default='labels',
         help="the simulator's exact labels (default) or the shipped segmenter",
     )
-    p.add_argument('--camera-hz', type=float, default=4.0, help='perception rate (default 4)')
+    p.add_argument('--camera-hz', type=POSITIVE, default=4.0, help='perception rate (default 4)')
     p.add_argument(
-        '--limit-s', type=float, default=3600.0, help='simulated time limit (default 1 h)'
+        '--limit-s', type=POSITIVE, default=3600.0, help='simulated time limit (default 1 h)'
     )
     p.add_argument(
         '--true-pose',
         action='store_true',
         help='the true pose instead of the localisation error model (RTK noise, dropouts)',
     )
-    p.add_argument('--hidden', type=int, default=0, help='random hidden obstacles (default 0)')
-    p.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
+    p.add_argument(
+        '--hidden', type=integer(0), default=0, help='random hidden obstacles (default 0)'
+    )
+    p.add_argument('--seed', type=integer(0, MAX_SEED), default=0, help='random seed (default 0)')
     p.add_argument('--json', action='store_true', help='print the score as one JSON object')
     p.set_defaults(func=_cmd_discover)
 

@@ -348,10 +348,33 @@ class Explorer:
     def path_still_safe(
         self, class_map: np.ndarray, origin: np.ndarray, res: float, path: np.ndarray
     ) -> bool:
-        """Whether every point of ``path`` (after its first) is still a safe cell."""
+        """Whether every point of ``path`` (after its first) is still a safe cell.
+
+        Called twice a second while a path is followed, so only the window of the grid around
+        the path is reduced (padded by the clearances: every cell that decides whether a path
+        cell is safe lies inside it); the answer is the one the whole grid gives.
+        """
         p = replace(self.params, margin_m=0.0) if self.relaxed else self.params
-        wg = work_grid(class_map, origin, res, p, self.driven)
-        for a, b in zip(path[1:-1], path[2:], strict=False):
+        pts = np.asarray(path, float)[1:]
+        if len(pts) < 2:
+            return True
+        f = max(1, int(round(p.plan_res_m / res)))
+        wres = res * f
+        rows, cols = class_map.shape[0] // f, class_map.shape[1] // f
+        cells = np.floor((pts - np.asarray(origin, float)) / wres).astype(int)
+        pad = int(math.ceil(max(p.clearance_m, p.unknown_clearance_m) / wres)) + 2
+        # even offsets: line_clear rounds half cells to even, so the window's cells match
+        c0, r0 = np.clip(cells.min(axis=0) - pad, 0, [cols, rows]) // 2 * 2
+        c1, r1 = np.clip(cells.max(axis=0) + pad + 1, 0, [cols, rows])
+        if r1 <= r0 or c1 <= c0:
+            return False
+        sub = class_map[r0 * f : r1 * f, c0 * f : c1 * f]
+        sub_origin = np.asarray(origin, float) + np.array([c0, r0]) * wres
+        driven = None
+        if self.driven is not None and self.driven.shape == (rows, cols):
+            driven = self.driven[r0:r1, c0:c1]
+        wg = work_grid(sub, sub_origin, res, p, driven)
+        for a, b in zip(pts[:-1], pts[1:], strict=False):
             if not line_clear(wg.safe, wg.cell(a), wg.cell(b)):
                 return False
         return True

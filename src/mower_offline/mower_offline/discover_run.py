@@ -389,12 +389,15 @@ def cmd_discover(args: Any) -> int:
         limit_s=args.limit_s,
         pose_error=not args.true_pose,
     )
-    try:
-        result = DiscoveryRun(lawn, cfg).discover(args.out, progress=not args.json)
-    except (ValueError, OSError) as exc:
+    from mower_offline.out_dir import claim_output
+
+    try:  # OutputError (a RuntimeError): a folder another run holds, a file, an input
+        with claim_output(args.out, [args.map]):
+            result = DiscoveryRun(lawn, cfg).discover(args.out, progress=not args.json)
+            score, path = write_result(result, args.out)
+    except (ValueError, OSError, RuntimeError) as exc:
         print(f'error: {" ".join(str(exc).split())}', file=sys.stderr)
         return 1
-    score, path = write_result(result, args.out)
     if args.json:
         print(json.dumps(score, default=str))
     else:

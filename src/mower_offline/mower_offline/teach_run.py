@@ -436,8 +436,11 @@ def cmd_teach(args: argparse.Namespace) -> int:
         speed_mps=args.speed,
         pose_error=None if args.true_pose else PoseErrorParams(),
     )
-    try:
-        outcome = TeachRun(load_map(args.map), args.out, cfg).run()
+    from mower_offline.out_dir import claim_output
+
+    try:  # OutputError (a RuntimeError): a folder another run holds, a file, an input
+        with claim_output(args.out, [args.map]):
+            outcome = TeachRun(load_map(args.map), args.out, cfg).run()
     except (ValueError, OSError, RuntimeError) as exc:  # MapError, ConfigError too
         print(f'error: {" ".join(str(exc).split())}', file=sys.stderr)
         return 1
