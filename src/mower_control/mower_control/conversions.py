@@ -124,6 +124,21 @@ def grid_cells(msg: OccupancyGrid) -> tuple[np.ndarray, tuple[float, float], flo
     )
 
 
+def semantic_class_map(msg: OccupancyGrid) -> tuple[np.ndarray, np.ndarray, float]:
+    """map/semantic back to the semantic grid's classes: (class map, origin, resolution).
+
+    The inverse of mapping_node's encoding (``SEMANTIC_VALUES``): 0 lawn, 1 other ground,
+    2 obstacle; unknown (-1) and any value not in the table are 255 (never seen).
+    """
+    from mower_mapping.conversions import SEMANTIC_VALUES  # the one table of the encoding
+
+    values, origin, res = grid_cells(msg)
+    out = np.full(values.shape, 255, np.uint8)
+    for cls, value in SEMANTIC_VALUES.items():
+        out[values == value] = cls
+    return out, np.asarray(origin, float), res
+
+
 def obstacle_grid(msg: OccupancyGrid, threshold: int) -> ObstacleGrid:
     """The obstacle cells (value >= threshold) of a semantic grid."""
     values, origin, res = grid_cells(msg)

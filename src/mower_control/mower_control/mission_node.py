@@ -11,6 +11,14 @@ progress_m, message), ``mower/blade_request`` (Bool) and ``/diagnostics``. Serve
 ``mower/replan`` when an obstacle blocks the path. ``state_file`` keeps the progress across
 restarts.
 
+Discovery: ``mower/discover`` (std_srvs/Trigger), asked on the dock, explores the lawn with no
+map from ``map/semantic`` (mapping_node's semantic grid, OccupancyGrid) through
+:class:`~mower_mapping.discovery.DiscoveryDriver`, the same decision the simulator's discovery
+runs; the pose when it is asked is the dock. When it ends on the dock (or with no way back),
+the lawn it found becomes a draft map in ``discovery_dir`` (discovered.geojson and .png, or
+discovered.rejected.*), by :func:`~mower_maps.draft_map.discovery_draft`; nothing is mowed on
+it until the owner accepts it.
+
 Teach mode: ``teach/start``, ``teach/boundary``, ``teach/keepout``, ``teach/navigation``,
 ``teach/dock``, ``teach/undo``, ``teach/finish`` and ``teach/cancel`` (std_srvs/Trigger) are
 the mission's teach requests (:data:`~mower_control.mission.TEACH_REQUESTS`); the session is
@@ -39,6 +47,7 @@ from mower_control.conversions import (
     path_msg,
     pose_of,
     progress_values,
+    semantic_class_map,
     split_list,
     stamp_s,
     state_msg,
@@ -49,7 +58,10 @@ from mower_control.mission_state import MissionState, load_state, save_state
 from mower_control.parameters import NODE_EXTRA, build, declare
 from mower_coverage.area import erode
 from mower_coverage.handoff import HandoffError, PlanHandoff
+from mower_mapping.discovery import DiscoveryDriver, Explorer, ExplorerParams
 from mower_maps import MapError, load_map
+from mower_maps.draft_map import discovery_draft
+from mower_maps.lawn_polygons import ExtractionError
 from mower_maps.teach import TeachParams, restore
 from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
@@ -85,6 +97,15 @@ class MissionNode(Node):
         if message:
             self.get_logger().info(message)
         self.mission.teach = recorder
+        self.discovery_dir = Path(p['discovery_dir']).expanduser()
+        self.semantic: tuple[Any, Any, float] | None = None  # map/semantic: classes, origin, res
+        self.explorer = Explorer(
+            ExplorerParams(
+                footprint_radius_m=max(p['clearance_m'], 0.01),
+                time_limit_s=p['discovery_time_limit_s'],
+            )
+        )
+        self.mission.explore = DiscoveryDriver(self.explorer, self._semantic_grid)
         self.pose: tuple[float, float, float] | None = None
         self.pose_time_s = math.nan  # when the last pose came (node clock)
         self.battery = (100.0, False)
@@ -108,7 +129,8 @@ class MissionNode(Node):
         self.create_subscription(DiagnosticStatus, 'safety/status', self.on_safety, 10)
         self.create_subscription(DiagnosticStatus, 'motor/status', self.on_motor, 10)
         self.create_subscription(Float64MultiArray, 'controller/progress', self.on_progress, 10)
-        for name in ('start', 'pause', 'resume', 'dock'):
+        self.create_subscription(OccupancyGrid, 'map/semantic', self.on_semantic, LATCHED)
+        for name in ('start', 'discover', 'pause', 'resume', 'dock'):
             self.create_service(Trigger, f'mower/{name}', self._service(name))
         for name in TEACH_REQUESTS:
             self.create_service(Trigger, name, self._service(name))
@@ -178,6 +200,19 @@ class MissionNode(Node):
         if self.mowable is not None and self.mowable.area > 0:
             self.mowed_share = grid.share(self.mowable)
 
+    def on_semantic(self, msg: OccupancyGrid) -> None:
+        """The semantic grid: what discovery explores."""
+        try:
+            self.semantic = semantic_class_map(msg)
+        except (AttributeError, TypeError, ValueError) as exc:
+            self._bad('map/semantic', exc)
+
+    def _semantic_grid(self) -> tuple[Any, Any, float]:
+        """The last semantic grid (the discover service is refused before the first)."""
+        if self.semantic is None:
+            raise RuntimeError('no semantic grid yet')
+        return self.semantic
+
     def on_battery(self, msg: BatteryState) -> None:
         """Charge and charging."""
         pct = msg.percentage * 100.0 if math.isfinite(msg.percentage) else 100.0
@@ -206,13 +241,45 @@ class MissionNode(Node):
 
     def _service(self, name: str):
         def handle(request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
-            response.success, response.message = self.mission.request(name)
+            refused = self._discover_refused() if name == 'discover' else ''
+            if refused:
+                response.success, response.message = False, refused
+            else:
+                response.success, response.message = self.mission.request(name)
             if name == 'teach/finish':
                 response.message = self.write_draft(response.message)
             self.get_logger().info(f'{name}: {response.message}')
             return response
 
         return handle
+
+    def _discover_refused(self) -> str:
+        """Why discovery cannot start now ('' when it can); the dock is where the mower is."""
+        if self.pose is None:
+            return 'no pose yet: discovery starts from the dock'
+        if self.semantic is None:
+            return 'no semantic grid yet (map/semantic): is mapping_node running?'
+        if self.mission.state.name in ('IDLE', 'CHARGING', 'ERROR'):
+            self.explorer.dock = tuple(self.pose)
+        return ''
+
+    def write_discovery(self) -> str:
+        """The lawn the last discovery found, as a draft map in ``discovery_dir``; a message."""
+        ex = self.explorer
+        if self.semantic is None or ex.phase not in ('done', 'stuck'):
+            return ''
+        classes, origin, res = self.semantic
+        seed = ex.entry if ex.entry is not None else ex.dock[:2]
+        try:
+            _, draft = discovery_draft(
+                classes, origin, res, seed_xy=(float(seed[0]), float(seed[1])), dock=ex.dock
+            )
+            written = draft.write(self.discovery_dir / 'discovered.geojson')
+        except ExtractionError as exc:
+            return f'no draft map: {exc}'
+        except OSError as exc:
+            return f'the discovered map could not be written: {exc}'
+        return written.message.splitlines()[-1]
 
     def write_draft(self, message: str) -> str:
         """Write the last teach/finish's draft map into ``teach_dir``; the message, extended."""
@@ -268,6 +335,8 @@ class MissionNode(Node):
         self.pub_blade.publish(Bool(data=out.blade))
         if out.state != before:
             self.get_logger().info(f'{before} -> {out.state} {out.message}')
+            if before == 'DISCOVERING' and out.state in ('IDLE', 'ERROR'):
+                self.get_logger().info(f'discovery: {self.write_discovery() or "no draft map"}')
             self.save()
 
     def publish_diagnostics(self) -> None:

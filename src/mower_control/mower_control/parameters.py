@@ -74,6 +74,13 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
             '~/.ros/mower_teach',
             'folder of the teach session (teach_recording.json) and its draft map',
         ),
+        'discovery_dir': Spec(
+            '~/.ros/mower_discovery',
+            'folder of the draft map a discovery (mower/discover) writes',
+        ),
+        'discovery_time_limit_s': Spec(
+            3600.0, 'a discovery returns to the dock after this long, whatever is left', 1.0, 1e6
+        ),
     },
     'motor_driver_node': {
         'transport': Spec(

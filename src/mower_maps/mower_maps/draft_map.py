@@ -44,15 +44,27 @@ from shapely.geometry import Polygon
 from shapely.geometry.polygon import orient
 
 from mower_maps.lawn_map import LawnMap, MapError, map_from_geojson
-from mower_maps.lawn_polygons import EdgedPolygon, LawnPolygons
+from mower_maps.lawn_polygons import EdgedPolygon, ExtractionParams, LawnPolygons, lawn_polygons
 from mower_maps.safe_files import atomic_write_bytes
 
-__all__ = ['PROVENANCES', 'DraftMap', 'DraftWrite', 'rejected_path']
+__all__ = [
+    'DISCOVERY_EXTRACTION',
+    'PROVENANCES',
+    'DraftMap',
+    'DraftWrite',
+    'discovery_draft',
+    'rejected_path',
+]
 
 #: Where a draft may come from.
 PROVENANCES = ('teach', 'discovery')
 #: Decimals of the confidences written to the file.
 _DECIMALS = 3
+#: How a discovered grid becomes polygons: the part at the mower's first safe point, with
+#: necks and inlets of the semantic grid's noise (a quarter metre) closed and opened.
+DISCOVERY_EXTRACTION = ExtractionParams(keep='seed', clean_m=0.25)
+#: The semantic grid's classes (mower_mapping.semantic_grid): lawn, other ground, obstacle.
+_LAWN, _OBSTACLE = 0, 2
 
 
 @dataclass(frozen=True)
@@ -463,3 +475,39 @@ def _nice_length(x: float) -> float:
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + '...'
+
+
+def discovery_draft(
+    class_map: np.ndarray,
+    origin: tuple[float, float] | np.ndarray,
+    res: float,
+    *,
+    seed_xy: tuple[float, float],
+    dock: tuple[float, float, float] | None,
+    params: ExtractionParams = DISCOVERY_EXTRACTION,
+    seen: np.ndarray | None = None,
+    obstacle_mask: np.ndarray | None = None,
+) -> tuple[LawnPolygons, DraftMap]:
+    """The lawn a discovery found in the semantic grid's ``class_map``, and its draft map.
+
+    ``class_map`` holds the grid's classes (0 lawn, 1 other ground, 2 obstacle, 255 unknown),
+    row = y, ``origin`` the lower-left corner of cell (0, 0). The lawn part at ``seed_xy`` (the
+    explorer's first safe point) is kept; ``seen`` (sightings per cell) gives the edges their
+    confidence; ``obstacle_mask`` (default: the obstacle cells) makes holes obstacles. The
+    simulator's discovery run and mission_node's ``mower/discover`` both call it. Raises
+    :class:`~mower_maps.lawn_polygons.ExtractionError` when no lawn is at the seed.
+    """
+    cm = np.asarray(class_map)
+    found = lawn_polygons(
+        cm == _LAWN,
+        origin,
+        res,
+        params,
+        seed_xy=(float(seed_xy[0]), float(seed_xy[1])),
+        seen=seen,
+        obstacle_mask=cm == _OBSTACLE if obstacle_mask is None else obstacle_mask,
+    )
+    draft = DraftMap.from_extraction(
+        found, dock=dock, provenance='discovery', name='discovered lawn'
+    )
+    return found, draft

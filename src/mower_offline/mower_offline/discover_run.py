@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ from mower_control.safety import SafetySupervisor
 from mower_mapping.discovery import DiscoveryDriver, Explorer, ExplorerParams, ExploreStep
 from mower_mapping.semantic_grid import SemanticGrid
 from mower_maps import LawnMap
-from mower_maps.draft_map import DraftMap, DraftWrite
-from mower_maps.lawn_polygons import ExtractionError, ExtractionParams, LawnPolygons, lawn_polygons
+from mower_maps.draft_map import DISCOVERY_EXTRACTION, DraftMap, DraftWrite, discovery_draft
+from mower_maps.lawn_polygons import ExtractionError, ExtractionParams, LawnPolygons
 from mower_maps.safe_files import atomic_write_bytes
 from mower_offline.closed_loop import ClosedLoop
 from mower_offline.run import CONFIG, RunConfig, loop_config
@@ -70,9 +70,7 @@ class DiscoverConfig:
     limit_s: float = 3600.0  # simulated time limit (the explorer goes home at 90 % of it)
     check_s: float = 0.5  # how often the explorer is asked / the path checked
     explorer: ExplorerParams | None = None  # None: footprint from safety.yaml, defaults else
-    extraction: ExtractionParams = field(
-        default_factory=lambda: ExtractionParams(keep='seed', clean_m=0.25)
-    )
+    extraction: ExtractionParams = DISCOVERY_EXTRACTION
     config_dir: Path = CONFIG
 
 
@@ -169,21 +167,20 @@ class DiscoveryRun:
             raise RuntimeError('discovery needs the camera in the loop (camera_hz > 0)')
         return grid
 
-    def extract(self) -> LawnPolygons:
-        """The grid's lawn cells as lawn polygons (seeded at the explorer's first safe point)."""
+    def extract(self) -> tuple[LawnPolygons, DraftMap]:
+        """The grid's lawn as polygons (seeded at the explorer's first safe point), the draft."""
         grid = self._grid()
-        cm = grid.class_map()
-        mask = cm == LAWN
         # how often a cell was seen, from its evidence (the grid keeps no count): strongest
         # class log-odds over the log-odds one sighting adds
         seen = np.ceil(np.abs(grid.logodds).max(axis=0) / max(grid.p.hit, 1e-6))
         seed = self.explorer.entry if self.explorer.entry is not None else self.dock[:2]
-        return lawn_polygons(
-            mask,
+        return discovery_draft(
+            grid.class_map(),
             grid.origin,
             grid.res,
-            self.cfg.extraction,
             seed_xy=(float(seed[0]), float(seed[1])),
+            dock=self.dock,
+            params=self.cfg.extraction,
             seen=seen.astype(np.int32),
             obstacle_mask=grid.obstacle_mask(),
         )
@@ -216,12 +213,10 @@ class DiscoveryRun:
         else:
             outcome = 'done' if last.phase == 'done' else 'time_limit'
         try:
-            found = self.extract()
+            found, draft_map = self.extract()
         except ExtractionError as e:
             return DiscoveryResult('extraction_failed', str(e), None, None, base, self.trajectory)
-        draft = DraftMap.from_extraction(
-            found, dock=self.dock, provenance='discovery', name='discovered lawn'
-        ).write(out / 'discovered.geojson')
+        draft = draft_map.write(out / 'discovered.geojson')
         start = self.explorer.entry if self.explorer.entry is not None else self.dock[:2]
         reach = reachable_lawn(
             self.truth, (float(start[0]), float(start[1])), self.explorer.params.clearance_m
