@@ -10,8 +10,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+from mower_cli.arg_types import POSITIVE, integer
 
 PLAN_GOAL_S = 0.2  # planning time goal for the 2,000 m² lawn on one core
 AS_IS_FIELD = 'ee_field_130.wkt'  # 1.96 ha with holes
@@ -669,9 +672,19 @@ def add_bench_parser(sub) -> None:
     b = bench_sub.add_parser('discover', help='discovery from the dock: IoU, Hausdorff, time')
     b.add_argument(
         '--maps',
-        nargs='+',
+        nargs='*',
         default=['maps/demo_lawn.geojson', 'maps/l_shaped_lawn.geojson'],
         help='lawn maps (default: demo_lawn and l_shaped_lawn; the others take far longer)',
+    )
+    b.add_argument(
+        '--gardens',
+        type=integer(0, 1000),
+        default=0,
+        help='random gardens (seeds 0 to N-1, two hidden obstacles each) after the maps',
+    )
+    b.add_argument('--mow', action='store_true', help='then mow each discovered map and score it')
+    b.add_argument(
+        '--limit-s', type=POSITIVE, default=3600.0, help='simulated discovery limit (default 1 h)'
     )
     b.add_argument('--seed', type=int, default=0, help='pose-error and world seed (default 0)')
     b.set_defaults(func=bench_discover)
@@ -688,34 +701,83 @@ def _bench_plan_entry(args: argparse.Namespace) -> int:
 
 
 def bench_discover(args: argparse.Namespace) -> int:
-    """Discovery on each map (pose-error model on): the issue's figures beside their goals."""
+    """Discovery on each map and random garden (pose-error model on): figures beside goals.
+
+    Random gardens (:func:`mower_sim.scenario.random_garden`, seeds 0 to N-1) get two hidden
+    obstacles each. With ``--mow`` the discovered map is then mowed in the same world and
+    scored against the true map (goal: 98 % of the true reachable lawn, 0 keep-out entries,
+    0 collisions).
+    """
     import tempfile
 
     from mower_maps import load_map
-    from mower_offline.discover_run import DiscoverConfig, DiscoveryRun, summary_line
+    from mower_offline.discover_run import DiscoverConfig, discover_map, summary_line
+    from mower_sim.scenario import random_garden, random_hidden
 
+    mow_goals = (
+        '; then mowing the discovered map: >= 98 % of the true reachable lawn, 0 keep-out '
+        'entries, 0 collisions'
+    )
     print(
         'discovery from the dock, simulator labels, pose-error model on (goals: IoU >= 0.97, '
-        'Hausdorff <= 0.25 m, keep-outs found with IoU >= 0.8, 0 exits and keep-out entries)'
+        'Hausdorff <= 0.25 m, keep-outs found with IoU >= 0.8, 0 exits and keep-out entries'
+        + (mow_goals if args.mow else '')
+        + ')'
     )
-    failed = 0
-    for path in args.maps:
-        lawn = load_map(path)
+    lawns = [(load_map(path), ()) for path in args.maps]
+    for seed in range(args.gardens):
+        garden = random_garden(seed)
+        lawns.append((garden, random_hidden(garden, 2, seed)))
+    failed, rates = 0, []
+    for lawn, hidden in lawns:
+        cfg = DiscoverConfig(seed=args.seed, hidden=hidden, limit_s=args.limit_s)
         with tempfile.TemporaryDirectory() as tmp:
-            result = DiscoveryRun(lawn, DiscoverConfig(seed=args.seed)).discover(tmp)
-        score = result.score
-        print(f'  {summary_line(score)}')
-        if 'iou' in score:
+            try:
+                draft, result = discover_map(lawn, Path(tmp) / 'discover', cfg)
+            except RuntimeError as exc:
+                print(f'  {lawn.source or lawn.name}: {exc}')
+                failed += 1
+                continue
+            score = result.score
             met = (  # the score's own goals, and nothing left the lawn
                 all(score['goals_met'].values())
                 and score['boundary_exits'] == 0
                 and score['keepout_entries'] == 0
             )
+            rates.append(score['time_per_100m2_s'])
+            extra = f', {len(hidden)} hidden obstacle(s)' if hidden else ''
+            print(f'  {summary_line(score)}{extra}')
             print(
-                f'    IoU / 0.97 = {score["iou"] / 0.97:.3f}; goals {"met" if met else "NOT met"}'
+                f'    IoU / 0.97 = {score["iou"] / 0.97:.3f}; against the lawn reachable with '
+                f"the explorer's clearance: IoU {score.get('iou_reachable', math.nan):.3f}, "
+                f'Hausdorff {score.get("hausdorff_reachable_m", math.nan):.2f} m'
             )
-            failed += not met
-        else:
-            failed += 1
-    print(f'goals met on {len(args.maps) - failed} of {len(args.maps)} map(s)')
+            if args.mow:
+                mowed = _bench_mow_discovered(draft, lawn, hidden, args.seed, Path(tmp) / 'mow')
+                met = met and mowed
+            print(f'    goals {"met" if met else "NOT met"}')
+        failed += not met
+    if rates:
+        print(f'time to discover: median {statistics.median(rates):.0f} s per 100 m² of lawn')
+    print(f'goals met on {len(lawns) - failed} of {len(lawns)} lawn(s)')
     return 0
+
+
+def _bench_mow_discovered(draft: Any, truth: Any, hidden: Any, seed: int, out: Path) -> bool:
+    """Mow the discovered ``draft`` in the world of ``truth``; print the figures; goals met."""
+    from mower_offline.run import MowingRun, RunConfig
+
+    run = MowingRun(draft, out, RunConfig(seed=seed, hidden=hidden, record=False), world=truth)
+    s = run.run().summary
+    print(
+        f'    mowing the discovered map: {s["coverage_pct"]:.2f} % of the true reachable lawn, '
+        f'{s["keepout_entries"]} keep-out entries, {s["collisions"]} collisions, '
+        f'{s["boundary_exits"]} boundary exits, ended {s["final_state"]} '
+        f'({s["sim_time_s"]:.0f} s simulated)'
+    )
+    return bool(
+        s['coverage_pct'] >= 98.0
+        and s['keepout_entries'] == 0
+        and s['collisions'] == 0
+        and s['final_state'] == 'IDLE'
+    )
