@@ -768,7 +768,7 @@ def _bench_mow_discovered(draft: Any, truth: Any, hidden: Any, seed: int, out: P
     from mower_offline.run import MowingRun, RunConfig
 
     run = MowingRun(draft, out, RunConfig(seed=seed, hidden=hidden, record=False), world=truth)
-    s = run.run().summary
+    s = run.run(progress=False).summary
     print(
         f'    mowing the discovered map: {s["coverage_pct"]:.2f} % of the true reachable lawn, '
         f'{s["keepout_entries"]} keep-out entries, {s["collisions"]} collisions, '
