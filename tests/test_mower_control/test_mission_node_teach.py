@@ -8,7 +8,7 @@ import math
 import numpy as np
 import yaml
 from conftest import MAPS, ROOT
-from shapely.geometry import box
+from shapely.geometry import Point, box, shape
 
 TEACH = (
     'teach/start',
@@ -108,12 +108,20 @@ def test_the_teach_services_record_a_lawn_and_write_the_draft_map(ros, tmp_path)
     assert d.call('teach/dock').message.startswith('dock marked at (0.30, 5.00) m')
     blade = next(p for p in node.publishers if p.topic == 'mower/blade_request').published
     assert not any(msg.data for msg in blade)
+    # mapping_node's obstacle outlines: one on the lawn joins the draft, one off it does not
+    from mower_mapping.conversions import obstacle_markers
+
+    tree, shed = Point(3.0, 7.0).buffer(0.4), box(16.0, 2.0, 18.0, 4.0)
+    obstacles = next(s for s in node.subscriptions if s.topic == 'map/obstacles')
+    obstacles.deliver(obstacle_markers([tree, shed], 'map', node.get_clock().now().to_msg()))
     response = d.call('teach/finish')
     assert response.success, response.message
     assert response.message.startswith('draft map ready: 1 boundary(ies), 1 keep-out(s), a dock')
     assert response.message.endswith(f'draft map written to {tmp_path / "draft_map.geojson"}')
     doc = json.loads((tmp_path / 'draft_map.geojson').read_text())
     assert doc['properties']['provenance'] == 'teach'
+    found = [f for f in doc['features'] if f['properties']['role'] == 'obstacle']
+    assert len(found) == 1 and shape(found[0]['geometry']).symmetric_difference(tree).area < 0.02
     assert (tmp_path / 'draft_map.png').exists()
     assert list(tmp_path.glob('teach_recording.json.taught-*'))
     d.wait(0.2)

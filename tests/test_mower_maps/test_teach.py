@@ -322,3 +322,41 @@ def test_the_boundary_follows_the_seen_lawn_edge_where_one_is_given():
     teach_lawn(rec, Owner(rec), bed=False)
     result = rec.finish()
     assert result.ok and hausdorff(result.draft.boundaries[0].polygon, seen) < 0.05
+
+
+def test_obstacles_the_camera_found_on_the_lawn_join_the_draft_merged_and_clipped():
+    rec = TeachRecorder(TeachParams())
+    owner = Owner(rec)
+    teach_lawn(rec, owner)
+    tree = shapely.Point(2.0, 4.0).buffer(0.3)
+    bench = [box(7.0, 1.0, 7.6, 1.4), box(7.5, 1.0, 8.2, 1.4)]  # one bench, seen in two pieces
+    rec.set_obstacles(
+        [
+            tree,
+            *bench,
+            box(4.5, 2.2, 5.0, 2.6),  # inside the bed: the keep-out has it already
+            box(9.8, 5.0, 10.6, 5.4),  # across the edge: only its part on the lawn
+            box(20.0, 20.0, 21.0, 21.0),  # off the lawn
+            box(1.0, 1.0, 1.05, 1.05),  # a speck (0.0025 m²)
+            Polygon([(0, 0), (1, 1), (1, 0), (0, 1)]),  # invalid (a bow tie): ignored
+        ]
+    )
+    result = rec.finish()
+    assert result.ok, result.faults
+    found = sorted((o.polygon for o in result.draft.obstacles), key=lambda p: p.centroid.x)
+    assert len(found) == 3
+    assert found[0].symmetric_difference(tree).area < 0.01
+    assert found[1].symmetric_difference(shapely.union_all(bench)).area < 1e-3
+    taught = result.draft.boundaries[0].polygon
+    assert taught.buffer(1e-3).contains(found[2]) and found[2].area > 0.05
+    assert found[2].area < box(9.8, 5.0, 10.6, 5.4).area / 2
+    assert '3 obstacle(s) the camera found added: check them' in result.draft.warnings
+
+
+def test_without_obstacles_from_the_camera_the_draft_has_none():
+    rec = TeachRecorder(TeachParams())
+    teach_lawn(rec, Owner(rec))
+    rec.set_obstacles([])
+    result = rec.finish()
+    assert result.ok and result.draft.obstacles == ()
+    assert not any('obstacle' in w for w in result.draft.warnings)

@@ -23,9 +23,10 @@ Teach mode: ``teach/start``, ``teach/boundary``, ``teach/keepout``, ``teach/navi
 ``teach/dock``, ``teach/undo``, ``teach/finish`` and ``teach/cancel`` (std_srvs/Trigger) are
 the mission's teach requests (:data:`~mower_control.mission.TEACH_REQUESTS`); the session is
 kept in ``teach_dir``/teach_recording.json (restored at start) and ``teach/finish`` writes the
-draft map there (draft_map.geojson and .png, or draft_map.rejected.* with the faults). The
-teach settings are :class:`~mower_maps.teach.TeachParams`' fields; the state of the session is
-a line of the diagnostics.
+draft map there (draft_map.geojson and .png, or draft_map.rejected.* with the faults), with
+the obstacles ``map/obstacles`` (MarkerArray) holds on the taught lawn. The teach settings
+are :class:`~mower_maps.teach.TeachParams`' fields; the state of the session is a line of the
+diagnostics.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import BatteryState
 from std_msgs.msg import Bool, Float64MultiArray, String
 from std_srvs.srv import Trigger
+from visualization_msgs.msg import MarkerArray
 
 from mower_control.conversions import (
     mowed_grid,
@@ -57,6 +59,7 @@ from mower_control.mission import TEACH_REQUESTS, Mission, MissionInputs, Missio
 from mower_control.mission_state import MissionState, load_state, save_state
 from mower_control.parameters import NODE_EXTRA, build, declare
 from mower_coverage.area import erode
+from mower_coverage.conversions import markers_to_obstacles
 from mower_coverage.handoff import HandoffError, PlanHandoff
 from mower_mapping.discovery import DiscoveryDriver, Explorer, ExplorerParams
 from mower_maps import MapError, load_map
@@ -99,6 +102,7 @@ class MissionNode(Node):
         self.mission.teach = recorder
         self.discovery_dir = Path(p['discovery_dir']).expanduser()
         self.semantic: tuple[Any, Any, float] | None = None  # map/semantic: classes, origin, res
+        self.obstacles: list = []  # map/obstacles: what the camera found (teach adds them)
         self.explorer = Explorer(
             ExplorerParams(
                 footprint_radius_m=max(p['clearance_m'], 0.01),
@@ -130,6 +134,7 @@ class MissionNode(Node):
         self.create_subscription(DiagnosticStatus, 'motor/status', self.on_motor, 10)
         self.create_subscription(Float64MultiArray, 'controller/progress', self.on_progress, 10)
         self.create_subscription(OccupancyGrid, 'map/semantic', self.on_semantic, LATCHED)
+        self.create_subscription(MarkerArray, 'map/obstacles', self.on_obstacles, LATCHED)
         for name in ('start', 'discover', 'pause', 'resume', 'dock'):
             self.create_service(Trigger, f'mower/{name}', self._service(name))
         for name in TEACH_REQUESTS:
@@ -207,6 +212,13 @@ class MissionNode(Node):
         except (AttributeError, TypeError, ValueError) as exc:
             self._bad('map/semantic', exc)
 
+    def on_obstacles(self, msg: MarkerArray) -> None:
+        """The obstacle outlines mapping_node found (a taught map gets those on its lawn)."""
+        try:
+            self.obstacles = markers_to_obstacles(msg)
+        except (AttributeError, TypeError, ValueError) as exc:
+            self._bad('map/obstacles', exc)
+
     def _semantic_grid(self) -> tuple[Any, Any, float]:
         """The last semantic grid (the discover service is refused before the first)."""
         if self.semantic is None:
@@ -242,6 +254,8 @@ class MissionNode(Node):
     def _service(self, name: str):
         def handle(request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
             refused = self._discover_refused() if name == 'discover' else ''
+            if name == 'teach/finish':
+                self.mission.teach.set_obstacles(self.obstacles)
             if refused:
                 response.success, response.message = False, refused
             else:

@@ -23,6 +23,11 @@ are estimated (:meth:`~TeachRecorder.add_pose`, decimated to one every ``decimat
   (:meth:`~TeachRecorder.add_edge_points`), a boundary or keep-out follows it rather than the
   offset wheel track: every point of the offset ring with seen edge points within
   ``edge_snap_m`` moves along its normal by their median offset (:func:`snap_to_edge`).
+- **Obstacles the camera found** (optional, :meth:`~TeachRecorder.set_obstacles`: the mapping's
+  obstacle outlines, replaced each time): those on the taught lawn (merged where they overlap,
+  clipped to it, outside every keep-out, at least ``MIN_OBSTACLE_M2``) become the draft's
+  obstacles, so trees and furniture the owner drove past are in the map without being driven
+  around.
 - **Checks at finish.** Every area recording closed and simple, at least one boundary, every
   keep-out at least half inside the boundaries (and navigation areas), then the map checks
   (:meth:`mower_maps.draft_map.DraftMap.check`).
@@ -259,6 +264,7 @@ class TeachRecorder:
         self._last_pose: tuple[float, float, float, float] | None = None
         self._last_save_t = -math.inf
         self._edge_points: list[np.ndarray] = []
+        self._obstacles: list[Polygon] = []
 
     # -- the session -----------------------------------------------------------------------------
     @property
@@ -363,6 +369,14 @@ class TeachRecorder:
         if len(pts):
             self._edge_points.append(pts)
 
+    def set_obstacles(self, polygons: Any) -> None:
+        """The obstacles the camera found so far (map-frame polygons; replaces the last set)."""
+        self._obstacles = [
+            p
+            for p in polygons
+            if isinstance(p, Polygon) and p.is_valid and not p.is_empty and p.area > 0
+        ]
+
     def finish(self) -> TeachResult:
         """End the recording under way and build the draft map; every fault found is listed.
 
@@ -422,9 +436,13 @@ class TeachRecorder:
         warnings = [f'{len(docks)} docks marked: the last one is used'] if len(docks) > 1 else []
         if not by_kind['boundary']:
             return TeachResult(None, tuple(faults), polys)
+        obstacles = _obstacles_on_lawn(self._obstacles, by_kind['boundary'], by_kind['keepout'])
+        if obstacles:
+            warnings.append(f'{len(obstacles)} obstacle(s) the camera found added: check them')
         draft = DraftMap(
             boundaries=tuple(by_kind['boundary']),
             keepouts=tuple(by_kind['keepout']),
+            obstacles=tuple(obstacles),
             navigation=tuple(by_kind['navigation']),
             dock=dock,
             provenance='teach',
@@ -588,7 +606,7 @@ class TeachRecorder:
             except OSError as exc:
                 self.save_error = f'cannot keep {self.path} aside: {exc}'
         self.recordings, self.undone = [], []
-        self._edge_points = []
+        self._edge_points, self._obstacles = [], []
         return where
 
 
@@ -827,6 +845,31 @@ def snap_to_edge(
     except TeachError:
         return area
     return snapped if snapped.is_valid and not snapped.is_empty else area
+
+
+#: Obstacles the camera found smaller than this on the lawn (m²) are left out of a taught map.
+MIN_OBSTACLE_M2 = 0.01
+
+
+def _obstacles_on_lawn(
+    found: list[Polygon], boundaries: list[Polygon], keepouts: list[Polygon]
+) -> list[Polygon]:
+    """The camera's obstacles on the taught lawn: clipped to it, outside every keep-out."""
+    if not found:
+        return []
+    lawn = shapely.difference(shapely.union_all(boundaries), shapely.union_all(keepouts))
+    out = []  # overlapping outlines (one object seen in pieces) are one obstacle
+    for part in _polygons(shapely.intersection(shapely.union_all(found), lawn)):
+        if part.area >= MIN_OBSTACLE_M2:
+            out.append(orient(shapely.set_precision(part, 1e-3), 1.0))
+    return [p for p in out if p.is_valid and not p.is_empty]
+
+
+def _polygons(geom: Any) -> list[Polygon]:
+    """The polygons of a geometry (of a collection's parts too)."""
+    if isinstance(geom, Polygon):
+        return [geom] if not geom.is_empty else []
+    return [p for g in getattr(geom, 'geoms', []) for p in _polygons(g)]
 
 
 def _keepouts_outside(polys: dict[str, Polygon], by_kind: dict[str, list[Polygon]]) -> list[str]:

@@ -83,6 +83,7 @@ class TeachConfig:
     pose_error: PoseErrorParams | None = field(default_factory=PoseErrorParams)
     teach: TeachParams | None = None  # None: mission.yaml's
     limit_s: float = 3600.0  # simulated time limit
+    camera_hz: float = 2.0  # the camera in the loop: obstacles it finds join the draft (0: off)
     config_dir: Path = CONFIG
 
 
@@ -265,8 +266,10 @@ class TeachRun:
         self.truth = lawn
         self.cfg = cfg = config or TeachConfig()
         self.out = Path(out_dir)
-        self.sim = LawnSim(lawn, seed=cfg.seed, render=False)
-        lc = loop_config(RunConfig(camera_hz=0.0, perception='truth', config_dir=cfg.config_dir))
+        self.sim = LawnSim(lawn, seed=cfg.seed, render=cfg.camera_hz > 0)
+        lc = loop_config(
+            RunConfig(camera_hz=cfg.camera_hz, perception='truth', config_dir=cfg.config_dir)
+        )
         self.loop = ClosedLoop(self.sim, replace(lc, pose_error=cfg.pose_error), seed=cfg.seed)
         self.loop.record = False
         values = node_yaml(cfg.config_dir / 'mission.yaml', 'mission_node')
@@ -355,6 +358,8 @@ class TeachRun:
         for kind, area in self.areas:
             self.record(kind, owner_track(kind, area, offset))
         self.dock()
+        if self.loop.grid is not None:  # what mission_node takes from map/obstacles
+            self.loop.mission.teach.set_obstacles(self.loop.mapper.obstacles())
         _, message = self.request('teach/finish')
         result = self.loop.mission.teach_result
         if result is None:
@@ -392,6 +397,9 @@ class TeachRun:
             return rows
 
         model = self.loop.pose_error
+        found = list(result.draft.obstacles) if result is not None and result.draft else []
+        trues = [f.geometry for f in truth.by_role('obstacle')]
+        seen = [any(o.polygon.intersects(t) for o in found) for t in trues]
         return {
             'map': truth.source or truth.name,
             'checks_pass': bool(result is not None and result.ok),
@@ -403,6 +411,9 @@ class TeachRun:
             'wall_s': round(wall_s, 1),
             'rtk_dropouts': len(model.dropouts) if model is not None else 0,
             'collisions': self.sim.events.collisions,
+            'camera_obstacles': len(found),
+            'map_obstacles_found': sum(seen),
+            'map_obstacles': len(trues),
             'log': self.log,
         }
 
@@ -418,6 +429,11 @@ def summary_lines(summary: dict) -> list[str]:
         lines.append(
             f'  {row["name"]}: Hausdorff {"-" if h is None else f"{h:.3f} m"}'
             + ('' if row['area_error_pct'] is None else f', area {row["area_error_pct"]:+.2f} %')
+        )
+    if summary.get('map_obstacles'):
+        lines.append(
+            f'  obstacles the camera found: {summary["camera_obstacles"]}, covering '
+            f"{summary['map_obstacles_found']} of the map's {summary['map_obstacles']}"
         )
     lines.append('  map checks: ' + ('pass' if summary['checks_pass'] else 'FAIL'))
     lines += [f'    - {f}' for f in summary['faults']]
