@@ -684,7 +684,7 @@ def add_bench_parser(sub) -> None:
     )
     b.add_argument('--mow', action='store_true', help='then mow each discovered map and score it')
     b.add_argument(
-        '--limit-s', type=POSITIVE, default=3600.0, help='simulated discovery limit (default 1 h)'
+        '--limit-s', type=POSITIVE, default=7200.0, help='simulated discovery limit (default 2 h)'
     )
     b.add_argument('--seed', type=int, default=0, help='pose-error and world seed (default 0)')
     b.set_defaults(func=bench_discover)

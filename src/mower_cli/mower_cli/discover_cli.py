@@ -26,7 +26,7 @@ def add_discover_parser(sub: Any) -> None:
     )
     p.add_argument('--camera-hz', type=POSITIVE, default=4.0, help='perception rate (default 4)')
     p.add_argument(
-        '--limit-s', type=POSITIVE, default=3600.0, help='simulated time limit (default 1 h)'
+        '--limit-s', type=POSITIVE, default=7200.0, help='simulated time limit (default 2 h)'
     )
     p.add_argument(
         '--true-pose',

@@ -79,7 +79,7 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
             'folder of the draft map a discovery (mower/discover) writes',
         ),
         'discovery_time_limit_s': Spec(
-            3600.0, 'a discovery returns to the dock after this long, whatever is left', 1.0, 1e6
+            7200.0, 'a discovery returns to the dock after this long, whatever is left', 1.0, 1e6
         ),
     },
     'motor_driver_node': {

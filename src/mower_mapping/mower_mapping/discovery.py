@@ -83,7 +83,7 @@ class ExplorerParams:
     settle_s: float = 3.0  # frames to wait for at the dock before judging 'no lawn'
     start_reach_m: float = 2.5  # the first safe cell must be this near the dock
     undock_m: float = 0.6  # the dock's approach point, ahead of the dock
-    time_limit_s: float = 3600.0  # then home, whatever is left
+    time_limit_s: float = 7200.0  # then home, whatever is left
 
     def __post_init__(self) -> None:
         """Check ranges."""

@@ -67,7 +67,7 @@ class DiscoverConfig:
     camera_hz: float = 4.0
     perception: str = 'labels'  # 'labels' (the simulator's) or 'model' (the shipped network)
     pose_error: bool = True  # the localisation error model on the pose (False: the true pose)
-    limit_s: float = 3600.0  # simulated time limit (the explorer goes home at 90 % of it)
+    limit_s: float = 7200.0  # simulated time limit (the explorer goes home at 90 % of it)
     check_s: float = 0.5  # how often the explorer is asked / the path checked
     explorer: ExplorerParams | None = None  # None: footprint from safety.yaml, defaults else
     extraction: ExtractionParams = DISCOVERY_EXTRACTION
