@@ -227,7 +227,9 @@ def bench_control(args: argparse.Namespace) -> int:
     pts, kinds = plan.path.points, plan.path.kinds
     cum = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
     sim = LawnSim(lawn, seed=0, render=False)
-    loop = ClosedLoop(sim, LoopConfig(pose_noise_m=args.pose_noise), pts, kinds, plan.area.region)
+    loop = ClosedLoop(
+        sim, LoopConfig(pose_noise_m=args.pose_noise), pts, kinds, plan.area.drive_region
+    )
     loop.record = False
     step_times: list[float] = []
     real_step = PathFollower.step
@@ -319,7 +321,7 @@ def _reaction_times(lawn, plan) -> None:
     for event in ('emergency stop', 'tilt', 'lift', 'command silence'):
         sim = LawnSim(lawn, seed=1, render=False)
         sim.set_pose(float(pts[i, 0]), float(pts[i, 1]), heading)
-        loop = ClosedLoop(sim, LoopConfig(), pts, kinds, plan.area.region)
+        loop = ClosedLoop(sim, LoopConfig(), pts, kinds, plan.area.drive_region)
         loop.mission.progress_m = float(cum[i]) + 0.3
         loop.mission.request('start')
         loop.run(3.0)

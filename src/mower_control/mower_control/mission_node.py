@@ -90,7 +90,7 @@ class MissionNode(Node):
             if lawn.dock is not None:
                 dock = (lawn.dock.x_m, lawn.dock.y_m, lawn.dock.heading_rad)
             self.mowable = lawn.mowable_area()
-            region = erode(self.mowable, p['clearance_m'])
+            region = erode(lawn.drivable_area(), p['clearance_m'])  # navigation areas too
         else:
             self.get_logger().warning('no map_file: no dock, transits are straight lines')
         self.mission = Mission(build(MissionParams, p), dock, region)

@@ -87,7 +87,7 @@ def fence_region(
     footprint_radius_m: float = FOOTPRINT_RADIUS_M,
     undock_distance_m: float = UNDOCK_DISTANCE_M,
 ) -> Polygon:
-    """The geofence of a LawnMap: its boundary minus its keep-outs, plus the dock's corridor.
+    """The geofence of a LawnMap: lawn and navigation areas less keep-outs, and the dock's way.
 
     The corridor is what the footprint sweeps between the dock and its approach point
     (``mower_maps.dock``, the rule the map check and the planner apply), so a docking that the
@@ -95,7 +95,9 @@ def fence_region(
     Trees and other known obstacles are the obstacle stop's and the planner's business.
     """
     keep = [f.geometry for f in lawn.features if f.role == 'keepout']
-    fence = lawn.boundary.difference(shapely.union_all(keep)) if keep else lawn.boundary
+    nav = getattr(lawn, 'navigation', None)
+    area = lawn.boundary if nav is None or nav.is_empty else shapely.union(lawn.boundary, nav)
+    fence = area.difference(shapely.union_all(keep)) if keep else area
     check = dock_rule(
         lawn, footprint_radius_m=footprint_radius_m, undock_distance_m=undock_distance_m
     )

@@ -27,18 +27,29 @@ class AreaModel:
 
     ``allowed`` is where the robot's centre may be (mowable area eroded by half the body width);
     ``region`` is the connected part of it that the robot can reach from its start, shrunk by
-    the planner's safety margin, and is what the later stages plan in. With a dock, ``dock`` is
+    the planner's safety margin, and is what the later stages mow. With a dock, ``dock`` is
     the dock rule's verdict (``mower_maps.dock``) and ``start`` its approach point: the plan
     starts there, where undocking ends.
+
+    ``transit`` is where the robot drives between the things it mows: ``region`` itself on a
+    map without navigation areas; with them, the part of the drivable area (lawn and
+    navigation areas, eroded and shrunk alike) that holds the start, and ``region`` is then
+    every part of the lawn it reaches (a MultiPolygon where a navigation area joins lawns).
     """
 
     mowable: Polygon | MultiPolygon
     allowed: Polygon | MultiPolygon
-    region: Polygon
+    region: Polygon | MultiPolygon
     reachable: Polygon | MultiPolygon  # region's allowed component dilated by half the cut
     unreachable_m2: float  # mowable area in parts cut off from the start (too narrow between)
     start: Point
     dock: DockCheck | None = None
+    transit: Polygon | None = None  # None: region
+
+    @property
+    def drive_region(self) -> Polygon | MultiPolygon:
+        """Where transits go: :attr:`transit`, or the mowed region on a map without one."""
+        return self.region if self.transit is None else self.transit
 
 
 class AreaBuilder(ABC):
@@ -64,6 +75,8 @@ class DiscRobotArea(AreaBuilder):
         mowable = lawn.mowable_area()
         if mowable.is_empty or mowable.area <= 0:
             raise PlanningError(f'{lawn.name}: no mowable area (keep-outs cover every boundary)')
+        if not lawn.navigation.is_empty:
+            return self._with_navigation(lawn, params, mowable)
         allowed = erode(mowable, params.clearance_m)
         components = sorted(polygons_of(allowed), key=lambda p: (-p.area, p.bounds))
         if not components:
@@ -111,3 +124,66 @@ class DiscRobotArea(AreaBuilder):
         )
         unreachable = max(0.0, all_reach.area - reachable.area)
         return AreaModel(mowable, allowed, region, reachable, unreachable, start, dock)
+
+    def _with_navigation(
+        self, lawn: LawnMap, params: PlannerParams, mowable: Polygon | MultiPolygon
+    ) -> AreaModel:
+        """Areas of a map with navigation areas: drive through them, mow only the lawn.
+
+        The drivable area (lawn and navigation areas, less keep-outs and obstacles) is eroded
+        and shrunk as the lawn is; its part at the start is the transit region, and every part
+        of the eroded lawn inside it is mowed.
+        """
+        drivable = erode(lawn.drivable_area(), params.clearance_m)
+        drive_parts = sorted(polygons_of(drivable), key=lambda p: (-p.area, p.bounds))
+        if not drive_parts:
+            raise PlanningError(
+                f'{lawn.name}: the lawn is nowhere wide enough for a robot '
+                f'{params.body_width_m:.2f} m wide'
+            )
+        dock = dock_rule(
+            lawn, footprint_radius_m=params.clearance_m, clearance_m=params.clearance_m
+        )
+        if dock is not None and not dock.ok:
+            raise PlanningError(f'{lawn.name}: {dock.problem}')
+        approach = None if dock is None else Point(*dock.approach_xy)
+        comp = (
+            drive_parts[0]
+            if approach is None
+            else min(drive_parts, key=lambda p: (p.distance(approach), -p.area))
+        )
+        shrunk = sorted(
+            polygons_of(erode(comp, params.safety_margin_m)), key=lambda p: (-p.area, p.bounds)
+        )
+        if not shrunk:
+            raise PlanningError(f'{lawn.name}: the reachable area is too small to plan')
+        transit = (
+            shrunk[0]
+            if approach is None
+            else min(shrunk, key=lambda p: (p.distance(approach), -p.area))
+        )
+        allowed = erode(mowable, params.clearance_m)
+        mow = shapely.intersection(erode(allowed, params.safety_margin_m), transit)
+        parts = [p for p in polygons_of(mow) if p.area > 1e-6]
+        if not parts:
+            raise PlanningError(f'{lawn.name}: no lawn is reachable from the start')
+        region = parts[0] if len(parts) == 1 else MultiPolygon(parts)
+        if approach is not None:
+            start = approach if transit.covers(approach) else nearest_points(transit, approach)[0]
+        else:
+            xy = min(transit.exterior.coords, key=lambda c: (c[0], c[1]))
+            start = Point(xy[0], xy[1])
+        half_cut = params.cut_width_m / 2.0
+        reach_centre = shapely.intersection(
+            region.buffer(params.safety_margin_m, quad_segs=BUFFER_QUAD_SEGS), allowed
+        )
+        reachable = shapely.intersection(
+            reach_centre.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
+        )
+        all_reach = shapely.intersection(
+            allowed.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
+        )
+        unreachable = max(0.0, all_reach.area - reachable.area)
+        return AreaModel(
+            mowable, allowed, region, reachable, unreachable, start, dock, transit=transit
+        )

@@ -48,7 +48,7 @@ class PlanHandoff:
         return cls(
             np.asarray(plan.path.points, dtype=float),
             np.asarray(plan.path.kinds, dtype=np.int64),
-            plan.area.region,
+            plan.area.drive_region,
             frame_id,
         )
 

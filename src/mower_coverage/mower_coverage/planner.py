@@ -114,14 +114,15 @@ class CoveragePlanner:
         angle = self.angle.select(heads.inner, p.stripe_spacing_m)
         chords = scan_chords(list(heads.levels[-1]), angle, p.stripe_spacing_m)
         cells = self.decomposer.decompose(chords)
-        route = self.route.plan(area.region, area.start, heads, chords, cells)
+        drive = area.drive_region  # the mowed region, and navigation areas where the map has
+        route = self.route.plan(drive, area.start, heads, chords, cells)
         if area.dock is not None and route.legs:  # and ends there: the way back is planned too
-            home = TransitPlanner(area.region).plan(
+            home = TransitPlanner(drive).plan(
                 route.legs[-1].points[-1], np.array([area.start.x, area.start.y])
             )
             if home is not None:
                 route.add('transit', home)
-        path = self.path.generate(route, area.region, p.pose_spacing_m)
+        path = self.path.generate(route, drive, p.pose_spacing_m)
         if len(path.points) < 2:
             raise PlanningError(f'{lawn.name}: the plan is empty')
         warnings = [f'not reached: {what}' for what in route.unreached]

@@ -20,6 +20,7 @@ from mower_coverage.decomposition import Cell, Chords
 from mower_coverage.geometry import cumulative_length, ring_loop, ring_slice
 from mower_coverage.graph import shortest_path
 from mower_coverage.headlands import Headlands
+from mower_coverage.transit import TransitPlanner
 
 KINDS = ('headland', 'stripe', 'turn', 'transit')
 CHECK_TOL_M = 1e-7  # tolerance of 'segment inside region' checks (the region has a margin)
@@ -53,8 +54,10 @@ class _Network:
 
     def __init__(self, region: Polygon) -> None:
         # checks of straight segments allow for rounding at the region's own edge
+        self.raw_region = region
         self.region = region.buffer(CHECK_TOL_M)
         shapely.prepare(self.region)
+        self._transit: TransitPlanner | None = None
         self.curves: list[np.ndarray] = []
         self.cums: list[np.ndarray] = []
         self.level: list[int] = []
@@ -62,6 +65,18 @@ class _Network:
         self.xy: list[np.ndarray] = []
         self.adj: list[list[tuple[int, float, int]]] = []
         self.edges: list[np.ndarray] = []
+
+    def link(self, p: np.ndarray, q: np.ndarray) -> np.ndarray | None:
+        """A polyline from p to q inside the region: straight when it fits, else a transit.
+
+        The transit (a shortest path in the region) joins parts of the lawn that only a
+        navigation area connects; its planner is built on the first need only.
+        """
+        if self.region.covers(LineString([p, q])):
+            return np.vstack([p, q])
+        if self._transit is None:
+            self._transit = TransitPlanner(self.raw_region)
+        return self._transit.plan(p, q)
 
     def add_curve(self, ring: np.ndarray, level: int) -> int:
         self.curves.append(ring)
@@ -237,7 +252,10 @@ class SnakeRoute(RoutePlanner):
     # -- building the network ---------------------------------------------------------------
 
     def _attach_point(self, net: _Network, xy: np.ndarray) -> int:
-        """A node at ``xy`` joined by a straight segment to the nearest curve."""
+        """A node at ``xy`` joined to the nearest curve (by a transit where straight won't fit).
+
+        The straight segment leaves the region where the start lies in a navigation area.
+        """
         n = net.node(xy)
         lines = MultiLineString([c for c in net.curves])
         if lines.is_empty:
@@ -247,7 +265,8 @@ class SnakeRoute(RoutePlanner):
         q = np.asarray(near.coords)[1]
         curve = self._curve_at(net, q)
         m = net.attach_node(curve, LineString(net.curves[curve]).project(Point(q)), q)
-        net.edge(n, m, np.vstack([xy, q]))
+        link = net.link(np.asarray(xy, dtype=float), q)
+        net.edge(n, m, np.vstack([xy, q]) if link is None else link)
         return n
 
     @staticmethod
@@ -306,23 +325,29 @@ class SnakeRoute(RoutePlanner):
                 groups.values(), key=lambda g: (-sum(net.cums[c][-1] for c in g), g[0])
             )
             merged = False
-            for g in ordered[1:]:
-                rest = [c for c in range(len(net.curves)) if find(c) != find(g[0])]
-                lines = MultiLineString([net.curves[c] for c in g])
-                rest_lines = MultiLineString([net.curves[c] for c in rest])
-                seg = shapely.shortest_line(lines, rest_lines)
-                p, q = np.asarray(seg.coords)
-                if not net.region.covers(LineString([p, q])):
-                    continue
-                ca = self._curve_at(net, p, g)
-                cb = self._curve_at(net, q, rest)
-                a = net.attach_node(ca, LineString(net.curves[ca]).project(Point(p)), p)
-                b = net.attach_node(cb, LineString(net.curves[cb]).project(Point(q)), q)
-                net.edge(a, b, np.vstack([p, q]))
-                ra, rb = find(ca), find(cb)
-                parent[max(ra, rb)] = min(ra, rb)
-                merged = True
-                break
+            # a straight join where one fits; else (lawn parts that a navigation area joins)
+            # a transit through the region
+            for straight in (True, False):
+                for g in ordered[1:]:
+                    rest = [c for c in range(len(net.curves)) if find(c) != find(g[0])]
+                    lines = MultiLineString([net.curves[c] for c in g])
+                    rest_lines = MultiLineString([net.curves[c] for c in rest])
+                    seg = shapely.shortest_line(lines, rest_lines)
+                    p, q = np.asarray(seg.coords)
+                    link = np.vstack([p, q]) if straight else net.link(p, q)
+                    if link is None or (straight and not net.region.covers(LineString([p, q]))):
+                        continue
+                    ca = self._curve_at(net, p, g)
+                    cb = self._curve_at(net, q, rest)
+                    a = net.attach_node(ca, LineString(net.curves[ca]).project(Point(p)), p)
+                    b = net.attach_node(cb, LineString(net.curves[cb]).project(Point(q)), q)
+                    net.edge(a, b, link)
+                    ra, rb = find(ca), find(cb)
+                    parent[max(ra, rb)] = min(ra, rb)
+                    merged = True
+                    break
+                if merged:
+                    break
             if not merged:
                 return
 

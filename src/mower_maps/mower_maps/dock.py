@@ -105,17 +105,25 @@ def _inside(area: Any, xy: np.ndarray) -> bool:
     return bool(shapely.dwithin(area, shapely.points(xy), INSIDE_TOL_M))
 
 
-def allowed_area(lawn: LawnMap, clearance_m: float = CLEARANCE_M) -> Polygon | MultiPolygon:
-    """Where the mower's centre may drive: the map's mowable area eroded by ``clearance_m``.
+def _ground(lawn: LawnMap) -> Polygon | MultiPolygon:
+    """Where the mower may be: the boundaries, and the navigation areas where the map has."""
+    nav = lawn.navigation
+    return lawn.boundary if nav.is_empty else shapely.union(lawn.boundary, nav)
 
-    Only the map's own keep-outs and obstacles count (not those found at run time).
+
+def allowed_area(lawn: LawnMap, clearance_m: float = CLEARANCE_M) -> Polygon | MultiPolygon:
+    """Where the mower's centre may drive: the map's drivable area eroded by ``clearance_m``.
+
+    The drivable area is the lawn and the navigation areas (a dock may stand on a path); only
+    the map's own keep-outs and obstacles count (not those found at run time).
     """
     holes = [
         f.geometry
         for f in lawn.features
         if f.role in ('keepout', 'obstacle') and not f.properties.get('detected')
     ]
-    mowable = lawn.boundary.difference(shapely.union_all(holes)) if holes else lawn.boundary
+    ground = _ground(lawn)
+    mowable = ground.difference(shapely.union_all(holes)) if holes else ground
     if clearance_m <= 0:
         return mowable
     return mowable.buffer(-clearance_m, quad_segs=_QUAD_SEGS, join_style='round')
@@ -155,11 +163,12 @@ def dock_rule(
         )
 
     label = feature.label
-    outside = float(lawn.boundary.distance(dock_pt))
+    outside = float(_ground(lawn).distance(dock_pt))
     if outside > DOCK_MAX_OUTSIDE_M:
         return verdict(
             f'{label} stands {outside:.2f} m outside the lawn; a dock may stand at most '
-            f'{DOCK_MAX_OUTSIDE_M:g} m outside the boundary: move it onto the lawn edge'
+            f'{DOCK_MAX_OUTSIDE_M:g} m outside the boundary (or a navigation area): move it '
+            'onto the lawn edge'
         )
     for f in lawn.features:
         if f.role not in ('keepout', 'obstacle') or f.properties.get('detected'):
@@ -189,8 +198,9 @@ def dock_rule(
 def _why_not(lawn: LawnMap, xy: np.ndarray) -> str:
     """Why the mower's centre may not stand at ``xy``: off the lawn, in or near what."""
     p = Point(float(xy[0]), float(xy[1]))
-    if not lawn.boundary.covers(p):
-        return f'is {lawn.boundary.distance(p):.2f} m off the lawn'
+    ground = _ground(lawn)
+    if not ground.covers(p):
+        return f'is {ground.distance(p):.2f} m off the lawn'
     holes = [
         f
         for f in lawn.features
@@ -199,7 +209,7 @@ def _why_not(lawn: LawnMap, xy: np.ndarray) -> str:
     for f in holes:
         if f.geometry.covers(p):
             return f'is in {f.label}'
-    edge = lawn.boundary.boundary.distance(p)
+    edge = ground.boundary.distance(p)
     near = min(holes, key=lambda f: f.geometry.distance(p), default=None)
     if near is not None and near.geometry.distance(p) < edge:
         return f'is {near.geometry.distance(p):.2f} m from {near.label}'

@@ -137,7 +137,12 @@ class LawnMap:
         return shapely.difference(self.boundary, self.holes)
 
     def drivable_area(self) -> Polygon | MultiPolygon:
-        """Boundaries and navigation areas, minus keep-outs and obstacles."""
+        """Boundaries and navigation areas, minus keep-outs and obstacles.
+
+        Without navigation areas: exactly :meth:`mowable_area`.
+        """
+        if self.navigation.is_empty:
+            return self.mowable_area()
         return shapely.difference(shapely.union(self.boundary, self.navigation), self.holes)
 
     def with_obstacles(self, polygons: list[Polygon], name: str = 'detected') -> LawnMap:

@@ -118,7 +118,9 @@ class LawnSim:
         self._noise_bank: np.ndarray | None = None
         if self.config.randomise:
             self._jitter_camera()
-        self._boundary = lawn.boundary
+        # the deck centre may be on the lawn or on a navigation area (a path between lawns)
+        nav = lawn.navigation
+        self._boundary = lawn.boundary if nav.is_empty else shapely.union(lawn.boundary, nav)
         self._keepouts = shapely.union_all(
             [f.geometry for f in lawn.features if f.role == 'keepout']
         )
