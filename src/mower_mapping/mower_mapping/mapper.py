@@ -45,7 +45,9 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     'coverage_resolution_m': (0.02, 'mowed layer resolution (m)', 0.001, 10.0),
     'cut_width_m': (0.22, 'deck cut width (m)', 0.02, 5.0),
     'obstacle_margin_m': (0.1, 'safety margin around extracted obstacles (m)', 0.0, 5.0),
-    'min_obstacle_area_m2': (0.005, 'smaller obstacle regions are ignored (m²)', 0.0, 100.0),
+    # 0: every cell over the threshold, as the safety stop sees it; a region the stop halts for
+    # but the planner ignores would end a run blocked (ERROR)
+    'min_obstacle_area_m2': (0.0, 'smaller obstacle regions are ignored (m²)', 0.0, 100.0),
     'camera_x_m': (0.15, 'camera mounting in base_link: x (m)', -5.0, 5.0),
     'camera_y_m': (0.0, 'camera mounting: y (m)', -5.0, 5.0),
     'camera_z_m': (0.38, 'camera mounting: height above the ground (m)', 0.01, 5.0),
