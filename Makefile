@@ -59,7 +59,7 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/mower bench plan --fields ../shared/data/fields2cover-fields
 	$(BIN)/mower bench transit
-	$(BIN)/mower bench discover
+	$(BIN)/mower bench discover --gardens 2
 	$(BIN)/mower bench sim
 	$(BIN)/mower bench large --field ../shared/data/fields2cover-fields/test.json
 	$(BIN)/mower segment bench

@@ -274,7 +274,8 @@ class MissionNode(Node):
         if self.semantic is None:
             return 'no semantic grid yet (map/semantic): is mapping_node running?'
         if self.mission.state.name in ('IDLE', 'CHARGING', 'ERROR'):
-            self.explorer.dock = tuple(self.pose)
+            x, y, yaw = self.pose
+            self.explorer.dock = (x, y, yaw)
         return ''
 
     def write_discovery(self) -> str:

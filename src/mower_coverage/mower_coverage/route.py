@@ -10,6 +10,7 @@ cross a keep-out or an obstacle, or cut a corner of the boundary.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -324,32 +325,43 @@ class SnakeRoute(RoutePlanner):
             ordered = sorted(
                 groups.values(), key=lambda g: (-sum(net.cums[c][-1] for c in g), g[0])
             )
-            merged = False
             # a straight join where one fits; else (lawn parts that a navigation area joins)
             # a transit through the region
+            joined = None
             for straight in (True, False):
-                for g in ordered[1:]:
-                    rest = [c for c in range(len(net.curves)) if find(c) != find(g[0])]
-                    lines = MultiLineString([net.curves[c] for c in g])
-                    rest_lines = MultiLineString([net.curves[c] for c in rest])
-                    seg = shapely.shortest_line(lines, rest_lines)
-                    p, q = np.asarray(seg.coords)
-                    link = np.vstack([p, q]) if straight else net.link(p, q)
-                    if link is None or (straight and not net.region.covers(LineString([p, q]))):
-                        continue
-                    ca = self._curve_at(net, p, g)
-                    cb = self._curve_at(net, q, rest)
-                    a = net.attach_node(ca, LineString(net.curves[ca]).project(Point(p)), p)
-                    b = net.attach_node(cb, LineString(net.curves[cb]).project(Point(q)), q)
-                    net.edge(a, b, link)
-                    ra, rb = find(ca), find(cb)
-                    parent[max(ra, rb)] = min(ra, rb)
-                    merged = True
+                joined = next(
+                    (j for g in ordered[1:] if (j := self._join_group(net, g, find, straight))),
+                    None,
+                )
+                if joined is not None:
                     break
-                if merged:
-                    break
-            if not merged:
+            if joined is None:
                 return
+            ra, rb = find(joined[0]), find(joined[1])
+            parent[max(ra, rb)] = min(ra, rb)
+
+    def _join_group(
+        self, net: _Network, group: list[int], find: Callable[[int], int], straight: bool
+    ) -> tuple[int, int] | None:
+        """Join ``group`` to the nearest other curve (straight, or by a transit); the curves."""
+        rest = [c for c in range(len(net.curves)) if find(c) != find(group[0])]
+        lines = MultiLineString([net.curves[c] for c in group])
+        rest_lines = MultiLineString([net.curves[c] for c in rest])
+        p, q = np.asarray(shapely.shortest_line(lines, rest_lines).coords)
+        if straight:
+            if not net.region.covers(LineString([p, q])):
+                return None
+            link: np.ndarray | None = np.vstack([p, q])
+        else:
+            link = net.link(p, q)
+        if link is None:
+            return None
+        ca = self._curve_at(net, p, group)
+        cb = self._curve_at(net, q, rest)
+        a = net.attach_node(ca, LineString(net.curves[ca]).project(Point(p)), p)
+        b = net.attach_node(cb, LineString(net.curves[cb]).project(Point(q)), q)
+        net.edge(a, b, link)
+        return ca, cb
 
     # -- driving ------------------------------------------------------------------------------
 
