@@ -133,3 +133,30 @@ def test_discover_is_refused_without_a_pose_and_a_malformed_grid_is_counted(ros,
     sem.deliver(bad)
     assert node.bad_messages == 1 and node.semantic is None
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_low_battery_ends_the_discovery_on_the_dock_with_the_map_found_so_far(ros, tmp_path):
+    from sensor_msgs.msg import BatteryState
+
+    node = make(map_file='', discovery_dir=str(tmp_path / 'discovery'))
+    f = Follower(node)
+    f.tick(DOCK)
+    sem = next(s for s in node.subscriptions if s.topic == 'map/semantic')
+    sem.deliver(semantic_msg(node.get_clock().now().to_msg()))
+    assert call(node, 'mower/discover').success
+    battery = next(s for s in node.subscriptions if s.topic == 'battery')
+    pose, states = DOCK, []
+    for k in range(3000):
+        if k == 12:  # two paths in (a whole discovery of this lawn takes eight): battery low
+            battery.deliver(BatteryState(percentage=0.2))
+        pose = f.tick(pose)
+        states.append(node.mission.state.name)
+        if states[-1] != 'DISCOVERING' and 'DISCOVERING' in states:
+            break
+    assert states[-1] == 'IDLE'
+    assert node.mission.message.startswith('battery 20%: discovery stopped, returning to the dock')
+    assert len(f.driven) < 6  # it went home before going round the whole edge
+    assert np.hypot(*(f.driven[-1][-1] - DOCK[:2])) < 1e-6  # home onto the dock
+    assert (tmp_path / 'discovery' / 'discovered.geojson').exists() or list(
+        (tmp_path / 'discovery').glob('discovered.rejected.geojson')
+    )

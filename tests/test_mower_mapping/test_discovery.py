@@ -251,3 +251,39 @@ def test_windowed_path_check_gives_the_whole_grids_answer(
     else:
         expected = _full_grid_answer(ex, cm, path)
     assert ex.path_still_safe(cm, ORIGIN, RES, path) == expected
+
+
+def test_go_home_ends_the_exploration_on_the_dock_with_its_reason():
+    truth = world()
+    dock = (1.0, 4.0, 0.0)
+    ex = Explorer(ExplorerParams(), dock=dock)
+    driven, step, known = drive(ex, truth, dock, max_steps=4)  # left the dock, a few goals
+    assert not step.finished and ex.goals >= 1
+    ex.go_home('rain: discovery stopped, returning to the dock')
+    poses, step, known = drive_on(ex, truth, known, (*driven[-1], 0.0))
+    assert (
+        step.phase == 'done' and step.message == 'rain: discovery stopped, returning to the dock'
+    )
+    assert np.hypot(*(poses[-1] - np.asarray(dock[:2]))) < 0.05
+    assert ex.tours == 0
+    # on the dock still, nothing explored: no lawn (a fault the owner can leave)
+    fresh = Explorer(ExplorerParams(), dock=dock)
+    fresh.go_home('battery 20%')
+    assert fresh.phase == 'no_lawn' and 'before leaving the dock' in fresh.message
+
+
+def drive_on(ex: Explorer, truth: np.ndarray, known: np.ndarray, pose: tuple):
+    """Go on driving from ``pose`` with what is known so far (as :func:`drive` does)."""
+    poses = [pose[:2]]
+    step = None
+    for k in range(400):
+        reveal(known, truth, pose)
+        step = ex.next_step(known, ORIGIN, RES, pose, 100.0 + k)
+        if step.finished:
+            break
+        if step.path is None:
+            continue
+        pose = (*step.path[-1], pose[2])
+        poses.append(pose[:2])
+        ex.drove(np.asarray(pose[:2]))
+    return np.asarray(poses), step, known

@@ -223,19 +223,38 @@ class Discovering(State):
     name = 'DISCOVERING'
 
     def tick(self, m: Mission, inp: MissionInputs) -> str | None:
-        """Follow the explorer's steps; IDLE when it is done, ERROR when it found no lawn."""
+        """Follow the explorer's steps; IDLE when it is done, ERROR when it found no lawn.
+
+        Low battery or rain sends the explorer home (``go_home``): discovery ends on the dock
+        with what it found so far.
+        """
+        p = m.params
+        if inp.battery_pct < p.return_battery_pct:
+            _go_home(
+                m, f'battery {inp.battery_pct:.0f}%: discovery stopped, returning to the dock'
+            )
+        elif inp.raining:
+            _go_home(m, 'rain: discovery stopped, returning to the dock')
         step = m.explore(inp.pose, inp.time_s, inp.follower_done)
         if step is None:
             return None
         m.message = step.message
         if step.finished:
             if step.phase == 'done':
-                m.message = 'discovery complete: the draft map awaits the owner'
+                why = '' if step.message in ('', 'discovery complete') else f'{step.message}; '
+                m.message = f'{why}discovery complete: the draft map awaits the owner'
                 return 'IDLE'
             m.fail(step.message)
             return 'ERROR'
         m.drive(step.path, reverse=step.reverse, blade=False)
         return None
+
+
+def _go_home(m: Mission, reason: str) -> None:
+    """Ask the explorer (when it can be asked) to end the discovery at the dock."""
+    go_home = getattr(m.explore, 'go_home', None)
+    if go_home is not None:
+        go_home(reason)
 
 
 class Paused(State):

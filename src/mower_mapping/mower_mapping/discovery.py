@@ -333,6 +333,20 @@ class Explorer:
             return ExploreStep('dock', path, reverse=True, message='onto the dock')
         return ExploreStep(self.phase, None, message=self.message)
 
+    def go_home(self, reason: str) -> None:
+        """End the exploration now (low battery, rain): home to the dock, the map kept.
+
+        The next :meth:`next_step` plans the way home; the finished phase is ``done`` with
+        ``reason`` as the message, so the lawn found so far becomes the draft.
+        """
+        if self.phase in FINISHED or self.phase in ('home', 'dock'):
+            return
+        if self.phase == 'start':  # still on the dock: nothing explored, nothing to go home from
+            self.phase, self.message = 'no_lawn', f'{reason} before leaving the dock'
+            return
+        self.phase, self.message = 'home', reason
+        self.tour_queue, self.tour_current, self.goal_cells = [], None, None
+
     def _home_point(self, wg: WorkGrid) -> np.ndarray | None:
         """Where the way home ends: the first safe point, or the safe point nearest to it.
 
@@ -663,6 +677,13 @@ class DiscoveryDriver:
         # a two-point path starts where the mower is: its first segment is not checked again
         self._path = step.path if step.path is not None and len(step.path) > 2 else None
         return step
+
+    def go_home(self, reason: str) -> None:
+        """Stop exploring and go home now (:meth:`Explorer.go_home`); asked on the next call."""
+        if self.explorer.phase in FINISHED or self.explorer.phase in ('home', 'dock'):
+            return
+        self.explorer.go_home(reason)
+        self.last, self._path, self._next_s = None, None, -math.inf
 
     def reset(self) -> None:
         """Start over (the explorer too)."""
