@@ -110,19 +110,9 @@ class DiscRobotArea(AreaBuilder):
             region = parts[0]
             xy = min(region.exterior.coords, key=lambda c: (c[0], c[1]))
             start = Point(xy[0], xy[1])
-        half_cut = params.cut_width_m / 2.0
         # what the robot can reach from the part it plans in (a neck thinner than the margin
         # counts as closed)
-        reach_centre = shapely.intersection(
-            region.buffer(params.safety_margin_m, quad_segs=BUFFER_QUAD_SEGS), comp
-        )
-        reachable = shapely.intersection(
-            reach_centre.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
-        )
-        all_reach = shapely.intersection(
-            allowed.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
-        )
-        unreachable = max(0.0, all_reach.area - reachable.area)
+        reachable, unreachable = _reach(region, comp, allowed, mowable, params)
         return AreaModel(mowable, allowed, region, reachable, unreachable, start, dock)
 
     def _with_navigation(
@@ -173,17 +163,29 @@ class DiscRobotArea(AreaBuilder):
         else:
             xy = min(transit.exterior.coords, key=lambda c: (c[0], c[1]))
             start = Point(xy[0], xy[1])
-        half_cut = params.cut_width_m / 2.0
-        reach_centre = shapely.intersection(
-            region.buffer(params.safety_margin_m, quad_segs=BUFFER_QUAD_SEGS), allowed
-        )
-        reachable = shapely.intersection(
-            reach_centre.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
-        )
-        all_reach = shapely.intersection(
-            allowed.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
-        )
-        unreachable = max(0.0, all_reach.area - reachable.area)
+        reachable, unreachable = _reach(region, allowed, allowed, mowable, params)
         return AreaModel(
             mowable, allowed, region, reachable, unreachable, start, dock, transit=transit
         )
+
+
+def _reach(
+    region: Polygon | MultiPolygon,
+    within: Polygon | MultiPolygon,
+    allowed: Polygon | MultiPolygon,
+    mowable: Polygon | MultiPolygon,
+    params: PlannerParams,
+) -> tuple[Polygon | MultiPolygon, float]:
+    """What the deck reaches from ``region``, and the mowable area (m²) it cannot reach.
+
+    ``region`` is grown back by the margin inside ``within``, then by half the cut.
+    """
+    half_cut = params.cut_width_m / 2.0
+    reach_centre = shapely.intersection(
+        region.buffer(params.safety_margin_m, quad_segs=BUFFER_QUAD_SEGS), within
+    )
+    reachable = shapely.intersection(
+        reach_centre.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable
+    )
+    all_reach = shapely.intersection(allowed.buffer(half_cut, quad_segs=BUFFER_QUAD_SEGS), mowable)
+    return reachable, max(0.0, all_reach.area - reachable.area)
