@@ -82,6 +82,10 @@ def test_both_lawns_are_mowed_through_the_path_and_the_path_is_never_mowed():
         s for s in drive if PATH.difference(shapely.union(FRONT, BACK)).contains(Point(s[0]))
     ]
     assert len(on_path) > 5  # it does go there
+    # one lawn after the other: along the path once there and once back, not on every pass
+    corridor = PATH.difference(shapely.union(FRONT, BACK))
+    inside = np.array([corridor.contains(Point(p)) for p in plan.path.points])
+    assert int((~inside[:-1] & inside[1:]).sum()) == 2
     # every segment keeps the robot's half width inside lawn and path, and off the bed (to
     # the 1 mm the planner's 8 segments a quarter circle cut from a rounded corner)
     allowed = shapely.difference(shapely.union_all([FRONT, BACK, PATH]), BED)

@@ -224,12 +224,7 @@ class SnakeRoute(RoutePlanner):
         # the outer perimeter first, outermost pass first; then holes' rings and cells
         # together, always the nearest job next, so the mower goes round an obstacle when it
         # is there instead of touring every obstacle before the stripes
-        perimeter = [[c for c in ids if _is_exterior(net.curves[c])] for ids in curve_ids]
-        phases = [{('ring', c) for c in ids} for ids in perimeter if ids]
-        rest = {('ring', c) for c in range(len(net.curves))} - set().union(*phases)
-        rest |= {('cell', i) for i in range(len(cells))}
-        phases.append(rest)
-        for todo in phases:
+        for todo in self._phases(net, curve_ids, chords, cells, start):
             while todo:
                 targets = {n for n, jobs in entries.items() if any(j in todo for j, _ in jobs)}
                 found = net.shortest(current, targets)
@@ -249,6 +244,50 @@ class SnakeRoute(RoutePlanner):
                     current = int(end_node[last_end])
                 todo.discard(job)
         return route
+
+    @staticmethod
+    def _phases(
+        net: _Network, curve_ids: list[list[int]], chords: Chords, cells: list[Cell], start: Point
+    ) -> list[set[tuple[str, int]]]:
+        """The jobs in phases: per lawn part, its perimeter passes outside-in, then the rest.
+
+        One part (the usual lawn): that part's phases. Parts that a navigation area joins are
+        done one after the other, nearest first from the start, so the mower crosses between
+        them once each rather than on every pass.
+        """
+        exteriors = [c for c in (curve_ids[0] if curve_ids else []) if _is_exterior(net.curves[c])]
+        polys = [Polygon(net.curves[c]).buffer(1e-6) for c in exteriors]
+
+        def part_at(xy: np.ndarray) -> int:
+            p = Point(xy)
+            return min(range(len(polys)), key=lambda k: (polys[k].distance(p), k))
+
+        curve_part = [
+            part_at(net.curves[c][0]) if len(polys) > 1 else 0 for c in range(len(net.curves))
+        ]
+        cell_part = [
+            part_at(chords.end_xy[2 * cell.chords[0]]) if len(polys) > 1 else 0 for cell in cells
+        ]
+        order, here = [], start
+        left = set(range(max(1, len(polys))))
+        while left:  # nearest part next
+            k = min(left, key=lambda j: (polys[j].distance(here), j)) if polys else left.pop()
+            left.discard(k)
+            order.append(k)
+            if polys:
+                here = polys[k].centroid
+        phases: list[set[tuple[str, int]]] = []
+        for k in order:
+            perimeter = [
+                [c for c in ids if _is_exterior(net.curves[c]) and curve_part[c] == k]
+                for ids in curve_ids
+            ]
+            own = [{('ring', c) for c in ids} for ids in perimeter if ids]
+            rest = {('ring', c) for c in range(len(net.curves)) if curve_part[c] == k}
+            rest -= set().union(*own)
+            rest |= {('cell', i) for i in range(len(cells)) if cell_part[i] == k}
+            phases += [*own, rest]
+        return phases
 
     # -- building the network ---------------------------------------------------------------
 
