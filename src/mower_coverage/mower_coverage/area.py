@@ -78,38 +78,7 @@ class DiscRobotArea(AreaBuilder):
         if not lawn.navigation.is_empty:
             return self._with_navigation(lawn, params, mowable)
         allowed = erode(mowable, params.clearance_m)
-        components = sorted(polygons_of(allowed), key=lambda p: (-p.area, p.bounds))
-        if not components:
-            raise PlanningError(
-                f'{lawn.name}: the lawn is nowhere wide enough for a robot '
-                f'{params.body_width_m:.2f} m wide'
-            )
-        # the dock rule with this robot's body: the plan starts at the dock's approach point
-        dock = dock_rule(
-            lawn, footprint_radius_m=params.clearance_m, clearance_m=params.clearance_m
-        )
-        if dock is not None and not dock.ok:
-            raise PlanningError(f'{lawn.name}: {dock.problem}')
-        approach = None if dock is None else Point(*dock.approach_xy)
-        if approach is not None:
-            comp = min(components, key=lambda p: (p.distance(approach), -p.area))
-        else:
-            comp = components[0]
-        region = erode(comp, params.safety_margin_m)
-        parts = sorted(polygons_of(region), key=lambda p: (-p.area, p.bounds))
-        if not parts:
-            raise PlanningError(f'{lawn.name}: the reachable area is too small to plan')
-        if approach is not None:
-            region = min(parts, key=lambda p: (p.distance(approach), -p.area))
-            start = approach if region.covers(approach) else nearest_points(region, approach)[0]
-            if not region.covers(start):  # nearest point can sit a hair outside
-                ring = min([region.exterior, *region.interiors], key=start.distance)
-                start = ring.interpolate(ring.project(start))
-                start = Point(start.x, start.y)
-        else:
-            region = parts[0]
-            xy = min(region.exterior.coords, key=lambda c: (c[0], c[1]))
-            start = Point(xy[0], xy[1])
+        dock, comp, region, start = _start_part(lawn, params, allowed)
         # what the robot can reach from the part it plans in (a neck thinner than the margin
         # counts as closed)
         reachable, unreachable = _reach(region, comp, allowed, mowable, params)
@@ -125,48 +94,59 @@ class DiscRobotArea(AreaBuilder):
         of the eroded lawn inside it is mowed.
         """
         drivable = erode(lawn.drivable_area(), params.clearance_m)
-        drive_parts = sorted(polygons_of(drivable), key=lambda p: (-p.area, p.bounds))
-        if not drive_parts:
-            raise PlanningError(
-                f'{lawn.name}: the lawn is nowhere wide enough for a robot '
-                f'{params.body_width_m:.2f} m wide'
-            )
-        dock = dock_rule(
-            lawn, footprint_radius_m=params.clearance_m, clearance_m=params.clearance_m
-        )
-        if dock is not None and not dock.ok:
-            raise PlanningError(f'{lawn.name}: {dock.problem}')
-        approach = None if dock is None else Point(*dock.approach_xy)
-        comp = (
-            drive_parts[0]
-            if approach is None
-            else min(drive_parts, key=lambda p: (p.distance(approach), -p.area))
-        )
-        shrunk = sorted(
-            polygons_of(erode(comp, params.safety_margin_m)), key=lambda p: (-p.area, p.bounds)
-        )
-        if not shrunk:
-            raise PlanningError(f'{lawn.name}: the reachable area is too small to plan')
-        transit = (
-            shrunk[0]
-            if approach is None
-            else min(shrunk, key=lambda p: (p.distance(approach), -p.area))
-        )
+        dock, _, transit, start = _start_part(lawn, params, drivable)
         allowed = erode(mowable, params.clearance_m)
         mow = shapely.intersection(erode(allowed, params.safety_margin_m), transit)
         parts = [p for p in polygons_of(mow) if p.area > 1e-6]
         if not parts:
             raise PlanningError(f'{lawn.name}: no lawn is reachable from the start')
         region = parts[0] if len(parts) == 1 else MultiPolygon(parts)
-        if approach is not None:
-            start = approach if transit.covers(approach) else nearest_points(transit, approach)[0]
-        else:
-            xy = min(transit.exterior.coords, key=lambda c: (c[0], c[1]))
-            start = Point(xy[0], xy[1])
         reachable, unreachable = _reach(region, allowed, allowed, mowable, params)
         return AreaModel(
             mowable, allowed, region, reachable, unreachable, start, dock, transit=transit
         )
+
+
+def _start_part(
+    lawn: LawnMap, params: PlannerParams, allowed: Polygon | MultiPolygon
+) -> tuple[DockCheck | None, Polygon, Polygon, Point]:
+    """The dock rule's verdict, the component of ``allowed`` the plan starts in, its part.
+
+    The component and its part (left by the safety margin) are those at the dock's approach
+    point (the largest without a dock); the start is the approach point, or the nearest point
+    of that part to it (its lowest-left vertex without a dock).
+    """
+    components = sorted(polygons_of(allowed), key=lambda p: (-p.area, p.bounds))
+    if not components:
+        raise PlanningError(
+            f'{lawn.name}: the lawn is nowhere wide enough for a robot '
+            f'{params.body_width_m:.2f} m wide'
+        )
+    # the dock rule with this robot's body: the plan starts at the dock's approach point
+    dock = dock_rule(lawn, footprint_radius_m=params.clearance_m, clearance_m=params.clearance_m)
+    if dock is not None and not dock.ok:
+        raise PlanningError(f'{lawn.name}: {dock.problem}')
+    approach = None if dock is None else Point(*dock.approach_xy)
+    if approach is not None:
+        comp = min(components, key=lambda p: (p.distance(approach), -p.area))
+    else:
+        comp = components[0]
+    parts = sorted(
+        polygons_of(erode(comp, params.safety_margin_m)), key=lambda p: (-p.area, p.bounds)
+    )
+    if not parts:
+        raise PlanningError(f'{lawn.name}: the reachable area is too small to plan')
+    if approach is None:
+        region = parts[0]
+        xy = min(region.exterior.coords, key=lambda c: (c[0], c[1]))
+        return dock, comp, region, Point(xy[0], xy[1])
+    region = min(parts, key=lambda p: (p.distance(approach), -p.area))
+    start = approach if region.covers(approach) else nearest_points(region, approach)[0]
+    if not region.covers(start):  # nearest point can sit a hair outside
+        ring = min([region.exterior, *region.interiors], key=start.distance)
+        start = ring.interpolate(ring.project(start))
+        start = Point(start.x, start.y)
+    return dock, comp, region, start
 
 
 def _reach(
