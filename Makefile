@@ -7,9 +7,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 PKGS   := src/mower_description src/mower_maps src/mower_node_kit src/mower_coverage src/mower_sim \
           src/mower_segmentation src/mower_perception src/mower_mapping src/mower_control \
-          src/mower_bringup src/mower_offline src/mower_cli
-# Debian packages for headless rendering (MuJoCo through EGL / Mesa)
-SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri
+          src/mower_integrations src/mower_bringup src/mower_offline src/mower_cli
+# Debian packages: headless rendering (MuJoCo through EGL / Mesa); mosquitto, the MQTT broker
+# the Home Assistant tests start on a loopback port (its service is not needed); openssl, their
+# test certificates (TLS)
+SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri mosquitto openssl
 export MUJOCO_GL ?= egl
 PKG_FILES := $(foreach p,$(PKGS),$(p)/setup.py $(p)/package.xml)
 
@@ -20,7 +22,7 @@ all: test
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.stamp-system: | $(BIN)/python
+$(VENV)/.stamp-system: Makefile | $(BIN)/python
 	@missing=$$(for p in $(SYSTEM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \

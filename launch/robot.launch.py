@@ -73,6 +73,11 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('namespace', default_value='', description='namespace'),
         DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
+        DeclareLaunchArgument(
+            'mqtt',
+            default_value='false',
+            description='Home Assistant over MQTT (mqtt_bridge_node)',
+        ),
     ]
     stack = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(SHARE / 'launch' / 'stack.launch.py')),
@@ -85,6 +90,7 @@ def generate_launch_description() -> LaunchDescription:
             'namespace': arg('namespace'),
             'use_sim_time': 'false',
             'log_level': arg('log_level'),
+            'mqtt': arg('mqtt'),
         }.items(),
     )
     ros_args = ['--ros-args', '--log-level', arg('log_level')]

@@ -57,6 +57,11 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument('namespace', default_value='', description='namespace'),
         DeclareLaunchArgument('use_rviz', default_value='false', description='start rviz2'),
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
+        DeclareLaunchArgument(
+            'mqtt',
+            default_value='false',
+            description='Home Assistant over MQTT (mqtt_bridge_node)',
+        ),
     ]
     sim_time = {'use_sim_time': True}
     sim = GroupAction(
@@ -118,6 +123,7 @@ def generate_launch_description() -> LaunchDescription:
             'namespace': arg('namespace'),
             'use_sim_time': 'true',
             'log_level': arg('log_level'),
+            'mqtt': arg('mqtt'),
         }.items(),
     )
     return LaunchDescription([*args, sim, stack])

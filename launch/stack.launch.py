@@ -15,6 +15,7 @@ parse.c, rclpy node.cpp): a ``/**`` site file would then never beat a node's own
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, GroupAction, RegisterEventHandler
+from launch.conditions import IfCondition
 from launch.events import matches_action
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node, PushRosNamespace
@@ -70,11 +71,17 @@ def generate_launch_description() -> LaunchDescription:
             description='use /clock (simulation, bag replay)',
         ),
         DeclareLaunchArgument('log_level', default_value='info', description='ROS log level'),
+        DeclareLaunchArgument(
+            'mqtt',
+            default_value='false',
+            description='Home Assistant over MQTT: start mqtt_bridge_node (broker settings: '
+            'config/mqtt_bridge.yaml, overridden in params_file)',
+        ),
     ]
 
     sim_time = {'use_sim_time': arg('use_sim_time')}  # every node's, set here once
 
-    def node(package: str, executable: str, config: str, **extra) -> Node:
+    def node(package: str, executable: str, config: str, condition=None, **extra) -> Node:
         return Node(
             package=package,
             executable=executable,
@@ -82,6 +89,7 @@ def generate_launch_description() -> LaunchDescription:
             output='screen',
             parameters=[str(CONFIG / config), arg('params_file'), {**extra, **sim_time}],
             arguments=['--ros-args', '--log-level', arg('log_level')],
+            condition=condition,
         )
 
     segmentation = LifecycleNode(
@@ -150,6 +158,14 @@ def generate_launch_description() -> LaunchDescription:
                 'mower_control',
                 'safety_node',
                 'safety.yaml',
+                map_file=text(arg('map')),
+                pose_topic=arg('pose_topic'),
+            ),
+            node(
+                'mower_integrations',
+                'mqtt_bridge_node',
+                'mqtt_bridge.yaml',
+                condition=IfCondition(arg('mqtt')),
                 map_file=text(arg('map')),
                 pose_topic=arg('pose_topic'),
             ),

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import shapely
 import shapely.ops
-from shapely.geometry import Point, Polygon
+from shapely.geometry import Point, Polygon, box
 
 from mower_maps import LawnMap, MapError, map_from_geojson, map_to_geojson  # noqa: F401
 
@@ -108,4 +108,68 @@ def _feature(role: str, name: str, geom) -> dict:
         'type': 'Feature',
         'properties': {'role': role, 'name': name},
         'geometry': shapely.geometry.mapping(geom),
+    }
+
+
+# -- two lawns joined by a bent path (navigation areas, zones) ------------------------------
+
+FRONT = box(0.0, 0.0, 8.0, 6.0)  # the lawn with the dock
+BACK = box(12.0, 4.0, 18.0, 10.0)  # a second lawn, reached only along a bent paved path
+PATH = shapely.union_all(
+    [box(7.5, 1.0, 10.5, 2.2), box(9.3, 1.0, 10.5, 7.0), box(9.3, 5.8, 12.5, 7.0)]
+)
+BED = box(3.0, 2.5, 4.5, 3.5)
+
+
+def garden(with_path: bool = True, dock_on_path: bool = False):
+    """Two lawns, a bed in the front one, the bent path between them (a navigation area)."""
+    features = [
+        {'role': 'boundary', 'name': 'front', 'geom': FRONT},
+        {'role': 'boundary', 'name': 'back', 'geom': BACK},
+        {'role': 'keepout', 'name': 'bed', 'geom': BED},
+    ]
+    if with_path:
+        features.append({'role': 'navigation', 'name': 'path', 'geom': PATH})
+    dock = (9.9, 3.5, np.pi / 2) if dock_on_path else (0.3, 3.0, 0.0)
+    doc = {
+        'type': 'FeatureCollection',
+        'properties': {'name': 'two lawns', 'frame': 'enu', 'units': 'm'},
+        'features': [
+            {
+                'type': 'Feature',
+                'properties': {'role': f['role'], 'name': f['name']},
+                'geometry': shapely.geometry.mapping(f['geom']),
+            }
+            for f in features
+        ]
+        + [
+            {
+                'type': 'Feature',
+                'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': np.degrees(dock[2])},
+                'geometry': {'type': 'Point', 'coordinates': list(dock[:2])},
+            }
+        ],
+    }
+    return map_from_geojson(doc, source='two lawns')
+
+
+def rectangle_lawn(name: str, width_m: float, height_m: float, dock_xy: tuple) -> dict:
+    """A GeoJSON document: a rectangular lawn from the origin, the dock facing east."""
+    ring = [[0, 0], [width_m, 0], [width_m, height_m], [0, height_m], [0, 0]]
+    return {
+        'type': 'FeatureCollection',
+        'name': name,
+        'crs_note': 'ENU metres',
+        'features': [
+            {
+                'type': 'Feature',
+                'properties': {'role': 'boundary', 'name': 'lawn'},
+                'geometry': {'type': 'Polygon', 'coordinates': [ring]},
+            },
+            {
+                'type': 'Feature',
+                'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': 0},
+                'geometry': {'type': 'Point', 'coordinates': list(dock_xy)},
+            },
+        ],
     }

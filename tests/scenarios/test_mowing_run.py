@@ -96,6 +96,8 @@ def test_the_bag_reads_back_with_the_expected_topics(obstacle_run):
         '/camera/image_raw/compressed': 'sensor_msgs/msg/CompressedImage',
         '/camera/camera_info': 'sensor_msgs/msg/CameraInfo',
         '/segmentation/labels': 'sensor_msgs/msg/Image',
+        '/segmentation/overlay/compressed': 'sensor_msgs/msg/CompressedImage',
+        '/mower/driven_path': 'nav_msgs/msg/Path',
         '/map/semantic': 'nav_msgs/msg/OccupancyGrid',
         '/map/coverage': 'nav_msgs/msg/OccupancyGrid',
         '/coverage/path': 'nav_msgs/msg/Path',

@@ -368,6 +368,7 @@ NODE_CLASSES = {  # executable -> (module, class)
     'safety_node': ('mower_control.safety_node', 'SafetyNode'),
     'motor_driver_node': ('mower_control.motor_driver_node', 'MotorDriverNode'),
     'sim_node': ('mower_sim.sim_node', 'SimNode'),
+    'mqtt_bridge_node': ('mower_integrations.mqtt_bridge_node', 'MqttBridgeNode'),
 }
 
 

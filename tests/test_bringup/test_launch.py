@@ -26,11 +26,13 @@ EXTERNAL = {
     'robot.launch.py': {
         '/imu/data': 'the IMU driver (hardware-specific)',
         '/gnss/fix': 'the RTK-GNSS driver (hardware-specific)',
-        '/mower/emergency_stop': 'a remote or the operator (rviz, ros2 topic pub)',
+        # /mower/emergency_stop: published by mqtt_bridge_node here (mqtt:=true), else by a
+        # remote or the operator, as in simulation
         '/mower/rain': 'a rain sensor, when fitted',
     },
     'sim_mujoco.launch.py': {
         '/mower/emergency_stop': 'a remote or the operator',
+        '/coverage/zone': 'an operator: mqtt_bridge_node (mqtt:=true) or ros2 topic pub',
         '/mower/rain': 'a rain sensor, when fitted',
         '/battery': 'no motor board in simulation: the mission assumes a full battery',
         '/motor/status': 'no motor board in simulation',
@@ -54,6 +56,7 @@ LAUNCH_FILES = [
 
 def launch_args(name: str, tmp_path) -> dict[str, str]:
     return {
+        'robot.launch.py': {'mqtt': 'true'},  # the Home Assistant bridge in the graph too
         'sim_gazebo.launch.py': {'world_dir': str(tmp_path / 'gz')},
         'replay.launch.py': {'bag': str(tmp_path / 'bag')},
     }.get(name, {})

@@ -46,6 +46,8 @@ ROSDEP = {  # Python import -> rosdep key
     'mujoco': 'python3-mujoco-pip',
     'rosbags': 'python3-rosbags-pip',
     'mcap': 'python3-mcap-pip',
+    'paho': 'python3-paho-mqtt-pip',
+    'foxglove': 'python3-foxglove-sdk-pip',
     'ai_edge_litert': 'python3-ai-edge-litert-pip',
 }
 OPTIONAL = {  # imports that are not dependencies, and why

@@ -215,3 +215,18 @@ def test_dock_request_holds_it_on_the_dock():
     assert not m.complete
     for _ in range(5):
         assert d.tick(charging=True, battery_pct=100.0).state == 'IDLE'
+
+
+def test_the_blade_stays_off_over_navigation_areas_while_mowing():
+    m, d = mission()
+    m.blade_off = box(4.0, 0.0, 6.0, 10.0)  # a paved path across the plan's stripes
+    m.request('start')
+    run_until(d, 'MOWING')
+    d.stall = True  # the test places the robot along the first stripe itself
+    for x in np.arange(1.0, 9.0, 0.25):
+        d.pose = (float(x), 1.0, 0.0)
+        out = d.tick()
+        assert out.state == 'MOWING'
+        assert out.blade is not (4.0 < x < 6.0), x
+    m.blade_off = None
+    assert d.tick().blade

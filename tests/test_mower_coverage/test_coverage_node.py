@@ -51,7 +51,7 @@ def test_every_config_parameter_is_declared_with_its_type(node):
 def test_topics_and_qos(node):
     from nav_msgs.msg import Path
     from rclpy.qos import DurabilityPolicy, ReliabilityPolicy
-    from std_msgs.msg import String
+    from std_msgs.msg import String, UInt8
     from std_srvs.srv import Trigger
     from visualization_msgs.msg import MarkerArray
 
@@ -64,7 +64,11 @@ def test_topics_and_qos(node):
     assert pubs['coverage/plan'].msg_type is String
     assert pubs['coverage/plan'].qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
     subs = {(s.topic, s.msg_type) for s in node.subscriptions}
-    assert subs == {('map/obstacles', MarkerArray), ('mower/state', String)}
+    assert subs == {
+        ('map/obstacles', MarkerArray),
+        ('mower/state', String),
+        ('coverage/zone', UInt8),
+    }
     (srv,) = node.services
     assert (srv.srv_name, srv.srv_type) == ('mower/replan', Trigger)
 
@@ -191,3 +195,24 @@ def test_bad_parameter_values_are_rejected(node):
     assert not r.successful
     (r,) = node.set_parameters([Parameter('headland_passes', value=3)])
     assert r.successful
+
+
+def test_a_zone_is_planned_on_request_and_the_plan_says_which(ros, tmp_path):
+    from std_msgs.msg import UInt8
+
+    from mower_coverage.coverage_node import CoverageNode
+    from mower_coverage.handoff import PlanHandoff
+
+    n = CoverageNode(parameter_overrides=overrides())
+    try:
+        plans = by_topic(n, 'coverage/plan').published
+        assert PlanHandoff.from_json(plans[-1].data).zone == 0
+        zone = next(s for s in n.subscriptions if s.topic == 'coverage/zone')
+        zone.deliver(UInt8(data=1))
+        assert len(plans) == 2 and PlanHandoff.from_json(plans[-1].data).zone == 1
+        zone.deliver(UInt8(data=2))  # the demo lawn has one zone
+        assert len(plans) == 2 and n._bad_messages == 1
+        zone.deliver(UInt8(data=0))
+        assert len(plans) == 3 and PlanHandoff.from_json(plans[-1].data).zone == 0
+    finally:
+        n.destroy_node()

@@ -29,6 +29,11 @@ def test_the_json_round_trip_is_exact(planned):
     assert np.array_equal(got.points, sent.points) and np.array_equal(got.kinds, sent.kinds)
     assert got.region.equals_exact(sent.region, 0.0) and got.frame_id == 'map'
     assert len(got.kinds) == len(got.points) - 1
+    assert got.zone == 0
+    assert PlanHandoff.from_json(PlanHandoff.from_plan(plan, zone=3).to_json()).zone == 3
+    older = json.loads(sent.to_json())
+    del older['zone']  # a plan from a stack before zones: the whole lawn
+    assert PlanHandoff.from_json(json.dumps(older)).zone == 0
 
 
 @pytest.mark.parametrize(
@@ -41,6 +46,9 @@ def test_the_json_round_trip_is_exact(planned):
         (lambda d: d['points'][0].__setitem__(0, float('nan')), 'not finite'),
         (lambda d: d.update(kinds_legend=['stripe']), 'segment kinds'),
         (lambda d: d.update(region={'type': 'Polygon', 'coordinates': 'x'}), 'malformed'),
+        (lambda d: d.update(zone=-1), 'not a zone number'),
+        (lambda d: d.update(zone='1'), 'not a zone number'),
+        (lambda d: d.update(zone=True), 'not a zone number'),
     ],
 )
 def test_bad_plan_messages_say_what_is_wrong(planned, change, message):

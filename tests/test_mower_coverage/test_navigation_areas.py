@@ -4,51 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, Point, box
+from lawn_gen import BACK, BED, FRONT, PATH, garden
+from shapely.geometry import LineString, Point
 
 from mower_control.safety import fence_region
 from mower_coverage import CoveragePlanner
 from mower_coverage.route import KINDS
-from mower_maps import map_from_geojson
-
-FRONT = box(0.0, 0.0, 8.0, 6.0)  # the lawn with the dock
-BACK = box(12.0, 4.0, 18.0, 10.0)  # a second lawn, reached only along a bent paved path
-PATH = shapely.union_all(
-    [box(7.5, 1.0, 10.5, 2.2), box(9.3, 1.0, 10.5, 7.0), box(9.3, 5.8, 12.5, 7.0)]
-)
-BED = box(3.0, 2.5, 4.5, 3.5)
-
-
-def garden(with_path: bool = True, dock_on_path: bool = False):
-    """Two lawns, a bed in the front one, the bent path between them (a navigation area)."""
-    features = [
-        {'role': 'boundary', 'name': 'front', 'geom': FRONT},
-        {'role': 'boundary', 'name': 'back', 'geom': BACK},
-        {'role': 'keepout', 'name': 'bed', 'geom': BED},
-    ]
-    if with_path:
-        features.append({'role': 'navigation', 'name': 'path', 'geom': PATH})
-    dock = (9.9, 3.5, np.pi / 2) if dock_on_path else (0.3, 3.0, 0.0)
-    doc = {
-        'type': 'FeatureCollection',
-        'properties': {'name': 'two lawns', 'frame': 'enu', 'units': 'm'},
-        'features': [
-            {
-                'type': 'Feature',
-                'properties': {'role': f['role'], 'name': f['name']},
-                'geometry': shapely.geometry.mapping(f['geom']),
-            }
-            for f in features
-        ]
-        + [
-            {
-                'type': 'Feature',
-                'properties': {'role': 'dock', 'name': 'dock', 'heading_deg': np.degrees(dock[2])},
-                'geometry': {'type': 'Point', 'coordinates': list(dock[:2])},
-            }
-        ],
-    }
-    return map_from_geojson(doc, source='two lawns')
 
 
 def segments(plan, kinds: set[str]):
@@ -114,3 +75,31 @@ def test_a_dock_on_the_path_starts_and_ends_the_plan_there():
     assert np.hypot(*(plan.path.points[-1] - [start.x, start.y])) < 1e-6
     assert mowed_share(plan, BACK.buffer(-0.3)) > 0.99
     assert mowed_share(plan, shapely.difference(FRONT, BED).buffer(-0.3)) > 0.99
+
+
+def test_one_zone_is_mowed_and_the_other_lawn_only_driven_through():
+    import pytest
+
+    from mower_maps import MapError
+
+    lawn = garden()
+    assert [z.name for z in lawn.zones] == ['front', 'back']
+    assert lawn.zone_map(0) is lawn
+    back = lawn.zone_map(2)
+    assert [f.role for f in back.features if f.name == 'front'] == ['navigation']
+    plan = CoveragePlanner().plan(back)
+    assert mowed_share(plan, BACK.buffer(-0.3)) > 0.99  # away from the edges: every stripe
+    whole = CoveragePlanner().plan(lawn)
+    assert mowed_share(plan, BACK) >= mowed_share(whole, BACK) - 0.005  # as when all are mowed
+    mowing = segments(plan, {'headland', 'stripe', 'turn'})
+    assert shapely.intersection(
+        shapely.union_all([LineString(s) for s in mowing]), FRONT.buffer(-0.05)
+    ).is_empty  # not a metre of the front lawn is mowed: it is driven through
+    fence = fence_region(back)
+    assert all(fence.buffer(1e-6).covers(Point(p)) for p in plan.path.points)
+    front = CoveragePlanner().plan(lawn.zone_map(1))
+    assert mowed_share(front, FRONT.difference(BED).buffer(-0.3)) > 0.99
+    assert mowed_share(front, BACK) < 0.01
+    for bad in (3, -1):
+        with pytest.raises(MapError, match=f'no zone {bad}'):
+            lawn.zone_map(bad)

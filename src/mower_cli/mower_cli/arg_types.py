@@ -1,4 +1,4 @@
-"""argparse types of the ``mower`` command: finite, range-checked numbers (one line on error)."""
+"""argparse types of the ``mower`` command: checked numbers and addresses (one line on error)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-__all__ = ['MAX_SEED', 'POSITIVE', 'integer', 'number']
+__all__ = ['MAX_SEED', 'POSITIVE', 'host_port', 'integer', 'number']
 
 MAX_SEED = 2**32 - 1
 
@@ -51,3 +51,35 @@ def integer(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 POSITIVE = number(0.0, above=True)
+
+
+def host_port(default_host: str, default_port: int) -> Callable[[str], tuple[str, int]]:
+    """An argparse type: ``HOST:PORT``, ``HOST`` or ``:PORT`` (IPv6 in brackets, ``[::1]:PORT``).
+
+    Gives (host, port); a part left out takes its default. The port is 0 to 65535 (0: any
+    free port); the host is a name or an address (whether it resolves is found when used).
+    """
+
+    def parse(text: str) -> tuple[str, int]:
+        usage = f'{text!r}: expected HOST:PORT (for example {default_host}:{default_port})'
+        spec = text.strip()
+        if spec.startswith('['):  # [IPv6]:PORT
+            host, closed, rest = spec[1:].partition(']')
+            if not closed or rest and not rest.startswith(':'):
+                raise argparse.ArgumentTypeError(usage)
+            port_text = rest[1:]
+        elif spec.count(':') > 1:  # a bare IPv6 address
+            host, port_text = spec, ''
+        else:
+            host, _, port_text = spec.partition(':')
+        if any(c.isspace() or c in '/?#@[]' for c in host):
+            raise argparse.ArgumentTypeError(usage)
+        if not port_text:
+            return host or default_host, default_port
+        if not port_text.isdigit() or int(port_text) > 65535:
+            raise argparse.ArgumentTypeError(
+                f'{text!r}: the port must be a whole number from 0 to 65535'
+            )
+        return host or default_host, int(port_text)
+
+    return parse

@@ -14,6 +14,16 @@ from mower_cli.arg_types import integer as _integer
 from mower_cli.arg_types import number as _number
 from mower_cli.bench import add_bench_parser
 from mower_cli.discover_cli import add_discover_parser
+from mower_cli.foxglove_cli import (
+    REPLAY_RATE,
+    SIM_RATE,
+    add_foxglove_options,
+    add_speed_option,
+    live_view,
+    run_topics,
+    speed,
+)
+from mower_cli.mqtt_cli import add_mqtt_options, mqtt_bridge
 from mower_cli.teach_cli import add_teach_parser
 
 DEMO_MAP = share_dir() / 'maps' / 'demo_lawn.geojson'  # installed, or the checkout's
@@ -166,6 +176,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
             return 0
     from mower_offline.out_dir import OutputError, claim_output
 
+    if args.drive_test and args.mqtt is not None:
+        return _error('--mqtt serves a mowing run: it cannot be combined with --drive-test')
     try:
         lock = claim_output(args.out, [args.map])
     except OutputError as exc:
@@ -213,6 +225,7 @@ def _drive_test(lawn, args: argparse.Namespace) -> int:
 def _mowing_run(lawn, args: argparse.Namespace) -> int:
     """The main job: a whole mowing run, closed loop, recorded, with a report."""
     from mower_coverage import PlanningError
+    from mower_integrations.ha_mqtt import BridgeError
     from mower_node_kit.params import ConfigError
     from mower_offline.out_dir import stop_on_signals
     from mower_offline.run import DEMO_HIDDEN, MowingRun, RunConfig, RunError, write_summary
@@ -246,15 +259,23 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
             from mower_offline.discover_run import summary_line
 
             print(f'  {summary_line(found.score)}')
+    operated = args.mqtt is not None
     try:
-        with stop_on_signals() as stop:
+        pace = speed(args, SIM_RATE) or None  # the loop paces; the live view follows it
+        with stop_on_signals() as stop, live_view(args, stop, run_topics()) as live:
             run = MowingRun(lawn, args.out, cfg, world=world)
-            result = run.run(progress=not args.json, stop=stop)
+            if operated:  # Home Assistant drives the run until Ctrl-C or the limit
+                with mqtt_bridge(args, run) as operator:
+                    result = run.run(
+                        not args.json, stop=stop, operator=operator, speed=pace, live=live
+                    )
+            else:
+                result = run.run(progress=not args.json, stop=stop, speed=pace, live=live)
             from mower_offline.report import write_report  # matplotlib: after the run
 
             report = write_report(run, result, Path(args.out) / 'report.png')
             summary = write_summary(result)
-    except (PlanningError, ModelError, ConfigError, OSError, RunError) as exc:
+    except (PlanningError, ModelError, ConfigError, OSError, RunError, BridgeError) as exc:
         return _error(exc)
     s = result.summary
     if args.json:
@@ -275,6 +296,9 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
         print(
             f'  report: {report}  summary: {summary}' + (f'  bag: {s["bag"]}' if s['bag'] else '')
         )
+    if stop and operated:  # Ctrl-C is how a served run ends
+        print(f'stopped by {stop.name}; the report and summary are in {args.out}')
+        return 0
     if stop:
         print(
             f'interrupted by {stop.name}: the report and summary in {args.out} are what was '
@@ -282,6 +306,8 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return stop.exit_status
+    if operated and not s['collisions']:
+        return 0  # the owner decided what was done
     if s['final_state'] != 'IDLE' or s['collisions']:
         print(
             f'error: the run ended {s["final_state"]}, not back on the dock and done'
@@ -338,7 +364,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             check_apart(cfg.extract_dir, inputs, 'frames folder', '--extract-frames')
         with claim_output(out, inputs), stop_on_signals() as stop:
             replay = Replay(args.bag, out, cfg)
-            s = replay.run(progress=not args.json, stop=stop)
+            with live_view(args, stop, replay.live_topics(), speed(args, REPLAY_RATE)) as live:
+                s = replay.run(progress=not args.json, stop=stop, live=live)
     except (ReplayError, ModelError, OutputError, ConfigError, OSError) as exc:
         return _error(exc)
     status = stop.exit_status
@@ -443,6 +470,10 @@ def build_parser() -> argparse.ArgumentParser:
         '--limit-s', type=POSITIVE, default=4 * 3600.0, help='simulated time limit (default 4 h)'
     )
     p.add_argument('--no-bag', action='store_true', help='do not record the rosbag2 file')
+    add_foxglove_options(p)
+    add_speed_option(
+        p, 'simulated', f'1 with --mqtt, {SIM_RATE:g} with --foxglove, else as fast as it goes'
+    )
     p.add_argument(
         '--drive-test',
         action='store_true',
@@ -477,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=30.0,
         help='drive test: metres of the planned path to drive (default 30)',
     )
+    add_mqtt_options(p)
     p.set_defaults(func=_cmd_sim)
 
     p = sub.add_parser(
@@ -503,6 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument('--no-bag', action='store_true', help='do not write the output bag')
     p.add_argument('--no-video', action='store_true', help='do not write the video')
+    add_foxglove_options(p)
+    add_speed_option(p, 'bag', f'{REPLAY_RATE:g} with --foxglove, else as fast as it goes')
     p.add_argument(
         '--limit-frames', type=_integer(1), default=None, help='stop segmenting after N'
     )

@@ -176,6 +176,18 @@ def split_list(text: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in text.split(',') if s.strip())
 
 
+def safety_of(msg: DiagnosticStatus) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``safety/status``: (active reasons, latched reasons)."""
+    v = status_values(msg)
+    return split_list(v.get('active', '')), split_list(v.get('latched', ''))
+
+
+def battery_of(msg: BatteryState) -> tuple[float, bool]:
+    """``battery``: (charge in %, charging); a charge that is not given (NaN) reads 100 %."""
+    pct = msg.percentage * 100.0 if math.isfinite(msg.percentage) else 100.0
+    return pct, msg.power_supply_status == BatteryState.POWER_SUPPLY_STATUS_CHARGING
+
+
 def progress_msg(values: dict[str, float]) -> Float64MultiArray:
     """``controller/progress``: the fields of PROGRESS_FIELDS in order, labelled."""
     msg = Float64MultiArray()
@@ -197,8 +209,13 @@ def progress_values(msg: Float64MultiArray) -> dict[str, float]:
     return dict(zip(PROGRESS_FIELDS, (float(v) for v in msg.data)))
 
 
-def state_msg(state: str, mowed_pct: float, message: str, progress_m: float) -> String:
-    """``mower/state``: a JSON object, readable by people and programs."""
+def state_msg(
+    state: str, mowed_pct: float, message: str, progress_m: float, zone: int = 0
+) -> String:
+    """``mower/state``: a JSON object, readable by people and programs.
+
+    ``zone``: the map's zone the mission's plan mows (0: all of them).
+    """
     return String(
         data=json.dumps(
             {
@@ -206,6 +223,7 @@ def state_msg(state: str, mowed_pct: float, message: str, progress_m: float) -> 
                 'mowed_pct': None if not math.isfinite(mowed_pct) else round(mowed_pct, 2),
                 'progress_m': round(progress_m, 2),
                 'message': message,
+                'zone': zone,
             }
         )
     )

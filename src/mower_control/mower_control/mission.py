@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import shapely
 
 from mower_coverage.route import KINDS
 from mower_coverage.transit import TransitPlanner, path_length
@@ -422,6 +423,9 @@ class Mission:
     rained: bool = False
     message: str = ''
     teach: TeachRecorder = field(default_factory=TeachRecorder)  # teach mode's recordings
+    # where the blade stays off whatever the plan says: the map's navigation areas (and the
+    # zones not being mowed), LawnMap.blade_off_area(); None or empty: nowhere
+    blade_off: Any = None
 
     def __post_init__(self) -> None:
         """Start in IDLE."""
@@ -583,10 +587,17 @@ class Mission:
         if nxt is not None and nxt != self.state.name:
             self._switch(nxt, inp)
         replan, self._replan_pending = self._replan_pending, False
-        blade = self.blade and self.state.name == 'MOWING'
+        blade = self.blade and self.state.name == 'MOWING' and not self._blade_off(inp.pose)
         return MissionOutput(
             self.state.name, self.path, self.path_id, self.reverse, blade, replan, self.message
         )
+
+    def _blade_off(self, pose: tuple[float, float, float]) -> bool:
+        """Whether the robot's centre is over :attr:`blade_off` (a path, a patio)."""
+        area = self.blade_off
+        if area is None or area.is_empty:
+            return False
+        return bool(shapely.contains_xy(area, pose[0], pose[1]))
 
     # -- used by the states ----------------------------------------------------------------------
     @property

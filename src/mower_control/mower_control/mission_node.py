@@ -6,8 +6,8 @@ coverage_node, transient local), the pose (``pose_topic``),
 ``mower/rain`` (std_msgs/Bool from a rain sensor), ``safety/status`` and ``motor/status``
 (DiagnosticStatus) and ``controller/progress``. Publishes ``mission/path`` (the path to drive
 now, transient local), ``mower/state`` (std_msgs/String holding JSON: state, mowed_pct,
-progress_m, message), ``mower/blade_request`` (Bool) and ``/diagnostics``. Serves ``mower/start``,
-``mower/pause``, ``mower/resume`` and ``mower/dock`` (std_srvs/Trigger) and calls
+progress_m, message, zone), ``mower/blade_request`` (Bool) and ``/diagnostics``. Serves
+``mower/start``, ``mower/pause``, ``mower/resume`` and ``mower/dock`` (std_srvs/Trigger) and calls
 ``mower/replan`` when an obstacle blocks the path. ``state_file`` keeps the progress across
 restarts.
 
@@ -45,12 +45,13 @@ from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
 from mower_control.conversions import (
+    battery_of,
     mowed_grid,
     path_msg,
     pose_of,
     progress_values,
+    safety_of,
     semantic_class_map,
-    split_list,
     stamp_s,
     state_msg,
     status_values,
@@ -81,7 +82,7 @@ class MissionNode(Node):
         """Declare parameters, load the map, create endpoints."""
         super().__init__('mission_node', **kwargs)
         self.p = p = declare(self, MissionParams, {**field_specs(TeachParams), **EXTRA})
-        dock, region, self.mowable = None, None, None
+        dock, region, self.mowable, self.lawn = None, None, None, None
         if p['map_file']:
             try:
                 lawn = load_map(p['map_file'])
@@ -90,10 +91,12 @@ class MissionNode(Node):
             if lawn.dock is not None:
                 dock = (lawn.dock.x_m, lawn.dock.y_m, lawn.dock.heading_rad)
             self.mowable = lawn.mowable_area()
+            self.lawn = lawn
             region = erode(lawn.drivable_area(), p['clearance_m'])  # navigation areas too
         else:
             self.get_logger().warning('no map_file: no dock, transits are straight lines')
         self.mission = Mission(build(MissionParams, p), dock, region)
+        self.mission.blade_off = None if self.lawn is None else self.lawn.blade_off_area()
         self._restore()
         self.teach_dir = Path(p['teach_dir']).expanduser()
         recorder, message = restore(self.teach_dir / 'teach_recording.json', build(TeachParams, p))
@@ -118,6 +121,7 @@ class MissionNode(Node):
         self.board_connected = True
         self.progress = {'path_stamp_s': -1.0, 'progress_m': 0.0, 'done': 0.0}
         self.mowed_share = math.nan
+        self.zone = 0  # the zone the plan mows (coverage/plan; 0: all)
         self.path_stamps: dict[int, float] = {}
         self.published_id = -1
         self.bad_messages = 0
@@ -180,8 +184,18 @@ class MissionNode(Node):
         except HandoffError as exc:
             self._bad('coverage/plan', exc)
             return
+        if self.lawn is not None and plan.zone != self.zone:
+            try:  # the zones not mowed are driven through with the blade off
+                self.mission.blade_off = self.lawn.zone_map(plan.zone).blade_off_area()
+            except MapError as exc:
+                self._bad('coverage/plan', exc)
+                return
         self.mission.set_plan(*plan.mission_args())
-        self.get_logger().info(f'coverage plan: {len(plan.points)} points')
+        self.zone = plan.zone
+        self.get_logger().info(
+            f'coverage plan: {len(plan.points)} points'
+            + (f' (zone {plan.zone})' if plan.zone else '')
+        )
 
     def on_pose(self, msg: Odometry) -> None:
         """The robot's pose."""
@@ -227,9 +241,7 @@ class MissionNode(Node):
 
     def on_battery(self, msg: BatteryState) -> None:
         """Charge and charging."""
-        pct = msg.percentage * 100.0 if math.isfinite(msg.percentage) else 100.0
-        charging = msg.power_supply_status == BatteryState.POWER_SUPPLY_STATUS_CHARGING
-        self.battery = (pct, charging)
+        self.battery = battery_of(msg)
 
     def on_rain(self, msg: Bool) -> None:
         """The rain sensor."""
@@ -237,8 +249,7 @@ class MissionNode(Node):
 
     def on_safety(self, msg: DiagnosticStatus) -> None:
         """What the supervisor holds back."""
-        v = status_values(msg)
-        self.safety = (split_list(v.get('active', '')), split_list(v.get('latched', '')))
+        self.safety = safety_of(msg)
 
     def on_motor(self, msg: DiagnosticStatus) -> None:
         """Whether the motor board is connected."""
@@ -345,7 +356,13 @@ class MissionNode(Node):
             else:
                 self.get_logger().warning('mower/replan is not available')
         self.pub_state.publish(
-            state_msg(out.state, 100.0 * self.mowed_share, out.message, self.mission.progress_m)
+            state_msg(
+                out.state,
+                100.0 * self.mowed_share,
+                out.message,
+                self.mission.progress_m,
+                self.zone,
+            )
         )
         self.pub_blade.publish(Bool(data=out.blade))
         if out.state != before:

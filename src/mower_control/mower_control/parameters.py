@@ -120,6 +120,10 @@ NODE_CORES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('mower_segmentation.confidence:ConfidenceParams',),
         ('mower_segmentation.node_params:PARAMETERS',),
     ),
+    'mqtt_bridge_node': (
+        ('mower_integrations.ha_mqtt:MqttSettings',),
+        ('mower_integrations.ha_mqtt:NODE_PARAMETERS',),
+    ),
 }
 
 #: node -> its file in config/ (what ``mower sim`` and ``mower replay`` read)
@@ -131,6 +135,7 @@ NODE_FILES: dict[str, str] = {
     'coverage_node': 'coverage.yaml',
     'mapping_node': 'mapping.yaml',
     'segmentation_node': 'segmentation.yaml',
+    'mqtt_bridge_node': 'mqtt_bridge.yaml',
 }
 
 

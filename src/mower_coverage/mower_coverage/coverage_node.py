@@ -7,7 +7,10 @@ kinds and transit region, mower_coverage.handoff), ``coverage/path`` (nav_msgs/P
 and ``coverage/areas`` (visualization_msgs/MarkerArray). It takes the obstacles the camera found
 from ``map/obstacles`` (mapping_node's outlines) and the mission's progress from ``mower/state``,
 and replans when the replanning policy (mower_coverage.replan, the simulator's too) says so, or
-when the mission asks on the ``mower/replan`` service.
+when the mission asks on the ``mower/replan`` service. ``coverage/zone`` (std_msgs/UInt8, from an
+operator such as the Home Assistant bridge) plans one zone of the map (1-based; the other zones
+become drive-only, mower_maps.LawnMap.zone_map) or, with 0, the whole map; the plan carries its
+zone.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from nav_msgs.msg import Path
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
-from std_msgs.msg import String
+from std_msgs.msg import String, UInt8
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
@@ -60,6 +63,7 @@ class CoverageNode(Node):
         self.create_service(Trigger, 'mower/replan', self._on_replan)
         self.create_subscription(MarkerArray, 'map/obstacles', self._on_obstacles, LATCHED)
         self.create_subscription(String, 'mower/state', self._on_state, 10)
+        self.create_subscription(UInt8, 'coverage/zone', self._on_zone, 10)
 
         self.plan: Plan | None = None
         self._metrics = None
@@ -67,6 +71,7 @@ class CoverageNode(Node):
         self._policy: ReplanPolicy | None = None
         self._seen: list = []  # the obstacles map/obstacles gave last
         self._progress_m = 0.0  # the mission's progress on the plan (mower/state)
+        self._zone = 0  # the zone planned (coverage/zone; 0: the whole map)
         self._bad_messages = 0
         self._status = (DiagnosticStatus.WARN, 'not planned yet')
         self.replan('startup')
@@ -106,6 +111,7 @@ class CoverageNode(Node):
                         **{f.name: self.get_parameter(f.name).value for f in fields(ReplanParams)}
                     ),
                 )
+            self._policy.lawn = self._lawn.zone_map(self._zone)
             plan = CoveragePlanner(params).plan(self._policy.lawn_for_planning())
         except (MapError, PlanningError, ParameterError, ValueError) as exc:
             self._status = (DiagnosticStatus.ERROR, f'planning failed ({why}): {exc}')
@@ -116,7 +122,8 @@ class CoverageNode(Node):
         metrics = evaluate(plan.area, plan.path, plan.params.cut_width_m)
         stamp = self.get_clock().now().to_msg()
         frame = self.get_parameter('frame_id').value
-        self._plan_pub.publish(String(data=PlanHandoff.from_plan(plan, frame).to_json()))
+        handoff = PlanHandoff.from_plan(plan, frame, self._zone)
+        self._plan_pub.publish(String(data=handoff.to_json()))
         self._path_pub.publish(path_to_msg(plan.path.poses, frame, stamp))
         self._areas_pub.publish(plan_to_markers(plan, frame, stamp))
         level = (
@@ -173,6 +180,16 @@ class CoverageNode(Node):
             return
         if math.isfinite(progress) and progress >= 0:
             self._progress_m = progress
+
+    def _on_zone(self, msg: UInt8) -> None:
+        """Plan one zone of the map (0: all of it); a zone the map lacks is refused."""
+        zone = int(msg.data)
+        if self._lawn is not None and zone > len(self._lawn.zones):
+            self._bad('coverage/zone', ValueError(f'no zone {zone} in {self._lawn.name}'))
+            return
+        previous, self._zone = self._zone, zone
+        if not self.replan(f'zone {zone}' if zone else 'all zones'):
+            self._zone = previous
 
     def _bad(self, topic: str, exc: Exception) -> None:
         self._bad_messages += 1

@@ -41,15 +41,17 @@ class PlanHandoff:
     kinds: np.ndarray  # (N - 1,) int: KINDS index of the segment from point i to i + 1
     region: Any  # shapely geometry where the robot's centre may go on transits (or None)
     frame_id: str = 'map'
+    zone: int = 0  # the map's zone the plan mows (1-based; 0: every zone)
 
     @classmethod
-    def from_plan(cls, plan: Plan, frame_id: str = 'map') -> PlanHandoff:
-        """What the mission needs of a planner's plan."""
+    def from_plan(cls, plan: Plan, frame_id: str = 'map', zone: int = 0) -> PlanHandoff:
+        """What the mission needs of a planner's plan (of zone ``zone``; 0: all)."""
         return cls(
             np.asarray(plan.path.points, dtype=float),
             np.asarray(plan.path.kinds, dtype=np.int64),
             plan.area.drive_region,
             frame_id,
+            zone,
         )
 
     def mission_args(self) -> tuple[np.ndarray, np.ndarray, Any]:
@@ -75,6 +77,7 @@ class PlanHandoff:
                 'points': self.points.tolist(),
                 'kinds': self.kinds.tolist(),
                 'region': region,
+                'zone': self.zone,
             },
             separators=(',', ':'),
         )
@@ -95,6 +98,7 @@ class PlanHandoff:
             kinds = np.asarray(data['kinds'], dtype=np.int64).reshape(-1)
             region = None if data['region'] is None else shapely.geometry.shape(data['region'])
             frame = str(data['frame_id'])
+            zone = data.get('zone', 0)  # absent in plans of older stacks
         except (
             KeyError,
             TypeError,
@@ -103,6 +107,8 @@ class PlanHandoff:
             shapely.errors.GEOSException,
         ) as exc:
             raise HandoffError(f'malformed plan: {exc}') from exc
+        if not isinstance(zone, int) or isinstance(zone, bool) or zone < 0:
+            raise HandoffError(f'zone {zone!r} is not a zone number')
         if len(pts) < 2:
             raise HandoffError(f'a plan needs two points or more, this one has {len(pts)}')
         if not np.isfinite(pts).all():
@@ -111,7 +117,7 @@ class PlanHandoff:
             raise HandoffError(f'{len(kinds)} segment kinds for {len(pts)} points')
         if len(kinds) and (kinds.min() < 0 or kinds.max() >= len(KINDS)):
             raise HandoffError('a segment kind is out of range')
-        return cls(pts, kinds, region, frame)
+        return cls(pts, kinds, region, frame, zone)
 
 
 def arc_lengths(points: np.ndarray) -> np.ndarray:

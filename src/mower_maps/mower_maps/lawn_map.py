@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,35 @@ class LawnMap:
             for i, p in enumerate(polygons)
         )
         return LawnMap(self.name, self.features + extra, self.settings, self.dock, self.source)
+
+    def blade_off_area(self) -> Polygon | MultiPolygon:
+        """Where the blade must not run: navigation areas outside every lawn (maybe empty)."""
+        nav = self.navigation
+        return nav if nav.is_empty else shapely.difference(nav, self.boundary)
+
+    @property
+    def zones(self) -> list[Feature]:
+        """The mowing zones: the boundary features, in file order (zone 1 is the first)."""
+        return self.by_role('boundary')
+
+    def zone_map(self, zone: int) -> LawnMap:
+        """The map for mowing zone ``zone`` (1-based) alone.
+
+        The other zones become navigation areas: the planner may drive through them (to reach
+        the zone from the dock) but mows only the zone. ``zone`` 0 is the whole map. Raises
+        :class:`MapError` for a zone the map does not have.
+        """
+        zones = self.zones
+        if zone == 0:
+            return self
+        if not 1 <= zone <= len(zones):
+            raise MapError(f'{self.name}: no zone {zone} (the map has {len(zones)})')
+        keep = zones[zone - 1]
+        features = tuple(
+            replace(f, role='navigation') if f.role == 'boundary' and f is not keep else f
+            for f in self.features
+        )
+        return LawnMap(f'{self.name} zone {zone}', features, self.settings, self.dock, self.source)
 
 
 def load_map(path: str | Path) -> LawnMap:

@@ -3,12 +3,17 @@
 `rosbags` serialises the standard messages (ROS 2 Jazzy definitions) without a ROS install; the
 file plays back with ``ros2 bag play`` and opens in Foxglove. :func:`ros_msg` builds any message
 by name, filling the fields not given with their defaults, as a ROS message constructor does.
+
+Where the messages go is a :class:`MessageSink`: the rosbag2 file (:class:`BagRecorder`), the
+live view (:class:`mower_offline.foxglove_live.FoxgloveLive`), or both (:func:`tee`); each
+message is serialised to CDR once, whatever the number of sinks.
 """
 
 from __future__ import annotations
 
 import math
 import shutil
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +177,59 @@ def is_bag_folder(path: Path) -> bool:
     )
 
 
-class BagRecorder:
+class MessageSink(ABC):
+    """Where recorded messages go: ``write`` serialises one message, the rest take CDR bytes.
+
+    ``add_connection`` declares a topic with the message definition from ``typestore`` (the
+    replay copies messages of the input bag's own types), ``write_cdr`` writes serialised bytes
+    on what it returned. ``connections`` holds the connection of each topic ``write`` used.
+    """
+
+    def __init__(self) -> None:
+        """No topic yet."""
+        self.connections: dict[str, Any] = {}
+
+    def write(self, topic: str, msgtype: str, time_s: float, msg: Any) -> None:
+        """Serialise and write one message at ``time_s`` (the bag's clock)."""
+        if topic not in self.connections:
+            self.connections[topic] = self.add_connection(topic, msgtype)
+        data = TYPESTORE.serialize_cdr(msg, msgtype)
+        self.write_cdr(self.connections[topic], int(round(time_s * 1e9)), data)
+
+    @abstractmethod
+    def add_connection(self, topic: str, msgtype: str, typestore: Any = TYPESTORE) -> Any:
+        """A new connection of ``topic``; raises when the sink refuses it."""
+
+    @abstractmethod
+    def write_cdr(self, conn: Any, t_ns: int, data: bytes | memoryview) -> None:
+        """Write one serialised (CDR) message on ``conn`` at ``t_ns`` (the bag's clock, ns)."""
+
+
+class Tee(MessageSink):
+    """Every message to each of ``sinks`` (a bag and the live view), serialised once."""
+
+    def __init__(self, *sinks: MessageSink) -> None:
+        """Write to ``sinks``, in that order."""
+        super().__init__()
+        self.sinks = sinks
+
+    def add_connection(self, topic: str, msgtype: str, typestore: Any = TYPESTORE) -> Any:
+        """One connection in each sink (raises when one refuses it)."""
+        return tuple(s.add_connection(topic, msgtype, typestore) for s in self.sinks)
+
+    def write_cdr(self, conn: Any, t_ns: int, data: bytes | memoryview) -> None:
+        """The message to every sink."""
+        for sink, part in zip(self.sinks, conn):
+            sink.write_cdr(part, t_ns, data)
+
+
+def tee(*sinks: MessageSink | None) -> MessageSink | None:
+    """The sinks given (None ones left out) as one: None, the only one, or a :class:`Tee`."""
+    present = [s for s in sinks if s is not None]
+    return None if not present else present[0] if len(present) == 1 else Tee(*present)
+
+
+class BagRecorder(MessageSink):
     """Writes messages to a new rosbag2 folder (MCAP storage); use as a context manager."""
 
     def __init__(self, path: str | Path, overwrite: bool = True) -> None:
@@ -188,20 +245,19 @@ class BagRecorder:
                     f'{self.path}: exists and is not a rosbag2 folder: not replaced'
                 )
             shutil.rmtree(self.path)
+        super().__init__()
         self.writer = Writer(self.path, version=8, storage_plugin=StoragePlugin.MCAP)
         self.writer.open()
-        self.connections: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
 
-    def write(self, topic: str, msgtype: str, time_s: float, msg: Any) -> None:
-        """Serialise and write one message at ``time_s`` (the bag's clock)."""
-        conn = self.connections.get(topic)
-        if conn is None:
-            conn = self.writer.add_connection(topic, msgtype, typestore=TYPESTORE)
-            self.connections[topic] = conn
-        data = TYPESTORE.serialize_cdr(msg, msgtype)
-        self.writer.write(conn, int(round(time_s * 1e9)), data)
-        self.counts[topic] = self.counts.get(topic, 0) + 1
+    def add_connection(self, topic: str, msgtype: str, typestore: Any = TYPESTORE) -> Any:
+        """A new rosbag2 connection (the writer refuses one it already has)."""
+        return self.writer.add_connection(topic, msgtype, typestore=typestore)
+
+    def write_cdr(self, conn: Any, t_ns: int, data: bytes | memoryview) -> None:
+        """Write serialised bytes on ``conn`` at ``t_ns``; counted per topic."""
+        self.writer.write(conn, t_ns, data)
+        self.counts[conn.topic] = self.counts.get(conn.topic, 0) + 1
 
     def close(self) -> None:
         """Finish the file (metadata.yaml)."""

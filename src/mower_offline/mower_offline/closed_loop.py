@@ -112,6 +112,7 @@ class ClosedLoop:
         self.safety = SafetySupervisor(cfg.safety, fence_region(sim.lawn))
         self.follower = PathFollower(cfg.follower)
         self.mission = Mission(cfg.mission, self.dock_pose, region)
+        self.mission.blade_off = sim.lawn.blade_off_area()
         if plan_points is not None:
             self.mission.set_plan(plan_points, plan_kinds)
         self.steps_per_tick = max(1, int(round(1.0 / cfg.control_hz / sim.model.opt.timestep)))

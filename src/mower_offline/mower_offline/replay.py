@@ -39,18 +39,20 @@ from mower_mapping.mapper import BAD_LABELS, FUSED, Extent, Mapper
 from mower_mapping.semantic_grid import SemanticGrid
 from mower_maps.geodesy import wgs84_to_enu
 from mower_maps.geometry import rpy_from_quaternion
-from mower_offline.bag import BagRecorder, header, ros_msg
+from mower_offline.bag import TYPESTORE, BagRecorder, MessageSink, tee
 from mower_offline.bag_input import ReplayError, choose_topics, open_bag, stamp_s
 from mower_offline.closed_loop import DEFAULT_MODEL
-from mower_offline.image_decoding import IMAGE, ImageError, image_rgb
+from mower_offline.image_decoding import ImageError, image_rgb
 from mower_offline.out_dir import StopRequest
 from mower_offline.pose_timeline import Timeline, implausible, tf_chain, timeline_from_rows
 from mower_offline.replay_outputs import (
+    OUTPUTS,
     BagCopier,
     FrameExtractor,
     ReplayVideo,
     map_png,
     replay_summary,
+    write_labels,
     write_maps,
     write_summary,
 )
@@ -159,6 +161,11 @@ class Replay:
         )
         self._extracted = 0
         self._mapped = 0
+
+    def live_topics(self) -> list[tuple[str, str, Any]]:
+        """(topic, type, typestore) of what :meth:`run` writes: the input's, then its own."""
+        copied = BagCopier(self.reader, self.report).topics()
+        return [*copied, *((t, m, TYPESTORE) for t, m in OUTPUTS.items())]
 
     # -- reporting ---------------------------------------------------------------------------
     def report(self, topic: str, t_ns: int | None, what: str, key: str | None = None) -> None:
@@ -425,11 +432,18 @@ class Replay:
         return [] if self.mapper is None else self.mapper.obstacles()
 
     # -- pass 2: everything ------------------------------------------------------------------
-    def run(self, progress: bool = True, stop: StopRequest | None = None) -> dict[str, Any]:
+    def run(
+        self,
+        progress: bool = True,
+        stop: StopRequest | None = None,
+        live: MessageSink | None = None,
+    ) -> dict[str, Any]:
         """Replay the bag; returns the summary (also written to summary.json).
 
         ``stop`` (set by a signal, :func:`mower_offline.out_dir.stop_on_signals`) ends the
         replay early: what was read so far is mapped and written, ``"interrupted": true``.
+        ``live`` (:class:`mower_offline.foxglove_live.FoxgloveLive`) gets what the output bag
+        gets, the input's messages and the replay's outputs, in bag time (paced by the sink).
         """
         from mower_segmentation.runtime import Segmenter
 
@@ -464,6 +478,7 @@ class Replay:
             )
             seg = Segmenter(cfg.model, providers, threads=cfg.threads)
         bag = BagRecorder(self.out / 'bag') if cfg.write_bag else None
+        sink = tee(bag, live)  # the output bag and the live view: the same messages
         bar = None
         if progress:
             from tqdm import tqdm
@@ -485,8 +500,8 @@ class Replay:
                     self.stopped_by = stop.name
                     break
                 self.read_counts[con.topic] += 1
-                if bag is not None:
-                    copier.copy(bag, con, t_ns, raw)
+                if sink is not None:
+                    copier.copy(sink, con, t_ns, raw)
                 if bar is not None and (t_ns - self.start_ns) / 1e9 - bar.n >= 1.0:
                     bar.update(round((t_ns - self.start_ns) / 1e9 - bar.n, 1))
                 if con in r.get('camera_info', []):
@@ -530,27 +545,17 @@ class Replay:
                     )
                 )
                 while len(pending) > 1:  # the next frame segments while this one is mapped
-                    self._finish(pending.pop(0), bag)
+                    self._finish(pending.pop(0), sink)
             while pending:
-                self._finish(pending.pop(0), bag)
+                self._finish(pending.pop(0), sink)
         finally:
             self._end_bar(bar)
             pool.shutdown()
             self.video_out.release()
         wall = time.perf_counter() - t_wall
         obstacles = self._obstacles()
+        self._final_maps(sink, obstacles)
         if bag is not None:
-            if self.grid is not None:
-                end = (self.start_ns * 1e-9) + self.duration_s
-                write_maps(
-                    bag,
-                    self.grid,
-                    self.layer,
-                    self.timeline.frame_id or 'map',
-                    end,
-                    end,
-                    obstacles,
-                )
             bag.close()
         summary = replay_summary(self, wall, obstacles, self._extracted, bag)
         self.reader.close()
@@ -566,6 +571,14 @@ class Replay:
         )
         write_summary(self.out, summary)
         return summary
+
+    def _final_maps(self, sink: MessageSink | None, obstacles: list[Any]) -> None:
+        """The final grids and the obstacles, at the bag's end (into the bag, the live view)."""
+        if sink is None or self.grid is None:
+            return
+        end = (self.start_ns * 1e-9) + self.duration_s
+        frame = self.timeline.frame_id or 'map'
+        write_maps(sink, self.grid, self.layer, frame, end, end, obstacles)
 
     def _end_bar(self, bar: Any | None) -> None:
         """Close the progress bar: at 100 % when the whole bag was read."""
@@ -588,8 +601,11 @@ class Replay:
         )
         return result, (time.perf_counter() - t0) * 1e3
 
-    def _finish(self, item: tuple, bag: BagRecorder | None) -> None:
-        """Map one segmented frame, and write its labels, video frame and extracted files."""
+    def _finish(self, item: tuple, bag: MessageSink | None) -> None:
+        """Map one segmented frame, and write its labels, video frame and extracted files.
+
+        ``bag``: where the labels and grids go (the output bag, the live view, both, None).
+        """
         future, rgb, ts, t_ns, frame_id, info = item
         cfg = self.cfg
         result, ms = future.result()
@@ -611,20 +627,7 @@ class Replay:
             why = 'no pose at the frame time' if len(self.timeline) else 'no pose source'
             self.skip_reasons[f'segmented, not mapped: {why}'] += 1
         if bag is not None:
-            bag.write(
-                '/replay/labels',
-                IMAGE,
-                t_ns * 1e-9,
-                ros_msg(
-                    IMAGE,
-                    header=header(ts, frame_id or 'camera_optical_frame'),
-                    height=h,
-                    width=w,
-                    encoding='mono8',
-                    step=w,
-                    data=labels.tobytes(),
-                ),
-            )
+            write_labels(bag, rgb, labels, t_ns * 1e-9, ts, frame_id or 'camera_optical_frame')
         if cfg.video:
             self.video_out.write(rgb, labels, pose, self.grid, self._mapped)
         if self._extractor is not None:

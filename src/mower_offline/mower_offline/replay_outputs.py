@@ -2,7 +2,8 @@
 
 * :class:`BagCopier` copies the input messages into the output bag (ROS 1 ones converted);
   :func:`write_maps` adds the replay's grids and :func:`obstacle_markers` its obstacles.
-* :class:`ReplayVideo` is the video: the camera with the label overlay, a mini-map beside it.
+* :class:`ReplayVideo` is the video: the camera with the label overlay, a mini-map beside it;
+  :func:`label_overlay` is that overlay (also in the bags, :func:`compressed_image`).
 * :class:`FrameExtractor` writes frames (and the model's labels) for labelling.
 * :func:`replay_summary` is ``summary.json``'s content, :func:`write_summary` writes it;
   :func:`map_png` draws the final map with the path and the obstacles found.
@@ -25,11 +26,13 @@ from mower_mapping.semantic_grid import LAWN, OBSTACLE, OTHER, SemanticGrid
 from mower_offline.bag import (
     TYPESTORE,
     BagRecorder,
+    MessageSink,
     coverage_grid_msg,
     header,
     ros_msg,
     semantic_grid_msg,
 )
+from mower_offline.image_decoding import COMPRESSED, IMAGE
 from mower_offline.pose_timeline import Timeline
 
 if TYPE_CHECKING:
@@ -47,6 +50,13 @@ for _cls, _col in COLOURS.items():
 
 Report = Callable[..., None]  # Replay.report(topic, t_ns, what, key=...)
 OWN_TOPICS = '/replay/'  # the replay's outputs in its bag: labels, map/semantic, map/coverage...
+OUTPUTS = {  # those outputs: topic -> message type
+    '/replay/labels': IMAGE,
+    '/replay/overlay/compressed': COMPRESSED,
+    '/replay/map/semantic': 'nav_msgs/msg/OccupancyGrid',
+    '/replay/map/coverage': 'nav_msgs/msg/OccupancyGrid',
+    '/replay/obstacles': 'visualization_msgs/msg/MarkerArray',
+}
 
 
 class BagCopier:
@@ -64,8 +74,24 @@ class BagCopier:
         self.reader, self.report = reader, report
         self._cache: dict[int, Any] = {}  # per input connection: (output, ros2, migrations)
 
-    def copy(self, bag: BagRecorder, con: Any, t_ns: int, raw: bytes) -> None:
-        """One message of input connection ``con`` (raw bytes as read) into ``bag``."""
+    def definitions(self, con: Any) -> tuple[bool, Any]:
+        """Whether ``con`` is migrated to ROS 2 (a ROS 1 standard type); its typestore."""
+        ros2 = not self.reader.is2 and con.msgtype in TYPESTORE.fielddefs
+        return ros2, TYPESTORE if ros2 else self.reader.typestore
+
+    def topics(self) -> list[tuple[str, str, Any]]:
+        """(topic, type, typestore) of the input's topics as they are copied."""
+        return [
+            (con.topic, con.msgtype, self.definitions(con)[1])
+            for con in self.reader.connections
+            if not con.topic.startswith(OWN_TOPICS)
+        ]
+
+    def copy(self, bag: MessageSink, con: Any, t_ns: int, raw: bytes) -> None:
+        """One message of input connection ``con`` (raw bytes as read) into ``bag``.
+
+        ``bag``: the output bag, the live view, or both (:func:`mower_offline.bag.tee`).
+        """
         cache, reader = self._cache, self.reader
         key = id(con)
         if key not in cache and con.topic.startswith(OWN_TOPICS):
@@ -78,11 +104,9 @@ class BagCopier:
                 key='own',
             )
         if key not in cache:
-            ros2 = not reader.is2 and con.msgtype in TYPESTORE.fielddefs
+            ros2, typestore = self.definitions(con)
             try:
-                out = bag.writer.add_connection(
-                    con.topic, con.msgtype, typestore=TYPESTORE if ros2 else reader.typestore
-                )
+                out = bag.add_connection(con.topic, con.msgtype, typestore)
                 cache[key] = (out, ros2, {})
             except Exception as exc:
                 cache[key] = None
@@ -113,12 +137,11 @@ class BagCopier:
         except Exception as exc:
             self.report(con.topic, t_ns, f'not copied (does not convert): {exc}', key='conv')
             return
-        bag.writer.write(out, t_ns, bytes(data))
-        bag.counts[con.topic] = bag.counts.get(con.topic, 0) + 1
+        bag.write_cdr(out, t_ns, bytes(data))
 
 
 def write_maps(
-    bag: BagRecorder,
+    bag: MessageSink,
     grid: SemanticGrid,
     layer: CoverageLayer | None,
     frame: str,
@@ -150,6 +173,33 @@ def write_maps(
             t_bag,
             obstacle_markers(obstacles, frame, ts),
         )
+
+
+def write_labels(
+    bag: MessageSink, rgb: np.ndarray, labels: np.ndarray, t_bag: float, ts: float, frame: str
+) -> None:
+    """A frame's labels (mono8 class ids) and its label overlay (JPEG) into the output bag.
+
+    ``t_bag`` is the bag time (s) to write at, ``ts`` the camera frame's stamp, ``frame`` its.
+    """
+    h, w = labels.shape
+    bag.write(
+        '/replay/labels',
+        IMAGE,
+        t_bag,
+        ros_msg(
+            IMAGE,
+            header=header(ts, frame),
+            height=h,
+            width=w,
+            encoding='mono8',
+            step=w,
+            data=labels.tobytes(),
+        ),
+    )
+    overlay = compressed_image(label_overlay(rgb, labels), ts, frame)
+    if overlay is not None:
+        bag.write('/replay/overlay/compressed', COMPRESSED, t_bag, overlay)
 
 
 def obstacle_markers(polygons: list[Any], frame: str, ts: float) -> Any:
@@ -186,6 +236,26 @@ def obstacle_markers(polygons: list[Any], frame: str, ts: float) -> Any:
             )
         )
     return ros_msg('visualization_msgs/msg/MarkerArray', markers=markers)
+
+
+def label_overlay(rgb: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The RGB image with its class ids (same size) blended in as :data:`COLOURS` (RGB)."""
+    return cv2.addWeighted(rgb, 0.6, _LUT[labels], 0.4, 0.0)
+
+
+def compressed_image(rgb: np.ndarray, ts: float, frame_id: str) -> Any | None:
+    """sensor_msgs/CompressedImage of an RGB image (JPEG, quality 80); None if it fails."""
+    ok, jpeg = cv2.imencode(
+        '.jpg', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
+    )
+    if not ok:
+        return None
+    return ros_msg(
+        COMPRESSED,
+        header=header(ts, frame_id),
+        format='jpeg',
+        data=jpeg.tobytes(),
+    )
 
 
 class ReplayVideo:
@@ -242,7 +312,7 @@ class ReplayVideo:
         index: int,
     ) -> np.ndarray:
         """Camera with the label overlay, and beside it a mini-map around the robot (BGR)."""
-        over = cv2.addWeighted(rgb, 0.6, _LUT[labels], 0.4, 0.0)
+        over = label_overlay(rgb, labels)
         h = over.shape[0]
         mini = np.full((h, h, 3), 30, np.uint8)
         if self._mini is not None and index % 3 and pose is not None:

@@ -28,14 +28,15 @@ from mower_coverage import CoveragePlanner, PlannerParams, params_for_map
 from mower_coverage.handoff import PlanHandoff, remaining
 from mower_coverage.planner import Plan
 from mower_coverage.replan import ReplanParams, ReplanPolicy
-from mower_maps import LawnMap
+from mower_maps import LawnMap, MapError
 from mower_maps.tiles import TiledRaster
-from mower_offline.bag import BagRecorder
+from mower_offline.bag import BagRecorder, MessageSink, tee
 from mower_offline.closed_loop import ClosedLoop, LoopConfig
 from mower_offline.ground_truth import GroundTruth
+from mower_offline.operated_run import SimOperator
 from mower_offline.out_dir import StopRequest
 from mower_offline.run_recorder import RunRecorder
-from mower_offline.schedule import Every
+from mower_offline.schedule import Every, Pacer
 from mower_sim.sim import LawnSim
 from mower_sim.world import HiddenObstacle, WorldConfig
 
@@ -75,7 +76,7 @@ class RunConfig:
     limit_s: float = 4 * 3600.0  # simulated time limit
     obstacle_check_s: float = 1.0  # how often detected obstacles are compared with the plan
     record: bool = True
-    bag_camera_hz: float = 1.0  # compressed images and labels in the bag
+    bag_camera_hz: float = 1.0  # compressed images, labels, their overlay in the bag
     bag_state_hz: float = 10.0  # odom, tf, cmd_vel
     bag_grid_s: float = 10.0  # grids
     config_dir: Path = CONFIG
@@ -148,6 +149,7 @@ class MowingRun:
         self.loop.record = False
         if world is not lawn:  # the geofence of the map the stack has, not of the world
             self.loop.safety = SafetySupervisor(lc.safety, fence_region(lawn))
+            self.loop.mission.blade_off = lawn.blade_off_area()
         self.layer = self.loop.mapper.coverage  # the mowed layer, kept by the mapping core
         self.loop.mission.mowed = self._mowed_lookup
         coverage_node = node_yaml(cfg.config_dir / 'coverage.yaml', 'coverage_node')
@@ -156,6 +158,7 @@ class MowingRun:
         )
         self.replans = 0
         self.replan_xy: list[tuple[float, float]] = []
+        self.zone = 0  # the zone the plan covers (0: the whole lawn)
         self.truth = GroundTruth(
             self.sim,
             world,
@@ -203,12 +206,61 @@ class MowingRun:
         self.replan_xy.append(self.sim.pose[:2])
         self.loop.mission.set_plan(*PlanHandoff.from_plan(self.plan).mission_args())
 
+    def start_zone(self, zone: int) -> tuple[bool, str]:
+        """Plan for one zone of the map (0: the whole lawn) and start the mission on it.
+
+        An operator's request (:class:`mower_offline.operated_run.SimOperator`): the other
+        zones become drive-only (:meth:`mower_maps.LawnMap.zone_map`); the obstacles found so
+        far stay in the plan. Refused, with the plan unchanged, in a state that cannot start.
+        """
+        state = self.loop.mission.state.name
+        if state not in ('IDLE', 'CHARGING', 'ERROR'):
+            return False, f'already {state}: pause and dock first'
+        if self.loop.safety.latched:
+            return False, f'reset the safety stop first: {", ".join(self.loop.safety.latched)}'
+        try:
+            lawn = self.lawn.zone_map(zone)
+        except MapError as exc:
+            return False, str(exc)
+        self.policy.lawn = lawn
+        self.zone = zone
+        self.loop.mission.blade_off = lawn.blade_off_area()  # the other zones: driven only
+        self.loop.mission.progress_m, self.loop.mission.complete = 0.0, False  # a new plan
+        self._replan()
+        ok, why = self.loop.mission.request('start')
+        return ok, f'zone {zone}: {why}' if zone else why
+
     # -- the run -------------------------------------------------------------------------------
+    def _step(self, operator: SimOperator | None, pacer: Pacer | None) -> Any:
+        """One control tick: paced, with the operator's commands before it."""
+        if pacer is not None:
+            pacer.wait(self.sim.time_s)
+        if operator is not None:
+            operator.apply()
+        tick = self.loop.step()
+        if operator is not None:
+            operator.observe(tick)
+        return tick
+
+    def _after_tick(self, tick: Any, check_timer: Every, truth_rate: Every, traj: list) -> None:
+        """Replan when asked or when obstacles call for it; the simulator's truth at 5 Hz."""
+        t = self.sim.time_s
+        if tick.mission.replan:
+            self._check_obstacles(force=True)
+        elif self.loop.grid is not None and check_timer.due(t):
+            self._check_obstacles(force=False)
+        if truth_rate.due(t):
+            self.truth.stamp_passes()
+            traj.append(tuple(self.sim.pose[:2]))
+
     def run(
         self,
         progress: bool = True,
         events: list[tuple[float, Any]] | None = None,
         stop: StopRequest | None = None,
+        operator: SimOperator | None = None,
+        speed: float | None = None,
+        live: MessageSink | None = None,
     ) -> RunResult:
         """Start the mission and step until it is back on the dock (or the limit).
 
@@ -216,33 +268,34 @@ class MowingRun:
         scenarios (an emergency stop, rain, an operator's request). ``stop`` (set by a signal,
         :func:`mower_offline.out_dir.stop_on_signals`) ends the run at the next step; the
         summary then says ``"interrupted": true`` and which signal.
+
+        With an ``operator`` the mower waits on the dock for its commands instead of starting,
+        and the run goes on until ``stop`` or the time limit (not ending when the mission is
+        back on the dock); ``speed``: simulated seconds per wall second (None: as fast as it
+        goes), so that people and integrations can follow.
+
+        ``live`` (:class:`mower_offline.foxglove_live.FoxgloveLive`) gets every message the bag
+        gets, as they are made (with ``cfg.record`` off, only it); its owner closes it.
         """
         pending = sorted(events or [], key=lambda e: e[0])
         cfg, sim, loop = self.cfg, self.sim, self.loop
         bag = BagRecorder(self.out / 'bag') if cfg.record else None
-        rec = RunRecorder(self, bag)
-        ok, why = loop.mission.request('start')
-        if not ok:
-            raise RunError(f'the mission did not start: {why}')
-        estimate = self.plan.path.length_m / 0.4 + 60.0
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(
-                total=round(estimate),
-                unit='sim s',
-                dynamic_ncols=True,
-                desc=f'mowing {self.lawn.name}',
-            )
+        rec = RunRecorder(self, tee(bag, live))
+        if operator is None:
+            ok, why = loop.mission.request('start')
+            if not ok:
+                raise RunError(f'the mission did not start: {why}')
+        else:
+            operator.running.set()
+        bar = _Bar(self, progress)
+        pacer = Pacer(speed, stop=stop) if speed else None
         t_wall = time.perf_counter()
         t0 = sim.time_s
         truth_rate = Every(0.2, start_s=t0 + 0.2, aligned=True)  # passes and path at 5 Hz
         check_timer = Every(cfg.obstacle_check_s, start_s=t0)
         states: list[str] = []
-        traj = []
+        traj: list[tuple[float, ...]] = []
         first_second_s = None  # wall time from the process start to the first simulated second
-        last_bar = 0.0
         stopped_by = None
         try:
             while sim.time_s < cfg.limit_s:
@@ -251,42 +304,23 @@ class MowingRun:
                     break
                 while pending and sim.time_s >= pending[0][0]:
                     pending.pop(0)[1](self)
-                tick = loop.step()
+                tick = self._step(operator, pacer)
                 if first_second_s is None and sim.time_s >= t0 + 1.0:
                     first_second_s = process_uptime_s()
                 rec.tick(tick)
-                x, y, _ = sim.pose
                 if not states or states[-1] != tick.mission.state:
                     states.append(tick.mission.state)
-                if (
-                    tick.mission.state == 'IDLE'
-                    and len(states) > 1
-                    or tick.mission.state == 'ERROR'
-                    and not pending
-                ):
+                if operator is None and _finished(states, pending):
                     break
-                if tick.mission.replan:
-                    self._check_obstacles(force=True)
-                elif loop.grid is not None and check_timer.due(sim.time_s):
-                    self._check_obstacles(force=False)
-                if truth_rate.due(sim.time_s):
-                    self.truth.stamp_passes()
-                    traj.append((x, y))
-                if bar is not None and sim.time_s - last_bar >= 5.0:
-                    wall = time.perf_counter() - t_wall
-                    bar.update(round(sim.time_s - last_bar))
-                    last_bar = sim.time_s
-                    bar.set_postfix_str(
-                        f'{tick.mission.state} mowed '
-                        f'{self.coverage_pct():.1f}% '
-                        f'{sim.time_s / max(wall, 1e-9):.0f}x real time'
-                    )
+                self._after_tick(tick, check_timer, truth_rate, traj)
+                bar.update(tick.mission.state, t_wall)
         finally:
-            if bar is not None:
-                bar.close()
+            if operator is not None:
+                operator.close()
+            bar.close()
             loop.close()
+            rec.finish()  # the final grids (nothing without a bag or a live view)
             if bag is not None:
-                rec.finish()
                 bag.close()
         wall = time.perf_counter() - t_wall
         found = self.truth.found(self.detected())
@@ -327,6 +361,46 @@ class MowingRun:
             list(self.replan_xy),
             self.detected(),
         )
+
+
+class _Bar:
+    """The run's progress bar (tqdm) in simulated seconds; does nothing when off."""
+
+    def __init__(self, run: MowingRun, on: bool) -> None:
+        self.run, self.last = run, run.sim.time_s
+        self.bar = None
+        if on:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=round(run.plan.path.length_m / 0.4 + 60.0),  # an estimate
+                unit='sim s',
+                dynamic_ncols=True,
+                desc=f'mowing {run.lawn.name}',
+            )
+
+    def update(self, state: str, t_wall0: float) -> None:
+        """Every 5 simulated seconds: progress, state, mowed share, speed."""
+        t = self.run.sim.time_s
+        if self.bar is None or t - self.last < 5.0:
+            return
+        wall = time.perf_counter() - t_wall0
+        self.bar.update(round(t - self.last))
+        self.last = t
+        self.bar.set_postfix_str(
+            f'{state} mowed {self.run.coverage_pct():.1f}% {t / max(wall, 1e-9):.0f}x real time'
+        )
+
+    def close(self) -> None:
+        """Close the bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _finished(states: list[str], pending: list) -> bool:
+    """A run ends back in IDLE after something else, or in ERROR with no event to come."""
+    now = states[-1]
+    return now == 'IDLE' and len(states) > 1 or now == 'ERROR' and not pending
 
 
 def _length(traj: list) -> float:

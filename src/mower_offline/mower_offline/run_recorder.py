@@ -2,9 +2,10 @@
 
 :class:`RunRecorder` is called once per control tick of :class:`mower_offline.run.MowingRun`'s
 loop and writes odometry, tf and the velocity commands (``bag_state_hz``), the camera with
-its labels and camera info (``bag_camera_hz``), the semantic and mowed grids (every
-``bag_grid_s``), the paths (when they change) and the mission state with the diagnostics (on
-a change, else every second) into a :class:`mower_offline.bag.BagRecorder`.
+its labels, their overlay and camera info (``bag_camera_hz``), the semantic and mowed grids
+with the path driven so far (every ``bag_grid_s``), the planned paths (when they change) and
+the mission state with the diagnostics (on a change, else every second) into a
+:class:`mower_offline.bag.MessageSink`: the rosbag2 file, the live Foxglove view, or both.
 """
 
 from __future__ import annotations
@@ -12,28 +13,51 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from mower_offline.bag import (
-    BagRecorder,
+    MessageSink,
     coverage_grid_msg,
     header,
     quaternion_z,
     ros_msg,
     semantic_grid_msg,
 )
+from mower_offline.replay_outputs import compressed_image, label_overlay
 from mower_offline.schedule import Every
 
 if TYPE_CHECKING:
     from mower_offline.run import MowingRun
 
+DRIVEN_STEP_M = 0.25  # /mower/driven_path: a pose each time the robot is this far on
+DRIVEN_TOL_M = 0.02  # ... kept as a vertex only where the path bends by more than this
+TOPICS = {  # what a run records: topic -> message type (config/foxglove_layout.json shows them)
+    '/odom': 'nav_msgs/msg/Odometry',
+    '/tf': 'tf2_msgs/msg/TFMessage',
+    '/cmd_vel': 'geometry_msgs/msg/Twist',
+    '/cmd_vel_safe': 'geometry_msgs/msg/Twist',
+    '/camera/image_raw/compressed': 'sensor_msgs/msg/CompressedImage',
+    '/segmentation/overlay/compressed': 'sensor_msgs/msg/CompressedImage',
+    '/segmentation/labels': 'sensor_msgs/msg/Image',
+    '/camera/camera_info': 'sensor_msgs/msg/CameraInfo',
+    '/mower/driven_path': 'nav_msgs/msg/Path',
+    '/map/semantic': 'nav_msgs/msg/OccupancyGrid',
+    '/map/coverage': 'nav_msgs/msg/OccupancyGrid',
+    '/coverage/path': 'nav_msgs/msg/Path',
+    '/mission/path': 'nav_msgs/msg/Path',
+    '/mower/state': 'std_msgs/msg/String',
+    '/diagnostics': 'diagnostic_msgs/msg/DiagnosticArray',
+}
+
 
 class RunRecorder:
     """Writes the run's topics into the bag at their rates (DESIGN.md's names and types)."""
 
-    def __init__(self, run: MowingRun, bag: BagRecorder | None) -> None:
-        """Record ``run`` into ``bag`` (None: record nothing); all rates due at the start."""
+    def __init__(self, run: MowingRun, bag: MessageSink | None) -> None:
+        """Record ``run`` into ``bag`` (None: record nothing); all rates due at the start.
+
+        ``bag``: a :class:`mower_offline.bag.BagRecorder`, the live view, or both (a tee).
+        """
         self.run, self.bag = run, bag
         cfg = run.cfg
         # the state keeps its phase (a rate), the others count from their last message
@@ -44,6 +68,8 @@ class RunRecorder:
         self.path_id: int | None = None
         self.last_state: str | None = None
         self.last_frame: Any = None
+        self.driven: list[Any] = []  # the path driven: PoseStamped, DRIVEN_STEP_M apart
+        self.driven_xy = (np.inf, np.inf)  # where the last of them is
 
     def tick(self, tick: Any) -> None:
         """Write what is due after the loop's tick ``tick``, on the simulator's clock."""
@@ -73,17 +99,19 @@ class RunRecorder:
             self._mission(tick, t)
 
     def finish(self) -> None:
-        """The final grids, at the end of the run."""
-        self._grids(self.run.sim.time_s)
+        """The final grids, at the end of the run (nothing without a bag)."""
+        if self.bag is not None:
+            self._grids(self.run.sim.time_s)
 
     @property
-    def _bag(self) -> BagRecorder:
+    def _bag(self) -> MessageSink:
         assert self.bag is not None, 'nothing is written without a bag'
         return self.bag
 
     def _state(self, tick: Any, t: float) -> None:
         bag = self._bag
         x, y, yaw = self.run.loop.pose()
+        self._driven(t, x, y, yaw)
         w, qx, qy, qz = (float(v) for v in self.run.sim.data.qpos[3:7])  # attitude, wxyz
         pose = ros_msg(
             'geometry_msgs/msg/Pose',
@@ -125,23 +153,18 @@ class RunRecorder:
         bag.write('/cmd_vel_safe', 'geometry_msgs/msg/Twist', t, twist)
 
     def _camera(self, t: float, frame: Any, labels: np.ndarray) -> None:
-        """Image, labels and camera info, stamped with the exposure time; bag time ``t``."""
+        """Image, labels, their overlay and camera info, stamped with the exposure time.
+
+        Written at bag time ``t``; the overlay is the video's (camera and label colours).
+        """
         run, ts = self.run, frame.time_s
-        ok, jpeg = cv2.imencode(
-            '.jpg', cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
-        )
-        if ok:
-            self._bag.write(
-                '/camera/image_raw/compressed',
-                'sensor_msgs/msg/CompressedImage',
-                t,
-                ros_msg(
-                    'sensor_msgs/msg/CompressedImage',
-                    header=header(ts, 'camera_optical_frame'),
-                    format='jpeg',
-                    data=jpeg.tobytes(),
-                ),
-            )
+        for topic, rgb in (
+            ('/camera/image_raw/compressed', frame.rgb),
+            ('/segmentation/overlay/compressed', label_overlay(frame.rgb, labels)),
+        ):
+            msg = compressed_image(rgb, ts, 'camera_optical_frame')
+            if msg is not None:
+                self._bag.write(topic, 'sensor_msgs/msg/CompressedImage', t, msg)
         h, w = labels.shape
         self._bag.write(
             '/segmentation/labels',
@@ -176,8 +199,40 @@ class RunRecorder:
             ),
         )
 
+    def _driven(self, t: float, x: float, y: float, yaw: float) -> None:
+        """The path driven, as a polyline with a vertex where the robot turned.
+
+        A pose every DRIVEN_STEP_M; one that continues the last straight piece (the piece's
+        end lies within DRIVEN_TOL_M of the line from the vertex before it) moves that end
+        instead of adding a vertex: a stripe is two poses, so the path written with every
+        grid stays small on long runs.
+        """
+        if np.hypot(x - self.driven_xy[0], y - self.driven_xy[1]) < DRIVEN_STEP_M:
+            return
+        self.driven_xy = (x, y)
+        pose = ros_msg(
+            'geometry_msgs/msg/PoseStamped',
+            header=header(t, 'map'),
+            pose=ros_msg(
+                'geometry_msgs/msg/Pose',
+                position=ros_msg('geometry_msgs/msg/Point', x=x, y=y),
+                orientation=quaternion_z(yaw),
+            ),
+        )
+        if len(self.driven) >= 2 and _on_line(self.driven[-2], self.driven[-1], x, y):
+            self.driven[-1] = pose
+        else:
+            self.driven.append(pose)
+
     def _grids(self, t: float) -> None:
+        """The semantic and mowed grids, and the path driven so far (which grows)."""
         run = self.run
+        self._bag.write(
+            '/mower/driven_path',
+            'nav_msgs/msg/Path',
+            t,
+            ros_msg('nav_msgs/msg/Path', header=header(t, 'map'), poses=self.driven),
+        )
         if run.loop.grid is not None:
             self._bag.write(
                 '/map/semantic',
@@ -248,3 +303,15 @@ class RunRecorder:
             t,
             ros_msg('diagnostic_msgs/msg/DiagnosticArray', header=header(t, ''), status=[status]),
         )
+
+
+def _on_line(a: Any, b: Any, x: float, y: float) -> bool:
+    """Whether pose ``b`` lies within DRIVEN_TOL_M of the line from pose ``a`` to (x, y)."""
+    ax, ay = a.pose.position.x, a.pose.position.y
+    bx, by = b.pose.position.x, b.pose.position.y
+    dx, dy = x - ax, y - ay
+    length = float(np.hypot(dx, dy))
+    if length < 1e-9:
+        return True
+    ahead = ((bx - ax) * dx + (by - ay) * dy) / length  # b must lie between a and (x, y)
+    return 0.0 <= ahead <= length and abs((bx - ax) * dy - (by - ay) * dx) / length <= DRIVEN_TOL_M

@@ -1,4 +1,6 @@
-"""One scheduler for the simulation loop's periodic work: :class:`Every`.
+"""One scheduler for the simulation loop's periodic work (:class:`Every`), and :class:`Pacer`.
+
+:class:`Pacer` holds simulated or bag time to a rate in wall time, for a live view.
 
 The loop runs on simulated time, a float that MuJoCo advances in small steps (0.004 s, five per
 50 Hz control tick), so a tick that "is" at 0.1 s may be 0.09999999999999998 or
@@ -29,6 +31,8 @@ float time ran a hair below the marks. The tolerance fixes that.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 TOLERANCE_S = 1e-6  # a float clock lands this close to a mark: it is on time
 
@@ -74,3 +78,54 @@ class Every:
     def restart(self, t: float) -> None:
         """Count the period from ``t``: next due at ``t + period_s`` (a rate takes that phase)."""
         self.next_s = t + self.period_s
+
+
+class Pacer:
+    """Holds a clock (simulated, bag time) to ``rate`` of its seconds per wall second.
+
+    ``wait(t)`` returns when the wall clock has caught up with ``t``: ``(t - t0) / rate`` wall
+    seconds after the first call (at ``t0``). A clock that falls behind by more than
+    ``slack_s`` wall seconds (the work is slower than the rate) takes the present as its new
+    start, so the rest goes on at the rate instead of in a burst; a time earlier than one
+    already seen (a message stamped in the past) does not wait. ``rate`` 0 never waits, nor
+    does anything once ``stop`` is true (a :class:`mower_offline.out_dir.StopRequest`): a wait
+    is slept in slices of at most ``slice_s``, so that a stop cuts it short.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        slack_s: float = 0.5,
+        slice_s: float = 0.1,
+        stop: object = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """Pace at ``rate`` (>= 0, finite; 0: as fast as it goes)."""
+        if not rate >= 0 or not math.isfinite(rate):
+            raise ValueError(f'rate must be a finite number >= 0, not {rate!r}')
+        self.rate, self.slack_s, self.slice_s = float(rate), float(slack_s), float(slice_s)
+        self.stop = stop
+        self.clock, self.sleep = clock, sleep
+        self.start: tuple[float, float] | None = None  # (clock time, wall time) it counts from
+        self.latest = -math.inf  # the latest clock time seen
+        self.waited_s = 0.0  # wall seconds slept, in all
+
+    def wait(self, t: float) -> None:
+        """Return when clock time ``t`` is due on the wall clock."""
+        if self.rate == 0 or t < self.latest:
+            return
+        self.latest = t
+        now = self.clock()
+        if self.start is None:
+            self.start = (t, now)
+            return
+        due = self.start[1] + (t - self.start[0]) / self.rate
+        if now - due > self.slack_s:
+            self.start = (t, now)
+        while due > now and not self.stop:
+            step = min(due - now, self.slice_s)
+            self.sleep(step)
+            self.waited_s += step
+            now = self.clock()

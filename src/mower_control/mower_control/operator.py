@@ -1,0 +1,223 @@
+"""The operator interface: what an owner's integration sees of the mower and may ask of it.
+
+One ROS-free core for every integration (Home Assistant over MQTT today; an app later) and
+both sides of it:
+
+- :class:`StatusTracker` turns what the stack reports (mission state and message, mowed share,
+  pose, battery, blade, safety stops) into one :class:`MowerStatus`. The robot's bridge node
+  feeds it from topics (``mower/state``, odometry, ``battery``, ``safety/status``, ...); the
+  simulator feeds it from its loop's ticks. Both get the same status from the same inputs.
+- :class:`Operator` is what an integration calls: :meth:`Operator.status` and
+  :meth:`Operator.command`. Two implementations: the robot's (ROS services and topics, in
+  ``mower_integrations.mqtt_bridge_node``) and the simulator's
+  (``mower_offline.operated_run.SimOperator``).
+- :func:`mission_request` and :func:`zone_to_plan` are the rules that map an operator
+  command to the mission's request, and to the zone to plan first.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+#: Commands an operator may send. ``start`` starts, or resumes when paused (Home Assistant's
+#: ``start_mowing``: "start or resume"); ``start_zone`` mows one zone (1-based) of the map.
+COMMANDS = ('start', 'start_zone', 'pause', 'resume', 'dock', 'emergency_stop')
+
+#: Home Assistant's lawn-mower activities (``LawnMowerActivity``).
+ACTIVITIES = ('mowing', 'paused', 'docked', 'returning', 'error')
+
+_ACTIVITY = {
+    'UNDOCKING': 'mowing',
+    'MOWING': 'mowing',
+    'DISCOVERING': 'mowing',
+    'PAUSED': 'paused',
+    'TEACHING': 'paused',  # the owner drives; the blade is off
+    'RETURNING': 'returning',
+    'DOCKING': 'returning',
+    'CHARGING': 'docked',
+    'ERROR': 'error',
+}
+
+#: A pose step longer than this is a localisation jump, not distance driven (m).
+MAX_STEP_M = 2.0
+
+
+def activity(state: str, charging: bool) -> str:
+    """Home Assistant's activity for a mission state.
+
+    IDLE is 'docked' on the dock (charging) and 'paused' elsewhere (stopped on the lawn).
+    """
+    if state == 'IDLE':
+        return 'docked' if charging else 'paused'
+    return _ACTIVITY.get(state, 'error')
+
+
+def mission_request(command: str, state: str) -> str:
+    """The mission request for an operator command in mission state ``state``.
+
+    ``start`` resumes a paused run (as Home Assistant's start_mowing asks) and starts
+    otherwise; ``pause``, ``resume``, ``dock`` are the mission's own requests. Raises
+    ValueError for commands that are not mission requests (``emergency_stop``, ``start_zone``
+    and unknown ones).
+    """
+    if command == 'start':
+        return 'resume' if state == 'PAUSED' else 'start'
+    if command in ('pause', 'resume', 'dock'):
+        return command
+    raise ValueError(f'{command!r} is not a mission request')
+
+
+def zone_to_plan(command: str, zone: int, planned_zone: int, state: str) -> int | None:
+    """The zone to plan before the mission may start (None: the plan it has serves).
+
+    ``start_zone`` plans its zone; ``start`` after a zone's run plans the whole lawn again
+    (unless it resumes a paused run); nothing else plans.
+    """
+    if command == 'start_zone':
+        return zone
+    if command == 'start' and planned_zone != 0 and state != 'PAUSED':
+        return 0
+    return None
+
+
+@dataclass(frozen=True)
+class MowerStatus:
+    """What the owner sees: one snapshot, JSON-able (:meth:`as_dict`)."""
+
+    state: str = 'UNKNOWN'  # the mission state (IDLE, MOWING, ...); UNKNOWN before any
+    activity: str = 'error'  # one of ACTIVITIES
+    message: str = ''
+    battery_pct: float | None = None
+    charging: bool = False
+    mowed_pct: float | None = None  # of the current plan
+    blade: bool = False
+    x_m: float | None = None  # position in the map frame
+    y_m: float | None = None
+    heading_deg: float | None = None
+    distance_today_m: float = 0.0
+    last_error: str = ''
+    problem: bool = False  # in ERROR, or a safety stop latched
+    emergency_stop: bool = False
+    zone: int = 0  # the zone the plan covers (0: all)
+    zones: int = 0  # how many zones the map has
+    updated: str = ''  # ISO time of the last update (wall clock)
+
+    def as_dict(self) -> dict:
+        """The fields, with floats rounded for display."""
+        out = asdict(self)
+        for key in ('battery_pct', 'mowed_pct', 'heading_deg'):
+            if out[key] is not None:
+                out[key] = round(out[key], 1)
+        for key in ('x_m', 'y_m', 'distance_today_m'):
+            if out[key] is not None:
+                out[key] = round(out[key], 2)
+        return out
+
+
+class Operator(Protocol):
+    """What an integration may call (thread-safe in both implementations)."""
+
+    def status(self) -> MowerStatus:
+        """The latest status."""
+        ...
+
+    def command(self, name: str, zone: int = 0) -> tuple[bool, str]:
+        """Ask for one of :data:`COMMANDS`; (accepted, message in words)."""
+        ...
+
+
+def check_command(name: str, zone: int, zones: int) -> str:
+    """'' when ``name``/``zone`` is a command the operator can send, else why not."""
+    if name not in COMMANDS:
+        return f'unknown command {name!r} (one of {", ".join(COMMANDS)})'
+    if name == 'start_zone' and not 1 <= zone <= zones:
+        return f'no zone {zone}: the map has {zones}'
+    return ''
+
+
+@dataclass
+class StatusTracker:
+    """Builds :class:`MowerStatus` from the stack's reports; thread-safe.
+
+    ``today`` gives the local date (distance today restarts when it changes); ``clock`` the
+    wall time for ``updated``.
+    """
+
+    zones: int = 0
+    today: Callable[[], datetime.date] = datetime.date.today
+    clock: Callable[[], datetime.datetime] = datetime.datetime.now
+    _status: MowerStatus = field(default_factory=MowerStatus)
+    _last_xy: tuple[float, float] | None = None
+    _date: datetime.date | None = None
+    _latched: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """The lock, and the zone count in the first status."""
+        self._lock = threading.Lock()
+        self._set(zones=self.zones)
+
+    def _set(self, **changes) -> None:
+        from dataclasses import replace
+
+        s = replace(self._status, **changes)
+        problem = s.state == 'ERROR' or bool(self._latched)
+        self._status = replace(
+            s,
+            activity=activity(s.state, s.charging),
+            problem=problem,
+            updated=self.clock().isoformat(timespec='seconds'),
+        )
+
+    def status(self) -> MowerStatus:
+        """The latest snapshot."""
+        with self._lock:
+            return self._status
+
+    def mission(self, state: str, message: str, mowed_pct: float | None, zone: int = 0) -> None:
+        """``mower/state``: the mission state, its message, the mowed share and the zone."""
+        with self._lock:
+            mowed = None if mowed_pct is None or not math.isfinite(mowed_pct) else mowed_pct
+            changes: dict = {'state': state, 'message': message, 'mowed_pct': mowed, 'zone': zone}
+            if state == 'ERROR' and (self._status.state != 'ERROR' or message):
+                changes['last_error'] = message or 'error'
+            self._set(**changes)
+
+    def pose(self, x: float, y: float, yaw: float) -> None:
+        """The robot's pose in the map frame; adds the distance driven today."""
+        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(yaw)):
+            return
+        with self._lock:
+            today = self.today()
+            dist = self._status.distance_today_m if today == self._date else 0.0
+            self._date = today
+            if self._last_xy is not None:
+                step = math.hypot(x - self._last_xy[0], y - self._last_xy[1])
+                if step <= MAX_STEP_M:
+                    dist += step
+            self._last_xy = (x, y)
+            self._set(x_m=x, y_m=y, heading_deg=math.degrees(yaw) % 360.0, distance_today_m=dist)
+
+    def battery(self, pct: float, charging: bool) -> None:
+        """Battery charge (%) and whether it is charging (on the dock)."""
+        with self._lock:
+            self._set(battery_pct=pct if math.isfinite(pct) else None, charging=bool(charging))
+
+    def blade(self, on: bool) -> None:
+        """Whether the blade runs."""
+        with self._lock:
+            self._set(blade=bool(on))
+
+    def safety(self, latched: Sequence[str], emergency_stop: bool) -> None:
+        """Latched safety stops (their reasons) and whether the emergency stop is pressed."""
+        with self._lock:
+            latched = tuple(latched)
+            changes: dict = {'emergency_stop': bool(emergency_stop)}
+            if latched and latched != self._latched:
+                changes['last_error'] = 'safety stop: ' + ', '.join(latched)
+            self._latched = latched
+            self._set(**changes)

@@ -1,0 +1,122 @@
+"""The simulator's :class:`~mower_control.operator.Operator`: an owner's integration drives a run.
+
+``mower sim MAP --mqtt HOST[:PORT]`` (and later the owner's app) runs the whole stack in the
+simulator, waiting on the dock for commands instead of starting at once. Commands arrive on
+other threads (the MQTT client's); :class:`SimOperator` queues them and the run's loop applies
+them between two control ticks (:meth:`SimOperator.apply`), so that the simulation stays
+single-threaded and deterministic in simulated time. The status comes from the same
+:class:`~mower_control.operator.StatusTracker` the robot's bridge node feeds from topics.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any
+
+from mower_control.operator import (
+    MowerStatus,
+    StatusTracker,
+    check_command,
+    mission_request,
+    zone_to_plan,
+)
+from mower_offline.schedule import Every
+
+if TYPE_CHECKING:
+    from mower_offline.run import MowingRun
+
+
+class SimOperator:
+    """Commands into, and status out of, a :class:`~mower_offline.run.MowingRun`."""
+
+    def __init__(self, run: MowingRun, timeout_s: float = 5.0, status_hz: float = 5.0) -> None:
+        """``timeout_s``: how long :meth:`command` waits for the loop to apply a command."""
+        self.run = run
+        self.timeout_s = timeout_s
+        self.tracker = StatusTracker(zones=len(run.lawn.zones))
+        self.running = threading.Event()  # set while the run's loop applies commands
+        self._queue: queue.Queue[tuple[str, int, Future]] = queue.Queue()
+        self._rate = Every(1.0 / status_hz)
+        self._mowed_rate = Every(1.0)
+        self._mowed: float | None = None
+        self.log: list[tuple[float, str, int, bool, str]] = []  # (sim time, command, ...)
+
+    # -- the Operator interface (any thread) ---------------------------------------------------
+    def status(self) -> MowerStatus:
+        """The latest status."""
+        return self.tracker.status()
+
+    def command(self, name: str, zone: int = 0) -> tuple[bool, str]:
+        """Queue a command for the loop and wait (at most ``timeout_s``) for its result."""
+        why = check_command(name, zone, self.tracker.zones)
+        if why:
+            return False, why
+        if not self.running.is_set():
+            return False, 'the simulated mower is not running'
+        done: Future = Future()
+        self._queue.put((name, zone, done))
+        try:
+            return done.result(timeout=self.timeout_s)
+        except FutureTimeout:
+            return False, 'the simulator did not take the command in time'
+
+    # -- the loop's side (the simulation thread) -----------------------------------------------
+    def apply(self) -> None:
+        """Apply the queued commands (called by the loop before each control tick)."""
+        while True:
+            try:
+                name, zone, done = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                result = self._do(name, zone)
+            except Exception as exc:  # noqa: BLE001 (the caller's thread gets the reason)
+                result = (False, f'{name} failed: {exc}')
+            self.log.append((self.run.sim.time_s, name, zone, *result))
+            if not done.done():
+                done.set_result(result)
+
+    def close(self) -> None:
+        """The run ended: refuse what is still queued, and every later command."""
+        self.running.clear()
+        while True:
+            try:
+                _, _, done = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if not done.done():
+                done.set_result((False, 'the simulated run has ended'))
+
+    def _do(self, name: str, zone: int) -> tuple[bool, str]:
+        run = self.run
+        mission = run.loop.mission
+        if name == 'emergency_stop':
+            run.loop.safety.emergency_stop(True, run.sim.time_s)
+            return True, 'emergency stop: wheels and blade stopped'
+        target = zone_to_plan(name, zone, run.zone, mission.state.name)
+        if target is not None:
+            return run.start_zone(target)
+        return mission.request(mission_request(name, mission.state.name))
+
+    def observe(self, tick: Any) -> None:
+        """Feed the status tracker from a control tick (at ``status_hz`` of simulated time)."""
+        run = self.run
+        t = run.sim.time_s
+        if not self._rate.due(t):
+            return
+        loop = run.loop
+        if self._mowed_rate.due(t):
+            mowable = run.policy.lawn.mowable_area()
+            share = loop.mapper.published_coverage().share(mowable) if mowable.area > 0 else None
+            self._mowed = None if share is None else 100.0 * share
+        st = loop.driver.status
+        tr = self.tracker
+        tr.mission(tick.mission.state, tick.mission.message, self._mowed, run.zone)
+        tr.pose(*tick.pose)
+        tr.battery(st.battery_pct, st.charging)
+        tr.blade(tick.safety.blade)
+        latched = loop.safety.latched
+        tr.safety(latched, 'emergency stop' in latched)
