@@ -7,15 +7,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 PKGS   := src/mower_description src/mower_maps src/mower_node_kit src/mower_coverage src/mower_sim \
           src/mower_segmentation src/mower_perception src/mower_mapping src/mower_control \
-          src/mower_integrations src/mower_bringup src/mower_offline src/mower_cli
+          src/mower_integrations src/mower_app src/mower_bringup src/mower_offline src/mower_cli
 # Debian packages: headless rendering (MuJoCo through EGL / Mesa); mosquitto, the MQTT broker
 # the Home Assistant tests start on a loopback port (its service is not needed); openssl, their
-# test certificates (TLS)
-SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri mosquitto openssl
+# test certificates (TLS); chromium, the browser the app's tests drive (headless)
+SYSTEM_PKGS := libegl1 libegl-mesa0 libgl1-mesa-dri mosquitto openssl chromium
 export MUJOCO_GL ?= egl
 PKG_FILES := $(foreach p,$(PKGS),$(p)/setup.py $(p)/package.xml)
 
-.PHONY: all install train-deps demo test lint bench clean
+.PHONY: all install train-deps demo test lint bench clean web
 
 all: test
 
@@ -69,6 +69,11 @@ bench: $(STAMP)
 	$(BIN)/mower bench map
 	$(BIN)/mower bench control
 	$(BIN)/mower bench replay
+
+# The app's front-end packages, rebuilt from web/package-lock.json into the vendored copy the
+# robot serves (src/mower_app/mower_app/static/vendor, committed; needs node and npm)
+web:
+	cd web && npm ci --ignore-scripts --no-audit --no-fund && node build.mjs
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .mypy_cache .hypothesis

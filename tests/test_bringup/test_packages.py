@@ -48,6 +48,9 @@ ROSDEP = {  # Python import -> rosdep key
     'mcap': 'python3-mcap-pip',
     'paho': 'python3-paho-mqtt-pip',
     'foxglove': 'python3-foxglove-sdk-pip',
+    'fastapi': 'python3-fastapi-pip',
+    'pydantic': 'python3-fastapi-pip',  # FastAPI's own models (installed with it)
+    'uvicorn': 'python3-uvicorn-pip',
     'ai_edge_litert': 'python3-ai-edge-litert-pip',
 }
 OPTIONAL = {  # imports that are not dependencies, and why

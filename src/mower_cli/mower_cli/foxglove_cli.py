@@ -57,14 +57,15 @@ def add_speed_option(parser: argparse.ArgumentParser, what: str, defaults: str) 
 
 
 def speed(args: argparse.Namespace, live_default: float) -> float:
-    """``--speed``, or its default: 1 with ``--mqtt``, ``live_default`` with ``--foxglove``.
+    """``--speed``, or its default (simulated or bag seconds per wall second).
 
-    Without either, 0 (as fast as it goes).
+    1 with ``--mqtt`` or ``--serve``, ``live_default`` with ``--foxglove``; without them 0 (as
+    fast as it goes).
     """
     if args.speed is not None:
         return float(args.speed)
-    if getattr(args, 'mqtt', None) is not None:
-        return 1.0  # Home Assistant follows a mower at its real pace
+    if getattr(args, 'mqtt', None) is not None or getattr(args, 'serve', None) is not None:
+        return 1.0  # Home Assistant and the app follow a mower at its real pace
     return live_default if args.foxglove is not None else 0.0
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from mower_bringup import share_dir
+from mower_cli.app_cli import add_app_parser
 from mower_cli.arg_types import MAX_SEED, POSITIVE
 from mower_cli.arg_types import integer as _integer
 from mower_cli.arg_types import number as _number
@@ -24,6 +25,7 @@ from mower_cli.foxglove_cli import (
     speed,
 )
 from mower_cli.mqtt_cli import add_mqtt_options, mqtt_bridge
+from mower_cli.serve_cli import add_serve_options, app_server
 from mower_cli.teach_cli import add_teach_parser
 
 DEMO_MAP = share_dir() / 'maps' / 'demo_lawn.geojson'  # installed, or the checkout's
@@ -176,8 +178,8 @@ def _cmd_sim(args: argparse.Namespace) -> int:
             return 0
     from mower_offline.out_dir import OutputError, claim_output
 
-    if args.drive_test and args.mqtt is not None:
-        return _error('--mqtt serves a mowing run: it cannot be combined with --drive-test')
+    if args.drive_test and (args.mqtt is not None or args.serve is not None):
+        return _error('--mqtt and --serve drive a mowing run: not with --drive-test')
     try:
         lock = claim_output(args.out, [args.map])
     except OutputError as exc:
@@ -259,13 +261,16 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
             from mower_offline.discover_run import summary_line
 
             print(f'  {summary_line(found.score)}')
-    operated = args.mqtt is not None
+    operated = args.mqtt is not None or args.serve is not None
     try:
         pace = speed(args, SIM_RATE) or None  # the loop paces; the live view follows it
         with stop_on_signals() as stop, live_view(args, stop, run_topics()) as live:
             run = MowingRun(lawn, args.out, cfg, world=world)
-            if operated:  # Home Assistant drives the run until Ctrl-C or the limit
-                with mqtt_bridge(args, run) as operator:
+            if operated:  # Home Assistant or the app drives the run until Ctrl-C or the limit
+                from mower_offline.operated_run import SimOperator
+
+                operator = SimOperator(run)
+                with mqtt_bridge(args, operator), app_server(args, operator):
                     result = run.run(
                         not args.json, stop=stop, operator=operator, speed=pace, live=live
                     )
@@ -472,7 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-bag', action='store_true', help='do not record the rosbag2 file')
     add_foxglove_options(p)
     add_speed_option(
-        p, 'simulated', f'1 with --mqtt, {SIM_RATE:g} with --foxglove, else as fast as it goes'
+        p,
+        'simulated',
+        f'1 with --mqtt or --serve, {SIM_RATE:g} with --foxglove, else as fast as it goes',
     )
     p.add_argument(
         '--drive-test',
@@ -509,6 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
         help='drive test: metres of the planned path to drive (default 30)',
     )
     add_mqtt_options(p)
+    add_serve_options(p)
     p.set_defaults(func=_cmd_sim)
 
     p = sub.add_parser(
@@ -561,6 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_bench_parser(sub)
     add_discover_parser(sub)
     add_teach_parser(sub)
+    add_app_parser(sub)
     try:
         from mower_segmentation.cli import add_segment_parser
     except ImportError:  # segmentation not installed: the rest of the command still works

@@ -61,16 +61,17 @@ def mqtt_settings(args: argparse.Namespace) -> Any:
 
 
 @contextlib.contextmanager
-def mqtt_bridge(args: argparse.Namespace, run: Any) -> Iterator[Any]:
-    """The simulator's operator for ``run``, bridged to the broker while the block runs.
+def mqtt_bridge(args: argparse.Namespace, operator: Any) -> Iterator[Any]:
+    """With ``--mqtt``: ``operator`` bridged to the broker while the block runs.
 
-    Yields the :class:`~mower_offline.operated_run.SimOperator` to hand to ``run.run``.
+    ``operator``: the run's SimOperator. Yields the bridge (None without ``--mqtt``).
     """
+    if args.mqtt is None:
+        yield None
+        return
     from mower_integrations.ha_mqtt import HaBridge
-    from mower_offline.operated_run import SimOperator
 
     settings = mqtt_settings(args)
-    operator = SimOperator(run)
     bridge = HaBridge(settings, operator)
     bridge.start()
     print(
@@ -80,6 +81,6 @@ def mqtt_bridge(args: argparse.Namespace, run: Any) -> Iterator[Any]:
         flush=True,
     )
     try:
-        yield operator
+        yield bridge
     finally:
         bridge.stop()

@@ -131,6 +131,21 @@ class Operator(Protocol):
         ...
 
 
+class MapView(Protocol):
+    """What an app draws besides the status (thread-safe in both implementations)."""
+
+    def lawn_geojson(self) -> dict:
+        """The lawn map in its metric frame (mower_maps.map_to_geojson's form)."""
+        ...
+
+    def plan(self) -> tuple[int, list[list[float]]]:
+        """(version, points): the coverage plan the mission follows, in the map frame (m).
+
+        The version changes whenever the plan does (a replan, a zone).
+        """
+        ...
+
+
 def check_command(name: str, zone: int, zones: int) -> str:
     """'' when ``name``/``zone`` is a command the operator can send, else why not."""
     if name not in COMMANDS:

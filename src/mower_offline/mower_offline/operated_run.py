@@ -43,6 +43,9 @@ class SimOperator:
         self._mowed_rate = Every(1.0)
         self._mowed: float | None = None
         self.log: list[tuple[float, str, int, bool, str]] = []  # (sim time, command, ...)
+        self._plan_lock = threading.Lock()
+        self._plan_of: Any = None  # the Plan object last seen
+        self._plan: tuple[int, list[list[float]]] = (0, [])
 
     # -- the Operator interface (any thread) ---------------------------------------------------
     def status(self) -> MowerStatus:
@@ -62,6 +65,17 @@ class SimOperator:
             return done.result(timeout=self.timeout_s)
         except FutureTimeout:
             return False, 'the simulator did not take the command in time'
+
+    def lawn_geojson(self) -> dict:
+        """The map the stack mows (:class:`~mower_control.operator.MapView`)."""
+        from mower_maps import map_to_geojson
+
+        return map_to_geojson(self.run.lawn)
+
+    def plan(self) -> tuple[int, list[list[float]]]:
+        """(version, points) of the plan the mission follows (a replan makes a new version)."""
+        with self._plan_lock:
+            return self._plan
 
     # -- the loop's side (the simulation thread) -----------------------------------------------
     def apply(self) -> None:
@@ -107,6 +121,11 @@ class SimOperator:
         t = run.sim.time_s
         if not self._rate.due(t):
             return
+        if run.plan is not self._plan_of:  # a new plan: a new version for the app
+            self._plan_of = run.plan
+            points = [[round(float(x), 3), round(float(y), 3)] for x, y in run.plan.path.points]
+            with self._plan_lock:
+                self._plan = (self._plan[0] + 1, points)
         loop = run.loop
         if self._mowed_rate.due(t):
             mowable = run.policy.lawn.mowable_area()

@@ -1,0 +1,73 @@
+"""``mower sim --serve``: the owner's app against the simulated mower (options and server).
+
+The app (:mod:`mower_app`) talks to the run through the simulator's operator
+(:class:`mower_offline.operated_run.SimOperator`), the same one ``--mqtt`` bridges: the mower
+waits on its dock for commands, in simulated time paced by ``--speed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from mower_cli.arg_types import host_port
+
+__all__ = ['DEFAULT_APP', 'add_serve_options', 'app_server']
+
+DEFAULT_APP = ('127.0.0.1', 8080)
+
+
+def add_serve_options(p: argparse.ArgumentParser) -> None:
+    """``--serve [HOST:PORT]`` and ``--app-password-file FILE``."""
+    host, port = DEFAULT_APP
+    p.add_argument(
+        '--serve',
+        nargs='?',
+        const=DEFAULT_APP,
+        type=host_port(host, port),
+        default=None,
+        metavar='HOST:PORT',
+        help=f"the owner's app against the simulated mower (default {host}:{port}; port 0: "
+        'any free one); it waits on the dock for commands until Ctrl-C',
+    )
+    p.add_argument(
+        '--app-password-file',
+        default=None,
+        metavar='FILE',
+        help="the app's owner password (`mower app password`); default: a new one for this "
+        'run, printed, kept in the output folder',
+    )
+
+
+@contextlib.contextmanager
+def app_server(args: argparse.Namespace, operator: Any) -> Iterator[Any]:
+    """With ``--serve``: the app served for ``operator`` while the block runs (else None)."""
+    if args.serve is None:
+        yield None
+        return
+    from mower_app.auth import set_password
+    from mower_app.serve import AppServer
+    from mower_app.server import AppSettings, create_app
+
+    host, port = args.serve
+    if args.app_password_file:
+        path = Path(args.app_password_file)
+        if not path.is_file():
+            raise OSError(f'{path}: no such password file (make one: mower app password)')
+        told = f'password from {path}'
+    else:  # the simulator's: a fresh password for this run, said once
+        path = Path(args.out) / 'app_password.json'
+        password = secrets.token_urlsafe(12)
+        set_password(path, password)
+        told = f'password for this run: {password}'
+    server = AppServer(create_app(operator, AppSettings(password_file=str(path))), host, port)
+    url = server.start()
+    print(f'app: {url} ({told}); Ctrl-C ends the run', flush=True)
+    try:
+        yield server
+    finally:
+        server.stop()
