@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(BIN)/mower bench map
 	$(BIN)/mower bench control
 	$(BIN)/mower bench replay
+	$(BIN)/mower bench app
 
 # The app's front-end packages, rebuilt from web/package-lock.json into the vendored copy the
 # robot serves (src/mower_app/mower_app/static/vendor, committed; needs node and npm)

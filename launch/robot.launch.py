@@ -78,6 +78,11 @@ def generate_launch_description() -> LaunchDescription:
             default_value='false',
             description='Home Assistant over MQTT (mqtt_bridge_node)',
         ),
+        DeclareLaunchArgument(
+            'app',
+            default_value='false',
+            description="the owner's app in a browser (app_node; address, port: config/app.yaml)",
+        ),
     ]
     stack = IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(SHARE / 'launch' / 'stack.launch.py')),
@@ -91,6 +96,7 @@ def generate_launch_description() -> LaunchDescription:
             'use_sim_time': 'false',
             'log_level': arg('log_level'),
             'mqtt': arg('mqtt'),
+            'app': arg('app'),
         }.items(),
     )
     ros_args = ['--ros-args', '--log-level', arg('log_level')]

@@ -111,6 +111,11 @@ def generate_launch_description() -> LaunchDescription:
             default_value='false',
             description='Home Assistant over MQTT (mqtt_bridge_node)',
         ),
+        DeclareLaunchArgument(
+            'app',
+            default_value='false',
+            description="the owner's app in a browser (app_node; address, port: config/app.yaml)",
+        ),
     ]
     sim = GroupAction(
         [
@@ -166,6 +171,7 @@ def generate_launch_description() -> LaunchDescription:
             'use_sim_time': 'true',
             'log_level': arg('log_level'),
             'mqtt': arg('mqtt'),
+            'app': arg('app'),
         }.items(),
     )
     return LaunchDescription([*args, sim, stack])

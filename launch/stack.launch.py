@@ -77,6 +77,12 @@ def generate_launch_description() -> LaunchDescription:
             description='Home Assistant over MQTT: start mqtt_bridge_node (broker settings: '
             'config/mqtt_bridge.yaml, overridden in params_file)',
         ),
+        DeclareLaunchArgument(
+            'app',
+            default_value='false',
+            description="the owner's app: start app_node (address, port and password file: "
+            'config/app.yaml, overridden in params_file)',
+        ),
     ]
 
     sim_time = {'use_sim_time': arg('use_sim_time')}  # every node's, set here once
@@ -166,6 +172,14 @@ def generate_launch_description() -> LaunchDescription:
                 'mqtt_bridge_node',
                 'mqtt_bridge.yaml',
                 condition=IfCondition(arg('mqtt')),
+                map_file=text(arg('map')),
+                pose_topic=arg('pose_topic'),
+            ),
+            node(
+                'mower_app',
+                'app_node',
+                'app.yaml',
+                condition=IfCondition(arg('app')),
                 map_file=text(arg('map')),
                 pose_topic=arg('pose_topic'),
             ),

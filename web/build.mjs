@@ -14,6 +14,13 @@ const lock = JSON.parse(readFileSync(join(here, 'package-lock.json'), 'utf8'));
 // package -> the files of its published build that the app loads
 const PACKAGES = {
   leaflet: ['dist/leaflet.js', 'dist/leaflet.css', 'dist/images', 'LICENSE'],
+  // drawing and editing shapes on the map (its build bundles its turf, lodash and polyclip-ts
+  // parts, all MIT)
+  '@geoman-io/leaflet-geoman-free': [
+    'dist/leaflet-geoman.min.js',
+    'dist/leaflet-geoman.css',
+    'LICENSE',
+  ],
 };
 
 function files(path) {

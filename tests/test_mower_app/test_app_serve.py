@@ -22,7 +22,8 @@ def get_json(url: str) -> dict:
 
 def test_serves_on_a_free_port_survives_a_dropped_socket_and_stops(tmp_path):
     app = create_app(
-        FakeOperator(), AppSettings(password_file=tmp_path / 'none.json', read_only_view=True)
+        FakeOperator(),
+        AppSettings(password_file=tmp_path / 'none.json', read_only_view=True, data_dir=tmp_path),
     )
     server = AppServer(app, '127.0.0.1', 0)
     url = server.start()
@@ -55,7 +56,8 @@ def test_a_taken_address_is_one_clear_error(tmp_path):
     taken.listen()
     port = taken.getsockname()[1]
     try:
-        app = create_app(FakeOperator(), AppSettings(password_file=tmp_path / 'none.json'))
+        settings = AppSettings(password_file=tmp_path / 'none.json', data_dir=tmp_path)
+        app = create_app(FakeOperator(), settings)
         with pytest.raises(AddressInUseError, match=f'127.0.0.1:{port}: the address is in use'):
             AppServer(app, '127.0.0.1', port).start()
     finally:

@@ -31,7 +31,8 @@ def test_start_from_the_app_and_the_simulated_mower_mows(tmp_path):
     run = MowingRun(garden(), tmp_path / 'run', cfg)
     operator = SimOperator(run)
     set_password(tmp_path / 'pw.json', 'owner password')
-    client = TestClient(create_app(operator, AppSettings(password_file=tmp_path / 'pw.json')))
+    settings = AppSettings(password_file=tmp_path / 'pw.json', data_dir=tmp_path)
+    client = TestClient(create_app(operator, settings))
     headers = {'X-CSRF-Token': login(client, 'owner password')}
     stop = StopRequest()
     thread = threading.Thread(target=lambda: run.run(False, stop=stop, operator=operator))

@@ -95,7 +95,7 @@ def feed(node, w: Watcher) -> None:
 
 def run_until(node, condition, w: Watcher, what: str) -> None:
     def fired():
-        node.step()  # the node's timer, as the executor would fire it
+        node.operator.step()  # the node's timer, as the executor would fire it
         return condition()
 
     w.wait_for(fired, 20, what)
@@ -114,7 +114,7 @@ def test_status_follows_the_topics_and_commands_reach_the_services(broker):
 
         # start_mowing -> mower/start, and the mission's answer goes back to Home Assistant
         w.publish('robot/command/start_mowing', 'start_mowing')
-        start = node.requests['start']
+        start = node.operator.requests['start']
         run_until(node, lambda: len(start.requests) == 1, w, 'the start call')
         start.respond(success=True, message='starting')
         w.wait_for(
@@ -125,11 +125,11 @@ def test_status_follows_the_topics_and_commands_reach_the_services(broker):
         # paused: start_mowing resumes
         sub(node, 'mower/state').deliver(state('PAUSED'))
         w.publish('robot/command/start_mowing', 'start_mowing')
-        resume = node.requests['resume']
+        resume = node.operator.requests['resume']
         run_until(node, lambda: len(resume.requests) == 1, w, 'the resume call')
         assert len(start.requests) == 1
         # a service that is not there: said, not hung
-        node.requests['dock'].ready = False
+        node.operator.requests['dock'].ready = False
         w.publish('robot/command/dock', 'dock')
         run_until(
             node,
@@ -146,13 +146,13 @@ def test_status_follows_the_topics_and_commands_reach_the_services(broker):
         w.wait_for(
             lambda: (w.last_json('robot/status') or {}).get('rejected_commands') == 1, 10, 'count'
         )
-        node.step()
-        assert not node.requests['pause'].requests
+        node.operator.step()
+        assert not node.operator.requests['pause'].requests
         # a malformed mower/state: counted, the status kept
         from std_msgs.msg import String
 
         sub(node, 'mower/state').deliver(String(data='not json'))
-        assert node.counts['bad_messages'] == 1
+        assert node.operator.counts['bad_messages'] == 1
         assert w.last_json('robot/status')['state'] == 'PAUSED'
     finally:
         node.destroy_node()
@@ -166,13 +166,13 @@ def test_a_zone_starts_once_its_plan_reached_the_mission(broker):
     try:
         feed(node, w)
         zone_pub = pub(node, 'coverage/zone')
-        start = node.requests['start']
+        start = node.operator.requests['start']
         w.publish('robot/command/start_zone_1', 'PRESS')
         run_until(node, lambda: [m.data for m in zone_pub.published] == [1], w, 'zone 1')
-        node.step()
+        node.operator.step()
         assert not start.requests  # the mission still has the old plan
         sub(node, 'mower/state').deliver(state('IDLE', zone=1))
-        node.step()
+        node.operator.step()
         assert len(start.requests) == 1
         start.respond(success=True, message='starting')
         w.wait_for(lambda: (w.last_json('robot/status') or {}).get('zone') == 1, 10, 'zone')
@@ -180,11 +180,11 @@ def test_a_zone_starts_once_its_plan_reached_the_mission(broker):
         w.publish('robot/command/start_mowing', 'start_mowing')
         run_until(node, lambda: [m.data for m in zone_pub.published] == [1, 0], w, 'zone 0')
         # no plan for it comes: given up after ZONE_TIMEOUT_S, and said so
-        from mower_integrations.mqtt_bridge_node import ZONE_TIMEOUT_S
+        from mower_integrations.operator_node import ZONE_TIMEOUT_S
 
         node.get_clock().set_now(ZONE_TIMEOUT_S + 1.0)
-        node.step()
-        assert node.counts['zone_timeouts'] == 1 and len(start.requests) == 1
+        node.operator.step()
+        assert node.operator.counts['zone_timeouts'] == 1 and len(start.requests) == 1
         w.wait_for(
             lambda: 'no plan for zone 0' in (w.last_json('robot/command_result') or {})['message'],
             10,

@@ -2,7 +2,7 @@
 
 :func:`create_app` builds the FastAPI application around any object with the operator's
 ``status()`` / ``command()`` and the map view's ``lawn_geojson()`` / ``plan()``
-(:class:`AppOperator`: the simulator's ``SimOperator`` today, the robot's node later). It keeps
+(:class:`AppOperator`: the simulator's ``SimOperator``, the robot's ``RosOperator``). It keeps
 no state of the mower: every answer is asked of the operator.
 
 The rules (README, "The owner's app"): a password login makes a server-side session (an
@@ -39,6 +39,9 @@ from mower_app.auth import (
     default_password_file,
     password_is_set,
 )
+from mower_app.history import HistoryFeeder, RunHistory
+from mower_app.map_api import add_map_routes
+from mower_app.schedule_api import add_schedule_routes
 from mower_control.operator import MapView, Operator, check_command
 
 #: The page's files (index.html, app.js, ...), served at ``/``.
@@ -78,6 +81,8 @@ class AppSettings:
     read_only_view: bool = False  # status, map and live view without login (never commands)
     session_hours: float = 12.0  # a login lasts this long (h)
     login_attempts_per_minute: int = 5  # failed logins per client address, then HTTP 429
+    # where the app keeps what the owner makes: the map's versions (maps/), schedule.json
+    data_dir: Path | str = field(default_factory=lambda: Path.home() / '.config' / 'mower')
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, in words."""
@@ -403,6 +408,18 @@ def create_app(
         dependencies=[Depends(api.controller)],  # before the body is validated
     )
     app.add_api_websocket_route('/api/live', api.live)
+    app.state.maps = add_map_routes(app, api, settings.data_dir)
+    app.state.schedule = add_schedule_routes(app, api)  # data_dir/schedule.json
+    history = RunHistory(Path(settings.data_dir).expanduser() / 'history.jsonl')
+    app.state.history = HistoryFeeder(history, operator)
+    app.router.on_shutdown.append(app.state.history.stop)
+
+    def runs(request: Request) -> dict:
+        """The runs, newest first (date, duration, distance, mowed share, stops and why)."""
+        api._viewer(request)
+        return {'runs': history.runs()}
+
+    app.add_api_route('/api/history', runs, methods=['GET'], tags=['mower'])
     app.mount('/', StaticFiles(directory=static_dir, html=True, check_dir=False), name='page')
     app.state.api = api  # for tests and the server: the sessions and the limiter
     return app

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mower_cli.arg_types import POSITIVE, integer
+from mower_cli.bench_app import add_app_bench
 
 PLAN_GOAL_S = 0.2  # planning time goal for the 2,000 m² lawn on one core
 AS_IS_FIELD = 'ee_field_130.wkt'  # 1.96 ha with holes
@@ -699,6 +700,7 @@ def add_bench_parser(sub) -> None:
     b.add_argument('--map', default='maps/demo_lawn.geojson', help='lawn map (default demo)')
     b.add_argument('--repeat', type=int, default=5, help='repeats (default 5)')
     b.set_defaults(func=bench_sim)
+    add_app_bench(bench_sub)
 
 
 def _bench_plan_entry(args: argparse.Namespace) -> int:

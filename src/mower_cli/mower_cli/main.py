@@ -269,7 +269,7 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
             if operated:  # Home Assistant or the app drives the run until Ctrl-C or the limit
                 from mower_offline.operated_run import SimOperator
 
-                operator = SimOperator(run)
+                operator = SimOperator(run, sim_start=args.sim_start)
                 with mqtt_bridge(args, operator), app_server(args, operator):
                     result = run.run(
                         not args.json, stop=stop, operator=operator, speed=pace, live=live

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +22,18 @@ __all__ = ['DEFAULT_APP', 'add_serve_options', 'app_server']
 DEFAULT_APP = ('127.0.0.1', 8080)
 
 
+def sim_start(text: str) -> datetime.datetime:
+    """An argparse type: ``YYYY-MM-DDTHH:MM`` (local time), the simulated clock's start."""
+    try:
+        return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M')
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'{text!r} is not a date and time YYYY-MM-DDTHH:MM (e.g. 2025-06-02T08:58)'
+        ) from None
+
+
 def add_serve_options(p: argparse.ArgumentParser) -> None:
-    """``--serve [HOST:PORT]`` and ``--app-password-file FILE``."""
+    """``--serve [HOST:PORT]``, ``--app-password-file FILE`` and ``--sim-start WHEN``."""
     host, port = DEFAULT_APP
     p.add_argument(
         '--serve',
@@ -40,6 +51,14 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
         metavar='FILE',
         help="the app's owner password (`mower app password`); default: a new one for this "
         'run, printed, kept in the output folder',
+    )
+    p.add_argument(
+        '--sim-start',
+        type=sim_start,
+        default=None,
+        metavar='YYYY-MM-DDTHH:MM',
+        help="the simulated local date and time the run starts at, the mowing schedule's "
+        'clock (default: now)',
     )
 
 
@@ -64,7 +83,8 @@ def app_server(args: argparse.Namespace, operator: Any) -> Iterator[Any]:
         password = secrets.token_urlsafe(12)
         set_password(path, password)
         told = f'password for this run: {password}'
-    server = AppServer(create_app(operator, AppSettings(password_file=str(path))), host, port)
+    settings = AppSettings(password_file=str(path), data_dir=Path(args.out) / 'app')
+    server = AppServer(create_app(operator, settings), host, port)
     url = server.start()
     print(f'app: {url} ({told}); Ctrl-C ends the run', flush=True)
     try:

@@ -1,15 +1,15 @@
 """The operator interface: what an owner's integration sees of the mower and may ask of it.
 
-One ROS-free core for every integration (Home Assistant over MQTT today; an app later) and
+One ROS-free core for every integration (Home Assistant over MQTT, the owner's app) and
 both sides of it:
 
 - :class:`StatusTracker` turns what the stack reports (mission state and message, mowed share,
-  pose, battery, blade, safety stops) into one :class:`MowerStatus`. The robot's bridge node
+  pose, battery, blade, safety stops) into one :class:`MowerStatus`. The robot's operator
   feeds it from topics (``mower/state``, odometry, ``battery``, ``safety/status``, ...); the
   simulator feeds it from its loop's ticks. Both get the same status from the same inputs.
 - :class:`Operator` is what an integration calls: :meth:`Operator.status` and
-  :meth:`Operator.command`. Two implementations: the robot's (ROS services and topics, in
-  ``mower_integrations.mqtt_bridge_node``) and the simulator's
+  :meth:`Operator.command`. Two implementations: the robot's (ROS services and topics:
+  ``mower_integrations.operator_node.RosOperator``) and the simulator's
   (``mower_offline.operated_run.SimOperator``).
 - :func:`mission_request` and :func:`zone_to_plan` are the rules that map an operator
   command to the mission's request, and to the zone to plan first.
@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime
 import math
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 #: Commands an operator may send. ``start`` starts, or resumes when paused (Home Assistant's
 #: ``start_mowing``: "start or resume"); ``start_zone`` mows one zone (1-based) of the map.
@@ -105,6 +106,7 @@ class MowerStatus:
     emergency_stop: bool = False
     zone: int = 0  # the zone the plan covers (0: all)
     zones: int = 0  # how many zones the map has
+    next_run: str = ''  # ISO local time of the next scheduled run ('' none; mowing_schedule)
     updated: str = ''  # ISO time of the last update (wall clock)
 
     def as_dict(self) -> dict:
@@ -145,6 +147,10 @@ class MapView(Protocol):
         """
         ...
 
+    def set_map(self, lawn: Any) -> tuple[bool, str]:
+        """Use a new map (a mower_maps LawnMap, already checked); (accepted, message)."""
+        ...
+
 
 def check_command(name: str, zone: int, zones: int) -> str:
     """'' when ``name``/``zone`` is a command the operator can send, else why not."""
@@ -174,6 +180,7 @@ class StatusTracker:
     def __post_init__(self) -> None:
         """The lock, and the zone count in the first status."""
         self._lock = threading.Lock()
+        self.state_changed_wall = time.time()  # wall time (epoch s) of the last state change
         self._set(zones=self.zones)
 
     def _set(self, **changes) -> None:
@@ -193,6 +200,12 @@ class StatusTracker:
         with self._lock:
             return self._status
 
+    def set_zones(self, zones: int) -> None:
+        """The map has ``zones`` zones now (the owner saved a new map)."""
+        with self._lock:
+            self.zones = zones
+            self._set(zones=zones)
+
     def mission(self, state: str, message: str, mowed_pct: float | None, zone: int = 0) -> None:
         """``mower/state``: the mission state, its message, the mowed share and the zone."""
         with self._lock:
@@ -200,6 +213,8 @@ class StatusTracker:
             changes: dict = {'state': state, 'message': message, 'mowed_pct': mowed, 'zone': zone}
             if state == 'ERROR' and (self._status.state != 'ERROR' or message):
                 changes['last_error'] = message or 'error'
+            if state != self._status.state:
+                self.state_changed_wall = time.time()  # for latency benchmarks
             self._set(**changes)
 
     def pose(self, x: float, y: float, yaw: float) -> None:
@@ -226,6 +241,12 @@ class StatusTracker:
         """Whether the blade runs."""
         with self._lock:
             self._set(blade=bool(on))
+
+    def next_run(self, when: str) -> None:
+        """The next scheduled run (ISO local time; '' none), from the operator's scheduler."""
+        with self._lock:
+            if when != self._status.next_run:
+                self._set(next_run=when)
 
     def safety(self, latched: Sequence[str], emergency_stop: bool) -> None:
         """Latched safety stops (their reasons) and whether the emergency stop is pressed."""

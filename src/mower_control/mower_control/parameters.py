@@ -124,6 +124,7 @@ NODE_CORES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ('mower_integrations.ha_mqtt:MqttSettings',),
         ('mower_integrations.ha_mqtt:NODE_PARAMETERS',),
     ),
+    'app_node': (('mower_app.node_params:AppParams',), ('mower_app.node_params:NODE_PARAMETERS',)),
 }
 
 #: node -> its file in config/ (what ``mower sim`` and ``mower replay`` read)
@@ -136,6 +137,7 @@ NODE_FILES: dict[str, str] = {
     'mapping_node': 'mapping.yaml',
     'segmentation_node': 'segmentation.yaml',
     'mqtt_bridge_node': 'mqtt_bridge.yaml',
+    'app_node': 'app.yaml',
 }
 
 

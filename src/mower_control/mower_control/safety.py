@@ -200,6 +200,11 @@ class SafetySupervisor:
             self._fence = self.lawn.buffer(p.geofence_margin_m - p.footprint_radius_m)
             shapely.prepare(self._fence)
 
+    def set_fence(self, lawn: Polygon | None) -> None:
+        """A new geofence (the owner saved a new map); latched stops stay as they are."""
+        self.lawn = lawn
+        self.__post_init__()
+
     @property
     def latched(self) -> tuple[str, ...]:
         """The latched stops now (cleared only by :meth:`reset`)."""

@@ -10,12 +10,14 @@ single-threaded and deterministic in simulated time. The status comes from the s
 
 from __future__ import annotations
 
+import datetime
 import queue
 import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
+from mower_control.mowing_schedule import RainClock, Schedule, Scheduler
 from mower_control.operator import (
     MowerStatus,
     StatusTracker,
@@ -28,17 +30,33 @@ from mower_offline.schedule import Every
 if TYPE_CHECKING:
     from mower_offline.run import MowingRun
 
+MAP_TIMEOUT_S = 60.0  # planning a new map: the longest a caller waits
+
 
 class SimOperator:
     """Commands into, and status out of, a :class:`~mower_offline.run.MowingRun`."""
 
-    def __init__(self, run: MowingRun, timeout_s: float = 5.0, status_hz: float = 5.0) -> None:
-        """``timeout_s``: how long :meth:`command` waits for the loop to apply a command."""
+    def __init__(
+        self,
+        run: MowingRun,
+        timeout_s: float = 5.0,
+        status_hz: float = 5.0,
+        sim_start: datetime.datetime | None = None,
+        schedule: Scheduler | None = None,
+    ) -> None:
+        """``timeout_s``: how long :meth:`command` waits for the loop to apply a command.
+
+        ``sim_start``: the local date and time at simulated time 0 (default: now), the clock
+        of the mowing ``schedule`` (default: an empty one, set by :meth:`set_schedule`).
+        """
         self.run = run
+        self.sim_start = sim_start or datetime.datetime.now().replace(microsecond=0)
+        self.scheduler = schedule if schedule is not None else Scheduler()
+        self._rain = RainClock()
         self.timeout_s = timeout_s
         self.tracker = StatusTracker(zones=len(run.lawn.zones))
         self.running = threading.Event()  # set while the run's loop applies commands
-        self._queue: queue.Queue[tuple[str, int, Future]] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, Any, Future]] = queue.Queue()  # (what, arg, done)
         self._rate = Every(1.0 / status_hz)
         self._mowed_rate = Every(1.0)
         self._mowed: float | None = None
@@ -66,6 +84,20 @@ class SimOperator:
         except FutureTimeout:
             return False, 'the simulator did not take the command in time'
 
+    def set_map(self, lawn: Any) -> tuple[bool, str]:
+        """The owner's new map (a LawnMap), used from the next tick on; (accepted, message).
+
+        Planning it takes a moment: this waits up to ``MAP_TIMEOUT_S``.
+        """
+        if not self.running.is_set():
+            return False, 'the simulated mower is not running'
+        done: Future = Future()
+        self._queue.put(('set_map', lawn, done))
+        try:
+            return done.result(timeout=max(self.timeout_s, MAP_TIMEOUT_S))
+        except FutureTimeout:
+            return False, 'the simulator did not take the map in time'
+
     def lawn_geojson(self) -> dict:
         """The map the stack mows (:class:`~mower_control.operator.MapView`)."""
         from mower_maps import map_to_geojson
@@ -89,7 +121,7 @@ class SimOperator:
                 result = self._do(name, zone)
             except Exception as exc:  # noqa: BLE001 (the caller's thread gets the reason)
                 result = (False, f'{name} failed: {exc}')
-            self.log.append((self.run.sim.time_s, name, zone, *result))
+            self.log.append((self.run.sim.time_s, name, zone if name != 'set_map' else 0, *result))
             if not done.done():
                 done.set_result(result)
 
@@ -104,9 +136,14 @@ class SimOperator:
             if not done.done():
                 done.set_result((False, 'the simulated run has ended'))
 
-    def _do(self, name: str, zone: int) -> tuple[bool, str]:
+    def _do(self, name: str, zone: Any) -> tuple[bool, str]:
         run = self.run
         mission = run.loop.mission
+        if name == 'set_map':
+            ok, why = run.set_map(zone)
+            if ok:
+                self.tracker.set_zones(len(run.lawn.zones))
+            return ok, why
         if name == 'emergency_stop':
             run.loop.safety.emergency_stop(True, run.sim.time_s)
             return True, 'emergency stop: wheels and blade stopped'
@@ -139,3 +176,47 @@ class SimOperator:
         tr.blade(tick.safety.blade)
         latched = loop.safety.latched
         tr.safety(latched, 'emergency stop' in latched)
+        self._tick_schedule()
+
+    # -- the mowing schedule (mower_control.mowing_schedule) -----------------------------------
+    def sim_now(self) -> datetime.datetime:
+        """The simulated local wall time: ``sim_start`` plus the simulated seconds."""
+        return self.sim_start + datetime.timedelta(seconds=self.run.sim.time_s)
+
+    def schedule(self) -> Schedule:
+        """The mowing schedule in force (any thread)."""
+        return self.scheduler.schedule()
+
+    def set_schedule(self, schedule: Schedule) -> None:
+        """Follow ``schedule`` from now on (any thread); ScheduleError for a zone not on the map.
+
+        The next run in the status changes at once.
+        """
+        schedule.check_zones(self.tracker.zones)
+        self.scheduler.set_schedule(schedule)
+        self._show_next_run(self.sim_now())
+
+    def _show_next_run(self, now: datetime.datetime) -> None:
+        when = self.scheduler.next_run(now)
+        self.tracker.next_run('' if when is None else when.isoformat(timespec='minutes'))
+
+    def _tick_schedule(self) -> None:
+        """Start a scheduled run when a window opens (the simulation thread, at status_hz).
+
+        The command takes the path of :meth:`command`'s (``_do``); it is logged in
+        :attr:`log` with the message prefixed ``schedule:``.
+        """
+        run = self.run
+        now = self.sim_now()
+        raining = bool(run.loop.raining)
+        since_rain_s = self._rain.update(run.sim.time_s, raining)
+        decided = self.scheduler.decide(now, self.tracker.status(), raining, since_rain_s)
+        if decided is not None:
+            name, zone = decided
+            why = check_command(name, zone, self.tracker.zones)  # the map may have changed
+            try:
+                ok, message = (False, why) if why else self._do(name, zone)
+            except Exception as exc:  # noqa: BLE001 (the run goes on; the log says why)
+                ok, message = False, f'{name} failed: {exc}'
+            self.log.append((run.sim.time_s, name, zone, ok, f'schedule: {message}'))
+        self._show_next_run(now)

@@ -24,7 +24,7 @@ from mower_control.follower import FollowerParams
 from mower_control.mission import MissionParams
 from mower_control.parameters import build, node_yaml
 from mower_control.safety import SafetyParams, SafetySupervisor, fence_region
-from mower_coverage import CoveragePlanner, PlannerParams, params_for_map
+from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
 from mower_coverage.handoff import PlanHandoff, remaining
 from mower_coverage.planner import Plan
 from mower_coverage.replan import ReplanParams, ReplanPolicy
@@ -205,6 +205,31 @@ class MowingRun:
         self.replans += 1
         self.replan_xy.append(self.sim.pose[:2])
         self.loop.mission.set_plan(*PlanHandoff.from_plan(self.plan).mission_args())
+
+    def set_map(self, lawn: LawnMap) -> tuple[bool, str]:
+        """The owner saved a new map: plan on it, fence and drive by it from now on.
+
+        The simulated world does not change (a new keep-out is the owner's wish, not a new
+        flower bed): the run is still scored against the world's map. While mowing, mowing
+        goes on along the new plan from its first unmowed point. A map the planner cannot
+        plan is refused and nothing changes.
+        """
+        zone = self.zone if 0 < self.zone <= len(lawn.zones) else 0
+        planning = lawn.zone_map(zone)
+        before = self.policy.lawn
+        self.policy.lawn = planning
+        try:
+            plan = self.planner.plan(self.policy.lawn_for_planning())
+        except PlanningError as exc:
+            self.policy.lawn = before
+            return False, f'the new map cannot be mowed: {exc}'
+        self.lawn, self.zone, self.plan = lawn, zone, plan
+        self.loop.safety.set_fence(fence_region(lawn))
+        self.loop.mission.blade_off = planning.blade_off_area()
+        self.replans += 1
+        self.replan_xy.append(self.sim.pose[:2])
+        self.loop.mission.set_plan(*PlanHandoff.from_plan(plan).mission_args())
+        return True, f'the new map is in use: {plan.path.length_m:.0f} m planned'
 
     def start_zone(self, zone: int) -> tuple[bool, str]:
         """Plan for one zone of the map (0: the whole lawn) and start the mission on it.

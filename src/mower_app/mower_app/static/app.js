@@ -59,6 +59,7 @@ function show(view) {
   $('estop').hidden = view !== 'main' || app.readOnly && !app.csrf;
   if (view === 'main') {
     const control = Boolean(app.csrf);
+    for (const callback of listeners.login) callback(control);
     $('controls').hidden = !control;
     $('logout').hidden = !control;
     $('read-only-note').hidden = control;
@@ -136,13 +137,17 @@ function initMap() {
   if (app.map) return;
   app.map = L.map('map', { crs: L.CRS.Simple, minZoom: -5, maxZoom: 6, zoomSnap: 0.25 });
   app.map.attributionControl.setPrefix(false);
-  app.trail = L.polyline([], { color: '#1565c0', weight: 2, opacity: 0.5 }).addTo(app.map);
-  app.plan = L.polyline([], { color: '#37474f', weight: 1, opacity: 0.6, dashArray: '4 4' })
+  // the map editor (map_edit.js) neither edits nor snaps to these (pmIgnore, snapIgnore)
+  const drawn = { pmIgnore: true, snapIgnore: true };
+  app.trail = L.polyline([], { color: '#1565c0', weight: 2, opacity: 0.5, ...drawn })
     .addTo(app.map);
+  app.plan = L.polyline([], {
+    color: '#37474f', weight: 1, opacity: 0.6, dashArray: '4 4', ...drawn,
+  }).addTo(app.map);
   app.robot = L.circleMarker([0, 0], {
-    radius: 9, color: '#0d47a1', weight: 3, fillColor: '#42a5f5', fillOpacity: 1,
+    radius: 9, color: '#0d47a1', weight: 3, fillColor: '#42a5f5', fillOpacity: 1, ...drawn,
   });
-  app.heading = L.polyline([], { color: '#0d47a1', weight: 4 });
+  app.heading = L.polyline([], { color: '#0d47a1', weight: 4, ...drawn });
   loadMap();
 }
 
@@ -208,8 +213,22 @@ function fmt(value, unit, digits = 0) {
   return value === null || value === undefined ? '-' : `${Number(value).toFixed(digits)}${unit}`;
 }
 
+// other parts of the page (schedule.js, the map editor) hook in here
+const listeners = { status: [], login: [] };
+window.mowerApp = {
+  api,
+  map: () => app.map,
+  lawnLayer: () => app.lawn,
+  reloadMap: () => loadMap(),
+  roleStyle: (role) => ROLE_STYLE[role] || ROLE_STYLE.boundary,
+  status: () => app.status,
+  canControl: () => Boolean(app.csrf),
+  on: (event, callback) => listeners[event].push(callback),
+};
+
 function drawStatus(s) {
   app.status = s;
+  for (const callback of listeners.status) callback(s);
   $('state').textContent = `${s.state} (${s.activity})`;
   $('battery').textContent = fmt(s.battery_pct, ' %') + (s.charging ? ', charging' : '');
   $('mowed').textContent = fmt(s.mowed_pct, ' %', 1) + (s.zone ? ` of zone ${s.zone}` : '');

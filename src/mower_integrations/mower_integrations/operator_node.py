@@ -1,0 +1,251 @@
+"""The robot's operator: the stack's topics and services behind the operator interface.
+
+:class:`RosOperator` is the robot's :class:`~mower_control.operator.Operator` and
+:class:`~mower_control.operator.MapView` (the simulator's is
+``mower_offline.operated_run.SimOperator``), made on a node that owns it: ``mqtt_bridge_node``
+hands it to Home Assistant's bridge, ``mower_app.app_node`` to the owner's app. It creates the
+node's endpoints:
+
+- subscriptions to ``mower/state`` (mission_node's JSON), the pose (``pose_topic``,
+  nav_msgs/Odometry in the map frame), ``battery`` (sensor_msgs/BatteryState), ``mower/blade``
+  (std_msgs/Bool: what the safety supervisor lets the blade do) and ``safety/status``, which
+  feed a :class:`~mower_control.operator.StatusTracker`; and to ``coverage/plan``
+  (std_msgs/String, transient local: coverage_node's plan, decoded with
+  :meth:`~mower_coverage.handoff.PlanHandoff.from_json`), whose points :meth:`RosOperator.plan`
+  gives with a version that counts the plans received;
+- clients of ``mower/start``, ``mower/pause``, ``mower/resume``, ``mower/dock``
+  (std_srvs/Trigger, called asynchronously), publishers of ``mower/emergency_stop``
+  (std_msgs/Bool) and ``coverage/zone`` (std_msgs/UInt8: coverage_node plans that zone);
+- a timer every ``poll_s`` that carries out the commands: :meth:`RosOperator.command` is called
+  on other threads (the MQTT client's, the app server's) and only queues; the ROS calls stay on
+  the executor's thread. A zone is planned first, and the mission started once ``mower/state``
+  reports the new plan's zone, or the start given up after :data:`ZONE_TIMEOUT_S`.
+
+What became of a command (the mission's answer, a service that is not there, a zone given up)
+goes to :attr:`RosOperator.on_result` (command, zone, accepted, message): the MQTT bridge
+publishes it, and by default it is logged. A malformed message is logged, counted
+(``counts['bad_messages']``) and skipped.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticStatus
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from sensor_msgs.msg import BatteryState
+from std_msgs.msg import Bool, String, UInt8
+from std_srvs.srv import Trigger
+
+from mower_control.conversions import battery_of, pose_of, safety_of, state_of
+from mower_control.operator import (
+    MowerStatus,
+    StatusTracker,
+    check_command,
+    mission_request,
+    zone_to_plan,
+)
+from mower_coverage.handoff import HandoffError, PlanHandoff
+from mower_maps import load_map, map_to_geojson
+from mower_node_kit.qos import LATCHED
+
+ZONE_TIMEOUT_S = 60.0  # a zone's plan must reach the mission within this (s)
+REQUESTS = ('start', 'pause', 'resume', 'dock')
+#: what :attr:`RosOperator.on_result` is called with: command, zone, accepted, message
+ResultCallback = Callable[[str, int, bool, str], None]
+
+
+class RosOperator:
+    """Status, commands, the map and the plan over a node's topics and services."""
+
+    def __init__(
+        self,
+        node: Node,
+        pose_topic: str = 'odom',
+        map_file: str = '',
+        poll_s: float = 0.1,
+        on_result: ResultCallback | None = None,
+    ) -> None:
+        """Read the map (MapError when it cannot be used), create ``node``'s endpoints.
+
+        ``map_file``: the lawn map ('' none: no zones, an empty map); ``on_result``: where
+        command results go (default: the node's log; may be set later).
+        """
+        self.node = node
+        self.pose_topic = pose_topic
+        lawn = load_map(map_file) if map_file else None
+        self._lawn: dict = (
+            {'type': 'FeatureCollection', 'features': []} if lawn is None else map_to_geojson(lawn)
+        )
+        self.tracker = StatusTracker(zones=0 if lawn is None else len(lawn.zones))
+        self.on_result: ResultCallback = on_result or self._log_result
+        self.counts = {'bad_messages': 0, 'commands': 0, 'zone_timeouts': 0, 'plans': 0}
+        self.planned_zone = 0  # the zone of the mission's plan (mower/state)
+        self.pending_zone: tuple[int, float] | None = None  # (zone, give up at node time)
+        self._commands: queue.Queue[tuple[str, int]] = queue.Queue()
+        self._plan_lock = threading.Lock()
+        self._plan: tuple[int, list[list[float]]] = (0, [])
+        self.pub_estop = node.create_publisher(Bool, 'mower/emergency_stop', 10)
+        self.pub_zone = node.create_publisher(UInt8, 'coverage/zone', 10)
+        node.create_subscription(String, 'mower/state', self.on_state, 10)
+        node.create_subscription(Odometry, pose_topic, self.on_odom, 20)
+        node.create_subscription(BatteryState, 'battery', self.on_battery, 5)
+        node.create_subscription(Bool, 'mower/blade', self.on_blade, 10)
+        node.create_subscription(DiagnosticStatus, 'safety/status', self.on_safety, 10)
+        node.create_subscription(String, 'coverage/plan', self.on_plan, LATCHED)
+        self.requests = {r: node.create_client(Trigger, f'mower/{r}') for r in REQUESTS}
+        self.timer = node.create_timer(poll_s, self.step)
+
+    # -- Operator and MapView (any thread) -------------------------------------------------------
+    def status(self) -> MowerStatus:
+        """The latest status."""
+        return self.tracker.status()
+
+    def command(self, name: str, zone: int = 0) -> tuple[bool, str]:
+        """Queue a command for the node's timer (ROS calls stay on the executor's thread)."""
+        why = check_command(name, zone, self.tracker.zones)
+        if why:
+            return False, why
+        self._commands.put((name, zone))
+        return True, 'queued (the mission answers next)'
+
+    def lawn_geojson(self) -> dict:
+        """The lawn map (``map_file``) in its metric frame; an empty FeatureCollection without."""
+        return self._lawn
+
+    def plan(self) -> tuple[int, list[list[float]]]:
+        """(version, points): the last plan on ``coverage/plan``; the version counts the plans."""
+        with self._plan_lock:
+            return self._plan
+
+    def set_map(self, lawn: Any) -> tuple[bool, str]:
+        """Refused: the robot's nodes read their map file at start (no topic changes it)."""
+        return False, (
+            "the robot's nodes read the map at start: save it as a file and launch the stack "
+            'with map:=FILE'
+        )
+
+    # -- the executor's side ---------------------------------------------------------------------
+    def now_s(self) -> float:
+        """The node clock in seconds."""
+        return self.node.get_clock().now().nanoseconds * 1e-9
+
+    def step(self) -> None:
+        """Carry out queued commands; start a zone's run once its plan reached the mission."""
+        while True:
+            try:
+                name, zone = self._commands.get_nowait()
+            except queue.Empty:
+                break
+            self.counts['commands'] += 1
+            self._do(name, zone)
+        if self.pending_zone is not None:
+            zone, give_up = self.pending_zone
+            if self.planned_zone == zone:
+                self.pending_zone = None
+                self._call('start', 'start_zone', zone)
+            elif self.now_s() > give_up:
+                self.pending_zone = None
+                self.counts['zone_timeouts'] += 1
+                why = f'no plan for zone {zone} reached the mission in {ZONE_TIMEOUT_S:.0f} s'
+                self.node.get_logger().error(why)
+                self.on_result('start_zone', zone, False, why)
+
+    def _do(self, name: str, zone: int) -> None:
+        if name == 'emergency_stop':
+            self.pub_estop.publish(Bool(data=True))
+            self.on_result(name, 0, True, 'emergency stop sent')
+            return
+        state = self.tracker.status().state
+        target = zone_to_plan(name, zone, self.planned_zone, state)
+        if target is not None:
+            self.pub_zone.publish(UInt8(data=target))
+            self.pending_zone = (target, self.now_s() + ZONE_TIMEOUT_S)
+            return
+        self._call(mission_request(name, state), name, zone)
+
+    def _call(self, request: str, name: str, zone: int) -> None:
+        client = self.requests[request]
+        if not client.service_is_ready():
+            self.on_result(name, zone, False, f'mower/{request} is not available')
+            return
+        future = client.call_async(Trigger.Request())
+
+        def answered(done: Any) -> None:
+            try:
+                response = done.result()
+            except Exception as exc:  # noqa: BLE001 (the service call failed: say so)
+                response, why = None, f'mower/{request} failed: {exc}'
+            else:
+                why = f'mower/{request} gave no answer'
+            if response is None:
+                self.on_result(name, zone, False, why)
+            else:
+                self.on_result(name, zone, bool(response.success), response.message)
+
+        future.add_done_callback(answered)
+
+    def _log_result(self, name: str, zone: int, ok: bool, message: str) -> None:
+        text = f'{name}{f" {zone}" if zone else ""}: {message}'
+        if ok:
+            self.node.get_logger().info(text)
+        else:
+            self.node.get_logger().warning(text)
+
+    # -- subscriptions ---------------------------------------------------------------------------
+    def _bad(self, topic: str, exc: Exception) -> None:
+        self.counts['bad_messages'] += 1
+        self.node.get_logger().warning(f'malformed message on {topic} skipped: {exc}')
+
+    def on_state(self, msg: String) -> None:
+        """The mission's state, message, mowed share and zone."""
+        try:
+            data = state_of(msg)
+            zone = int(data.get('zone', 0))
+        except (ValueError, TypeError) as exc:
+            self._bad('mower/state', exc)
+            return
+        mowed = data.get('mowed_pct')
+        self.planned_zone = zone
+        self.tracker.mission(
+            data['state'],
+            str(data.get('message', '')),
+            float(mowed) if isinstance(mowed, (int, float)) else None,
+            zone,
+        )
+
+    def on_odom(self, msg: Odometry) -> None:
+        """The pose: position, heading, distance today."""
+        try:
+            self.tracker.pose(*pose_of(msg))
+        except (AttributeError, TypeError) as exc:
+            self._bad(self.pose_topic, exc)
+
+    def on_battery(self, msg: BatteryState) -> None:
+        """Charge and charging."""
+        self.tracker.battery(*battery_of(msg))
+
+    def on_blade(self, msg: Bool) -> None:
+        """Whether the blade runs."""
+        self.tracker.blade(bool(msg.data))
+
+    def on_safety(self, msg: DiagnosticStatus) -> None:
+        """Latched safety stops, the emergency stop among them."""
+        _, latched = safety_of(msg)
+        self.tracker.safety(latched, any('emergency stop' in r for r in latched))
+
+    def on_plan(self, msg: String) -> None:
+        """A coverage plan: its points (mm kept) under the next version."""
+        try:
+            plan = PlanHandoff.from_json(msg.data)
+        except HandoffError as exc:
+            self._bad('coverage/plan', exc)
+            return
+        points = [[round(float(x), 3), round(float(y), 3)] for x, y in plan.points]
+        with self._plan_lock:
+            self._plan = (self._plan[0] + 1, points)
+            self.counts['plans'] += 1

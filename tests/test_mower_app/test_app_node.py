@@ -1,0 +1,259 @@
+"""app_node on the strict rclpy double: the owner's app over the stack's topics and services.
+
+The node serves real HTTP (uvicorn on a free port, read with urllib as a browser would, with the
+session cookie and the CSRF token); the test delivers the topics as mission_node, the
+localisation, the battery and coverage_node would publish them, and answers the service calls
+as mission_node does. Not run on ROS 2 (not installable here): the double models rclpy's API.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import urllib.error
+import urllib.request
+
+import pytest
+from conftest import MAPS
+
+pytestmark = pytest.mark.usefixtures('ros')
+
+PASSWORD = 'correct horse battery'
+
+
+@pytest.fixture
+def password_file(tmp_path, monkeypatch):
+    """The owner's password in tmp_path; HOME there too, so the app writes nothing in ours."""
+    from mower_app.auth import set_password
+
+    monkeypatch.setenv('HOME', str(tmp_path / 'home'))
+    path = tmp_path / 'app_password.json'
+    set_password(path, PASSWORD)
+    return path
+
+
+def make(owner_password, **changes):
+    from rclpy.parameter import Parameter
+
+    from mower_app.app_node import AppNode
+
+    values = {
+        'port': 0,
+        'password_file': str(owner_password),
+        'map_file': str(MAPS / 'demo_lawn.geojson'),
+        **changes,
+    }
+    return AppNode(parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
+
+
+@pytest.fixture
+def node(password_file):
+    n = make(password_file)
+    yield n
+    n.destroy_node()
+
+
+class Browser:
+    """HTTP to the node's app, keeping the session cookie and the CSRF token."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip('/')
+        self.cookie = ''
+        self.csrf = ''
+
+    def request(self, method: str, path: str, body: dict | None = None, csrf: bool = True):
+        headers = {'Content-Type': 'application/json'}
+        if self.cookie:
+            headers['Cookie'] = self.cookie
+        if csrf and self.csrf:
+            headers['X-CSRF-Token'] = self.csrf
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data, headers, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                return response.status, json.loads(response.read()), response.headers
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, json.loads(exc.read()), exc.headers
+
+    def get(self, path: str):
+        status, doc, _ = self.request('GET', path)
+        return status, doc
+
+    def post(self, path: str, body: dict | None = None, csrf: bool = True):
+        status, doc, _ = self.request('POST', path, body if body is not None else {}, csrf)
+        return status, doc
+
+    def login(self, password: str = PASSWORD) -> int:
+        status, doc, headers = self.request('POST', '/api/login', {'password': password})
+        if status == 200:
+            self.cookie = headers['Set-Cookie'].split(';')[0]
+            self.csrf = doc['csrf']
+        return status
+
+
+def sub(node, topic):
+    return next(s for s in node.subscriptions if s.topic == topic)
+
+
+def pub(node, topic):
+    return next(p for p in node.publishers if p.topic == topic)
+
+
+def state(name: str, zone: int = 0):
+    from std_msgs.msg import String
+
+    doc = {'state': name, 'mowed_pct': 12.5, 'progress_m': 0.0, 'message': '', 'zone': zone}
+    return String(data=json.dumps(doc))
+
+
+def odometry(x: float, y: float, yaw: float):
+    from nav_msgs.msg import Odometry
+
+    odom = Odometry()
+    odom.pose.pose.position.x, odom.pose.pose.position.y = x, y
+    odom.pose.pose.orientation.z = math.sin(yaw / 2)
+    odom.pose.pose.orientation.w = math.cos(yaw / 2)
+    return odom
+
+
+def plan_msg(points: list[list[float]]):
+    import numpy as np
+    from std_msgs.msg import String
+
+    from mower_coverage.handoff import PlanHandoff
+
+    pts = np.asarray(points, dtype=float)
+    handoff = PlanHandoff(pts, np.ones(len(pts) - 1, dtype=np.int64), None)
+    return String(data=handoff.to_json())
+
+
+def test_status_map_and_plan_follow_the_topics(node):
+    from sensor_msgs.msg import BatteryState
+    from std_msgs.msg import String
+
+    assert node.get_name() == 'app_node'
+    browser = Browser(node.server.url)
+    assert browser.get('/api/status')[0] == 401  # no session
+    assert browser.login('wrong password') == 401
+    assert browser.login() == 200
+
+    sub(node, 'mower/state').deliver(state('IDLE'))
+    sub(node, 'odom').deliver(odometry(0.3, 5.0, math.pi / 2))
+    sub(node, 'battery').deliver(
+        BatteryState(
+            percentage=0.87, power_supply_status=BatteryState.POWER_SUPPLY_STATUS_CHARGING
+        )
+    )
+    code, status = browser.get('/api/status')
+    assert code == 200
+    assert status['state'] == 'IDLE' and status['activity'] == 'docked'
+    assert (status['x_m'], status['y_m'], status['heading_deg']) == (0.3, 5.0, 90.0)
+    assert status['battery_pct'] == 87.0 and status['charging'] and status['zones'] == 1
+    sub(node, 'mower/state').deliver(state('MOWING'))
+    sub(node, 'odom').deliver(odometry(1.3, 5.0, 0.0))
+    status = browser.get('/api/status')[1]
+    assert status['state'] == 'MOWING' and status['x_m'] == 1.3 and status['distance_today_m'] == 1
+
+    # the map of map_file; the plan coverage_node latches on coverage/plan, one version each
+    code, doc = browser.get('/api/map')
+    assert code == 200 and doc['plan'] == {'version': 0, 'points': []}
+    roles = {f['properties']['role'] for f in doc['lawn']['features']}
+    assert {'boundary', 'dock'} <= roles
+    plan_sub = sub(node, 'coverage/plan')
+    assert plan_sub.qos_profile.durability.name == 'TRANSIENT_LOCAL'
+    plan_sub.deliver(plan_msg([[0.0, 0.0], [4.0, 0.0], [4.0, 0.5]]))
+    assert browser.get('/api/map')[1]['plan'] == {
+        'version': 1,
+        'points': [[0.0, 0.0], [4.0, 0.0], [4.0, 0.5]],
+    }
+    plan_sub.deliver(plan_msg([[1.0, 1.0], [2.1234567, 1.0]]))
+    assert browser.get('/api/map')[1]['plan'] == {
+        'version': 2,
+        'points': [[1.0, 1.0], [2.123, 1.0]],
+    }
+    # a malformed plan: counted and logged, the last good one kept
+    plan_sub.deliver(String(data='{"format": "something else"}'))
+    assert node.operator.counts['bad_messages'] == 1
+    assert browser.get('/api/map')[1]['plan']['version'] == 2
+
+
+def test_commands_reach_the_services_and_topics(node):
+    results = []
+    node.operator.on_result = lambda *result: results.append(result)
+    browser = Browser(node.server.url)
+    assert browser.login() == 200
+    sub(node, 'mower/state').deliver(state('IDLE'))
+    start = node.operator.requests['start']
+
+    # start -> mower/start on the node's timer; the mission's answer goes to on_result
+    assert browser.post('/api/command/start', csrf=False)[0] == 403  # no CSRF token
+    code, doc = browser.post('/api/command/start')
+    assert code == 200 and doc['accepted']
+    assert not start.requests  # queued: the ROS call waits for the executor's thread
+    node.timers[0].fire()
+    assert len(start.requests) == 1
+    start.respond(success=True, message='starting')
+    assert results == [('start', 0, True, 'starting')]
+
+    # the emergency stop goes to safety_node's topic
+    assert browser.post('/api/command/emergency_stop')[0] == 200
+    node.operator.step()
+    assert [m.data for m in pub(node, 'mower/emergency_stop').published] == [True]
+
+    # one zone: planned first (coverage/zone), started once mower/state reports its plan
+    zone_pub = pub(node, 'coverage/zone')
+    assert browser.post('/api/command/start_zone', {'zone': 2})[0] == 400  # one zone only
+    assert browser.post('/api/command/start_zone', {'zone': 1})[0] == 200
+    node.operator.step()
+    assert [m.data for m in zone_pub.published] == [1] and len(start.requests) == 1
+    sub(node, 'mower/state').deliver(state('IDLE', zone=1))
+    node.operator.step()
+    assert len(start.requests) == 2
+    start.respond(success=False, message='the battery is low')
+    assert results[-1] == ('start_zone', 1, False, 'the battery is low')
+    # a service that is not there: said, not hung
+    node.operator.requests['dock'].ready = False
+    assert browser.post('/api/command/dock')[0] == 200
+    node.operator.step()
+    assert results[-1] == ('dock', 0, False, 'mower/dock is not available')
+
+
+def test_without_a_map_the_app_shows_an_empty_one(password_file):
+    node = make(password_file, map_file='')
+    try:
+        browser = Browser(node.server.url)
+        assert browser.login() == 200
+        doc = browser.get('/api/map')[1]
+        assert doc['lawn'] == {'type': 'FeatureCollection', 'features': []}
+        assert browser.get('/api/status')[1]['zones'] == 0
+    finally:
+        node.destroy_node()
+
+
+def test_start_up_errors_are_one_line_and_status_1(password_file, tmp_path, capsys, ros):
+    from mower_app.app_node import main
+    from mower_app.auth import PasswordNotSetError
+    from mower_app.serve import AddressInUseError
+
+    missing = tmp_path / 'nobody' / 'app_password.json'
+    with pytest.raises(PasswordNotSetError, match='no owner password in .*nobody'):
+        make(password_file, password_file=str(missing))
+    taken = socket.socket()
+    taken.bind(('127.0.0.1', 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        with pytest.raises(AddressInUseError, match=f'127.0.0.1:{port}: the address is in use'):
+            make(password_file, port=port)
+        ros.shutdown()  # main initialises rclpy itself
+        args = ['--ros-args', '-p', f'port:={port}', '-p', f'password_file:={password_file}']
+        assert main(args) == 1
+    finally:
+        taken.close()
+    err = capsys.readouterr().err.strip()
+    assert err.count('\n') == 0 and 'the address is in use' in err, err
+    assert main(['--ros-args', '-p', f'password_file:={missing}']) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count('\n') == 0 and 'mower app password --file' in err, err
