@@ -45,6 +45,9 @@ class FakeOperator:
         self._plan: tuple[int, list[list[float]]] = (1, [[0.5, 0.5], [4.5, 0.5]])
         self.scheduler = Scheduler()  # the schedule, on the fake's clock (``now``)
         self.now = datetime(2025, 6, 2, 8, 0)  # a Monday
+        self.camera: tuple[int, bytes] | None = None  # what camera_jpeg gives
+        self.coverage: tuple[int, bytes, tuple[float, float, float, float]] | None = None
+        self.found: list[dict] = []  # what obstacles gives
 
     def status(self) -> MowerStatus:
         with self._lock:
@@ -74,6 +77,15 @@ class FakeOperator:
     def plan(self) -> tuple[int, list[list[float]]]:
         with self._lock:
             return self._plan
+
+    def camera_jpeg(self) -> tuple[int, bytes] | None:
+        return self.camera
+
+    def coverage_png(self) -> tuple[int, bytes, tuple[float, float, float, float]] | None:
+        return self.coverage
+
+    def obstacles(self) -> list[dict]:
+        return self.found
 
     def schedule(self) -> Schedule:
         return self.scheduler.schedule()

@@ -121,6 +121,12 @@ def test_the_owner_drives_the_simulated_mower_from_the_page(served):
         page.wait_for_function(
             'v => document.getElementById("map").dataset.robot !== v', arg=first, timeout=30_000
         )  # the pose moves on the map
+        page.wait_for_function(  # the camera with its labels, and the mowed layer on the map
+            """() => document.getElementById('camera').naturalWidth > 0
+                && document.querySelector('#map img.mowed-layer')?.naturalWidth > 0""",
+            timeout=30_000,
+        )
+        expect(page.locator('#camera-panel')).to_be_visible()
         page.screenshot(path=SHOTS / 'mowing.png')
         expect(page.locator('#history tbody tr').first).to_contain_text('going on')  # the run
 

@@ -81,6 +81,16 @@ class Browser:
         status, doc, _ = self.request('GET', path)
         return status, doc
 
+    def get_bytes(self, path: str):
+        """(status, body bytes, headers) of a GET that answers an image."""
+        req = urllib.request.Request(self.url + path, headers={'Cookie': self.cookie})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                return response.status, response.read(), response.headers
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return exc.code, exc.read(), exc.headers
+
     def post(self, path: str, body: dict | None = None, csrf: bool = True):
         status, doc, _ = self.request('POST', path, body if body is not None else {}, csrf)
         return status, doc
@@ -257,3 +267,79 @@ def test_start_up_errors_are_one_line_and_status_1(password_file, tmp_path, caps
     assert main(['--ros-args', '-p', f'password_file:={missing}']) == 1
     err = capsys.readouterr().err.strip()
     assert err.count('\n') == 0 and 'mower app password --file' in err, err
+
+
+def test_the_camera_overlay_the_mowed_layer_and_the_obstacles_follow_the_topics(node):
+    import cv2
+    import numpy as np
+    from builtin_interfaces.msg import Time
+    from sensor_msgs.msg import Image
+    from shapely.geometry import box
+    from std_msgs.msg import Header
+
+    from mower_mapping.conversions import grid_msg, obstacle_markers
+    from mower_segmentation.conversions import rgb_to_msg
+
+    browser = Browser(node.server.url)
+    assert browser.get_bytes('/api/camera.jpg')[0] == 401
+    assert browser.login() == 200
+    code, body, _ = browser.get_bytes('/api/camera.jpg')
+    assert code == 404 and json.loads(body) == {'error': 'no camera image yet'}
+    assert browser.get('/api/overlay')[1] == {'coverage': None, 'obstacles': []}
+
+    # segmentation_node's overlay (rgb8, best effort), kept as a JPEG at most once a second
+    camera = sub(node, 'segmentation/overlay')
+    assert camera.qos_profile.reliability.name == 'BEST_EFFORT'
+    clock = node.get_clock()
+    clock.set_now(100.0)
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    rgb[..., 1] = 200  # green
+    camera.deliver(rgb_to_msg(rgb, Header(frame_id='camera_optical_frame')))
+    code, body, headers = browser.get_bytes('/api/camera.jpg')
+    assert code == 200 and headers['Content-Type'] == 'image/jpeg' and headers['X-Frame'] == '1'
+    assert headers['Cache-Control'] == 'no-store'
+    image = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (48, 64, 3) and abs(image[..., 1].mean() - 200) < 3  # BGR: green
+    clock.set_now(100.5)
+    camera.deliver(rgb_to_msg(rgb, Header()))
+    assert browser.get_bytes('/api/camera.jpg')[2]['X-Frame'] == '1'  # too soon: not encoded
+    clock.set_now(101.0)
+    camera.deliver(rgb_to_msg(rgb, Header()))
+    assert browser.get_bytes('/api/camera.jpg')[2]['X-Frame'] == '2'
+    bad = Image(height=2, width=2, encoding='rgb8', step=6, data=bytes(3))  # 9 bytes short
+    camera.deliver(bad)
+    assert node.operator.counts['bad_messages'] == 0  # within the period: not even decoded
+    clock.set_now(102.0)
+    camera.deliver(bad)  # malformed: counted, the last image kept
+    assert node.operator.counts['bad_messages'] == 1
+    assert browser.get_bytes('/api/camera.jpg')[2]['X-Frame'] == '2'
+
+    # mapping_node's mowed layer (latched): a PNG with its bounds, north up
+    coverage = sub(node, 'map/coverage')
+    assert coverage.qos_profile.durability.name == 'TRANSIENT_LOCAL'
+    values = np.zeros((4, 8), np.int8)
+    values[0, :2] = 100  # the southern row
+    stamp = Time(sec=100)
+    coverage.deliver(grid_msg(values, np.array([-1.0, -2.0]), 0.25, 'map', stamp))
+    overlay = browser.get('/api/overlay')[1]
+    assert overlay['coverage'] == {'version': 1, 'bounds': [-1.0, -2.0, 1.0, -1.0]}
+    code, body, headers = browser.get_bytes('/api/coverage.png')
+    assert code == 200 and headers['Content-Type'] == 'image/png'
+    assert headers['X-Coverage-Bounds'] == '-1.0,-2.0,1.0,-1.0'
+    png = cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert png.shape == (4, 8, 4) and np.count_nonzero(png[..., 3]) == 2
+    assert (png[3, :2, 3] > 0).all()  # the southern row is the image's last
+    coverage.deliver(grid_msg(values, np.array([-1.0, -2.0]), 0.25, 'map', stamp))
+    assert browser.get('/api/overlay')[1]['coverage']['version'] == 1  # unchanged: same version
+    values[1, :2] = 100
+    coverage.deliver(grid_msg(values, np.array([-1.0, -2.0]), 0.25, 'map', stamp))
+    assert browser.get('/api/overlay')[1]['coverage']['version'] == 2
+
+    # the obstacles the camera found (latched MarkerArray), as GeoJSON
+    obstacles = sub(node, 'map/obstacles')
+    assert obstacles.qos_profile.durability.name == 'TRANSIENT_LOCAL'
+    obstacles.deliver(obstacle_markers([box(1.0, 1.0, 1.5, 1.25)], 'map', stamp))
+    found = browser.get('/api/overlay')[1]['obstacles']
+    assert len(found) == 1 and found[0]['type'] == 'Polygon'
+    xs = sorted({x for x, _ in found[0]['coordinates'][0]})
+    assert xs == [1.0, 1.5]

@@ -320,3 +320,49 @@ def test_status_payload_is_json_with_the_counts():
     back = json.loads(text)
     assert back['activity'] == 'mowing' and back['rejected_commands'] == 4
     assert back['zones'] == 2 and back['mowed_pct'] == 12.5 and back['position'] is None
+
+
+class RecordingClient:
+    """Stands in for paho's client: records what is published."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, str, bool]] = []
+
+    def publish(self, topic, payload, qos=0, retain=False):
+        self.published.append((topic, payload, retain))
+
+
+class ZonesOperator:
+    def __init__(self, zones: int) -> None:
+        self.tracker = StatusTracker(zones=zones)
+
+    def status(self):
+        return self.tracker.status()
+
+    def command(self, name, zone=0):
+        return True, 'ok'
+
+
+def test_a_map_with_other_zones_updates_the_zone_buttons():
+    from mower_integrations.ha_mqtt import HaBridge
+
+    client, operator = RecordingClient(), ZonesOperator(3)
+    bridge = HaBridge(MqttSettings(min_interval_s=0.0), operator, client=client)
+    bridge.connected.set()
+    assert bridge.publish_status()
+    assert not any('start_zone' in t for t, _, _ in client.published)  # nothing changed
+    operator.tracker.set_zones(1)  # the owner saved a map with one zone
+    client.published.clear()
+    assert bridge.publish_status()
+    removed = {t for t, payload, retain in client.published if payload == '' and retain}
+    assert removed == {
+        f'homeassistant/button/mower/start_zone_{n}/config' for n in (2, 3)
+    }  # an empty retained config removes the entity in Home Assistant
+    assert bridge.zones == 1
+    status = json.loads(next(p for t, p, _ in client.published if t == 'mower/status'))
+    assert status['zones'] == 1
+    client.published.clear()
+    operator.tracker.set_zones(2)
+    bridge.publish_status(force=True)
+    added = [t for t, payload, _ in client.published if payload and 'start_zone' in t]
+    assert added == ['homeassistant/button/mower/start_zone_2/config']

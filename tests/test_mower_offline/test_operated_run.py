@@ -5,14 +5,17 @@ from __future__ import annotations
 import threading
 import time
 
+import cv2
 import numpy as np
 import shapely
-from lawn_gen import BACK, garden
+from lawn_gen import BACK, garden, rectangle_lawn
 from shapely.geometry import LineString, Point
 
 from mower_coverage.route import KINDS
+from mower_maps import map_from_geojson
 from mower_offline.operated_run import SimOperator
 from mower_offline.out_dir import StopRequest
+from mower_offline.replay_outputs import label_overlay
 from mower_offline.run import MowingRun, RunConfig
 
 
@@ -96,3 +99,52 @@ def test_zones_pause_resume_dock_and_stop_from_another_thread(tmp_path):
     assert not thread.is_alive()
     assert done['result'].summary['interrupted']
     assert op.command('pause') == (False, 'the simulated mower is not running')
+
+
+def decoded(data: bytes, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    assert image is not None, 'does not decode'
+    return image
+
+
+def test_the_app_sees_the_camera_with_its_labels_and_the_mowed_layer_grow(tmp_path):
+    lawn = map_from_geojson(rectangle_lawn('small', 6.0, 3.0, (0.3, 0.4)))
+    cfg = RunConfig(perception='truth', camera_hz=2.0, record=False, limit_s=3600.0)
+    run = MowingRun(lawn, tmp_path, cfg)
+    op = SimOperator(run)
+    assert op.camera_jpeg() is None and op.coverage_png() is None and op.obstacles() == []
+    stop = StopRequest()
+    thread = threading.Thread(target=lambda: run.run(False, stop=stop, operator=op))
+    thread.start()
+    try:
+        wait(lambda: op.status().state == 'IDLE', what='IDLE')
+        wait(lambda: op.camera_jpeg() is not None, what='a camera image')
+        assert op.command('start')[0]
+        wait(lambda: op.status().blade, what='mowing')
+        wait(lambda: op.coverage_png() is not None, what='the mowed layer')
+        first, png, bounds = op.coverage_png()
+        green = np.count_nonzero(decoded(png)[..., 3])
+        wait(lambda: op.coverage_png()[0] > first + 1, what='two newer layers')
+        number = op.camera_jpeg()[0]
+        wait(lambda: op.camera_jpeg()[0] > number, what='a newer camera image')
+    finally:
+        stop.signum = 2
+        thread.join(60)
+    assert not thread.is_alive()
+    # the mowed layer: green where mowed, more of it as the mower goes, over the lawn's grid
+    _, png, later_bounds = op.coverage_png()
+    image = decoded(png)
+    assert image.shape[2] == 4 and later_bounds == bounds
+    assert np.count_nonzero(image[..., 3]) > green
+    x0, y0, x1, y1 = bounds
+    assert x0 <= 0.0 and y0 <= 0.0 and x1 >= 6.0 and y1 >= 3.0
+    assert (x1 - x0) / image.shape[1] == (y1 - y0) / image.shape[0]  # square cells
+    mowed = image[image[..., 3] > 0]
+    assert (mowed[:, 1] > mowed[:, 0]).all() and (mowed[:, 1] > mowed[:, 2]).all()  # green
+    # the camera: the frame of the last image, the simulator's labels blended over it
+    frame, m = op.camera_frame, run.sim.mower
+    jpeg = decoded(op.camera_jpeg()[1], cv2.IMREAD_COLOR)[..., ::-1]
+    assert jpeg.shape == (m.image_height, m.image_width, 3)
+    overlay = label_overlay(frame.rgb, frame.labels).astype(float)
+    assert np.abs(jpeg - overlay).mean() < 4.0  # JPEG's loss only
+    assert np.abs(jpeg - frame.rgb.astype(float)).mean() > 3 * np.abs(jpeg - overlay).mean()

@@ -5,8 +5,10 @@ A thin adapter: the robot's operator,
 lawn map of ``map_file`` and the plan on ``coverage/plan``; the same one Home Assistant's
 bridge uses), handed to the app (:func:`~mower_app.server.create_app`), which
 :class:`~mower_app.serve.AppServer` serves from a background thread from construction on, at
-``host:port``, until the node is destroyed. Commands from the page are queued by the server's
-thread and carried out on the operator's timer; their results are logged.
+``host:port``, until the node is destroyed. The operator also subscribes to what the app
+draws besides the status (``views``: ``segmentation/overlay``, ``map/coverage``,
+``map/obstacles``). Commands from the page are queued by the server's thread and carried out
+on the operator's timer; their results are logged.
 
 A taken address or no owner password in ``password_file`` (``mower app password --file``)
 ends the node at start with one line and exit status 1.
@@ -48,7 +50,7 @@ class AppNode(Node):
             raise PasswordNotSetError(
                 f'no owner password in {path}: set one with `mower app password --file {path}`'
             )
-        self.operator = RosOperator(self, p['pose_topic'], p['map_file'], p['poll_s'])
+        self.operator = RosOperator(self, p['pose_topic'], p['map_file'], p['poll_s'], views=True)
         self.server = AppServer(create_app(self.operator, settings), settings.host, settings.port)
         url = self.server.start()
         self.get_logger().info(

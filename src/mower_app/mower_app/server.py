@@ -1,9 +1,10 @@
 """The owner's app: a JSON API and a live WebSocket over the operator interface, and the page.
 
 :func:`create_app` builds the FastAPI application around any object with the operator's
-``status()`` / ``command()`` and the map view's ``lawn_geojson()`` / ``plan()``
-(:class:`AppOperator`: the simulator's ``SimOperator``, the robot's ``RosOperator``). It keeps
-no state of the mower: every answer is asked of the operator.
+``status()`` / ``command()`` and the map view's ``lawn_geojson()`` / ``plan()`` /
+``camera_jpeg()`` / ``coverage_png()`` / ``obstacles()`` (:class:`AppOperator`: the
+simulator's ``SimOperator``, the robot's ``RosOperator``). It keeps no state of the mower:
+every answer is asked of the operator.
 
 The rules (README, "The owner's app"): a password login makes a server-side session (an
 HttpOnly, SameSite=Strict cookie); every command needs that session, its CSRF token in the
@@ -42,6 +43,7 @@ from mower_app.auth import (
 from mower_app.history import HistoryFeeder, RunHistory
 from mower_app.map_api import add_map_routes
 from mower_app.schedule_api import add_schedule_routes
+from mower_app.view_api import add_view_routes
 from mower_control.operator import MapView, Operator, check_command
 
 #: The page's files (index.html, app.js, ...), served at ``/``.
@@ -410,6 +412,7 @@ def create_app(
     app.add_api_websocket_route('/api/live', api.live)
     app.state.maps = add_map_routes(app, api, settings.data_dir)
     app.state.schedule = add_schedule_routes(app, api)  # data_dir/schedule.json
+    add_view_routes(app, api)  # the camera image, the mowed layer, the obstacles found
     history = RunHistory(Path(settings.data_dir).expanduser() / 'history.jsonl')
     app.state.history = HistoryFeeder(history, operator)
     app.router.on_shutdown.append(app.state.history.stop)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from mower_control.operator import MowerStatus
+from mower_control.operator import MowerStatus, check_command
 
 #: Short weekday names, Monday first (``datetime.weekday()``'s order).
 WEEKDAYS = ('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')
@@ -403,3 +403,46 @@ class Scheduler:
             if starts:
                 return min(starts)
         return None
+
+
+class ScheduleFollower:
+    """The schedule side of an operator, one for the simulator and the robot.
+
+    Holds the :class:`Scheduler` and a :class:`RainClock`, checks a new schedule against the
+    map's zones, keeps the status's next run up to date, and on each :meth:`tick` says which
+    command (if any) starts a scheduled run now; the operator carries it out its own way.
+    """
+
+    def __init__(self, tracker: Any, scheduler: Scheduler | None = None) -> None:
+        """``tracker``: the operator's mower_control.operator.StatusTracker."""
+        self.tracker = tracker
+        self.scheduler = scheduler if scheduler is not None else Scheduler()
+        self._rain = RainClock()
+
+    def schedule(self) -> Schedule:
+        """The schedule in force (any thread)."""
+        return self.scheduler.schedule()
+
+    def set_schedule(self, schedule: Schedule, now: datetime) -> None:
+        """Follow ``schedule`` from now on; ScheduleError for a zone the map lacks."""
+        schedule.check_zones(self.tracker.zones)
+        self.scheduler.set_schedule(schedule)
+        self.show_next_run(now)
+
+    def show_next_run(self, now: datetime) -> None:
+        """The status's next run, from the schedule."""
+        when = self.scheduler.next_run(now)
+        self.tracker.next_run('' if when is None else when.isoformat(timespec='minutes'))
+
+    def tick(self, now: datetime, clock_s: float, raining: bool) -> tuple[str, int, str] | None:
+        """The scheduled start due now: (command, zone, '' or why it cannot be sent), or None.
+
+        ``clock_s``: a monotonic clock for the rain rule (simulated or node time).
+        """
+        since_rain_s = self._rain.update(clock_s, raining)
+        decided = self.scheduler.decide(now, self.tracker.status(), raining, since_rain_s)
+        self.show_next_run(now)
+        if decided is None:
+            return None
+        name, zone = decided
+        return name, zone, check_command(name, zone, self.tracker.zones)  # the map may change

@@ -11,6 +11,10 @@ both sides of it:
   :meth:`Operator.command`. Two implementations: the robot's (ROS services and topics:
   ``mower_integrations.operator_node.RosOperator``) and the simulator's
   (``mower_offline.operated_run.SimOperator``).
+- :class:`MapView` is what an app draws besides the status: the lawn, the plan, the camera
+  image with the segmentation overlay, the mowed layer and the obstacles the camera found
+  (:func:`obstacles_geojson`); :class:`CameraImage` and :class:`MowedImage` hold the
+  latest image of each for both implementations.
 - :func:`mission_request` and :func:`zone_to_plan` are the rules that map an operator
   command to the mission's request, and to the zone to plan first.
 """
@@ -18,10 +22,11 @@ both sides of it:
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -150,6 +155,118 @@ class MapView(Protocol):
     def set_map(self, lawn: Any) -> tuple[bool, str]:
         """Use a new map (a mower_maps LawnMap, already checked); (accepted, message)."""
         ...
+
+    def camera_jpeg(self) -> tuple[int, bytes] | None:
+        """(frame number, JPEG): the latest camera image with the segmentation labels over it.
+
+        None while there is none (no camera, or no frame yet). Made at most about once a
+        second; the number changes with each new image.
+        """
+        ...
+
+    def coverage_png(self) -> tuple[int, bytes, tuple[float, float, float, float]] | None:
+        """(version, PNG, (x0, y0, x1, y1)): the mowed layer and its bounds in the map frame (m).
+
+        Mowed cells green, the rest transparent, north up (mower_maps.mowed.mowed_png); the
+        version changes whenever the layer does. None before the first.
+        """
+        ...
+
+    def obstacles(self) -> list[dict]:
+        """The obstacles the camera found: GeoJSON geometries in the map frame (m)."""
+        ...
+
+
+def plan_points(points: Any) -> list[list[float]]:
+    """A plan's (N, 2) points as the app draws them: lists of floats, millimetres kept."""
+    return [[round(float(x), 3), round(float(y), 3)] for x, y in points]
+
+
+def obstacles_geojson(polygons: Iterable[Any]) -> list[dict]:
+    """GeoJSON geometries of obstacle outlines (shapely), to the millimetre; empty ones left out.
+
+    What :meth:`MapView.obstacles` gives, from the simulator's mapper or from map/obstacles.
+    """
+    import shapely
+
+    out = []
+    for poly in polygons:
+        rounded = shapely.set_precision(poly, 0.001)
+        if not rounded.is_empty:
+            out.append(json.loads(shapely.to_geojson(rounded)))
+    return out
+
+
+class CameraImage:
+    """The camera image :meth:`MapView.camera_jpeg` gives: a JPEG every ``period_s``; thread-safe.
+
+    The maker (the simulator's loop, the robot's subscription) asks :meth:`due` before it
+    encodes a frame, then hands the JPEG to :meth:`set`; readers call :meth:`get`.
+    """
+
+    def __init__(self, period_s: float = 1.0) -> None:
+        """At most one image every ``period_s`` of the maker's clock (s)."""
+        self.period_s = period_s
+        self._lock = threading.Lock()
+        self._made_s = -math.inf
+        self._image: tuple[int, bytes] | None = None
+
+    def due(self, t_s: float) -> bool:
+        """Whether a frame at clock time ``t_s`` is to be encoded (a clock gone back: yes)."""
+        return not self._made_s <= t_s < self._made_s + self.period_s
+
+    def set(self, t_s: float, jpeg: bytes) -> None:
+        """The new image, made at clock time ``t_s``; its number is the last one's plus one."""
+        with self._lock:
+            self._made_s = t_s
+            self._image = (1 if self._image is None else self._image[0] + 1, jpeg)
+
+    def get(self) -> tuple[int, bytes] | None:
+        """(number, JPEG) of the latest image; None before the first."""
+        with self._lock:
+            return self._image
+
+
+class MowedImage:
+    """The mowed layer :meth:`MapView.coverage_png` gives: a new version when it changed.
+
+    :meth:`update` with each mowed grid (a mower_maps MowedGrid, as map/coverage carries it);
+    thread-safe.
+    """
+
+    def __init__(self) -> None:
+        """No layer yet."""
+        self._lock = threading.Lock()
+        self._grid: Any = None
+        self._image: tuple[int, bytes, tuple[float, float, float, float]] | None = None
+
+    def update(self, grid: Any) -> bool:
+        """Draw ``grid`` (mower_maps.mowed.mowed_png) unless it is the last one; True if drawn.
+
+        Raises ValueError when it cannot be drawn (then the last image stays).
+        """
+        import numpy as np
+
+        from mower_maps.mowed import mowed_png
+
+        last = self._grid
+        if (
+            last is not None
+            and (last.origin, last.res) == (grid.origin, grid.res)
+            and np.array_equal(last.mowed, grid.mowed)
+        ):
+            return False
+        png, bounds = mowed_png(grid)
+        with self._lock:
+            self._grid = grid
+            version = 1 if self._image is None else self._image[0] + 1
+            self._image = (version, png, bounds)
+        return True
+
+    def get(self) -> tuple[int, bytes, tuple[float, float, float, float]] | None:
+        """(version, PNG, (x0, y0, x1, y1)) of the latest layer; None before the first."""
+        with self._lock:
+            return self._image
 
 
 def check_command(name: str, zone: int, zones: int) -> str:

@@ -484,12 +484,30 @@ class HaBridge:
         result = {'command': name, 'zone': zone, 'accepted': ok, 'message': message}
         self.client.publish(self.s.topic('command_result'), json.dumps(result), 1)
 
+    def _rediscover(self, zones: int) -> None:
+        """New zone buttons after a map change.
+
+        The buttons gone are removed (an empty retained config); new or changed ones published.
+        """
+        old = discovery(self.s, self.zones)
+        self.zones = zones
+        new = discovery(self.s, zones)
+        for topic in old.keys() - new.keys():
+            self.client.publish(topic, '', 1, retain=True)  # Home Assistant removes the entity
+        for topic, config in new.items():
+            if old.get(topic) != config:
+                self.client.publish(topic, json.dumps(config), 1, retain=True)
+        self.log.info(f'MQTT: the map has {zones} zone(s) now: zone buttons published again')
+
     def publish_status(self, force: bool = False) -> bool:
         """Publish ``P/status`` when it changed or is due (call it often); True when sent."""
         if not self.connected.is_set():
             return False
+        status = self.operator.status()
+        if status.zones != self.zones:  # the owner saved a map with other zones
+            self._rediscover(status.zones)
         with self._lock:
-            payload = status_payload(self.operator.status(), self.rejected)
+            payload = status_payload(status, self.rejected)
             key = json.dumps({k: v for k, v in payload.items() if k != 'updated'})
             now = self.clock()
             if self._last is not None and not force:

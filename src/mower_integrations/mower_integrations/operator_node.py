@@ -16,6 +16,12 @@ node's endpoints:
 - clients of ``mower/start``, ``mower/pause``, ``mower/resume``, ``mower/dock``
   (std_srvs/Trigger, called asynchronously), publishers of ``mower/emergency_stop``
   (std_msgs/Bool) and ``coverage/zone`` (std_msgs/UInt8: coverage_node plans that zone);
+- with ``views`` (the owner's app), what the app draws besides (:class:`RosViews`): the
+  camera image with the segmentation overlay (``segmentation/overlay``, sensor_msgs/Image rgb8,
+  SensorDataQoS: segmentation_node's, kept as a JPEG at most every :data:`CAMERA_PERIOD_S` of
+  the node's clock), the mowed layer (``map/coverage``, nav_msgs/OccupancyGrid, transient
+  local: a PNG when it changed) and the obstacles the camera found (``map/obstacles``,
+  visualization_msgs/MarkerArray, transient local, as GeoJSON);
 - a timer every ``poll_s`` that carries out the commands: :meth:`RosOperator.command` is called
   on other threads (the MQTT client's, the app server's) and only queues; the ROS calls stay on
   the executor's thread. A zone is planned first, and the mission started once ``mower/state``
@@ -29,31 +35,45 @@ publishes it, and by default it is logged. A malformed message is logged, counte
 
 from __future__ import annotations
 
+import datetime
+import math
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 
+import cv2
 from diagnostic_msgs.msg import DiagnosticStatus
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.node import Node
-from sensor_msgs.msg import BatteryState
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import BatteryState, Image
 from std_msgs.msg import Bool, String, UInt8
 from std_srvs.srv import Trigger
+from visualization_msgs.msg import MarkerArray
 
-from mower_control.conversions import battery_of, pose_of, safety_of, state_of
+from mower_control.conversions import battery_of, mowed_grid, pose_of, safety_of, state_of
+from mower_control.mowing_schedule import Schedule, ScheduleFollower
 from mower_control.operator import (
+    CameraImage,
+    MowedImage,
     MowerStatus,
     StatusTracker,
     check_command,
     mission_request,
+    obstacles_geojson,
+    plan_points,
     zone_to_plan,
 )
+from mower_coverage.conversions import markers_to_obstacles
 from mower_coverage.handoff import HandoffError, PlanHandoff
 from mower_maps import load_map, map_to_geojson
 from mower_node_kit.qos import LATCHED
+from mower_segmentation.conversions import image_to_rgb
 
 ZONE_TIMEOUT_S = 60.0  # a zone's plan must reach the mission within this (s)
+CAMERA_PERIOD_S = 1.0  # the app's camera image, at most this often (s, the node's clock)
+JPEG_QUALITY = 80
 REQUESTS = ('start', 'pause', 'resume', 'dock')
 #: what :attr:`RosOperator.on_result` is called with: command, zone, accepted, message
 ResultCallback = Callable[[str, int, bool, str], None]
@@ -69,11 +89,15 @@ class RosOperator:
         map_file: str = '',
         poll_s: float = 0.1,
         on_result: ResultCallback | None = None,
+        local_time: Callable[[], datetime.datetime] = datetime.datetime.now,
+        views: bool = False,
     ) -> None:
         """Read the map (MapError when it cannot be used), create ``node``'s endpoints.
 
         ``map_file``: the lawn map ('' none: no zones, an empty map); ``on_result``: where
-        command results go (default: the node's log; may be set later).
+        command results go (default: the node's log; may be set later); ``local_time``: the
+        local wall clock the mowing schedule follows; ``views``: subscribe to what the app
+        draws besides the status (the camera, the mowed layer, the obstacles).
         """
         self.node = node
         self.pose_topic = pose_topic
@@ -83,6 +107,10 @@ class RosOperator:
         )
         self.tracker = StatusTracker(zones=0 if lawn is None else len(lawn.zones))
         self.on_result: ResultCallback = on_result or self._log_result
+        self.local_time = local_time
+        self.schedule_follower = ScheduleFollower(self.tracker)  # set by the app
+        self.raining = False  # mower/rain
+        self._schedule_t = -math.inf  # node time of the last schedule check
         self.counts = {'bad_messages': 0, 'commands': 0, 'zone_timeouts': 0, 'plans': 0}
         self.planned_zone = 0  # the zone of the mission's plan (mower/state)
         self.pending_zone: tuple[int, float] | None = None  # (zone, give up at node time)
@@ -97,6 +125,8 @@ class RosOperator:
         node.create_subscription(Bool, 'mower/blade', self.on_blade, 10)
         node.create_subscription(DiagnosticStatus, 'safety/status', self.on_safety, 10)
         node.create_subscription(String, 'coverage/plan', self.on_plan, LATCHED)
+        node.create_subscription(Bool, 'mower/rain', self.on_rain, 5)
+        self.views = RosViews(node, self._bad) if views else None
         self.requests = {r: node.create_client(Trigger, f'mower/{r}') for r in REQUESTS}
         self.timer = node.create_timer(poll_s, self.step)
 
@@ -121,6 +151,18 @@ class RosOperator:
         """(version, points): the last plan on ``coverage/plan``; the version counts the plans."""
         with self._plan_lock:
             return self._plan
+
+    def camera_jpeg(self) -> tuple[int, bytes] | None:
+        """(number, JPEG) of the latest ``segmentation/overlay`` image; None without one."""
+        return None if self.views is None else self.views.camera.get()
+
+    def coverage_png(self) -> tuple[int, bytes, tuple[float, float, float, float]] | None:
+        """(version, PNG, bounds) of the last ``map/coverage`` grid; None without one."""
+        return None if self.views is None else self.views.mowed.get()
+
+    def obstacles(self) -> list[dict]:
+        """The obstacles on ``map/obstacles`` (GeoJSON); [] without."""
+        return [] if self.views is None else self.views.obstacles
 
     def set_map(self, lawn: Any) -> tuple[bool, str]:
         """Refused: the robot's nodes read their map file at start (no topic changes it)."""
@@ -154,6 +196,36 @@ class RosOperator:
                 why = f'no plan for zone {zone} reached the mission in {ZONE_TIMEOUT_S:.0f} s'
                 self.node.get_logger().error(why)
                 self.on_result('start_zone', zone, False, why)
+        self._tick_schedule()
+
+    # -- the mowing schedule (mower_control.mowing_schedule) -----------------------------------
+    def schedule(self) -> Schedule:
+        """The mowing schedule in force (any thread)."""
+        return self.schedule_follower.schedule()
+
+    def set_schedule(self, schedule: Schedule) -> None:
+        """Follow ``schedule`` from now on; ScheduleError for a zone the map lacks."""
+        self.schedule_follower.set_schedule(schedule, self.local_time())
+
+    def on_rain(self, msg: Bool) -> None:
+        """The rain sensor (the schedule's rain rule)."""
+        self.raining = bool(msg.data)
+
+    def _tick_schedule(self) -> None:
+        """Once a second: start a scheduled run when its window opens (the timer's thread)."""
+        t = self.now_s()
+        if t - self._schedule_t < 1.0:
+            return
+        self._schedule_t = t
+        due = self.schedule_follower.tick(self.local_time(), t, self.raining)
+        if due is None:
+            return
+        name, zone, why = due
+        if why:
+            self.on_result(name, zone, False, f'schedule: {why}')
+            return
+        self.node.get_logger().info(f'schedule: {name}{f" zone {zone}" if zone else ""}')
+        self._do(name, zone)
 
     def _do(self, name: str, zone: int) -> None:
         if name == 'emergency_stop':
@@ -245,7 +317,54 @@ class RosOperator:
         except HandoffError as exc:
             self._bad('coverage/plan', exc)
             return
-        points = [[round(float(x), 3), round(float(y), 3)] for x, y in plan.points]
+        points = plan_points(plan.points)
         with self._plan_lock:
             self._plan = (self._plan[0] + 1, points)
             self.counts['plans'] += 1
+
+
+class RosViews:
+    """The camera image with the segmentation overlay, the mowed layer, the obstacles found."""
+
+    def __init__(
+        self,
+        node: Node,
+        bad: Callable[[str, Exception], None],
+        camera_topic: str = 'segmentation/overlay',
+    ) -> None:
+        """Subscribe on ``node``; ``bad(topic, error)`` hears of malformed messages."""
+        self.node, self.bad, self.camera_topic = node, bad, camera_topic
+        self.camera = CameraImage(CAMERA_PERIOD_S)
+        self.mowed = MowedImage()
+        self.obstacles: list[dict] = []  # replaced whole (one assignment: thread-safe)
+        node.create_subscription(Image, camera_topic, self.on_camera, qos_profile_sensor_data)
+        node.create_subscription(OccupancyGrid, 'map/coverage', self.on_coverage, LATCHED)
+        node.create_subscription(MarkerArray, 'map/obstacles', self.on_obstacles, LATCHED)
+
+    def on_camera(self, msg: Image) -> None:
+        """A camera image with the overlay: a JPEG, unless the last is younger than the period."""
+        t = self.node.get_clock().now().nanoseconds * 1e-9
+        if not self.camera.due(t):
+            return
+        try:
+            rgb = image_to_rgb(msg)
+        except ValueError as exc:
+            self.bad(self.camera_topic, exc)
+            return
+        ok, jpeg = cv2.imencode('.jpg', rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if ok:
+            self.camera.set(t, jpeg.tobytes())
+
+    def on_coverage(self, msg: OccupancyGrid) -> None:
+        """The mowed layer: a new PNG when it changed."""
+        try:
+            self.mowed.update(mowed_grid(msg))
+        except ValueError as exc:
+            self.bad('map/coverage', exc)
+
+    def on_obstacles(self, msg: MarkerArray) -> None:
+        """The obstacles found, as GeoJSON."""
+        try:
+            self.obstacles = obstacles_geojson(markers_to_obstacles(msg))
+        except ValueError as exc:
+            self.bad('map/obstacles', exc)

@@ -73,3 +73,29 @@ def mowed_share(mowed_m2: float, mowable) -> float:
     """
     area = float(mowable.area)
     return min(1.0, mowed_m2 / area) if area > 0 else 0.0
+
+
+#: The mowed layer's colour in :func:`mowed_png` (RGBA): a green the lawn shows through.
+MOWED_RGBA = (46, 160, 67, 150)
+
+
+def mowed_png(
+    grid: MowedGrid, rgba: tuple[int, int, int, int] = MOWED_RGBA
+) -> tuple[bytes, tuple[float, float, float, float]]:
+    """A PNG of the mowed cells (``rgba``; transparent elsewhere) and its bounds.
+
+    One pixel a cell, north (+y) up: the first image row is the grid's last. The bounds are
+    (x0, y0, x1, y1) of the grid's outer corners in its frame (m), for an image overlay.
+    Raises ValueError when the image cannot be encoded.
+    """
+    import cv2
+
+    rows, cols = grid.mowed.shape
+    image = np.zeros((max(rows, 1), max(cols, 1), 4), np.uint8)
+    r, g, b, a = rgba
+    image[:rows, :cols][grid.mowed[::-1]] = (b, g, r, a)  # cv2 writes BGRA
+    ok, png = cv2.imencode('.png', image)
+    if not ok:
+        raise ValueError(f'the mowed grid ({cols} x {rows} cells) could not be encoded as PNG')
+    x0, y0 = grid.origin
+    return png.tobytes(), (x0, y0, x0 + cols * grid.res, y0 + rows * grid.res)

@@ -6,6 +6,12 @@ other threads (the MQTT client's); :class:`SimOperator` queues them and the run'
 them between two control ticks (:meth:`SimOperator.apply`), so that the simulation stays
 single-threaded and deterministic in simulated time. The status comes from the same
 :class:`~mower_control.operator.StatusTracker` the robot's bridge node feeds from topics.
+
+What the app draws is made on the simulation thread too and handed over under a lock
+(:class:`~mower_control.operator.CameraImage`, :class:`~mower_control.operator.MowedImage`): the
+camera frame with its labels blended over it (the bag's overlay, at most once a simulated
+second, when perception is in the loop), and the mowed layer and the obstacles found (every
+five simulated seconds, the layer when it changed).
 """
 
 from __future__ import annotations
@@ -17,20 +23,27 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
-from mower_control.mowing_schedule import RainClock, Schedule, Scheduler
+from mower_control.mowing_schedule import Schedule, ScheduleFollower, Scheduler
 from mower_control.operator import (
+    CameraImage,
+    MowedImage,
     MowerStatus,
     StatusTracker,
     check_command,
     mission_request,
+    obstacles_geojson,
+    plan_points,
     zone_to_plan,
 )
+from mower_offline.replay_outputs import label_overlay, rgb_jpeg
 from mower_offline.schedule import Every
 
 if TYPE_CHECKING:
     from mower_offline.run import MowingRun
 
 MAP_TIMEOUT_S = 60.0  # planning a new map: the longest a caller waits
+CAMERA_PERIOD_S = 1.0  # the app's camera image, at most this often (simulated s)
+LAYERS_PERIOD_S = 5.0  # the app's mowed layer and obstacles, at most this often (simulated s)
 
 
 class SimOperator:
@@ -51,10 +64,9 @@ class SimOperator:
         """
         self.run = run
         self.sim_start = sim_start or datetime.datetime.now().replace(microsecond=0)
-        self.scheduler = schedule if schedule is not None else Scheduler()
-        self._rain = RainClock()
         self.timeout_s = timeout_s
         self.tracker = StatusTracker(zones=len(run.lawn.zones))
+        self.schedule_follower = ScheduleFollower(self.tracker, schedule)
         self.running = threading.Event()  # set while the run's loop applies commands
         self._queue: queue.Queue[tuple[str, Any, Future]] = queue.Queue()  # (what, arg, done)
         self._rate = Every(1.0 / status_hz)
@@ -64,6 +76,12 @@ class SimOperator:
         self._plan_lock = threading.Lock()
         self._plan_of: Any = None  # the Plan object last seen
         self._plan: tuple[int, list[list[float]]] = (0, [])
+        # what the app draws, made by the loop: the camera, the mowed layer, the obstacles
+        self._camera = CameraImage(CAMERA_PERIOD_S)
+        self.camera_frame: Any = None  # the camera frame of camera_jpeg's image
+        self._mowed_image = MowedImage()
+        self._layers_rate = Every(LAYERS_PERIOD_S)
+        self._obstacles: list[dict] = []  # replaced whole (one assignment: thread-safe)
 
     # -- the Operator interface (any thread) ---------------------------------------------------
     def status(self) -> MowerStatus:
@@ -108,6 +126,18 @@ class SimOperator:
         """(version, points) of the plan the mission follows (a replan makes a new version)."""
         with self._plan_lock:
             return self._plan
+
+    def camera_jpeg(self) -> tuple[int, bytes] | None:
+        """(frame number, JPEG) of the camera with its labels; None without perception."""
+        return self._camera.get()
+
+    def coverage_png(self) -> tuple[int, bytes, tuple[float, float, float, float]] | None:
+        """(version, PNG, bounds) of the mowed layer as map/coverage carries it."""
+        return self._mowed_image.get()
+
+    def obstacles(self) -> list[dict]:
+        """The obstacles found in the semantic grid (GeoJSON), as map/obstacles carries them."""
+        return self._obstacles
 
     # -- the loop's side (the simulation thread) -----------------------------------------------
     def apply(self) -> None:
@@ -160,14 +190,14 @@ class SimOperator:
             return
         if run.plan is not self._plan_of:  # a new plan: a new version for the app
             self._plan_of = run.plan
-            points = [[round(float(x), 3), round(float(y), 3)] for x, y in run.plan.path.points]
+            points = plan_points(run.plan.path.points)
             with self._plan_lock:
                 self._plan = (self._plan[0] + 1, points)
         loop = run.loop
         if self._mowed_rate.due(t):
-            mowable = run.policy.lawn.mowable_area()
-            share = loop.mapper.published_coverage().share(mowable) if mowable.area > 0 else None
-            self._mowed = None if share is None else 100.0 * share
+            self._see_mowed(t)
+        if loop.last_frame is not self.camera_frame and self._camera.due(t):
+            self._see_frame(t)
         st = loop.driver.status
         tr = self.tracker
         tr.mission(tick.mission.state, tick.mission.message, self._mowed, run.zone)
@@ -178,6 +208,26 @@ class SimOperator:
         tr.safety(latched, 'emergency stop' in latched)
         self._tick_schedule()
 
+    def _see_mowed(self, t: float) -> None:
+        """The mowed share; every ``LAYERS_PERIOD_S`` the mowed layer and the obstacles too."""
+        run = self.run
+        mowed = run.loop.mapper.published_coverage()
+        mowable = run.policy.lawn.mowable_area()
+        self._mowed = 100.0 * mowed.share(mowable) if mowable.area > 0 else None
+        if self._layers_rate.due(t):
+            self._mowed_image.update(mowed)
+            self._obstacles = obstacles_geojson(run.detected())
+
+    def _see_frame(self, t: float) -> None:
+        """The latest camera frame with its labels blended over it (the bag's overlay)."""
+        loop = self.run.loop
+        frame: Any = loop.last_frame  # a mower_sim Frame (the loop's attribute starts as None)
+        labels: Any = loop.last_labels
+        self.camera_frame = frame
+        jpeg = rgb_jpeg(label_overlay(frame.rgb, labels))
+        if jpeg is not None:
+            self._camera.set(t, jpeg)
+
     # -- the mowing schedule (mower_control.mowing_schedule) -----------------------------------
     def sim_now(self) -> datetime.datetime:
         """The simulated local wall time: ``sim_start`` plus the simulated seconds."""
@@ -185,20 +235,14 @@ class SimOperator:
 
     def schedule(self) -> Schedule:
         """The mowing schedule in force (any thread)."""
-        return self.scheduler.schedule()
+        return self.schedule_follower.schedule()
 
     def set_schedule(self, schedule: Schedule) -> None:
         """Follow ``schedule`` from now on (any thread); ScheduleError for a zone not on the map.
 
         The next run in the status changes at once.
         """
-        schedule.check_zones(self.tracker.zones)
-        self.scheduler.set_schedule(schedule)
-        self._show_next_run(self.sim_now())
-
-    def _show_next_run(self, now: datetime.datetime) -> None:
-        when = self.scheduler.next_run(now)
-        self.tracker.next_run('' if when is None else when.isoformat(timespec='minutes'))
+        self.schedule_follower.set_schedule(schedule, self.sim_now())
 
     def _tick_schedule(self) -> None:
         """Start a scheduled run when a window opens (the simulation thread, at status_hz).
@@ -207,16 +251,12 @@ class SimOperator:
         :attr:`log` with the message prefixed ``schedule:``.
         """
         run = self.run
-        now = self.sim_now()
-        raining = bool(run.loop.raining)
-        since_rain_s = self._rain.update(run.sim.time_s, raining)
-        decided = self.scheduler.decide(now, self.tracker.status(), raining, since_rain_s)
-        if decided is not None:
-            name, zone = decided
-            why = check_command(name, zone, self.tracker.zones)  # the map may have changed
-            try:
-                ok, message = (False, why) if why else self._do(name, zone)
-            except Exception as exc:  # noqa: BLE001 (the run goes on; the log says why)
-                ok, message = False, f'{name} failed: {exc}'
-            self.log.append((run.sim.time_s, name, zone, ok, f'schedule: {message}'))
-        self._show_next_run(now)
+        due = self.schedule_follower.tick(self.sim_now(), run.sim.time_s, bool(run.loop.raining))
+        if due is None:
+            return
+        name, zone, why = due
+        try:
+            ok, message = (False, why) if why else self._do(name, zone)
+        except Exception as exc:  # noqa: BLE001 (the run goes on; the log says why)
+            ok, message = False, f'{name} failed: {exc}'
+        self.log.append((run.sim.time_s, name, zone, ok, f'schedule: {message}'))

@@ -3,7 +3,8 @@
 * :class:`BagCopier` copies the input messages into the output bag (ROS 1 ones converted);
   :func:`write_maps` adds the replay's grids and :func:`obstacle_markers` its obstacles.
 * :class:`ReplayVideo` is the video: the camera with the label overlay, a mini-map beside it;
-  :func:`label_overlay` is that overlay (also in the bags, :func:`compressed_image`).
+  :func:`label_overlay` is that overlay (also in the bags, :func:`compressed_image`, and
+  the owner's app: :func:`rgb_jpeg`).
 * :class:`FrameExtractor` writes frames (and the model's labels) for labelling.
 * :func:`replay_summary` is ``summary.json``'s content, :func:`write_summary` writes it;
   :func:`map_png` draws the final map with the path and the obstacles found.
@@ -243,18 +244,24 @@ def label_overlay(rgb: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(rgb, 0.6, _LUT[labels], 0.4, 0.0)
 
 
+def rgb_jpeg(rgb: np.ndarray, quality: int = 80) -> bytes | None:
+    """JPEG of an RGB image; None if it cannot be encoded."""
+    ok, jpeg = cv2.imencode(
+        '.jpg', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    return jpeg.tobytes() if ok else None
+
+
 def compressed_image(rgb: np.ndarray, ts: float, frame_id: str) -> Any | None:
     """sensor_msgs/CompressedImage of an RGB image (JPEG, quality 80); None if it fails."""
-    ok, jpeg = cv2.imencode(
-        '.jpg', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
-    )
-    if not ok:
+    jpeg = rgb_jpeg(rgb)
+    if jpeg is None:
         return None
     return ros_msg(
         COMPRESSED,
         header=header(ts, frame_id),
         format='jpeg',
-        data=jpeg.tobytes(),
+        data=jpeg,
     )
 
 
