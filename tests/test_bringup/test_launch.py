@@ -33,6 +33,7 @@ EXTERNAL = {
     'sim_mujoco.launch.py': {
         '/mower/emergency_stop': 'a remote or the operator',
         '/coverage/zone': 'an operator: mqtt_bridge_node (mqtt:=true) or ros2 topic pub',
+        '/map/lawn': "the owner's app (app:=true) when a map is saved, or ros2 topic pub",
         '/mower/rain': 'a rain sensor, when fitted',
         '/battery': 'no motor board in simulation: the mission assumes a full battery',
         '/motor/status': 'no motor board in simulation',
@@ -43,6 +44,7 @@ EXTERNAL = {
         '/camera/camera_info': 'the bag',
         '/odometry/global': 'the bag',
         '/mower/blade': 'the bag, when recorded',
+        '/map/lawn': 'the bag, when recorded (a map the owner saved)',
     },
 }
 EXTERNAL['sim_gazebo.launch.py'] = EXTERNAL['sim_mujoco.launch.py']

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from app_fakes import LAWN, SAME_ORIGIN, login, make_client
+from app_fakes import LAWN, SAME_ORIGIN, FakeOperator, login, make_client
 
 KEEPOUT = {
     'type': 'Feature',
@@ -113,3 +113,23 @@ def test_the_versions_live_in_the_data_folder_and_survive_a_restart(tmp_path):
     login(again)
     got = again.get('/api/maps').json()
     assert got['current'] == 3 and got['versions'][-1]['note'] == 'the map the mower started with'
+
+
+def test_saved_map_first_hands_the_last_save_to_the_mower_at_start(tmp_path):
+    """The robot (``saved_map_first``): after a restart the owner's last save is in force."""
+    client, _ = make_client(tmp_path)
+    csrf = login(client)
+    doc = edited(KEEPOUT)
+    r = client.post('/api/maps', json={'map': doc, 'base_version': 1}, headers=headers(csrf))
+    assert r.status_code == 200
+    again, operator = make_client(tmp_path, saved_map_first=True)
+    login(again)
+    (lawn,) = operator.maps  # the saved map, handed to the mower at start
+    assert len(lawn.features) == len(doc['features'])
+    assert again.get('/api/maps').json()['current'] == 2  # nothing new saved
+    # a mower that refuses it: its own map becomes the newest version, as in the simulator
+    refusing = FakeOperator()
+    refusing.map_refusal = 'no'
+    third, _ = make_client(tmp_path, refusing, saved_map_first=True)
+    login(third)
+    assert third.get('/api/maps').json()['current'] == 3

@@ -230,6 +230,43 @@ def test_commands_reach_the_services_and_topics(node):
     assert results[-1] == ('dock', 0, False, 'mower/dock is not available')
 
 
+def test_a_saved_map_goes_out_on_map_lawn_and_outlives_a_restart(password_file):
+    """POST /api/maps: 200, the map on map/lawn (latched); a restarted app_node sends it again."""
+    doc = json.loads((MAPS / 'demo_lawn.geojson').read_text())
+    bed = [[5.5, 3.0], [7.5, 3.0], [7.5, 5.0], [5.5, 5.0], [5.5, 3.0]]
+    doc['features'].append(
+        {
+            'type': 'Feature',
+            'properties': {'role': 'keepout', 'name': 'new bed'},
+            'geometry': {'type': 'Polygon', 'coordinates': [bed]},
+        }
+    )
+    node = make(password_file)
+    try:
+        sent = pub(node, 'map/lawn')
+        assert sent.qos_profile.durability.name == 'TRANSIENT_LOCAL'
+        node.operator.step()
+        assert not sent.published  # map_file's map is in force: nothing to send
+        browser = Browser(node.server.url)
+        assert browser.login() == 200
+        base = browser.get('/api/maps')[1]['current']
+        code, answer = browser.post('/api/maps', {'map': doc, 'base_version': base})
+        assert code == 200 and 'map/lawn' in answer['message'], answer
+        node.operator.step()
+        (msg,) = sent.published
+        assert len(json.loads(msg.data)['features']) == len(doc['features'])
+        assert len(browser.get('/api/map')[1]['lawn']['features']) == len(doc['features'])
+    finally:
+        node.destroy_node()
+    again = make(password_file)  # the same data_dir (HOME): the owner's map is sent at start
+    try:
+        again.operator.step()
+        (msg,) = pub(again, 'map/lawn').published
+        assert len(json.loads(msg.data)['features']) == len(doc['features'])
+    finally:
+        again.destroy_node()
+
+
 def test_without_a_map_the_app_shows_an_empty_one(password_file):
     node = make(password_file, map_file='')
     try:

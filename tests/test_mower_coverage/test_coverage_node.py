@@ -68,6 +68,7 @@ def test_topics_and_qos(node):
         ('map/obstacles', MarkerArray),
         ('mower/state', String),
         ('coverage/zone', UInt8),
+        ('map/lawn', String),
     }
     (srv,) = node.services
     assert (srv.srv_name, srv.srv_type) == ('mower/replan', Trigger)

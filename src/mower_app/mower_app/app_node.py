@@ -8,7 +8,9 @@ bridge uses), handed to the app (:func:`~mower_app.server.create_app`), which
 ``host:port``, until the node is destroyed. The operator also subscribes to what the app
 draws besides the status (``views``: ``segmentation/overlay``, ``map/coverage``,
 ``map/obstacles``). Commands from the page are queued by the server's thread and carried out
-on the operator's timer; their results are logged.
+on the operator's timer; their results are logged. A map the owner saves goes out on
+``map/lawn`` (latched), which the stack's nodes follow; at start, the last saved version is
+sent again when it differs from ``map_file``'s map, so a restart keeps the owner's map.
 
 A taken address or no owner password in ``password_file`` (``mower app password --file``)
 ends the node at start with one line and exit status 1.
@@ -16,6 +18,7 @@ ends the node at start with one line and exit status 1.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rclpy.node import Node
@@ -44,7 +47,8 @@ class AppNode(Node):
         """
         super().__init__('app_node', **kwargs)
         self.p = p = declare(self, AppParams, EXTRA)
-        settings = build(AppParams, p).settings()
+        # the owner's last saved map is put in force at start (map/lawn): it outlives map_file
+        settings = replace(build(AppParams, p).settings(), saved_map_first=True)
         path = settings.password_file
         if not password_is_set(path):
             raise PasswordNotSetError(

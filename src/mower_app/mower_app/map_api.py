@@ -118,9 +118,14 @@ class MapApi:
         return JSONResponse({'version': version, 'message': message})
 
 
-def open_store(operator: Any, data_dir: str | Path) -> tuple[MapStore | None, str]:
-    """The map's versions in ``data_dir/maps``, in step with the map the mower uses now.
+def open_store(
+    operator: Any, data_dir: str | Path, saved_first: bool = False
+) -> tuple[MapStore | None, str]:
+    """The map's versions in ``data_dir/maps``, in step with the map the mower uses.
 
+    When the last saved version differs from the mower's map, ``saved_first`` hands it to the
+    mower (the robot, after a restart: the owner's last save is in force again); otherwise, or
+    when the mower refuses it, the mower's map becomes the newest version.
     (store, '') or (None, why map editing is off: the mower has no usable map).
     """
     try:
@@ -128,14 +133,17 @@ def open_store(operator: Any, data_dir: str | Path) -> tuple[MapStore | None, st
     except MapError as exc:
         return None, f'map editing is off: {exc}'
     store = MapStore(Path(data_dir).expanduser() / 'maps', lawn)
-    if map_to_geojson(store.lawn()) != map_to_geojson(lawn):  # the mower's map is the truth
-        store.save(map_to_geojson(lawn), store.current, 'the map the mower started with')
+    if map_to_geojson(store.lawn()) != map_to_geojson(lawn):
+        if not (saved_first and operator.set_map(store.lawn())[0]):
+            store.save(map_to_geojson(lawn), store.current, 'the map the mower started with')
     return store, ''
 
 
-def add_map_routes(app: FastAPI, api: Any, data_dir: str | Path) -> MapApi:
-    """Add the map routes; the versions live in ``data_dir/maps``."""
-    store, why = open_store(api.operator, data_dir)
+def add_map_routes(
+    app: FastAPI, api: Any, data_dir: str | Path, saved_first: bool = False
+) -> MapApi:
+    """Add the map routes; the versions live in ``data_dir/maps`` (``saved_first``: open_store)."""
+    store, why = open_store(api.operator, data_dir, saved_first)
     handlers = MapApi(api, store, why)
     control = [Depends(api.controller)]
     app.add_api_route('/api/maps', handlers.versions, methods=['GET'], tags=['map'])

@@ -85,6 +85,10 @@ class AppSettings:
     login_attempts_per_minute: int = 5  # failed logins per client address, then HTTP 429
     # where the app keeps what the owner makes: the map's versions (maps/), schedule.json
     data_dir: Path | str = field(default_factory=lambda: Path.home() / '.config' / 'mower')
+    # at start, a last saved map that differs from the mower's is put in force (the robot:
+    # its nodes follow map/lawn); False: the mower's map becomes the newest version (the
+    # simulator, whose world is its map)
+    saved_map_first: bool = False
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, in words."""
@@ -410,7 +414,7 @@ def create_app(
         dependencies=[Depends(api.controller)],  # before the body is validated
     )
     app.add_api_websocket_route('/api/live', api.live)
-    app.state.maps = add_map_routes(app, api, settings.data_dir)
+    app.state.maps = add_map_routes(app, api, settings.data_dir, settings.saved_map_first)
     app.state.schedule = add_schedule_routes(app, api)  # data_dir/schedule.json
     add_view_routes(app, api)  # the camera image, the mowed layer, the obstacles found
     history = RunHistory(Path(settings.data_dir).expanduser() / 'history.jsonl')

@@ -459,12 +459,26 @@ class Mission:
         self.plan_kinds = None if kinds is None else np.asarray(kinds)
         self._plan_cum = cumulative_length(pts)
         if region is not None:  # a replan's region: the last one's planner is reused
-            self.region = region
-            old = self._transit
-            self._transit = TransitPlanner(region) if old is None else old.updated(region)
+            self._set_region(region)
         if self.state.name == 'MOWING' and self._last is not None:
             self.progress_m = 0.0  # arc lengths of the old plan mean nothing on the new one
             self._switch('MOWING', self._last)
+
+    def set_map(
+        self, dock_pose: tuple[float, float, float] | None, region: object, blade_off: Any
+    ) -> None:
+        """The owner's new map: the dock, where transits may go, where the blade stays off.
+
+        The plan stays until the planner's next one (made on the same map) arrives.
+        """
+        self.dock_pose, self.blade_off = dock_pose, blade_off
+        if region is not None:
+            self._set_region(region)
+
+    def _set_region(self, region: object) -> None:
+        old = self._transit
+        self.region = region
+        self._transit = TransitPlanner(region) if old is None else old.updated(region)
 
     def request(self, command: str) -> tuple[bool, str]:
         """An operator request: 'start', 'discover', 'pause', 'resume' or 'dock'.

@@ -9,7 +9,10 @@ now, transient local), ``mower/state`` (std_msgs/String holding JSON: state, mow
 progress_m, message, zone), ``mower/blade_request`` (Bool) and ``/diagnostics``. Serves
 ``mower/start``, ``mower/pause``, ``mower/resume`` and ``mower/dock`` (std_srvs/Trigger) and calls
 ``mower/replan`` when an obstacle blocks the path. ``state_file`` keeps the progress across
-restarts.
+restarts. ``map/lawn`` (std_msgs/String, transient local: the map the owner saved, GeoJSON, from
+the app's operator) replaces ``map_file``'s map: the dock, the mowable area, the transit region
+and the blade-off areas (the plan on it comes from coverage_node); a malformed map is logged
+and counted, the old one kept.
 
 Discovery: ``mower/discover`` (std_srvs/Trigger), asked on the dock, explores the lawn with no
 map from ``map/semantic`` (mapping_node's semantic grid, OccupancyGrid) through
@@ -63,7 +66,7 @@ from mower_coverage.area import erode
 from mower_coverage.conversions import markers_to_obstacles
 from mower_coverage.handoff import HandoffError, PlanHandoff
 from mower_mapping.discovery import DiscoveryDriver, Explorer, ExplorerParams
-from mower_maps import MapError, load_map
+from mower_maps import LawnMap, MapError, load_map, parse_map
 from mower_maps.draft_map import discovery_draft
 from mower_maps.lawn_polygons import ExtractionError
 from mower_maps.teach import TeachParams, restore
@@ -82,21 +85,17 @@ class MissionNode(Node):
         """Declare parameters, load the map, create endpoints."""
         super().__init__('mission_node', **kwargs)
         self.p = p = declare(self, MissionParams, {**field_specs(TeachParams), **EXTRA})
-        dock, region, self.mowable, self.lawn = None, None, None, None
+        self.mowable: Any = None
+        self.lawn: LawnMap | None = None
+        self.zone = 0  # the zone the plan mows (coverage/plan; 0: all)
+        self.mission = Mission(build(MissionParams, p))
         if p['map_file']:
             try:
-                lawn = load_map(p['map_file'])
+                self.use_map(load_map(p['map_file']))
             except MapError as exc:
                 raise SystemExit(f'mission_node: {exc}') from exc
-            if lawn.dock is not None:
-                dock = (lawn.dock.x_m, lawn.dock.y_m, lawn.dock.heading_rad)
-            self.mowable = lawn.mowable_area()
-            self.lawn = lawn
-            region = erode(lawn.drivable_area(), p['clearance_m'])  # navigation areas too
         else:
             self.get_logger().warning('no map_file: no dock, transits are straight lines')
-        self.mission = Mission(build(MissionParams, p), dock, region)
-        self.mission.blade_off = None if self.lawn is None else self.lawn.blade_off_area()
         self._restore()
         self.teach_dir = Path(p['teach_dir']).expanduser()
         recorder, message = restore(self.teach_dir / 'teach_recording.json', build(TeachParams, p))
@@ -121,7 +120,6 @@ class MissionNode(Node):
         self.board_connected = True
         self.progress = {'path_stamp_s': -1.0, 'progress_m': 0.0, 'done': 0.0}
         self.mowed_share = math.nan
-        self.zone = 0  # the zone the plan mows (coverage/plan; 0: all)
         self.path_stamps: dict[int, float] = {}
         self.published_id = -1
         self.bad_messages = 0
@@ -139,6 +137,7 @@ class MissionNode(Node):
         self.create_subscription(Float64MultiArray, 'controller/progress', self.on_progress, 10)
         self.create_subscription(OccupancyGrid, 'map/semantic', self.on_semantic, LATCHED)
         self.create_subscription(MarkerArray, 'map/obstacles', self.on_obstacles, LATCHED)
+        self.create_subscription(String, 'map/lawn', self.on_map, LATCHED)
         for name in ('start', 'discover', 'pause', 'resume', 'dock'):
             self.create_service(Trigger, f'mower/{name}', self._service(name))
         for name in TEACH_REQUESTS:
@@ -146,6 +145,17 @@ class MissionNode(Node):
         self.replan_client = self.create_client(Trigger, 'mower/replan')
         self.timer = self.create_timer(1.0 / p['rate_hz'], self.step)
         self.diag_timer = self.create_timer(1.0, self.publish_diagnostics)
+
+    def use_map(self, lawn: LawnMap) -> None:
+        """The map in force (``map_file``, then ``map/lawn``): dock, mowable, region, blade-off."""
+        dock = lawn.dock
+        zone = self.zone if self.zone <= len(lawn.zones) else 0  # the plan's zone, if kept
+        self.mission.set_map(
+            None if dock is None else (dock.x_m, dock.y_m, dock.heading_rad),
+            erode(lawn.drivable_area(), self.p['clearance_m']),  # navigation areas too
+            lawn.zone_map(zone).blade_off_area(),
+        )
+        self.mowable, self.lawn = lawn.mowable_area(), lawn
 
     # -- persistence ----------------------------------------------------------------------------
     def _restore(self) -> None:
@@ -196,6 +206,16 @@ class MissionNode(Node):
             f'coverage plan: {len(plan.points)} points'
             + (f' (zone {plan.zone})' if plan.zone else '')
         )
+
+    def on_map(self, msg: String) -> None:
+        """The owner's new map (coverage_node sends the plan on it)."""
+        try:
+            lawn = parse_map(msg.data, source='map/lawn')
+        except MapError as exc:
+            self._bad('map/lawn', exc)
+            return
+        self.use_map(lawn)
+        self.get_logger().info(f'new map: {lawn.name}')
 
     def on_pose(self, msg: Odometry) -> None:
         """The robot's pose."""

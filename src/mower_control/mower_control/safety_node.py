@@ -7,7 +7,9 @@ stop), ``mower/state`` and ``mower/blade_request`` (from the mission). Publishes
 ``rate_hz``, ``cmd_vel_safe`` (to the motor driver), ``mower/blade`` (std_msgs/Bool) and
 ``safety/status`` (diagnostic_msgs/DiagnosticStatus: keys ``active`` and ``latched``); serves
 ``safety/reset`` (std_srvs/Trigger). The lawn map (``map_file``) is the geofence; without one the
-geofence is off and a warning says so. Input times are arrival times on the node's clock.
+geofence is off and a warning says so. ``map/lawn`` (std_msgs/String, transient local: the map the
+owner saved, GeoJSON) replaces it (latched stops stay); a malformed map is logged and counted, the
+old fence kept. Input times are arrival times on the node's clock.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from mower_control.conversions import (
 )
 from mower_control.parameters import NODE_EXTRA, build, declare
 from mower_control.safety import SafetyParams, SafetySupervisor, fence_region
-from mower_maps import MapError, load_map
+from mower_maps import MapError, load_map, parse_map
 from mower_node_kit.diagnostics import diagnostic_status, diagnostics
 from mower_node_kit.main import run_node
 from mower_node_kit.qos import LATCHED
@@ -73,6 +75,7 @@ class SafetyNode(Node):
         self.create_subscription(OccupancyGrid, 'map/semantic', self.on_grid, LATCHED)
         self.create_subscription(String, 'mower/state', self.on_state, 10)
         self.create_subscription(Bool, 'mower/blade_request', self.on_blade_request, 10)
+        self.create_subscription(String, 'map/lawn', self.on_map, LATCHED)
         self.create_service(Trigger, 'safety/reset', self.on_reset)
         self.timer = self.create_timer(1.0 / p['rate_hz'], self.step)
         self.diag_timer = self.create_timer(1.0, self.publish_diagnostics)
@@ -124,6 +127,16 @@ class SafetyNode(Node):
             self.supervisor.grid = obstacle_grid(msg, self.p['obstacle_threshold'])
         except (AttributeError, TypeError, ValueError) as exc:
             self._bad('map/semantic', exc)
+
+    def on_map(self, msg: String) -> None:
+        """The owner's new map: the geofence from now on."""
+        try:
+            fence = fence_region(parse_map(msg.data, source='map/lawn'))
+        except MapError as exc:
+            self._bad('map/lawn', exc)
+            return
+        self.supervisor.set_fence(fence)
+        self.get_logger().info('new map: the geofence follows it')
 
     def on_state(self, msg: String) -> None:
         """The mission's state (the blade interlock)."""

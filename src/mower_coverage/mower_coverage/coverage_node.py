@@ -10,7 +10,9 @@ and replans when the replanning policy (mower_coverage.replan, the simulator's t
 when the mission asks on the ``mower/replan`` service. ``coverage/zone`` (std_msgs/UInt8, from an
 operator such as the Home Assistant bridge) plans one zone of the map (1-based; the other zones
 become drive-only, mower_maps.LawnMap.zone_map) or, with 0, the whole map; the plan carries its
-zone.
+zone. ``map/lawn`` (std_msgs/String, transient local: the map the owner saved, GeoJSON, from the
+app's operator) replaces the map of ``map_file`` and replans (a zone the new map lacks becomes
+0: the whole map); a malformed or failing map is logged and counted, the old one kept.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from mower_coverage.metrics import evaluate
 from mower_coverage.params import NODE_PARAMETERS, PARAMETER_SPECS, ParameterError, PlannerParams
 from mower_coverage.planner import CoveragePlanner, Plan, params_for_map
 from mower_coverage.replan import ReplanParams, ReplanPolicy
-from mower_maps import LawnMap, MapError, load_map
+from mower_maps import LawnMap, MapError, load_map, parse_map
 from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
 from mower_node_kit.params import Spec, declare, field_specs
@@ -64,6 +66,7 @@ class CoverageNode(Node):
         self.create_subscription(MarkerArray, 'map/obstacles', self._on_obstacles, LATCHED)
         self.create_subscription(String, 'mower/state', self._on_state, 10)
         self.create_subscription(UInt8, 'coverage/zone', self._on_zone, 10)
+        self.create_subscription(String, 'map/lawn', self._on_map, LATCHED)
 
         self.plan: Plan | None = None
         self._metrics = None
@@ -190,6 +193,22 @@ class CoverageNode(Node):
         previous, self._zone = self._zone, zone
         if not self.replan(f'zone {zone}' if zone else 'all zones'):
             self._zone = previous
+
+    def _on_map(self, msg: String) -> None:
+        """The owner's new map: plan on it from now on (a bad one is counted, the old kept)."""
+        try:
+            lawn = parse_map(msg.data, source='map/lawn')
+        except MapError as exc:
+            self._bad('map/lawn', exc)
+            return
+        previous = self._lawn, self._zone
+        self._lawn = lawn
+        self._zone = self._zone if self._zone <= len(lawn.zones) else 0
+        if not self.replan('new map'):
+            self._lawn, self._zone = previous
+            if self._policy is not None and self._lawn is not None:
+                self._policy.lawn = self._lawn.zone_map(self._zone)
+            self._bad('map/lawn', MapError('the new map cannot be planned: the old one is kept'))
 
     def _bad(self, topic: str, exc: Exception) -> None:
         self._bad_messages += 1

@@ -15,17 +15,20 @@ node's endpoints:
   gives with a version that counts the plans received;
 - clients of ``mower/start``, ``mower/pause``, ``mower/resume``, ``mower/dock``
   (std_srvs/Trigger, called asynchronously), publishers of ``mower/emergency_stop``
-  (std_msgs/Bool) and ``coverage/zone`` (std_msgs/UInt8: coverage_node plans that zone);
+  (std_msgs/Bool) and ``coverage/zone`` (std_msgs/UInt8: coverage_node plans that zone), and
+  of ``map/lawn`` (std_msgs/String, transient local: the map in force as GeoJSON, which
+  coverage_node, mission_node, safety_node and mapping_node follow; :meth:`RosOperator.set_map`);
 - with ``views`` (the owner's app), what the app draws besides (:class:`RosViews`): the
   camera image with the segmentation overlay (``segmentation/overlay``, sensor_msgs/Image rgb8,
   SensorDataQoS: segmentation_node's, kept as a JPEG at most every :data:`CAMERA_PERIOD_S` of
   the node's clock), the mowed layer (``map/coverage``, nav_msgs/OccupancyGrid, transient
   local: a PNG when it changed) and the obstacles the camera found (``map/obstacles``,
   visualization_msgs/MarkerArray, transient local, as GeoJSON);
-- a timer every ``poll_s`` that carries out the commands: :meth:`RosOperator.command` is called
-  on other threads (the MQTT client's, the app server's) and only queues; the ROS calls stay on
-  the executor's thread. A zone is planned first, and the mission started once ``mower/state``
-  reports the new plan's zone, or the start given up after :data:`ZONE_TIMEOUT_S`.
+- a timer every ``poll_s`` that carries out the commands and sends the maps:
+  :meth:`RosOperator.command` and :meth:`RosOperator.set_map` are called on other threads (the
+  MQTT client's, the app server's) and only queue; the ROS calls stay on the executor's
+  thread. A zone is planned first, and the mission started once ``mower/state`` reports the
+  new plan's zone, or the start given up after :data:`ZONE_TIMEOUT_S`.
 
 What became of a command (the mission's answer, a service that is not there, a zone given up)
 goes to :attr:`RosOperator.on_result` (command, zone, accepted, message): the MQTT bridge
@@ -36,6 +39,7 @@ publishes it, and by default it is logged. A malformed message is logged, counte
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import queue
 import threading
@@ -115,10 +119,12 @@ class RosOperator:
         self.planned_zone = 0  # the zone of the mission's plan (mower/state)
         self.pending_zone: tuple[int, float] | None = None  # (zone, give up at node time)
         self._commands: queue.Queue[tuple[str, int]] = queue.Queue()
+        self._maps: queue.Queue[str] = queue.Queue()  # map/lawn's GeoJSON, for the timer
         self._plan_lock = threading.Lock()
         self._plan: tuple[int, list[list[float]]] = (0, [])
         self.pub_estop = node.create_publisher(Bool, 'mower/emergency_stop', 10)
         self.pub_zone = node.create_publisher(UInt8, 'coverage/zone', 10)
+        self.pub_lawn = node.create_publisher(String, 'map/lawn', LATCHED)
         node.create_subscription(String, 'mower/state', self.on_state, 10)
         node.create_subscription(Odometry, pose_topic, self.on_odom, 20)
         node.create_subscription(BatteryState, 'battery', self.on_battery, 5)
@@ -144,7 +150,7 @@ class RosOperator:
         return True, 'queued (the mission answers next)'
 
     def lawn_geojson(self) -> dict:
-        """The lawn map (``map_file``) in its metric frame; an empty FeatureCollection without."""
+        """The map in force (``map_file``, or the last :meth:`set_map`'s); empty without."""
         return self._lawn
 
     def plan(self) -> tuple[int, list[list[float]]]:
@@ -165,10 +171,17 @@ class RosOperator:
         return [] if self.views is None else self.views.obstacles
 
     def set_map(self, lawn: Any) -> tuple[bool, str]:
-        """Refused: the robot's nodes read their map file at start (no topic changes it)."""
-        return False, (
-            "the robot's nodes read the map at start: save it as a file and launch the stack "
-            'with map:=FILE'
+        """The owner's new map (a checked LawnMap), queued for ``map/lawn``: the nodes follow it.
+
+        The planner's answer comes later, as a new plan on ``coverage/plan``.
+        """
+        doc = map_to_geojson(lawn)
+        self._maps.put(json.dumps(doc))
+        self._lawn = doc  # one assignment: thread-safe
+        self.tracker.set_zones(len(lawn.zones))
+        return True, (
+            'sent to the nodes (map/lawn): coverage_node plans on it, mission_node drives and '
+            'safety_node fences by it'
         )
 
     # -- the executor's side ---------------------------------------------------------------------
@@ -177,7 +190,8 @@ class RosOperator:
         return self.node.get_clock().now().nanoseconds * 1e-9
 
     def step(self) -> None:
-        """Carry out queued commands; start a zone's run once its plan reached the mission."""
+        """Send queued maps, carry out queued commands; start a zone's run once it is planned."""
+        self._send_maps()
         while True:
             try:
                 name, zone = self._commands.get_nowait()
@@ -197,6 +211,13 @@ class RosOperator:
                 self.node.get_logger().error(why)
                 self.on_result('start_zone', zone, False, why)
         self._tick_schedule()
+
+    def _send_maps(self) -> None:
+        while True:
+            try:
+                self.pub_lawn.publish(String(data=self._maps.get_nowait()))
+            except queue.Empty:
+                return
 
     # -- the mowing schedule (mower_control.mowing_schedule) -----------------------------------
     def schedule(self) -> Schedule:

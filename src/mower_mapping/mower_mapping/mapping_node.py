@@ -8,7 +8,10 @@ without one, and counted); publishes
 ``map/semantic`` and ``map/coverage`` (nav_msgs/OccupancyGrid, transient local) and
 ``map/obstacles`` (MarkerArray of obstacle outlines). The coverage layer is saved every
 ``save_period_s`` and on shutdown, and restored at start. A label image of the wrong size or
-encoding, or one with no pose at its time stamp, is logged, counted and skipped.
+encoding, or one with no pose at its time stamp, is logged, counted and skipped. ``map/lawn``
+(std_msgs/String, transient local: the map the owner saved, GeoJSON) changes the mowable area
+the mowed share is measured on; the grids keep the extent they started with (a malformed map
+is logged and counted, ``bad_maps``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
-from std_msgs.msg import Bool
+from std_msgs.msg import Bool, String
 from visualization_msgs.msg import MarkerArray
 
 from mower_mapping.conversions import (
@@ -39,7 +42,7 @@ from mower_mapping.coverage_layer import CoverageLayer, restore_layer
 from mower_mapping.mapper import BAD_LABELS, NO_POSE, PARAMETERS, Extent, Mapper, grid_extent
 from mower_mapping.semantic_grid import GridParams
 from mower_mapping.stamp_pairing import StampPairer
-from mower_maps import MapError, load_map
+from mower_maps import MapError, load_map, parse_map
 from mower_node_kit.diagnostics import diagnostics
 from mower_node_kit.main import run_node
 from mower_node_kit.params import declare, field_specs
@@ -69,6 +72,7 @@ class MappingNode(Node):
         extent = grid_extent(p, bounds)
         self.mapper = Mapper(p, extent, self._restore(extent))
         self.obstacles: list = []
+        self.bad_maps = 0  # malformed map/lawn messages
         self.pub_semantic = self.create_publisher(OccupancyGrid, 'map/semantic', LATCHED)
         self.pub_coverage = self.create_publisher(OccupancyGrid, 'map/coverage', LATCHED)
         self.pub_obstacles = self.create_publisher(MarkerArray, 'map/obstacles', LATCHED)
@@ -87,6 +91,7 @@ class MappingNode(Node):
         )
         self.create_subscription(Odometry, p['pose_topic'], self.on_pose, 50)
         self.create_subscription(Bool, 'mower/blade', self.on_blade, 10)
+        self.create_subscription(String, 'map/lawn', self.on_map, LATCHED)
         self.publish_timer = self.create_timer(p['publish_period_s'], self.publish)
         self.save_timer = self.create_timer(p['save_period_s'], self.save)
 
@@ -124,6 +129,28 @@ class MappingNode(Node):
             self.get_logger().warning(f'ignoring camera_info: {exc}', throttle_duration_sec=10)
             return
         self.mapper.set_camera(k, w, h, d)
+
+    def on_map(self, msg: String) -> None:
+        """The owner's new map: the mowed share is measured on its mowable area from now on.
+
+        The grids keep their extent (``map_file``'s lawn and a margin): growing or moving them
+        would lose what was mapped and mowed. A lawn reaching beyond them is mapped up to their
+        edge, and a warning says so.
+        """
+        try:
+            lawn = parse_map(msg.data, source='map/lawn')
+        except MapError as exc:
+            self.bad_maps += 1
+            self.get_logger().warning(f'malformed message on map/lawn skipped: {exc}')
+            return
+        self.mowable = lawn.mowable_area()
+        (x0, y0), (w, h) = self.mapper.extent.origin, self.mapper.extent.size
+        minx, miny, maxx, maxy = lawn.boundary.bounds
+        if minx < x0 or miny < y0 or maxx > x0 + w or maxy > y0 + h:
+            self.get_logger().warning(
+                "the new map reaches beyond the grids (map_file's lawn): launch with the new "
+                'map as map:=FILE to map all of it'
+            )
 
     def on_pose(self, msg: Odometry) -> None:
         """Keep the pose history; sweep the deck while the blade runs."""
@@ -201,7 +228,7 @@ class MappingNode(Node):
         )
         self.obstacles = self.mapper.obstacles()
         self.pub_obstacles.publish(obstacle_markers(self.obstacles, frame, stamp))
-        bad = self.counts['bad_labels'] + self.counts['no_pose']
+        bad = self.counts['bad_labels'] + self.counts['no_pose'] + self.bad_maps
         pairing = {}
         if self.pairer is not None:
             bad += self.pairer.unpaired
@@ -223,6 +250,7 @@ class MappingNode(Node):
                     if self.mowable is None
                     else f'{self.mapper.mowed_share(self.mowable):.4f}',
                     'obstacles': len(self.obstacles),
+                    'bad_maps': self.bad_maps,
                     **pairing,
                 },
             )
