@@ -180,3 +180,30 @@ def test_the_operators_message_is_what_the_nodes_read():
     endpoint(safety, 'map/lawn').deliver(msg)
     assert not safety.supervisor.lawn.intersects(INSIDE)
     safety.destroy_node()
+
+
+def test_every_operator_follows_the_map_in_force_the_mqtt_bridges_too():
+    from rclpy.node import Node
+
+    from mower_integrations.operator_node import RosOperator
+
+    node = Node('bridge_operator_test')
+    op = RosOperator(node, map_file=str(DEMO))  # as mqtt_bridge_node makes it
+    assert op.status().zones == 1
+    two = edited()
+    two['features'].append(
+        {
+            'type': 'Feature',
+            'properties': {'role': 'boundary', 'name': 'back lawn'},
+            'geometry': {
+                'type': 'Polygon',
+                'coordinates': [[[20, 0], [26, 0], [26, 5], [20, 5], [20, 0]]],
+            },
+        }
+    )
+    endpoint(node, 'map/lawn').deliver(lawn_msg(two))
+    assert op.status().zones == 2  # Home Assistant's zone buttons follow (ha_mqtt)
+    assert any(f['properties']['name'] == 'back lawn' for f in op.lawn_geojson()['features'])
+    for bad in BAD:
+        endpoint(node, 'map/lawn').deliver(lawn_msg(bad))
+    assert op.status().zones == 2 and op.counts['bad_messages'] == len(BAD)

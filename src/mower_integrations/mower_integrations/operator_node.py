@@ -71,7 +71,7 @@ from mower_control.operator import (
 )
 from mower_coverage.conversions import markers_to_obstacles
 from mower_coverage.handoff import HandoffError, PlanHandoff
-from mower_maps import load_map, map_to_geojson
+from mower_maps import MapError, load_map, map_to_geojson, parse_map
 from mower_node_kit.qos import LATCHED
 from mower_segmentation.conversions import image_to_rgb
 
@@ -132,6 +132,7 @@ class RosOperator:
         node.create_subscription(DiagnosticStatus, 'safety/status', self.on_safety, 10)
         node.create_subscription(String, 'coverage/plan', self.on_plan, LATCHED)
         node.create_subscription(Bool, 'mower/rain', self.on_rain, 5)
+        node.create_subscription(String, 'map/lawn', self.on_lawn, LATCHED)
         self.views = RosViews(node, self._bad) if views else None
         self.requests = {r: node.create_client(Trigger, f'mower/{r}') for r in REQUESTS}
         self.timer = node.create_timer(poll_s, self.step)
@@ -290,6 +291,20 @@ class RosOperator:
             self.node.get_logger().warning(text)
 
     # -- subscriptions ---------------------------------------------------------------------------
+    def on_lawn(self, msg: String) -> None:
+        """The map in force (saved in the app, maybe by another node): its shapes and zones.
+
+        So that every operator (the MQTT bridge's too) shows the map the nodes use and offers
+        its zones; a map that fails the checks is counted and the old one kept.
+        """
+        try:
+            lawn = parse_map(msg.data, source='map/lawn')
+        except MapError as exc:
+            self._bad('map/lawn', exc)
+            return
+        self._lawn = map_to_geojson(lawn)
+        self.tracker.set_zones(len(lawn.zones))
+
     def _bad(self, topic: str, exc: Exception) -> None:
         self.counts['bad_messages'] += 1
         self.node.get_logger().warning(f'malformed message on {topic} skipped: {exc}')
