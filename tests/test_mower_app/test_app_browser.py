@@ -36,9 +36,11 @@ def chromium() -> str:
     return found
 
 
-@pytest.fixture
-def served(tmp_path):
-    """``mower sim --serve`` on a free port: (url, password, process)."""
+def serve_sim(out: Path, *extra: str) -> tuple[str, str, subprocess.Popen]:
+    """``mower sim --serve`` on the demo lawn at 20x on a free port: (url, password, process).
+
+    ``extra``: more options (``--sim-start ...``); the process is killed if no app line comes.
+    """
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -47,12 +49,13 @@ def served(tmp_path):
             str(MAPS / 'demo_lawn.geojson'),
             '--serve',
             f'127.0.0.1:{port}',
+            *extra,
             '--speed',
             '20',
             '--no-bag',
             '--json',
             '--out',
-            str(tmp_path / 'sim'),
+            str(out),
         ],
         env={**os.environ, 'MUJOCO_GL': 'egl'},
         stdout=subprocess.PIPE,
@@ -66,15 +69,29 @@ def served(tmp_path):
         if line.startswith('app: ') or not line and proc.poll() is not None:
             break
     found = re.match(r'app: (http://\S+) \(password for this run: (\S+)\)', line)
-    assert found, f'no app line: {line!r}'
+    if not found:
+        proc.kill()
+        pytest.fail(f'no app line: {line!r}')
+    return found.group(1).rstrip('/'), found.group(2), proc
+
+
+def stop_sim(proc: subprocess.Popen) -> None:
+    """Ctrl-C, as the owner ends a served run (killed if it does not end in a minute)."""
+    proc.send_signal(signal.SIGINT)
     try:
-        yield found.group(1).rstrip('/'), found.group(2), proc
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """``mower sim --serve`` on a free port: (url, password, process)."""
+    url, password, proc = serve_sim(tmp_path / 'sim')
+    try:
+        yield url, password, proc
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_sim(proc)
 
 
 def post(url: str, headers: dict | None = None, body: dict | None = None) -> int:

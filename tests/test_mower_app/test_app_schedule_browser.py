@@ -9,64 +9,13 @@ goes to out/app/schedule.png (not committed).
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import time
 
 import pytest
-from conftest import MAPS
-from mqtt_broker import free_port
-from test_app_browser import MOWER, SHOTS, chromium
+from test_app_browser import SHOTS, chromium, serve_sim, stop_sim
 
 SIM_START = '2025-06-02T08:58'  # a Monday; the window opens 120 simulated seconds later
 WINDOW = ('Mon', '09:00', '10:00')
-
-
-def serve(out) -> tuple[str, str, subprocess.Popen]:
-    """Start ``mower sim --serve`` at 20x from SIM_START: (url, password, process)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            MOWER,
-            'sim',
-            str(MAPS / 'demo_lawn.geojson'),
-            '--serve',
-            f'127.0.0.1:{port}',
-            '--sim-start',
-            SIM_START,
-            '--speed',
-            '20',
-            '--no-bag',
-            '--json',
-            '--out',
-            str(out),
-        ],
-        env={**os.environ, 'MUJOCO_GL': 'egl'},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    line = ''
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if line.startswith('app: ') or not line and proc.poll() is not None:
-            break
-    found = re.match(r'app: (http://\S+) \(password for this run: (\S+)\)', line)
-    if not found:
-        proc.kill()
-        pytest.fail(f'no app line: {line!r}')
-    return found.group(1).rstrip('/'), found.group(2), proc
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def add_window(page, day: str, start: str, end: str) -> None:
@@ -85,7 +34,7 @@ def test_a_schedule_window_starts_the_simulated_mower(tmp_path):
     with sync_playwright() as p:  # the browser first: the simulated clock runs from the start
         browser = p.chromium.launch(executable_path=chromium(), args=['--no-sandbox'])
         page = browser.new_page(viewport={'width': 1280, 'height': 900})
-        url, password, proc = serve(tmp_path / 'sim')
+        url, password, proc = serve_sim(tmp_path / 'sim', '--sim-start', SIM_START)
         try:
             page.goto(url)
             page.fill('#password', password)
@@ -125,5 +74,5 @@ def test_a_schedule_window_starts_the_simulated_mower(tmp_path):
             expect(page.locator('#schedule-battery')).to_have_value('30')
         finally:
             browser.close()
-            stop(proc)
+            stop_sim(proc)
     assert (SHOTS / 'schedule.png').stat().st_size > 5000

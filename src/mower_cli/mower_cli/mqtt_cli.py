@@ -46,6 +46,7 @@ def mqtt_settings(args: argparse.Namespace) -> Any:
     from mower_bringup import share_dir
     from mower_control.parameters import node_yaml
     from mower_integrations.ha_mqtt import MqttSettings
+    from mower_node_kit.params import from_values
 
     path = Path(args.mqtt_config or share_dir() / 'config' / 'mqtt_bridge.yaml')
     values = dict(node_yaml(path, 'mqtt_bridge_node'))
@@ -57,7 +58,7 @@ def mqtt_settings(args: argparse.Namespace) -> Any:
         'device_name': args.mqtt_name,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return MqttSettings.from_values(values)
+    return from_values(MqttSettings, values, path)
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 #: Commands an operator may send. ``start`` starts, or resumes when paused (Home Assistant's
@@ -301,8 +301,6 @@ class StatusTracker:
         self._set(zones=self.zones)
 
     def _set(self, **changes) -> None:
-        from dataclasses import replace
-
         s = replace(self._status, **changes)
         problem = s.state == 'ERROR' or bool(self._latched)
         self._status = replace(

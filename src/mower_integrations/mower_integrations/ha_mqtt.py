@@ -36,7 +36,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from mower_control.mission import STATES
@@ -102,12 +102,6 @@ class MqttSettings:
             raise BridgeError('reconnect_max_s is below reconnect_min_s')
         if (self.certfile or self.keyfile or self.ca_certs or self.tls_insecure) and not self.tls:
             raise BridgeError('TLS files or tls_insecure given but tls is off')
-
-    @classmethod
-    def from_values(cls, values: dict[str, Any]) -> MqttSettings:
-        """From parameter values (other keys ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
 
     @property
     def node_id(self) -> str:
