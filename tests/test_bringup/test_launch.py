@@ -34,6 +34,7 @@ EXTERNAL = {
         '/mower/emergency_stop': 'a remote or the operator',
         '/coverage/zone': 'an operator: mqtt_bridge_node (mqtt:=true) or ros2 topic pub',
         '/map/lawn': "the owner's app (app:=true) when a map is saved, or ros2 topic pub",
+        '/cmd_vel_teleop': "a gamepad (teleop_twist_joy) or the owner's app (app:=true)",
         '/mower/rain': 'a rain sensor, when fitted',
         '/battery': 'no motor board in simulation: the mission assumes a full battery',
         '/motor/status': 'no motor board in simulation',

@@ -325,3 +325,38 @@ def test_motor_driver_main_stops_the_board_and_exits_cleanly(ros, monkeypatch, s
     default_context().signal_on_spin(getattr(signal, signum))
     assert motor_driver_node.main() == 0
     assert sent == [(0.0, 0.0)] and not ros.ok()
+
+
+def test_safety_node_takes_the_owners_teleop_only_while_teaching(ros):
+    from geometry_msgs.msg import Twist
+
+    from mower_control.conversions import state_msg, twist_of
+
+    node = make('safety_node')
+    clock = node.get_clock()
+    subs = {s.topic: s for s in node.subscriptions}
+    assert subs['cmd_vel_teleop'].msg_type is Twist
+
+    def twist(v):
+        msg = Twist()
+        msg.linear.x = v
+        return msg
+
+    def tick(t, controller, teleop=None):
+        clock.set_now(t)
+        subs['cmd_vel'].deliver(twist(controller))
+        if teleop is not None:
+            subs['cmd_vel_teleop'].deliver(twist(teleop))
+        subs['imu/data'].deliver(level_imu())
+        subs['odom'].deliver(odom(5.0, 5.0))
+        node.timer.fire()
+        return twist_of(topic(node, 'cmd_vel_safe').published[-1])
+
+    subs['mower/state'].deliver(state_msg('MOWING', 10.0, '', 0.0))
+    assert tick(0.0, 0.3, teleop=0.5) == (0.3, 0.0)  # mowing: the gamepad is ignored
+    assert node.counts['teleop_ignored'] == 1
+    subs['mower/state'].deliver(state_msg('TEACHING', 0.0, '', 0.0))
+    assert tick(0.02, 0.0, teleop=0.5) == (0.5, 0.0)  # teaching: the controller's zeros are not
+    assert tick(0.04, 0.0) == (0.5, 0.0)  # the last teleop command holds ...
+    assert tick(2.0, 0.0) == (0.0, 0.0)  # ... until the watchdog: a silent teleop stops
+    node.destroy_node()

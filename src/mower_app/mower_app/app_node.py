@@ -55,7 +55,9 @@ class AppNode(Node):
                 f'no owner password in {path}: set one with `mower app password --file {path}`'
             )
         self.operator = RosOperator(self, p['pose_topic'], p['map_file'], p['poll_s'], views=True)
-        self.server = AppServer(create_app(self.operator, settings), settings.host, settings.port)
+        self.server = AppServer(
+            create_app(self.operator, settings), settings.host, settings.port, settings.tls
+        )
         url = self.server.start()
         self.get_logger().info(
             f"the owner's app: {url} (listening on {settings.host}:{self.server.port})"

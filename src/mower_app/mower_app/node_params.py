@@ -33,6 +33,8 @@ class AppParams:
     login_attempts_per_minute: int = param(
         5, 'failed logins per client address and minute, then HTTP 429', 1, 1000
     )
+    tls_cert: str = param('', "HTTPS: the certificate chain, PEM ('': plain HTTP)")
+    tls_key: str = param('', "HTTPS: the certificate's private key, PEM ('': plain HTTP)")
 
     def __post_init__(self) -> None:
         """Types and ranges checked (ConfigError naming the key and the value)."""
@@ -49,6 +51,8 @@ class AppParams:
             read_only_view=self.read_only_view,
             session_hours=self.session_hours,
             login_attempts_per_minute=self.login_attempts_per_minute,
+            tls_cert=Path(self.tls_cert).expanduser() if self.tls_cert else '',
+            tls_key=Path(self.tls_key).expanduser() if self.tls_key else '',
         )
 
 

@@ -2,13 +2,16 @@
 
 :class:`AppServer` binds the socket itself, so that a taken address is one clear exception
 (:class:`AddressInUseError`) in the caller's thread instead of uvicorn's log line and exit, and so
-that port 0 gives a free port that :meth:`AppServer.start` reports in its URL.
+that port 0 gives a free port that :meth:`AppServer.start` reports in its URL. With a
+certificate and key (``tls``) it serves HTTPS; files that cannot be used are refused in words
+before anything is bound (:func:`check_tls`).
 """
 
 from __future__ import annotations
 
 import errno
 import socket
+import ssl
 import threading
 import time
 from typing import Any
@@ -52,6 +55,24 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def check_tls(tls: tuple[str, str]) -> None:
+    """Load the certificate chain and key once; :class:`AppServerError` in words if they fail."""
+    cert, key = tls
+    for what, path in (('certificate', cert), ('key', key)):
+        try:
+            with open(path, 'rb'):
+                pass
+        except OSError as exc:
+            raise AppServerError(f'cannot serve HTTPS: the {what} {path}: {exc.strerror}') from exc
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError) as exc:
+        raise AppServerError(
+            f'cannot serve HTTPS with {cert} and {key}: not a PEM certificate chain and its '
+            f'private key ({exc})'
+        ) from exc
+
+
 def _url_host(host: str) -> str:
     """The host to put in a URL for a server bound to ``host``."""
     if host in ('0.0.0.0', ''):
@@ -64,11 +85,18 @@ def _url_host(host: str) -> str:
 class AppServer:
     """Serves an ASGI ``app`` on ``host:port`` from a daemon thread (``port`` 0: any free)."""
 
-    def __init__(self, app: Any, host: str = '127.0.0.1', port: int = 8080) -> None:
-        """Nothing is bound before :meth:`start`."""
+    def __init__(
+        self,
+        app: Any,
+        host: str = '127.0.0.1',
+        port: int = 8080,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        """Nothing is bound before :meth:`start`; ``tls``: (certificate, key) PEM files: HTTPS."""
         self.app = app
         self.host = host
         self.port = port
+        self.tls = tls
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -76,7 +104,8 @@ class AppServer:
     @property
     def url(self) -> str:
         """The page's URL (the bound port once started)."""
-        return f'http://{_url_host(self.host)}:{self.port}/'
+        scheme = 'https' if self.tls else 'http'
+        return f'{scheme}://{_url_host(self.host)}:{self.port}/'
 
     def start(self) -> str:
         """Bind, serve in the background, wait until it answers; returns :attr:`url`.
@@ -86,6 +115,8 @@ class AppServer:
         """
         if self._thread is not None:
             raise AppServerError('the app server is already started')
+        if self.tls:
+            check_tls(self.tls)
         sock = _bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
@@ -97,6 +128,8 @@ class AppServer:
             server_header=False,
             lifespan='off',
             timeout_graceful_shutdown=int(STOP_TIMEOUT_S),
+            ssl_certfile=self.tls[0] if self.tls else None,
+            ssl_keyfile=self.tls[1] if self.tls else None,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -43,6 +43,7 @@ from mower_app.auth import (
 from mower_app.history import HistoryFeeder, RunHistory
 from mower_app.map_api import add_map_routes
 from mower_app.schedule_api import add_schedule_routes
+from mower_app.teach_api import add_teach_routes
 from mower_app.view_api import add_view_routes
 from mower_control.operator import MapView, Operator, check_command
 
@@ -89,9 +90,20 @@ class AppSettings:
     # its nodes follow map/lawn); False: the mower's map becomes the newest version (the
     # simulator, whose world is its map)
     saved_map_first: bool = False
+    # HTTPS: the certificate chain and its private key (PEM files; both or neither). With
+    # them the session cookie is sent over HTTPS only
+    tls_cert: Path | str = ''
+    tls_key: Path | str = ''
+
+    @property
+    def tls(self) -> tuple[str, str] | None:
+        """(certificate, key) for HTTPS; None for plain HTTP."""
+        return (str(self.tls_cert), str(self.tls_key)) if self.tls_cert else None
 
     def __post_init__(self) -> None:
         """Refuse settings that cannot work, in words."""
+        if bool(str(self.tls_cert)) != bool(str(self.tls_key)):
+            raise ValueError('HTTPS needs both tls_cert and tls_key (or neither)')
         if not 0 <= self.port <= 65535:
             raise ValueError(f'port {self.port} is not in 0..65535')
         if not (math.isfinite(self.session_hours) and self.session_hours > 0):
@@ -264,6 +276,7 @@ class _Api:
             path='/',
             httponly=True,
             samesite='strict',
+            secure=self.settings.tls is not None,  # over HTTPS: never sent in clear
         )
         return response
 
@@ -417,6 +430,7 @@ def create_app(
     app.state.maps = add_map_routes(app, api, settings.data_dir, settings.saved_map_first)
     app.state.schedule = add_schedule_routes(app, api)  # data_dir/schedule.json
     add_view_routes(app, api)  # the camera image, the mowed layer, the obstacles found
+    add_teach_routes(app, api)  # teach mode: its requests and the joystick (the controller's)
     history = RunHistory(Path(settings.data_dir).expanduser() / 'history.jsonl')
     app.state.history = HistoryFeeder(history, operator)
     app.router.on_shutdown.append(app.state.history.stop)

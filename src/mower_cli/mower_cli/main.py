@@ -226,6 +226,7 @@ def _drive_test(lawn, args: argparse.Namespace) -> int:
 
 def _mowing_run(lawn, args: argparse.Namespace) -> int:
     """The main job: a whole mowing run, closed loop, recorded, with a report."""
+    from mower_app.serve import AppServerError
     from mower_coverage import PlanningError
     from mower_integrations.ha_mqtt import BridgeError
     from mower_node_kit.params import ConfigError
@@ -281,6 +282,8 @@ def _mowing_run(lawn, args: argparse.Namespace) -> int:
             report = write_report(run, result, Path(args.out) / 'report.png')
             summary = write_summary(result)
     except (PlanningError, ModelError, ConfigError, OSError, RunError, BridgeError) as exc:
+        return _error(exc)
+    except AppServerError as exc:  # --serve: the address is taken, the HTTPS files unusable
         return _error(exc)
     s = result.summary
     if args.json:

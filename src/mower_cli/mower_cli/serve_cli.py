@@ -33,7 +33,7 @@ def sim_start(text: str) -> datetime.datetime:
 
 
 def add_serve_options(p: argparse.ArgumentParser) -> None:
-    """``--serve [HOST:PORT]``, ``--app-password-file FILE`` and ``--sim-start WHEN``."""
+    """``--serve [HOST:PORT]``, ``--app-password-file``, ``--app-tls``, ``--sim-start``."""
     host, port = DEFAULT_APP
     p.add_argument(
         '--serve',
@@ -51,6 +51,13 @@ def add_serve_options(p: argparse.ArgumentParser) -> None:
         metavar='FILE',
         help="the app's owner password (`mower app password`); default: a new one for this "
         'run, printed, kept in the output folder',
+    )
+    p.add_argument(
+        '--app-tls',
+        nargs=2,
+        default=None,
+        metavar=('CERT', 'KEY'),
+        help='serve the app over HTTPS with this certificate chain and private key (PEM)',
     )
     p.add_argument(
         '--sim-start',
@@ -83,8 +90,11 @@ def app_server(args: argparse.Namespace, operator: Any) -> Iterator[Any]:
         password = secrets.token_urlsafe(12)
         set_password(path, password)
         told = f'password for this run: {password}'
-    settings = AppSettings(password_file=str(path), data_dir=Path(args.out) / 'app')
-    server = AppServer(create_app(operator, settings), host, port)
+    cert, key = args.app_tls or ('', '')
+    settings = AppSettings(
+        password_file=str(path), data_dir=Path(args.out) / 'app', tls_cert=cert, tls_key=key
+    )
+    server = AppServer(create_app(operator, settings), host, port, settings.tls)
     url = server.start()
     print(f'app: {url} ({told}); Ctrl-C ends the run', flush=True)
     try:

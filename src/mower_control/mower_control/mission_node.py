@@ -62,6 +62,7 @@ from mower_control.conversions import (
 from mower_control.mission import TEACH_REQUESTS, Mission, MissionInputs, MissionParams
 from mower_control.mission_state import MissionState, load_state, save_state
 from mower_control.parameters import NODE_EXTRA, build, declare
+from mower_control.teach_control import write_draft
 from mower_coverage.area import erode
 from mower_coverage.conversions import markers_to_obstacles
 from mower_coverage.handoff import HandoffError, PlanHandoff
@@ -329,14 +330,9 @@ class MissionNode(Node):
 
     def write_draft(self, message: str) -> str:
         """Write the last teach/finish's draft map into ``teach_dir``; the message, extended."""
-        result = self.mission.teach_result
-        if result is None or result.draft is None:
-            return message
-        try:
-            written = result.draft.write(self.teach_dir / 'draft_map.geojson')
-        except OSError as exc:
-            return f'{message}; the draft map could not be written: {exc}'
-        return f'{message}; {written.message.splitlines()[-1]}'
+        return write_draft(
+            self.mission.teach_result, self.teach_dir / 'draft_map.geojson', message
+        )
 
     # -- the tick ---------------------------------------------------------------------------------
     def step(self) -> None:

@@ -16,7 +16,9 @@ both sides of it:
   (:func:`obstacles_geojson`); :class:`CameraImage` and :class:`MowedImage` hold the
   latest image of each for both implementations.
 - :func:`mission_request` and :func:`zone_to_plan` are the rules that map an operator
-  command to the mission's request, and to the zone to plan first.
+  command to the mission's request, and to the zone to plan first; :class:`ZoneSequence`
+  mows the zones of a map one after another, in their order, for ``start``.
+- :func:`zone_shares` is each zone's mowed share, from the mowed layer (map/coverage).
 """
 
 from __future__ import annotations
@@ -91,6 +93,69 @@ def zone_to_plan(command: str, zone: int, planned_zone: int, state: str) -> int 
     return None
 
 
+class ZoneSequence:
+    """``start`` on a map with several zones: each zone in turn, in the map's zone order.
+
+    Each zone is planned on its own (:meth:`mower_maps.LawnMap.zone_map`: its own stripe angle
+    and headland passes, the other zones driven only). A zone's run ends on the dock: the
+    mission goes from DOCKING to IDLE only when its plan is complete (a low battery docks to
+    CHARGING and the mission resumes the same zone by itself); then the next zone starts.
+    The owner's ``start_zone``, ``dock`` or emergency stop ends the sequence; ``pause`` and
+    ``resume`` do not. One object per operator; both operators call it the same way:
+    :meth:`plan_for` for each command, :meth:`observe` with each mission state.
+    """
+
+    def __init__(self) -> None:
+        """No sequence running."""
+        self.zone = 0  # the zone the sequence mows now (0: no sequence)
+        self.zones = 0  # how many zones it goes through
+        self._state = ''
+
+    def plan_for(self, command: str, zone: int, planned_zone: int, state: str, zones: int):
+        """The zone to plan for ``command`` (None: the plan the mission has serves).
+
+        ``start`` (not resuming a pause) on a map of ``zones`` >= 2 zones begins the sequence
+        with zone 1; otherwise :func:`zone_to_plan`'s rule.
+        """
+        if command in ('start_zone', 'dock', 'emergency_stop'):
+            self.zone = 0
+        if command == 'start' and state != 'PAUSED' and zones >= 2:
+            self.zone, self.zones = 1, zones
+            return 1
+        return zone_to_plan(command, zone, planned_zone, state)
+
+    def end(self) -> None:
+        """The sequence ends (a zone's start was refused, the emergency stop)."""
+        self.zone = 0
+
+    def observe(self, state: str, zone: int) -> int | None:
+        """The mission's state and planned zone; the next zone to start, when it is due."""
+        before, self._state = self._state, state
+        if not self.zone or zone != self.zone or not (before == 'DOCKING' and state == 'IDLE'):
+            return None
+        if self.zone >= self.zones:
+            self.zone = 0
+            return None
+        self.zone += 1
+        return self.zone
+
+
+def zone_shares(grid: Any, lawn: Any) -> list[float | None]:
+    """Each zone's mowed share (percent; None for a zone with no mowable area), zone order.
+
+    ``grid``: the mowed layer (a mower_maps MowedGrid, as map/coverage carries it); ``lawn``:
+    the map (its zones, minus keep-outs and obstacles).
+    """
+    import shapely
+
+    holes = lawn.holes
+    out: list[float | None] = []
+    for feature in lawn.zones:
+        area = shapely.difference(feature.geometry, holes)
+        out.append(round(100.0 * grid.share(area), 1) if area.area > 0 else None)
+    return out
+
+
 @dataclass(frozen=True)
 class MowerStatus:
     """What the owner sees: one snapshot, JSON-able (:meth:`as_dict`)."""
@@ -111,12 +176,14 @@ class MowerStatus:
     emergency_stop: bool = False
     zone: int = 0  # the zone the plan covers (0: all)
     zones: int = 0  # how many zones the map has
+    zones_mowed_pct: tuple[float | None, ...] = ()  # each zone's mowed share (zone order)
     next_run: str = ''  # ISO local time of the next scheduled run ('' none; mowing_schedule)
     updated: str = ''  # ISO time of the last update (wall clock)
 
     def as_dict(self) -> dict:
         """The fields, with floats rounded for display."""
         out = asdict(self)
+        out['zones_mowed_pct'] = list(self.zones_mowed_pct)  # as JSON has it
         for key in ('battery_pct', 'mowed_pct', 'heading_deg'):
             if out[key] is not None:
                 out[key] = round(out[key], 1)
@@ -319,7 +386,14 @@ class StatusTracker:
         """The map has ``zones`` zones now (the owner saved a new map)."""
         with self._lock:
             self.zones = zones
-            self._set(zones=zones)
+            self._set(zones=zones, zones_mowed_pct=())
+
+    def zones_mowed(self, shares: Sequence[float | None]) -> None:
+        """Each zone's mowed share (:func:`zone_shares`)."""
+        with self._lock:
+            shares = tuple(shares)
+            if shares != self._status.zones_mowed_pct:
+                self._set(zones_mowed_pct=shares)
 
     def mission(self, state: str, message: str, mowed_pct: float | None, zone: int = 0) -> None:
         """``mower/state``: the mission state, its message, the mowed share and the zone."""

@@ -82,6 +82,22 @@ class SafetyParams:
         check_ranges(self)
 
 
+#: Mission states in which the wheels follow the owner's teleop (a gamepad, the app's joystick:
+#: ``cmd_vel_teleop``) instead of the controller (``cmd_vel``).
+TELEOP_STATES = frozenset({'TEACHING'})
+
+
+def takes_teleop(state: str) -> bool:
+    """Whether in mission ``state`` the owner's teleop drives (and the controller is ignored).
+
+    Only while teaching: otherwise a teleop command is ignored, so a stray gamepad never
+    drives a mowing mower. Either way the supervisor filters the command (emergency stop,
+    tilt and lift, geofence, obstacle stop, and its watchdog: a teleop that falls silent stops
+    the wheels).
+    """
+    return state in TELEOP_STATES
+
+
 def fence_region(
     lawn: Any,
     footprint_radius_m: float = FOOTPRINT_RADIUS_M,

@@ -1,9 +1,12 @@
 """safety_node: the safety supervisor between the controller and the motors.
 
-Subscribes to ``cmd_vel`` (from the controller), ``imu/data`` (SensorDataQoS), the pose
-(``pose_topic``, nav_msgs/Odometry in the map frame), ``mower/emergency_stop`` (std_msgs/Bool,
-the operator), ``motor/estop_input`` (the board's hardware input), ``map/semantic`` (obstacle
-stop), ``mower/state`` and ``mower/blade_request`` (from the mission). Publishes, at
+Subscribes to ``cmd_vel`` (from the controller), ``cmd_vel_teleop`` (geometry_msgs/Twist: the
+owner's gamepad or the app's joystick, taken instead of ``cmd_vel`` while the mission is
+TEACHING and ignored otherwise: :func:`~mower_control.safety.takes_teleop`), ``imu/data``
+(SensorDataQoS), the pose (``pose_topic``, nav_msgs/Odometry in the map frame),
+``mower/emergency_stop`` (std_msgs/Bool, the operator), ``motor/estop_input`` (the board's
+hardware input), ``map/semantic`` (obstacle stop), ``mower/state`` and ``mower/blade_request``
+(from the mission). Publishes, at
 ``rate_hz``, ``cmd_vel_safe`` (to the motor driver), ``mower/blade`` (std_msgs/Bool) and
 ``safety/status`` (diagnostic_msgs/DiagnosticStatus: keys ``active`` and ``latched``); serves
 ``safety/reset`` (std_srvs/Trigger). The lawn map (``map_file``) is the geofence; without one the
@@ -34,7 +37,7 @@ from mower_control.conversions import (
     twist_of,
 )
 from mower_control.parameters import NODE_EXTRA, build, declare
-from mower_control.safety import SafetyParams, SafetySupervisor, fence_region
+from mower_control.safety import SafetyParams, SafetySupervisor, fence_region, takes_teleop
 from mower_maps import MapError, load_map, parse_map
 from mower_node_kit.diagnostics import diagnostic_status, diagnostics
 from mower_node_kit.main import run_node
@@ -60,7 +63,7 @@ class SafetyNode(Node):
         else:
             self.get_logger().warning('no map_file: the geofence is off')
         self.supervisor = SafetySupervisor(build(SafetyParams, p), lawn)
-        self.counts = {'bad_messages': 0, 'resets': 0}
+        self.counts = {'bad_messages': 0, 'resets': 0, 'teleop_ignored': 0}
         self.last_reasons: tuple[str, ...] = ()
         twist = TwistStamped if p['cmd_vel_stamped'] else Twist
         self.pub_cmd = self.create_publisher(twist, 'cmd_vel_safe', 10)
@@ -68,6 +71,7 @@ class SafetyNode(Node):
         self.pub_status = self.create_publisher(DiagnosticStatus, 'safety/status', 10)
         self.pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_subscription(twist, 'cmd_vel', self.on_cmd, 10)
+        self.create_subscription(Twist, 'cmd_vel_teleop', self.on_teleop, 10)
         self.create_subscription(Imu, 'imu/data', self.on_imu, qos_profile_sensor_data)
         self.create_subscription(Odometry, p['pose_topic'], self.on_odom, 20)
         self.create_subscription(Bool, 'mower/emergency_stop', self.on_estop, 10)
@@ -91,11 +95,22 @@ class SafetyNode(Node):
         self.get_logger().warning(f'malformed message on {topic} skipped: {exc}')
 
     def on_cmd(self, msg: Twist | TwistStamped) -> None:
-        """The controller's command."""
+        """The controller's command (not while the owner's teleop drives)."""
+        if not takes_teleop(self.state):
+            self._command('cmd_vel', msg)
+
+    def on_teleop(self, msg: Twist) -> None:
+        """The owner's teleop: drives while the mission is TEACHING, else ignored (counted)."""
+        if takes_teleop(self.state):
+            self._command('cmd_vel_teleop', msg)
+        else:
+            self.counts['teleop_ignored'] += 1
+
+    def _command(self, topic: str, msg: Twist | TwistStamped) -> None:
         try:
             self.supervisor.command(*twist_of(msg), self.now_s())
         except (AttributeError, TypeError) as exc:
-            self._bad('cmd_vel', exc)
+            self._bad(topic, exc)
 
     def on_imu(self, msg: Imu) -> None:
         """Tilt and lift."""

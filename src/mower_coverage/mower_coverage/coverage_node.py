@@ -104,8 +104,9 @@ class CoverageNode(Node):
                     raise MapError('parameter map_file is empty')
                 self._lawn = load_map(path)
             params = self._planner_params()
+            zone_lawn = self._lawn.zone_map(self._zone)  # a zone plans with its own settings
             if self.get_parameter('use_map_settings').value:
-                params = params_for_map(params, self._lawn)
+                params = params_for_map(params, zone_lawn)
             if self._policy is None:
                 self._policy = ReplanPolicy(
                     self._lawn,
@@ -114,7 +115,7 @@ class CoverageNode(Node):
                         **{f.name: self.get_parameter(f.name).value for f in fields(ReplanParams)}
                     ),
                 )
-            self._policy.lawn = self._lawn.zone_map(self._zone)
+            self._policy.lawn = zone_lawn
             plan = CoveragePlanner(params).plan(self._policy.lawn_for_planning())
         except (MapError, PlanningError, ParameterError, ValueError) as exc:
             self._status = (DiagnosticStatus.ERROR, f'planning failed ({why}): {exc}')

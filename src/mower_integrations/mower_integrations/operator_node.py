@@ -24,6 +24,12 @@ node's endpoints:
   the node's clock), the mowed layer (``map/coverage``, nav_msgs/OccupancyGrid, transient
   local: a PNG when it changed) and the obstacles the camera found (``map/obstacles``,
   visualization_msgs/MarkerArray, transient local, as GeoJSON);
+- teach mode (:class:`~mower_control.teach_control.TeachControl`): clients of mission_node's
+  ``teach/*`` services (std_srvs/Trigger; :meth:`RosOperator.teach` waits for the answer) and
+  a publisher of the owner's joystick on ``cmd_vel_teleop`` (geometry_msgs/Twist,
+  :data:`TELEOP_TOPIC`), sent by the timer under
+  :class:`~mower_control.teach_control.TeachDrive`'s rule: only while ``mower/state`` says
+  TEACHING, clamped, and a zero once no fresh command came for its deadman time;
 - a timer every ``poll_s`` that carries out the commands and sends the maps:
   :meth:`RosOperator.command` and :meth:`RosOperator.set_map` are called on other threads (the
   MQTT client's, the app server's) and only queue; the ROS calls stay on the executor's
@@ -38,6 +44,7 @@ publishes it, and by default it is logged. A malformed message is logged, counte
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import json
 import math
@@ -48,6 +55,7 @@ from typing import Any
 
 import cv2
 from diagnostic_msgs.msg import DiagnosticStatus
+from geometry_msgs.msg import Twist
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
@@ -56,19 +64,29 @@ from std_msgs.msg import Bool, String, UInt8
 from std_srvs.srv import Trigger
 from visualization_msgs.msg import MarkerArray
 
-from mower_control.conversions import battery_of, mowed_grid, pose_of, safety_of, state_of
+from mower_control.conversions import (
+    battery_of,
+    mowed_grid,
+    pose_of,
+    safety_of,
+    state_of,
+    twist_msg,
+)
+from mower_control.mission import TEACH_REQUESTS
 from mower_control.mowing_schedule import Schedule, ScheduleFollower
 from mower_control.operator import (
     CameraImage,
     MowedImage,
     MowerStatus,
     StatusTracker,
+    ZoneSequence,
     check_command,
     mission_request,
     obstacles_geojson,
     plan_points,
-    zone_to_plan,
+    zone_shares,
 )
+from mower_control.teach_control import TeachDrive, check_teach, teach_request
 from mower_coverage.conversions import markers_to_obstacles
 from mower_coverage.handoff import HandoffError, PlanHandoff
 from mower_maps import MapError, load_map, map_to_geojson, parse_map
@@ -79,8 +97,22 @@ ZONE_TIMEOUT_S = 60.0  # a zone's plan must reach the mission within this (s)
 CAMERA_PERIOD_S = 1.0  # the app's camera image, at most this often (s, the node's clock)
 JPEG_QUALITY = 80
 REQUESTS = ('start', 'pause', 'resume', 'dock')
+TEACH_TIMEOUT_S = 10.0  # teach/* must answer within this (s; teach/finish writes the draft)
+#: the owner's joystick in teach mode (geometry_msgs/Twist); the stack's teleop input
+TELEOP_TOPIC = 'cmd_vel_teleop'
 #: what :attr:`RosOperator.on_result` is called with: command, zone, accepted, message
 ResultCallback = Callable[[str, int, bool, str], None]
+
+
+def trigger_answer(done: Any, service: str) -> tuple[bool, str]:
+    """(success, message) of a finished std_srvs/Trigger call to ``service`` (a future)."""
+    try:
+        response = done.result()
+    except Exception as exc:  # noqa: BLE001 (the service call failed: say so)
+        return False, f'{service} failed: {exc}'
+    if response is None:
+        return False, f'{service} gave no answer'
+    return bool(response.success), response.message
 
 
 class RosOperator:
@@ -106,6 +138,8 @@ class RosOperator:
         self.node = node
         self.pose_topic = pose_topic
         lawn = load_map(map_file) if map_file else None
+        self.lawn_map = lawn  # the map in force (None: none), for each zone's mowed share
+        self.sequence = ZoneSequence()  # start on a map of several zones: one after another
         self._lawn: dict = (
             {'type': 'FeatureCollection', 'features': []} if lawn is None else map_to_geojson(lawn)
         )
@@ -133,8 +167,14 @@ class RosOperator:
         node.create_subscription(String, 'coverage/plan', self.on_plan, LATCHED)
         node.create_subscription(Bool, 'mower/rain', self.on_rain, 5)
         node.create_subscription(String, 'map/lawn', self.on_lawn, LATCHED)
-        self.views = RosViews(node, self._bad) if views else None
+        self.views = RosViews(node, self._bad, self._zone_shares) if views else None
         self.requests = {r: node.create_client(Trigger, f'mower/{r}') for r in REQUESTS}
+        # teach mode (mower_control.teach_control): mission_node's teach/* services, the joystick
+        self.teach_clients = {r: node.create_client(Trigger, r) for r in TEACH_REQUESTS}
+        self.pub_teleop = node.create_publisher(Twist, TELEOP_TOPIC, 10)
+        self.teach_drive = TeachDrive()
+        self._teach_calls: queue.Queue[tuple[str, concurrent.futures.Future]] = queue.Queue()
+        self._drives: queue.Queue[tuple[float, float]] = queue.Queue()  # checked (v, w)
         self.timer = node.create_timer(poll_s, self.step)
 
     # -- Operator and MapView (any thread) -------------------------------------------------------
@@ -149,6 +189,37 @@ class RosOperator:
             return False, why
         self._commands.put((name, zone))
         return True, 'queued (the mission answers next)'
+
+    def teach(self, request: str) -> tuple[bool, str]:
+        """A teach request (``start``, ``boundary``, ..., ``finish``): mission_node's answer.
+
+        The call goes out on the node's timer (``teach/<request>``, std_srvs/Trigger); this
+        waits up to :data:`TEACH_TIMEOUT_S` for the service's answer (it goes to
+        :attr:`on_result` too).
+        """
+        why = check_teach(request)
+        if why:
+            return False, why
+        service = teach_request(request)
+        answer: concurrent.futures.Future = concurrent.futures.Future()
+        self._teach_calls.put((service, answer))
+        try:
+            return answer.result(timeout=TEACH_TIMEOUT_S)
+        except concurrent.futures.TimeoutError:
+            return False, f'{service} gave no answer in {TEACH_TIMEOUT_S:.0f} s'
+
+    def drive(self, linear: float, angular: float) -> tuple[bool, str]:
+        """The owner's joystick (m/s, rad/s), checked in ``mower/state``'s state and clamped.
+
+        The node's timer publishes it on :data:`TELEOP_TOPIC` and stops the wheels (a zero)
+        once it is older than the deadman time
+        (:class:`~mower_control.teach_control.TeachDrive`).
+        """
+        v_w, message = self.teach_drive.check(linear, angular, self.tracker.status().state)
+        if v_w is None:
+            return False, message
+        self._drives.put(v_w)
+        return True, message
 
     def lawn_geojson(self) -> dict:
         """The map in force (``map_file``, or the last :meth:`set_map`'s); empty without."""
@@ -178,7 +249,7 @@ class RosOperator:
         """
         doc = map_to_geojson(lawn)
         self._maps.put(json.dumps(doc))
-        self._lawn = doc  # one assignment: thread-safe
+        self._lawn, self.lawn_map = doc, lawn  # assignments: thread-safe
         self.tracker.set_zones(len(lawn.zones))
         return True, (
             'sent to the nodes (map/lawn): coverage_node plans on it, mission_node drives and '
@@ -193,6 +264,7 @@ class RosOperator:
     def step(self) -> None:
         """Send queued maps, carry out queued commands; start a zone's run once it is planned."""
         self._send_maps()
+        self._teach_step()
         while True:
             try:
                 name, zone = self._commands.get_nowait()
@@ -251,16 +323,27 @@ class RosOperator:
 
     def _do(self, name: str, zone: int) -> None:
         if name == 'emergency_stop':
+            self.sequence.end()
             self.pub_estop.publish(Bool(data=True))
             self.on_result(name, 0, True, 'emergency stop sent')
             return
         state = self.tracker.status().state
-        target = zone_to_plan(name, zone, self.planned_zone, state)
+        target = self.sequence.plan_for(name, zone, self.planned_zone, state, self.tracker.zones)
         if target is not None:
-            self.pub_zone.publish(UInt8(data=target))
-            self.pending_zone = (target, self.now_s() + ZONE_TIMEOUT_S)
+            self._plan_zone(target)
             return
         self._call(mission_request(name, state), name, zone)
+
+    def _plan_zone(self, zone: int) -> None:
+        """Ask coverage_node for the zone's plan; the mission starts once it has it (step)."""
+        self.pub_zone.publish(UInt8(data=zone))
+        self.pending_zone = (zone, self.now_s() + ZONE_TIMEOUT_S)
+
+    def _zone_shares(self, grid: Any) -> None:
+        """Each zone's mowed share, from a new mowed layer (map/coverage)."""
+        lawn = self.lawn_map
+        if lawn is not None:
+            self.tracker.zones_mowed(zone_shares(grid, lawn))
 
     def _call(self, request: str, name: str, zone: int) -> None:
         client = self.requests[request]
@@ -270,18 +353,44 @@ class RosOperator:
         future = client.call_async(Trigger.Request())
 
         def answered(done: Any) -> None:
-            try:
-                response = done.result()
-            except Exception as exc:  # noqa: BLE001 (the service call failed: say so)
-                response, why = None, f'mower/{request} failed: {exc}'
-            else:
-                why = f'mower/{request} gave no answer'
-            if response is None:
-                self.on_result(name, zone, False, why)
-            else:
-                self.on_result(name, zone, bool(response.success), response.message)
+            self.on_result(name, zone, *trigger_answer(done, f'mower/{request}'))
 
         future.add_done_callback(answered)
+
+    def _teach_step(self) -> None:
+        """Call the queued teach requests; hold the newest joystick command; teleop it."""
+        while True:
+            try:
+                request, answer = self._teach_calls.get_nowait()
+            except queue.Empty:
+                break
+            self._call_teach(request, answer)
+        now = self.now_s()
+        while True:
+            try:
+                self.teach_drive.hold(*self._drives.get_nowait(), now)
+            except queue.Empty:
+                break
+        v_w = self.teach_drive.step(now, self.tracker.status().state)
+        if v_w is not None:  # None: the joystick is let go, the teleop silent
+            stamp = self.node.get_clock().now().to_msg()
+            self.pub_teleop.publish(twist_msg(*v_w, False, stamp, ''))
+
+    def _call_teach(self, request: str, answer: concurrent.futures.Future) -> None:
+        """Call ``request``'s service; its answer goes to the waiting caller and to on_result."""
+
+        def say(ok: bool, message: str) -> None:
+            self.on_result(request, 0, ok, message)
+            if not answer.done():
+                answer.set_result((ok, message))
+
+        client = self.teach_clients[request]
+        if not client.service_is_ready():
+            say(False, f'{request} is not available (is mission_node running?)')
+            return
+        client.call_async(Trigger.Request()).add_done_callback(
+            lambda done: say(*trigger_answer(done, request))
+        )
 
     def _log_result(self, name: str, zone: int, ok: bool, message: str) -> None:
         text = f'{name}{f" {zone}" if zone else ""}: {message}'
@@ -302,7 +411,7 @@ class RosOperator:
         except MapError as exc:
             self._bad('map/lawn', exc)
             return
-        self._lawn = map_to_geojson(lawn)
+        self._lawn, self.lawn_map = map_to_geojson(lawn), lawn
         self.tracker.set_zones(len(lawn.zones))
 
     def _bad(self, topic: str, exc: Exception) -> None:
@@ -325,6 +434,10 @@ class RosOperator:
             float(mowed) if isinstance(mowed, (int, float)) else None,
             zone,
         )
+        after = self.sequence.observe(data['state'], zone)
+        if after is not None:  # the last zone's run ended on the dock: the next zone
+            self.node.get_logger().info(f'all zones: zone {after} next')
+            self._plan_zone(after)
 
     def on_odom(self, msg: Odometry) -> None:
         """The pose: position, heading, distance today."""
@@ -366,10 +479,15 @@ class RosViews:
         self,
         node: Node,
         bad: Callable[[str, Exception], None],
+        on_grid: Callable[[Any], None] | None = None,
         camera_topic: str = 'segmentation/overlay',
     ) -> None:
-        """Subscribe on ``node``; ``bad(topic, error)`` hears of malformed messages."""
+        """Subscribe on ``node``; ``bad(topic, error)`` hears of malformed messages.
+
+        ``on_grid`` gets each new mowed layer (a MowedGrid).
+        """
         self.node, self.bad, self.camera_topic = node, bad, camera_topic
+        self.on_grid = on_grid
         self.camera = CameraImage(CAMERA_PERIOD_S)
         self.mowed = MowedImage()
         self.obstacles: list[dict] = []  # replaced whole (one assignment: thread-safe)
@@ -394,9 +512,13 @@ class RosViews:
     def on_coverage(self, msg: OccupancyGrid) -> None:
         """The mowed layer: a new PNG when it changed."""
         try:
-            self.mowed.update(mowed_grid(msg))
+            grid = mowed_grid(msg)
+            changed = self.mowed.update(grid)
         except ValueError as exc:
             self.bad('map/coverage', exc)
+            return
+        if changed and self.on_grid is not None:
+            self.on_grid(grid)
 
     def on_obstacles(self, msg: MarkerArray) -> None:
         """The obstacles found, as GeoJSON."""

@@ -19,6 +19,16 @@ settings::
     {"name": "demo lawn", "frame": "enu", "units": "m",
      "mowing": {"stripe_angle_deg": "auto", "headland_passes": 2, "angle_increment_deg": 0}}
 
+Zones: every ``boundary`` feature is a mowing zone. ``properties.order`` (an integer from 1 to
+:data:`MAX_ZONE_ORDER`, optional) sets the zones' order: zones are numbered 1, 2, ... by
+ascending order, boundaries without one after those with one, in file order; two boundaries
+with the same order are refused. ``properties.mowing`` (optional, the keys of the collection's
+``mowing``) overrides the collection's settings when that zone is mowed
+(:meth:`LawnMap.zone_settings`)::
+
+    {"type": "Feature", "properties": {"role": "boundary", "name": "front", "order": 2,
+     "mowing": {"stripe_angle_deg": 30, "headland_passes": 3}}, "geometry": {...}}
+
 With ``"frame": "wgs84"`` coordinates are ``[lon, lat]`` degrees and ``"datum": [lon, lat]``
 is required: it becomes the origin of the local ENU frame (the same datum that
 robot_localization's navsat_transform uses on the robot), projected with pyproj
@@ -59,6 +69,8 @@ MAX_EXTENT_M = 20_000.0
 MIN_EXTENT_M = 0.5
 #: Every coordinate must lie this close to the frame's origin (ENU (0, 0), or the WGS84 datum).
 MAX_ORIGIN_DISTANCE_M = MAX_DATUM_DISTANCE_M
+#: The largest ``order`` a zone (boundary feature) may have.
+MAX_ZONE_ORDER = 1000
 #: A navigation area connects to a boundary (or another navigation area) this close, metres.
 NAVIGATION_TOUCH_M = 1e-3
 
@@ -160,8 +172,25 @@ class LawnMap:
 
     @property
     def zones(self) -> list[Feature]:
-        """The mowing zones: the boundary features, in file order (zone 1 is the first)."""
-        return self.by_role('boundary')
+        """The mowing zones: the boundary features in zone order (zone 1 is the first).
+
+        By ascending ``properties.order``; boundaries without one come after, in file order.
+        """
+        return sorted(self.by_role('boundary'), key=_zone_key)
+
+    def zone_settings(self, zone: int) -> MowingSettings:
+        """The mowing settings of zone ``zone`` (1-based): its own over the map's.
+
+        ``zone`` 0 (the whole map) has the map's settings. Raises :class:`MapError` for a zone
+        the map does not have.
+        """
+        if zone == 0:
+            return self.settings
+        zones = self.zones
+        if not 1 <= zone <= len(zones):
+            raise MapError(f'{self.name}: no zone {zone} (the map has {len(zones)})')
+        own = zones[zone - 1].properties.get('mowing')
+        return _zone_settings(self.settings, own, f'{self.name}: {zones[zone - 1].label}')
 
     def zone_map(self, zone: int) -> LawnMap:
         """The map for mowing zone ``zone`` (1-based) alone.
@@ -180,7 +209,30 @@ class LawnMap:
             replace(f, role='navigation') if f.role == 'boundary' and f is not keep else f
             for f in self.features
         )
-        return LawnMap(f'{self.name} zone {zone}', features, self.settings, self.dock, self.source)
+        settings = self.zone_settings(zone)
+        return LawnMap(f'{self.name} zone {zone}', features, settings, self.dock, self.source)
+
+
+def _zone_key(feature: Feature) -> tuple[int, int]:
+    """Zones sort by their order (none: after every ordered one), then by file order."""
+    order = feature.properties.get('order')
+    if isinstance(order, int) and not isinstance(order, bool):
+        return order, feature.index
+    return MAX_ZONE_ORDER + 1, feature.index
+
+
+def _zone_settings(base: MowingSettings, own: Any, label: str) -> MowingSettings:
+    """``base`` with a zone's own ``mowing`` keys over it (None: ``base``)."""
+    if own is None:
+        return base
+    if not isinstance(own, dict):
+        raise MapError(f'{label}: properties.mowing must be an object')
+    parsed = _settings(own, label)
+    return MowingSettings(
+        parsed.stripe_angle_deg if 'stripe_angle_deg' in own else base.stripe_angle_deg,
+        parsed.headland_passes if 'headland_passes' in own else base.headland_passes,
+        parsed.angle_increment_deg if 'angle_increment_deg' in own else base.angle_increment_deg,
+    )
 
 
 def load_map(path: str | Path) -> LawnMap:
@@ -232,6 +284,7 @@ def map_from_geojson(doc: Any, source: str = '<geojson>') -> LawnMap:
         features.append(_feature(index, raw, to_enu, source))
 
     _check_units(features, props, source)
+    _check_zones(features, settings, source)
     _check_origin(features, props, source)
     _check_relations(features, source)
     docks = [f for f in features if f.role == 'dock']
@@ -245,6 +298,32 @@ def map_from_geojson(doc: Any, source: str = '<geojson>') -> LawnMap:
     if check is not None and not check.ok:
         raise MapError(f'{source}: {check.problem}')
     return lawn
+
+
+def _check_zones(features: list[Feature], settings: MowingSettings, source: str) -> None:
+    """Each boundary's ``order`` (an integer, unique) and ``mowing`` (valid settings)."""
+    seen: dict[int, Feature] = {}
+    for f in features:
+        if f.role != 'boundary':
+            continue
+        order = f.properties.get('order')
+        if order is not None:
+            if (
+                not isinstance(order, int)
+                or isinstance(order, bool)
+                or not 1 <= order <= MAX_ZONE_ORDER
+            ):
+                raise MapError(
+                    f'{source}: {f.label}: order must be an integer from 1 to '
+                    f'{MAX_ZONE_ORDER}, got {order!r}'
+                )
+            if order in seen:
+                raise MapError(
+                    f'{source}: {f.label}: order {order} is also the order of '
+                    f'{seen[order].label}; each zone needs its own'
+                )
+            seen[order] = f
+        _zone_settings(settings, f.properties.get('mowing'), f'{source}: {f.label}')
 
 
 def _frame_transform(props: dict[str, Any], source: str):
@@ -271,21 +350,37 @@ def _frame_transform(props: dict[str, Any], source: str):
     raise MapError(f"{source}: unknown frame '{frame}' (expected 'enu' or 'wgs84')")
 
 
+#: The keys a ``mowing`` object may have (the map's and each zone's).
+MOWING_KEYS = ('stripe_angle_deg', 'headland_passes', 'angle_increment_deg')
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _settings(raw: Any, source: str) -> MowingSettings:
     if not isinstance(raw, dict):
         raise MapError(f'{source}: properties.mowing must be an object')
+    unknown = sorted(set(raw) - set(MOWING_KEYS))
+    if unknown:
+        raise MapError(
+            f'{source}: mowing has unknown setting(s) {", ".join(map(repr, unknown))} '
+            f'(expected {", ".join(MOWING_KEYS)})'
+        )
     angle = raw.get('stripe_angle_deg', 'auto')
     if angle == 'auto' or angle is None:
         angle_value = None
-    elif isinstance(angle, (int, float)) and math.isfinite(angle):
+    elif _number(angle):
         angle_value = float(angle)
     else:
         raise MapError(f"{source}: mowing.stripe_angle_deg must be a number or 'auto'")
     passes = raw.get('headland_passes')
-    if passes is not None and (not isinstance(passes, int) or not 1 <= passes <= 20):
+    if passes is not None and (
+        not isinstance(passes, int) or isinstance(passes, bool) or not 1 <= passes <= 20
+    ):
         raise MapError(f'{source}: mowing.headland_passes must be an integer from 1 to 20')
     inc = raw.get('angle_increment_deg', 0.0)
-    if not isinstance(inc, (int, float)) or not math.isfinite(inc):
+    if not _number(inc):
         raise MapError(f'{source}: mowing.angle_increment_deg must be a number')
     return MowingSettings(angle_value, passes, float(inc))
 

@@ -12,6 +12,12 @@ What the app draws is made on the simulation thread too and handed over under a 
 camera frame with its labels blended over it (the bag's overlay, at most once a simulated
 second, when perception is in the loop), and the mowed layer and the obstacles found (every
 five simulated seconds, the layer when it changed).
+
+Teach mode from the app (:class:`~mower_control.teach_control.TeachControl`): the teach requests
+go to the mission between two ticks, as mission_node's ``teach/*`` services; the joystick's
+commands drive the loop's teleop (``ClosedLoop.manual``, as ``mower teach``'s scripted owner
+does) under :class:`~mower_control.teach_control.TeachDrive`'s rule, its deadman on simulated
+time.
 """
 
 from __future__ import annotations
@@ -29,12 +35,14 @@ from mower_control.operator import (
     MowedImage,
     MowerStatus,
     StatusTracker,
+    ZoneSequence,
     check_command,
     mission_request,
     obstacles_geojson,
     plan_points,
-    zone_to_plan,
+    zone_shares,
 )
+from mower_control.teach_control import TeachDrive, check_teach, teach_request, write_draft
 from mower_offline.replay_outputs import label_overlay, rgb_jpeg
 from mower_offline.schedule import Every
 
@@ -44,6 +52,19 @@ if TYPE_CHECKING:
 MAP_TIMEOUT_S = 60.0  # planning a new map: the longest a caller waits
 CAMERA_PERIOD_S = 1.0  # the app's camera image, at most this often (simulated s)
 LAYERS_PERIOD_S = 5.0  # the app's mowed layer and obstacles, at most this often (simulated s)
+
+
+def _logged(name: str, arg: Any) -> tuple[str, int] | None:
+    """(command, zone) as :attr:`SimOperator.log` keeps a queued item; None: not kept.
+
+    A teach request is kept by its name (``teach/start``); the joystick's commands (ten a
+    second) are not kept.
+    """
+    if name == 'drive':
+        return None
+    if name == 'teach':
+        return str(arg), 0
+    return name, arg if name != 'set_map' else 0
 
 
 class SimOperator:
@@ -67,6 +88,7 @@ class SimOperator:
         self.timeout_s = timeout_s
         self.tracker = StatusTracker(zones=len(run.lawn.zones))
         self.schedule_follower = ScheduleFollower(self.tracker, schedule)
+        self.sequence = ZoneSequence()  # start on a map of several zones: one after another
         self.running = threading.Event()  # set while the run's loop applies commands
         self._queue: queue.Queue[tuple[str, Any, Future]] = queue.Queue()  # (what, arg, done)
         self._rate = Every(1.0 / status_hz)
@@ -82,6 +104,9 @@ class SimOperator:
         self._mowed_image = MowedImage()
         self._layers_rate = Every(LAYERS_PERIOD_S)
         self._obstacles: list[dict] = []  # replaced whole (one assignment: thread-safe)
+        # teach mode's joystick (mower_control.teach_control), on simulated time
+        self.teach_drive = TeachDrive()
+        self._teleop = False  # the joystick drives the loop's teleop (ClosedLoop.manual)
 
     # -- the Operator interface (any thread) ---------------------------------------------------
     def status(self) -> MowerStatus:
@@ -91,30 +116,48 @@ class SimOperator:
     def command(self, name: str, zone: int = 0) -> tuple[bool, str]:
         """Queue a command for the loop and wait (at most ``timeout_s``) for its result."""
         why = check_command(name, zone, self.tracker.zones)
-        if why:
-            return False, why
+        return (False, why) if why else self._queued(name, zone)
+
+    def teach(self, request: str) -> tuple[bool, str]:
+        """A teach request (``start``, ``boundary``, ..., ``finish``) to the mission.
+
+        As mission_node's ``teach/*`` services take it (the
+        :class:`~mower_control.teach_control.TeachControl` interface); ``finish`` writes the
+        draft map into the run's folder (``draft_map.geojson``).
+        """
+        why = check_teach(request)
+        return (False, why) if why else self._queued('teach', teach_request(request))
+
+    def drive(self, linear: float, angular: float) -> tuple[bool, str]:
+        """The owner's joystick (m/s, rad/s): the loop's teleop, as ``mower teach``'s owner's.
+
+        Checked and clamped by :class:`~mower_control.teach_control.TeachDrive` in the loop's
+        mission state, and held for at most its ``deadman_s`` of simulated time.
+        """
+        return self._queued('drive', (float(linear), float(angular)))
+
+    def _queued(
+        self, name: str, arg: Any, what: str = 'the command', wait_s: float = 0.0
+    ) -> tuple[bool, str]:
+        """Queue ``name`` (``arg``) for the loop; its result, waited for up to ``timeout_s``.
+
+        Or up to ``wait_s`` when longer; ``what`` names it when the loop does not take it.
+        """
         if not self.running.is_set():
             return False, 'the simulated mower is not running'
         done: Future = Future()
-        self._queue.put((name, zone, done))
+        self._queue.put((name, arg, done))
         try:
-            return done.result(timeout=self.timeout_s)
+            return done.result(timeout=max(self.timeout_s, wait_s))
         except FutureTimeout:
-            return False, 'the simulator did not take the command in time'
+            return False, f'the simulator did not take {what} in time'
 
     def set_map(self, lawn: Any) -> tuple[bool, str]:
         """The owner's new map (a LawnMap), used from the next tick on; (accepted, message).
 
         Planning it takes a moment: this waits up to ``MAP_TIMEOUT_S``.
         """
-        if not self.running.is_set():
-            return False, 'the simulated mower is not running'
-        done: Future = Future()
-        self._queue.put(('set_map', lawn, done))
-        try:
-            return done.result(timeout=max(self.timeout_s, MAP_TIMEOUT_S))
-        except FutureTimeout:
-            return False, 'the simulator did not take the map in time'
+        return self._queued('set_map', lawn, 'the map', MAP_TIMEOUT_S)
 
     def lawn_geojson(self) -> dict:
         """The map the stack mows (:class:`~mower_control.operator.MapView`)."""
@@ -146,14 +189,24 @@ class SimOperator:
             try:
                 name, zone, done = self._queue.get_nowait()
             except queue.Empty:
-                return
+                break
             try:
                 result = self._do(name, zone)
             except Exception as exc:  # noqa: BLE001 (the caller's thread gets the reason)
                 result = (False, f'{name} failed: {exc}')
-            self.log.append((self.run.sim.time_s, name, zone if name != 'set_map' else 0, *result))
+            entry = _logged(name, zone)
+            if entry is not None:
+                self.log.append((self.run.sim.time_s, *entry, *result))
             if not done.done():
                 done.set_result(result)
+        self._steer()
+
+    def _steer(self) -> None:
+        """The joystick's command for the next tick (the loop's teleop), or the follower's."""
+        loop = self.run.loop
+        v_w = self.teach_drive.step(self.run.sim.time_s, loop.mission.state.name)
+        if v_w is not None or self._teleop:
+            loop.manual, self._teleop = v_w, v_w is not None
 
     def close(self) -> None:
         """The run ended: refuse what is still queued, and every later command."""
@@ -175,12 +228,43 @@ class SimOperator:
                 self.tracker.set_zones(len(run.lawn.zones))
             return ok, why
         if name == 'emergency_stop':
+            self.sequence.end()
             run.loop.safety.emergency_stop(True, run.sim.time_s)
             return True, 'emergency stop: wheels and blade stopped'
-        target = zone_to_plan(name, zone, run.zone, mission.state.name)
+        if name in ('teach', 'drive'):
+            return self._do_teach(name, zone)
+        state = mission.state.name
+        target = self.sequence.plan_for(name, zone, run.zone, state, self.tracker.zones)
         if target is not None:
-            return run.start_zone(target)
-        return mission.request(mission_request(name, mission.state.name))
+            return self._start_zone(target)
+        return mission.request(mission_request(name, state))
+
+    def _start_zone(self, zone: int) -> tuple[bool, str]:
+        """Plan the zone and start; a refusal ends an all-zones sequence."""
+        ok, why = self.run.start_zone(zone)
+        if not ok:
+            self.sequence.end()
+        elif self.sequence.zone:
+            why = f'all zones, in their order ({self.sequence.zones}): {why}'
+        return ok, why
+
+    def _do_teach(self, name: str, arg: Any) -> tuple[bool, str]:
+        """A teach request to the mission, or the joystick's command held from this tick on."""
+        run = self.run
+        mission = run.loop.mission
+        if name == 'drive':
+            linear, angular = arg
+            v_w, message = self.teach_drive.check(linear, angular, mission.state.name)
+            if v_w is None:
+                return False, message
+            self.teach_drive.hold(*v_w, run.sim.time_s)
+            return True, message
+        if arg == 'teach/finish':  # the obstacles found join the draft (mission_node's too)
+            mission.teach.set_obstacles(run.detected())
+        ok, message = mission.request(arg)
+        if arg == 'teach/finish':
+            message = write_draft(mission.teach_result, run.out / 'draft_map.geojson', message)
+        return ok, message
 
     def observe(self, tick: Any) -> None:
         """Feed the status tracker from a control tick (at ``status_hz`` of simulated time)."""
@@ -201,6 +285,9 @@ class SimOperator:
         st = loop.driver.status
         tr = self.tracker
         tr.mission(tick.mission.state, tick.mission.message, self._mowed, run.zone)
+        after = self.sequence.observe(tick.mission.state, run.zone)
+        if after is not None:  # the last zone's run ended on the dock: the next zone
+            self.log.append((run.sim.time_s, 'start_zone', after, *self._start_zone(after)))
         tr.pose(*tick.pose)
         tr.battery(st.battery_pct, st.charging)
         tr.blade(tick.safety.blade)
@@ -216,6 +303,7 @@ class SimOperator:
         self._mowed = 100.0 * mowed.share(mowable) if mowable.area > 0 else None
         if self._layers_rate.due(t):
             self._mowed_image.update(mowed)
+            self.tracker.zones_mowed(zone_shares(mowed, run.lawn))
             self._obstacles = obstacles_geojson(run.detected())
 
     def _see_frame(self, t: float) -> None:

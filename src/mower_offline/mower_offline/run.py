@@ -137,7 +137,8 @@ class MowingRun:
         self.cfg = cfg = config or RunConfig()
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.planner_params = params_for_map(_planner_params(cfg.config_dir), lawn)
+        self.base_params = _planner_params(cfg.config_dir)  # before a map's own settings
+        self.planner_params = params_for_map(self.base_params, lawn)
         self.planner = CoveragePlanner(self.planner_params)
         self.plan: Plan = self.planner.plan(lawn)
         self.sim = LawnSim(world, WorldConfig(hidden=cfg.hidden), seed=cfg.seed)
@@ -200,8 +201,13 @@ class MowingRun:
         if self.policy.update(self.detected(), rest, force).replan:
             self._replan()
 
+    def _plan_now(self) -> Plan:
+        """Plan the policy's lawn with its mowing settings (a zone's own, or the map's)."""
+        lawn = self.policy.lawn_for_planning()
+        return CoveragePlanner(params_for_map(self.base_params, lawn)).plan(lawn)
+
     def _replan(self) -> None:
-        self.plan = self.planner.plan(self.policy.lawn_for_planning())
+        self.plan = self._plan_now()
         self.replans += 1
         self.replan_xy.append(self.sim.pose[:2])
         self.loop.mission.set_plan(*PlanHandoff.from_plan(self.plan).mission_args())
@@ -219,7 +225,7 @@ class MowingRun:
         before = self.policy.lawn
         self.policy.lawn = planning
         try:
-            plan = self.planner.plan(self.policy.lawn_for_planning())
+            plan = self._plan_now()
         except PlanningError as exc:
             self.policy.lawn = before
             return False, f'the new map cannot be mowed: {exc}'

@@ -175,7 +175,13 @@ function drawLawn(geojson) {
   app.lawn.bringToBack();
   const bounds = app.lawn.getBounds();
   if (bounds.isValid()) app.map.fitBounds(bounds.pad(0.05));
-  const zones = geojson.features.filter((f) => f.properties.role === 'boundary');
+  // zone order (mower_maps.LawnMap.zones): by properties.order, unordered ones last, file order
+  const rank = (f) => (Number.isInteger(f.properties.order) ? f.properties.order : 1001);
+  const zones = geojson.features
+    .map((f, i) => [f, i])
+    .filter(([f]) => f.properties.role === 'boundary')
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1])
+    .map(([f]) => f);
   const select = $('zone');
   select.replaceChildren(new Option('all', '0'));
   zones.forEach((f, i) => select.add(new Option(`${i + 1}: ${f.properties.name}`, String(i + 1))));
