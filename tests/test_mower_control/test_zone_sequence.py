@@ -17,8 +17,8 @@ def test_start_on_one_zone_keeps_the_old_rule():
     assert seq.zone == 0
 
 
-def walk(seq: ZoneSequence, states: list[str], zone: int) -> list[int | None]:
-    return [seq.observe(state, zone) for state in states]
+def walk(seq: ZoneSequence, states: list[str], zone: int, zones: int = 3) -> list[int | None]:
+    return [seq.observe(state, zone, zones) for state in states]
 
 
 RUN = ['UNDOCKING', 'MOWING', 'RETURNING', 'DOCKING', 'IDLE']
@@ -50,6 +50,13 @@ def test_pause_and_resume_keep_the_sequence_and_other_commands_end_it():
     seq.plan_for('start', 0, 0, 'IDLE', zones=2)
     seq.end()  # the zone's start was refused
     assert walk(seq, RUN, 1) == [None] * 5
+
+
+def test_a_map_saved_with_fewer_zones_ends_the_sequence_at_its_last():
+    seq = ZoneSequence()
+    seq.plan_for('start', 0, 0, 'IDLE', zones=3)
+    assert walk(seq, RUN, 1, zones=1) == [None] * 5
+    assert seq.zone == 0
 
 
 def test_another_zones_run_does_not_move_the_sequence_on():

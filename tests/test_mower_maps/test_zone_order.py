@@ -101,6 +101,8 @@ def test_order_and_settings_survive_a_save():
         ({'middle': {'mowing': {'stripe_angle_deg': 'north'}}}, 'stripe_angle_deg must be'),
         ({'middle': {'mowing': {'stripe_angle_deg': float('nan')}}}, 'stripe_angle_deg must be'),
         ({'middle': {'mowing': {'headland_pases': 2}}}, "unknown setting(s) 'headland_pases'"),
+        ({'middle': {'mowing': {'stripe_angle_deg': 1e308}}}, 'from -360 to 360, got 1e+308'),
+        ({'middle': {'mowing': {'angle_increment_deg': 400}}}, 'from -180 to 180, got 400'),
     ],
 )
 def test_a_bad_order_or_setting_names_the_zone(props, message):

@@ -128,12 +128,15 @@ class ZoneSequence:
         """The sequence ends (a zone's start was refused, the emergency stop)."""
         self.zone = 0
 
-    def observe(self, state: str, zone: int) -> int | None:
-        """The mission's state and planned zone; the next zone to start, when it is due."""
+    def observe(self, state: str, zone: int, zones: int) -> int | None:
+        """The mission's state, planned zone and the map's zone count now; the next zone, when due.
+
+        A map saved meanwhile with fewer zones ends the sequence at its last zone.
+        """
         before, self._state = self._state, state
         if not self.zone or zone != self.zone or not (before == 'DOCKING' and state == 'IDLE'):
             return None
-        if self.zone >= self.zones:
+        if self.zone >= min(self.zones, zones):
             self.zone = 0
             return None
         self.zone += 1

@@ -434,7 +434,7 @@ class RosOperator:
             float(mowed) if isinstance(mowed, (int, float)) else None,
             zone,
         )
-        after = self.sequence.observe(data['state'], zone)
+        after = self.sequence.observe(data['state'], zone, self.tracker.zones)
         if after is not None:  # the last zone's run ended on the dock: the next zone
             self.node.get_logger().info(f'all zones: zone {after} next')
             self._plan_zone(after)

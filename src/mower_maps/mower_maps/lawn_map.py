@@ -370,18 +370,23 @@ def _settings(raw: Any, source: str) -> MowingSettings:
     angle = raw.get('stripe_angle_deg', 'auto')
     if angle == 'auto' or angle is None:
         angle_value = None
-    elif _number(angle):
+    elif _number(angle) and abs(angle) <= 360.0:
         angle_value = float(angle)
     else:
-        raise MapError(f"{source}: mowing.stripe_angle_deg must be a number or 'auto'")
+        raise MapError(
+            f"{source}: mowing.stripe_angle_deg must be 'auto' or a number from -360 to 360, "
+            f'got {angle!r}'
+        )
     passes = raw.get('headland_passes')
     if passes is not None and (
         not isinstance(passes, int) or isinstance(passes, bool) or not 1 <= passes <= 20
     ):
         raise MapError(f'{source}: mowing.headland_passes must be an integer from 1 to 20')
     inc = raw.get('angle_increment_deg', 0.0)
-    if not _number(inc):
-        raise MapError(f'{source}: mowing.angle_increment_deg must be a number')
+    if not _number(inc) or abs(inc) > 180.0:
+        raise MapError(
+            f'{source}: mowing.angle_increment_deg must be a number from -180 to 180, got {inc!r}'
+        )
     return MowingSettings(angle_value, passes, float(inc))
 
 

@@ -285,7 +285,7 @@ class SimOperator:
         st = loop.driver.status
         tr = self.tracker
         tr.mission(tick.mission.state, tick.mission.message, self._mowed, run.zone)
-        after = self.sequence.observe(tick.mission.state, run.zone)
+        after = self.sequence.observe(tick.mission.state, run.zone, tr.zones)
         if after is not None:  # the last zone's run ended on the dock: the next zone
             self.log.append((run.sim.time_s, 'start_zone', after, *self._start_zone(after)))
         tr.pose(*tick.pose)
