@@ -144,6 +144,10 @@ def test_the_owner_drives_the_simulated_mower_from_the_page(served):
             timeout=30_000,
         )
         expect(page.locator('#camera-panel')).to_be_visible()
+        # the zone's mowed share in this run, from the live status (zones_mowed_pct)
+        expect(page.locator('#zones-panel .zone-mowed').first).to_have_text(
+            re.compile(r'^\d+\.\d %$'), timeout=30_000
+        )
         page.screenshot(path=SHOTS / 'mowing.png')
         expect(page.locator('#history tbody tr').first).to_contain_text('going on')  # the run
 
