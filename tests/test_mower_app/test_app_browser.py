@@ -94,6 +94,16 @@ def served(tmp_path):
         stop_sim(proc)
 
 
+def log_in(page, url: str, password: str) -> None:
+    """Open the page and log in; returns once the main view shows."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    page.fill('#password', password)
+    page.click('#login-button')
+    expect(page.locator('#main')).to_be_visible()
+
+
 def post(url: str, headers: dict | None = None, body: dict | None = None) -> int:
     request = urllib.request.Request(
         url, data=json.dumps(body or {}).encode(), method='POST', headers=headers or {}

@@ -13,7 +13,7 @@ import time
 
 from conftest import ROOT
 from shapely.geometry import LineString, Point, box
-from test_app_browser import chromium, served  # noqa: F401 (the fixture)
+from test_app_browser import chromium, log_in, served  # noqa: F401 (the fixture)
 
 SHOTS = ROOT / 'out' / 'app'
 NEW_BED = (2.5, 7.4, 4.5, 8.8)  # x0, y0, x1, y1 on the demo lawn (15 m x 10 m), no bed there
@@ -53,9 +53,7 @@ def test_a_keep_out_drawn_across_the_plan_is_avoided_and_a_bad_one_refused(serve
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=['--no-sandbox'])
         page = browser.new_page(viewport={'width': 1280, 'height': 900})
-        page.goto(url)
-        page.fill('#password', password)
-        page.click('#login-button')
+        log_in(page, url, password)
         expect(page.locator('#state')).to_contain_text('IDLE', timeout=30_000)
         expect(page.locator('#map-panel')).to_be_visible()
         plan = api(page, '/api/map')['plan']

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_app_browser import SHOTS, chromium, serve_sim, stop_sim
+from test_app_browser import SHOTS, chromium, log_in, serve_sim, stop_sim
 
 
 def robot_xy(page) -> tuple[float, float]:
@@ -29,9 +29,7 @@ def test_the_owner_drives_the_simulated_mower_with_the_joystick(tmp_path):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), args=['--no-sandbox'])
             page = browser.new_page(viewport={'width': 1280, 'height': 900})
-            page.goto(url)
-            page.fill('#password', password)
-            page.click('#login-button')
+            log_in(page, url, password)
             expect(page.locator('#teach-panel')).to_be_visible()
             expect(page.locator('#state')).to_contain_text(re.compile('IDLE|CHARGING'))
             pad = page.locator('#joystick')

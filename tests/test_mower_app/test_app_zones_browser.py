@@ -15,7 +15,7 @@ import json
 import re
 
 from shapely.geometry import Point
-from test_app_browser import SHOTS, chromium, served  # noqa: F401 (the fixture)
+from test_app_browser import SHOTS, chromium, log_in, served  # noqa: F401 (the fixture)
 from test_app_map_browser import api, click_at
 
 
@@ -46,12 +46,10 @@ def two_zones() -> dict:
     }
 
 
-def log_in(page, url: str, password: str) -> None:
+def logged_in(page, url: str, password: str) -> None:
     from playwright.sync_api import expect
 
-    page.goto(url)
-    page.fill('#password', password)
-    page.click('#login-button')
+    log_in(page, url, password)
     expect(page.locator('#state')).to_contain_text('IDLE', timeout=30_000)
     expect(page.locator('#map-panel')).to_be_visible()
 
@@ -94,7 +92,7 @@ def test_the_owner_places_drags_and_turns_the_dock_and_a_dock_off_the_lawn_is_re
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=['--no-sandbox'])
         page = browser.new_page(viewport={'width': 1280, 'height': 900})
-        log_in(page, url, password)
+        logged_in(page, url, password)
         before, _ = dock_of(api(page, '/api/map')['lawn'])
         assert before.distance(Point(0.3, 5.0)) < 1e-6  # the demo lawn's
 
@@ -151,7 +149,7 @@ def test_the_owner_renames_reorders_and_sets_the_zones(served, tmp_path):  # noq
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=['--no-sandbox'])
         page = browser.new_page(viewport={'width': 1280, 'height': 900})
-        log_in(page, url, password)
+        logged_in(page, url, password)
         page.set_input_files('#map-upload', str(upload))
         expect(page.locator('#map-message')).to_contain_text('saved as version 2', timeout=60_000)
         zones = page.locator('#zones li.zone')
