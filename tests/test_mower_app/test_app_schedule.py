@@ -167,13 +167,15 @@ def test_an_operator_without_schedules_answers_501(tmp_path):
 
 
 # -- the simulator follows it ------------------------------------------------------------------
-def sim_run(tmp_path, rain: bool) -> tuple[SimOperator, list[tuple[float, str]]]:
-    """A docked mower, Monday 08:59 at sim time 0, a window Mon 09:00-10:00 (opens at 60 s)."""
-    cfg = RunConfig(perception='truth', camera_hz=0.0, record=False, limit_s=110.0)
+def sim_run(
+    tmp_path, rain: bool, end: str = '10:00', limit_s: float = 110.0
+) -> tuple[SimOperator, list[tuple[float, str]]]:
+    """A docked mower, Monday 08:59 at sim time 0, a window Mon 09:00-``end`` (opens at 60 s)."""
+    cfg = RunConfig(perception='truth', camera_hz=0.0, record=False, limit_s=limit_s)
     run = MowingRun(garden(), tmp_path / 'run', cfg)
     operator = SimOperator(run, sim_start=datetime(2025, 6, 2, 8, 59))
     operator.set_schedule(
-        Schedule(windows=(Window(0, '09:00', '10:00'),), rain_rule='skip', min_battery_pct=20.0)
+        Schedule(windows=(Window(0, '09:00', end),), rain_rule='skip', min_battery_pct=20.0)
     )
     assert operator.status().next_run == '2025-06-02T09:00'
     states: list[tuple[float, str]] = []
@@ -181,7 +183,7 @@ def sim_run(tmp_path, rain: bool) -> tuple[SimOperator, list[tuple[float, str]]]
     def sample(r: MowingRun) -> None:
         states.append((r.sim.time_s, r.loop.mission.state.name))
 
-    events = [(t / 2, sample) for t in range(0, 220)]
+    events = [(t / 2, sample) for t in range(0, int(2 * limit_s))]
     if rain:
         events.append((0.0, lambda r: setattr(r.loop, 'raining', True)))
     t0 = time.monotonic()
@@ -202,6 +204,19 @@ def test_a_schedule_window_starts_the_simulated_mower(tmp_path):
     assert message.startswith('schedule: ')
     assert 'MOWING' in {s for t, s in states if t > 60.0}
     assert operator.status().next_run == '2025-06-09T09:00'  # started: next Monday's
+
+
+@pytest.mark.slow
+def test_the_window_closing_sends_the_scheduled_run_home(tmp_path):
+    operator, states = sim_run(tmp_path, rain=False, end='09:01', limit_s=150.0)
+    docks = [entry for entry in operator.log if entry[1] == 'dock']
+    assert len(docks) == 1, operator.log
+    t_dock, _, _, accepted, message = docks[0]
+    assert 120.0 <= t_dock < 120.5 and accepted, docks  # 09:01: the window closed
+    assert message == 'schedule: returning to the dock'
+    assert 'MOWING' in {s for t, s in states if 60.0 < t < 120.0}
+    after = {s for t, s in states if t > 121.0}
+    assert 'MOWING' not in after and after & {'RETURNING', 'DOCKING', 'IDLE'}, after
 
 
 @pytest.mark.slow

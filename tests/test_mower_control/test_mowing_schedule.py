@@ -318,3 +318,27 @@ def test_the_scheduler_is_a_schedule_holder_and_thread_safe():
         sched.decide(at(0, '09:30'), DOCKED, False, None)
     thread.join()
     assert sched.schedule() in schedules
+
+
+def test_the_end_of_a_scheduled_runs_window_sends_the_mower_home_once():
+    sched = Scheduler(schedule((0, '09:00', '10:00')))
+    mowing = MowerStatus(state='MOWING', battery_pct=80.0)
+    assert sched.decide(at(0, '09:00'), DOCKED, False, None) == ('start', 0)
+    assert sched.decide(at(0, '09:59', 59), mowing, False, None) is None  # still open
+    assert sched.decide(at(0, '10:00'), mowing, False, None) == ('dock', 0)  # closed: home
+    assert sched.decide(at(0, '10:00', 1), mowing, False, None) is None  # once
+    # charging half-way (it would go out again by itself): kept on the dock
+    sched.decide(at(7, '09:00'), DOCKED, False, None)
+    charging = MowerStatus(state='CHARGING', battery_pct=30.0)
+    assert sched.decide(at(7, '10:00'), charging, False, None) == ('dock', 0)
+    # a run that ended by itself before the window did: nothing to do
+    sched.decide(at(14, '09:00'), DOCKED, False, None)
+    assert sched.decide(at(14, '10:00'), DOCKED, False, None) is None
+    # the owner's own run (no window started it) is never sent home by the schedule
+    own = Scheduler(schedule((0, '09:00', '10:00')))
+    assert own.decide(at(0, '10:30'), mowing, False, None) is None
+    # the schedule changed under the run: the window it was started in still ends it
+    moved = Scheduler(schedule((0, '09:00', '10:00')))
+    moved.decide(at(0, '09:00'), DOCKED, False, None)
+    moved.set_schedule(schedule((0, '12:00', '13:00')))
+    assert moved.decide(at(0, '10:00'), mowing, False, None) == ('dock', 0)

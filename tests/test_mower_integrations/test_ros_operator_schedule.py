@@ -82,3 +82,29 @@ def test_a_window_starts_the_mission_once_and_rain_keeps_it_docked():
     rain.deliver(Bool(data=True))
     docked(node2, op2, 20.0)
     assert not op2.requests['start'].requests
+
+
+def test_the_window_closing_calls_mower_dock():
+    from std_msgs.msg import String
+
+    from mower_control.mowing_schedule import Schedule, Window
+
+    wall = Wall()
+    node, op, results = make(wall)
+    op.set_schedule(Schedule(windows=(Window(0, '09:00', '09:30'),)))
+    wall.now = MONDAY_0859 + datetime.timedelta(minutes=1)
+    docked(node, op, 10.0)
+    assert len(op.requests['start'].requests) == 1
+    mowing = {'state': 'MOWING', 'mowed_pct': 5.0, 'progress_m': 3.0, 'message': '', 'zone': 0}
+    sub = {s.topic: s for s in node.subscriptions}
+    sub['mower/state'].deliver(String(data=json.dumps(mowing)))
+    wall.now = MONDAY_0859 + datetime.timedelta(minutes=31)  # 09:30: the window closed
+    node.get_clock().set_now(12.0)
+    op.step()
+    dock = op.requests['dock']
+    assert len(dock.requests) == 1
+    dock.respond(success=True, message='returning to the dock')
+    assert results[-1] == ('dock', 0, True, 'returning to the dock')
+    node.get_clock().set_now(14.0)
+    op.step()
+    assert len(dock.requests) == 1  # once

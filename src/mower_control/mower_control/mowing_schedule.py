@@ -336,6 +336,11 @@ class ScheduleHolder(Protocol):
         ...
 
 
+#: Mission states in which the end of a scheduled run's window sends the mower home (and
+#: keeps it there: from CHARGING or RETURNING it would go out again by itself).
+WINDOW_END_DOCK = frozenset({'UNDOCKING', 'MOWING', 'PAUSED', 'RETURNING', 'DOCKING', 'CHARGING'})
+
+
 class Scheduler:
     """Decides when a scheduled run starts; thread-safe (the app sets, the loop decides)."""
 
@@ -344,6 +349,7 @@ class Scheduler:
         self._lock = threading.Lock()
         self._schedule = Schedule()
         self._started: set[tuple[date, Window]] = set()  # (day, window) given a start
+        self._running: tuple[date, Window] | None = None  # the window of the run it started
         if schedule is not None:
             self.set_schedule(schedule)
 
@@ -366,12 +372,21 @@ class Scheduler:
         raining: bool,
         last_rain_s_ago: float | None,
     ) -> tuple[str, int] | None:
-        """The command to send now (('start', 0) or ('start_zone', zone)), or None.
+        """The command to send now (('start', 0), ('start_zone', zone) or ('dock', 0)), or None.
 
-        ``now``: local wall time. A command is given once per window and day: the window
-        counts as started from then on, whatever became of the run.
+        ``now``: local wall time. A start is given once per window and day: the window counts
+        as started from then on, whatever became of the run. When the window of a run it
+        started ends and the mower is still out or would go out again (:data:`WINDOW_END_DOCK`:
+        mowing, paused, on its way home or charging to resume), ``dock`` sends it home and
+        keeps it there: a window is also the owner's quiet hours.
         """
         with self._lock:
+            if self._running is not None:
+                day, running = self._running
+                if now.date() != day or not running.contains(now):
+                    self._running = None
+                    if status.state in WINDOW_END_DOCK:
+                        return 'dock', 0
             schedule = self._schedule
             window = schedule.window_at(now) if schedule.enabled else None
             if window is None or (now.date(), window) in self._started:
@@ -380,6 +395,7 @@ class Scheduler:
                 return None
             self._started = {k for k in self._started if k[0] >= now.date()}
             self._started.add((now.date(), window))
+            self._running = (now.date(), window)
         return window.command()
 
     def next_run(self, now: datetime) -> datetime | None:
