@@ -135,7 +135,7 @@ def test_discover_is_refused_without_a_pose_and_a_malformed_grid_is_counted(ros,
     assert not list(tmp_path.iterdir())  # nothing written
 
 
-def test_low_battery_ends_the_discovery_on_the_dock_with_the_map_found_so_far(ros, tmp_path):
+def test_low_battery_sends_the_discovery_to_charge_and_it_goes_on_after(ros, tmp_path):
     from sensor_msgs.msg import BatteryState
 
     node = make(map_file='', discovery_dir=str(tmp_path / 'discovery'))
@@ -151,12 +151,26 @@ def test_low_battery_ends_the_discovery_on_the_dock_with_the_map_found_so_far(ro
             battery.deliver(BatteryState(percentage=0.2))
         pose = f.tick(pose)
         states.append(node.mission.state.name)
-        if states[-1] != 'DISCOVERING' and 'DISCOVERING' in states:
+        if states[-1] == 'CHARGING':
             break
-    assert states[-1] == 'IDLE'
-    assert node.mission.message.startswith('battery 20%: discovery stopped, returning to the dock')
-    assert len(f.driven) < 6  # it went home before going round the whole edge
+    assert states[-1] == 'CHARGING'  # home to charge, the discovery not over
+    assert node.mission.message == 'charging: the discovery goes on when charged'
+    home = len(f.driven)
+    assert home < 6  # it went home before going round the whole edge
     assert np.hypot(*(f.driven[-1][-1] - DOCK[:2])) < 1e-6  # home onto the dock
+    assert not (tmp_path / 'discovery' / 'discovered.geojson').exists()  # no draft yet
+    assert node.mission.explore.explorer.phase == 'recharge'
+    battery.deliver(BatteryState(percentage=1.0))  # charged: it goes on where it was
+    for _ in range(3000):
+        pose = f.tick(pose)
+        states.append(node.mission.state.name)
+        if states[-1] not in ('CHARGING', 'DISCOVERING'):
+            break
+    assert 'DISCOVERING' in states[states.index('CHARGING') :]
+    assert states[-1] == 'IDLE', node.mission.message
+    assert node.mission.explore.explorer.recharges == 1
+    assert len(f.driven) > home + 2  # explored on after charging
+    assert np.hypot(*(f.driven[-1][-1] - DOCK[:2])) < 1e-6
     assert (tmp_path / 'discovery' / 'discovered.geojson').exists() or list(
         (tmp_path / 'discovery').glob('discovered.rejected.geojson')
     )

@@ -40,15 +40,25 @@ def reveal(known: np.ndarray, truth: np.ndarray, pose: tuple, reach_m: float = 2
     known[see] = truth[see]
 
 
-def drive(ex: Explorer, truth: np.ndarray, dock: tuple, max_steps: int = 400):
-    """Follow the explorer's paths kinematically; the poses driven through and the last step."""
-    known = np.full(truth.shape, UNKNOWN, np.uint8)
+def drive(
+    ex: Explorer,
+    truth: np.ndarray,
+    dock: tuple,
+    max_steps: int = 400,
+    known: np.ndarray | None = None,
+    t0: float = 0.0,
+):
+    """Follow the explorer's paths kinematically; the poses driven through and the last step.
+
+    From ``dock`` (a pose), with what is ``known`` so far (default: nothing), clock from ``t0``.
+    """
+    known = np.full(truth.shape, UNKNOWN, np.uint8) if known is None else known
     pose = dock
     poses = [dock[:2]]
     step = None
     for k in range(max_steps):
         reveal(known, truth, pose)
-        step = ex.next_step(known, ORIGIN, RES, pose, float(k))
+        step = ex.next_step(known, ORIGIN, RES, pose, t0 + float(k))
         if step.finished or step.path is None:
             if step.finished:
                 break
@@ -270,6 +280,51 @@ def test_go_home_ends_the_exploration_on_the_dock_with_its_reason():
     fresh = Explorer(ExplorerParams(), dock=dock)
     fresh.go_home('battery 20%')
     assert fresh.phase == 'no_lawn' and 'before leaving the dock' in fresh.message
+
+
+@pytest.mark.parametrize('steps', [4, 48])  # while exploring, and on the edge tour
+def test_a_low_battery_charges_on_the_dock_and_the_exploration_goes_on_after(steps):
+    truth = world()
+    dock = (1.0, 4.0, 0.0)
+    ex = Explorer(ExplorerParams(), dock=dock)
+    driven, step, known = drive(ex, truth, dock, max_steps=steps)
+    assert not step.finished
+    phase_before, goals_before = ex.phase, ex.goals
+    ex.go_home('battery 24%', recharge=True)
+    poses, step, known = drive_on(ex, truth, known, (*driven[-1], 0.0))
+    assert step.phase == 'recharge' and step.finished  # on the dock to charge, not done
+    assert np.hypot(*(poses[-1] - np.asarray(dock[:2]))) < 0.05
+    assert ex.resume() and not ex.resume()  # once, and only from 'recharge'
+    poses2, step, known = drive(ex, truth, dock, known=known, t0=1000.0)
+    assert step.phase == 'done' and ex.recharges == 1
+    assert ex.goals >= goals_before  # what it had tried is kept
+    assert (known[truth == LAWN] == LAWN).mean() > 0.97  # the lawn was found after all
+    assert np.hypot(*(poses2[-1] - np.asarray(dock[:2]))) < 0.05
+    assert phase_before == ('edge' if steps == 48 else 'explore')
+    if phase_before == 'edge':
+        assert ex.tours == 1  # the tour it left was finished, not begun again
+
+
+def test_the_time_on_the_dock_does_not_count_against_the_limit():
+    truth = world()
+    dock = (1.0, 4.0, 0.0)
+    ex = Explorer(ExplorerParams(time_limit_s=600.0), dock=dock)
+    driven, step, known = drive(ex, truth, dock, max_steps=4)  # times 0..3 s
+    ex.go_home('battery 24%', recharge=True)
+    pose = (*driven[-1], 0.0)
+    for t in range(4, 200):  # home and onto the dock
+        reveal(known, truth, pose)
+        step = ex.next_step(known, ORIGIN, RES, pose, float(t))
+        if step.finished:
+            break
+        if step.path is not None:
+            pose = (*step.path[-1], pose[2])
+    assert step.phase == 'recharge'
+    docked_at = ex.paused_s
+    ex.resume()
+    step = ex.next_step(known, ORIGIN, RES, (*dock[:2], 0.0), docked_at + 5000.0)  # 83 min later
+    assert step.phase == 'start' and step.path is not None  # leaving the dock, not 'time limit'
+    assert ex.start_time_s == pytest.approx(docked_at + 5000.0 - docked_at)
 
 
 def drive_on(ex: Explorer, truth: np.ndarray, known: np.ndarray, pose: tuple):

@@ -226,13 +226,17 @@ class Discovering(State):
     def tick(self, m: Mission, inp: MissionInputs) -> str | None:
         """Follow the explorer's steps; IDLE when it is done, ERROR when it found no lawn.
 
-        Low battery or rain sends the explorer home (``go_home``): discovery ends on the dock
-        with what it found so far.
+        Rain sends the explorer home (``go_home``): discovery ends on the dock with what it
+        found so far. A low battery sends it home to charge (CHARGING, as when mowing); once
+        charged the discovery goes on where it was (:meth:`Charging.tick`, the explorer's
+        ``resume``), with everything found so far.
         """
         p = m.params
         if inp.battery_pct < p.return_battery_pct:
             _go_home(
-                m, f'battery {inp.battery_pct:.0f}%: discovery stopped, returning to the dock'
+                m,
+                f'battery {inp.battery_pct:.0f}%: returning to charge; discovery goes on after',
+                recharge=True,
             )
         elif inp.raining:
             _go_home(m, 'rain: discovery stopped, returning to the dock')
@@ -240,6 +244,10 @@ class Discovering(State):
         if step is None:
             return None
         m.message = step.message
+        if step.finished and step.phase == 'recharge':
+            m.discovering_after_charge = True
+            m.message = 'charging: the discovery goes on when charged'
+            return 'CHARGING'
         if step.finished:
             if step.phase == 'done':
                 why = '' if step.message in ('', 'discovery complete') else f'{step.message}; '
@@ -251,11 +259,11 @@ class Discovering(State):
         return None
 
 
-def _go_home(m: Mission, reason: str) -> None:
-    """Ask the explorer (when it can be asked) to end the discovery at the dock."""
+def _go_home(m: Mission, reason: str, recharge: bool = False) -> None:
+    """Ask the explorer (when it can be asked) to go home: to end, or to charge and go on."""
     go_home = getattr(m.explore, 'go_home', None)
     if go_home is not None:
-        go_home(reason)
+        go_home(reason, recharge)
 
 
 class Paused(State):
@@ -340,6 +348,12 @@ class Charging(State):
         )
         if inp.battery_pct >= m.params.resume_battery_pct and dry and not m.hold:
             m.rained = False
+            if m.discovering_after_charge:  # a discovery sent home to charge goes on
+                m.discovering_after_charge = False
+                resume = getattr(m.explore, 'resume', None)
+                if resume is not None and resume():
+                    m.message = 'charged: the discovery goes on'
+                    return 'DISCOVERING'
             return 'UNDOCKING'
         if inp.raining:
             m.rained = True
@@ -421,6 +435,7 @@ class Mission:
     complete: bool = False
     hold: bool = False  # the operator sent it to the dock: do not leave until told
     rained: bool = False
+    discovering_after_charge: bool = False  # a discovery sent home to charge goes on after
     message: str = ''
     teach: TeachRecorder = field(default_factory=TeachRecorder)  # teach mode's recordings
     # where the blade stays off whatever the plan says: the map's navigation areas (and the
@@ -515,6 +530,7 @@ class Mission:
         if name == 'IDLE' and self.complete:
             self.complete, self.progress_m = False, 0.0  # a new run of the same plan
         self.hold = False
+        self.discovering_after_charge = False  # mowing instead: the discovery is over
         self._pending = 'START'  # undock first when on the dock, decided on the next tick
         return True, 'starting'
 
@@ -526,6 +542,7 @@ class Mission:
         if self._latched(name):
             return False, self._latched(name)
         self.hold = False
+        self.discovering_after_charge = False
         self.explore.reset()  # a new discovery starts over
         self._pending = 'DISCOVERING'
         return True, 'discovering the lawn'

@@ -55,9 +55,10 @@ UNKNOWN = 255
 #: What the explorer is doing.
 #: An edge tour is taken up again at most this often after its path was cut short.
 MAX_RESUMES = 40
-PHASES = ('start', 'explore', 'edge', 'home', 'dock', 'done', 'no_lawn', 'stuck')
-#: Finished phases: done, no lawn seen from the dock, no way back to the dock.
-FINISHED = ('done', 'no_lawn', 'stuck')
+PHASES = ('start', 'explore', 'edge', 'home', 'dock', 'recharge', 'done', 'no_lawn', 'stuck')
+#: Finished phases: done, no lawn seen from the dock, no way back to the dock, and on the dock
+#: to charge (``recharge``: :meth:`Explorer.resume` goes on from there).
+FINISHED = ('done', 'no_lawn', 'stuck', 'recharge')
 #: The last leg onto the dock starts only this near the first safe point (m).
 ENTRY_REACH_M = 0.5
 #: Paths home tried (each cut short when no longer safe) before giving up.
@@ -259,6 +260,10 @@ class Explorer:
         self.goals = 0
         self.home_tries = 0
         self.relaxed = False  # the current path keeps only the footprint, not the margin
+        self.recharge = False  # the way home ends in 'recharge' (to go on), not 'done'
+        self.paused_s: float | None = None  # when it docked to charge (its clock)
+        self.resumed = False  # resumed after charging: the time limit skips the charging
+        self.recharges = 0
 
     # -- the decision --------------------------------------------------------------------------
     def next_step(
@@ -276,24 +281,17 @@ class Explorer:
         being followed is then taken up again where the mower is.
         """
         p = self.params
-        if self.start_time_s is None:
-            self.start_time_s = time_s
+        started_s = self._clock(time_s)
         wg = self._grid(class_map, origin, res, pose)
         here = np.asarray(pose[:2], float)
         if self.phase in FINISHED:
             return ExploreStep(self.phase, None, message=self.message)
-        if self.goal_cells is not None:  # the last goal was reached: count its looks
-            self.tries[self.goal_cells] += 1
-            self.goal_cells = None
-        if self.tour_current is not None:
-            if interrupted and self.phase == 'edge':
-                self._resume_tour(wg, here)
-            self.tour_current = None
+        self._last_step_over(wg, here, interrupted)
         if self.phase == 'start':
             step = self._start(wg, here, time_s)
             if step is not None:
                 return step
-        if self.phase not in ('home', 'dock') and time_s - self.start_time_s > p.time_limit_s:
+        if self.phase not in ('home', 'dock') and time_s - started_s > p.time_limit_s:
             self.message = f'time limit {p.time_limit_s:.0f} s: returning to the dock'
             self.phase = 'home'
         if self.phase == 'explore':
@@ -327,25 +325,65 @@ class Explorer:
             )
             return ExploreStep('stuck', None, message=self.message)
         if self.phase in ('home', 'dock'):  # at the entry: straight onto the dock
-            self.phase = 'done'
-            self.message = self.message or 'discovery complete'
+            if self.recharge:  # to charge, then go on (resume)
+                self.phase, self.paused_s = 'recharge', time_s
+            else:
+                self.phase = 'done'
+                self.message = self.message or 'discovery complete'
             path = np.vstack([here, np.asarray(self.dock[:2], float)])
             return ExploreStep('dock', path, reverse=True, message='onto the dock')
         return ExploreStep(self.phase, None, message=self.message)
 
-    def go_home(self, reason: str) -> None:
-        """End the exploration now (low battery, rain): home to the dock, the map kept.
+    def _clock(self, time_s: float) -> float:
+        """The time limit's start: the first call; after charging, moved on by the time docked."""
+        start = time_s if self.start_time_s is None else self.start_time_s
+        if self.resumed and self.paused_s is not None:
+            start += max(0.0, time_s - self.paused_s)
+            self.resumed, self.paused_s = False, None
+        self.start_time_s = start
+        return start
 
-        The next :meth:`next_step` plans the way home; the finished phase is ``done`` with
-        ``reason`` as the message, so the lawn found so far becomes the draft.
+    def _last_step_over(self, wg: WorkGrid, here: np.ndarray, interrupted: bool) -> None:
+        """The last path is over: count its goal's looks; keep the rest of an edge left."""
+        if self.goal_cells is not None:  # the last goal was reached: count its looks
+            self.tries[self.goal_cells] += 1
+            self.goal_cells = None
+        if self.tour_current is not None:
+            # an edge cut short, or left to charge: its rest is followed first (after charging)
+            if (interrupted and self.phase == 'edge') or (self.recharge and self.phase == 'home'):
+                self._resume_tour(wg, here)
+            self.tour_current = None
+
+    def go_home(self, reason: str, recharge: bool = False) -> None:
+        """Stop exploring now (rain; a low battery with ``recharge``): home to the dock.
+
+        The next :meth:`next_step` plans the way home. Without ``recharge`` the finished phase
+        is ``done`` with ``reason`` as the message, so the lawn found so far becomes the draft.
+        With it the finished phase is ``recharge``: the mower charges on the dock and
+        :meth:`resume` goes on exploring with everything found and driven so far.
         """
         if self.phase in FINISHED or self.phase in ('home', 'dock'):
             return
         if self.phase == 'start':  # still on the dock: nothing explored, nothing to go home from
             self.phase, self.message = 'no_lawn', f'{reason} before leaving the dock'
             return
-        self.phase, self.message = 'home', reason
-        self.tour_queue, self.tour_current, self.goal_cells = [], None, None
+        self.phase, self.message, self.recharge = 'home', reason, recharge
+        self.goal_cells = None
+        if not recharge:  # to charge, the edge tour is kept for after (next_step, _begin_tour)
+            self.tour_queue, self.tour_current = [], None
+
+    def resume(self) -> bool:
+        """Charged: leave the dock again and go on exploring (after ``recharge`` only).
+
+        What was seen, driven and tried is kept; the time on the dock does not count against
+        ``time_limit_s``. False (nothing changed) when the explorer is not charging.
+        """
+        if self.phase != 'recharge':
+            return False
+        self.phase, self.message, self.recharge = 'start', '', False
+        self.resumed, self.home_tries, self.relaxed = True, 0, False
+        self.recharges += 1
+        return True
 
     def _home_point(self, wg: WorkGrid) -> np.ndarray | None:
         """Where the way home ends: the first safe point, or the safe point nearest to it.
@@ -517,6 +555,9 @@ class Explorer:
 
     def _begin_tour(self, wg: WorkGrid, here: np.ndarray) -> None:
         p = self.params
+        if self.tour_queue:  # the rest of a tour left to charge: that first
+            self.phase = 'edge'
+            return
         lawn_now = int(wg.lawn.sum())
         gain = (lawn_now - self.tour_lawn) / max(lawn_now, 1)
         if self.tours >= p.max_tours or (self.tours > 0 and gain < p.tour_gain_share):
@@ -678,12 +719,19 @@ class DiscoveryDriver:
         self._path = step.path if step.path is not None and len(step.path) > 2 else None
         return step
 
-    def go_home(self, reason: str) -> None:
+    def go_home(self, reason: str, recharge: bool = False) -> None:
         """Stop exploring and go home now (:meth:`Explorer.go_home`); asked on the next call."""
         if self.explorer.phase in FINISHED or self.explorer.phase in ('home', 'dock'):
             return
-        self.explorer.go_home(reason)
+        self.explorer.go_home(reason, recharge)
         self.last, self._path, self._next_s = None, None, -math.inf
+
+    def resume(self) -> bool:
+        """Charged: go on exploring (:meth:`Explorer.resume`); asked on the next call."""
+        if not self.explorer.resume():
+            return False
+        self.last, self._path, self._next_s = None, None, -math.inf
+        return True
 
     def reset(self) -> None:
         """Start over (the explorer too)."""
