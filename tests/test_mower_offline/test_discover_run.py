@@ -137,3 +137,33 @@ def test_no_lawn_seen_from_the_dock(tmp_path):
     assert result.outcome == 'no_lawn'
     assert 'no lawn seen from the dock' in result.message
     assert run.final_state == 'ERROR'
+
+
+@pytest.mark.slow
+def test_a_discovery_sent_home_to_charge_goes_on_and_finds_the_whole_lawn(tmp_path):
+    from conftest import MAPS
+
+    from mower_maps import load_map
+
+    run = DiscoveryRun(load_map(MAPS / 'demo_lawn.geojson'), DiscoverConfig(limit_s=3600.0))
+    battery = run.loop.board.battery
+    battery.charge_pct = 27.0  # the mission returns below 25 %: soon after leaving the dock
+    battery.charge_rate_pct_s = 0.5  # a quick charger: the test's time
+    states: list[str] = []
+    mission = run.loop.mission
+    original = mission.tick
+
+    def tick(inp):  # the mission's states, as the run goes
+        out = original(inp)
+        if not states or states[-1] != out.state:
+            states.append(out.state)
+        return out
+
+    mission.tick = tick
+    result = run.discover(tmp_path)
+    assert run.explorer.recharges == 1
+    i = states.index('CHARGING')
+    assert states[i - 1] == 'DISCOVERING' and 'DISCOVERING' in states[i + 1 :]  # went on
+    assert states[-1] == 'IDLE' and result.outcome == 'done'
+    assert result.score['iou'] >= 0.97 and result.score['hausdorff_m'] <= 0.25
+    assert (tmp_path / 'discovered.geojson').exists()
