@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 import pytest
 from lawn_gen import rectangle_lawn
+from test_operated_run import wait
 
 from mower_control.teach_control import TeachDrive, TeachDriveParams
 from mower_maps import map_from_geojson
@@ -22,15 +22,6 @@ from mower_offline.run import MowingRun, RunConfig
 
 SPEED = 2.0  # simulated seconds per wall second
 SEND_S = 0.1  # the page's period (simulated s here)
-
-
-def wait(condition, timeout_s: float = 60.0, what: str = '') -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f'timed out waiting for {what}')
 
 
 def started(tmp_path, speed: float = SPEED):
