@@ -156,8 +156,11 @@
     $('schedule-rain').addEventListener('change', showDelay);
     mower.on('login', (control) => {
       state.control = control;
+      state.loaded = false;
       $('schedule-panel').hidden = false;
-      setEditable(control);
+      // nothing to edit until the saved schedule is in: a window added before it arrives
+      // would be wiped by it (render), or saved over a schedule the owner has not seen
+      setEditable(false);
       load();
     });
     mower.on('status', (s) => {
