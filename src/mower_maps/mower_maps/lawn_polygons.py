@@ -21,7 +21,9 @@ the cells the camera saw as lawn along a taught edge) and need the polygons of a
    at a corner are separate parts (lawn is 4-connected).
 3. **Selection** (``keep``): every part, the largest, or those at the seed point (the dock).
 4. **Simplification**: ``shapely.simplify(..., preserve_topology=True)`` with ``simplify_m``
-   (no vertex moves farther than that), then ``shapely.make_valid``.
+   (no vertex moves farther than that) for the outer edge and ``hole_simplify_m`` for the holes
+   (a tree of 0.6 m simplified at 5 cm loses up to a tenth of its area), then
+   ``shapely.make_valid``.
 5. **Holes** become keep-outs, or obstacles where most of their cells are obstacle cells
    (when an obstacle mask is given).
 6. **Edge confidence** (:func:`edge_confidence`, settings in :class:`ConfidenceParams`): for
@@ -86,6 +88,11 @@ class ExtractionParams:
     min_hole_m2: float = 0.02
     #: Simplification tolerance (m): no vertex of the outline moves farther than this; 0: none.
     simplify_m: float = 0.05
+    #: The same for the holes (beds, trees, obstacles), at most ``simplify_m``: they are small,
+    #: and a tolerance that is nothing on a lawn's edge cuts a tree's outline (a perfect 5 cm
+    #: grid of a 0.6 m tree with discovery's clean-up, 20 offsets: IoU mean 0.91, worst 0.87
+    #: simplified at 5 cm; 0.92 and 0.91 at 3.5 cm).
+    hole_simplify_m: float = 0.035
     #: Which lawn parts are kept: 'all', the 'largest', or those at the 'seed' point.
     keep: str = 'all'
     #: With keep='seed': when no part contains the seed, the nearest part within this (m).
@@ -93,7 +100,14 @@ class ExtractionParams:
 
     def __post_init__(self) -> None:
         """Reject values that make no sense, naming the field."""
-        for name in ('clean_m', 'min_area_m2', 'min_hole_m2', 'simplify_m', 'seed_max_distance_m'):
+        for name in (
+            'clean_m',
+            'min_area_m2',
+            'min_hole_m2',
+            'simplify_m',
+            'hole_simplify_m',
+            'seed_max_distance_m',
+        ):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f'ExtractionParams.{name} must be a number >= 0, not {value!r}')
@@ -427,7 +441,7 @@ def lawn_polygons(
     warnings: list[str] = []
     parts = _parts(mask_to_polygons(cleaned, origin_xy, res))
     parts = _select(parts, p, seed_xy, warnings)
-    parts = _simplify(parts, p.simplify_m, p.min_area_m2)
+    parts = _simplify(parts, p.simplify_m, p.min_area_m2, p.hole_simplify_m)
     if not parts:
         raise ExtractionError(
             f'no lawn left after simplifying with simplify_m={p.simplify_m:g} m '
@@ -559,13 +573,32 @@ def _select(
     return kept
 
 
-def _simplify(parts: list[Polygon], tolerance_m: float, min_area_m2: float) -> list[Polygon]:
-    """Simplified, valid parts (Douglas-Peucker keeping topology, then made valid)."""
+def _simplify(
+    parts: list[Polygon], tolerance_m: float, min_area_m2: float, hole_tolerance_m: float = 0.0
+) -> list[Polygon]:
+    """Simplified, valid parts (Douglas-Peucker keeping topology, then made valid).
+
+    The outer edge is simplified with ``tolerance_m`` and the holes with the smaller of the two
+    tolerances; where the finer holes would not fit the coarser edge (a hole within a tolerance
+    of it), the part is simplified with ``tolerance_m`` throughout.
+    """
+    hole_tolerance_m = min(hole_tolerance_m, tolerance_m)
     if tolerance_m <= 0:
         return parts
     out: list[Polygon] = []
     for part in parts:
-        simple = shapely.make_valid(shapely.simplify(part, tolerance_m, preserve_topology=True))
+        simple = shapely.simplify(part, tolerance_m, preserve_topology=True)
+        if (
+            part.interiors
+            and hole_tolerance_m < tolerance_m
+            and isinstance(simple, Polygon)
+            and not simple.is_empty
+        ):
+            fine = shapely.simplify(part, hole_tolerance_m, preserve_topology=True)
+            both = Polygon(simple.exterior.coords, [r.coords for r in fine.interiors])
+            if both.is_valid:
+                simple = both
+        simple = shapely.make_valid(simple)
         out.extend(g for g in _parts(simple) if g.area >= min_area_m2)
     return out
 
