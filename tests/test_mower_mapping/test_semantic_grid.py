@@ -56,6 +56,33 @@ def test_evidence_is_clamped_and_pose_moves_the_footprint():
     assert seen_a > 100 > seen_b  # in front of the robot, then behind its first position
 
 
+def test_lawn_often_seen_as_an_obstacle_is_not_lawn_in_the_class_map():
+    """A trunk's rim under a pose error: more lawn evidence, an obstacle a third of the time."""
+    lab = labels_with_block()
+    lawn = np.zeros((240, 320), np.uint8)
+    grid = SemanticGrid((-5, -5), 10, 10, GridParams())
+    for _ in range(4):  # lawn, lawn, obstacle: a rim cell seen from poses a few cm apart
+        grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+        grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+        grid.fuse(lab, LUT, (0.0, 0.0, 0.0))
+    rim = grid.logodds[2] > 0
+    assert rim.any() and not grid.obstacle_mask().any()
+    assert (grid.logodds[0][rim] > grid.logodds[2][rim]).all()  # more lawn evidence
+    cm = grid.class_map()
+    assert (cm[rim] == 1).all()  # other ground: not lawn, not an obstacle
+    assert (cm[(grid.logodds[0] > 0) & ~rim] == 0).all()  # the rest of the lawn stays lawn
+    # a setting that trusts the lawn evidence: the rim is lawn again
+    trusting = SemanticGrid((-5, -5), 10, 10, GridParams(lawn_doubt=5.0))
+    trusting.logodds[:] = grid.logodds
+    assert (trusting.class_map()[rim] == 0).all()
+    # seen as lawn often enough after one obstacle sighting: lawn
+    once = SemanticGrid((-5, -5), 10, 10, GridParams())
+    once.fuse(lab, LUT, (0.0, 0.0, 0.0))
+    for _ in range(3):
+        once.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+    assert (once.class_map()[once.logodds[0] > 0] == 0).all()
+
+
 def test_a_label_image_of_the_wrong_size_is_rejected():
     grid = SemanticGrid((-5, -5), 10, 10)
     with pytest.raises(ValueError, match='does not match the camera'):

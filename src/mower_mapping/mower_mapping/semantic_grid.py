@@ -6,6 +6,12 @@ only once its obstacle evidence passes ``obstacle_threshold``, so a leaf or a sh
 frame does not stop the mower, while anything seen again and again does; evidence of a cell that
 is later seen as ground decays the same way.
 
+The class map calls a cell lawn only where the lawn evidence is the strongest and the obstacle
+evidence is not above ``lawn_doubt`` (0: seen as an obstacle in about a third of its sightings):
+under a pose error of a few centimetres the rim of a trunk collects both, and a draft map (from
+discovery) should not call it lawn. Such a cell is other ground there; it is an obstacle only
+past ``obstacle_threshold``.
+
 Obstacle pixels need care: a pixel on the side of a standing object does not lie on the ground,
 so only the lowest obstacle pixel of each run in an image column (where the object meets the
 ground) is projected; the pixels above it give no ground evidence at all.
@@ -56,6 +62,14 @@ class GridParams:
     clamp: float = param(6.0, 'log-odds limit, so old evidence can be overturned', 0.1, 100.0)
     obstacle_threshold: float = param(
         2.0, 'obstacle log-odds threshold (about three sightings)', 0.0, 100.0
+    )
+    lawn_doubt: float = param(
+        0.0,
+        'a cell whose obstacle log-odds is above this is not lawn (other ground in the class '
+        'map) even where its lawn evidence is stronger: seen as an obstacle in about a third '
+        'of its sightings (discovery leaves it out of the lawn)',
+        -100.0,
+        100.0,
     )
     min_confidence: float = param(
         0.5,
@@ -204,7 +218,9 @@ class SemanticGrid:
         # argmax over the classes (the first on a tie), plane by plane: a whole lawn's grid is
         # tens of millions of cells, and argmax along the first axis of (3, rows, cols) is slow
         lawn, other, obstacle = (self.logodds[k, rows, cols] for k in (LAWN, OTHER, OBSTACLE))
-        ground = (other > lawn).astype(np.uint8)  # LAWN 0 or OTHER 1
+        # LAWN 0 or OTHER 1; lawn the camera often saw an obstacle on (the rim of a trunk, where
+        # a pose error of a few cm mixes both) is not called lawn
+        ground = ((other > lawn) | (obstacle > self.p.lawn_doubt)).astype(np.uint8)
         # an obstacle wins only above its threshold; a weak one gives way to lawn or other
         strong = (obstacle > np.maximum(lawn, other)) & (obstacle > self.p.obstacle_threshold)
         out = np.where(strong, np.uint8(OBSTACLE), ground)
