@@ -56,26 +56,38 @@ def test_evidence_is_clamped_and_pose_moves_the_footprint():
     assert seen_a > 100 > seen_b  # in front of the robot, then behind its first position
 
 
-def test_lawn_often_seen_as_an_obstacle_is_not_lawn_in_the_class_map():
+def test_lawn_often_seen_as_an_obstacle_next_to_one_is_not_lawn_in_the_class_map():
     """A trunk's rim under a pose error: more lawn evidence, an obstacle a third of the time."""
+    grid = SemanticGrid((0, 0), 1.0, 1.0, GridParams())  # 20 x 20 cells
+    lawn, obstacle = grid.logodds[0], grid.logodds[2]
+    lawn[:] = 5.0
+    obstacle[:] = -5.0
+    obstacle[10, 10], lawn[10, 10] = 4.0, -2.0  # the trunk: a sure obstacle
+    obstacle[10, 11] = 0.5  # its rim: lawn evidence stronger, but obstacles seen too
+    obstacle[10, 9] = -0.5  # the other side: obstacles seen less than a third of the time
+    obstacle[3, 3] = 0.5  # the same doubt on open lawn, far from any obstacle (a phantom)
+    cm = grid.class_map()
+    assert cm[10, 10] == 2 and cm[10, 11] == 1  # the rim: other ground, not lawn
+    assert cm[10, 9] == 0 and cm[3, 3] == 0  # lawn
+    assert (cm == 0).sum() == 400 - 2
+    # a window whose edge falls between the rim and the trunk sees the trunk all the same
+    window = grid.class_map(slice(5, 15), slice(11, 20))
+    assert (window == cm[5:15, 11:20]).all() and window[5, 0] == 1
+    # a setting that trusts the lawn evidence: the rim is lawn again
+    trusting = SemanticGrid((0, 0), 1.0, 1.0, GridParams(lawn_doubt=1.0))
+    trusting.logodds[:] = grid.logodds
+    assert trusting.class_map()[10, 11] == 0
+
+
+def test_fused_lawn_and_an_obstacle_seen_once_is_lawn_again_after_three_sightings():
     lab = labels_with_block()
     lawn = np.zeros((240, 320), np.uint8)
     grid = SemanticGrid((-5, -5), 10, 10, GridParams())
-    for _ in range(4):  # lawn, lawn, obstacle: a rim cell seen from poses a few cm apart
-        grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
-        grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
-        grid.fuse(lab, LUT, (0.0, 0.0, 0.0))
-    rim = grid.logodds[2] > 0
-    assert rim.any() and not grid.obstacle_mask().any()
-    assert (grid.logodds[0][rim] > grid.logodds[2][rim]).all()  # more lawn evidence
-    cm = grid.class_map()
-    assert (cm[rim] == 1).all()  # other ground: not lawn, not an obstacle
-    assert (cm[(grid.logodds[0] > 0) & ~rim] == 0).all()  # the rest of the lawn stays lawn
-    # a setting that trusts the lawn evidence: the rim is lawn again
-    trusting = SemanticGrid((-5, -5), 10, 10, GridParams(lawn_doubt=5.0))
-    trusting.logodds[:] = grid.logodds
-    assert (trusting.class_map()[rim] == 0).all()
-    # seen as lawn often enough after one obstacle sighting: lawn
+    for _ in range(3):
+        grid.fuse(lab, LUT, (0.0, 0.0, 0.0))  # a sure obstacle
+    grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+    block = grid.obstacle_mask()
+    assert block.any() and (grid.class_map()[block] == 2).all()
     once = SemanticGrid((-5, -5), 10, 10, GridParams())
     once.fuse(lab, LUT, (0.0, 0.0, 0.0))
     for _ in range(3):
