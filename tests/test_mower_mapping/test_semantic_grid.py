@@ -95,6 +95,49 @@ def test_fused_lawn_and_an_obstacle_seen_once_is_lawn_again_after_three_sighting
     assert (once.class_map()[once.logodds[0] > 0] == 0).all()
 
 
+def sightings_to_find(params: GridParams) -> int:
+    """Lawn seen 30 times, then the block: how many frames of it until it is an obstacle.
+
+    The lawn frames step back 3 mm each, so that every cell ahead is sampled.
+    """
+    lab, lawn = labels_with_block(), np.zeros((240, 320), np.uint8)
+    grid = SemanticGrid((-5, -5), 10, 10, params)
+    for i in range(30):
+        grid.fuse(lawn, LUT, (-0.003 * i, 0.0, 0.0))
+    for n in range(1, 20):
+        grid.fuse(lab, LUT, (0.0, 0.0, 0.0))
+        if grid.obstacle_mask().any():
+            return n
+    return 99
+
+
+def test_lawn_seen_again_and_again_still_turns_into_an_obstacle_in_four_sightings():
+    """A toy on lawn seen for minutes: the obstacle evidence stops at the floor, not the clamp."""
+    p = GridParams()  # floor -1
+    assert p.obstacle_floor == -1.0
+    assert sightings_to_find(p) == 4  # -1 + 4 x 0.85 = 2.4 passes 2.0; three do not
+    assert sightings_to_find(GridParams(obstacle_floor=-6.0)) == 10  # the clamp: -6 + 10 x 0.85
+    assert sightings_to_find(GridParams(obstacle_floor=0.0)) == 3  # as on unseen ground
+    grid = SemanticGrid((-5, -5), 10, 10, p)
+    lawn = np.zeros((240, 320), np.uint8)
+    for _ in range(30):
+        grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+    seen = grid.logodds[0] > 0
+    assert seen.sum() > 1000
+    assert grid.logodds[2][seen].min() == pytest.approx(-1.0)  # the floor
+    assert grid.logodds[1][seen].min() == pytest.approx(-6.0)  # other ground: the clamp
+    assert grid.logodds[0][seen].max() == pytest.approx(6.0)
+    block = labels_with_block()
+    for _ in range(4):
+        grid.fuse(block, LUT, (0.0, 0.0, 0.0))
+    assert grid.obstacle_mask().any()
+    for _ in range(8):  # and ground seen after it clears it again
+        grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+    assert not grid.obstacle_mask().any()
+    with pytest.raises(ValueError, match='obstacle_floor'):
+        GridParams(obstacle_floor=0.5)
+
+
 def test_a_label_image_of_the_wrong_size_is_rejected():
     grid = SemanticGrid((-5, -5), 10, 10)
     with pytest.raises(ValueError, match='does not match the camera'):
