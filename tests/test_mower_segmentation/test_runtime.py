@@ -109,3 +109,45 @@ def test_the_simulated_npu_is_not_chosen_over_the_cpu(tmp_path, monkeypatch):
     seg = Segmenter(tmp_path / 'm.onnx', ['qnn-htp', 'cpu'])
     assert seg.provider == 'cpu'
     assert seg.skipped[0][0] == 'qnn-htp' and 'simulates the NPU' in seg.skipped[0][1]
+
+
+def _input_scale(path) -> float:
+    """The scale of the int8 model's QuantizeLinear on its input image."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    q = next(
+        n for n in model.graph.node if n.op_type == 'QuantizeLinear' and n.input[0] == 'image'
+    )
+    return float(inits[q.input[1]])
+
+
+def test_percentile_calibration_keeps_rare_outliers_from_widening_the_int8_ranges(tmp_path):
+    from mower_segmentation.train import quantize_int8
+
+    channel_model(tmp_path / 'm.onnx', h=32, w=32)
+    rng = np.random.default_rng(3)
+    calib = rng.integers(100, 156, (32, 32, 32, 3), dtype=np.uint8)  # mid-grey frames
+    calib[0, 0, 0] = 0  # one black and one white pixel: the outliers of a real photo
+    calib[1, 0, 0] = 255
+    minmax = quantize_int8(tmp_path / 'm.onnx', tmp_path / 'minmax.onnx', calib)
+    pct = quantize_int8(tmp_path / 'm.onnx', tmp_path / 'pct.onnx', calib, percentile=99.9)
+    # MinMax spans the normalised black (G: -0.5 / 0.25 = -2) to white (B: 0.6 / 0.25 = 2.4),
+    # 4.4 units over 255 steps; the percentile range spans about the grey values only, so
+    # each int8 step is several times finer
+    assert _input_scale(minmax) == pytest.approx(4.4 / 255, rel=0.02)
+    assert _input_scale(pct) < 0.4 * _input_scale(minmax)
+    # the finer model still segments (no NaN ranges): the grey frames get the same labels
+    frames = calib[2:6].repeat(10, axis=1).repeat(10, axis=2)[:, :240, :320]
+    a, b = Segmenter(minmax, ['cpu']), Segmenter(pct, ['cpu'])
+    assert all(
+        (
+            a.segment(np.ascontiguousarray(f)).labels == b.segment(np.ascontiguousarray(f)).labels
+        ).mean()
+        > 0.9
+        for f in frames
+    )
+    with pytest.raises(ValueError, match='percentile 120'):
+        quantize_int8(tmp_path / 'm.onnx', tmp_path / 'bad.onnx', calib, percentile=120.0)

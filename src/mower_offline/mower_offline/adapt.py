@@ -94,6 +94,10 @@ class AdaptConfig:
     # the ImageNet trunk learns at this share of ``lr``: real frames need it to move (MSRC-21
     # proof, held-back half, 50 epochs, seeds 0-2: 1.0 -> mIoU 0.598-0.616, 0.1 -> 0.585)
     trunk_lr_scale: float = 1.0
+    # int8 activation ranges: this percentile of the calibration frames' values (MinMax let a
+    # few outliers of real photos widen them: six models adapted on MSRC-21, either half,
+    # scored 0.013-0.027 mIoU higher in int8 with the 99.9th percentile than with MinMax)
+    calib_percentile: float = 99.9
     near_m: float = NEAR_M
     margin_m: float = MARGIN_M
     max_pose_gap_s: float = 0.25  # a frame further than this from any pose gets no geometry
@@ -322,7 +326,7 @@ def fine_tune(
         width=int(init_model.stem[0].out_channels) if hasattr(init_model, 'stem') else 16,
     )  # a LawnNet's width, for reading its checkpoints back
     train(tc, log=throttled(log))
-    return train_dir / 'last.pt', {**plan, **asdict(tc)}
+    return train_dir / 'last.pt', {**plan, **asdict(tc), 'calib_percentile': cfg.calib_percentile}
 
 
 def throttled(log: Callable[[str], None], every_s: float = 15.0) -> Callable[[str], None]:
@@ -486,7 +490,7 @@ Fine-tuned from `{s['init']['path']}` ({t['arch']}): {t['epochs']} epoch(s) plan
 augmentation on, {t['threads']} thread(s), budget {t['minutes']:g} min
 ({s['training_seconds']:.0f} s this run). The final weights are exported (not the best on the
 held-back frames, which would flatter the figures below). int8: static QDQ calibration on up to
-64 training frames.
+64 training frames, activation ranges at their {t['calib_percentile']:g}th percentile.
 
 ## Figures on the {s['frames']['held_back']} held-back frames
 
@@ -620,7 +624,9 @@ def _run(
     rng = np.random.default_rng(0)
     calib_idx = rng.choice(train_idx, min(64, len(train_idx)), replace=False)
     calib = np.stack([reduce_to_input(frames[i].rgb, labels[i])[0] for i in calib_idx])
-    q8 = quantize_int8(f32, staging / 'lawnnet_adapted_int8.onnx', calib)
+    q8 = quantize_int8(
+        f32, staging / 'lawnnet_adapted_int8.onnx', calib, percentile=cfg.calib_percentile
+    )
     try:
         seg = Segmenter(q8, ['cpu'], threads=cfg.threads)
     except ModelError as exc:
@@ -694,12 +700,12 @@ def _run(
 def msrc_proof(
     msrc: str | Path = DEFAULT_MSRC,
     out: str | Path = 'out/adapt_proof',
-    minutes: float = 6.0,
+    minutes: float = 30.0,
     threads: int = 1,
     teacher: str | Path = DEFAULT_TEACHER,
     init: str | Path = DEFAULT_INIT,
     shipped: str | Path = 'models/lawnnet_int8.onnx',
-    epochs: int = 200,
+    epochs: int = 30,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Adapt on half of the MSRC-21 grass photos, score on the other half against MSRC's truth.
@@ -709,6 +715,10 @@ def msrc_proof(
     the shipped int8 model, the teacher and the adapted int8 model on the held-back half, and
     whether the issue's bar is met (adapted >= shipped + 0.15 and >= teacher). MSRC-21 is
     non-commercial: evaluation only; the adapted weights stay in ``out`` (never committed).
+
+    ``epochs`` is fixed (``minutes`` only caps a slow machine), so the figure does not depend
+    on the machine's speed (a time budget alone trained 29 epochs on a busy machine and 35 on
+    a quiet one).
     """
     from mower_segmentation import realdata
     from mower_segmentation.runtime import ModelError, Segmenter

@@ -287,9 +287,21 @@ def export_onnx_module(
     return path
 
 
-def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndarray) -> Path:
-    """Static int8 QDQ quantisation (uint8 activations and weights, QNN-HTP compatible)."""
-    from onnxruntime.quantization import CalibrationDataReader, quantize
+def quantize_int8(
+    float_model: str | Path,
+    out: str | Path,
+    calibration: np.ndarray,
+    percentile: float | None = None,
+) -> Path:
+    """Static int8 QDQ quantisation (uint8 activations and weights, QNN-HTP compatible).
+
+    Activation ranges: the minimum and maximum over ``calibration`` (MinMax, what the shipped
+    model used), or with ``percentile`` (e.g. 99.9) onnxruntime's Percentile calibration, which
+    clips the rarest values. On real photos MinMax lets a few outliers widen the ranges: six
+    models adapted on MSRC-21 (both halves) lost 0.004-0.023 mIoU to MinMax int8; the 99.9th
+    percentile scored 0.013-0.027 above MinMax (README, "Learn your own lawn").
+    """
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, quantize
     from onnxruntime.quantization.execution_providers.qnn import (
         get_qnn_qdq_config,
         qnn_preprocess_model,
@@ -308,7 +320,15 @@ def quantize_int8(float_model: str | Path, out: str | Path, calibration: np.ndar
     pre = out.with_suffix('.pre.onnx')
     changed = qnn_preprocess_model(str(float_model), str(pre))
     source = pre if changed else Path(float_model)
-    config = get_qnn_qdq_config(str(source), Reader(calibration))
+    if percentile is None:
+        config = get_qnn_qdq_config(str(source), Reader(calibration))
+    else:
+        if not 50.0 < percentile <= 100.0:
+            raise ValueError(f'calibration percentile {percentile:g} is not in (50, 100]')
+        config = get_qnn_qdq_config(
+            str(source), Reader(calibration), calibrate_method=CalibrationMethod.Percentile
+        )
+        config.extra_options['CalibPercentile'] = float(percentile)
     quantize(str(source), str(out), config)
     if pre.exists():
         pre.unlink()
