@@ -59,7 +59,7 @@ def test_evidence_is_clamped_and_pose_moves_the_footprint():
 def test_lawn_often_seen_as_an_obstacle_next_to_one_is_not_lawn_in_the_class_map():
     """A trunk's rim under a pose error: more lawn evidence, an obstacle a third of the time."""
     grid = SemanticGrid((0, 0), 1.0, 1.0, GridParams())  # 20 x 20 cells
-    lawn, obstacle = grid.logodds[0], grid.logodds[2]
+    lawn, obstacle = grid.logodds[0], grid.obstacle_history  # the class map's evidence
     lawn[:] = 5.0
     obstacle[:] = -5.0
     obstacle[10, 10], lawn[10, 10] = 4.0, -2.0  # the trunk: a sure obstacle
@@ -76,6 +76,7 @@ def test_lawn_often_seen_as_an_obstacle_next_to_one_is_not_lawn_in_the_class_map
     # a setting that trusts the lawn evidence: the rim is lawn again
     trusting = SemanticGrid((0, 0), 1.0, 1.0, GridParams(lawn_doubt=1.0))
     trusting.logodds[:] = grid.logodds
+    trusting.obstacle_history[:] = grid.obstacle_history
     assert trusting.class_map()[10, 11] == 0
 
 
@@ -131,6 +132,11 @@ def test_lawn_seen_again_and_again_still_turns_into_an_obstacle_in_four_sighting
     for _ in range(4):
         grid.fuse(block, LUT, (0.0, 0.0, 0.0))
     assert grid.obstacle_mask().any()
+    # the class map (drawn maps, discovery's draft) keeps the long-run evidence: four
+    # sightings after thirty of lawn are not an obstacle there, or a doubt (-6 + 4 x 0.85)
+    assert grid.obstacle_history[grid.obstacle_mask()].max() == pytest.approx(-6.0 + 4 * 0.85)
+    assert not (grid.class_map() == 2).any()
+    assert (grid.class_map()[grid.obstacle_mask()] == 0).all()
     for _ in range(8):  # and ground seen after it clears it again
         grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
     assert not grid.obstacle_mask().any()
