@@ -579,9 +579,11 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         segment = add_segment_parser(sub)
+        from mower_cli.segment_types import check_segment_values
         from mower_offline.adapt_cli import add_adapt_parsers
 
         add_adapt_parsers(segment)
+        check_segment_values(segment)
     return parser
 
 
