@@ -83,7 +83,8 @@ class GridParams:
         -1.0,
         'lowest obstacle log-odds: ground seen again and again does not rule out a small '
         'obstacle (from afar a thin post or a toy is a pixel or two), so one there is found in '
-        'four sightings as the mower comes near',
+        'four sightings as the mower comes near (the obstacle layer; the class map uses the '
+        'evidence without the floor)',
         -100.0,
         0.0,
     )
