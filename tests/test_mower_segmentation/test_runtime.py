@@ -149,5 +149,8 @@ def test_percentile_calibration_keeps_rare_outliers_from_widening_the_int8_range
         > 0.9
         for f in frames
     )
-    with pytest.raises(ValueError, match='percentile 120'):
-        quantize_int8(tmp_path / 'm.onnx', tmp_path / 'bad.onnx', calib, percentile=120.0)
+    made = set(tmp_path.iterdir())
+    for bad in (120.0, float('nan'), 10.0):
+        with pytest.raises(ValueError, match='calibration percentile'):
+            quantize_int8(tmp_path / 'm.onnx', tmp_path / 'bad.onnx', calib, percentile=bad)
+    assert set(tmp_path.iterdir()) == made  # nothing written for a refused value
