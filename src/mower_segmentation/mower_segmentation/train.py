@@ -322,12 +322,9 @@ def quantize_int8(
     pre = out.with_suffix('.pre.onnx')
     changed = qnn_preprocess_model(str(float_model), str(pre))
     source = pre if changed else Path(float_model)
-    if percentile is None:
-        config = get_qnn_qdq_config(str(source), Reader(calibration))
-    else:
-        config = get_qnn_qdq_config(
-            str(source), Reader(calibration), calibrate_method=CalibrationMethod.Percentile
-        )
+    method = CalibrationMethod.MinMax if percentile is None else CalibrationMethod.Percentile
+    config = get_qnn_qdq_config(str(source), Reader(calibration), calibrate_method=method)
+    if percentile is not None:
         config.extra_options['CalibPercentile'] = float(percentile)
     quantize(str(source), str(out), config)
     if pre.exists():
