@@ -182,8 +182,8 @@ def test_lost_motor_board_is_an_error_after_a_grace_period():
     assert m.message == 'motor board lost'
 
 
-def test_a_blocked_path_asks_for_a_replan_then_gives_up():
-    m, d = mission(blocked_replan_s=0.5, max_replans=2)
+def test_a_blocked_path_asks_for_a_replan_then_gives_up_when_skipping_is_off():
+    m, d = mission(blocked_replan_s=0.5, max_replans=2, skip_radius_m=0.0)
     m.request('start')
     run_until(d, 'MOWING')
     d.stall = True
@@ -194,6 +194,142 @@ def test_a_blocked_path_asks_for_a_replan_then_gives_up():
         if out.state == 'ERROR':
             break
     assert replans == 2 and out.state == 'ERROR' and 'blocked' in out.message
+    assert m.skipped == []
+
+
+def _blocked_until_moved(d: Driver, limit: int = 200) -> list:
+    """Tick with an obstacle stop until the mission hands the follower a new path."""
+    outs = []
+    start = d.path_id
+    for _ in range(limit):
+        out = d.tick(safety_reasons=('obstacle',))
+        outs.append(out)
+        if out.path_id != start or out.state != 'MOWING':
+            break
+    return outs
+
+
+def test_a_stretch_that_stays_blocked_is_skipped_and_mowing_goes_on_past_it():
+    m, d = mission(blocked_replan_s=0.5, max_replans=2, skip_radius_m=0.6)
+    m.request('start')
+    run_until(d, 'MOWING')
+    d.stall = True
+    d.pose = (3.0, 1.0, 0.0)  # on the first stripe, 2 m in; the follower reports the same
+    d.progress = m.state.offset + 2.0  # past the transit from the dock
+    outs = _blocked_until_moved(d)
+    out = outs[-1]
+    assert sum(o.replan for o in outs) == 2  # the planner was asked first, as before
+    assert out.state == 'MOWING' and 'skipped' in out.message
+    assert len(m.skipped) == 1
+    x, y, r = m.skipped[0]
+    assert (x, y, r) == pytest.approx((3.3, 1.0, 0.6))
+    # the new path leads from here to beyond the skipped stretch, still on the first stripe
+    assert out.path[0] == pytest.approx([3.0, 1.0])
+    start = out.path[1]
+    assert start[1] == pytest.approx(1.0) and 3.9 <= start[0] <= 4.0
+    assert np.hypot(*(start - [3.3, 1.0])) >= 0.6
+    # the rest is mowed: the run completes, naming what was left
+    d.stall = False
+    out = run_until(d, 'RETURNING')
+    assert m.complete and '1 blocked stretch(es) left unmowed at (3.3, 1.0)' in out.message
+
+
+def test_a_skip_first_backs_out_along_the_track_blade_off_then_mows_on():
+    m, d = mission(blocked_replan_s=0.5, max_replans=1, skip_radius_m=0.6, backout_m=0.5)
+    m.request('start')
+    run_until(d, 'MOWING')
+    d.stall = True
+    for x in np.arange(2.0, 3.01, 0.1):  # along the first stripe up to 2 m in
+        d.pose = (float(x), 1.0, 0.0)
+        d.tick()
+    d.progress = m.state.offset + 2.0
+    out = _blocked_until_moved(d)[-1]
+    # wedged: back 0.5 m the way it came, reversing, blade off
+    assert out.state == 'MOWING' and out.reverse and not out.blade
+    assert out.path[0] == pytest.approx([3.0, 1.0])
+    assert out.path[-1] == pytest.approx([2.5, 1.0])
+    assert float(np.hypot(*np.diff(out.path, axis=0).T).sum()) == pytest.approx(0.5)
+    # backed out: forward again from beyond the skipped stretch, blade on
+    d.stall = False
+    out = d.tick()
+    assert out.reverse and not out.blade  # still backing this tick
+    out = d.tick()
+    assert out.state == 'MOWING' and not out.reverse and out.blade
+    assert out.path[1][1] == pytest.approx(1.0) and 3.9 <= out.path[1][0] <= 4.0
+
+
+def test_backing_out_blocked_behind_too_mows_on_from_where_it_is():
+    m, d = mission(blocked_replan_s=0.2, max_replans=1, skip_radius_m=0.6, backout_m=0.5)
+    m.request('start')
+    run_until(d, 'MOWING')
+    d.stall = True
+    for x in np.arange(2.0, 3.01, 0.1):
+        d.pose = (float(x), 1.0, 0.0)
+        d.tick()
+    d.progress = m.state.offset + 2.0
+    out = _blocked_until_moved(d)[-1]
+    assert out.reverse
+    outs = _blocked_until_moved(d)  # an obstacle behind as well: it does not wait forever
+    assert not outs[-1].reverse and outs[-1].blade and len(outs) < 10
+
+
+def test_the_resume_point_never_falls_inside_a_skipped_stretch_with_a_coverage_layer():
+    mowed_until = {'x': 2.0}
+
+    def mowed(xy):
+        return (xy[:, 1] < 1.1) & (xy[:, 0] <= mowed_until['x'])
+
+    m, _ = mission()
+    m.mowed = mowed
+    # the first unmowed point is 1.1 m along the plan (x = 2.1), less the overlap
+    assert m.resume_point() == pytest.approx(1.1 - 0.3, abs=0.051)
+    m.skipped = [(2.5, 1.0, 0.55)]  # x 1.95 to 3.05: the resume point and its overlap in it
+    s = m.resume_point()
+    x = m.point_at(np.array([s]))[0]
+    assert x[0] == pytest.approx(3.1, abs=0.051) and x[1] == pytest.approx(1.0)
+
+
+def test_after_max_skips_it_gives_up_and_says_where_it_skipped():
+    m, d = mission(blocked_replan_s=0.2, max_replans=1, skip_radius_m=0.5, max_skips=2)
+    m.request('start')
+    run_until(d, 'MOWING')
+    d.stall = True
+    out = None
+    for _ in range(400):
+        out = d.tick(safety_reasons=('obstacle',))
+        if out.state == 'ERROR':
+            break
+    assert out.state == 'ERROR'
+    assert m.skips == 2
+    assert 'the path stays blocked after replanning' in out.message
+    assert 'left unmowed at' in out.message
+
+
+def test_blocked_again_inside_a_skipped_stretch_grows_it():
+    m, d = mission(blocked_replan_s=0.2, max_replans=1, skip_radius_m=0.5)
+    m.request('start')
+    run_until(d, 'MOWING')
+    d.stall = True
+    d.pose, d.progress = (3.0, 1.0, 0.0), m.state.offset + 2.0
+    _blocked_until_moved(d)
+    assert m.skipped == [pytest.approx((3.25, 1.0, 0.5))]
+    d.pose, d.progress = (3.5, 1.0, 0.0), 0.0  # at the start of the new path, 2.5 m in
+    _blocked_until_moved(d)
+    assert m.skipped == [pytest.approx((3.25, 1.0, 1.0))] and m.skips == 2
+
+
+def test_a_new_run_forgets_the_skipped_stretches():
+    m, d = mission(blocked_replan_s=0.2, max_replans=1)
+    m.request('start')
+    run_until(d, 'MOWING')
+    d.stall = True
+    _blocked_until_moved(d)
+    assert m.skipped
+    d.stall = False
+    run_until(d, 'IDLE', charging=True)
+    assert m.complete
+    assert m.request('start')[0]
+    assert m.skipped == [] and m.skips == 0
 
 
 def test_a_new_plan_while_mowing_continues_on_it():

@@ -29,6 +29,13 @@ def test_every_map_has_no_violations_and_full_reachable_coverage(plans):
     for name, (plan, m) in plans.items():
         assert m.violations == 0, name
         assert m.coverage_reachable_pct >= 99.5, (name, m.coverage_reachable_pct)
+        if name == 'back_garden':  # the strip east of the shed, behind a 0.43 m gap
+            assert len(plan.warnings) == 1 and 'cut off' in plan.warnings[0], plan.warnings
+            assert 40.0 < plan.area.unreachable_m2 < 60.0, plan.area.unreachable_m2
+            # the length's lower bound counts the whole lawn; the strip is not driven
+            ratio = m.path_length_m * plan.params.cut_width_m / m.reachable_m2
+            assert 1.0 < ratio < 1.6, (name, ratio)
+            continue
         assert not plan.warnings, (name, plan.warnings)
         assert 1.0 < m.length_ratio < 1.6, (name, m.length_ratio)
 

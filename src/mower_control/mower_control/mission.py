@@ -11,7 +11,10 @@ whether anything moves.
   undocks and resumes the same plan where it stopped, found from the coverage layer (the first
   point of the plan that is not mowed yet) when one is given, else from the stored progress;
 - an obstacle stop that lasts ``blocked_replan_s`` asks the planner for a new plan, which
-  :meth:`Mission.set_plan` accepts at any time;
+  :meth:`Mission.set_plan` accepts at any time; a stretch still blocked after ``max_replans``
+  is skipped: the plan within ``skip_radius_m`` of it is left unmowed (:attr:`Mission.skipped`,
+  kept across new plans until the next run) and mowing goes on from the next unmowed point;
+  after ``max_skips`` skips in one run, or with ``skip_radius_m`` 0, ERROR;
 - a latched safety stop, a lost motor board or a failed docking: ERROR, left by ``resume``
   (back to what it was doing) or ``start`` once the cause is gone;
 - teach mode (:data:`TEACH_REQUESTS`): ``teach/start`` from IDLE or CHARGING enters TEACHING:
@@ -66,7 +69,22 @@ class MissionParams:
     blocked_replan_s: float = param(
         2.0, 'an obstacle stop lasting this long asks the planner for a new plan', 0.0, 600.0
     )
-    max_replans: int = param(3, 'replans per blockage before giving up (ERROR)', 0, 100)
+    max_replans: int = param(
+        3, 'replans per blockage before the blocked stretch is skipped', 0, 100
+    )
+    skip_radius_m: float = param(
+        0.6,
+        'a stretch still blocked after max_replans: the plan this close is left unmowed'
+        ' (0: ERROR instead)',
+        0.0,
+        10.0,
+    )
+    max_skips: int = param(
+        30, 'blocked stretches skipped in one run before giving up (ERROR)', 0, 10000
+    )
+    backout_m: float = param(
+        0.5, 'before mowing on past a skipped stretch, back this far along the track', 0.0, 5.0
+    )
     link_lost_error_s: float = param(2.0, 'motor board lost for this long: ERROR', 0.0, 600.0)
     manoeuvre_timeout_s: float = param(
         60.0, 'undocking or docking taking longer: ERROR', 1.0, 3600.0
@@ -170,13 +188,19 @@ class Undocking(State):
 
 
 class Mowing(State):
-    """Following the coverage plan, blade on, from where mowing stopped."""
+    """Following the coverage plan, blade on, from where mowing stopped.
+
+    A stretch that stays blocked is skipped (:meth:`Mission.skip_blocked`): the mower first
+    backs ``backout_m`` along the track it came by, blade off (wedged between an obstacle and
+    the edge, no forward path is free), then mows on from the next unmowed point.
+    """
 
     name = 'MOWING'
 
     def enter(self, m: Mission, inp: MissionInputs) -> None:
         """Transit to the resume point, then the rest of the plan."""
         self.blocked_since: float | None = None
+        self.backing_since: float | None = None  # backing out of a skipped stretch
         s0 = m.resume_point()
         rest, self.offset = m.plan_from(s0, np.asarray(inp.pose[:2]))
         self.s0 = m.progress_m = s0
@@ -185,10 +209,13 @@ class Mowing(State):
     def tick(self, m: Mission, inp: MissionInputs) -> str | None:
         """Track progress; go home on low battery, rain or completion; replan when blocked."""
         p = m.params
+        m.note_track(inp.pose)
+        if self.backing_since is not None:
+            return self._backing(m, inp)
         m.progress_m = max(m.progress_m, self.s0 + max(0.0, inp.follower_progress_m - self.offset))
         if inp.follower_done:
             m.complete = True
-            m.message = 'mowing complete'
+            m.message = f'mowing complete; {m.skip_summary()}' if m.skipped else 'mowing complete'
             return 'RETURNING'
         if inp.battery_pct < p.return_battery_pct:
             m.message = f'battery {inp.battery_pct:.0f}%: returning to charge'
@@ -201,14 +228,48 @@ class Mowing(State):
                 self.blocked_since = inp.time_s
             elif inp.time_s - self.blocked_since > p.blocked_replan_s:
                 if m.replans_for_block >= p.max_replans:
-                    m.fail('the path stays blocked after replanning')
-                    return 'ERROR'
+                    if not m.skip_blocked():
+                        return 'ERROR'
+                    return self._back_out(m, inp)
                 m.request_replan()
                 self.blocked_since = inp.time_s
         else:
             self.blocked_since = None
             if m.progress_m > m.replan_progress_m + 1.0:  # got past the blockage
                 m.replans_for_block = 0
+        return None
+
+    def _back_out(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Back along the track (when there is one to back along), else mow on at once."""
+        m.replans_for_block = 0
+        back = m.track_back(inp.pose)
+        if back is None:
+            return self._mow_on(m, inp)
+        self.backing_since, self.blocked_since = inp.time_s, None
+        m.drive(back, reverse=True, blade=False)
+        return None
+
+    def _backing(self, m: Mission, inp: MissionInputs) -> str | None:
+        """Backed out (or blocked behind too, or too long at it): mow on."""
+        p = m.params
+        blocked = 'obstacle' in inp.safety_reasons
+        if blocked and self.blocked_since is None:
+            self.blocked_since = inp.time_s
+        elif not blocked:
+            self.blocked_since = None
+        stuck = blocked and inp.time_s - self.blocked_since > p.blocked_replan_s
+        late = inp.time_s - self.backing_since > p.manoeuvre_timeout_s
+        if inp.follower_done or stuck or late:
+            return self._mow_on(m, inp)
+        return None
+
+    def _mow_on(self, m: Mission, inp: MissionInputs) -> str | None:
+        """From the next unmowed point outside the skipped stretches (or home: nothing left)."""
+        if m.resume_point() >= float(m._plan_cum[-1]):
+            m.complete = True
+            m.message = f'mowing complete; {m.skip_summary()}'
+            return 'RETURNING'
+        self.enter(m, inp)
         return None
 
 
@@ -463,6 +524,11 @@ class Mission:
         self._last: MissionInputs | None = None
         self._link_lost_since: float | None = None
         self.teach_result: TeachResult | None = None  # the last teach/finish's draft and faults
+        # stretches of the plan left unmowed because they stayed blocked: (x, y, radius) discs;
+        # they outlive new plans (a replan) and are cleared when a new run starts
+        self.skipped: list[tuple[float, float, float]] = []
+        self.skips = 0  # skips in this run (a stretch blocked again and grown counts again)
+        self._track: list[np.ndarray] = []  # the last few metres driven while mowing
 
     # -- what the owner tells it ---------------------------------------------------------------
     def set_plan(
@@ -529,6 +595,7 @@ class Mission:
             return False, self._latched(name)
         if name == 'IDLE' and self.complete:
             self.complete, self.progress_m = False, 0.0  # a new run of the same plan
+            self.skipped, self.skips = [], 0
         self.hold = False
         self.discovering_after_charge = False  # mowing instead: the discovery is over
         self._pending = 'START'  # undock first when on the dock, decided on the next tick
@@ -668,20 +735,96 @@ class Mission:
         if self.plan_points is None:
             return 0.0
         total = float(self._plan_cum[-1])
-        if self.mowed is None:
+        if self.mowed is None and not self.skipped:
             return max(0.0, min(total, self.progress_m - p.resume_overlap_m))
         s = np.arange(0.0, total, p.resume_sample_m)
         pts = self.point_at(s)
+        free = ~self._in_skipped(pts)
+        if self.mowed is None:  # from the stored progress, past any skipped stretch
+            later = free & (s >= self.progress_m - p.resume_overlap_m)
+            return float(s[int(np.argmax(later))]) if later.any() else total
         mowing = np.ones(len(s), dtype=bool)
         if self.plan_kinds is not None and len(self.plan_kinds):
             k = np.clip(
                 np.searchsorted(self._plan_cum, s, side='right') - 1, 0, len(self.plan_kinds) - 1
             )
             mowing = self.plan_kinds[k] != KINDS.index('transit')
-        todo = mowing & ~np.asarray(self.mowed(pts), dtype=bool)
+        todo = mowing & free & ~np.asarray(self.mowed(pts), dtype=bool)
         if not todo.any():
             return total
-        return max(0.0, float(s[int(np.argmax(todo))]) - p.resume_overlap_m)
+        start = max(0.0, float(s[int(np.argmax(todo))]) - p.resume_overlap_m)
+        if self._in_skipped(self.point_at(np.array([start])))[0]:  # no overlap into a skip
+            start = float(s[int(np.argmax(todo))])
+        return start
+
+    def _in_skipped(self, pts: np.ndarray) -> np.ndarray:
+        """(N,) bool: which of the points lie in a skipped stretch."""
+        inside = np.zeros(len(pts), dtype=bool)
+        for x, y, r in self.skipped:
+            inside |= np.hypot(pts[:, 0] - x, pts[:, 1] - y) <= r
+        return inside
+
+    def skip_blocked(self) -> bool:
+        """Leave the stretch ahead unmowed (:attr:`skipped`); False (with why) to give up.
+
+        The stretch is the plan within ``skip_radius_m`` of its point ``skip_radius_m`` / 2
+        ahead of the progress (the obstacle stop looks a few tenths of a metre ahead). Blocked
+        again inside a skipped stretch, that stretch grows by ``skip_radius_m`` instead.
+        """
+        p = self.params
+        if p.skip_radius_m <= 0.0 or self.skips >= p.max_skips:
+            why = f'; {self.skip_summary()}' if self.skipped else ''
+            self.fail(f'the path stays blocked after replanning{why}')
+            return False
+        self.skips += 1
+        total = float(self._plan_cum[-1])
+        ahead = min(total, self.progress_m + 0.5 * p.skip_radius_m)
+        x, y = (float(v) for v in self.point_at(np.array([ahead]))[0])
+        for i, (sx, sy, r) in enumerate(self.skipped):
+            if math.hypot(x - sx, y - sy) <= r:
+                self.skipped[i] = (sx, sy, r + p.skip_radius_m)
+                break
+        else:
+            self.skipped.append((x, y, p.skip_radius_m))
+        self.message = (
+            f'blocked at ({x:.1f}, {y:.1f}) m after {self.replans_for_block} replans:'
+            ' skipped, mowing on'
+        )
+        return True
+
+    def note_track(self, pose: tuple[float, float, float]) -> None:
+        """Remember where the mower drove (every 5 cm; the last ``backout_m`` and a bit)."""
+        xy = np.asarray(pose[:2], dtype=float)
+        if self._track and float(np.hypot(*(xy - self._track[-1]))) < 0.05:
+            return
+        self._track.append(xy)
+        keep = int(self.params.backout_m / 0.05) + 3
+        del self._track[:-keep]
+
+    def track_back(self, pose: tuple[float, float, float]) -> np.ndarray | None:
+        """The path back along the track, ``backout_m`` long at most (None: no track)."""
+        want = self.params.backout_m
+        here = np.asarray(pose[:2], dtype=float)
+        pts, length = [here], 0.0
+        for xy in reversed(self._track):
+            step = float(np.hypot(*(xy - pts[-1])))
+            if step < 1e-6:
+                continue
+            if length + step >= want:
+                pts.append(pts[-1] + (xy - pts[-1]) * ((want - length) / step))
+                length = want
+                break
+            pts.append(xy)
+            length += step
+        return np.array(pts) if want > 0.0 and length >= 0.1 else None
+
+    def skip_summary(self) -> str:
+        """Where mowing was skipped, in words ('' when nowhere)."""
+        if not self.skipped:
+            return 'nothing skipped'
+        where = ', '.join(f'({x:.1f}, {y:.1f})' for x, y, _ in self.skipped[:5])
+        more = f' and {len(self.skipped) - 5} more' if len(self.skipped) > 5 else ''
+        return f'{len(self.skipped)} blocked stretch(es) left unmowed at {where}{more} m'
 
     def point_at(self, s: np.ndarray) -> np.ndarray:
         """Points of the plan at arc lengths ``s``."""

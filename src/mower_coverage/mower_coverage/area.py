@@ -67,6 +67,22 @@ def erode(geom, distance_m: float):
     return geom.buffer(-distance_m, quad_segs=BUFFER_QUAD_SEGS, join_style='round')
 
 
+def close_narrow_passages(allowed, margin_m: float):
+    """``allowed`` (where the centre may go) less its necks and strips narrower than 2 margins.
+
+    The pieces a morphological opening by ``margin_m`` takes away, except the small ones at
+    convex corners (no wider than 1.5 margins): a lawn passage less than ``2 * margin_m`` wider
+    than the body is not driven, and what lies only beyond it becomes unreachable.
+    """
+    if margin_m <= 0 or allowed.is_empty:
+        return allowed
+    # grown back by 0.1 mm more: no slivers of rounding along straight edges
+    opened = erode(allowed, margin_m).buffer(margin_m + 1e-4, quad_segs=BUFFER_QUAD_SEGS)
+    thin = shapely.difference(allowed, opened)
+    cut = [p for p in polygons_of(thin) if shapely.minimum_bounding_radius(p) > 1.5 * margin_m]
+    return shapely.difference(allowed, shapely.union_all(cut)) if cut else allowed
+
+
 class DiscRobotArea(AreaBuilder):
     """Areas for a robot whose footprint is a disc of the body width."""
 
@@ -77,7 +93,9 @@ class DiscRobotArea(AreaBuilder):
             raise PlanningError(f'{lawn.name}: no mowable area (keep-outs cover every boundary)')
         if not lawn.navigation.is_empty:
             return self._with_navigation(lawn, params, mowable)
-        allowed = erode(mowable, params.clearance_m)
+        allowed = close_narrow_passages(
+            erode(mowable, params.clearance_m), params.passage_margin_m
+        )
         dock, comp, region, start = _start_part(lawn, params, allowed)
         # what the robot can reach from the part it plans in (a neck thinner than the margin
         # counts as closed)
@@ -93,9 +111,13 @@ class DiscRobotArea(AreaBuilder):
         and shrunk as the lawn is; its part at the start is the transit region, and every part
         of the eroded lawn inside it is mowed.
         """
-        drivable = erode(lawn.drivable_area(), params.clearance_m)
+        drivable = close_narrow_passages(
+            erode(lawn.drivable_area(), params.clearance_m), params.passage_margin_m
+        )
         dock, _, transit, start = _start_part(lawn, params, drivable)
-        allowed = erode(mowable, params.clearance_m)
+        allowed = close_narrow_passages(
+            erode(mowable, params.clearance_m), params.passage_margin_m
+        )
         mow = shapely.intersection(erode(allowed, params.safety_margin_m), transit)
         parts = [p for p in polygons_of(mow) if p.area > 1e-6]
         if not parts:

@@ -38,6 +38,11 @@ PARAMETER_SPECS: dict[str, tuple[str, float | None, float | None]] = {
     'turn_radius_m': ('0: pivot in place; > 0: arcs of this radius where they fit (m)', 0.0, 20.0),
     'pose_spacing_m': ('spacing of the poses of the published path (m)', 0.01, 5.0),
     'safety_margin_m': ('clearance kept inside the allowed area against rounding (m)', 1e-6, 0.5),
+    'passage_margin_m': (
+        'a passage is driven only if this much wider than the body on each side (m)',
+        0.0,
+        0.5,
+    ),
 }
 
 
@@ -61,6 +66,10 @@ class PlannerParams:
     turn_radius_m: float = 0.0  # 0: pivot in place; > 0: arcs of this radius where they fit
     pose_spacing_m: float = 0.10  # spacing of the output poses along the path
     safety_margin_m: float = 1e-4  # clearance kept inside the allowed area against rounding
+    # a neck or strip of lawn narrower than the body plus twice this is not driven: beside a
+    # shed or a wall the safety stop (footprint plus its margin, on a 5 cm grid, under a pose
+    # error of a few cm) halts the mower there, and in a dead end it cannot turn back
+    passage_margin_m: float = 0.05
 
     def __post_init__(self) -> None:
         """Validate every field; raise :class:`ParameterError` naming the first bad one."""

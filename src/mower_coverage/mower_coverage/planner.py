@@ -136,7 +136,7 @@ class CoveragePlanner:
         if area.unreachable_m2 > 0.01:
             warnings.append(
                 f'{area.unreachable_m2:.2f} m² of lawn is cut off from the start '
-                'by passages narrower than the robot'
+                'by passages narrower than the robot and its passage margin'
             )
         return Plan(
             lawn,

@@ -369,6 +369,7 @@ class MowingRun:
             'boundary_exits': ev.boundary_exits,
             'keepout_entries': ev.keepout_entries,
             'replans': self.replans,
+            'skipped': [[round(v, 2) for v in disc] for disc in loop.mission.skipped],
             'hidden_obstacles': len(cfg.hidden),
             'hidden_obstacles_found': sum(found),
             'sim_time_s': round(sim.time_s, 2),
