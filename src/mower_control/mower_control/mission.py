@@ -252,20 +252,20 @@ class Mowing(State):
     def _backing(self, m: Mission, inp: MissionInputs) -> str | None:
         """Backed out (or blocked behind too, or too long at it): mow on."""
         p = m.params
-        blocked = 'obstacle' in inp.safety_reasons
-        if blocked and self.blocked_since is None:
-            self.blocked_since = inp.time_s
-        elif not blocked:
+        if 'obstacle' not in inp.safety_reasons:
             self.blocked_since = None
-        stuck = blocked and inp.time_s - self.blocked_since > p.blocked_replan_s
-        late = inp.time_s - self.backing_since > p.manoeuvre_timeout_s
+        elif self.blocked_since is None:
+            self.blocked_since = inp.time_s
+        since = self.blocked_since
+        stuck = since is not None and inp.time_s - since > p.blocked_replan_s
+        late = inp.time_s - (self.backing_since or inp.time_s) > p.manoeuvre_timeout_s
         if inp.follower_done or stuck or late:
             return self._mow_on(m, inp)
         return None
 
     def _mow_on(self, m: Mission, inp: MissionInputs) -> str | None:
         """From the next unmowed point outside the skipped stretches (or home: nothing left)."""
-        if m.resume_point() >= float(m._plan_cum[-1]):
+        if m.resume_point() >= m.plan_length():
             m.complete = True
             m.message = f'mowing complete; {m.skip_summary()}'
             return 'RETURNING'
@@ -757,6 +757,10 @@ class Mission:
             start = float(s[int(np.argmax(todo))])
         return start
 
+    def plan_length(self) -> float:
+        """Length of the plan (m; 0 without one)."""
+        return 0.0 if self._plan_cum is None else float(self._plan_cum[-1])
+
     def _in_skipped(self, pts: np.ndarray) -> np.ndarray:
         """(N,) bool: which of the points lie in a skipped stretch."""
         inside = np.zeros(len(pts), dtype=bool)
@@ -777,8 +781,7 @@ class Mission:
             self.fail(f'the path stays blocked after replanning{why}')
             return False
         self.skips += 1
-        total = float(self._plan_cum[-1])
-        ahead = min(total, self.progress_m + 0.5 * p.skip_radius_m)
+        ahead = min(self.plan_length(), self.progress_m + 0.5 * p.skip_radius_m)
         x, y = (float(v) for v in self.point_at(np.array([ahead]))[0])
         for i, (sx, sy, r) in enumerate(self.skipped):
             if math.hypot(x - sx, y - sy) <= r:
