@@ -195,3 +195,43 @@ def test_login_and_tls_are_used_and_a_wrong_login_gets_nothing(tmp_path):
             bridge.stop()
         w.close()
         broker.stop()
+
+
+class Recorder:
+    """A stand-in paho client: records what is published, in order."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, str]] = []
+
+    def publish(self, topic: str, payload, qos: int = 0, retain: bool = False) -> None:
+        self.published.append((topic, payload))
+
+
+def test_a_commands_acceptance_goes_out_before_the_missions_answer():
+    import json
+    import threading
+
+    from mower_integrations.ha_mqtt import HaBridge, MqttSettings
+
+    class Answering(Docked):
+        """Queues, and the mission's answer comes on another thread before command returns."""
+
+        bridge: HaBridge
+
+        def command(self, name: str, zone: int = 0) -> tuple[bool, str]:
+            answer = threading.Thread(
+                target=self.bridge.publish_result, args=(name, zone, True, 'starting')
+            )
+            answer.start()
+            answer.join(0.5)  # the executor's thread answers while the command is in hand
+            self.answer = answer
+            return True, 'queued (the mission answers next)'
+
+    operator = Answering()
+    client = Recorder()
+    bridge = HaBridge(MqttSettings(topic_prefix='robot'), operator, client=client)
+    operator.bridge = bridge
+    assert bridge.handle('robot/command/start_mowing', b'start_mowing')[0]
+    operator.answer.join(5)
+    results = [json.loads(p)['message'] for t, p in client.published if t.endswith('result')]
+    assert results == ['queued (the mission answers next)', 'starting']

@@ -391,6 +391,10 @@ class HaBridge:
         self.connections = 0
         self.connected = threading.Event()
         self._lock = threading.Lock()
+        # a command's acceptance goes out before the mission's answer to it: on the robot the
+        # answer (on_result, the executor's thread) can come while handle() still holds the
+        # acceptance, and Home Assistant would show 'queued' last (CI, 2026-12-02)
+        self._results = threading.RLock()
         self._last: tuple[str, float] | None = None  # (payload without 'updated', when)
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
@@ -466,17 +470,19 @@ class HaBridge:
             self.log.warning(f'MQTT: command rejected on {topic}: {exc}')
             self.publish_status(force=True)
             return False, str(exc)
-        ok, message = self.operator.command(name, zone)
-        with self._lock:
-            self.accepted += 1
-        self.publish_result(name, zone, ok, message)
+        with self._results:  # operator.command only queues: nothing waits on the answer here
+            ok, message = self.operator.command(name, zone)
+            with self._lock:
+                self.accepted += 1
+            self.publish_result(name, zone, ok, message)
         return ok, message
 
     def publish_result(self, name: str, zone: int, ok: bool, message: str) -> None:
         """Say on ``P/command_result`` (and in the log) what became of a command."""
         self.log.info(f'MQTT: {name}{f" {zone}" if zone else ""}: {message}')
         result = {'command': name, 'zone': zone, 'accepted': ok, 'message': message}
-        self.client.publish(self.s.topic('command_result'), json.dumps(result), 1)
+        with self._results:
+            self.client.publish(self.s.topic('command_result'), json.dumps(result), 1)
 
     def _rediscover(self, zones: int) -> None:
         """New zone buttons after a map change.
