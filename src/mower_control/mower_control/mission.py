@@ -214,9 +214,7 @@ class Mowing(State):
             return self._backing(m, inp)
         m.progress_m = max(m.progress_m, self.s0 + max(0.0, inp.follower_progress_m - self.offset))
         if inp.follower_done:
-            m.complete = True
-            m.message = f'mowing complete; {m.skip_summary()}' if m.skipped else 'mowing complete'
-            return 'RETURNING'
+            return m.finish_mowing()
         if inp.battery_pct < p.return_battery_pct:
             m.message = f'battery {inp.battery_pct:.0f}%: returning to charge'
             return 'RETURNING'
@@ -266,9 +264,7 @@ class Mowing(State):
     def _mow_on(self, m: Mission, inp: MissionInputs) -> str | None:
         """From the next unmowed point outside the skipped stretches (or home: nothing left)."""
         if m.resume_point() >= m.plan_length():
-            m.complete = True
-            m.message = f'mowing complete; {m.skip_summary()}'
-            return 'RETURNING'
+            return m.finish_mowing()
         self.enter(m, inp)
         return None
 
@@ -821,8 +817,16 @@ class Mission:
             length += step
         return np.array(pts) if want > 0.0 and length >= 0.1 else None
 
+    def finish_mowing(self) -> str:
+        """The run is complete (naming any skipped stretches); the next state, RETURNING."""
+        self.complete = True
+        self.message = (
+            f'mowing complete; {self.skip_summary()}' if self.skipped else ('mowing complete')
+        )
+        return 'RETURNING'
+
     def skip_summary(self) -> str:
-        """Where mowing was skipped, in words ('' when nowhere)."""
+        """Where mowing was skipped, in words ('nothing skipped' when nowhere)."""
         if not self.skipped:
             return 'nothing skipped'
         where = ', '.join(f'({x:.1f}, {y:.1f})' for x, y, _ in self.skipped[:5])
