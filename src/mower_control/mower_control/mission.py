@@ -821,7 +821,7 @@ class Mission:
         """The run is complete (naming any skipped stretches); the next state, RETURNING."""
         self.complete = True
         self.message = (
-            f'mowing complete; {self.skip_summary()}' if self.skipped else ('mowing complete')
+            f'mowing complete; {self.skip_summary()}' if self.skipped else 'mowing complete'
         )
         return 'RETURNING'
 
