@@ -122,6 +122,45 @@ def test_frontier_is_unknown_next_to_lawn_and_the_nearest_is_chosen():
     assert goal[0] < 5.0 and d_west <= ex.params.view_max_m + 0.6
 
 
+def test_the_unseen_rim_of_a_hole_in_the_lawn_is_looked_at():
+    # all lawn is known but the cells just south of a 0.7 m tree (no pass showed them), and a
+    # strip at the outer edge, next to the border of other ground (not a hole: left alone)
+    cm = np.full((160, 240), OTHER, np.uint8)
+    cm[10:-10, 10:-10] = LAWN
+    rows, cols = np.mgrid[0:160, 0:240]
+    x, y = (cols + 0.5) * RES, (rows + 0.5) * RES
+    d = np.hypot(x - 6.0, y - 4.0)
+    cm[d <= 0.35] = OBST
+    tail = (d > 0.35) & (d <= 0.65) & (y < 3.9)
+    cm[tail] = UNKNOWN
+    cm[10:12, 60:80] = UNKNOWN
+    steps = {}
+    for look in (True, False):
+        ex = Explorer(ExplorerParams(look_at_holes=look), dock=(2.0, 2.0, 0.0))
+        step = ex.next_step(cm, ORIGIN, RES, (2.0, 2.0, 0.0), 0.0)
+        assert step.phase == 'start'
+        steps[look] = ex.next_step(cm, ORIGIN, RES, (*step.path[-1], 0.0), 1.0)
+        front = ex.frontier(work_grid(cm, ORIGIN, RES, ex.params))
+        fxy = work_grid(cm, ORIGIN, RES, ex.params).centre(np.argwhere(front))
+        if look:  # the tail's cells, and nothing at the outer edge
+            assert len(fxy) >= 3 and (np.hypot(fxy[:, 0] - 6.0, fxy[:, 1] - 4.0) < 0.8).all()
+        else:
+            assert not front.any()
+    assert steps[False].phase == 'edge'  # nothing to look at: the edge tour
+    step = steps[True]
+    assert step.phase == 'explore'
+    goal, before = step.path[-1], step.path[-2]
+    tail_xy = np.column_stack([x[tail], y[tail]])
+    gap = np.hypot(*(tail_xy - goal).T).min()
+    p = ExplorerParams()
+    assert p.view_min_m - 0.15 <= gap <= p.view_max_m + 0.15
+    # the path ends turned towards the tail
+    heading = goal - before
+    to_tail = tail_xy.mean(axis=0) - goal
+    cos = heading @ to_tail / (np.hypot(*heading) * np.hypot(*to_tail))
+    assert cos > np.cos(np.radians(45))
+
+
 def test_exploration_stays_on_the_lawn_terminates_and_goes_home():
     truth = world()
     dock = (1.0, 4.0, 0.0)

@@ -12,7 +12,9 @@ of its cells is other ground or an obstacle, *lawn* when all are lawn or were dr
   every blocked cell and ``unknown_clearance_m`` from every unknown one. The mower only drives
   through safe cells (8-connected Dijkstra, then line-of-sight shortening), so its centre never
   comes nearer to anything that is not lawn than that clearance: it never leaves the lawn.
-- **Frontier**: unknown cells next to lawn, away from blocked cells. The next goal (phase
+- **Frontier**: unknown cells next to lawn, away from blocked cells, and (``look_at_holes``)
+  those next to lawn on the rim of a hole in the lawn (a tree, a bed: cells behind a trunk that
+  no pass showed). The next goal (phase
   ``explore``) is the nearest safe cell (by path length) that sees a frontier cell not yet
   given up, between ``view_min_m`` and ``view_max_m`` from it; the path ends turned towards
   the frontier. A frontier cell still unknown after a goal that looked at it was reached is
@@ -47,6 +49,7 @@ __all__ = [
     'ExploreStep',
     'Explorer',
     'WorkGrid',
+    'enclosed',
     'work_grid',
 ]
 
@@ -78,6 +81,10 @@ class ExplorerParams:
     look_step_m: float = 0.15  # the path's last step, towards the frontier (turns the camera)
     tries: int = 2  # goals that looked at a frontier cell before it is given up
     min_frontier_cells: int = 3  # smaller frontier clusters are ignored (noise)
+    # unknown cells on the rim of a hole in the lawn (enclosed by lawn: a tree, a bed) are
+    # frontier too, though near blocked cells: a goal looks at them (large_lawn: the cells behind
+    # a 0.7 m tree that no pass showed made its keep-out reach 0.65 m past the trunk)
+    look_at_holes: bool = True
     max_tours: int = 3  # edge tours at most
     tour_gain_share: float = 0.01  # a tour that adds less known lawn than this share ends it
     min_tour_m: float = 1.0  # outlines shorter than this are not toured
@@ -176,6 +183,18 @@ def work_grid(
     return WorkGrid(
         lawn, seen_lawn, blocked, unknown, safe, dist_blocked, np.asarray(origin, float), wres
     )
+
+
+def enclosed(mask: np.ndarray) -> np.ndarray:
+    """The cells of ``mask`` in parts (8-connected) that do not touch the grid's border."""
+    lab, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return np.zeros(mask.shape, bool)
+    edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    inside = np.ones(n + 1, bool)
+    inside[edge] = False
+    inside[0] = False
+    return inside[lab]
 
 
 def _graph(safe: np.ndarray, res: float) -> csr_matrix:
@@ -516,10 +535,12 @@ class Explorer:
         return ExploreStep('explore', path, message=f'frontier goal {self.goals}')
 
     def frontier(self, wg: WorkGrid) -> np.ndarray:
-        """Unknown cells next to lawn, away from blocked cells, not given up."""
+        """Unknown cells next to lawn, away from blocked cells or on a hole's rim, not given up."""
         p = self.params
         near_lawn = ndimage.binary_dilation(wg.lawn, structure=np.ones((3, 3), bool))
         f = wg.unknown & near_lawn & (wg.dist_blocked_m > p.clearance_m)
+        if p.look_at_holes:
+            f |= wg.unknown & near_lawn & enclosed(~wg.lawn)
         f &= self.tries < p.tries
         if p.min_frontier_cells > 1 and f.any():
             lab, n = ndimage.label(f, structure=np.ones((3, 3), bool))
