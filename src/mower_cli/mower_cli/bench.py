@@ -682,7 +682,7 @@ def add_bench_parser(sub) -> None:
             'maps/back_garden.geojson',
         ],
         help='lawn maps (default: demo_lawn, l_shaped_lawn, back_garden; large_lawn takes '
-        'about 16 minutes)',
+        'about 20-25 minutes)',
     )
     b.add_argument(
         '--gardens',
