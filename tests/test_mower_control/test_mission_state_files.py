@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from conftest import MAPS, ROOT
@@ -53,6 +54,22 @@ DAMAGED = {
     'an unknown key': '{"progress_m": 12.5, "complete": false, "plan": 3}',
     'not UTF-8': b'{"progress_m": 1\xff, "complete": false}',
     'deeply nested': '[' * 3000 + ']' * 3000,
+    'skipped not a list': '{"progress_m": 1, "complete": false, "skipped": 3, "skips": 1}',
+    'skipped of pairs': '{"progress_m": 1, "complete": false, "skipped": [[1, 2]], "skips": 1}',
+    'skipped NaN': '{"progress_m": 1, "complete": false, "skipped": [[NaN, 2, 0.6]], "skips": 1}',
+    'skipped huge': '{"progress_m": 1, "complete": false, "skipped": [[1e308, 2, 0.6]], '
+    '"skips": 1}',
+    'skipped radius 0': '{"progress_m": 1, "complete": false, "skipped": [[1, 2, 0]], "skips": 1}',
+    'skipped a string': '{"progress_m": 1, "complete": false, "skipped": [["1", 2, 0.6]], '
+    '"skips": 1}',
+    'skipped too many': '{"progress_m": 1, "complete": false, "skipped": ['
+    + ','.join(['[1, 2, 0.6]'] * 1001)
+    + '], "skips": 1001}',
+    'skips below the stretches': '{"progress_m": 1, "complete": false, '
+    '"skipped": [[1, 2, 0.6], [3, 4, 0.6]], "skips": 1}',
+    'skips 1.5': '{"progress_m": 1, "complete": false, "skipped": [], "skips": 1.5}',
+    'skips true': '{"progress_m": 1, "complete": false, "skipped": [], "skips": true}',
+    'skips huge': '{"progress_m": 1, "complete": false, "skipped": [], "skips": 100000}',
 }
 
 
@@ -96,6 +113,8 @@ def test_load_state_keeps_a_damaged_file_aside(tmp_path, name):
         MissionState(42.125, True),
         MissionState(1e6, False),
         MissionState(1 / 3, True),
+        MissionState(12.5, False, ((4.5, -2.0, 0.6), (1 / 3, 7.0, 1.2)), 3),
+        MissionState(0.0, True, ((-1e6, 1e6, 1e-3),), 10000),
     ],
 )
 def test_a_good_state_round_trips_exactly(tmp_path, state):
@@ -105,6 +124,8 @@ def test_a_good_state_round_trips_exactly(tmp_path, state):
     assert json.loads(path.read_text()) == {
         'progress_m': state.progress_m,
         'complete': state.complete,
+        'skipped': [list(disc) for disc in state.skipped],
+        'skips': state.skips,
     }
     assert [p.name for p in (tmp_path / 'deep').iterdir()] == ['mission.json']
 
@@ -117,6 +138,26 @@ def test_save_state_refuses_what_it_could_not_read_back(tmp_path, progress):
     assert read_state(path) == MissionState(5.0, False)
     with pytest.raises(MissionStateError, match='complete'):
         save_state(path, MissionState(5.0, 'false'))
+
+
+def test_a_state_written_before_the_skipped_stretches_were_kept_still_loads(tmp_path):
+    path = tmp_path / 'mission.json'
+    path.write_text('{"progress_m": 12.5, "complete": false}')
+    state, message = load_state(path)
+    assert state == MissionState(12.5, False, (), 0) and 'restored' in message
+    assert path.exists() and not aside(tmp_path)
+
+
+def test_save_state_refuses_skipped_stretches_it_could_not_read_back(tmp_path):
+    path = save_state(tmp_path / 'mission.json', MissionState(5.0, False))
+    for bad, match in [
+        (MissionState(5.0, False, ((math.nan, 0.0, 0.6),), 1), 'centre'),
+        (MissionState(5.0, False, ((0.0, 0.0, -0.6),), 1), 'radius'),
+        (MissionState(5.0, False, ((0.0, 0.0, 0.6),), 0), 'skips'),
+    ]:
+        with pytest.raises(MissionStateError, match=match):
+            save_state(path, bad)
+    assert read_state(path) == MissionState(5.0, False)
 
 
 def test_no_file_is_an_empty_start(tmp_path):
@@ -161,7 +202,12 @@ def test_mission_node_starts_from_the_beginning_on_a_damaged_state(ros, tmp_path
     assert kept.read_bytes() == damaged(name)
     node.mission.progress_m = 7.5
     node.save()
-    assert json.loads(path.read_text()) == {'progress_m': 7.5, 'complete': False}
+    assert json.loads(path.read_text()) == {
+        'progress_m': 7.5,
+        'complete': False,
+        'skipped': [],
+        'skips': 0,
+    }
     assert kept.read_bytes() == damaged(name)
     node.destroy_node()
 
@@ -171,6 +217,30 @@ def test_mission_node_restores_a_good_state(ros, tmp_path):
     node = make_node(ros, state_file=str(path))
     assert (node.mission.progress_m, node.mission.complete) == (42.125, True)
     assert not [r for r in node.get_logger().records if r[0] == 'ERROR']
+    node.destroy_node()
+
+
+def test_mission_node_keeps_the_skipped_stretches_across_a_restart(ros, tmp_path):
+    path = tmp_path / 'mission.json'
+    node = make_node(ros, state_file=str(path))
+    m = node.mission
+    m.set_plan(np.array([[1.0, 1.0], [9.0, 1.0], [9.0, 2.0], [1.0, 2.0]]))
+    m.progress_m = 3.0
+    assert m.skip_blocked() and m.skip_blocked()  # blocked twice at the same stretch: it grew
+    skipped, skips = list(m.skipped), m.skips
+    assert len(skipped) == 1 and skips == 2
+    node.save()
+    node.destroy_node()
+    node = make_node(ros, state_file=str(path))
+    m = node.mission
+    assert (m.progress_m, m.skipped, m.skips) == (3.0, skipped, skips)
+    infos = [text for level, text in node.get_logger().records if level == 'INFO']
+    assert any('1 skipped stretch(es)' in text for text in infos)
+    m.set_plan(np.array([[1.0, 1.0], [9.0, 1.0], [9.0, 2.0], [1.0, 2.0]]))
+    (x, y, r), s = skipped[0], m.resume_point()
+    assert math.hypot(*(m.point_at(np.array([s]))[0] - (x, y))) > r  # not back into it
+    assert m.finish_mowing() == 'RETURNING'
+    assert f'({x:.1f}, {y:.1f})' in m.message  # and named when the run completes
     node.destroy_node()
 
 

@@ -8,11 +8,11 @@ coverage_node, transient local), the pose (``pose_topic``),
 now, transient local), ``mower/state`` (std_msgs/String holding JSON: state, mowed_pct,
 progress_m, message, zone), ``mower/blade_request`` (Bool) and ``/diagnostics``. Serves
 ``mower/start``, ``mower/pause``, ``mower/resume`` and ``mower/dock`` (std_srvs/Trigger) and calls
-``mower/replan`` when an obstacle blocks the path. ``state_file`` keeps the progress across
-restarts. ``map/lawn`` (std_msgs/String, transient local: the map the owner saved, GeoJSON, from
-the app's operator) replaces ``map_file``'s map: the dock, the mowable area, the transit region
-and the blade-off areas (the plan on it comes from coverage_node); a malformed map is logged
-and counted, the old one kept.
+``mower/replan`` when an obstacle blocks the path. ``state_file`` keeps the progress and the
+skipped stretches across restarts. ``map/lawn`` (std_msgs/String, transient local: the map the
+owner saved, GeoJSON, from the app's operator) replaces ``map_file``'s map: the dock, the
+mowable area, the transit region and the blade-off areas (the plan on it comes from
+coverage_node); a malformed map is logged and counted, the old one kept.
 
 Discovery: ``mower/discover`` (std_srvs/Trigger), asked on the dock, explores the lawn with no
 map from ``map/semantic`` (mapping_node's semantic grid, OccupancyGrid) through
@@ -167,6 +167,7 @@ class MissionNode(Node):
                 self.get_logger().error(message)
             return
         self.mission.progress_m, self.mission.complete = state.progress_m, state.complete
+        self.mission.skipped, self.mission.skips = list(state.skipped), state.skips
         self.get_logger().info(message)
 
     def save(self) -> None:
@@ -175,7 +176,8 @@ class MissionNode(Node):
         if not path:
             return
         try:
-            save_state(path, MissionState(self.mission.progress_m, self.mission.complete))
+            m = self.mission
+            save_state(path, MissionState(m.progress_m, m.complete, tuple(m.skipped), m.skips))
         except (OSError, ValueError) as exc:
             self.get_logger().error(f'cannot save the mission state to {path}: {exc}')
 

@@ -69,7 +69,9 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
         'coverage_threshold': Spec(
             50, 'map/coverage cells at or above this value are mowed', 1, 100
         ),
-        'state_file': Spec('', 'progress kept across restarts (JSON; "" = not kept)'),
+        'state_file': Spec(
+            '', 'progress and skipped stretches kept across restarts (JSON; "" = not kept)'
+        ),
         'teach_dir': Spec(
             '~/.ros/mower_teach',
             'folder of the teach session (teach_recording.json) and its draft map',

@@ -147,7 +147,9 @@ def photo_detail(kind: str, rng: np.random.Generator, size: int) -> np.ndarray |
     """
     import cv2
 
-    img = photo(PHOTO_FOR.get(kind, ''))
+    if kind not in PHOTO_FOR:  # no photograph for this ground (water, ...): procedural only
+        return None
+    img = photo(PHOTO_FOR[kind])
     if img is None:
         return None
     c = int(rng.integers(160, img.shape[0] + 1))
