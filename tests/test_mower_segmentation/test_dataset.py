@@ -55,3 +55,42 @@ def test_generate_renders_labelled_frames(tmp_path):
     assert len(shards) == 2 and images.shape == (6, 120, 160, 3)
     assert (labels == 0).mean() > 0.3  # mostly lawn
     assert set(np.unique(labels)) <= {0, 1, 2, 3, 255}
+
+
+def test_the_training_split_takes_chosen_kinds_but_never_the_held_out_ones(tmp_path, capsys):
+    from mower_cli.main import main
+
+    out = tmp_path / 'hoses'
+    args = ['segment', 'dataset', '--frames', '3', '--seed', '5', '--maps', str(MAPS)]
+    assert main([*args, '--kinds', 'hose', '--out', str(out)]) == 0
+    images, labels = load_shards(out)
+    assert images.shape == (3, 120, 160, 3)
+    capsys.readouterr()
+    for kinds in ('pet', 'hose,post', 'boulder', ','):
+        assert main([*args, '--kinds', kinds, '--out', str(tmp_path / 'no')]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.startswith('error: --kinds') and 'held out' in err and '\n' not in err
+        assert not (tmp_path / 'no').exists()
+
+
+def test_hoses_of_randomised_worlds_come_in_several_colours_and_plain_ones_stay_green():
+    from mower_sim.world import HOSE_COLOURS, HiddenObstacle, WorldConfig, build_world
+
+    hoses = [HiddenObstacle('hose', 2.0 + 0.37 * i, 3.0, 1.2, 0.1 * i) for i in range(40)]
+    colours = [_hose_colour(h) for h in hoses]
+    assert set(colours) <= set(HOSE_COLOURS) and len(set(colours)) >= 5
+    assert 0.3 < np.mean([c in HOSE_COLOURS[:2] for c in colours]) < 0.7  # green about half
+    assert colours == [_hose_colour(h) for h in hoses]  # the same hose, the same colour
+    from mower_maps import load_map
+
+    lawn = load_map(MAPS / 'demo_lawn.geojson')
+    plain = build_world(lawn, WorldConfig(hidden=tuple(hoses[:3]))).xml
+    assert plain.count(f'rgba="{HOSE_COLOURS[0]}"') == 3
+    varied = build_world(lawn, WorldConfig(hidden=tuple(hoses[:3]), randomise=True)).xml
+    assert all(f'rgba="{c}"' in varied for c in colours[:3])
+
+
+def _hose_colour(h):
+    from mower_sim.world import hose_colour
+
+    return hose_colour(h)

@@ -48,9 +48,16 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
 
     if args.split == 'train':
         maps = tuple(m for m in ('demo_lawn', 'l_shaped_lawn', 'large_lawn'))
-        spec = DatasetSpec(
-            maps, args.frames, args.seed, TRAIN_KINDS, garden_share=args.garden_share
-        )
+        kinds = tuple(k.strip() for k in (args.kinds or ','.join(TRAIN_KINDS)).split(','))
+        wrong = [k for k in kinds if k not in TRAIN_KINDS]
+        if wrong or not any(kinds):
+            print(
+                f'error: --kinds {args.kinds!r}: choose from {", ".join(TRAIN_KINDS)} '
+                f'({", ".join(HELD_OUT_KINDS)} are held out for evaluation)',
+                file=sys.stderr,
+            )
+            return 1
+        spec = DatasetSpec(maps, args.frames, args.seed, kinds, garden_share=args.garden_share)
     else:  # held out: another seed, obstacle kinds and a map never used in training
         spec = DatasetSpec(
             HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), args.frames, args.seed, HELD_OUT_KINDS
@@ -354,6 +361,13 @@ def add_segment_parser(sub):
         default=0.75,
         help='share of training episodes rendered as a real garden (shadows, varied '
         'grass and ground, trees and a house, overcast or low sun)',
+    )
+    d.add_argument(
+        '--kinds',
+        default=None,
+        help='hidden obstacle kinds of the training split, separated by commas (default: '
+        'rock,toy,hose,furniture; pet and post are held out), e.g. hose for frames full of '
+        'garden hoses',
     )
     d.add_argument(
         '--from-images',

@@ -303,6 +303,32 @@ def _garden_surroundings(boundary: Polygon, rng: np.random.Generator) -> list[st
     return out
 
 
+#: Garden hose colours (RGBA): the green one first (the plain worlds' hose), then those of
+#: other hoses (dark green, yellow, orange, blue, black, grey) for domain-randomised frames.
+HOSE_COLOURS = (
+    '0.1 0.5 0.2 1',
+    '0.05 0.3 0.1 1',
+    '0.85 0.75 0.1 1',
+    '0.9 0.4 0.05 1',
+    '0.1 0.25 0.7 1',
+    '0.08 0.08 0.08 1',
+    '0.5 0.5 0.5 1',
+)
+
+
+def hose_colour(h: HiddenObstacle) -> str:
+    """A domain-randomised hose's colour, drawn from its own position (green half the time).
+
+    Its own generator, seeded by the hose, so that the world's other random draws stay as
+    they were.
+    """
+    seed = [int(abs(v) * 1000) for v in (h.x_m, h.y_m, h.size_m, h.yaw_rad)]
+    rng = np.random.default_rng(seed)
+    if rng.random() < 0.5:
+        return HOSE_COLOURS[int(rng.integers(0, 2))]
+    return HOSE_COLOURS[int(rng.integers(2, len(HOSE_COLOURS)))]
+
+
 def hidden_footprint(h: HiddenObstacle) -> Polygon:
     """The ground footprint of a hidden obstacle."""
     if h.kind == 'hose':
@@ -450,13 +476,14 @@ def build_world(lawn: LawnMap, config: WorldConfig | None = None, seed: int = 0)
         poly = hidden_footprint(h)
         height = DEFAULT_HEIGHT_M.get(h.kind, 0.3)
         if h.kind == 'hose':
+            rgba = hose_colour(h) if config.randomise else HOSE_COLOURS[0]
             geoms.append(
                 f'<geom name="obst_hidden_{i}" type="capsule" '
                 f'fromto="{h.x_m - math.cos(h.yaw_rad) * h.size_m / 2:.4f} '
                 f'{h.y_m - math.sin(h.yaw_rad) * h.size_m / 2:.4f} 0.015 '
                 f'{h.x_m + math.cos(h.yaw_rad) * h.size_m / 2:.4f} '
                 f'{h.y_m + math.sin(h.yaw_rad) * h.size_m / 2:.4f} 0.015" size="0.015" '
-                f'rgba="0.1 0.5 0.2 1"/>'
+                f'rgba="{rgba}"/>'
             )
         else:
             geoms.extend(_obstacle_geoms(f'hidden_{i}', h.kind, poly, height, rng))
