@@ -94,3 +94,16 @@ def _hose_colour(h):
     from mower_sim.world import hose_colour
 
     return hose_colour(h)
+
+
+def test_near_frames_look_at_a_hidden_obstacle_from_close_by(tmp_path):
+    def obstacle_low_share(near: float) -> float:
+        spec = DatasetSpec(
+            ('demo_lawn',), frames=8, seed=4, kinds=('hose', 'rock'), near_share=near
+        )
+        generate(spec, tmp_path / str(near), map_dir=MAPS, progress=False)
+        _, labels = load_shards(tmp_path / str(near))
+        return float(np.mean([(lab[60:] == 2).sum() >= 10 for lab in labels]))
+
+    near, anywhere = obstacle_low_share(1.0), obstacle_low_share(0.0)
+    assert near >= 0.5 and near > anywhere  # seen close, low in the frame

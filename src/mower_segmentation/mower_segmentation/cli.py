@@ -57,7 +57,14 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        spec = DatasetSpec(maps, args.frames, args.seed, kinds, garden_share=args.garden_share)
+        spec = DatasetSpec(
+            maps,
+            args.frames,
+            args.seed,
+            kinds,
+            garden_share=args.garden_share,
+            near_share=args.near_share,
+        )
     else:  # held out: another seed, obstacle kinds and a map never used in training
         spec = DatasetSpec(
             HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), args.frames, args.seed, HELD_OUT_KINDS
@@ -361,6 +368,13 @@ def add_segment_parser(sub):
         default=0.75,
         help='share of training episodes rendered as a real garden (shadows, varied '
         'grass and ground, trees and a house, overcast or low sun)',
+    )
+    d.add_argument(
+        '--near-share',
+        type=float,
+        default=0.0,
+        help='share of training frames taken 0.5-3 m from a hidden obstacle, looking at it '
+        '(default 0)',
     )
     d.add_argument(
         '--kinds',

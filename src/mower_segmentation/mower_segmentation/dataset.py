@@ -34,6 +34,9 @@ class DatasetSpec:
     #: share of episodes rendered as a real garden (mower_sim WorldConfig.garden: varied grass
     #: and ground, shadows, trees and a house beside the lawn, sky from clear to overcast)
     garden_share: float = 0.0
+    #: share of frames taken 0.5-3 m from a hidden obstacle, looking at it (as the mower meets
+    #: a hose or a toy); the others anywhere on the lawn
+    near_share: float = 0.0
 
 
 def reduce_frame(
@@ -45,8 +48,14 @@ def reduce_frame(
     return small.round().astype(np.uint8), labels[::fy, ::fx][:height, :width].copy()
 
 
-def _episode_poses(sim, rng: np.random.Generator, n: int) -> list[tuple[float, float, float]]:
-    """Poses on the lawn, half of them looking at an obstacle or the edge."""
+def _episode_poses(
+    sim, rng: np.random.Generator, n: int, near_share: float = 0.0
+) -> list[tuple[float, float, float]]:
+    """Poses on the lawn, half of them looking at an obstacle or the edge.
+
+    A share ``near_share`` of them (drawn only when above 0, so that older datasets render as
+    they did) stand 0.5-3 m from a hidden obstacle's footprint and look at it.
+    """
     import shapely
 
     lawn = sim.lawn
@@ -55,10 +64,22 @@ def _episode_poses(sim, rng: np.random.Generator, n: int) -> list[tuple[float, f
         area = lawn.boundary
     minx, miny, maxx, maxy = area.bounds
     targets = [p.centroid for p in sim.world.obstacle_footprints]
+    hidden = list(sim.world.hidden_footprints)
     poses = []
     tries = 0
     while len(poses) < n and tries < 50 * n:
         tries += 1
+        if hidden and near_share > 0 and rng.random() < near_share:
+            foot = hidden[int(rng.integers(0, len(hidden)))]
+            d, a = rng.uniform(0.5, 3.0), rng.uniform(-math.pi, math.pi)
+            c = foot.centroid
+            x, y = c.x + d * math.cos(a), c.y + d * math.sin(a)
+            p = shapely.Point(x, y)
+            if not area.contains(p) or foot.distance(p) < 0.3:
+                continue
+            yaw = math.atan2(c.y - y, c.x - x) + rng.normal(0, 0.35)
+            poses.append((float(x), float(y), float(yaw)))
+            continue
         x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
         if not area.contains(shapely.Point(x, y)):
             continue
@@ -120,7 +141,7 @@ def generate(
                 ),
             )
         sim = LawnSim(lawn, config, seed=seed)
-        for x, y, yaw in _episode_poses(sim, rng, spec.frames_per_episode):
+        for x, y, yaw in _episode_poses(sim, rng, spec.frames_per_episode, spec.near_share):
             if written + len(images) >= spec.frames:
                 break
             sim.set_pose(x, y, yaw)
