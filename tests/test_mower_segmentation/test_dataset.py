@@ -71,6 +71,13 @@ def test_the_training_split_takes_chosen_kinds_but_never_the_held_out_ones(tmp_p
         err = capsys.readouterr().err.strip()
         assert err.startswith('error: --kinds') and 'held out' in err and '\n' not in err
         assert not (tmp_path / 'no').exists()
+    held = ['--split', 'heldout', '--frames', '2', '--near-share', '1']  # a hose on unseen maps
+    assert main([*args, *held, '--kinds', 'hose', '--out', str(tmp_path / 'held')]) == 0
+    assert load_shards(tmp_path / 'held')[0].shape == (2, 120, 160, 3)
+    capsys.readouterr()
+    assert main([*args, *held, '--kinds', 'boulder', '--out', str(tmp_path / 'no')]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --kinds 'boulder'") and 'pet' in err and '\n' not in err
 
 
 def test_hoses_of_randomised_worlds_come_in_several_colours_and_plain_ones_stay_green():

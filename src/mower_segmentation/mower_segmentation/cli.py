@@ -46,29 +46,30 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
         generate,
     )
 
-    if args.split == 'train':
-        maps = tuple(m for m in ('demo_lawn', 'l_shaped_lawn', 'large_lawn'))
-        kinds = tuple(k.strip() for k in (args.kinds or ','.join(TRAIN_KINDS)).split(','))
-        wrong = [k for k in kinds if k not in TRAIN_KINDS]
-        if wrong or not any(kinds):
-            print(
-                f'error: --kinds {args.kinds!r}: choose from {", ".join(TRAIN_KINDS)} '
-                f'({", ".join(HELD_OUT_KINDS)} are held out for evaluation)',
-                file=sys.stderr,
-            )
-            return 1
-        spec = DatasetSpec(
-            maps,
-            args.frames,
-            args.seed,
-            kinds,
-            garden_share=args.garden_share,
-            near_share=args.near_share,
+    train_split = args.split == 'train'
+    default = TRAIN_KINDS if train_split else HELD_OUT_KINDS
+    allowed = TRAIN_KINDS if train_split else TRAIN_KINDS + HELD_OUT_KINDS
+    kinds = tuple(k.strip() for k in (args.kinds or ','.join(default)).split(','))
+    wrong = [k for k in kinds if k not in allowed]
+    if wrong:
+        held = f' ({", ".join(HELD_OUT_KINDS)} are held out for evaluation)' if train_split else ''
+        print(
+            f'error: --kinds {args.kinds!r}: choose from {", ".join(allowed)}{held}',
+            file=sys.stderr,
         )
+        return 1
+    if train_split:
+        maps = ('demo_lawn', 'l_shaped_lawn', 'large_lawn')
     else:  # held out: another seed, obstacle kinds and a map never used in training
-        spec = DatasetSpec(
-            HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'), args.frames, args.seed, HELD_OUT_KINDS
-        )
+        maps = HELD_OUT_MAPS + ('demo_lawn', 'large_lawn')
+    spec = DatasetSpec(
+        maps,
+        args.frames,
+        args.seed,
+        kinds,
+        garden_share=args.garden_share if train_split else 0.0,
+        near_share=args.near_share,
+    )
     shards = generate(spec, args.out, map_dir=args.maps)
     print(f'{args.split}: {args.frames} frames in {len(shards)} shards under {args.out}')
     return 0
@@ -373,15 +374,14 @@ def add_segment_parser(sub):
         '--near-share',
         type=float,
         default=0.0,
-        help='share of training frames taken 0.5-3 m from a hidden obstacle, looking at it '
-        '(default 0)',
+        help='share of frames taken 0.5-3 m from a hidden obstacle, looking at it (default 0)',
     )
     d.add_argument(
         '--kinds',
         default=None,
-        help='hidden obstacle kinds of the training split, separated by commas (default: '
-        'rock,toy,hose,furniture; pet and post are held out), e.g. hose for frames full of '
-        'garden hoses',
+        help='hidden obstacle kinds, separated by commas (training split: rock, toy, hose, '
+        'furniture, the default; pet and post are held out. Held-out split: any of them, '
+        'default pet,post), e.g. hose for frames full of garden hoses',
     )
     d.add_argument(
         '--from-images',
