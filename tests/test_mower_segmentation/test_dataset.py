@@ -81,13 +81,13 @@ def test_the_training_split_takes_chosen_kinds_but_never_the_held_out_ones(tmp_p
 
 
 def test_hoses_of_randomised_worlds_come_in_several_colours_and_plain_ones_stay_green():
-    from mower_sim.world import HOSE_COLOURS, HiddenObstacle, WorldConfig, build_world
+    from mower_sim.world import HOSE_COLOURS, HiddenObstacle, WorldConfig, build_world, hose_colour
 
     hoses = [HiddenObstacle('hose', 2.0 + 0.37 * i, 3.0, 1.2, 0.1 * i) for i in range(40)]
-    colours = [_hose_colour(h) for h in hoses]
+    colours = [hose_colour(h) for h in hoses]
     assert set(colours) <= set(HOSE_COLOURS) and len(set(colours)) >= 5
     assert 0.3 < np.mean([c in HOSE_COLOURS[:2] for c in colours]) < 0.7  # green about half
-    assert colours == [_hose_colour(h) for h in hoses]  # the same hose, the same colour
+    assert colours == [hose_colour(h) for h in hoses]  # the same hose, the same colour
     from mower_maps import load_map
 
     lawn = load_map(MAPS / 'demo_lawn.geojson')
@@ -95,12 +95,6 @@ def test_hoses_of_randomised_worlds_come_in_several_colours_and_plain_ones_stay_
     assert plain.count(f'rgba="{HOSE_COLOURS[0]}"') == 3
     varied = build_world(lawn, WorldConfig(hidden=tuple(hoses[:3]), randomise=True)).xml
     assert all(f'rgba="{c}"' in varied for c in colours[:3])
-
-
-def _hose_colour(h):
-    from mower_sim.world import hose_colour
-
-    return hose_colour(h)
 
 
 def test_near_frames_look_at_a_hidden_obstacle_from_close_by(tmp_path):
