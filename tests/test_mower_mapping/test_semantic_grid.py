@@ -242,3 +242,32 @@ def test_a_bad_confidence_image_or_setting_is_rejected():
         GridParams(min_confidence=1.5)
     p = GridParams.from_values({'hit': 0.7, 'min_confidence': 0.6, 'frame_id': 'map'})
     assert (p.hit, p.min_confidence, p.miss) == (0.7, 0.6, 0.4)
+
+
+@pytest.mark.parametrize('clear_range_m', [1.5, 0.0])
+def test_only_a_near_look_clears_an_obstacle(clear_range_m: float) -> None:
+    """A hose mapped whole, then passed again at 2-3 m where the network misses it as lawn."""
+    grid = SemanticGrid((-5, -5), 10, 10, GridParams(clear_range_m=clear_range_m))
+    lab, lawn = labels_with_block(), np.zeros((240, 320), np.uint8)
+    for _ in range(6):
+        grid.fuse(lab, LUT, (0.0, 0.0, 0.0))  # seen near: found, evidence at the clamp
+    found = grid.obstacle_mask().copy()
+    assert found.any()
+    ys, xs = np.nonzero(found)
+    centre_x = grid.origin[0] + (xs.mean() + 0.5) * grid.res
+    assert 0.4 < centre_x < 1.0  # the block is about 0.7 m ahead of the mower
+    back = centre_x - 2.5  # the same cells, 2.5 m ahead: seen as lawn from afar
+    for _ in range(30):
+        grid.fuse(lawn, LUT, (back, 0.0, 0.0))
+    assert grid.logodds[0][found].min() > 0  # those cells were seen (as lawn)
+    if clear_range_m:
+        assert (grid.obstacle_mask() == found).all()  # still an obstacle
+        assert grid.obstacle_history[found].max() < 0  # the class map's evidence did fall
+        for _ in range(30):  # seen as lawn from 0.7 m: cleared
+            grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+    assert not grid.obstacle_mask().any()
+
+
+def test_clear_range_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match='clear_range_m'):
+        GridParams(clear_range_m=-1.0)

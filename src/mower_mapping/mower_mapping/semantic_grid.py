@@ -88,6 +88,15 @@ class GridParams:
         -100.0,
         0.0,
     )
+    clear_range_m: float = param(
+        1.5,
+        'ground seen farther than this from the mower does not lower the obstacle evidence '
+        '(the obstacle layer): from afar the network misses a thin obstacle (a hose is a few '
+        'pixels wide at 2-3 m), so only a near look clears a cell found to be an obstacle '
+        '(0: no limit)',
+        0.0,
+        100.0,
+    )
     lawn_doubt: float = param(
         0.0,
         'a cell next to an obstacle whose obstacle log-odds is above this is not lawn (other '
@@ -216,6 +225,10 @@ class SemanticGrid:
             votes = votes[seen_local]
         winner = np.where(votes[:, OBSTACLE] > 0, OBSTACLE, np.argmax(votes[:, :2], axis=1))
         seen = (seen_local // w + r0) * self.shape[1] + (seen_local % w + c0)
+        far = None
+        if self.p.clear_range_m > 0:  # cells seen from farther than clear_range_m
+            reach = np.bincount(local, weights=np.hypot(bx, by)[inside], minlength=n_local)
+            far = reach[seen_local] / counts.sum(axis=1) > self.p.clear_range_m
         weight = 1.0
         if conf is not None:  # the mean confidence of the winner's pixels in each cell
             rows = np.arange(len(winner))
@@ -228,6 +241,8 @@ class SemanticGrid:
                 history = self.obstacle_history.reshape(-1)
                 history[seen] = np.clip(history[seen] + delta, low, self.p.clamp)
                 low = max(low, self.p.obstacle_floor)
+                if far is not None:  # far ground does not clear an obstacle (clear_range_m)
+                    delta = np.where(far & (winner != OBSTACLE), 0.0, delta).astype(np.float32)
             flat[k, seen] = np.clip(flat[k, seen] + delta, low, self.p.clamp)
         self.frames += 1
         return len(seen)
