@@ -268,6 +268,20 @@ def test_only_a_near_look_clears_an_obstacle(clear_range_m: float) -> None:
     assert not grid.obstacle_mask().any()
 
 
+def test_far_ground_still_lowers_an_obstacle_not_found_yet() -> None:
+    """A phantom seen twice (below the threshold) decays under far lawn as it always did."""
+    grid = SemanticGrid((-5, -5), 10, 10, GridParams())
+    for _ in range(2):
+        grid.fuse(labels_with_block(), LUT, (0.0, 0.0, 0.0))
+    doubt = (grid.logodds[2] > 1.0) & ~grid.obstacle_mask()
+    assert doubt.any() and not grid.obstacle_mask().any()
+    ys, xs = np.nonzero(doubt)
+    back = grid.origin[0] + (xs.mean() + 0.5) * grid.res - 2.5
+    before = grid.logodds[2][doubt].copy()
+    grid.fuse(np.zeros((240, 320), np.uint8), LUT, (back, 0.0, 0.0))
+    assert grid.logodds[2][doubt] == pytest.approx(before - 0.4)  # lowered by the far look
+
+
 def test_clear_range_must_not_be_negative() -> None:
     with pytest.raises(ValueError, match='clear_range_m'):
         GridParams(clear_range_m=-1.0)
