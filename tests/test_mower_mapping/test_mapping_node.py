@@ -19,6 +19,9 @@ def make_node(ros, **changes):
 
     values = yaml.safe_load(CONFIG.read_text())['/**/mapping_node']['ros__parameters']
     values['use_confidence'] = False  # these tests send labels alone; the confidence tests ask
+    # these tests send the same frame from a robot standing still: every one is fused
+    # (test_a_still_robot_fuses_a_view_once checks the configured rule)
+    values['still_travel_m'] = 0.0
     values.update(changes)
     return MappingNode(parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
 
@@ -97,6 +100,23 @@ def test_labels_at_a_known_pose_become_an_obstacle_in_the_grid(ros):
     assert len(pubs(node)['map/obstacles'].published[-1].markers) == 2  # DELETEALL + one
 
 
+def test_a_still_robot_fuses_a_view_once(ros):
+    config = yaml.safe_load(CONFIG.read_text())['/**/mapping_node']['ros__parameters']
+    node = make_node(ros, still_travel_m=config['still_travel_m'])  # as configured: 0.05 m
+    s = subs(node)
+    s['camera/camera_info'].deliver(camera_info())
+    for k in range(6):
+        s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
+    for t in (10.1, 10.2, 10.3):
+        s['segmentation/labels'].deliver(labels(t))
+    assert node.counts['frames'] == 1 and node.counts['same_view'] == 2
+    assert node.obstacles == []  # one sighting of the block: not an obstacle
+    node.publish_timer.fire()
+    diag = pubs(node)['/diagnostics'].published[-1].status[0]
+    assert {kv.key: kv.value for kv in diag.values}['same_view'] == '2'
+    assert diag.level == diag.OK  # a repeated view is no fault
+
+
 def test_bad_label_images_and_missing_poses_are_counted_and_skipped(ros):
     node = make_node(ros)
     s = subs(node)
@@ -110,7 +130,13 @@ def test_bad_label_images_and_missing_poses_are_counted_and_skipped(ros):
     wrong.encoding = 'rgb8'
     s['segmentation/labels'].deliver(wrong)
     s['segmentation/labels'].deliver(labels(5.05))  # a good one still goes in
-    assert node.counts == {'frames': 1, 'bad_labels': 2, 'no_pose': 1, 'no_camera_info': 1}
+    assert node.counts == {
+        'frames': 1,
+        'bad_labels': 2,
+        'no_pose': 1,
+        'no_camera_info': 1,
+        'same_view': 0,
+    }
     logs = ' '.join(text for _, text in node.get_logger().records)
     assert 'no pose at that time' in logs and 'does not match the camera' in logs
     node.publish_timer.fire()

@@ -164,6 +164,28 @@ def test_the_geofence_lets_the_mower_undock_and_dock_on_the_edge_or_just_outside
     assert drive_along(s, approach, dock_xy, reverse=reverse) == []  # docking
 
 
+def test_an_obstacle_found_near_the_approach_point_never_turns_the_undock_off_the_lawn():
+    # random garden 0's discovered map, after a recharge: false obstacles found near the
+    # approach point were cut out of the replan's region, dock_line picked the side behind the
+    # dock (off the lawn), the mower reversed into the geofence and the undock timed out (ERROR)
+    lawn = map_from_geojson(lawn_doc((0.0, 4.0)))  # facing the lawn: it reverses onto the dock
+    d = lawn.dock
+    m = Mission(MissionParams(), (d.x_m, d.y_m, d.heading_rad), allowed_area(lawn))
+    before = m.dock_line()
+    assert before[1] is True  # the approach point is in front, on the lawn
+    found = lawn.with_obstacles([shapely.Point(0.75, 4.1).buffer(0.3)])
+    replanned = CoveragePlanner(PlannerParams()).plan(found)
+    assert not replanned.area.region.covers(shapely.Point(*before[0]))  # the case of the bug
+    m.set_plan(replanned.path.points[:10], region=replanned.area.region)
+    approach, reverse = m.dock_line()
+    assert tuple(approach) == pytest.approx(tuple(before[0])) and reverse is True
+    s = supervisor(lawn)
+    assert drive_along(s, (d.x_m, d.y_m), approach, reverse=not reverse) == []  # undocking
+    # the owner's new map decides again
+    m.set_map((d.x_m, d.y_m, d.heading_rad), None, None)
+    assert m.dock_line()[1] is True  # no region given: the map's region stays
+
+
 # -- the planner and the whole mission ------------------------------------------------------------
 
 

@@ -517,6 +517,9 @@ class Mission:
         self._replan_pending = False
         self._pending: str | None = None
         self._transit = TransitPlanner(self.region) if self.region is not None else None
+        # the map's region, which decides the dock's approach side (:meth:`dock_line`); a
+        # replan's region (found obstacles cut out of it) never does
+        self.dock_region = self.region
         self._last: MissionInputs | None = None
         self._link_lost_since: float | None = None
         self.teach_result: TeachResult | None = None  # the last teach/finish's draft and faults
@@ -551,6 +554,7 @@ class Mission:
         self.dock_pose, self.blade_off = dock_pose, blade_off
         if region is not None:
             self._set_region(region)
+            self.dock_region = region
 
     def _set_region(self, region: object) -> None:
         old = self._transit
@@ -705,12 +709,15 @@ class Mission:
         The approach point lies on the dock's axis, ``undock_distance_m`` away, on whichever
         side is inside the region: behind the docked mower (it drives onto the dock forwards)
         or in front of it (it reverses onto the dock). The same choice as the dock rule of the
-        map check, the planner and the geofence (``mower_maps.dock.approach_point``).
+        map check, the planner and the geofence (``mower_maps.dock.approach_point``), made on
+        the map's region (:attr:`dock_region`): obstacles found while mowing are cut out of a
+        replan's region, and one found near the approach point must not turn the mower round to
+        leave the dock off the lawn, into the geofence (random garden 0, after a recharge).
         """
         if self.dock_pose is None:
             return None, False
         x, y, h = self.dock_pose
-        return approach_point(x, y, h, self.params.undock_distance_m, self.region)
+        return approach_point(x, y, h, self.params.undock_distance_m, self.dock_region)
 
     def drive(self, path: np.ndarray | None, reverse: bool = False, blade: bool = False) -> None:
         """Hand the follower a new path (None: stop)."""

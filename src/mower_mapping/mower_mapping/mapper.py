@@ -62,6 +62,29 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
         'lawn map: the grids cover it, and the mowed share of its mowable area '
         'is reported ("" = origin_xy and size_m, no share)',
     ),
+    # a view already fused counts once: a mower standing still (charging, waiting) sees the
+    # same frame again and again, and a small false obstacle in it grew, frame by frame, into
+    # obstacle cells that kept it on its dock (random garden 0, after a 1,300 s charge); the
+    # mapping updates of gmapping (linearUpdate, angularUpdate) and slam_toolbox
+    # (minimum_travel_distance, minimum_travel_heading) follow the same rule
+    'still_travel_m': (
+        0.05,
+        'a frame taken less than this from where the last fused frame was, and turned less '
+        'than still_turn_deg, is the same view: it is fused only when its labels changed '
+        '(still_change_share) (0: every frame is fused)',
+        0.0,
+        10.0,
+    ),
+    'still_turn_deg': (3.0, 'see still_travel_m (deg)', 0.0, 180.0),
+    'still_change_share': (
+        0.01,
+        'a frame of the same view is fused when at least this share of its pixels has another '
+        'label than in the last fused frame (something came into or left the view; a 0.3 m '
+        'pet 2 m ahead is about 1.5 % of the frame; from a still camera the labels of the '
+        'simulated garden flicker by 0.35 %, 0.5 % in one frame of 100)',
+        0.0,
+        1.0,
+    ),
     'use_confidence': (
         True,
         'subscribe to segmentation/confidence and fuse it with the labels '
@@ -71,6 +94,8 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
 
 #: what :meth:`Mapper.fuse` answers, and the counters it keeps
 FUSED, NO_CAMERA_INFO, NO_POSE, BAD_LABELS = 'frames', 'no_camera_info', 'no_pose', 'bad_labels'
+#: a frame of a view already fused, with the same labels (``still_travel_m``): not fused
+SAME_VIEW = 'same_view'
 
 
 def defaults() -> dict[str, Any]:
@@ -141,7 +166,8 @@ class Mapper:
         self.lut: GroundLut | None = None
         self._camera_key: tuple | None = None
         self.blade_on = False
-        self.counts = {FUSED: 0, BAD_LABELS: 0, NO_POSE: 0, NO_CAMERA_INFO: 0}
+        self.counts = {FUSED: 0, BAD_LABELS: 0, NO_POSE: 0, NO_CAMERA_INFO: 0, SAME_VIEW: 0}
+        self._last_view: tuple[np.ndarray, np.ndarray] | None = None  # pose, labels last fused
         self.last_problem = ''  # why the last frame skipped as BAD_LABELS was
         self._version = 0  # grows with every fused frame
         self._obstacles: tuple[int, list] | None = None
@@ -208,20 +234,45 @@ class Mapper:
         """Fuse a label image exposed at ``t`` with the pose of that time.
 
         Returns :data:`FUSED`, or why it was skipped (:data:`NO_CAMERA_INFO`,
-        :data:`NO_POSE`, :data:`BAD_LABELS`); each is counted in :attr:`counts`.
+        :data:`NO_POSE`, :data:`BAD_LABELS`, :data:`SAME_VIEW`); each is counted in
+        :attr:`counts`.
         """
         if self.lut is None:
             return self.count(NO_CAMERA_INFO)
         pose = self.poses.lookup(t)
         if pose is None:
             return self.count(NO_POSE)
+        if self.same_view(pose, labels):
+            return self.count(SAME_VIEW)
         try:
             self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4], confidence)
         except ValueError as exc:
             self.last_problem = str(exc)
             return self.count(BAD_LABELS)
+        self._last_view = (np.asarray(pose[:3], dtype=float), np.array(labels, copy=True))
         self._version += 1
         return self.count(FUSED)
+
+    def same_view(self, pose: Any, labels: np.ndarray) -> bool:
+        """Whether a frame at ``pose`` (x, y, yaw) repeats the last fused one (not fused again).
+
+        It does when the camera moved less than ``still_travel_m``, turned less than
+        ``still_turn_deg`` and less than ``still_change_share`` of the labels changed.
+        """
+        v, last = self.values, self._last_view
+        if last is None or float(v['still_travel_m']) <= 0.0:
+            return False
+        before, seen = last
+        x, y, yaw = (float(a) for a in pose[:3])
+        turn = abs((yaw - before[2] + math.pi) % (2.0 * math.pi) - math.pi)
+        if math.hypot(x - before[0], y - before[1]) >= float(v['still_travel_m']) or turn >= (
+            math.radians(float(v['still_turn_deg']))
+        ):
+            return False
+        labels = np.asarray(labels)
+        if labels.shape != seen.shape:
+            return False
+        return float(np.mean(labels != seen)) < float(v['still_change_share'])
 
     def count(self, what: str) -> str:
         """Count ``what`` (one of the answers of :meth:`fuse`) and return it."""

@@ -25,6 +25,7 @@ from mower_control.mission import MissionParams
 from mower_control.parameters import build, node_yaml
 from mower_control.safety import SafetyParams, SafetySupervisor, fence_region
 from mower_coverage import CoveragePlanner, PlannerParams, PlanningError, params_for_map
+from mower_coverage.area import erode
 from mower_coverage.handoff import PlanHandoff, remaining
 from mower_coverage.planner import Plan
 from mower_coverage.replan import ReplanParams, ReplanPolicy
@@ -231,7 +232,9 @@ class MowingRun:
             return False, f'the new map cannot be mowed: {exc}'
         self.lawn, self.zone, self.plan = lawn, zone, plan
         self.loop.safety.set_fence(fence_region(lawn))
-        self.loop.mission.blade_off = planning.blade_off_area()
+        m = self.loop.mission  # as mission_node's use_map: the map's region decides the dock side
+        m.set_map(m.dock_pose, erode(lawn.drivable_area(), plan.params.clearance_m), None)
+        m.blade_off = planning.blade_off_area()
         self.replans += 1
         self.replan_xy.append(self.sim.pose[:2])
         self.loop.mission.set_plan(*PlanHandoff.from_plan(plan).mission_args())
