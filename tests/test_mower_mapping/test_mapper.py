@@ -64,7 +64,7 @@ def seen(mapper: Mapper, t: float, labels: np.ndarray, yaw: float = 0.0) -> str:
     return mapper.fuse(t, labels)
 
 
-def test_a_view_already_fused_counts_once_so_a_still_mower_grows_no_false_obstacle():
+def test_a_still_view_alone_never_makes_an_obstacle():
     # random garden 0: charging 1,300 s on its dock, the mower fused the same small false
     # obstacle at every frame, and the obstacle cells it grew kept it on the dock
     lab = np.zeros((240, 320), np.uint8)
@@ -72,11 +72,14 @@ def test_a_view_already_fused_counts_once_so_a_still_mower_grows_no_false_obstac
     lab[200:204, 100:104] = 2  # a blob of 16 pixels the network gets wrong in every frame
     still = still_mapper()
     answers = [seen(still, float(t), lab) for t in range(200)]
-    assert answers[0] == FUSED and set(answers[1:]) == {SAME_VIEW}
+    assert answers[:2] == [FUSED, FUSED] and set(answers[2:]) == {SAME_VIEW}  # still_frames 2
     assert not still.grid.obstacle_mask().any() and still.obstacles() == []
+    assert still.counts[SAME_VIEW] == 198
     every = still_mapper(still_travel_m=0.0)  # the rule off: the blob becomes an obstacle
     assert {seen(every, float(t), lab) for t in range(200)} == {FUSED}
     assert len(every.obstacles()) == 1
+    once = still_mapper(still_frames=1)
+    assert [seen(once, float(t), lab) for t in range(3)] == [FUSED, SAME_VIEW, SAME_VIEW]
 
 
 def test_a_still_mower_still_maps_what_comes_into_view_and_what_leaves_it():
@@ -86,22 +89,23 @@ def test_a_still_mower_still_maps_what_comes_into_view_and_what_leaves_it():
     pet = lawn.copy()
     pet[150:190, 140:180] = 2  # 1,600 pixels, 2 % of the frame
     moved = lawn.copy()
-    moved[150:190, 150:190] = 2  # the pet a little to the side: 5 % of the pixels change
-    assert seen(mapper, 0.0, lawn) == FUSED
-    assert [seen(mapper, float(t), pet) for t in (1, 2, 3)] == [FUSED, SAME_VIEW, SAME_VIEW]
-    assert not mapper.obstacles()  # one sighting is not an obstacle
-    assert [seen(mapper, float(t), (moved, pet)[t % 2]) for t in range(4, 8)] == [FUSED] * 4
+    moved[150:190, 160:200] = 2  # the pet a little to the side: 4 % of the pixels change
+    assert [seen(mapper, float(t), lawn) for t in range(3)] == [FUSED, FUSED, SAME_VIEW]
+    assert [seen(mapper, float(t), pet) for t in (3, 4, 5)] == [FUSED, FUSED, SAME_VIEW]
+    assert not mapper.obstacles()  # two sightings are not an obstacle
+    assert [seen(mapper, float(t), (moved, pet)[t % 2]) for t in range(6, 10)] == [FUSED] * 4
     assert len(mapper.obstacles()) == 1  # it moves about in front of the mower: found
-    gone = [seen(mapper, float(t), lawn) for t in range(8, 20)]
-    assert gone[0] == FUSED and set(gone[1:]) == {SAME_VIEW}
-    assert mapper.grid.obstacle_mask().any()  # one look at the lawn has not cleared it yet
+    gone = [seen(mapper, float(t), lawn) for t in range(10, 20)]
+    assert gone[:2] == [FUSED, FUSED] and set(gone[2:]) == {SAME_VIEW}
+    assert mapper.grid.obstacle_mask().any()  # two looks at the lawn have not cleared it
     turned = still_mapper()
-    answers = [seen(turned, float(t), lawn, yaw) for t, yaw in enumerate((0.0, 0.01, 0.1))]
-    assert answers == [FUSED, SAME_VIEW, FUSED]  # 0.6 deg: the same view; 5.7 deg: a new one
-    far = still_mapper(still_travel_m=0.05)
-    assert seen(far, 0.0, lawn) == FUSED
-    far.add_pose(1.0, 2.06, 3.0, 0.0)  # 6 cm on: a new view
-    assert far.fuse(1.0, lawn) == FUSED
+    yaws = (0.0, 0.01, 0.02, 0.1)  # 0.6 and 1.1 deg: the same view; 5.7 deg: a new one
+    answers = [seen(turned, float(t), lawn, yaw) for t, yaw in enumerate(yaws)]
+    assert answers == [FUSED, FUSED, SAME_VIEW, FUSED]
+    far = still_mapper()
+    assert [seen(far, float(t), lawn) for t in range(3)] == [FUSED, FUSED, SAME_VIEW]
+    far.add_pose(3.0, 2.06, 3.0, 0.0)  # 6 cm on: a new view
+    assert far.fuse(3.0, lawn) == FUSED
 
 
 def test_the_blade_sweeps_the_mowed_layer_and_the_published_grid_agrees():

@@ -107,10 +107,10 @@ def test_a_still_robot_fuses_a_view_once(ros):
     s['camera/camera_info'].deliver(camera_info())
     for k in range(6):
         s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
-    for t in (10.1, 10.2, 10.3):
+    for t in (10.1, 10.2, 10.3, 10.4):
         s['segmentation/labels'].deliver(labels(t))
-    assert node.counts['frames'] == 1 and node.counts['same_view'] == 2
-    assert node.obstacles == []  # one sighting of the block: not an obstacle
+    assert node.counts['frames'] == 2 and node.counts['same_view'] == 2  # still_frames 2
+    assert node.obstacles == []  # two sightings of the block: not an obstacle
     node.publish_timer.fire()
     diag = pubs(node)['/diagnostics'].published[-1].status[0]
     assert {kv.key: kv.value for kv in diag.values}['same_view'] == '2'

@@ -151,6 +151,7 @@ def make_bag(
     corrupt_at: int | None = None,
     unknown: bool = False,
     size: tuple[int, int] = (160, 120),
+    speed_mps: float = 0.4,
 ) -> Path:
     """A small camera + odometry bag (MCAP): 10 Hz frames, 20 Hz odometry along x."""
     rgb = _image(*size)
@@ -158,7 +159,7 @@ def make_bag(
     with BagRecorder(path) as bag:
         for i in range(frames * 2 + 2):
             t = 1.0 + i * 0.05
-            odom = odometry(t, 0.02 * i)
+            odom = odometry(t, speed_mps * 0.05 * i)
             bag.write('/odom', 'nav_msgs/msg/Odometry', t, odom)
         for i in range(frames):
             t = 1.05 + i * 0.1
@@ -221,6 +222,14 @@ def make_bag(
 
 def problems(s: dict) -> str:
     return ' | '.join(f'{p["topic"]}: {p["what"]}' for p in s['problems'])
+
+
+def test_frames_of_a_robot_standing_still_are_not_lost_but_fused_as_one_view(tmp_path):
+    s = replay(make_bag(tmp_path / 'still', speed_mps=0.0), tmp_path / 'out', video=False)
+    # mapping's still_frames (2): the view is fused twice, then counted, never a skip
+    assert s['frames_processed'] == 12 and s['frames_skipped'] == 0, s['skip_reasons']
+    assert s['frames_same_view'] == 10 and s['outputs']['bag_counts']['/replay/labels'] == 12
+    assert s['area_mapped_m2'] > 1.0
 
 
 def test_a_clean_camera_bag_is_segmented_and_mapped(tmp_path):

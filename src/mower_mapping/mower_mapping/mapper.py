@@ -69,17 +69,28 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     # (minimum_travel_distance, minimum_travel_heading) follow the same rule
     'still_travel_m': (
         0.05,
-        'a frame taken less than this from where the last fused frame was, and turned less '
-        'than still_turn_deg, is the same view: it is fused only when its labels changed '
-        '(still_change_share) (0: every frame is fused)',
+        'a frame taken less than this from where the view was first fused, and turned less '
+        'than still_turn_deg, is the same view: past still_frames it is fused only when its '
+        'labels changed (still_change_share) (0: every frame is fused)',
         0.0,
         10.0,
     ),
     'still_turn_deg': (3.0, 'see still_travel_m (deg)', 0.0, 180.0),
+    'still_frames': (
+        2,
+        'a view is fused at most this many times while it stays the same (the mower within '
+        'still_travel_m and still_turn_deg, its labels unchanged): with hit 0.85 and '
+        'obstacle_threshold 2.0, two sightings (1.7) never make an obstacle, so the same view '
+        'alone never does; a second near look at a stop still lowers a false one (1: every '
+        'view once; the demo lawn then took 6,321 s instead of 3,471)',
+        1,
+        1000,
+    ),
     'still_change_share': (
         0.01,
         'a frame of the same view is fused when at least this share of its pixels has another '
-        'label than in the last fused frame (something came into or left the view; a 0.3 m '
+        'label than when the view was first fused (then it is a new view: something came into '
+        'or left it; a 0.3 m '
         'pet 2 m ahead is about 1.5 % of the frame; from a still camera the labels of the '
         'simulated garden flicker by 0.35 %, 0.5 % in one frame of 100)',
         0.0,
@@ -94,7 +105,7 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
 
 #: what :meth:`Mapper.fuse` answers, and the counters it keeps
 FUSED, NO_CAMERA_INFO, NO_POSE, BAD_LABELS = 'frames', 'no_camera_info', 'no_pose', 'bad_labels'
-#: a frame of a view already fused, with the same labels (``still_travel_m``): not fused
+#: a frame of a view fused ``still_frames`` times already, its labels unchanged: not fused
 SAME_VIEW = 'same_view'
 
 
@@ -168,6 +179,7 @@ class Mapper:
         self.blade_on = False
         self.counts = {FUSED: 0, BAD_LABELS: 0, NO_POSE: 0, NO_CAMERA_INFO: 0, SAME_VIEW: 0}
         self._last_view: tuple[np.ndarray, np.ndarray] | None = None  # pose, labels last fused
+        self._view_fused = 0  # times the view of _last_view has been fused
         self.last_problem = ''  # why the last frame skipped as BAD_LABELS was
         self._version = 0  # grows with every fused frame
         self._obstacles: tuple[int, list] | None = None
@@ -242,19 +254,26 @@ class Mapper:
         pose = self.poses.lookup(t)
         if pose is None:
             return self.count(NO_POSE)
-        if self.same_view(pose, labels):
+        same = self.same_view(pose, labels)
+        if same and self._view_fused >= int(self.values['still_frames']):
             return self.count(SAME_VIEW)
         try:
             self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4], confidence)
         except ValueError as exc:
             self.last_problem = str(exc)
             return self.count(BAD_LABELS)
-        self._last_view = (np.asarray(pose[:3], dtype=float), np.array(labels, copy=True))
+        if same:  # the view stays the one it was first fused as
+            self._view_fused += 1
+        else:
+            self._last_view = (np.asarray(pose[:3], dtype=float), np.array(labels, copy=True))
+            self._view_fused = 1
         self._version += 1
         return self.count(FUSED)
 
     def same_view(self, pose: Any, labels: np.ndarray) -> bool:
-        """Whether a frame at ``pose`` (x, y, yaw) repeats the last fused one (not fused again).
+        """Whether a frame at ``pose`` (x, y, yaw) repeats the view last fused.
+
+        Past ``still_frames`` fusions of that view it is not fused again.
 
         It does when the camera moved less than ``still_travel_m``, turned less than
         ``still_turn_deg`` and less than ``still_change_share`` of the labels changed.

@@ -35,7 +35,7 @@ import numpy as np
 from mower_bringup import share_dir
 from mower_control.parameters import node_yaml
 from mower_mapping.coverage_layer import CoverageLayer
-from mower_mapping.mapper import BAD_LABELS, FUSED, Extent, Mapper
+from mower_mapping.mapper import BAD_LABELS, FUSED, SAME_VIEW, Extent, Mapper
 from mower_mapping.semantic_grid import SemanticGrid
 from mower_maps.geodesy import wgs84_to_enu
 from mower_maps.geometry import rpy_from_quaternion
@@ -142,6 +142,7 @@ class Replay:
         self.mapping = node_yaml(cfg.config_dir / 'mapping.yaml', 'mapping_node')
         self.read_counts: Counter = Counter()
         self.skip_reasons: Counter = Counter()
+        self.same_view = 0  # frames of a view already fused (the robot stood still): not fused
         self.timeline = Timeline()
         self.imu_t = np.zeros(0)
         self.imu_rp = np.zeros((0, 2))
@@ -623,6 +624,8 @@ class Replay:
             problem = self.mapper.last_problem
         if outcome == BAD_LABELS:
             self.skip_reasons[f'segmented, not mapped: {problem}'] += 1
+        elif outcome == SAME_VIEW:  # not lost: the view is in the map (mapping still_travel_m)
+            self.same_view += 1
         elif outcome != FUSED:
             why = 'no pose at the frame time' if len(self.timeline) else 'no pose source'
             self.skip_reasons[f'segmented, not mapped: {why}'] += 1

@@ -404,6 +404,7 @@ def replay_summary(
         'messages_read': dict(rp.read_counts),
         'frames_processed': rp.frames,
         'frames_skipped': skipped,
+        'frames_same_view': rp.same_view,
         'skip_reasons': dict(rp.skip_reasons),
         'segmentation_ms_mean': round(float(seg.mean()), 3) if len(seg) else None,
         'segmentation_ms_p99': round(float(np.percentile(seg, 99)), 3) if len(seg) else None,
