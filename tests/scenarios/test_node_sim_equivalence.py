@@ -55,13 +55,13 @@ def odom(t, x, y, yaw):
     return msg
 
 
-def label_image(t, w, h):
-    """Lawn, sky along the top, and an object standing in front of the mower."""
+def label_image(t, w, h, shift=0):
+    """Lawn, sky along the top, and an object in front of the mower (``shift`` pixels right)."""
     from sensor_msgs.msg import Image
 
     lab = np.zeros((h, w), np.uint8)
     lab[: h // 10] = 3
-    lab[int(h * 0.62) : int(h * 0.75), int(w * 0.45) : int(w * 0.55)] = 2
+    lab[int(h * 0.62) : int(h * 0.75), int(w * 0.45) + shift : int(w * 0.55) + shift] = 2
     return stamped(Image(height=h, width=w, encoding='mono8', step=w, data=lab.tobytes()), t)
 
 
@@ -138,8 +138,8 @@ def test_nodes_and_simulator_make_the_same_plans_replans_and_resume_points(both)
         pose = odom(10.0 + 0.1 * i, float(x0), float(y0), 0.3)
         sub(mapping, 'odom').deliver(pose)
         mapper.add_pose(*odometry_pose(pose))
-    for i in range(1, 5):
-        labels = label_image(10.0 + 0.1 * i, w, h)
+    for i in range(1, 5):  # it moves about (a pet): every frame a new view to the mapping
+        labels = label_image(10.0 + 0.1 * i, w, h, shift=(w // 20) * (i % 2))
         sub(mapping, 'segmentation/labels').deliver(labels)
         mapper.fuse(_stamp(labels), labels_from_msg(labels))
     assert mapping.counts['frames'] == mapper.counts['frames'] == 4
