@@ -224,12 +224,17 @@ def problems(s: dict) -> str:
     return ' | '.join(f'{p["topic"]}: {p["what"]}' for p in s['problems'])
 
 
-def test_frames_of_a_robot_standing_still_are_not_lost_but_fused_as_one_view(tmp_path):
-    s = replay(make_bag(tmp_path / 'still', speed_mps=0.0), tmp_path / 'out', video=False)
+def test_frames_of_a_robot_standing_still_are_not_lost_but_fused_as_one_view(tmp_path, capsys):
+    bag = make_bag(tmp_path / 'still', speed_mps=0.0)
+    s = replay(bag, tmp_path / 'out', video=False)
     # mapping's still_frames (2): the view is fused twice, then counted, never a skip
     assert s['frames_processed'] == 12 and s['frames_skipped'] == 0, s['skip_reasons']
     assert s['frames_same_view'] == 10 and s['outputs']['bag_counts']['/replay/labels'] == 12
     assert s['area_mapped_m2'] > 1.0
+    capsys.readouterr()
+    assert main(['replay', str(bag), '--out', str(tmp_path / 'cli'), '--no-video']) == 0
+    out = capsys.readouterr().out
+    assert '12 frames segmented (10 of a view already mapped, not fused again), 0 skipped' in out
 
 
 def test_a_clean_camera_bag_is_segmented_and_mapped(tmp_path):

@@ -385,9 +385,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(s))
         return status
+    same = s.get('frames_same_view') or 0  # the robot stood still: mapping's still_frames
+    again = f' ({same} of a view already mapped, not fused again)' if same else ''
     print(
         f'{Path(args.bag).name} ({s["storage"]}, {s["duration_s"]:.1f} s): '
-        f'{s["frames_processed"]} frames segmented, {s["frames_skipped"]} skipped; '
+        f'{s["frames_processed"]} frames segmented{again}, {s["frames_skipped"]} skipped; '
         f'{s["poses"]} poses from {s["pose_source"] or "nothing"}, '
         f'{s["distance_m"]:.1f} m driven; {s["obstacles_found"]} obstacles, '
         f'{s["area_mapped_m2"]:.1f} m² mapped; {s["replay_speed"]}x bag time'
