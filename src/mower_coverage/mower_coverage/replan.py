@@ -10,7 +10,10 @@ margin from what the camera saw, so the safety stop is not triggered by a stripe
 obstacles that do not touch the lawn are left out. A change of the obstacles by less than
 ``min_change_m2`` is ignored. A larger change replans when the rest of the plan (from the
 mission's progress) comes within the planner's clearance of the added obstacles; otherwise the
-new obstacles are kept for the next plan without replanning now. A forced update (the mission
+new obstacles are kept for the next plan without replanning now. Obstacles that went away, or
+obstacles already there, never call for a plan by themselves: a mower standing by an obstacle
+it found (the rest of its plan starts within the clearance) replanned at every label
+flickering anywhere, and crept along large_lawn's edges. A forced update (the mission
 asked) always replans, with the obstacles seen now.
 """
 
@@ -24,6 +27,9 @@ from shapely.geometry import Polygon
 
 from mower_maps import LawnMap
 from mower_node_kit.params import check_ranges, param
+
+#: a plan keeps the clearance from the obstacles it was made around, to within this (m)
+CLEARANCE_TOL_M = 0.02
 
 
 @dataclass(frozen=True)
@@ -99,8 +105,13 @@ class ReplanPolicy:
         self.obstacles = new
         if rest is None or len(rest) < 2:
             return ReplanDecision(False, 'nothing left of the plan to block', tuple(new))
-        if not shapely.LineString(rest).intersects(after.buffer(self.clearance_m)):
-            return ReplanDecision(False, 'the obstacles are off the rest of the plan', tuple(new))
+        added = shapely.difference(after, before)
+        if added.is_empty or shapely.LineString(rest).distance(added) >= (
+            self.clearance_m - CLEARANCE_TOL_M
+        ):
+            return ReplanDecision(
+                False, 'the added obstacles are off the rest of the plan', tuple(new)
+            )
         self.replans += 1
         return ReplanDecision(True, f'{len(new)} detected obstacle(s) on the plan', tuple(new))
 
