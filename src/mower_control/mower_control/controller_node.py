@@ -107,10 +107,10 @@ class ControllerNode(Node):
             self._bad('map/semantic', exc)
 
     def obstacle_distance(self) -> float:
-        """Distance to the nearest obstacle cell ahead (m)."""
+        """How far the footprint can go straight ahead before an obstacle cell (m)."""
         if self.grid is None or self.pose is None:
             return math.inf
-        return self.grid.nearest_ahead(*self.pose)
+        return self.grid.free_ahead(*self.pose, self.follower.params.obstacle_corridor_m)
 
     def step(self) -> None:
         """One control step."""

@@ -62,6 +62,13 @@ class FollowerParams:
     obstacle_slow_distance_m: float = param(
         1.0, 'slow down when an obstacle ahead is nearer than this', 0.01, 20.0
     )
+    obstacle_corridor_m: float = param(
+        0.22,
+        'half-width of the corridor ahead whose obstacles slow the robot (the safety '
+        'footprint_radius_m plus its obstacle_margin_m)',
+        0.01,
+        5.0,
+    )
     reverse_speed_mps: float = param(0.2, 'speed on paths driven backwards (docking)', 0.01, 5.0)
     search_window_m: float = param(
         1.5, 'how far along the path to look for the robot each step', 0.01, 100.0

@@ -162,16 +162,30 @@ class ObstacleGrid:
         d2 = ((self.centres - xy) ** 2).sum(axis=1)
         return self.centres[d2 <= radius_m * radius_m]
 
-    def nearest_ahead(
-        self, x_m: float, y_m: float, yaw_rad: float, radius_m: float = 3.0
+    def free_ahead(
+        self, x_m: float, y_m: float, yaw_rad: float, half_width_m: float, radius_m: float = 3.0
     ) -> float:
-        """Distance to the nearest obstacle cell centre in front of a pose (inf: none)."""
+        """How far a disc of radius ``half_width_m`` at a pose can go straight ahead (m).
+
+        The distance until the disc's front first touches an obstacle cell centre in the
+        corridor it sweeps (0 when one is already inside the disc's front half; inf when none is
+        within ``radius_m``). Cells beside the corridor, such as obstacle cells along a lawn edge
+        the robot drives beside, do not count: they are not in the way (they are the planner's
+        and the obstacle stop's business).
+        """
         xy = np.array([x_m, y_m])
-        rel = self.near(xy, radius_m) - xy
+        rel = self.near(xy, radius_m + half_width_m) - xy
         if not len(rel):
             return math.inf
-        ahead = rel @ np.array([math.cos(yaw_rad), math.sin(yaw_rad)]) > 0
-        return float(np.sqrt((rel[ahead] ** 2).sum(axis=1)).min()) if ahead.any() else math.inf
+        c, s = math.cos(yaw_rad), math.sin(yaw_rad)
+        along = rel @ np.array([c, s])
+        lateral = rel @ np.array([-s, c])
+        hit = (along > 0.0) & (np.abs(lateral) < half_width_m)
+        if not hit.any():
+            return math.inf
+        # the disc's front meets the cell after travelling along - sqrt(r^2 - lateral^2)
+        gap = along[hit] - np.sqrt(half_width_m**2 - lateral[hit] ** 2)
+        return float(max(0.0, gap.min()))
 
 
 @dataclass(frozen=True)
