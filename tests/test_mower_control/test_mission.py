@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
 from shapely.geometry import box
 
 from mower_control.mission import STATES, Mission, MissionInputs, MissionParams
@@ -195,6 +196,44 @@ def test_a_blocked_path_asks_for_a_replan_then_gives_up_when_skipping_is_off():
             break
     assert replans == 2 and out.state == 'ERROR' and 'blocked' in out.message
     assert m.skipped == []
+
+
+def test_a_blocked_way_home_is_planned_again_around_what_was_found_then_gives_up():
+    """Before, RETURNING stopped by an obstacle waited for ever (large_lawn, 2026-12-03)."""
+    m, d = mission(blocked_replan_s=0.5, max_replans=2)
+    m.request('start')
+    run_until(d, 'MOWING')
+    for _ in range(3):
+        d.tick()
+    d.stall = True  # stopped by the obstacle as soon as it turns for home
+    run_until(d, 'RETURNING', battery_pct=10.0)
+    first = d.path_id
+    replans = 0
+    for _ in range(20):
+        out = d.tick(battery_pct=10.0, safety_reasons=('obstacle',))
+        replans += out.replan
+        if out.replan:
+            break
+    assert replans == 1 and out.state == 'RETURNING' and 'blocked' in out.message
+    # the planner's answer: a region with the obstacle found between here and the dock cut out
+    (x, y), (ax, ay) = d.pose[:2], m.dock_line()[0]
+    assert abs(ay - y) > 2.0  # far from home
+    wall = box(0.0, (y + ay) / 2 - 0.2, max(x, ax) + 1.0, (y + ay) / 2 + 0.2)  # from the west
+    assert shapely.LineString(d.path).intersects(wall)  # the first way home went through it
+    m.set_plan(PLAN, region=REGION.difference(wall))
+    out = d.tick(battery_pct=10.0, safety_reasons=('obstacle',))
+    assert out.path_id != first and out.state == 'RETURNING'
+    home = out.path
+    assert not shapely.LineString(home).intersects(wall)  # around it
+    assert np.allclose(home[0], d.pose[:2]) and np.allclose(home[-1], m.dock_line()[0])
+    # still blocked after max_replans: ERROR, saying where
+    for _ in range(100):
+        out = d.tick(battery_pct=10.0, safety_reasons=('obstacle',))
+        replans += out.replan
+        if out.state == 'ERROR':
+            break
+    assert replans == 2 and out.state == 'ERROR'
+    assert 'way back to the dock stays blocked at' in out.message
 
 
 def _blocked_until_moved(d: Driver, limit: int = 200) -> list:

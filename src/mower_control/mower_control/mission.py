@@ -334,12 +334,27 @@ class Paused(State):
 
 
 class Returning(State):
-    """Driving to the dock's approach point."""
+    """Driving to the dock's approach point; around what blocks the way, or ERROR.
+
+    An obstacle stop lasting ``blocked_replan_s`` asks for a new plan, as while mowing: the
+    plan's region has the obstacles seen now cut out of it, and the way home is planned again
+    inside it from where the mower stands. Still blocked after ``max_replans`` within a metre
+    of the first: ERROR, with where. Before, a return stopped by an obstacle waited forever
+    (large_lawn's discovered map: a phantom obstacle by the edge, found after the last replan,
+    held the mower on its way home for hours).
+    """
 
     name = 'RETURNING'
 
     def enter(self, m: Mission, inp: MissionInputs) -> None:
         """Transit to the approach point."""
+        self.blocked_since: float | None = None
+        self.replans = 0  # asked for by this blockage
+        self.blocked_at = np.full(2, np.inf)
+        self.drive_home(m, inp)
+
+    def drive_home(self, m: Mission, inp: MissionInputs) -> None:
+        """(Again) the way from here to the approach point, inside the current region."""
         a, _ = m.dock_line()
         if a is None:
             m.drive(None)
@@ -347,13 +362,35 @@ class Returning(State):
         m.drive(m.transit(np.asarray(inp.pose[:2]), a))
 
     def tick(self, m: Mission, inp: MissionInputs) -> str | None:
-        """Dock when there."""
+        """Dock when there; replan when blocked; ERROR when that does not help."""
         if m.dock_xy is None:
             return 'IDLE'
         if m.path is None:
             m.fail('no way back to the dock')
             return 'ERROR'
-        return 'DOCKING' if inp.follower_done else None
+        if inp.follower_done:
+            return 'DOCKING'
+        here = np.asarray(inp.pose[:2], dtype=float)
+        if 'obstacle' not in inp.safety_reasons:
+            self.blocked_since = None
+            if float(np.hypot(*(here - self.blocked_at))) > 1.0:  # got past it
+                self.replans = 0
+            return None
+        if self.blocked_since is None:
+            self.blocked_since = inp.time_s
+        elif inp.time_s - self.blocked_since > m.params.blocked_replan_s:
+            if self.replans >= m.params.max_replans:
+                m.fail(
+                    f'the way back to the dock stays blocked at ({here[0]:.1f}, {here[1]:.1f}) m'
+                    f' after {self.replans} replans: clear it or drive the mower home'
+                )
+                return 'ERROR'
+            if self.replans == 0:
+                self.blocked_at = here
+            self.replans += 1
+            m.request_replan()
+            self.blocked_since = inp.time_s
+        return None
 
 
 class Docking(State):
@@ -543,6 +580,8 @@ class Mission:
         if self.state.name == 'MOWING' and self._last is not None:
             self.progress_m = 0.0  # arc lengths of the old plan mean nothing on the new one
             self._switch('MOWING', self._last)
+        elif isinstance(self.state, Returning) and self._last is not None and region is not None:
+            self.state.drive_home(self, self._last)  # the way home, around what was found
 
     def set_map(
         self, dock_pose: tuple[float, float, float] | None, region: object, blade_off: Any
