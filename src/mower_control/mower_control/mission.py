@@ -350,7 +350,7 @@ class Returning(State):
         """Transit to the approach point."""
         self.blocked_since: float | None = None
         self.replans = 0  # asked for by this blockage
-        self.blocked_at = np.full(2, np.inf)
+        self.blocked_at: np.ndarray = np.full(2, np.inf)  # where this blockage began
         self.drive_home(m, inp)
 
     def drive_home(self, m: Mission, inp: MissionInputs) -> None:
