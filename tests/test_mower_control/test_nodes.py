@@ -119,7 +119,7 @@ def test_controller_slows_for_what_is_in_its_way_not_for_an_edge_beside_it(ros):
         for row, cols in cells:
             data[row, cols] = 100
         grid.data = data.ravel().tolist()
-        topic(node, 'map/semantic', 'subscriptions').deliver(grid)
+        topic(node, 'map/obstacle_cells', 'subscriptions').deliver(grid)
         topic(node, 'mission/path', 'subscriptions').deliver(
             path_msg(np.array([[0.0, 0.0], [4.0, 0.0]]), 'map', to_stamp(1.0))
         )
@@ -144,7 +144,7 @@ def test_controller_survives_malformed_messages(ros):
     node = make('controller_node')
     bad = OccupancyGrid()
     bad.info.width, bad.info.height, bad.info.resolution = 10, 10, 0.05
-    topic(node, 'map/semantic', 'subscriptions').deliver(bad)  # no data
+    topic(node, 'map/obstacle_cells', 'subscriptions').deliver(bad)  # no data
     assert node.counts['bad_messages'] == 1
     node.publish_diagnostics()
     diag = topic(node, '/diagnostics').published[-1]

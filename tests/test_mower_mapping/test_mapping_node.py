@@ -74,7 +74,7 @@ def test_topics_qos_and_parameters(ros):
 
     node = make_node(ros)
     p = pubs(node)
-    for topic in ('map/semantic', 'map/coverage', 'map/obstacles'):
+    for topic in ('map/semantic', 'map/obstacle_cells', 'map/coverage', 'map/obstacles'):
         assert p[topic].qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL
     s = subs(node)
     assert s['segmentation/labels'].qos_profile.reliability == ReliabilityPolicy.BEST_EFFORT
@@ -98,6 +98,33 @@ def test_labels_at_a_known_pose_become_an_obstacle_in_the_grid(ros):
     (obst,) = node.obstacles
     assert obst.centroid.x > 2.5 and abs(obst.centroid.y - 3.0) < 0.2  # ahead of the robot
     assert len(pubs(node)['map/obstacles'].published[-1].markers) == 2  # DELETEALL + one
+
+
+def test_obstacle_cells_carry_what_the_floor_finds_that_the_class_map_leaves_out(ros):
+    """map/obstacle_cells is the layer the planner's outlines and the simulated safety stop use.
+
+    Before, safety_node and controller_node read map/semantic, whose obstacles (the class map's,
+    without ``obstacle_floor``) leave out a small obstacle on long-seen lawn.
+    """
+    node = make_node(ros)
+    s = subs(node)
+    s['camera/camera_info'].deliver(camera_info())
+    for k in range(30):
+        s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
+    for k in range(14):  # ten frames of plain lawn, then the block in four
+        s['segmentation/labels'].deliver(labels(10.05 + 0.1 * k, block=k >= 10))
+    node.publish_timer.fire()
+
+    def values(topic):
+        g = pubs(node)[topic].published[-1]
+        return np.array(g.data, dtype=np.int8).reshape(g.info.height, g.info.width)
+
+    cells, semantic = values('map/obstacle_cells'), values('map/semantic')
+    mask = node.mapper.grid.obstacle_mask()
+    assert mask.any()
+    assert np.array_equal(cells == 100, mask) and set(np.unique(cells)) <= {0, 100}
+    assert not (semantic == 100).any()  # the class map: still lawn, seen so far more often
+    assert node.obstacles  # the planner's outlines come from the same layer
 
 
 def test_a_still_robot_fuses_a_view_once(ros):

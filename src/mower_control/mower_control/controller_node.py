@@ -1,8 +1,8 @@
 """controller_node: follows the mission's path with regulated pure pursuit; ``cmd_vel`` out.
 
 Subscribes to ``mission/path`` (nav_msgs/Path, transient local: the path to drive now; empty:
-stop), the pose (nav_msgs/Odometry in the map frame, ``pose_topic``) and ``map/semantic`` (to
-slow down near obstacles). Publishes ``cmd_vel`` (Twist, or TwistStamped when
+stop), the pose (nav_msgs/Odometry in the map frame, ``pose_topic``) and ``map/obstacle_cells``
+(to slow down for obstacles in its way). Publishes ``cmd_vel`` (Twist, or TwistStamped when
 ``cmd_vel_stamped``) at ``control_rate_hz`` and ``controller/progress`` (Float64MultiArray, layout
 in mower_control.conversions.PROGRESS_FIELDS) for the mission. The safety supervisor, not this
 node, decides whether the command reaches the motors. A malformed message is logged, counted in
@@ -58,7 +58,7 @@ class ControllerNode(Node):
         self.pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_subscription(Path, 'mission/path', self.on_path, LATCHED)
         self.create_subscription(Odometry, p['pose_topic'], self.on_pose, 20)
-        self.create_subscription(OccupancyGrid, 'map/semantic', self.on_grid, LATCHED)
+        self.create_subscription(OccupancyGrid, 'map/obstacle_cells', self.on_grid, LATCHED)
         self.timer = self.create_timer(1.0 / p['control_rate_hz'], self.step)
         self.diag_timer = self.create_timer(1.0, self.publish_diagnostics)
 
@@ -104,7 +104,7 @@ class ControllerNode(Node):
         try:
             self.grid = obstacle_grid(msg, self.p['obstacle_threshold'])
         except (AttributeError, TypeError, ValueError) as exc:
-            self._bad('map/semantic', exc)
+            self._bad('map/obstacle_cells', exc)
 
     def obstacle_distance(self) -> float:
         """How far the footprint can go straight ahead before an obstacle cell (m)."""

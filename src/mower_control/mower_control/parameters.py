@@ -42,7 +42,7 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
         'base_frame_id': Spec('base_link', 'frame of the robot (TwistStamped header)'),
         'cmd_vel_stamped': Spec(False, 'publish geometry_msgs/TwistStamped instead of Twist'),
         'obstacle_threshold': Spec(
-            90, 'map/semantic cells at or above this value are obstacles', 1, 100
+            90, 'map/obstacle_cells cells at or above this value are obstacles', 1, 100
         ),
         'pose_timeout_s': Spec(0.5, 'no pose for longer: command zero', 0.01, 60.0),
     },
@@ -55,7 +55,7 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
         ),
         'base_frame_id': Spec('base_link', 'frame of the robot (TwistStamped header)'),
         'obstacle_threshold': Spec(
-            90, 'map/semantic cells at or above this value are obstacles', 1, 100
+            90, 'map/obstacle_cells cells at or above this value are obstacles', 1, 100
         ),
     },
     'mission_node': {

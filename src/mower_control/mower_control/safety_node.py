@@ -5,8 +5,8 @@ owner's gamepad or the app's joystick, taken instead of ``cmd_vel`` while the mi
 TEACHING and ignored otherwise: :func:`~mower_control.safety.takes_teleop`), ``imu/data``
 (SensorDataQoS), the pose (``pose_topic``, nav_msgs/Odometry in the map frame),
 ``mower/emergency_stop`` (std_msgs/Bool, the operator), ``motor/estop_input`` (the board's
-hardware input), ``map/semantic`` (obstacle stop), ``mower/state`` and ``mower/blade_request``
-(from the mission). Publishes, at
+hardware input), ``map/obstacle_cells`` (obstacle stop), ``mower/state`` and
+``mower/blade_request`` (from the mission). Publishes, at
 ``rate_hz``, ``cmd_vel_safe`` (to the motor driver), ``mower/blade`` (std_msgs/Bool) and
 ``safety/status`` (diagnostic_msgs/DiagnosticStatus: keys ``active`` and ``latched``); serves
 ``safety/reset`` (std_srvs/Trigger). The lawn map (``map_file``) is the geofence; without one the
@@ -76,7 +76,7 @@ class SafetyNode(Node):
         self.create_subscription(Odometry, p['pose_topic'], self.on_odom, 20)
         self.create_subscription(Bool, 'mower/emergency_stop', self.on_estop, 10)
         self.create_subscription(Bool, 'motor/estop_input', self.on_hw_estop, 10)
-        self.create_subscription(OccupancyGrid, 'map/semantic', self.on_grid, LATCHED)
+        self.create_subscription(OccupancyGrid, 'map/obstacle_cells', self.on_grid, LATCHED)
         self.create_subscription(String, 'mower/state', self.on_state, 10)
         self.create_subscription(Bool, 'mower/blade_request', self.on_blade_request, 10)
         self.create_subscription(String, 'map/lawn', self.on_map, LATCHED)
@@ -141,7 +141,7 @@ class SafetyNode(Node):
         try:
             self.supervisor.grid = obstacle_grid(msg, self.p['obstacle_threshold'])
         except (AttributeError, TypeError, ValueError) as exc:
-            self._bad('map/semantic', exc)
+            self._bad('map/obstacle_cells', exc)
 
     def on_map(self, msg: String) -> None:
         """The owner's new map: the geofence from now on."""

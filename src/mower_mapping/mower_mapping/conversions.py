@@ -97,6 +97,17 @@ def semantic_values(class_map: np.ndarray) -> np.ndarray:
     return out
 
 
+def obstacle_cell_values(mask: np.ndarray) -> np.ndarray:
+    """The obstacle layer (:meth:`SemanticGrid.obstacle_mask`) as map/obstacle_cells values.
+
+    100 where a cell is an obstacle, 0 elsewhere: what the safety stop and the follower's
+    slowing read on the robot, the same cells they use in the simulator. map/semantic's
+    obstacle cells are the class map's (without ``obstacle_floor``) and leave out the small
+    obstacles the floor finds.
+    """
+    return np.where(mask, 100, 0).astype(np.int8)
+
+
 def coverage_values(mowed: np.ndarray, factor: int) -> np.ndarray:
     """Mowed raster reduced by ``factor``: 100 mowed (half the cell or more), 0 not yet."""
     return np.where(coverage_share(mowed, factor) >= 0.5, 100, 0).astype(np.int8)

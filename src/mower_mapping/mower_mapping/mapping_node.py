@@ -5,13 +5,16 @@ Subscribes to ``segmentation/labels`` (mono8, SensorDataQoS), ``camera/camera_in
 ``use_confidence`` is set, to ``segmentation/confidence`` (mono8, 0-255 for confidence 0-1),
 paired with the labels by exact header stamp (a label image whose confidence was lost is fused
 without one, and counted); publishes
-``map/semantic`` and ``map/coverage`` (nav_msgs/OccupancyGrid, transient local) and
-``map/obstacles`` (MarkerArray of obstacle outlines). The coverage layer is saved every
-``save_period_s`` and on shutdown, and restored at start. A label image of the wrong size or
-encoding, or one with no pose at its time stamp, is logged, counted and skipped. ``map/lawn``
-(std_msgs/String, transient local: the map the owner saved, GeoJSON) changes the mowable area
-the mowed share is measured on; the grids keep the extent they started with (a malformed map
-is logged and counted, ``bad_maps``).
+``map/semantic``, ``map/obstacle_cells`` and ``map/coverage`` (nav_msgs/OccupancyGrid,
+transient local) and ``map/obstacles`` (MarkerArray of obstacle outlines). ``map/obstacle_cells``
+is the obstacle layer the planner's outlines come from (100 obstacle, 0 not), which the safety
+stop and the controller read: map/semantic's obstacles are the class map's, drawn without
+``obstacle_floor``, and leave out the small obstacles the floor finds. The coverage layer is
+saved every ``save_period_s`` and on shutdown, and restored at start. A label image of the wrong
+size or encoding, or one with no pose at its time stamp, is logged, counted and skipped.
+``map/lawn`` (std_msgs/String, transient local: the map the owner saved, GeoJSON) changes the
+mowable area the mowed share is measured on; the grids keep the extent they started with (a
+malformed map is logged and counted, ``bad_maps``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from mower_mapping.conversions import (
     confidence_from_msg,
     grid_msg,
     labels_from_msg,
+    obstacle_cell_values,
     obstacle_markers,
     odometry_pose,
     semantic_values,
@@ -76,6 +80,9 @@ class MappingNode(Node):
         self.pub_semantic = self.create_publisher(OccupancyGrid, 'map/semantic', LATCHED)
         self.pub_coverage = self.create_publisher(OccupancyGrid, 'map/coverage', LATCHED)
         self.pub_obstacles = self.create_publisher(MarkerArray, 'map/obstacles', LATCHED)
+        self.pub_obstacle_cells = self.create_publisher(
+            OccupancyGrid, 'map/obstacle_cells', LATCHED
+        )
         self.pub_diag = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_subscription(
             Image, 'segmentation/labels', self.on_labels, qos_profile_sensor_data
@@ -216,6 +223,11 @@ class MappingNode(Node):
         grid, coverage = self.mapper.grid, self.mapper.published_coverage()
         self.pub_semantic.publish(
             grid_msg(semantic_values(grid.class_map()), grid.origin, grid.res, frame, stamp)
+        )
+        self.pub_obstacle_cells.publish(
+            grid_msg(
+                obstacle_cell_values(grid.obstacle_mask()), grid.origin, grid.res, frame, stamp
+            )
         )
         self.pub_coverage.publish(
             grid_msg(
