@@ -100,42 +100,42 @@ def test_controller_follows_the_mission_path(ros):
     node.destroy_node()
 
 
-def test_controller_slows_for_what_is_in_its_way_not_for_an_edge_beside_it(ros):
-    """The node and the simulated loop share one rule (``ObstacleGrid.free_ahead``).
+def test_controller_slows_near_obstacles_as_the_simulated_loop_does(ros):
+    """One rule (``ObstacleGrid.clearance_ahead``): distance from the footprint's edge.
 
-    Before, the node slowed for the nearest obstacle cell anywhere ahead of it, the simulated
-    loop for the same less the footprint: a row of cells 0.4 m beside the path slowed both.
+    Before 2026-12-03 the node took the distance from the robot's centre and the simulated loop
+    from the footprint's edge, so the robot slowed earlier than the simulator showed.
     """
     from nav_msgs.msg import OccupancyGrid
 
     from mower_control.conversions import path_msg, to_stamp, twist_of
+    from mower_control.follower import FollowerParams, obstacle_constraint
 
-    def cruise(cells):
-        node = make('controller_node')
-        grid = OccupancyGrid()
-        grid.info.width, grid.info.height, grid.info.resolution = 120, 40, 0.05
-        grid.info.origin.position.x, grid.info.origin.position.y = -1.0, -1.0
-        data = np.zeros((40, 120), dtype=np.int8)
-        for row, cols in cells:
-            data[row, cols] = 100
-        grid.data = data.ravel().tolist()
-        topic(node, 'map/obstacle_cells', 'subscriptions').deliver(grid)
-        topic(node, 'mission/path', 'subscriptions').deliver(
-            path_msg(np.array([[0.0, 0.0], [4.0, 0.0]]), 'map', to_stamp(1.0))
-        )
-        clock, pose = node.get_clock(), topic(node, 'odom', 'subscriptions')
-        for k in range(60):
-            clock.set_now(k * 0.02)
-            pose.deliver(odom(0.0, 0.0))
-            node.timer.fire()
-        v = twist_of(topic(node, 'cmd_vel').published[-1])[0]
-        node.destroy_node()
-        return v
-
-    beside = cruise([(28, slice(20, 100))])  # cells centred at y = 0.425, x = 0.025 ... 3.975
-    assert beside == pytest.approx(config('controller_node')['desired_speed_mps'])
-    ahead = cruise([(20, slice(34, 36))])  # centred on the path 0.725-0.775 m ahead
-    assert ahead < 0.6 * beside  # 0.5 m between the footprint's front and the cells
+    node = make('controller_node')
+    grid = OccupancyGrid()
+    grid.info.width, grid.info.height, grid.info.resolution = 120, 40, 0.05
+    grid.info.origin.position.x, grid.info.origin.position.y = -1.0, -1.0
+    data = np.zeros((40, 120), dtype=np.int8)
+    data[20, 34] = 100  # a cell centred at (0.725, 0.025): just ahead on the path
+    grid.data = data.ravel().tolist()
+    topic(node, 'map/obstacle_cells', 'subscriptions').deliver(grid)
+    topic(node, 'mission/path', 'subscriptions').deliver(
+        path_msg(np.array([[0.0, 0.0], [4.0, 0.0]]), 'map', to_stamp(1.0))
+    )
+    clock, pose = node.get_clock(), topic(node, 'odom', 'subscriptions')
+    for k in range(60):
+        clock.set_now(k * 0.02)
+        pose.deliver(odom(0.0, 0.0))
+        node.timer.fire()
+    v = twist_of(topic(node, 'cmd_vel').published[-1])[0]
+    node.destroy_node()
+    c = config('controller_node')
+    p = FollowerParams(
+        **{k: c[k] for k in FollowerParams.__dataclass_fields__ if k in c}  # the config's
+    )
+    d = math.hypot(0.725, 0.025)
+    assert v == pytest.approx(obstacle_constraint(p.desired_speed_mps, d - 0.2, p), abs=1e-6)
+    assert v < obstacle_constraint(p.desired_speed_mps, d, p) - 0.05  # not from the centre
 
 
 def test_controller_survives_malformed_messages(ros):

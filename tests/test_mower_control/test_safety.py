@@ -156,36 +156,26 @@ def test_obstacle_ahead_stops_but_one_beside_does_not():
     assert s.filter(0.0).ok
 
 
-def test_free_ahead_counts_what_is_in_the_swept_corridor_not_what_is_beside_it():
-    """The follower slows for cells it would run into, not for an edge it drives beside.
+def test_clearance_ahead_is_from_the_footprint_edge_to_anything_in_front():
+    """The follower's slowing distance: the whole half-plane ahead, from the footprint's edge.
 
-    Before, the distance was to the nearest cell anywhere in the half-plane ahead, so a mower
-    driving 0.4 m beside a row of obstacle cells (a lawn edge the camera labels) crept at the
-    slowing floor for as long as the row lasted.
+    Cells beside the way count too (a half-seen hose's mapped pieces slow the mower, so the
+    camera gets more looks at the rest); cells behind do not.
     """
     mask = np.zeros((100, 100), dtype=bool)
-    mask[54, 40:90] = True  # a row of cells centred at y = 5.45, x = 4.05 ... 8.95
+    mask[51, 60] = True  # centred at (6.05, 5.15)
     g = ObstacleGrid(mask, (0.0, 0.0), 0.1)
-    # driving east along y = 5.05: the row is 0.4 m to the left, never in a 0.22 m corridor
-    assert g.free_ahead(3.0, 5.05, 0.0, 0.22) == math.inf
-    # drifted to 0.3 m from it: still beside (0.3 > 0.22)
-    assert g.free_ahead(3.0, 5.15, 0.0, 0.22) == math.inf
-    # heading straight at the row from below: the disc's front meets it after 0.45 - 0.22 m
-    assert g.free_ahead(6.05, 5.0, math.pi / 2, 0.22) == pytest.approx(0.23, abs=1e-9)
-    # a cell 0.1 m off the centre line: the disc's rim meets it a little later
-    mask2 = np.zeros((100, 100), dtype=bool)
-    mask2[51, 60] = True  # centred at (6.05, 5.15)
-    g2 = ObstacleGrid(mask2, (0.0, 0.0), 0.1)
-    expected = 1.05 - math.sqrt(0.22**2 - 0.1**2)
-    assert g2.free_ahead(5.0, 5.05, 0.0, 0.22) == pytest.approx(expected, abs=1e-9)
-    # behind the robot, or beyond the look radius: nothing in the way
-    assert g2.free_ahead(7.0, 5.05, 0.0, 0.22) == math.inf
-    assert g2.free_ahead(5.0, 5.05, 0.0, 0.22, radius_m=0.5) == math.inf
-    # already touching it: no room at all
-    assert g2.free_ahead(5.9, 5.15, 0.0, 0.22) == 0.0
-    # an empty grid
+    # straight ahead, 1.05 m east and 0.1 m north of the centre: less the footprint's 0.2 m
+    assert g.clearance_ahead(5.0, 5.05, 0.0, 0.2) == pytest.approx(math.hypot(1.05, 0.1) - 0.2)
+    # beside the way (0.4 m to the left, 0.05 m ahead): counts
+    assert g.clearance_ahead(6.0, 4.75, 0.0, 0.2) == pytest.approx(math.hypot(0.05, 0.4) - 0.2)
+    # behind, or beyond the look radius: nothing
+    assert g.clearance_ahead(7.0, 5.05, 0.0, 0.2) == math.inf
+    assert g.clearance_ahead(5.0, 5.05, 0.0, 0.2, radius_m=0.5) == math.inf
+    # within the footprint: no room at all
+    assert g.clearance_ahead(5.95, 5.15, 0.0, 0.2) == 0.0
     assert (
-        ObstacleGrid(np.zeros((3, 3), bool), (0.0, 0.0), 0.1).free_ahead(0.0, 0.0, 0.0, 0.22)
+        ObstacleGrid(np.zeros((3, 3), bool), (0.0, 0.0), 0.1).clearance_ahead(0.0, 0.0, 0.0, 0.2)
         == math.inf
     )
 

@@ -2,7 +2,7 @@
 
 Subscribes to ``mission/path`` (nav_msgs/Path, transient local: the path to drive now; empty:
 stop), the pose (nav_msgs/Odometry in the map frame, ``pose_topic``) and ``map/obstacle_cells``
-(to slow down for obstacles in its way). Publishes ``cmd_vel`` (Twist, or TwistStamped when
+(to slow down near obstacles ahead). Publishes ``cmd_vel`` (Twist, or TwistStamped when
 ``cmd_vel_stamped``) at ``control_rate_hz`` and ``controller/progress`` (Float64MultiArray, layout
 in mower_control.conversions.PROGRESS_FIELDS) for the mission. The safety supervisor, not this
 node, decides whether the command reaches the motors. A malformed message is logged, counted in
@@ -107,10 +107,10 @@ class ControllerNode(Node):
             self._bad('map/obstacle_cells', exc)
 
     def obstacle_distance(self) -> float:
-        """How far the footprint can go straight ahead before an obstacle cell (m)."""
+        """Distance from the footprint's edge to the nearest obstacle cell ahead (m)."""
         if self.grid is None or self.pose is None:
             return math.inf
-        return self.grid.free_ahead(*self.pose, self.follower.params.obstacle_corridor_m)
+        return self.grid.clearance_ahead(*self.pose, self.follower.params.footprint_radius_m)
 
     def step(self) -> None:
         """One control step."""

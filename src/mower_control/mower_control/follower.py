@@ -62,11 +62,11 @@ class FollowerParams:
     obstacle_slow_distance_m: float = param(
         1.0, 'slow down when an obstacle ahead is nearer than this', 0.01, 20.0
     )
-    obstacle_corridor_m: float = param(
-        0.22,
-        'half-width of the corridor ahead whose obstacles slow the robot (the safety '
-        'footprint_radius_m plus its obstacle_margin_m)',
-        0.01,
+    footprint_radius_m: float = param(
+        0.2,
+        'obstacle distances are measured from the edge of a disc of this radius (the safety '
+        'footprint_radius_m)',
+        0.0,
         5.0,
     )
     reverse_speed_mps: float = param(0.2, 'speed on paths driven backwards (docking)', 0.01, 5.0)

@@ -194,11 +194,11 @@ class ClosedLoop:
             self.camera = None
 
     def obstacle_distance(self, pose: tuple[float, float, float]) -> float:
-        """How far the footprint can go straight ahead before an obstacle cell (m)."""
+        """Distance from the footprint's edge to the nearest obstacle cell ahead (m)."""
         g = self.safety.grid
         if g is None:
             return math.inf
-        return g.free_ahead(*pose, self.follower.params.obstacle_corridor_m)
+        return g.clearance_ahead(*pose, self.cfg.safety.footprint_radius_m)
 
     # -- the loop ---------------------------------------------------------------------------
     def pose(self) -> tuple[float, float, float]:
