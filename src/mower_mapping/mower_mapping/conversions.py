@@ -97,13 +97,11 @@ def semantic_values(class_map: np.ndarray) -> np.ndarray:
     return out
 
 
-def obstacle_cell_values(mask: np.ndarray) -> np.ndarray:
-    """The obstacle layer (:meth:`SemanticGrid.obstacle_mask`) as map/obstacle_cells values.
+def mask_values(mask: np.ndarray) -> np.ndarray:
+    """A boolean layer as OccupancyGrid values: 100 where set, 0 elsewhere.
 
-    100 where a cell is an obstacle, 0 elsewhere: what the safety stop and the follower's
-    slowing read on the robot, the same cells they use in the simulator. map/semantic's
-    obstacle cells are the class map's (without ``obstacle_floor``) and leave out the small
-    obstacles the floor finds.
+    map/obstacle_cells (the obstacle layer, :meth:`SemanticGrid.obstacle_mask`) and
+    map/coverage (the mowed layer) are published this way.
     """
     return np.where(mask, 100, 0).astype(np.int8)
 

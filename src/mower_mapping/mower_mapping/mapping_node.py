@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import OccupancyGrid, Odometry
 from rclpy.node import Node
@@ -35,7 +34,7 @@ from mower_mapping.conversions import (
     confidence_from_msg,
     grid_msg,
     labels_from_msg,
-    obstacle_cell_values,
+    mask_values,
     obstacle_markers,
     odometry_pose,
     semantic_values,
@@ -225,13 +224,11 @@ class MappingNode(Node):
             grid_msg(semantic_values(grid.class_map()), grid.origin, grid.res, frame, stamp)
         )
         self.pub_obstacle_cells.publish(
-            grid_msg(
-                obstacle_cell_values(grid.obstacle_mask()), grid.origin, grid.res, frame, stamp
-            )
+            grid_msg(mask_values(grid.obstacle_mask()), grid.origin, grid.res, frame, stamp)
         )
         self.pub_coverage.publish(
             grid_msg(
-                np.where(coverage.mowed, 100, 0).astype(np.int8),
+                mask_values(coverage.mowed),
                 coverage.origin,
                 coverage.res,
                 frame,
