@@ -108,3 +108,17 @@ def test_near_frames_look_at_a_hidden_obstacle_from_close_by(tmp_path):
 
     near, anywhere = obstacle_low_share(1.0), obstacle_low_share(0.0)
     assert near >= 0.5 and near > anywhere  # seen close, low in the frame
+
+
+def test_edge_frames_look_along_the_lawn_edge_with_ground_beside_it(tmp_path):
+    def ground_low_share(edge: float) -> float:
+        spec = DatasetSpec(('demo_lawn',), frames=24, seed=5, kinds=('rock',), edge_share=edge)
+        generate(spec, tmp_path / str(edge), map_dir=MAPS, progress=False)
+        _, labels = load_shards(tmp_path / str(edge))
+        # something beside the lawn in the lower half, but not all of it: an edge beside the
+        # mower, as on a headland pass
+        beside = [float(((lab[60:] != 0) & (lab[60:] != 3)).mean()) for lab in labels]
+        return float(np.mean([0.01 < b < 0.9 for b in beside]))
+
+    along, anywhere = ground_low_share(1.0), ground_low_share(0.0)
+    assert along >= 0.5 and along > 2 * anywhere

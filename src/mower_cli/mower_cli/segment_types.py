@@ -24,6 +24,7 @@ SEGMENT_TYPES: dict[tuple[str, str], Callable[[str], object]] = {
     ('dataset', 'seed'): integer(0, MAX_SEED),
     ('dataset', 'garden_share'): _SHARE,
     ('dataset', 'near_share'): _SHARE,
+    ('dataset', 'edge_share'): _SHARE,
     ('train', 'minutes'): POSITIVE,
     ('train', 'epochs'): integer(1),
     ('train', 'batch'): integer(1),

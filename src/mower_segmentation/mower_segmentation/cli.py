@@ -69,6 +69,7 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
         kinds,
         garden_share=args.garden_share if train_split else 0.0,
         near_share=args.near_share,
+        edge_share=args.edge_share,
     )
     shards = generate(spec, args.out, map_dir=args.maps)
     print(f'{args.split}: {args.frames} frames in {len(shards)} shards under {args.out}')
@@ -375,6 +376,13 @@ def add_segment_parser(sub):
         type=float,
         default=0.0,
         help='share of frames taken 0.5-3 m from a hidden obstacle, looking at it (default 0)',
+    )
+    d.add_argument(
+        '--edge-share',
+        type=float,
+        default=0.0,
+        help="share of frames taken 0.15-0.6 m inside the lawn's edge, looking along it, "
+        'as on a headland pass (default 0)',
     )
     d.add_argument(
         '--kinds',

@@ -37,6 +37,11 @@ class DatasetSpec:
     #: share of frames taken 0.5-3 m from a hidden obstacle, looking at it (as the mower meets
     #: a hose or a toy); the others anywhere on the lawn
     near_share: float = 0.0
+    #: share of frames taken 0.15-0.6 m inside the lawn's edge (its boundary, a bed's or a
+    #: tree's outline), looking along it, as the mower sees the edge on a headland pass: the
+    #: ground beside the lawn then fills the bottom corner of the frame, where random poses
+    #: rarely put it
+    edge_share: float = 0.0
 
 
 def reduce_frame(
@@ -48,18 +53,51 @@ def reduce_frame(
     return small.round().astype(np.uint8), labels[::fy, ::fx][:height, :width].copy()
 
 
+def _edge_pose(mowable, rng: np.random.Generator) -> tuple[float, float, float] | None:
+    """A pose 0.15-0.6 m inside the mowable area's outline, looking along it.
+
+    The point on the outline is drawn by length, the heading either way along it (within
+    about 17 degrees); None where no pose fits there.
+    """
+    import shapely
+
+    parts = [g for g in shapely.get_parts(mowable.boundary) if g.length > 0.5]
+    if not parts:
+        return None
+    lengths = np.array([g.length for g in parts])
+    part = parts[int(rng.choice(len(parts), p=lengths / lengths.sum()))]
+    s = rng.uniform(0.0, part.length)
+    a, b = part.interpolate(s), part.interpolate(min(s + 0.05, part.length))
+    if a.distance(b) < 1e-6:
+        b, a = a, part.interpolate(max(s - 0.05, 0.0))
+    tx, ty = (b.x - a.x) / a.distance(b), (b.y - a.y) / a.distance(b)
+    d = rng.uniform(0.15, 0.6)
+    for side in (1.0, -1.0):  # the normal that points into the lawn
+        x, y = a.x - side * ty * d, a.y + side * tx * d
+        if mowable.contains(shapely.Point(x, y)) and part.distance(shapely.Point(x, y)) > 0.1:
+            heading = math.atan2(ty, tx) + (math.pi if rng.random() < 0.5 else 0.0)
+            return float(x), float(y), float(heading + rng.normal(0, 0.3))
+    return None
+
+
 def _episode_poses(
-    sim, rng: np.random.Generator, n: int, near_share: float = 0.0
+    sim,
+    rng: np.random.Generator,
+    n: int,
+    near_share: float = 0.0,
+    edge_share: float = 0.0,
 ) -> list[tuple[float, float, float]]:
     """Poses on the lawn, half of them looking at an obstacle or the edge.
 
     A share ``near_share`` of them (drawn only when above 0, so that older datasets render as
-    they did) stand 0.5-3 m from a hidden obstacle's footprint and look at it.
+    they did) stand 0.5-3 m from a hidden obstacle's footprint and look at it; a share
+    ``edge_share`` (likewise) stand just inside the lawn's edge and look along it.
     """
     import shapely
 
     lawn = sim.lawn
-    area = lawn.mowable_area().buffer(-0.25)
+    mowable = lawn.mowable_area()
+    area = mowable.buffer(-0.25)
     if area.is_empty:
         area = lawn.boundary
     minx, miny, maxx, maxy = area.bounds
@@ -69,6 +107,11 @@ def _episode_poses(
     tries = 0
     while len(poses) < n and tries < 50 * n:
         tries += 1
+        if edge_share > 0 and rng.random() < edge_share:
+            pose = _edge_pose(mowable, rng)
+            if pose is not None:
+                poses.append(pose)
+            continue
         if hidden and near_share > 0 and rng.random() < near_share:
             foot = hidden[int(rng.integers(0, len(hidden)))]
             d, a = rng.uniform(0.5, 3.0), rng.uniform(-math.pi, math.pi)
@@ -141,7 +184,9 @@ def generate(
                 ),
             )
         sim = LawnSim(lawn, config, seed=seed)
-        for x, y, yaw in _episode_poses(sim, rng, spec.frames_per_episode, spec.near_share):
+        for x, y, yaw in _episode_poses(
+            sim, rng, spec.frames_per_episode, spec.near_share, spec.edge_share
+        ):
             if written + len(images) >= spec.frames:
                 break
             sim.set_pose(x, y, yaw)
