@@ -101,6 +101,7 @@ def test_the_bag_reads_back_with_the_expected_topics(obstacle_run):
         '/segmentation/overlay/compressed': 'sensor_msgs/msg/CompressedImage',
         '/mower/driven_path': 'nav_msgs/msg/Path',
         '/map/semantic': 'nav_msgs/msg/OccupancyGrid',
+        '/map/obstacle_cells': 'nav_msgs/msg/OccupancyGrid',
         '/map/coverage': 'nav_msgs/msg/OccupancyGrid',
         '/coverage/path': 'nav_msgs/msg/Path',
         '/mission/path': 'nav_msgs/msg/Path',
@@ -122,10 +123,18 @@ def test_the_bag_reads_back_with_the_expected_topics(obstacle_run):
         assert counts['/coverage/path'] >= 1 + result.summary['replans']
         from mower_offline.bag import TYPESTORE
 
-        states = []
+        states, cells = [], None
         for conn, _, raw in reader.messages():
             if conn.topic == '/mower/state':
                 states.append(json.loads(TYPESTORE.deserialize_cdr(raw, conn.msgtype).data))
+            if conn.topic == '/map/obstacle_cells':
+                cells = TYPESTORE.deserialize_cdr(raw, conn.msgtype)
+        # the layer the safety stop reads, as mapping_node publishes it: the found rock is in it
+        grid = run.loop.grid
+        values = np.asarray(cells.data).reshape(cells.info.height, cells.info.width)
+        assert set(np.unique(values)) <= {0, 100} and (values == 100).any()
+        assert cells.info.resolution == pytest.approx(grid.res)
+        assert (values == 100).sum() == pytest.approx(grid.obstacle_mask().sum(), rel=0.2)
         assert states[-1]['state'] == 'IDLE' and states[-1]['mowed_pct'] >= 98.5  # as above
     png = result.out_dir / 'report.png'
     assert png.stat().st_size > 50_000

@@ -235,7 +235,7 @@ def test_each_kind_decodes(streamed):
     assert (labels.height, labels.width) == size[:2]
     info = last(viewer, '/camera/camera_info')
     assert (info.height, info.width) == size[:2] and info.k[0] > 0
-    for topic in ('/map/semantic', '/map/coverage'):
+    for topic in ('/map/semantic', '/map/obstacle_cells', '/map/coverage'):
         grid = last(viewer, topic)
         assert grid.header.frame_id == 'map' and grid.info.resolution > 0
         assert grid.info.width > 0 and grid.info.height > 0
@@ -302,6 +302,7 @@ def test_the_layout_names_only_topics_the_run_writes(streamed):
         '/camera/image_raw/compressed',
         '/segmentation/overlay/compressed',
         '/map/semantic',
+        '/map/obstacle_cells',
         '/map/coverage',
         '/coverage/path',
         '/mower/driven_path',

@@ -150,6 +150,15 @@ def semantic_grid_msg(grid: Any, t: float, frame: str = 'map') -> Any:
     return grid_msg(lut[grid.class_map()], grid.origin, grid.res, t, frame)
 
 
+def obstacle_cells_msg(grid: Any, t: float, frame: str = 'map') -> Any:
+    """A SemanticGrid's obstacle layer as mapping_node publishes map/obstacle_cells.
+
+    100 where :meth:`SemanticGrid.obstacle_mask` is set (the cells the safety stop and the
+    follower read, with ``obstacle_floor``), 0 elsewhere.
+    """
+    return grid_msg(np.where(grid.obstacle_mask(), 100, 0), grid.origin, grid.res, t, frame)
+
+
 def coverage_grid_msg(layer: Any, t: float, frame: str = 'map', factor: int = 5) -> Any:
     """A CoverageLayer as map/coverage: cells ``factor`` times coarser, 100 where half mowed."""
     share = layer.block_share(factor)

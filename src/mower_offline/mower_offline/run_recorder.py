@@ -19,6 +19,7 @@ from mower_offline.bag import (
     MessageSink,
     coverage_grid_msg,
     header,
+    obstacle_cells_msg,
     quaternion_z,
     ros_msg,
     semantic_grid_msg,
@@ -42,6 +43,7 @@ TOPICS = {  # what a run records: topic -> message type (config/foxglove_layout.
     '/camera/camera_info': 'sensor_msgs/msg/CameraInfo',
     '/mower/driven_path': 'nav_msgs/msg/Path',
     '/map/semantic': 'nav_msgs/msg/OccupancyGrid',
+    '/map/obstacle_cells': 'nav_msgs/msg/OccupancyGrid',
     '/map/coverage': 'nav_msgs/msg/OccupancyGrid',
     '/coverage/path': 'nav_msgs/msg/Path',
     '/mission/path': 'nav_msgs/msg/Path',
@@ -225,7 +227,7 @@ class RunRecorder:
             self.driven.append(pose)
 
     def _grids(self, t: float) -> None:
-        """The semantic and mowed grids, and the path driven so far (which grows)."""
+        """The semantic, obstacle and mowed grids, and the path driven so far (which grows)."""
         run = self.run
         self._bag.write(
             '/mower/driven_path',
@@ -239,6 +241,12 @@ class RunRecorder:
                 'nav_msgs/msg/OccupancyGrid',
                 t,
                 semantic_grid_msg(run.loop.grid, t),
+            )
+            self._bag.write(
+                '/map/obstacle_cells',
+                'nav_msgs/msg/OccupancyGrid',
+                t,
+                obstacle_cells_msg(run.loop.grid, t),
             )
         self._bag.write(
             '/map/coverage', 'nav_msgs/msg/OccupancyGrid', t, coverage_grid_msg(run.layer, t)
