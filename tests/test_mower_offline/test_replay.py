@@ -230,7 +230,12 @@ def test_frames_of_a_robot_standing_still_are_not_lost_but_fused_as_one_view(tmp
     # mapping's still_frames (2): the view is fused twice, then counted, never a skip
     assert s['frames_processed'] == 12 and s['frames_skipped'] == 0, s['skip_reasons']
     assert s['frames_same_view'] == 10 and s['outputs']['bag_counts']['/replay/labels'] == 12
-    assert s['area_mapped_m2'] > 1.0
+    # the ten frames after the second add nothing: the map is the one of two frames of the view
+    two = replay(make_bag(tmp_path / 'two', frames=2, speed_mps=0.0), tmp_path / 'two_out')
+    assert two['frames_same_view'] == 0
+    assert (
+        s['area_mapped_m2'] == pytest.approx(two['area_mapped_m2']) and two['area_mapped_m2'] > 0.3
+    )
     capsys.readouterr()
     assert main(['replay', str(bag), '--out', str(tmp_path / 'cli'), '--no-video']) == 0
     out = capsys.readouterr().out
