@@ -154,3 +154,39 @@ def test_percentile_calibration_keeps_rare_outliers_from_widening_the_int8_range
         with pytest.raises(ValueError, match='calibration percentile'):
             quantize_int8(tmp_path / 'm.onnx', tmp_path / 'bad.onnx', calib, percentile=bad)
     assert set(tmp_path.iterdir()) == made  # nothing written for a refused value
+
+
+def test_quantize_calibrates_on_dataset_frames_at_a_percentile_and_refuses_bad_input(
+    tmp_path, capsys
+):
+    from mower_cli.main import main
+
+    channel_model(tmp_path / 'm.onnx', h=32, w=32)
+    rng = np.random.default_rng(4)
+    for name in ('a', 'b'):  # two dataset folders, as `mower segment dataset` writes them
+        (tmp_path / name).mkdir()
+        images = rng.integers(100, 156, (20, 32, 32, 3), dtype=np.uint8)
+        images[0, 0, 0] = 0  # an outlier, which min/max ranges would stretch to
+        np.savez_compressed(
+            tmp_path / name / 'shard_0000.npz',
+            images=images,
+            labels=np.zeros((20, 32, 32), np.uint8),
+        )
+    base = ['segment', 'quantize', '--float', str(tmp_path / 'm.onnx')]
+    calib = ['--calib', f'{tmp_path / "a"},{tmp_path / "b"}', '--frames', '30']
+    assert main([*base, *calib, '--percentile', '99.9', '--out', str(tmp_path / 'pct.onnx')]) == 0
+    assert '30 calibration frames' in capsys.readouterr().out
+    assert main([*base, *calib, '--out', str(tmp_path / 'max.onnx')]) == 0  # min/max: shipped
+    assert 'minimum and maximum' in capsys.readouterr().out
+    # the 99.9th percentile leaves the outlier out: finer int8 steps on the input
+    assert _input_scale(tmp_path / 'pct.onnx') < 0.6 * _input_scale(tmp_path / 'max.onnx')
+    labels = Segmenter(tmp_path / 'pct.onnx').segment(np.full((32, 32, 3), 128, np.uint8))
+    assert labels.labels.shape == (32, 32)
+    capsys.readouterr()
+    assert main([*base, '--calib', str(tmp_path / 'none'), '--out', str(tmp_path / 'x')]) == 1
+    assert 'no shard' in capsys.readouterr().err
+    missing = ['segment', 'quantize', '--float', str(tmp_path / 'no.onnx'), *calib]
+    assert main([*missing, '--out', str(tmp_path / 'x')]) == 1
+    assert 'no such model file' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*base, *calib, '--percentile', '40', '--out', str(tmp_path / 'x')])

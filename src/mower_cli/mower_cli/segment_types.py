@@ -17,6 +17,7 @@ __all__ = ['SEGMENT_TYPES', 'check_segment_values']
 
 _THREADS = integer(1, 256)
 _SHARE = number(0.0, high=1.0)
+_PERCENTILE = number(50.0, above=True, high=100.0)  # int8 calibration ranges
 
 #: (subcommand, option dest) -> its argparse type
 SEGMENT_TYPES: dict[tuple[str, str], Callable[[str], object]] = {
@@ -31,6 +32,8 @@ SEGMENT_TYPES: dict[tuple[str, str], Callable[[str], object]] = {
     ('train', 'threads'): _THREADS,
     ('train', 'lr'): POSITIVE,
     ('train', 'val_limit'): integer(0),
+    ('quantize', 'frames'): integer(1),
+    ('quantize', 'percentile'): _PERCENTILE,
     ('eval', 'limit'): integer(0),
     ('eval', 'sheet_rows'): integer(0),
     ('bench', 'frames'): integer(1),

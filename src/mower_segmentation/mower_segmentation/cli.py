@@ -92,9 +92,10 @@ def missing_training_extra(command: str) -> bool:
 def _cmd_train(args: argparse.Namespace) -> int:
     if missing_training_extra('training'):
         return 1
-    from mower_segmentation.dataset import load_shards
     from mower_segmentation.train import (
+        CALIB_FRAMES,
         TrainConfig,
+        calibration_frames,
         export_onnx,
         quantize_int8,
         save_weights,
@@ -119,12 +120,35 @@ def _cmd_train(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     save_weights(best, out / 'lawnnet.pt')
     f32 = export_onnx(best, out / FLOAT_MODEL.name)
-    calib, _ = load_shards(args.val)
-    rng = np.random.default_rng(0)
-    q8 = quantize_int8(f32, out / INT8_MODEL.name, calib[rng.choice(len(calib), 64, False)])
+    q8 = quantize_int8(f32, out / INT8_MODEL.name, calibration_frames(args.val, CALIB_FRAMES))
     print(
         f'wrote {f32} ({sha256(f32)[:12]}) and {q8} ({sha256(q8)[:12]}); '
         'run `mower segment eval` and update the model card'
+    )
+    return 0
+
+
+def _cmd_quantize(args: argparse.Namespace) -> int:
+    """An int8 QDQ model from a float one, calibrated on frames of dataset folders."""
+    from mower_segmentation.train import calibration_frames, quantize_int8
+
+    if not Path(args.float_model).is_file():
+        print(f'error: {args.float_model}: no such model file (--float)', file=sys.stderr)
+        return 1
+    try:
+        calib = calibration_frames(args.calib, args.frames)
+        q8 = quantize_int8(args.float_model, args.out, calib, percentile=args.percentile)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    print(
+        f'wrote {q8} ({sha256(q8)[:12]}): {len(calib)} calibration frames, activation ranges '
+        + (
+            'at their minimum and maximum'
+            if args.percentile is None
+            else f'at their {args.percentile:g}th percentile'
+        )
+        + '; run `mower segment eval` and `mower segment bench`'
     )
     return 0
 
@@ -356,7 +380,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def add_segment_parser(sub):
     """Register ``mower segment``; returns its subcommands (others add theirs, as adapt)."""
-    p = sub.add_parser('segment', help='segmentation: dataset, train, eval, bench')
+    p = sub.add_parser('segment', help='segmentation: dataset, train, quantize, eval, bench')
     s = p.add_subparsers(dest='segment_command', required=True)
     d = s.add_parser('dataset', help='render training or held-out frames from the simulator')
     d.add_argument('--out', required=True, help='output folder (not committed)')
@@ -428,6 +452,26 @@ def add_segment_parser(sub):
         help='start from these weights (fine-tuning), e.g. models/lawnnet.pt',
     )
     t.set_defaults(func=_cmd_train)
+    q = s.add_parser('quantize', help='int8 QDQ model from a float one (no PyTorch needed)')
+    q.add_argument(
+        '--float', dest='float_model', default=str(FLOAT_MODEL), help='the float ONNX model'
+    )
+    q.add_argument('--calib', required=True, help='dataset folders (commas) to calibrate with')
+    q.add_argument('--out', required=True, help='the int8 ONNX model to write')
+    q.add_argument(
+        '--frames',
+        type=int,
+        default=64,
+        help='calibration frames, drawn at random (default 64, as `train` calibrates)',
+    )
+    q.add_argument(
+        '--percentile',
+        type=float,
+        default=None,
+        help='int8 activation ranges at this percentile of the calibration values (default: '
+        'their minimum and maximum, as the shipped model; `adapt` uses 99.9)',
+    )
+    q.set_defaults(func=_cmd_quantize)
     e = s.add_parser(
         'eval',
         help='per-class IoU: held-out simulated set and real frames '
