@@ -380,6 +380,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def add_segment_parser(sub):
     """Register ``mower segment``; returns its subcommands (others add theirs, as adapt)."""
+    from mower_segmentation.train import CALIB_FRAMES  # numpy only, no PyTorch
+
     p = sub.add_parser('segment', help='segmentation: dataset, train, quantize, eval, bench')
     s = p.add_subparsers(dest='segment_command', required=True)
     d = s.add_parser('dataset', help='render training or held-out frames from the simulator')
@@ -461,8 +463,8 @@ def add_segment_parser(sub):
     q.add_argument(
         '--frames',
         type=int,
-        default=64,
-        help='calibration frames, drawn at random (default 64, as `train` calibrates)',
+        default=CALIB_FRAMES,
+        help=f'calibration frames, drawn at random (default {CALIB_FRAMES}, as `train` does)',
     )
     q.add_argument(
         '--percentile',
