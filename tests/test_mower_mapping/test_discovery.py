@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from mower_mapping.discovery import (
     Explorer,
     ExplorerParams,
     line_clear,
+    with_obstacles,
     work_grid,
 )
 
@@ -381,3 +383,34 @@ def drive_on(ex: Explorer, truth: np.ndarray, known: np.ndarray, pose: tuple):
         poses.append(pose[:2])
         ex.drove(np.asarray(pose[:2]))
     return np.asarray(poses), step, known
+
+
+def test_the_explorer_plans_around_what_the_obstacle_layer_holds_not_the_class_map_alone():
+    """A post the safety stop halts for, not (yet) an obstacle in the class map.
+
+    Random garden 1: the explorer's path ran past a 6 cm post whose obstacle-layer cells the
+    class map did not show, the safety stop held the mower before it, and discovery stood
+    there until its time limit. Burnt into the explorer's map, the path is no longer safe and
+    the next one keeps clear of it.
+    """
+    cm = np.full((120, 160), LAWN, np.uint8)
+    post = shapely.Point(4.0, 3.0).buffer(0.13)  # a 6 cm post, the margin and the foot spread
+    burnt = with_obstacles(cm, ORIGIN, RES, [post])
+    assert (cm == LAWN).all()  # the class map itself is untouched
+    inside = burnt == OBST
+    rows, cols = np.nonzero(inside)
+    centres = np.column_stack([(cols + 0.5) * RES, (rows + 0.5) * RES])
+    assert shapely.contains_xy(post, centres[:, 0], centres[:, 1]).all()
+    assert abs(inside.sum() * RES * RES - post.area) < 0.02  # the disc's area, to a cell's rim
+    assert with_obstacles(cm, ORIGIN, RES, []) is cm
+    # an outline partly off the grid is cut at its edge
+    edge = with_obstacles(cm, ORIGIN, RES, [shapely.box(-1.0, -1.0, 0.2, 0.2)])
+    assert (edge == OBST).sum() == 16
+    ex = Explorer(ExplorerParams(), (1.0, 3.0, 0.0))
+    path = np.array([[1.0, 3.0], [3.0, 3.0], [5.0, 3.0], [7.0, 3.0]])
+    assert ex.path_still_safe(cm, ORIGIN, RES, path)
+    assert not ex.path_still_safe(burnt, ORIGIN, RES, path)
+    step = ex.next_step(burnt, ORIGIN, RES, (1.0, 3.0, 0.0), 0.0, interrupted=True)
+    if step.path is not None:
+        pts = shapely.points(step.path)
+        assert shapely.distance(post, pts).min() >= ex.params.clearance_m - RES

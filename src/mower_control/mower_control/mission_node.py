@@ -66,7 +66,7 @@ from mower_control.teach_control import write_draft
 from mower_coverage.area import erode
 from mower_coverage.conversions import markers_to_obstacles
 from mower_coverage.handoff import HandoffError, PlanHandoff
-from mower_mapping.discovery import DiscoveryDriver, Explorer, ExplorerParams
+from mower_mapping.discovery import DiscoveryDriver, Explorer, ExplorerParams, with_obstacles
 from mower_maps import LawnMap, MapError, load_map, parse_map
 from mower_maps.draft_map import discovery_draft
 from mower_maps.lawn_polygons import ExtractionError
@@ -257,10 +257,15 @@ class MissionNode(Node):
             self._bad('map/obstacles', exc)
 
     def _semantic_grid(self) -> tuple[Any, Any, float]:
-        """The last semantic grid (the discover service is refused before the first)."""
+        """The last semantic grid with map/obstacles' outlines as obstacles.
+
+        What the safety stop halts for (:func:`~mower_mapping.discovery.with_obstacles`); the
+        discover service is refused before the first grid.
+        """
         if self.semantic is None:
             raise RuntimeError('no semantic grid yet')
-        return self.semantic
+        class_map, origin, res = self.semantic
+        return with_obstacles(class_map, origin, res, self.obstacles), origin, res
 
     def on_battery(self, msg: BatteryState) -> None:
         """Charge and charging."""

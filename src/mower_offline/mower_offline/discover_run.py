@@ -28,7 +28,13 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from mower_control.safety import SafetySupervisor
-from mower_mapping.discovery import DiscoveryDriver, Explorer, ExplorerParams, ExploreStep
+from mower_mapping.discovery import (
+    DiscoveryDriver,
+    Explorer,
+    ExplorerParams,
+    ExploreStep,
+    with_obstacles,
+)
 from mower_mapping.semantic_grid import SemanticGrid
 from mower_maps import LawnMap
 from mower_maps.draft_map import DISCOVERY_EXTRACTION, DraftMap, DraftWrite, discovery_draft
@@ -116,9 +122,15 @@ class DiscoveryRun:
             footprint_radius_m=lc.safety.footprint_radius_m, time_limit_s=0.9 * cfg.limit_s
         )
         self.explorer = Explorer(ep, self.dock)
-        grid = self._grid()
+        grid, mapper = self._grid(), self.loop.mapper
         self.driver = DiscoveryDriver(
-            self.explorer, lambda: (grid.class_map(), grid.origin, grid.res), cfg.check_s
+            self.explorer,
+            lambda: (
+                with_obstacles(grid.class_map(), grid.origin, grid.res, mapper.obstacles()),
+                grid.origin,
+                grid.res,
+            ),
+            cfg.check_s,
         )
         self.loop.mission.explore = self.driver
         self.final_state = 'IDLE'
