@@ -133,10 +133,12 @@ class GridParams:
     )
     foot_spread_m: float = param(
         0.2,
-        'the foot of an object lies between its lowest obstacle sample and the ground sample '
-        'below it; the obstacle layer counts the hit along that interval, up to this long (a '
-        'LUT row spans 0.09 m of ground at 1.5 m, 0.16 m at 2 m), so that frames whose '
-        'contacts land a cell or two apart add up on the foot (0: the sample point alone)',
+        'the foot of a standing object (its obstacle run rises STANDING_SAMPLES LUT rows) lies '
+        'between its lowest obstacle sample and the ground sample below it; the obstacle layer '
+        'counts the hit along that interval where it is no longer than this (a LUT row spans '
+        '0.09 m of ground at 1.5 m, 0.16 m at 2 m), so that frames whose contacts land a cell '
+        'or two apart add up on the foot; the class map and flat blobs count the sample point '
+        'alone (0: off)',
         0.0,
         1.0,
     )
