@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import shapely
-from shapely.geometry import Point, box, shape
+from shapely.geometry import LineString, Point, box, shape
 from test_mission_node_teach import make, odom
 
 RES = 0.05
@@ -174,3 +174,37 @@ def test_low_battery_sends_the_discovery_to_charge_and_it_goes_on_after(ros, tmp
     assert (tmp_path / 'discovery' / 'discovered.geojson').exists() or list(
         (tmp_path / 'discovery').glob('discovered.rejected.geojson')
     )
+
+
+def test_discovery_keeps_clear_of_the_obstacles_mapping_found_not_only_the_class_map(
+    ros, tmp_path
+):
+    """What the safety stop halts for (map/obstacles) is what the explorer plans around.
+
+    The class map shows lawn where mapping_node has found a post (its obstacle layer is ahead
+    of the class map: the floor, the foot spread); random garden 1's discovery stood before
+    such a post until its time limit when the explorer planned on the class map alone.
+    """
+    from mower_mapping.conversions import obstacle_markers
+
+    node = make(map_file='', discovery_dir=str(tmp_path / 'discovery'))
+    f = Follower(node)
+    f.tick(DOCK)
+    stamp = node.get_clock().now().to_msg()
+    next(s for s in node.subscriptions if s.topic == 'map/semantic').deliver(semantic_msg(stamp))
+    post = Point(5.75, 3.15).buffer(0.13)  # a 6 cm post and the 0.1 m margin, on the way
+    obstacles = next(s for s in node.subscriptions if s.topic == 'map/obstacles')
+    obstacles.deliver(obstacle_markers([post], 'map', stamp))
+    class_map, origin, res = node._semantic_grid()
+    assert (class_map == 2).sum() > 0 and (node.semantic[0] == 2).sum() == 0
+    assert call(node, 'mower/discover').success
+    pose, states = DOCK, []
+    for _ in range(3000):
+        pose = f.tick(pose)
+        states.append(node.mission.state.name)
+        if states[-1] != 'DISCOVERING' and 'DISCOVERING' in states:
+            break
+    assert states[-1] == 'IDLE', node.mission.message
+    legs = [LineString(pts) for pts in f.driven[1:-1] if len(pts) >= 2]
+    near = min(post.distance(leg) for leg in legs)
+    assert near >= 0.2  # the explorer's clearance from a blocked cell, to a cell
