@@ -80,6 +80,17 @@ def call(node, name: str):
     return services(node)[name].call(Trigger.Request())
 
 
+def discover_until_done(node, f: Follower) -> str:
+    """Tick from the dock until the mission leaves DISCOVERING (3000 ticks at most); its state."""
+    pose, states = DOCK, []
+    for _ in range(3000):
+        pose = f.tick(pose)
+        states.append(node.mission.state.name)
+        if states[-1] != 'DISCOVERING' and 'DISCOVERING' in states:
+            break
+    return states[-1]
+
+
 def test_mower_discover_explores_the_semantic_grid_and_writes_the_draft(ros, tmp_path):
     node = make(map_file='', discovery_dir=str(tmp_path / 'discovery'))
     assert 'mower/discover' in services(node)
@@ -91,13 +102,7 @@ def test_mower_discover_explores_the_semantic_grid_and_writes_the_draft(ros, tmp
     sem.deliver(semantic_msg(node.get_clock().now().to_msg()))
     response = call(node, 'mower/discover')
     assert response.success, response.message
-    pose, states = DOCK, []
-    for _ in range(3000):
-        pose = f.tick(pose)
-        states.append(node.mission.state.name)
-        if states[-1] != 'DISCOVERING' and 'DISCOVERING' in states:
-            break
-    assert states[-1] == 'IDLE', node.mission.message
+    assert discover_until_done(node, f) == 'IDLE', node.mission.message
     assert node.explorer.phase == 'done' and node.explorer.tours >= 1
     blade = next(p for p in node.publishers if p.topic == 'mower/blade_request').published
     assert not any(msg.data for msg in blade)
@@ -198,13 +203,7 @@ def test_discovery_keeps_clear_of_the_obstacles_mapping_found_not_only_the_class
     class_map, origin, res = node._semantic_grid()
     assert (class_map == 2).sum() > 0 and (node.semantic[0] == 2).sum() == 0
     assert call(node, 'mower/discover').success
-    pose, states = DOCK, []
-    for _ in range(3000):
-        pose = f.tick(pose)
-        states.append(node.mission.state.name)
-        if states[-1] != 'DISCOVERING' and 'DISCOVERING' in states:
-            break
-    assert states[-1] == 'IDLE', node.mission.message
+    assert discover_until_done(node, f) == 'IDLE', node.mission.message
     legs = [LineString(pts) for pts in f.driven[1:-1] if len(pts) >= 2]
     near = min(post.distance(leg) for leg in legs)
     assert near >= 0.2  # the explorer's clearance from a blocked cell, to a cell

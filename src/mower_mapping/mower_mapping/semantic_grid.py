@@ -247,8 +247,7 @@ class SemanticGrid:
         cls = lab[use].astype(np.int64)
         conf_used: np.ndarray | None = None if conf is None else conf[use]
         # the obstacle layer's extra hits between each contact and the ground sample below it
-        stand = use & contact & standing(obst, lut)
-        extra, src = self._foot_points(lut, ground, valid, stand)
+        extra, src = self._foot_points(lut, ground, valid, use & contact, obst)
         n_own = len(base)
         if len(extra):
             base = np.concatenate([base, extra])
@@ -315,18 +314,26 @@ class SemanticGrid:
         return len(seen)
 
     def _foot_points(
-        self, lut: GroundLut, ground: np.ndarray, valid: np.ndarray, contact: np.ndarray
+        self,
+        lut: GroundLut,
+        ground: np.ndarray,
+        valid: np.ndarray,
+        contact: np.ndarray,
+        obst: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Points between each contact sample and the valid ground sample below it (base frame).
+        """Points between each standing contact and the valid ground sample below it (base frame).
 
-        Every half cell along the interval, where the interval is no longer than ``foot_spread_m``
-        (nearer than about 2.2 m at the default 0.2 m); with the index of the contact sample
-        each point comes from. Empty where the spread is off, or a contact has no valid sample
-        below (the image's bottom edge).
+        Standing: :func:`standing` on ``obst``, the sample grid's obstacle cells. Every half cell
+        along the interval, where the interval is no longer than ``foot_spread_m`` (nearer than
+        about 2.2 m at the default 0.2 m); with the index of the contact sample each point comes
+        from. Empty where the spread is off, or a contact has no valid sample below (the
+        image's bottom edge).
         """
         empty = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
-        idx = np.flatnonzero(contact)
-        if self.p.foot_spread_m <= 0 or not len(idx):
+        if self.p.foot_spread_m <= 0:
+            return empty
+        idx = np.flatnonzero(contact & standing(obst, lut))
+        if not len(idx):
             return empty
         rows, cols = lut.grid_shape
         sample_at = np.full(rows * cols, -1, dtype=np.int64)
