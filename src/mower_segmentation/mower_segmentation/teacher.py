@@ -452,13 +452,16 @@ class Teacher:
         vote: :meth:`_hard_vote`.
         """
         h, w = rgb.shape[:2]
-        first = self.class_probs(rgb)
-        if first is None:
-            return self._hard_vote(rgb)
-        total = first + self.class_probs(np.ascontiguousarray(rgb[:, ::-1]))[:, ::-1]
+        images = [rgb, np.ascontiguousarray(rgb[:, ::-1])]
         if min(h, w) >= 4:
-            half = cv2.resize(rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-            total += cv2.resize(self.class_probs(half), (w, h), interpolation=cv2.INTER_LINEAR)
+            images.append(cv2.resize(rgb, (w // 2, h // 2), interpolation=cv2.INTER_AREA))
+        views = [p for p in map(self.class_probs, images) if p is not None]
+        if len(views) < len(images):
+            return self._hard_vote(rgb)
+        views[1] = views[1][:, ::-1]
+        if len(views) == 3:
+            views[2] = cv2.resize(views[2], (w, h), interpolation=cv2.INTER_LINEAR)
+        total = sum(views[1:], views[0])
         out = total[..., :UNLABELLED].argmax(-1).astype(np.uint8)
         out[total[..., UNLABELLED] > total[..., :UNLABELLED].max(-1)] = IGNORE
         return out
