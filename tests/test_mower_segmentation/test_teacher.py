@@ -257,7 +257,7 @@ class _Scored(Teacher):
         self.input_hw = logits.shape[:2]
         self._lut = teacher_mod.ade20k_lut()
         self._groups = teacher_mod.group_matrix(logits.shape[-1])
-        self._scores_index, self._scores_quant = 0, (0.0, 0)
+        self._scores_index, self._scores_quant, self._scores_checked = 0, (0.0, 0), False
         self._logits = logits.astype(np.float32)
         self._interp = self  # get_tensor below
         self.argmax_differs = False

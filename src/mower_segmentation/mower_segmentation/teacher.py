@@ -347,7 +347,7 @@ class Teacher:
                     self._input_index, np.zeros((1, *self.input_hw, 3), np.uint8)
                 )
                 self._interp.invoke()  # warm-up: the model runs, or the error is now
-                self._scores_index, self._scores_quant = _argmax_input(
+                self._scores_index, self._scores_quant, self._scores_channels = _argmax_input(
                     self._interp, self._output_index
                 )
         except (ValueError, RuntimeError) as exc:
@@ -358,12 +358,9 @@ class Teacher:
                 f'{self.path}: not a usable TFLite model, truncated or damaged ({reason})'
             ) from None
         self._lut = ade20k_lut()
-        self._groups = group_matrix(self._scores_channels())
-
-    def _scores_channels(self) -> int:
-        if self._scores_index is None:
-            return 0
-        return int(self._interp.get_tensor(self._scores_index).shape[-1])
+        self._scores_checked = False
+        channels = 0 if self._scores_index is None else self._scores_channels
+        self._groups = group_matrix(channels)
 
     def ade20k(self, rgb: np.ndarray) -> np.ndarray:
         """ADE20K class ids (int32) at the model's input size for an (H, W, 3) uint8 RGB image.
@@ -398,11 +395,7 @@ class Teacher:
         h, w = rgb.shape[:2]
         padded, (top, left) = letterbox(rgb, self.input_hw)
         ade = self.ade20k(padded)
-        ph, pw = padded.shape[:2]
-        ih, iw = ade.shape
-        y0, y1 = round(top * ih / ph), round((top + h) * ih / ph)
-        x0, x1 = round(left * iw / pw), round((left + w) * iw / pw)
-        ours = self._ours(ade[y0:y1, x0:x1])
+        ours = self._ours(ade[_image_box(padded.shape, (top, left), (h, w), ade.shape)])
         if ours.shape != (h, w):
             ours = cv2.resize(ours, (w, h), interpolation=cv2.INTER_NEAREST)
         return ours
@@ -421,18 +414,15 @@ class Teacher:
         padded, (top, left) = letterbox(rgb, self.input_hw)
         ade = self.ade20k(padded)
         raw = self._interp.get_tensor(self._scores_index)[0]
-        ih, iw = raw.shape[:2]
-        if ade.shape != (ih, iw) or not np.array_equal(raw.argmax(-1), ade):
-            self._scores_index = None  # not the scores of this output after all: hard labels
-            return None
+        if not self._scores_checked:  # once: these are the scores of this output
+            if ade.shape != raw.shape[:2] or not np.array_equal(raw.argmax(-1), ade):
+                self._scores_index = None  # not what the ARG_MAX read after all: hard labels
+                return None
+            self._scores_checked = True
         scale, zero = self._scores_quant
-        logits = raw.astype(np.float32)
+        logits = raw[_image_box(padded.shape, (top, left), (h, w), raw.shape)].astype(np.float32)
         if scale:
             logits = (logits - np.float32(zero)) * np.float32(scale)
-        ph, pw = padded.shape[:2]
-        y0, y1 = round(top * ih / ph), round((top + h) * ih / ph)
-        x0, x1 = round(left * iw / pw), round((left + w) * iw / pw)
-        logits = logits[y0:y1, x0:x1]
         logits -= logits.max(-1, keepdims=True)
         np.exp(logits, out=logits)
         probs = logits @ self._groups
@@ -509,8 +499,19 @@ def group_matrix(channels: int) -> np.ndarray:
     return out
 
 
-def _argmax_input(interp, output_index: int) -> tuple[int | None, tuple[float, int]]:
-    """Index and (scale, zero point) of the scores the model's final ARG_MAX reads.
+def _image_box(
+    padded: tuple[int, ...], top_left: tuple[int, int], hw: tuple[int, int], out: tuple[int, ...]
+) -> tuple[slice, slice]:
+    """Rows and columns of an output of shape ``out`` that show the image inside ``padded``."""
+    (ph, pw), (top, left), (h, w), (ih, iw) = padded[:2], top_left, hw, out[:2]
+    return (
+        slice(round(top * ih / ph), round((top + h) * ih / ph)),
+        slice(round(left * iw / pw), round((left + w) * iw / pw)),
+    )
+
+
+def _argmax_input(interp, output_index: int) -> tuple[int | None, tuple[float, int], int]:
+    """Index, (scale, zero point) and channels of the scores the final ARG_MAX reads.
 
     The index is None where there are none (a model whose output is not an ARG_MAX of
     per-class scores).
@@ -521,7 +522,7 @@ def _argmax_input(interp, output_index: int) -> tuple[int | None, tuple[float, i
     both have it); :meth:`Teacher.class_probs` also checks that the scores' argmax is the
     model's own output before it uses them.
     """
-    none = (None, (0.0, 0))
+    none = (None, (0.0, 0), 0)
     try:
         ops = interp._get_ops_details()  # noqa: SLF001 (no public operator list)
     except AttributeError:
@@ -533,7 +534,7 @@ def _argmax_input(interp, output_index: int) -> tuple[int | None, tuple[float, i
             if d is None or len(d['shape']) != 4 or not 1 < int(d['shape'][-1]) <= 256:
                 return none
             scale, zero = d.get('quantization', (0.0, 0))
-            return int(d['index']), (float(scale), int(zero))
+            return int(d['index']), (float(scale), int(zero)), int(d['shape'][-1])
     return none
 
 
