@@ -354,7 +354,21 @@ def test_adapt_end_to_end_on_a_tiny_model_then_a_review_drops_frames(tmp_path, t
     assert any('resuming the earlier run' in m for m in logs)
     assert summary['frames']['read'] == 6 and summary['frames']['left_out_by_review'] == 0
     assert summary['frames']['train'] + summary['frames']['held_back'] == 6
-    assert 'unknown provenance' in (out / 'MODEL_CARD.md').read_text()
+    card = (out / 'MODEL_CARD.md').read_text()
+    assert 'unknown provenance' in card
+    assert 'signed int8 with a scale per output channel' in card
+    assert summary['training']['per_channel'] is True
+    import onnx
+
+    graph = onnx.load(str(out / 'lawnnet_adapted_int8.onnx')).graph
+    axes = [
+        a.i
+        for n in graph.node
+        if n.op_type == 'DequantizeLinear' and n.input[0].endswith('_quantized')
+        for a in n.attribute
+        if a.name == 'axis'
+    ]
+    assert axes and set(axes) == {0}  # the convolutions' weights: a scale per output channel
     listing = out / 'review' / 'frames.txt'
     lines = listing.read_text().splitlines()
     assert [ln.split(maxsplit=1)[1] for ln in lines if not ln.startswith('#')] == [

@@ -7,7 +7,7 @@ import logging
 
 import numpy as np
 import pytest
-from tiny_models import channel_model
+from tiny_models import channel_model, depthwise_model
 
 from mower_segmentation import runtime
 from mower_segmentation.classes import MEAN, STD
@@ -103,6 +103,92 @@ def test_qnn_htp_runs_a_small_int8_model_like_cpu(tmp_path):
     assert agree >= 0.97
 
 
+def _weights(path, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The int8 model's dequantised weight ``name`` and its scales."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    node = next(
+        n for n in model.graph.node if n.op_type == 'DequantizeLinear' and n.input[0] == name
+    )
+    q, scale, zero = (inits[i] for i in node.input)
+    axis = next((a.i for a in node.attribute if a.name == 'axis'), 1)
+    shape = [-1 if i == axis else 1 for i in range(q.ndim)] if scale.ndim else []
+    deq = (q.astype(np.float32) - zero.reshape(shape)) * scale.reshape(shape)
+    return deq, scale
+
+
+def test_per_channel_weights_keep_a_channel_of_small_weights(tmp_path):
+    import onnx
+    from onnx import numpy_helper
+
+    from mower_segmentation.train import quantize_int8
+
+    depthwise_model(tmp_path / 'm.onnx', scales=(1.0, 0.01, 0.3))
+    dw = numpy_helper.to_array(
+        next(i for i in onnx.load(str(tmp_path / 'm.onnx')).graph.initializer if i.name == 'DW')
+    )
+    rng = np.random.default_rng(1)
+    calib = rng.integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
+    tensor = quantize_int8(tmp_path / 'm.onnx', tmp_path / 'tensor.onnx', calib)
+    channel = quantize_int8(
+        tmp_path / 'm.onnx', tmp_path / 'channel.onnx', calib, per_channel=True
+    )
+    w_t, s_t = _weights(tensor, 'DW_quantized')
+    w_c, s_c = _weights(channel, 'DW_quantized')
+    assert s_t.shape == () and s_c.shape == (3,)  # one scale, or one per channel
+    # the channel of small weights: a few steps of the tensor's scale (measured: 14 % of its
+    # largest weight off), fine steps of its own (0.2 %)
+    small = np.abs(dw[1]).max()
+    err_t = np.abs(w_t[1] - dw[1]).max() / small
+    err_c = np.abs(w_c[1] - dw[1]).max() / small
+    assert err_t > 0.1 and err_c < 0.01, (err_t, err_c)
+    # every channel within half a step of its own scale, the large one too
+    assert (np.abs(w_c - dw).max(axis=(1, 2, 3)) <= s_c / 2 + 1e-6).all()
+    # and the model's labels follow the float model's at least as well
+    frames = rng.integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)
+    ref = Segmenter(tmp_path / 'm.onnx', ['cpu'])
+    agree = {
+        p.name: np.mean(
+            [
+                (Segmenter(p, ['cpu']).segment(f).labels == ref.segment(f).labels).mean()
+                for f in frames
+            ]
+        )
+        for p in (tensor, channel)
+    }
+    assert agree['channel.onnx'] >= agree['tensor.onnx'], agree
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec('onnxruntime_qnn') is None, reason='onnxruntime-qnn not installed'
+)
+def test_qnn_htp_runs_per_channel_weights_with_no_node_left_to_the_cpu(tmp_path):
+    import onnxruntime as ort
+    import onnxruntime_qnn
+
+    from mower_segmentation.train import quantize_int8
+
+    depthwise_model(tmp_path / 'm.onnx')
+    rng = np.random.default_rng(2)
+    calib = rng.integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
+    q = quantize_int8(tmp_path / 'm.onnx', tmp_path / 'm_int8.onnx', calib, per_channel=True)
+    htp = Segmenter(q, ['qnn-htp'])  # registers the QNN plugin
+    assert htp.provider == 'qnn-htp', htp.skipped
+    # the same model with the CPU fallback switched off still loads: QNN takes every node
+    so = ort.SessionOptions()
+    so.add_session_config_entry('session.disable_cpu_ep_fallback', '1')
+    devices = [d for d in ort.get_ep_devices() if d.ep_name == 'QNNExecutionProvider']
+    so.add_provider_for_devices(devices, {'backend_path': onnxruntime_qnn.get_qnn_htp_path()})
+    ort.InferenceSession(str(q), sess_options=so)
+    cpu = Segmenter(q, ['cpu'])
+    imgs = rng.integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)
+    agree = np.mean([(htp.segment(i).labels == cpu.segment(i).labels).mean() for i in imgs])
+    assert agree >= 0.97
+
+
 def test_the_simulated_npu_is_not_chosen_over_the_cpu(tmp_path, monkeypatch):
     channel_model(tmp_path / 'm.onnx')
     monkeypatch.setattr(runtime, 'htp_is_simulated', lambda: True)  # an x86 machine
@@ -177,7 +263,12 @@ def test_quantize_calibrates_on_dataset_frames_at_a_percentile_and_refuses_bad_i
     assert main([*base, *calib, '--percentile', '99.9', '--out', str(tmp_path / 'pct.onnx')]) == 0
     assert '30 calibration frames' in capsys.readouterr().out
     assert main([*base, *calib, '--out', str(tmp_path / 'max.onnx')]) == 0  # min/max: shipped
-    assert 'minimum and maximum' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert 'minimum and maximum' in out and 'weights per tensor' in out
+    assert _weights(tmp_path / 'max.onnx', 'W_quantized')[1].shape == ()
+    assert main([*base, *calib, '--per-channel', '--out', str(tmp_path / 'ch.onnx')]) == 0
+    assert 'weights per channel' in capsys.readouterr().out
+    assert _weights(tmp_path / 'ch.onnx', 'W_quantized')[1].shape == (4,)  # one per class
     # the 99.9th percentile leaves the outlier out: finer int8 steps on the input
     assert _input_scale(tmp_path / 'pct.onnx') < 0.6 * _input_scale(tmp_path / 'max.onnx')
     labels = Segmenter(tmp_path / 'pct.onnx').segment(np.full((32, 32, 3), 128, np.uint8))

@@ -30,3 +30,35 @@ def channel_model(path: Path, h: int = 8, w: int = 8, classes: int = 4) -> np.nd
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return weight
+
+
+def depthwise_model(path: Path, h: int = 16, w: int = 16, scales=(1.0, 0.05, 0.3)) -> None:
+    """A 3x3 depthwise convolution whose channels' weights differ in size, then 1x1 to 4 classes.
+
+    One weight scale for the whole depthwise tensor leaves the channel of small weights a few
+    int8 steps; a scale per channel keeps it (``quantize_int8(per_channel=True)``).
+    """
+    rng = np.random.default_rng(0)
+    dw = (rng.normal(0, 1, (3, 1, 3, 3)) * np.asarray(scales)[:, None, None, None]).astype(
+        np.float32
+    )
+    gain = 1.0 / np.asarray(scales, np.float32)  # the classes' logits of similar size
+    head = np.array(
+        [[gain[0], 0, 0], [0, gain[1], 0], [0, 0, gain[2]], -gain], dtype=np.float32
+    ).reshape(4, 3, 1, 1)
+    graph = helper.make_graph(
+        [
+            helper.make_node(
+                'Conv', ['image', 'DW'], ['dw'], kernel_shape=[3, 3], pads=[1, 1, 1, 1], group=3
+            ),
+            helper.make_node('Conv', ['dw', 'H'], ['logits'], kernel_shape=[1, 1]),
+        ],
+        'depthwise',
+        [helper.make_tensor_value_info('image', TensorProto.FLOAT, [1, 3, h, w])],
+        [helper.make_tensor_value_info('logits', TensorProto.FLOAT, [1, 4, h, w])],
+        [numpy_helper.from_array(dw, 'DW'), numpy_helper.from_array(head, 'H')],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))

@@ -137,7 +137,13 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
         return 1
     try:
         calib = calibration_frames(args.calib, args.frames)
-        q8 = quantize_int8(args.float_model, args.out, calib, percentile=args.percentile)
+        q8 = quantize_int8(
+            args.float_model,
+            args.out,
+            calib,
+            percentile=args.percentile,
+            per_channel=args.per_channel,
+        )
     except (FileNotFoundError, ValueError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1
@@ -148,6 +154,7 @@ def _cmd_quantize(args: argparse.Namespace) -> int:
             if args.percentile is None
             else f'at their {args.percentile:g}th percentile'
         )
+        + (', weights per channel' if args.per_channel else ', weights per tensor')
         + '; run `mower segment eval` and `mower segment bench`'
     )
     return 0
@@ -472,6 +479,12 @@ def add_segment_parser(sub):
         default=None,
         help='int8 activation ranges at this percentile of the calibration values (default: '
         'their minimum and maximum, as the shipped model; `adapt` uses 99.9)',
+    )
+    q.add_argument(
+        '--per-channel',
+        action='store_true',
+        help='signed int8 weights with a scale per output channel (as `adapt` makes them; '
+        'default: uint8 with a scale per tensor, as the shipped model)',
     )
     q.set_defaults(func=_cmd_quantize)
     e = s.add_parser(
