@@ -188,3 +188,86 @@ def test_blade_interlock_follows_the_mission():
     assert not s.filter(0.0).blade
     s.mission('MOWING', True)
     assert s.filter(0.0).blade
+
+
+def drive(s: SafetySupervisor, t0: float, t1: float, pose_at, v: float, w: float, dt=0.1):
+    """Feed the supervisor every ``dt`` from ``t0`` to ``t1``; the outputs, by time."""
+    outs = {}
+    for k in range(int(round((t1 - t0) / dt)) + 1):
+        t = t0 + k * dt
+        feed(s, t, pose_at(t), v, w)
+        outs[round(t, 3)] = s.filter(t)
+    return outs
+
+
+def test_wheels_told_to_move_while_the_pose_stays_put_latch_stuck():
+    # caught on a hose: the follower asks for a crawl and a turn, the pose does not change
+    s = healthy(v=0.1, w=0.3)
+    outs = drive(s, 0.0, 25.0, lambda t: (5.0, 5.0, 0.0), 0.1, 0.3)
+    assert all(o.ok and o.blade for t, o in outs.items() if t <= 19.9)
+    late = outs[25.0]
+    assert 'stuck' in late.reasons and 'stuck' in late.latched
+    assert late.v_mps == 0.0 and late.w_radps == 0.0 and not late.blade
+    first = min(t for t, o in outs.items() if 'stuck' in o.reasons)
+    assert 20.0 < first <= 20.2  # stuck_time_s after the first command to move
+    # latched: freed and moving again, it stays stopped until the owner resets it
+    outs = drive(s, 25.1, 30.0, lambda t: (5.0 + 0.5 * (t - 25.1), 5.0, 0.0), 0.5, 0.0)
+    assert all('stuck' in o.reasons and o.v_mps == 0.0 for o in outs.values())
+    assert s.reset() == (True, 'cleared: stuck')
+    # after the reset the count starts again, from zero
+    outs = drive(s, 30.1, 45.0, lambda t: (8.0, 5.0, 0.0), 0.1, 0.0)
+    assert all(o.ok for o in outs.values())
+
+
+@pytest.mark.parametrize(
+    'name, pose_at, v, w',
+    [
+        ('slow straight drive', lambda t: (1.0 + 0.05 * t, 5.0, 0.0), 0.05, 0.0),
+        ('turning in place', lambda t: (5.0, 5.0, math.remainder(0.5 * t, math.tau)), 0.0, 0.5),
+        ('standing still by command', lambda t: (5.0, 5.0, 0.0), 0.0, 0.0),
+        (
+            'moving, with RTK noise of a few centimetres',
+            lambda t: (1.0 + 0.1 * t + 0.03 * math.sin(7 * t), 5.0 + 0.03 * math.cos(5 * t), 0.0),
+            0.1,
+            0.0,
+        ),
+    ],
+)
+def test_progress_or_standing_still_is_never_stuck(name, pose_at, v, w):
+    s = healthy(v=v, w=w, pose=pose_at(0.0))
+    outs = drive(s, 0.0, 60.0, pose_at, v, w)
+    assert not any('stuck' in o.reasons for o in outs.values()), name
+
+
+def test_a_crawl_below_the_travel_threshold_and_noise_on_a_stuck_mower_still_count():
+    # 4 mm/s: 8 cm in 20 s, below stuck_travel_m (0.1 m)
+    s = healthy(v=0.1)
+    outs = drive(s, 0.0, 25.0, lambda t: (5.0 + 0.004 * t, 5.0, 0.0), 0.1, 0.0)
+    assert 'stuck' in outs[25.0].latched
+    # caught, with the pose jittering by 2 cm and 3 degrees
+    s = healthy(v=0.1)
+    outs = drive(
+        s,
+        0.0,
+        25.0,
+        lambda t: (5.0 + 0.02 * math.sin(3 * t), 5.0 + 0.02 * math.cos(2 * t), 0.05 * math.sin(t)),
+        0.1,
+        0.0,
+    )
+    assert 'stuck' in outs[25.0].latched
+
+
+def test_a_stop_restarts_the_count_and_zero_switches_the_check_off():
+    # stuck for 15 s, a pause of a second (commanded still), then 15 s more: not yet stuck
+    s = healthy(v=0.1)
+    drive(s, 0.0, 15.0, lambda t: (5.0, 5.0, 0.0), 0.1, 0.0)
+    drive(s, 15.1, 16.0, lambda t: (5.0, 5.0, 0.0), 0.0, 0.0)
+    outs = drive(s, 16.1, 31.0, lambda t: (5.0, 5.0, 0.0), 0.1, 0.0)
+    assert not any('stuck' in o.reasons for o in outs.values())
+    assert 'stuck' in drive(s, 31.1, 37.0, lambda t: (5.0, 5.0, 0.0), 0.1, 0.0)[37.0].latched
+    off = SafetySupervisor(SafetyParams(stuck_time_s=0.0), box(0, 0, 10, 10))
+    feed(off, 0.0, (5.0, 5.0, 0.0), 0.1, 0.0)
+    off.mission('MOWING', True)
+    assert not any(
+        'stuck' in o.reasons for o in drive(off, 0, 100, lambda t: (5, 5, 0), 0.1, 0).values()
+    )

@@ -15,6 +15,11 @@ returns what the motors may do now and why not, if anything is held back:
 - obstacle stop: an obstacle cell of the semantic map in the footprint's sweep over the stopping
   distance ahead stops forward motion (rotation in place is still allowed: the footprint is a
   disc);
+- stuck: wheels told to move (what leaves the supervisor) for ``stuck_time_s`` while the pose
+  moves less than ``stuck_travel_m`` and turns less than ``stuck_turn_rad``: latched like a lift
+  (the mission goes to ERROR and the owner is told). A mower caught on a garden hose in the
+  simulator otherwise spun its wheels, blade on, for half an hour and then for hours more on
+  its way home;
 - blade interlock: the blade runs only while the mission is MOWING and nothing above is active.
 
 Times are seconds on one clock (simulated or ROS time); all inputs carry their own stamp.
@@ -37,7 +42,11 @@ from mower_node_kit.params import check_ranges, param
 GRAVITY_MPS2 = 9.81
 
 #: Reasons that latch until an explicit reset.
-LATCHED = ('emergency stop', 'hardware emergency stop', 'tilt', 'lift')
+LATCHED = ('emergency stop', 'hardware emergency stop', 'tilt', 'lift', 'stuck')
+
+#: Below these, an output command counts as standing still (the stuck check rests).
+STILL_V_MPS = 0.02
+STILL_W_RADPS = 0.1
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,15 @@ class SafetyParams:
         1.0, 'braking deceleration the stopping distance assumes', 0.01, 20.0
     )
     reaction_time_s: float = param(0.1, 'latency the stopping distance assumes', 0.0, 5.0)
+    stuck_time_s: float = param(
+        20.0, 'wheels told to move this long without the pose moving: stuck (0: off)', 0.0, 3600.0
+    )
+    stuck_travel_m: float = param(
+        0.1, 'the pose moving this far within stuck_time_s is progress', 0.001, 10.0
+    )
+    stuck_turn_rad: float = param(  # 20 degrees
+        0.35, 'the pose turning this far within stuck_time_s is progress', 0.001, 6.3
+    )
 
     def __post_init__(self) -> None:
         """Every value of its type, finite and in its range (ConfigError names the first)."""
@@ -218,6 +236,7 @@ class SafetySupervisor:
     _tilt: float = 0.0
     _mission: str = 'IDLE'
     _blade_request: bool = False
+    _still_since: tuple[float, float, float, float] | None = None  # pose and time: no progress
     grid: ObstacleGrid | None = None
 
     def __post_init__(self) -> None:
@@ -295,6 +314,7 @@ class SafetySupervisor:
         cleared = sorted(self._latched)
         self._latched.clear()
         self._vz = 0.0
+        self._still_since = None
         return True, f'cleared: {", ".join(cleared)}' if cleared else 'nothing to clear'
 
     def _latch(self, reason: str, time_s: float) -> None:
@@ -330,6 +350,11 @@ class SafetySupervisor:
                 v = 0.0
         if stop_all:
             v = w = 0.0
+        if self._stuck(v, w, time_s):
+            self._latch('stuck', time_s)
+            reasons.insert(0, 'stuck')
+            v = w = 0.0
+            stop_all = True
         blade = (
             self._blade_request
             and self._mission == 'MOWING'
@@ -337,6 +362,30 @@ class SafetySupervisor:
             and 'geofence' not in reasons
         )
         return SafetyOutput(v, w, blade, tuple(reasons), tuple(self._latched))
+
+    def _stuck(self, v: float, w: float, time_s: float) -> bool:
+        """Told to move (``v``, ``w`` leave the supervisor) but no progress for stuck_time_s.
+
+        Progress is the pose moving ``stuck_travel_m`` or turning ``stuck_turn_rad`` from where
+        the last progress was; standing still by command (or by a stop) restarts the count.
+        """
+        p = self.params
+        if p.stuck_time_s <= 0 or self._odom is None:
+            return False
+        if abs(v) < STILL_V_MPS and abs(w) < STILL_W_RADPS:
+            self._still_since = None
+            return False
+        x, y, yaw, _ = self._odom
+        ref = self._still_since
+        turned = 0.0 if ref is None else abs(math.remainder(yaw - ref[2], math.tau))
+        if (
+            ref is None
+            or math.hypot(x - ref[0], y - ref[1]) >= p.stuck_travel_m
+            or (turned >= p.stuck_turn_rad)
+        ):
+            self._still_since = (x, y, yaw, time_s)
+            return False
+        return time_s - ref[3] > p.stuck_time_s
 
     def _fence_ok(self, sweep: np.ndarray) -> bool:
         # on the fence line counts as inside: a footprint touching it may still move back in
