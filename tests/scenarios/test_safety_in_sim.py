@@ -251,3 +251,32 @@ def test_motor_board_disconnect_stops_safely_reconnects_and_reports(demo):
     assert loop.mission.request('resume')[0]
     rec = run_recording(loop, 12.0)
     assert rec['state'][-1] == 'MOWING' and max(rec['speed']) > 0.3
+
+
+def test_a_mower_caught_mid_stripe_is_stopped_as_stuck_and_the_mission_errs(demo):
+    """Held where it is (as the garden hose held it on random garden 0): blade and wheels stop.
+
+    The mower is put back where it was after every tick, as if caught: the follower keeps
+    asking to drive, the pose does not move. After ``stuck_time_s`` the supervisor latches
+    'stuck' and the mission goes to ERROR with that reason; a reset lets it resume.
+    """
+    lawn, plan = demo
+    loop = mowing_mid_stripe(lawn, plan)
+    x, y, yaw = loop.sim.pose
+    limit = loop.cfg.safety.stuck_time_s
+    states, blades, t0 = [], [], loop.sim.time_s
+    while loop.sim.time_s < t0 + limit + 2.0:
+        tick = loop.step()
+        loop.sim.set_pose(x, y, yaw)
+        states.append((loop.sim.time_s - t0, tick.mission.state, tick.safety.reasons))
+        blades.append((loop.sim.time_s - t0, loop.sim.blade_on))
+    assert all(s == 'MOWING' for t, s, _ in states if t < limit - 0.5)
+    assert all(on for t, on in blades if t < limit - 0.5)  # caught, still mowing for a while
+    stuck = [t for t, _, reasons in states if 'stuck' in reasons]
+    assert stuck and limit - 0.5 < stuck[0] < limit + 1.0
+    assert states[-1][1] == 'ERROR' and 'stuck' in loop.mission.message
+    assert not any(on for t, on in blades if t > stuck[0] + 0.1)
+    assert loop.ticks[-1].safety.v_mps == 0.0 and loop.ticks[-1].safety.w_radps == 0.0
+    assert loop.safety.reset()[0]
+    loop.step()
+    assert loop.mission.request('resume')[0]
