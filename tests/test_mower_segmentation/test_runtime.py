@@ -150,39 +150,39 @@ def test_per_channel_weights_keep_a_channel_of_small_weights(tmp_path):
     # and the model's labels follow the float model's at least as well
     frames = rng.integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)
     ref = Segmenter(tmp_path / 'm.onnx', ['cpu'])
-    agree = {
-        p.name: np.mean(
-            [
-                (Segmenter(p, ['cpu']).segment(f).labels == ref.segment(f).labels).mean()
-                for f in frames
-            ]
+    agree = {}
+    for p in (tensor, channel):
+        seg = Segmenter(p, ['cpu'])
+        agree[p.name] = np.mean(
+            [(seg.segment(f).labels == ref.segment(f).labels).mean() for f in frames]
         )
-        for p in (tensor, channel)
-    }
     assert agree['channel.onnx'] >= agree['tensor.onnx'], agree
 
 
 @pytest.mark.skipif(
     importlib.util.find_spec('onnxruntime_qnn') is None, reason='onnxruntime-qnn not installed'
 )
-def test_qnn_htp_runs_per_channel_weights_with_no_node_left_to_the_cpu(tmp_path):
-    import onnxruntime as ort
-    import onnxruntime_qnn
-
+def test_qnn_htp_runs_per_channel_weights_with_no_node_left_to_the_cpu(tmp_path, monkeypatch):
     from mower_segmentation.train import quantize_int8
 
     depthwise_model(tmp_path / 'm.onnx')
     rng = np.random.default_rng(2)
     calib = rng.integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
     q = quantize_int8(tmp_path / 'm.onnx', tmp_path / 'm_int8.onnx', calib, per_channel=True)
-    htp = Segmenter(q, ['qnn-htp'])  # registers the QNN plugin
+    htp = Segmenter(q, ['qnn-htp'])
     assert htp.provider == 'qnn-htp', htp.skipped
-    # the same model with the CPU fallback switched off still loads: QNN takes every node
-    so = ort.SessionOptions()
-    so.add_session_config_entry('session.disable_cpu_ep_fallback', '1')
-    devices = [d for d in ort.get_ep_devices() if d.ep_name == 'QNNExecutionProvider']
-    so.add_provider_for_devices(devices, {'backend_path': onnxruntime_qnn.get_qnn_htp_path()})
-    ort.InferenceSession(str(q), sess_options=so)
+    # the runtime's own QNN session with the CPU fallback switched off still loads: QNN takes
+    # every node
+    options = runtime._session_options
+
+    def no_fallback(threads: int):
+        so = options(threads)
+        so.add_session_config_entry('session.disable_cpu_ep_fallback', '1')
+        return so
+
+    monkeypatch.setattr(runtime, '_session_options', no_fallback)
+    runtime.open_session(str(q), 'qnn-htp')
+    monkeypatch.undo()
     cpu = Segmenter(q, ['cpu'])
     imgs = rng.integers(0, 256, (8, 16, 16, 3), dtype=np.uint8)
     agree = np.mean([(htp.segment(i).labels == cpu.segment(i).labels).mean() for i in imgs])
