@@ -132,6 +132,22 @@ def test_a_coarser_output_of_the_same_aspect_is_accepted(tmp_path):
     assert seg.segment(np.zeros((8, 8, 3), np.uint8)).labels.shape == (8, 8)
 
 
+def test_logits_four_times_coarser_are_resized_to_twice_their_size_then_repeated(tmp_path):
+    """A full-resolution model's 80x60 logits of a 320x240 frame go to 160x120 in float."""
+    import cv2
+
+    nodes, inits = _conv('c')
+    nodes.append(
+        helper.make_node('AveragePool', ['c'], ['logits'], kernel_shape=[4, 4], strides=[4, 4])
+    )
+    seg = Segmenter(_save(tmp_path / 'quarter.onnx', nodes, [1, 4, 2, 2], inits), ['cpu'])
+    rgb = np.random.default_rng(1).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    logits = seg.session.run(None, {seg.input_name: seg.preprocess(rgb)})[0][0]
+    hwc = cv2.resize(logits.transpose(1, 2, 0), (W // 2, H // 2), interpolation=cv2.INTER_LINEAR)
+    want = np.repeat(np.repeat(hwc.argmax(axis=2), 2, 0), 2, 1)
+    assert np.array_equal(seg.segment(rgb).labels, want)
+
+
 def test_frames_with_non_finite_logits_are_counted_and_give_no_ground_labels(tmp_path):
     seg = Segmenter(sometimes_nan_model(tmp_path / 'sometimes.onnx'), ['cpu'])
     dark = np.full((H, W, 3), 60, np.uint8)

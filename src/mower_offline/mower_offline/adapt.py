@@ -63,7 +63,17 @@ REPO = share_dir()  # the shipped models/: mower_bringup's share, or the checkou
 DEFAULT_INIT = 'models/lawnnet.pt'
 DEFAULT_TEACHER = '../shared/data/ade20k-deeplab/deeplabv3_mnv2_ade20k_int8.tflite'
 DEFAULT_MSRC = '../shared/data/msrc21-grass'
-INPUT_SIZE = (160, 120)  # (width, height) of the network input
+INPUT_SIZE = (160, 120)  # (width, height) of the network input (320x240: a full-resolution stem)
+
+
+def input_size(model) -> tuple[int, int]:
+    """(width, height) the torch model takes: 160x120, or 320x240 for a full-resolution stem."""
+    from mower_segmentation.model import model_input_hw
+
+    h, w = model_input_hw(model)
+    return w, h
+
+
 OUTPUT_NAMES = (
     'lawnnet_adapted.pt',
     'lawnnet_adapted.onnx',
@@ -170,7 +180,8 @@ def load_init(path: str | Path):
         model = load_model(p)
         model.eval()
         with torch.no_grad():
-            logits = predict_logits(model, torch.zeros(1, 3, INPUT_SIZE[1], INPUT_SIZE[0]))
+            w, h = input_size(model)
+            logits = predict_logits(model, torch.zeros(1, 3, h, w))
     except Exception as exc:
         raise AdaptError(
             f'{p}: weights do not fit a known architecture ({first_line(exc)})'
@@ -214,22 +225,29 @@ def split_frames(blocks: Sequence[str], share: float) -> list[bool]:
 # -- 4. fine-tune -------------------------------------------------------------------------------
 
 
-def reduce_to_input(rgb: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """320x240 frame and labels to the network's 160x120 (as the training frames are made)."""
+def reduce_to_input(
+    rgb: np.ndarray, labels: np.ndarray, size: tuple[int, int] = INPUT_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
+    """320x240 frame and labels to the network's ``size`` (as the training frames are made)."""
     from mower_segmentation.dataset import reduce_frame
 
-    return reduce_frame(rgb, labels, *INPUT_SIZE)
+    return reduce_frame(rgb, labels, *size)
 
 
-def write_shard(folder: Path, rgbs: Sequence[np.ndarray], labels: Sequence[np.ndarray]) -> str:
-    """One ``shard_0000.npz`` of the frames at the network's size (written, then renamed).
+def write_shard(
+    folder: Path,
+    rgbs: Sequence[np.ndarray],
+    labels: Sequence[np.ndarray],
+    size: tuple[int, int] = INPUT_SIZE,
+) -> str:
+    """One ``shard_0000.npz`` of the frames at the network's ``size`` (written, then renamed).
 
     Returns the sha256 of its images and labels (the file's own bytes hold a time stamp).
     """
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    pairs = [reduce_to_input(r, lab) for r, lab in zip(rgbs, labels, strict=True)]
+    pairs = [reduce_to_input(r, lab, size) for r, lab in zip(rgbs, labels, strict=True)]
     images, labs = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
     tmp = folder / '.shard_0000.part.npz'
     np.savez_compressed(tmp, images=images, labels=labs)
@@ -247,8 +265,9 @@ def seconds_per_image(model, batch: int, threads: int) -> float:
     torch.set_num_threads(threads)
     m = copy.deepcopy(model).train()
     opt = torch.optim.SGD(m.parameters(), lr=0.0)
-    x = torch.zeros(batch, 3, INPUT_SIZE[1], INPUT_SIZE[0])
-    y = torch.zeros(batch, INPUT_SIZE[1], INPUT_SIZE[0], dtype=torch.long)
+    w, h = input_size(model)
+    x = torch.zeros(batch, 3, h, w)
+    y = torch.zeros(batch, h, w, dtype=torch.long)
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -360,15 +379,26 @@ def throttled(log: Callable[[str], None], every_s: float = 15.0) -> Callable[[st
 
 
 def torch_labels(model, rgb: np.ndarray) -> np.ndarray:
-    """Labels of a torch model for a 320x240 frame (input 160x120, labels repeated 2x2)."""
+    """Labels of a torch model for a 320x240 frame, as the runtime makes them.
+
+    The input is 160x120 or, for a full-resolution stem, the frame itself; the logits are
+    resized to 160x120 and the labels repeated 2x2.
+    """
     import cv2
     import torch
 
-    from mower_segmentation.train import normalise, predict_logits
+    from mower_segmentation.train import normalise
 
-    small = cv2.resize(rgb, INPUT_SIZE, interpolation=cv2.INTER_AREA)
-    with torch.no_grad():
-        logits = predict_logits(model, torch.from_numpy(normalise(small[None])))
+    size = input_size(model)
+    small = rgb
+    if rgb.shape[1::-1] != size:
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    with torch.no_grad():  # as the runtime: logits resized to 160x120, labels repeated
+        logits = model(torch.from_numpy(normalise(small[None])))
+    if tuple(logits.shape[-2:]) != INPUT_SIZE[::-1]:
+        logits = torch.nn.functional.interpolate(
+            logits, size=INPUT_SIZE[::-1], mode='bilinear', align_corners=False
+        )
     lab = logits[0].argmax(0).numpy().astype(np.uint8)
     return np.repeat(np.repeat(lab, 2, axis=0), 2, axis=1)[: rgb.shape[0], : rgb.shape[1]]
 
@@ -612,11 +642,18 @@ def _run(
     train_idx = [i for i, h in zip(kept, held_flags, strict=True) if not h]
     held_idx = [i for i, h in zip(kept, held_flags, strict=True) if h]
     data_dir = out / 'data'
+    size = input_size(init_model)
     data_sha = write_shard(
-        data_dir / 'train', [frames[i].rgb for i in train_idx], [labels[i] for i in train_idx]
+        data_dir / 'train',
+        [frames[i].rgb for i in train_idx],
+        [labels[i] for i in train_idx],
+        size,
     )
     data_sha += write_shard(
-        data_dir / 'heldout', [frames[i].rgb for i in held_idx], [labels[i] for i in held_idx]
+        data_dir / 'heldout',
+        [frames[i].rgb for i in held_idx],
+        [labels[i] for i in held_idx],
+        size,
     )
     log(f'split: {len(train_idx)} frames to train on, {len(held_idx)} held back')
 
@@ -638,7 +675,7 @@ def _run(
     f32 = export_onnx(last, staging / 'lawnnet_adapted.onnx')
     rng = np.random.default_rng(0)
     calib_idx = rng.choice(train_idx, min(64, len(train_idx)), replace=False)
-    calib = np.stack([reduce_to_input(frames[i].rgb, labels[i])[0] for i in calib_idx])
+    calib = np.stack([reduce_to_input(frames[i].rgb, labels[i], size)[0] for i in calib_idx])
     q8 = quantize_int8(
         f32,
         staging / 'lawnnet_adapted_int8.onnx',

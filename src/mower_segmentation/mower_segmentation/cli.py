@@ -31,7 +31,12 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
         from mower_segmentation.dataset import pack_labelled_images
 
         try:
-            shards = pack_labelled_images(args.from_images, args.out)
+            shards = pack_labelled_images(
+                args.from_images,
+                args.out,
+                width=320 if args.full_res else 160,
+                height=240 if args.full_res else 120,
+            )
         except (FileNotFoundError, ValueError) as exc:
             print(f'error: {exc}', file=sys.stderr)
             return 1
@@ -70,6 +75,8 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
         garden_share=args.garden_share if train_split else 0.0,
         near_share=args.near_share,
         edge_share=args.edge_share,
+        input_width=320 if args.full_res else 160,
+        input_height=240 if args.full_res else 120,
     )
     shards = generate(spec, args.out, map_dir=args.maps)
     print(f'{args.split}: {args.frames} frames in {len(shards)} shards under {args.out}')
@@ -114,8 +121,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         arch=args.arch,
         val_limit=args.val_limit,
         lr=args.lr,
+        full_res=args.full_res,
     )
-    best = train(cfg)
+    try:
+        best = train(cfg)
+    except ValueError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
     out = Path(args.models)
     out.mkdir(parents=True, exist_ok=True)
     save_weights(best, out / 'lawnnet.pt')
@@ -430,6 +442,11 @@ def add_segment_parser(sub):
         metavar='DIR',
         help='pack your own labelled frames (NAME.png + NAME_labels.png) instead',
     )
+    d.add_argument(
+        '--full-res',
+        action='store_true',
+        help="frames at the camera's 320x240 (for training a --full-res model), not halved",
+    )
     d.set_defaults(func=_cmd_dataset)
     t = s.add_parser('train', help='train, export ONNX, quantise int8 (resumes from --out)')
     t.add_argument('--data', default='out/dataset/train')
@@ -459,6 +476,13 @@ def add_segment_parser(sub):
         '--init',
         default=None,
         help='start from these weights (fine-tuning), e.g. models/lawnnet.pt',
+    )
+    t.add_argument(
+        '--full-res',
+        action='store_true',
+        help="the camera's 320x240 frame as input through a 6x6 stride-4 stem (the --init "
+        "model's 3x3 stem and the halving folded into it): thin things such as a hose keep "
+        'their pixels; the datasets must be rendered with --full-res',
     )
     t.set_defaults(func=_cmd_train)
     q = s.add_parser('quantize', help='int8 QDQ model from a float one (no PyTorch needed)')

