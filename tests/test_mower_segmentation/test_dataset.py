@@ -122,3 +122,23 @@ def test_edge_frames_look_along_the_lawn_edge_with_ground_beside_it(tmp_path):
 
     along, anywhere = ground_low_share(1.0), ground_low_share(0.0)
     assert along >= 0.5 and along > 2 * anywhere
+
+
+def test_full_res_renders_and_packs_at_the_cameras_320x240(tmp_path, capsys):
+    from mower_cli.main import main
+
+    args = ['segment', 'dataset', '--frames', '2', '--seed', '6', '--maps', str(MAPS)]
+    assert main([*args, '--full-res', '--out', str(tmp_path / 'full')]) == 0
+    images, labels = load_shards(tmp_path / 'full')
+    assert images.shape == (2, 240, 320, 3) and labels.shape == (2, 240, 320)
+    assert (labels == 0).mean() > 0.3
+    src = tmp_path / 'frames'
+    src.mkdir()
+    rgb = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    cv2.imwrite(str(src / 'a.png'), rgb)
+    cv2.imwrite(str(src / 'a_labels.png'), np.zeros((240, 320), np.uint8))
+    packed = ['segment', 'dataset', '--from-images', str(src), '--full-res']
+    assert main([*packed, '--out', str(tmp_path / 'packed')]) == 0
+    images, _ = load_shards(tmp_path / 'packed')
+    assert images.shape == (1, 240, 320, 3)
+    assert np.array_equal(images[0], rgb[..., ::-1])  # the frame itself, as RGB, not resized
