@@ -27,16 +27,12 @@ def sha256(path: str | Path) -> str:
 
 
 def _cmd_dataset(args: argparse.Namespace) -> int:
+    width, height = (320, 240) if args.full_res else (160, 120)  # the camera's, or halved
     if args.from_images:
         from mower_segmentation.dataset import pack_labelled_images
 
         try:
-            shards = pack_labelled_images(
-                args.from_images,
-                args.out,
-                width=320 if args.full_res else 160,
-                height=240 if args.full_res else 120,
-            )
+            shards = pack_labelled_images(args.from_images, args.out, width, height)
         except (FileNotFoundError, ValueError) as exc:
             print(f'error: {exc}', file=sys.stderr)
             return 1
@@ -75,8 +71,8 @@ def _cmd_dataset(args: argparse.Namespace) -> int:
         garden_share=args.garden_share if train_split else 0.0,
         near_share=args.near_share,
         edge_share=args.edge_share,
-        input_width=320 if args.full_res else 160,
-        input_height=240 if args.full_res else 120,
+        input_width=width,
+        input_height=height,
     )
     shards = generate(spec, args.out, map_dir=args.maps)
     print(f'{args.split}: {args.frames} frames in {len(shards)} shards under {args.out}')
