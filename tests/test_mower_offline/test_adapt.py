@@ -317,6 +317,8 @@ def _check_outputs(out: Path) -> dict:
     for name in ('MODEL_CARD.md', 'segmentation_snippet.yaml'):
         assert summary['outputs'][name] == hashlib.sha256((out / name).read_bytes()).hexdigest()
     assert 'before: ' in card and 'after: adapted int8' in card and 'mIoU' in card
+    w, h = summary['init']['input']  # the init model's input size, as the card says
+    assert f'the network sees them at {w}x{h}' in card
     snippet = (out / 'segmentation_snippet.yaml').read_text()
     assert f"model_file: '{out.resolve() / 'lawnnet_adapted_int8.onnx'}'" in snippet
     assert '/**/segmentation_node:' in snippet and 'ros__parameters:' in snippet

@@ -491,6 +491,7 @@ def model_card(summary: dict) -> str:
         else '- Geometry: none (no --map): teacher labels only.'
     )
     t = s['training']
+    w, h = s['init'].get('input', INPUT_SIZE)
     return f"""# Model card: LawnNet adapted to this lawn (`mower segment adapt`)
 
 Made {s['finished']} by `mower segment adapt` from `{s['init']['path']}` (sha256
@@ -506,7 +507,7 @@ shipped files in `models/` were not changed.
 {sources}
 
 Frames of other sizes are centre-cropped to 4:3 and resized to 320x240 (the camera's size);
-the network sees them at 160x120. {s['config']['sources_note']}
+the network sees them at {w}x{h}. {s['config']['sources_note']}
 
 - Review: {s['frames']['left_out_by_review']} of {s['frames']['read']} frames left out by
   the owner's list{f' (`{s["config"]["review"]}`)' if s['config']['review'] else ''}.
@@ -712,7 +713,7 @@ def _run(
     summary = {
         'finished': datetime.datetime.now().isoformat(timespec='seconds'),
         'config': {k: v for k, v in asdict(cfg).items() if k != 'progress'},
-        'init': {'path': str(cfg.init), 'sha256': sha256(cfg.init)},
+        'init': {'path': str(cfg.init), 'sha256': sha256(cfg.init), 'input': list(size)},
         'teacher': {
             'path': str(teacher.path),
             'sha256': sha256(teacher.path),

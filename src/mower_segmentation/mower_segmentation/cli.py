@@ -9,6 +9,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -219,18 +220,23 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     classical = ClassicalSegmenter()
     report: dict = {}
     if not args.real_only:
-        images, labels = heldout_frames(args.data, args.limit or 2000)
+        hw = next(iter(segs.values())).input_hw if segs else (120, 160)
+        folder = heldout_folder(args.data, hw)
+        images, labels = heldout_frames(folder, args.limit or 2000, size=(hw[1], hw[0]))
         if args.limit:
             images, labels = images[: args.limit], labels[: args.limit]
 
-        def up(img: np.ndarray) -> np.ndarray:  # the camera's 320x240 from the stored 160x120
-            return np.repeat(np.repeat(img, 2, axis=0), 2, axis=1)
+        def at_labels(fn: Callable[[np.ndarray], np.ndarray]) -> Callable:
+            def run(img: np.ndarray) -> np.ndarray:  # labels at the stored frame's size
+                frame, f = camera_frame(img)
+                return fn(frame)[::f, ::f]
+
+            return run
 
         runs = {
-            name: (lambda img, s=s: s.segment(up(img)).labels[::2, ::2])
-            for name, s in segs.items()
+            name: at_labels(lambda frame, s=s: s.segment(frame).labels) for name, s in segs.items()
         }
-        runs['classical'] = lambda img: classical.segment_labels(up(img))[::2, ::2]
+        runs['classical'] = at_labels(classical.segment_labels)
         report['held_out_frames'] = int(len(images))
         print(
             f'held-out simulated set: {len(images)} frames (seeds, obstacle kinds and a map '
@@ -305,10 +311,31 @@ def _cmd_teacher(args: argparse.Namespace) -> int:
     return 0
 
 
+HELD_OUT = Path('out/dataset/heldout')
+CAMERA_WIDTH = 320  # the camera's frame: 320x240
+
+
+def heldout_folder(data: str | None, input_hw: tuple[int, int]) -> Path:
+    """``--data``, or the default held-out folder for a model taking ``input_hw`` (h, w).
+
+    A model on the camera's halved 160x120 frame keeps ``out/dataset/heldout``; one on another
+    size gets its own folder (``heldout_320x240``), rendered at that size, so that a
+    full-resolution model is scored on frames that hold the detail it was made to see.
+    """
+    if data:
+        return Path(data)
+    h, w = input_hw
+    return HELD_OUT if (h, w) == (120, 160) else HELD_OUT.with_name(f'heldout_{w}x{h}')
+
+
 def heldout_frames(
-    folder: str | Path, count: int, maps: str = 'maps'
+    folder: str | Path, count: int, maps: str = 'maps', size: tuple[int, int] = (160, 120)
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Held-out frames from ``folder``, rendered there first (same recipe) when it is absent."""
+    """Held-out frames from ``folder``; rendered there first when it is absent.
+
+    Same recipe each time (seed 999, maps and obstacle kinds not used in training), at
+    ``size`` = (width, height).
+    """
     from mower_segmentation.dataset import (
         HELD_OUT_KINDS,
         HELD_OUT_MAPS,
@@ -319,17 +346,35 @@ def heldout_frames(
 
     if not list(Path(folder).glob('shard_*.npz')):
         os.environ.setdefault('MUJOCO_GL', 'egl')
-        print(f'rendering {count} held-out frames into {folder} (seed 999, as documented)')
+        print(
+            f'rendering {count} held-out frames of {size[0]}x{size[1]} into {folder} '
+            '(seed 999, as documented)'
+        )
         spec = DatasetSpec(
             HELD_OUT_MAPS + ('demo_lawn', 'large_lawn'),
             count,
             999,
             HELD_OUT_KINDS,
             shard_size=max(count, 1),
+            input_width=size[0],
+            input_height=size[1],
         )
         generate(spec, folder, map_dir=maps)
     images, labels = load_shards(folder)
     return images[:count], labels[:count]
+
+
+def camera_frame(img: np.ndarray) -> tuple[np.ndarray, int]:
+    """A stored frame at the camera's 320x240 and the factor it was enlarged by (1 or 2).
+
+    Held-out frames are stored at the size a model takes: a halved frame's pixels are repeated
+    (its labels are then compared with every ``factor``-th predicted pixel); a full frame is
+    used as it is.
+    """
+    factor = max(CAMERA_WIDTH // img.shape[1], 1)
+    if factor == 1:
+        return img, 1
+    return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1), factor
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -339,8 +384,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from mower_segmentation.metrics import confusion, iou_from_confusion
     from mower_segmentation.runtime import Segmenter
 
-    images, truth = heldout_frames(args.data, args.frames)
-    frames = [np.repeat(np.repeat(img, 2, 0), 2, 1) for img in images]
+    hw = Segmenter(Path(args.models) / INT8_MODEL.name, ['cpu'], threads=1).input_hw
+    folder = heldout_folder(args.data, hw)
+    images, truth = heldout_frames(folder, args.frames, size=(hw[1], hw[0]))
+    frames, factors = zip(*(camera_frame(img) for img in images), strict=True)
+    step = factors[0]
     threads_all = os.cpu_count() or 1
     print(
         f'segmentation: {args.frames} frames at 320x240, per-frame latency including pre- '
@@ -372,7 +420,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
                 if prov == 'qnn-htp'
                 else ''
             )
-            conf = sum(confusion(o[::2, ::2], t) for o, t in zip(outs, truth, strict=True))
+            conf = sum(confusion(o[::step, ::step], t) for o, t in zip(outs, truth, strict=True))
             miou = iou_from_confusion(conf)['miou']
             print(
                 f'  {label:5} {prov:8} {threads} thread(s): median {med:7.2f} ms, '
@@ -512,7 +560,12 @@ def add_segment_parser(sub):
         help='per-class IoU: held-out simulated set and real frames '
         '(RELLIS-3D, MSRC-21) beside the ADE20K teacher',
     )
-    e.add_argument('--data', default='out/dataset/heldout')
+    e.add_argument(
+        '--data',
+        default=None,
+        help='held-out frames (default out/dataset/heldout, or heldout_WxH for a model that '
+        'takes another size than 160x120; rendered there when absent)',
+    )
     e.add_argument('--models', default=str(MODELS))
     e.add_argument('--rellis', default=str(RELLIS))
     e.add_argument(
@@ -570,7 +623,11 @@ def add_segment_parser(sub):
     )
     r.set_defaults(func=_cmd_teacher)
     b = s.add_parser('bench', help='latency per provider and precision, and agreement')
-    b.add_argument('--data', default='out/dataset/heldout')
+    b.add_argument(
+        '--data',
+        default=None,
+        help="held-out frames (default as for eval: chosen by the int8 model's input size)",
+    )
     b.add_argument('--models', default=str(MODELS))
     b.add_argument('--frames', type=int, default=100)
     b.set_defaults(func=_cmd_bench)
