@@ -382,6 +382,22 @@ def test_a_bag_that_already_has_replay_topics_replays(tmp_path, capsys):
         (['segment', 'dataset', '--out', 'o', '--frames', '0'], '--frames'),
         (['segment', 'dataset', '--out', 'o', '--garden-share', '2'], '--garden-share'),
         (['segment', 'eval', '--limit', '-1'], '--limit'),
+        (['segment', 'shift-bias', '--by', 'nan', '--calib', 'c', '--models', 'o'], '--by'),
+        (
+            [
+                'segment',
+                'shift-bias',
+                '--by',
+                '-1',
+                '--calib',
+                'c',
+                '--models',
+                'o',
+                '--frames',
+                '0',
+            ],
+            '--frames',
+        ),
         (['segment', 'bench', '--frames', '0'], '--frames'),
     ],
 )

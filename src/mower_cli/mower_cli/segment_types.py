@@ -34,6 +34,8 @@ SEGMENT_TYPES: dict[tuple[str, str], Callable[[str], object]] = {
     ('train', 'val_limit'): integer(0),
     ('quantize', 'frames'): integer(1),
     ('quantize', 'percentile'): _PERCENTILE,
+    ('shift-bias', 'by'): number(-20.0, high=20.0),  # logits: beyond this every pixel flips
+    ('shift-bias', 'frames'): integer(1),
     ('eval', 'limit'): integer(0),
     ('eval', 'sheet_rows'): integer(0),
     ('bench', 'frames'): integer(1),

@@ -137,6 +137,40 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_shift_bias(args: argparse.Namespace) -> int:
+    """Move one class's decision threshold: its classifier bias, then export float and int8."""
+    if missing_training_extra('shift-bias'):
+        return 1
+    from mower_segmentation.train import (
+        calibration_frames,
+        export_onnx,
+        quantize_int8,
+        shift_class_bias,
+    )
+
+    if not Path(args.init).is_file():
+        print(f'error: {args.init}: no such weights file (--init)', file=sys.stderr)
+        return 1
+    out = Path(args.models)
+    if out.resolve() == MODELS.resolve():
+        print(f'error: --models {out}: write elsewhere, then review and copy', file=sys.stderr)
+        return 1
+    try:
+        calib = calibration_frames(args.calib, args.frames)
+        out.mkdir(parents=True, exist_ok=True)
+        pt = shift_class_bias(args.init, out / 'lawnnet.pt', CLASSES.index(args.cls), args.by)
+        f32 = export_onnx(pt, out / FLOAT_MODEL.name)
+        q8 = quantize_int8(f32, out / INT8_MODEL.name, calib, per_channel=args.per_channel)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    print(
+        f'{args.cls} bias {args.by:+g}: wrote {pt}, {f32} ({sha256(f32)[:12]}) and {q8} '
+        f'({sha256(q8)[:12]}); run `mower segment eval` and `mower segment bench`'
+    )
+    return 0
+
+
 def _cmd_quantize(args: argparse.Namespace) -> int:
     """An int8 QDQ model from a float one, calibrated on frames of dataset folders."""
     from mower_segmentation.train import calibration_frames, quantize_int8
@@ -555,6 +589,23 @@ def add_segment_parser(sub):
         'default: uint8 with a scale per tensor, as the shipped model)',
     )
     q.set_defaults(func=_cmd_quantize)
+    sb = s.add_parser(
+        'shift-bias',
+        help="move one class's decision threshold (its classifier bias), export float + int8",
+    )
+    sb.add_argument('--init', default=str(MODELS / 'lawnnet.pt'), help='the weights to start from')
+    sb.add_argument('--cls', default='obstacle', choices=CLASSES, help='the class to move')
+    sb.add_argument(
+        '--by',
+        type=float,
+        required=True,
+        help='added to the class logit (negative: fewer pixels of it)',
+    )
+    sb.add_argument('--calib', required=True, help='dataset folders (commas) to calibrate with')
+    sb.add_argument('--frames', type=int, default=CALIB_FRAMES, help='calibration frames')
+    sb.add_argument('--per-channel', action='store_true', help='int8 weights per channel')
+    sb.add_argument('--models', required=True, help='folder for the three files (not models/)')
+    sb.set_defaults(func=_cmd_shift_bias)
     e = s.add_parser(
         'eval',
         help='per-class IoU: held-out simulated set and real frames '

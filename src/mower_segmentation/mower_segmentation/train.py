@@ -311,6 +311,28 @@ def save_weights(checkpoint: str | Path, path: str | Path) -> Path:
     return Path(path)
 
 
+def shift_class_bias(weights: str | Path, out: str | Path, cls: int, by: float) -> Path:
+    """Weights with ``by`` added to the classifier's bias of class ``cls``, saved to ``out``.
+
+    A moved decision threshold, nothing trained: a pixel goes to ``cls`` where its logit beats
+    the others' by ``-by`` more (``by`` < 0: fewer pixels of that class, such as phantom
+    obstacles in grass, at the cost of some true ones). The logits of the other classes are
+    unchanged; export and quantise the result as a trained model.
+    """
+    import torch
+
+    from mower_segmentation.model import load_model, save_model
+
+    model = load_model(weights)
+    head = model.head
+    if not 0 <= cls < head.out_channels:
+        raise ValueError(f'class {cls}: the model has {head.out_channels} classes')
+    with torch.no_grad():
+        head.bias[cls] += by
+    save_model(model, out)
+    return Path(out)
+
+
 def export_onnx(
     checkpoint: str | Path,
     path: str | Path,
