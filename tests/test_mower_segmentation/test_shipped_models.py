@@ -70,15 +70,16 @@ def test_shipped_weights_are_the_documented_architecture():
 
     model = load_model(MODELS / 'lawnnet.pt').eval()
     assert isinstance(model, LawnNetE)
+    assert model.stem_stride == 4  # the camera's full frame through the 6x6 stride-4 stem
     with torch.no_grad():
-        logits = model(torch.zeros(1, 3, 120, 160))
-    assert tuple(logits.shape) == (1, 4, 60, 80)  # half size; the runtime scales labels up
+        logits = model(torch.zeros(1, 3, 240, 320))
+    assert tuple(logits.shape) == (1, 4, 60, 80)  # a quarter; the runtime scales labels up
 
 
 @pytest.mark.parametrize('name', ['lawnnet.onnx', 'lawnnet_int8.onnx'])
 def test_shipped_model_runs_at_the_documented_size(name):
     seg = Segmenter(MODELS / name, ['cpu'])
-    assert seg.input_hw == (120, 160)
+    assert seg.input_hw == (240, 320)  # the camera's frame, as it comes
     out = seg.segment(np.full((240, 320, 3), 90, np.uint8), with_confidence=True)
     assert out.labels.shape == (240, 320) and out.labels.max() <= 3
     assert out.confidence.shape == (240, 320)
@@ -92,3 +93,10 @@ def test_int8_model_is_quantised():
     ops = {n.op_type for n in model.graph.node}
     assert {'QuantizeLinear', 'DequantizeLinear'} <= ops
     assert (MODELS / 'lawnnet_int8.onnx').stat().st_size < (MODELS / 'lawnnet.onnx').stat().st_size
+    inits = {i.name: i for i in model.graph.initializer}
+    weight_dq = [  # the weights' DequantizeLinear: int8 weights, a scale per output channel
+        n for n in model.graph.node if n.op_type == 'DequantizeLinear' and n.input[0] in inits
+    ]
+    weights = [n for n in weight_dq if inits[n.input[0]].data_type == onnx.TensorProto.INT8]
+    assert len(weights) >= 20  # every convolution's (biases are int32)
+    assert all(len(inits[n.input[1]].dims) == 1 and inits[n.input[1]].dims[0] > 1 for n in weights)
