@@ -11,10 +11,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mower_segmentation.classes import CLASSES
+
+if TYPE_CHECKING:
+    from mower_segmentation.classical import ClassicalSegmenter
+    from mower_segmentation.runtime import Segmenter
 
 MODELS = Path('models')
 FLOAT_MODEL = MODELS / 'lawnnet.onnx'
@@ -222,11 +227,49 @@ def _segmenters(model_dir: Path, providers: list[str]) -> dict:
     return out
 
 
+def _eval_heldout(args: argparse.Namespace, segs: dict, classical: ClassicalSegmenter) -> dict:
+    """Per-class IoU of every segmenter on the held-out set, at the stored frames' size."""
+    from mower_segmentation.evaluate import evaluate_segmenter
+
+    hw = next(iter(segs.values())).input_hw if segs else (120, 160)
+    folder = heldout_folder(args.data, hw)
+    images, labels = heldout_frames(folder, args.limit or 2000, size=(hw[1], hw[0]))
+    if args.limit:
+        images, labels = images[: args.limit], labels[: args.limit]
+
+    def at_labels(fn: Callable[[np.ndarray], np.ndarray]) -> Callable:
+        def run(img: np.ndarray) -> np.ndarray:  # labels at the stored frame's size
+            frame, f = camera_frame(img)
+            return fn(frame)[::f, ::f]
+
+        return run
+
+    def labels_of(seg: Segmenter) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda frame: seg.segment(frame).labels
+
+    runs = {name: at_labels(labels_of(seg)) for name, seg in segs.items()}
+    runs['classical'] = at_labels(classical.segment_labels)
+    report: dict = {'held_out_frames': int(len(images))}
+    print(
+        f'held-out simulated set: {len(images)} frames (seeds, obstacle kinds and a map '
+        'not used in training)'
+    )
+    print(f'  {"segmenter":14} ' + ' '.join(f'{c:>9}' for c in CLASSES) + f' {"mIoU":>7}')
+    for name, fn in runs.items():
+        m = evaluate_segmenter(fn, images, labels)
+        report[name] = m
+        print(
+            f'  {name:14} '
+            + ' '.join(f'{m["iou"][c]:9.4f}' for c in CLASSES)
+            + f' {m["miou"]:7.4f}'
+        )
+    return report
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     """Held-out simulated set, then real frames (RELLIS-3D, MSRC-21) beside the ADE20K teacher."""
     from mower_segmentation import realdata
     from mower_segmentation.classical import ClassicalSegmenter
-    from mower_segmentation.evaluate import evaluate_segmenter
     from mower_segmentation.runtime import ModelError
     from mower_segmentation.teacher import Teacher, TeacherError, TeacherUnavailable
 
@@ -254,37 +297,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     classical = ClassicalSegmenter()
     report: dict = {}
     if not args.real_only:
-        hw = next(iter(segs.values())).input_hw if segs else (120, 160)
-        folder = heldout_folder(args.data, hw)
-        images, labels = heldout_frames(folder, args.limit or 2000, size=(hw[1], hw[0]))
-        if args.limit:
-            images, labels = images[: args.limit], labels[: args.limit]
-
-        def at_labels(fn: Callable[[np.ndarray], np.ndarray]) -> Callable:
-            def run(img: np.ndarray) -> np.ndarray:  # labels at the stored frame's size
-                frame, f = camera_frame(img)
-                return fn(frame)[::f, ::f]
-
-            return run
-
-        runs = {
-            name: at_labels(lambda frame, s=s: s.segment(frame).labels) for name, s in segs.items()
-        }
-        runs['classical'] = at_labels(classical.segment_labels)
-        report['held_out_frames'] = int(len(images))
-        print(
-            f'held-out simulated set: {len(images)} frames (seeds, obstacle kinds and a map '
-            'not used in training)'
-        )
-        print(f'  {"segmenter":14} ' + ' '.join(f'{c:>9}' for c in CLASSES) + f' {"mIoU":>7}')
-        for name, fn in runs.items():
-            m = evaluate_segmenter(fn, images, labels)
-            report[name] = m
-            print(
-                f'  {name:14} '
-                + ' '.join(f'{m["iou"][c]:9.4f}' for c in CLASSES)
-                + f' {m["miou"]:7.4f}'
-            )
+        report.update(_eval_heldout(args, segs, classical))
     print(
         'real frames at 320x240 (4:3 centre crop; non-commercial sets, evaluation only; '
         'the teacher sees each frame padded to 512x512, its aspect kept)\n'
