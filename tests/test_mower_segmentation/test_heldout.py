@@ -70,3 +70,12 @@ def test_eval_scores_full_size_frames_at_their_own_size(tmp_path):
     result = json.loads(report.read_text())
     assert result['held_out_frames'] == 3
     assert result['int8 cpu']['miou'] == pytest.approx(1.0)
+
+
+def test_bench_refuses_a_missing_model_in_one_line_before_any_work(tmp_path, capsys):
+    data = tmp_path / 'never'
+    args = ['segment', 'bench', '--models', str(tmp_path / 'none'), '--data', str(data)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'lawnnet_int8.onnx' in err and 'not found' in err
+    assert not data.exists()  # no frames rendered

@@ -429,9 +429,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     import onnxruntime as ort
 
     from mower_segmentation.metrics import confusion, iou_from_confusion
-    from mower_segmentation.runtime import Segmenter
+    from mower_segmentation.runtime import ModelError, Segmenter
 
-    hw = Segmenter(Path(args.models) / INT8_MODEL.name, ['cpu'], threads=1).input_hw
+    try:  # bad input first, before frames are rendered
+        hw = Segmenter(Path(args.models) / INT8_MODEL.name, ['cpu'], threads=1).input_hw
+        Segmenter(Path(args.models) / FLOAT_MODEL.name, ['cpu'], threads=1)
+    except ModelError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
     folder = heldout_folder(args.data, hw)
     images, truth = heldout_frames(folder, args.frames, size=(hw[1], hw[0]))
     frames, factors = zip(*(camera_frame(img) for img in images), strict=True)
@@ -598,8 +603,8 @@ def add_segment_parser(sub):
     q.add_argument(
         '--per-channel',
         action='store_true',
-        help='signed int8 weights with a scale per output channel (as `adapt` makes them; '
-        'default: uint8 with a scale per tensor, as the shipped model)',
+        help='signed int8 weights with a scale per output channel (as `adapt` makes them, '
+        'and the shipped model since step 6; default: uint8 weights with a scale per tensor)',
     )
     q.set_defaults(func=_cmd_quantize)
     sb = s.add_parser(
