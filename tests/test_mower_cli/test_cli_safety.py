@@ -339,6 +339,8 @@ def test_a_bag_that_already_has_replay_topics_replays(tmp_path, capsys):
 
 # -- 13: bad values: exit 2 (usage) or 1 (input), one line, never a traceback ---------------
 
+SHIFT_BIAS = ['segment', 'shift-bias', '--calib', 'c', '--models', 'o']
+
 
 @pytest.mark.parametrize(
     'args, option',
@@ -382,22 +384,8 @@ def test_a_bag_that_already_has_replay_topics_replays(tmp_path, capsys):
         (['segment', 'dataset', '--out', 'o', '--frames', '0'], '--frames'),
         (['segment', 'dataset', '--out', 'o', '--garden-share', '2'], '--garden-share'),
         (['segment', 'eval', '--limit', '-1'], '--limit'),
-        (['segment', 'shift-bias', '--by', 'nan', '--calib', 'c', '--models', 'o'], '--by'),
-        (
-            [
-                'segment',
-                'shift-bias',
-                '--by',
-                '-1',
-                '--calib',
-                'c',
-                '--models',
-                'o',
-                '--frames',
-                '0',
-            ],
-            '--frames',
-        ),
+        ([*SHIFT_BIAS, '--by', 'nan'], '--by'),
+        ([*SHIFT_BIAS, '--by', '-1', '--frames', '0'], '--frames'),
         (['segment', 'bench', '--frames', '0'], '--frames'),
     ],
 )

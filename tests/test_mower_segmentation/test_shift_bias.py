@@ -78,3 +78,20 @@ def test_the_command_refuses_a_missing_init_and_the_shipped_folder(weights, cali
     assert err.count('\n') == 1 and '/nonexistent.pt' in err
     assert main(args + ['--init', str(weights), '--models', str(ROOT / 'models')]) == 1
     assert 'write elsewhere' in capsys.readouterr().err
+    taken = weights.parent  # a folder that already holds a lawnnet.pt is not overwritten
+    save_model(load_model(weights), taken / 'lawnnet.pt')
+    before = (taken / 'lawnnet.pt').read_bytes()
+    assert main(args + ['--init', str(weights), '--models', str(taken)]) == 1
+    assert 'already holds lawnnet.pt' in capsys.readouterr().err
+    assert (taken / 'lawnnet.pt').read_bytes() == before
+
+
+def test_a_truncated_init_is_one_line_and_leaves_no_files(weights, calib, tmp_path, capsys):
+    broken = tmp_path / 'broken.pt'
+    broken.write_bytes(weights.read_bytes()[:1000])
+    out = tmp_path / 'out'
+    args = ['segment', 'shift-bias', '--init', str(broken), '--by', '-1', '--calib', str(calib)]
+    assert main(args + ['--models', str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and str(broken) in err and 'not a readable model' in err
+    assert not out.exists() or not any(out.iterdir())

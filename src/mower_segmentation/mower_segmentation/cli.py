@@ -160,13 +160,19 @@ def _cmd_shift_bias(args: argparse.Namespace) -> int:
     if out.resolve() == MODELS.resolve():
         print(f'error: --models {out}: write elsewhere, then review and copy', file=sys.stderr)
         return 1
+    files = (out / 'lawnnet.pt', out / FLOAT_MODEL.name, out / INT8_MODEL.name)
+    there = [p.name for p in files if p.exists()]
+    if there:
+        print(f'error: --models {out} already holds {", ".join(there)}', file=sys.stderr)
+        return 1
     try:
         calib = calibration_frames(args.calib, args.frames)
-        out.mkdir(parents=True, exist_ok=True)
-        pt = shift_class_bias(args.init, out / 'lawnnet.pt', CLASSES.index(args.cls), args.by)
-        f32 = export_onnx(pt, out / FLOAT_MODEL.name)
-        q8 = quantize_int8(f32, out / INT8_MODEL.name, calib, per_channel=args.per_channel)
+        pt = shift_class_bias(args.init, files[0], CLASSES.index(args.cls), args.by)
+        f32 = export_onnx(pt, files[1])
+        q8 = quantize_int8(f32, files[2], calib, per_channel=args.per_channel)
     except (FileNotFoundError, ValueError) as exc:
+        for path in files:  # nothing half-written left as if it were a model
+            path.unlink(missing_ok=True)
         print(f'error: {exc}', file=sys.stderr)
         return 1
     print(

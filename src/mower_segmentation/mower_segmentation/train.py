@@ -7,6 +7,7 @@ long run can be stopped and continued; thread counts are set explicitly.
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -323,12 +324,16 @@ def shift_class_bias(weights: str | Path, out: str | Path, cls: int, by: float) 
 
     from mower_segmentation.model import load_model, save_model
 
-    model = load_model(weights)
+    try:
+        model = load_model(weights)
+    except (RuntimeError, EOFError, KeyError, pickle.UnpicklingError) as exc:  # truncated, foreign
+        raise ValueError(f'{weights}: not a readable model file ({type(exc).__name__})') from None
     head = model.head
     if not 0 <= cls < head.out_channels:
         raise ValueError(f'class {cls}: the model has {head.out_channels} classes')
     with torch.no_grad():
         head.bias[cls] += by
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     save_model(model, out)
     return Path(out)
 
