@@ -240,8 +240,6 @@ def _eval_heldout(args: argparse.Namespace, segs: dict, classical: ClassicalSegm
     hw = next(iter(segs.values())).input_hw if segs else (120, 160)
     folder = heldout_folder(args.data, hw)
     images, labels = heldout_frames(folder, args.limit or 2000, size=(hw[1], hw[0]))
-    if args.limit:
-        images, labels = images[: args.limit], labels[: args.limit]
 
     def at_labels(fn: Callable[[np.ndarray], np.ndarray]) -> Callable:
         def run(img: np.ndarray) -> np.ndarray:  # labels at the stored frame's size
