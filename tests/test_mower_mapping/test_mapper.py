@@ -30,8 +30,11 @@ def frame():
 
 
 def test_frames_are_fused_at_the_pose_of_their_time_and_make_one_obstacle():
-    # every frame fused (still_travel_m 0): the mower creeps 1 cm a frame past one obstacle
-    mapper = Mapper({'still_travel_m': 0.0}, Extent((0.0, 0.0), (10.0, 10.0)))
+    # every frame fused as a whole sighting (still_travel_m 0, fuse_period_s 0): the mower
+    # creeps 1 cm a frame past one obstacle
+    mapper = Mapper(
+        {'still_travel_m': 0.0, 'fuse_period_s': 0.0}, Extent((0.0, 0.0), (10.0, 10.0))
+    )
     assert mapper.fuse(1.0, frame()) == NO_CAMERA_INFO
     assert mapper.set_camera(K, 320, 240) and not mapper.set_camera(K, 320, 240)
     assert mapper.fuse(1.0, frame()) == NO_POSE
@@ -127,3 +130,36 @@ def test_grid_extent_covers_the_lawn_when_known():
         (-5.0, -5.0), (30.0, 30.0)
     )
     assert grid_extent({}, (0.0, 1.0, 10.0, 5.0)) == Extent((-2.0, -1.0), (14.0, 8.0))
+
+
+def test_a_faster_camera_makes_no_more_evidence_than_a_slower_one():
+    # frames 0.1 s apart are not independent sightings: a phantom (a shadow the network calls
+    # an obstacle) in 0.4 s of frames is one sighting at 2 Hz, five at 10 Hz without the rule
+    lab = frame()
+
+    def watch(hz: float, seconds: float, **values) -> Mapper:
+        mapper = still_mapper(still_travel_m=0.0, **values)  # the still-view rule off
+        answers = [seen(mapper, 10.0 + k / hz, lab) for k in range(int(seconds * hz) + 1)]
+        assert set(answers) == {FUSED}  # every frame is fused, with its weight
+        return mapper
+
+    assert watch(10.0, 0.4).frame_weight(10.5) == pytest.approx(0.1 / 0.45)
+    assert not watch(10.0, 0.4).obstacles()  # 1 + 4 x 0.22 sightings
+    assert len(watch(10.0, 0.4, fuse_period_s=0.0).obstacles()) == 1  # five whole ones
+    # over a second, the lawn's evidence at 10 Hz is within one sighting of that at 2 Hz
+    fast, slow = watch(10.0, 1.0).grid.logodds[0], watch(2.0, 1.0).grid.logodds[0]
+    lawn = slow > 0
+    assert lawn.sum() > 1000 and np.allclose(slow[lawn], 3 * 0.85)  # three 2 Hz frames
+    assert np.all(np.abs(fast[lawn] - slow[lawn]) <= 0.85 / 2)  # (1 + 10 x 0.22) x 0.85
+    assert np.array_equal(
+        watch(2.0, 1.0).grid.logodds, watch(2.0, 1.0, fuse_period_s=0.0).grid.logodds
+    )
+    # a 2 Hz camera's frames are whole sightings, with stamp jitter too
+    jitter = still_mapper(still_travel_m=0.0)
+    for t in (10.0, 10.48, 11.0, 11.46):
+        assert jitter.frame_weight(t) == 1.0
+        seen(jitter, t, lab)
+    # a still view is fused until it has two sightings' worth (still_frames), then no more
+    still = still_mapper()
+    answers = [seen(still, 10.0 + k / 10, lab) for k in range(12)]
+    assert answers == [FUSED] * 6 + [SAME_VIEW] * 6  # 1 + 5 x 0.22 >= 2

@@ -22,6 +22,8 @@ def make_node(ros, **changes):
     # these tests send the same frame from a robot standing still: every one is fused
     # (test_a_still_robot_fuses_a_view_once checks the configured rule)
     values['still_travel_m'] = 0.0
+    # and each frame 0.1 s apart is a whole sighting (test_a_faster_camera_... checks the rule)
+    values['fuse_period_s'] = 0.0
     values.update(changes)
     return MappingNode(parameter_overrides=[Parameter(k, value=v) for k, v in values.items()])
 
@@ -125,6 +127,27 @@ def test_obstacle_cells_carry_what_the_floor_finds_that_the_class_map_leaves_out
     assert np.array_equal(cells == 100, mask) and set(np.unique(cells)) <= {0, 100}
     assert not (semantic == 100).any()  # the class map: still lawn, seen so far more often
     assert node.obstacles  # the planner's outlines come from the same layer
+
+
+def test_a_faster_camera_makes_no_more_evidence_a_second(ros):
+    config = yaml.safe_load(CONFIG.read_text())['/**/mapping_node']['ros__parameters']
+    assert config['fuse_period_s'] == 0.45
+
+    def block_seen_at_10_hz(period: float):
+        node = make_node(ros, fuse_period_s=period)
+        s = subs(node)
+        s['camera/camera_info'].deliver(camera_info())
+        for k in range(6):
+            s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
+        for t in (10.1, 10.2, 10.3, 10.4):  # a block in four frames of 0.3 s
+            s['segmentation/labels'].deliver(labels(t))
+        assert node.counts['frames'] == 4
+        node.publish_timer.fire()  # the obstacles are extracted as the grids are published
+        return node
+
+    # as configured: 1 + 3 x 0.22 sightings (1.9 at a 2 Hz camera's pace), not an obstacle
+    assert block_seen_at_10_hz(config['fuse_period_s']).obstacles == []
+    assert len(block_seen_at_10_hz(0.0).obstacles) == 1  # four whole sightings: one
 
 
 def test_a_still_robot_fuses_a_view_once(ros):

@@ -20,9 +20,9 @@ def test_the_loop_fuses_the_confidence_when_mapping_uses_it(use_confidence, monk
     fused = []
     real_fuse = SemanticGrid.fuse
 
-    def spy(self, labels, lut, pose, roll_rad=0.0, pitch_rad=0.0, confidence=None):
+    def spy(self, labels, lut, pose, roll_rad=0.0, pitch_rad=0.0, confidence=None, weight=1.0):
         fused.append(confidence)
-        return real_fuse(self, labels, lut, pose, roll_rad, pitch_rad, confidence)
+        return real_fuse(self, labels, lut, pose, roll_rad, pitch_rad, confidence, weight)
 
     monkeypatch.setattr(SemanticGrid, 'fuse', spy)
     sim = LawnSim(load_map(MAPS / 'demo_lawn.geojson'), seed=1)

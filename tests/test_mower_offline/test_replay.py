@@ -227,19 +227,20 @@ def problems(s: dict) -> str:
 def test_frames_of_a_robot_standing_still_are_not_lost_but_fused_as_one_view(tmp_path, capsys):
     bag = make_bag(tmp_path / 'still', speed_mps=0.0)
     s = replay(bag, tmp_path / 'out', video=False)
-    # mapping's still_frames (2): the view is fused twice, then counted, never a skip
+    # mapping's still_frames (2): the view is fused to two sightings' worth (10 Hz frames after
+    # the first weigh 0.22 each, fuse_period_s: 1 + 5 x 0.22), then counted, never a skip
     assert s['frames_processed'] == 12 and s['frames_skipped'] == 0, s['skip_reasons']
-    assert s['frames_same_view'] == 10 and s['outputs']['bag_counts']['/replay/labels'] == 12
-    # the ten frames after the second add nothing: the map is the one of two frames of the view
-    two = replay(make_bag(tmp_path / 'two', frames=2, speed_mps=0.0), tmp_path / 'two_out')
-    assert two['frames_same_view'] == 0
+    assert s['frames_same_view'] == 6 and s['outputs']['bag_counts']['/replay/labels'] == 12
+    # the six frames after the sixth add nothing: the map is the one of six frames of the view
+    six = replay(make_bag(tmp_path / 'six', frames=6, speed_mps=0.0), tmp_path / 'six_out')
+    assert six['frames_same_view'] == 0
     assert (
-        s['area_mapped_m2'] == pytest.approx(two['area_mapped_m2']) and two['area_mapped_m2'] > 0.3
+        s['area_mapped_m2'] == pytest.approx(six['area_mapped_m2']) and six['area_mapped_m2'] > 0.3
     )
     capsys.readouterr()
     assert main(['replay', str(bag), '--out', str(tmp_path / 'cli'), '--no-video']) == 0
     out = capsys.readouterr().out
-    assert '12 frames segmented (10 of a view already mapped, not fused again), 0 skipped' in out
+    assert '12 frames segmented (6 of a view already mapped, not fused again), 0 skipped' in out
 
 
 def test_a_clean_camera_bag_is_segmented_and_mapped(tmp_path):
@@ -455,9 +456,9 @@ def test_extract_unsure_frames_and_fuse_the_confidence_when_configured(tmp_path,
     fused = []
     real_fuse = SemanticGrid.fuse
 
-    def spy(self, labels, lut, pose, roll_rad=0.0, pitch_rad=0.0, confidence=None):
+    def spy(self, labels, lut, pose, roll_rad=0.0, pitch_rad=0.0, confidence=None, weight=1.0):
         fused.append(confidence)
-        return real_fuse(self, labels, lut, pose, roll_rad, pitch_rad, confidence)
+        return real_fuse(self, labels, lut, pose, roll_rad, pitch_rad, confidence, weight)
 
     monkeypatch.setattr(SemanticGrid, 'fuse', spy)
     config = tmp_path / 'config'

@@ -78,8 +78,9 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     'still_turn_deg': (3.0, 'see still_travel_m (deg)', 0.0, 180.0),
     'still_frames': (
         2,
-        'a view is fused at most this many times while it stays the same (the mower within '
-        'still_travel_m and still_turn_deg, its labels unchanged): with hit 0.85 and '
+        'a view is fused up to this many sightings while it stays the same (the mower within '
+        'still_travel_m and still_turn_deg, its labels unchanged; frames weigh as '
+        'fuse_period_s says, so at 2 Hz two frames, at 10 Hz six): with hit 0.85 and '
         'obstacle_threshold 2.0, two sightings (1.7) never make an obstacle, so the same view '
         'alone never does; a second near look at a stop still lowers a false one (1: every '
         'view once; the demo lawn then took 6,321 s instead of 3,471)',
@@ -95,6 +96,20 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
         'simulated garden flicker by 0.35 %, 0.5 % in one frame of 100)',
         0.0,
         1.0,
+    ),
+    # frames 0.1 s apart are not independent evidence: a phantom (a shadow, a worn patch called
+    # an obstacle) that a 2 Hz camera saw once or twice, a 10 Hz camera saw in five to ten
+    # frames in a row, past obstacle_threshold; the demo lawn at 10 Hz replanned 346 times
+    # where it did 44 at 2 Hz. Each frame weighs the time since the last one over this period
+    # (at most 1), so a cell gathers evidence per second seen, not per frame
+    'fuse_period_s': (
+        0.45,
+        'the time one sighting takes (s): a frame weighs the time since the last fused frame '
+        'over this (at most 1), so the evidence a cell gathers does not grow with the '
+        "camera's rate; 0.45: every frame of a 2 Hz camera (0.5 s apart, with jitter) is a "
+        "whole sighting, a 10 Hz camera's weigh 0.22 each (0: every frame a whole sighting)",
+        0.0,
+        60.0,
     ),
     'use_confidence': (
         True,
@@ -177,9 +192,16 @@ class Mapper:
         self.lut: GroundLut | None = None
         self._camera_key: tuple | None = None
         self.blade_on = False
-        self.counts = {FUSED: 0, BAD_LABELS: 0, NO_POSE: 0, NO_CAMERA_INFO: 0, SAME_VIEW: 0}
+        self.counts = {
+            FUSED: 0,
+            BAD_LABELS: 0,
+            NO_POSE: 0,
+            NO_CAMERA_INFO: 0,
+            SAME_VIEW: 0,
+        }
+        self._fused_t: float | None = None  # exposure time of the last fused frame
         self._last_view: tuple[np.ndarray, np.ndarray] | None = None  # pose, labels last fused
-        self._view_fused = 0  # times the view of _last_view has been fused
+        self._view_fused = 0.0  # sightings (frame weights) of the view of _last_view fused
         self.last_problem = ''  # why the last frame skipped as BAD_LABELS was
         self._version = 0  # grows with every fused frame
         self._obstacles: tuple[int, list] | None = None
@@ -247,7 +269,7 @@ class Mapper:
 
         Returns :data:`FUSED`, or why it was skipped (:data:`NO_CAMERA_INFO`,
         :data:`NO_POSE`, :data:`BAD_LABELS`, :data:`SAME_VIEW`); each is counted in
-        :attr:`counts`.
+        :attr:`counts`. The frame's evidence is weighted by :meth:`frame_weight`.
         """
         if self.lut is None:
             return self.count(NO_CAMERA_INFO)
@@ -255,20 +277,34 @@ class Mapper:
         if pose is None:
             return self.count(NO_POSE)
         same = self.same_view(pose, labels)
-        if same and self._view_fused >= int(self.values['still_frames']):
+        if same and self._view_fused >= int(self.values['still_frames']) - 1e-6:
             return self.count(SAME_VIEW)
+        weight = self.frame_weight(t)
         try:
-            self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4], confidence)
+            self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4], confidence, weight)
         except ValueError as exc:
             self.last_problem = str(exc)
             return self.count(BAD_LABELS)
         if same:  # the view stays the one it was first fused as
-            self._view_fused += 1
+            self._view_fused += weight
         else:
             self._last_view = (np.asarray(pose[:3], dtype=float), np.array(labels, copy=True))
-            self._view_fused = 1
+            self._view_fused = weight
         self._version += 1
+        self._fused_t = float(t)
         return self.count(FUSED)
+
+    def frame_weight(self, t: float) -> float:
+        """How much of a sighting a frame at ``t`` is (0-1).
+
+        The time since the last fused frame over ``fuse_period_s``, at most 1 (1 for the first
+        frame, or with the period 0); a frame older than the last fused one weighs its distance
+        in time alike.
+        """
+        period = float(self.values['fuse_period_s'])
+        if period <= 0.0 or self._fused_t is None:
+            return 1.0
+        return min(1.0, abs(float(t) - self._fused_t) / period)
 
     def same_view(self, pose: Any, labels: np.ndarray) -> bool:
         """Whether a frame at ``pose`` (x, y, yaw) repeats the view last fused.

@@ -62,6 +62,10 @@ too, so that one doubtful frame does not make an obstacle:
 
 Without a confidence every pixel weighs 1: the rule above then reduces exactly to the plain
 vote (counts, ``hit`` and ``miss``).
+
+A whole frame may weigh less than 1 too (``fuse``'s ``weight``): the mapper weighs a frame by the
+time since the last one over its ``fuse_period_s``, so that a cell gathers evidence per second
+seen, not per frame (frames 0.1 s apart are not independent sightings).
 """
 
 from __future__ import annotations
@@ -205,6 +209,7 @@ class SemanticGrid:
         roll_rad: float = 0.0,
         pitch_rad: float = 0.0,
         confidence: np.ndarray | None = None,
+        weight: float = 1.0,
     ) -> int:
         """Fuse one label image; returns the number of cells seen.
 
@@ -212,6 +217,8 @@ class SemanticGrid:
         ``confidence``, when given, is the segmenter's per-pixel confidence in [0, 1] at the
         label image's size: pixels below ``min_confidence`` are dropped and the others weigh by
         it (the module's docstring gives the rule). None fuses every pixel at full weight.
+        ``weight`` (0-1) scales the whole frame's evidence (``hit`` and ``miss``): a frame
+        taken soon after the last is part of one sighting (the mapper's ``fuse_period_s``).
         """
         if (
             labels.ndim != 2
@@ -288,13 +295,16 @@ class SemanticGrid:
         if self.p.clear_range_m > 0:  # cells seen from farther than clear_range_m
             reach = np.bincount(local, weights=np.hypot(bx, by)[inside], minlength=n_local)
             far = reach[seen_local] / counts.sum(axis=1) > self.p.clear_range_m
-        weight = 1.0
+        cell_weight: float | np.ndarray = float(weight)
         if conf is not None:  # the mean confidence of the winner's pixels in each cell
             rows = np.arange(len(winner))
-            weight = (votes[rows, winner] / np.maximum(counts[rows, winner], 1)).astype(np.float32)
+            mean = votes[rows, winner] / np.maximum(counts[rows, winner], 1)
+            cell_weight = (mean * weight).astype(np.float32)
         flat = self.logodds.reshape(N_GROUND, -1)
         for k in range(N_GROUND):
-            delta = np.where(winner == k, self.p.hit, -self.p.miss).astype(np.float32) * weight
+            delta = (
+                np.where(winner == k, self.p.hit, -self.p.miss).astype(np.float32) * cell_weight
+            )
             low = -self.p.clamp
             if k == OBSTACLE:
                 self._fuse_history(
@@ -302,8 +312,8 @@ class SemanticGrid:
                     cls[own],
                     None if conf_used is None else conf_used[inside][own],
                     (n_local, seen_local, seen),
-                    votes,
-                    counts,
+                    (votes, counts),
+                    weight,
                 )
                 low = max(low, self.p.obstacle_floor)
                 if far is not None:  # far ground does not clear a found obstacle (clear_range_m)
@@ -364,16 +374,18 @@ class SemanticGrid:
         cls: np.ndarray,
         conf: np.ndarray | None,
         cells: tuple[int, np.ndarray, np.ndarray],
-        votes: np.ndarray,
-        counts: np.ndarray,
+        tally: tuple[np.ndarray, np.ndarray],
+        frame_weight: float = 1.0,
     ) -> None:
         """The obstacle evidence without the floor, from the frame's own points (no foot spread).
 
         ``local`` and ``cls`` are those points' window cells and classes, ``cells`` the window's
-        size, its seen cells and their flat indices; ``votes`` and ``counts`` the seen cells'
-        votes over all points (lawn and other ground are the same without the spread).
+        size, its seen cells and their flat indices; ``tally`` the seen cells' votes and counts
+        over all points (lawn and other ground are the same without the spread);
+        ``frame_weight`` as :meth:`fuse`'s ``weight``.
         """
         n_local, seen_local, seen = cells
+        votes, counts = tally
         obst = cls == OBSTACLE
         n_own = np.bincount(local, minlength=n_local)[seen_local]
         o_counts = np.bincount(local[obst], minlength=n_local)[seen_local]
@@ -390,7 +402,9 @@ class SemanticGrid:
             weight = np.where(winner == OBSTACLE, o_votes / np.maximum(o_counts, 1), mine).astype(
                 np.float32
             )
-        delta = np.where(winner == OBSTACLE, self.p.hit, -self.p.miss).astype(np.float32) * weight
+        delta = np.where(winner == OBSTACLE, self.p.hit, -self.p.miss).astype(np.float32) * (
+            weight * frame_weight
+        )
         has = n_own > 0
         history = self.obstacle_history.reshape(-1)
         cells_seen = seen[has]
