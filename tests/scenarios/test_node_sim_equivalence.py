@@ -135,11 +135,13 @@ def test_nodes_and_simulator_make_the_same_plans_replans_and_resume_points(both)
     mapper.set_camera(k, w, h, d)
     x0, y0 = run.plan.path.points[len(run.plan.path.points) // 3]
     for i in range(6):
-        pose = odom(10.0 + 0.1 * i, float(x0), float(y0), 0.3)
+        pose = odom(10.0 + 0.5 * i, float(x0), float(y0), 0.3)
         sub(mapping, 'odom').deliver(pose)
         mapper.add_pose(*odometry_pose(pose))
-    for i in range(1, 5):  # it moves about (a pet): every frame a new view to the mapping
-        labels = label_image(10.0 + 0.1 * i, w, h, shift=(w // 20) * (i % 2))
+    # it moves about (a pet): every frame a new view to the mapping, and a whole sighting
+    # (0.5 s apart, a 2 Hz camera's pace: mapping's fuse_period_s)
+    for i in range(1, 5):
+        labels = label_image(10.0 + 0.5 * i, w, h, shift=(w // 20) * (i % 2))
         sub(mapping, 'segmentation/labels').deliver(labels)
         mapper.fuse(_stamp(labels), labels_from_msg(labels))
     assert mapping.counts['frames'] == mapper.counts['frames'] == 4
