@@ -159,6 +159,10 @@ def test_a_faster_camera_makes_no_more_evidence_than_a_slower_one():
     for t in (10.0, 10.48, 11.0, 11.46):
         assert jitter.frame_weight(t) == 1.0
         seen(jitter, t, lab)
+    # the same stamp again (a duplicated message) weighs 0: fused, and adds nothing
+    before = jitter.grid.logodds.copy()
+    assert jitter.frame_weight(11.46) == 0.0 and jitter.fuse(11.46, lab) == FUSED
+    assert np.array_equal(jitter.grid.logodds, before)
     # a still view is fused until it has two sightings' worth (still_frames), then no more
     still = still_mapper()
     answers = [seen(still, 10.0 + k / 10, lab) for k in range(12)]
