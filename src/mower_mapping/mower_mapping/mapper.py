@@ -192,13 +192,7 @@ class Mapper:
         self.lut: GroundLut | None = None
         self._camera_key: tuple | None = None
         self.blade_on = False
-        self.counts = {
-            FUSED: 0,
-            BAD_LABELS: 0,
-            NO_POSE: 0,
-            NO_CAMERA_INFO: 0,
-            SAME_VIEW: 0,
-        }
+        self.counts = {FUSED: 0, BAD_LABELS: 0, NO_POSE: 0, NO_CAMERA_INFO: 0, SAME_VIEW: 0}
         self._fused_t: float | None = None  # exposure time of the last fused frame
         self._last_view: tuple[np.ndarray, np.ndarray] | None = None  # pose, labels last fused
         self._view_fused = 0.0  # sightings (frame weights) of the view of _last_view fused
