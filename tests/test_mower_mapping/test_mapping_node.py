@@ -145,7 +145,7 @@ def test_a_faster_camera_makes_no_more_evidence_a_second(ros):
         node.publish_timer.fire()  # the obstacles are extracted as the grids are published
         return node
 
-    # as configured: 1 + 3 x 0.22 sightings (1.9 at a 2 Hz camera's pace), not an obstacle
+    # as configured: 1 + 3 x 0.22 = 1.67 sightings (1.4 of log-odds < 2.0), not an obstacle
     assert block_seen_at_10_hz(config['fuse_period_s']).obstacles == []
     assert len(block_seen_at_10_hz(0.0).obstacles) == 1  # four whole sightings: one
 
