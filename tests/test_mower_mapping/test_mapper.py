@@ -163,6 +163,12 @@ def test_a_faster_camera_makes_no_more_evidence_than_a_slower_one():
     before = jitter.grid.logodds.copy()
     assert jitter.frame_weight(11.46) == 0.0 and jitter.fuse(11.46, lab) == FUSED
     assert np.array_equal(jitter.grid.logodds, before)
+    # a frame older than the last fused one (out of order) weighs its distance in time alike
+    late = still_mapper(still_travel_m=0.0)
+    for t in (9.5, 9.8, 10.0):
+        late.add_pose(t, 2.0, 3.0, 0.0)
+    assert late.fuse(10.0, lab) == FUSED and late.frame_weight(9.8) == pytest.approx(0.2 / 0.45)
+    assert late.fuse(9.8, lab) == FUSED and late.frame_weight(9.5) == pytest.approx(0.3 / 0.45)
     # a still view is fused until it has two sightings' worth (still_frames), then no more
     still = still_mapper()
     answers = [seen(still, 10.0 + k / 10, lab) for k in range(12)]
