@@ -159,10 +159,11 @@ def test_a_faster_camera_makes_no_more_evidence_than_a_slower_one():
     for t in (10.0, 10.48, 11.0, 11.46):
         assert jitter.frame_weight(t) == 1.0
         seen(jitter, t, lab)
-    # the same stamp again (a duplicated message) weighs 0: fused, and adds nothing
-    before = jitter.grid.logodds.copy()
-    assert jitter.frame_weight(11.46) == 0.0 and jitter.fuse(11.46, lab) == FUSED
-    assert np.array_equal(jitter.grid.logodds, before)
+    # the same stamp again (a duplicated message) weighs 0: a view already mapped, adds nothing
+    before, frames = jitter.grid.logodds.copy(), jitter.grid.frames
+    assert jitter.frame_weight(11.46) == 0.0 and jitter.fuse(11.46, lab) == SAME_VIEW
+    assert np.array_equal(jitter.grid.logodds, before) and jitter.grid.frames == frames
+    assert seen(jitter, 11.96, lab) == FUSED  # the next frame is fused as before
     # a frame older than the last fused one (out of order) weighs its distance in time alike
     late = still_mapper(still_travel_m=0.0)
     for t in (9.5, 9.8, 10.0):

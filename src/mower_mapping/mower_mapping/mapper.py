@@ -263,7 +263,8 @@ class Mapper:
 
         Returns :data:`FUSED`, or why it was skipped (:data:`NO_CAMERA_INFO`,
         :data:`NO_POSE`, :data:`BAD_LABELS`, :data:`SAME_VIEW`); each is counted in
-        :attr:`counts`. The frame's evidence is weighted by :meth:`frame_weight`.
+        :attr:`counts`. The frame's evidence is weighted by :meth:`frame_weight`; a frame of
+        the last fused frame's stamp (weight 0) is :data:`SAME_VIEW`, not projected.
         """
         if self.lut is None:
             return self.count(NO_CAMERA_INFO)
@@ -274,6 +275,8 @@ class Mapper:
         if same and self._view_fused >= int(self.values['still_frames']) - 1e-6:
             return self.count(SAME_VIEW)
         weight = self.frame_weight(t)
+        if weight <= 0.0:  # the last fused instant again (a duplicated message): nothing to add
+            return self.count(SAME_VIEW)
         try:
             self.grid.fuse(labels, self.lut, pose[:3], pose[3], pose[4], confidence, weight)
         except ValueError as exc:
