@@ -146,11 +146,16 @@ def test_a_faster_camera_makes_no_more_evidence_than_a_slower_one():
     assert watch(10.0, 0.4).frame_weight(10.5) == pytest.approx(0.1 / 0.45)
     assert not watch(10.0, 0.4).obstacles()  # 1 + 4 x 0.22 sightings
     assert len(watch(10.0, 0.4, fuse_period_s=0.0).obstacles()) == 1  # five whole ones
-    # over a second, the lawn's evidence at 10 Hz is within one sighting of that at 2 Hz
-    fast, slow = watch(10.0, 1.0).grid.logodds[0], watch(2.0, 1.0).grid.logodds[0]
-    lawn = slow > 0
-    assert lawn.sum() > 1000 and np.allclose(slow[lawn], 3 * 0.85)  # three 2 Hz frames
-    assert np.all(np.abs(fast[lawn] - slow[lawn]) <= 0.85 / 2)  # (1 + 10 x 0.22) x 0.85
+    # over a second, a cell's obstacle evidence at 10 Hz is within one sighting of that at 2 Hz
+    fast, slow = watch(10.0, 1.0).grid, watch(2.0, 1.0).grid
+    hit = slow.obstacle_history > 0
+    assert hit.any() and np.allclose(slow.obstacle_history[hit], 3 * 0.85)  # three 2 Hz frames
+    assert np.all(np.abs(fast.obstacle_history[hit] - 3 * 0.85) <= 0.85 / 2)  # 1 + 10 x 0.22
+    assert np.all(np.abs(fast.logodds[2][hit] - slow.logodds[2][hit]) <= 0.85 / 2)
+    # lawn and other ground take every frame whole: eleven 10 Hz frames, clamped at 6
+    lawn = slow.logodds[0] > 0
+    assert lawn.sum() > 1000 and np.allclose(slow.logodds[0][lawn], 3 * 0.85)
+    assert np.allclose(fast.logodds[0][lawn], min(11 * 0.85, 6.0))
     assert np.array_equal(
         watch(2.0, 1.0).grid.logodds, watch(2.0, 1.0, fuse_period_s=0.0).grid.logodds
     )

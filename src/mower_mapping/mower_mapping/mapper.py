@@ -101,13 +101,16 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     # an obstacle) that a 2 Hz camera saw once or twice, a 10 Hz camera saw in five to ten
     # frames in a row, past obstacle_threshold; the demo lawn at 10 Hz replanned 346 times
     # where it did 44 at 2 Hz. Each frame weighs the time since the last one over this period
-    # (at most 1), so a cell gathers evidence per second seen, not per frame
+    # (at most 1), so a cell gathers obstacle evidence per second seen, not per frame; lawn
+    # and other ground are not weighted (they decide by which is larger; weighting them slowed
+    # discovery at 4 Hz by half)
     'fuse_period_s': (
         0.45,
-        'the time one sighting takes (s): a frame weighs the time since the last fused frame '
-        'over this (at most 1), so the evidence a cell gathers does not grow with the '
+        "the time one sighting takes (s): a frame's obstacle evidence weighs the time since "
+        'the last fused frame over this (at most 1), so that it does not grow with the '
         "camera's rate; 0.45: every frame of a 2 Hz camera (0.5 s apart, with jitter) is a "
-        "whole sighting, a 10 Hz camera's weigh 0.22 each (0: every frame a whole sighting)",
+        "whole sighting, a 10 Hz camera's weigh 0.22 each (0: every frame a whole sighting); "
+        'lawn and other ground take every frame whole',
         0.0,
         60.0,
     ),
@@ -263,7 +266,8 @@ class Mapper:
 
         Returns :data:`FUSED`, or why it was skipped (:data:`NO_CAMERA_INFO`,
         :data:`NO_POSE`, :data:`BAD_LABELS`, :data:`SAME_VIEW`); each is counted in
-        :attr:`counts`. The frame's evidence is weighted by :meth:`frame_weight`; a frame of
+        :attr:`counts`. The frame's obstacle evidence is weighted by :meth:`frame_weight`
+        (:meth:`SemanticGrid.fuse`'s ``weight``); a frame of
         the last fused frame's stamp (weight 0) is :data:`SAME_VIEW`, not projected.
         """
         if self.lut is None:
