@@ -103,7 +103,7 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     # where it did 44 at 2 Hz. Each frame weighs the time since the last one over this period
     # (at most 1), so a cell gathers obstacle evidence per second seen, not per frame; lawn
     # and other ground are not weighted (they decide by which is larger; weighting them slowed
-    # discovery at 4 Hz by half)
+    # discovery at 4 Hz by a quarter)
     'fuse_period_s': (
         0.45,
         "the time one sighting takes (s): a frame's obstacle evidence weighs the time since "
@@ -267,8 +267,8 @@ class Mapper:
         Returns :data:`FUSED`, or why it was skipped (:data:`NO_CAMERA_INFO`,
         :data:`NO_POSE`, :data:`BAD_LABELS`, :data:`SAME_VIEW`); each is counted in
         :attr:`counts`. The frame's obstacle evidence is weighted by :meth:`frame_weight`
-        (:meth:`SemanticGrid.fuse`'s ``weight``); a frame of
-        the last fused frame's stamp (weight 0) is :data:`SAME_VIEW`, not projected.
+        (:meth:`SemanticGrid.fuse`'s ``weight``); a frame with the last fused frame's stamp
+        (weight 0) is :data:`SAME_VIEW`, not projected.
         """
         if self.lut is None:
             return self.count(NO_CAMERA_INFO)
