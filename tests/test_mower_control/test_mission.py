@@ -136,6 +136,31 @@ def test_low_battery_returns_charges_and_resumes_where_it_stopped():
     assert m.state.s0 == pytest.approx(stopped_at - m.params.resume_overlap_m)
 
 
+def _blocked_undock(reason: str, **params) -> list[str]:
+    """States, tick by tick (0.1 s), of a mission whose undock a safety stop holds."""
+    m, d = mission(**params)
+    m.request('start')
+    d.stall = True  # the supervisor's stop: the follower's path is not driven
+    return [d.tick(safety_reasons=(reason,)).state for _ in range(60)]
+
+
+def test_an_obstacle_on_the_way_off_the_dock_hands_over_to_mowing():
+    # random garden 9, 2026-12-05: phantom cells under the mower's front held the undock
+    # until manoeuvre_timeout_s, ERROR; mowing's replans go around what the camera found
+    states = _blocked_undock('obstacle', blocked_replan_s=1.0, manoeuvre_timeout_s=5.0)
+    first = states.index('MOWING')
+    assert set(states[:first]) == {'UNDOCKING'}
+    assert 10 <= first <= 13  # after blocked_replan_s (1 s of 0.1 s ticks), not before
+    assert 'ERROR' not in states
+
+
+def test_a_lift_on_the_way_off_the_dock_still_ends_in_error():
+    states = _blocked_undock('lift', blocked_replan_s=1.0, manoeuvre_timeout_s=5.0)
+    assert 'MOWING' not in states
+    assert states[-1] == 'ERROR'
+    assert states.index('ERROR') >= 50  # after manoeuvre_timeout_s
+
+
 def test_rain_sends_it_home_and_it_waits_to_be_dry():
     m, d = mission(dry_wait_s=2.0)
     m.request('start')

@@ -164,13 +164,22 @@ class Idle(State):
 
 
 class Undocking(State):
-    """Leaving the dock along its axis to the approach point."""
+    """Leaving the dock along its axis to the approach point.
+
+    An obstacle stop that lasts ``blocked_replan_s`` hands over to mowing, whose replans go
+    around what the camera found (the dock's axis is one straight line with no way around).
+    Random garden 9 (2026-12-05) ended in ERROR here: two phantom obstacle cells in front of the
+    dock stopped the undock 0.26 m out, under the mower's front where the camera cannot see
+    them again, until ``manoeuvre_timeout_s``. Other stops (lift, tilt, the fence) still end in
+    ERROR after ``manoeuvre_timeout_s``.
+    """
 
     name = 'UNDOCKING'
 
     def enter(self, m: Mission, inp: MissionInputs) -> None:
         """Drive from the dock to the approach point."""
         self.since = inp.time_s
+        self.blocked_since: float | None = None
         a, reverse = m.dock_line()
         m.drive(
             np.vstack([np.asarray(inp.pose[:2]), a]) if a is not None else None,
@@ -178,8 +187,15 @@ class Undocking(State):
         )
 
     def tick(self, m: Mission, inp: MissionInputs) -> str | None:
-        """Mow once off the dock."""
+        """Mow once off the dock, or once an obstacle has blocked the way off long enough."""
         if m.dock_xy is None or inp.follower_done:
+            return 'MOWING'
+        if 'obstacle' not in inp.safety_reasons:
+            self.blocked_since = None
+        elif self.blocked_since is None:
+            self.blocked_since = inp.time_s
+        elif inp.time_s - self.blocked_since > m.params.blocked_replan_s:
+            m.message = 'an obstacle blocks the way off the dock: mowing plans around it'
             return 'MOWING'
         if inp.time_s - self.since > m.params.manoeuvre_timeout_s:
             m.fail('undocking took too long')
