@@ -138,10 +138,27 @@ def test_low_battery_returns_charges_and_resumes_where_it_stopped():
 
 def _blocked_undock(reason: str, **params) -> list[str]:
     """States, tick by tick (0.1 s), of a mission whose undock a safety stop holds."""
+    return [out.state for out in _blocked_undock_outputs(reason, **params)[1]]
+
+
+def _blocked_undock_outputs(reason: str, **params):
     m, d = mission(**params)
     m.request('start')
     d.stall = True  # the supervisor's stop: the follower's path is not driven
-    return [d.tick(safety_reasons=(reason,)).state for _ in range(60)]
+    return d, [d.tick(safety_reasons=(reason,)) for _ in range(60)]
+
+
+def test_the_blade_waits_until_a_handed_over_undock_is_off_the_dock():
+    d, outs = _blocked_undock_outputs('obstacle', blocked_replan_s=1.0, manoeuvre_timeout_s=5.0)
+    assert [o for o in outs if o.state == 'MOWING'] and not any(o.blade for o in outs)
+    d.stall = False  # the way is clear again: mowing drives on, away from the dock
+    blades = []
+    for _ in range(40):
+        out = d.tick()
+        off = float(np.hypot(d.pose[0] - DOCK[0], d.pose[1] - DOCK[1]))
+        blades.append((off, out.blade))
+    assert any(b for _, b in blades)  # it mows once away
+    assert not any(b for off, b in blades if off < 0.6 - 1e-6)  # undock_distance_m
 
 
 def test_an_obstacle_on_the_way_off_the_dock_hands_over_to_mowing():

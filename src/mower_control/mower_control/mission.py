@@ -196,6 +196,7 @@ class Undocking(State):
             self.blocked_since = inp.time_s
         elif inp.time_s - self.blocked_since > m.params.blocked_replan_s:
             m.message = 'an obstacle blocks the way off the dock: mowing plans around it'
+            m.blade_held_near_dock = True  # the blade starts undock_distance_m off the dock
             return 'MOWING'
         if inp.time_s - self.since > m.params.manoeuvre_timeout_s:
             m.fail('undocking took too long')
@@ -564,6 +565,7 @@ class Mission:
         self.path_id = 0
         self.reverse = False
         self.blade = False
+        self.blade_held_near_dock = False  # an undock handed over to mowing (Undocking)
         self.replans_for_block = 0
         self.replan_progress_m = -math.inf  # progress when the last replan was asked for
         self.replans = 0
@@ -746,7 +748,21 @@ class Mission:
         )
 
     def _blade_off(self, pose: tuple[float, float, float]) -> bool:
-        """Whether the robot's centre is over :attr:`blade_off` (a path, a patio)."""
+        """Whether the robot's centre is over :attr:`blade_off` (a path, a patio).
+
+        Also while an undock handed over to mowing (:class:`Undocking`) has not yet taken the
+        mower ``undock_distance_m`` from the dock, where an undock ends with the blade off.
+        """
+        if self.blade_held_near_dock:
+            dock = self.dock_xy
+            near = (
+                dock is not None
+                and float(np.hypot(pose[0] - dock[0], pose[1] - dock[1]))
+                < self.params.undock_distance_m - 1e-6
+            )
+            if near:
+                return True
+            self.blade_held_near_dock = False
         area = self.blade_off
         if area is None or area.is_empty:
             return False
