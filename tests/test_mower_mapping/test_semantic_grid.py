@@ -367,3 +367,31 @@ def test_a_thin_posts_foot_is_found_sooner_by_counting_its_hit_back_to_the_row_b
     assert tall.obstacle_mask().sum() > flat.obstacle_mask().sum()  # the standing one spreads
     with pytest.raises(ValueError, match='foot_spread_m'):
         GridParams(foot_spread_m=-0.1)
+
+
+def test_every_label_of_the_segmenters_grid_is_read_at_the_default_stride() -> None:
+    """The runtime's labels are a 160x120 grid repeated 2x2; the LUT must read each of its rows.
+
+    A hose one label high (two image rows) 1.5-2 m away: at stride 3 every third label row was
+    never sampled, and such a hose left no evidence at all; at the default stride (2) every
+    label row of the ground is read.
+    """
+    from mower_mapping.mapper import PARAMETERS
+    from mower_mapping.semantic_grid import standing_samples
+
+    stride = PARAMETERS['lut_stride'][0]
+    lut = ground_lut(CAM, stride=stride, max_range_m=4.5)
+    coarse = ground_lut(CAM, stride=3, max_range_m=4.5)
+    assert standing_samples(coarse) == 8 and standing_samples(lut) == -(-24 // stride)
+
+    def seen(table, row: int) -> bool:
+        lab = np.zeros((240, 320), np.uint8)
+        lab[:20] = 3
+        lab[2 * row : 2 * row + 2] = 2  # one label row of the 160x120 grid, repeated
+        grid = SemanticGrid((-5, -5), 10, 10, GridParams())
+        grid.fuse(lab, table, (0.0, 0.0, 0.0))
+        return bool((grid.obstacle_history > 0).any())
+
+    rows = range(int(lut.rows.min()) // 2 + 1, 120)  # label rows showing ground in range
+    assert all(seen(lut, r) for r in rows)
+    assert sum(not seen(coarse, r) for r in rows) > len(rows) // 4  # the rows stride 3 lost

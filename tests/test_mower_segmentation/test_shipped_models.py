@@ -71,9 +71,10 @@ def test_shipped_weights_are_the_documented_architecture():
     model = load_model(MODELS / 'lawnnet.pt').eval()
     assert isinstance(model, LawnNetE)
     assert model.stem_stride == 4  # the camera's full frame through the 6x6 stride-4 stem
+    assert model.fine == 16  # and a refinement at half the frame's size (with_fine_head)
     with torch.no_grad():
         logits = model(torch.zeros(1, 3, 240, 320))
-    assert tuple(logits.shape) == (1, 4, 60, 80)  # a quarter; the runtime scales labels up
+    assert tuple(logits.shape) == (1, 4, 120, 160)  # half; the runtime repeats the labels 2x2
 
 
 @pytest.mark.parametrize('name', ['lawnnet.onnx', 'lawnnet_int8.onnx'])

@@ -169,6 +169,7 @@ def bench_map(args: argparse.Namespace) -> int:
     os.environ.setdefault('MUJOCO_GL', 'egl')
     import math
 
+    from mower_mapping.mapper import PARAMETERS as MAPPING
     from mower_mapping.semantic_grid import SemanticGrid
     from mower_maps import load_map
     from mower_perception.camera_model import CameraModel, Mounting, ground_lut
@@ -184,7 +185,7 @@ def bench_map(args: argparse.Namespace) -> int:
         m.camera_fovy_deg,
         Mounting(m.camera_x_m, 0.0, m.camera_z_m, 0.0, math.radians(m.camera_pitch_deg), 0.0),
     )
-    lut = ground_lut(cam, stride=3, max_range_m=4.5)
+    lut = ground_lut(cam, stride=MAPPING['lut_stride'][0], max_range_m=4.5)
     minx, miny, maxx, maxy = lawn.boundary.bounds
     frames = []
     for k in range(20):  # real label images from around the lawn

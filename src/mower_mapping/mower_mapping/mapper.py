@@ -53,7 +53,15 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     'camera_z_m': (0.38, 'camera mounting: height above the ground (m)', 0.01, 5.0),
     'camera_pitch_deg': (25.0, 'camera mounting: pitch, down positive (deg)', -90.0, 90.0),
     'max_range_m': (4.5, 'ignore ground farther than this from the camera (m)', 0.1, 100.0),
-    'lut_stride': (3, 'project every n-th pixel in each direction', 1, 64),
+    # 2: every label of the segmenter's 160x120 grid (the runtime repeats each 2x2 to the
+    # camera's 320x240); at 3 every third label row and column was never read, and a hose one
+    # or two labels high 1.5-2 m away could lie on one of them (back_garden, 2026-12-05)
+    'lut_stride': (
+        2,
+        'project every n-th pixel in each direction (2: each of the 160x120 labels once)',
+        1,
+        64,
+    ),
     'publish_period_s': (1.0, 'grid publishing period (s)', 0.01, 3600.0),
     'save_period_s': (30.0, 'coverage layer saving period (s)', 0.1, 86400.0),
     'coverage_file': ('', 'where the coverage layer is saved and restored ("" = not saved)'),

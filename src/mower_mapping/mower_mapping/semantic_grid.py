@@ -40,13 +40,13 @@ ground) is projected; the pixels above it give no ground evidence at all. That l
 lies at or beyond the foot, by up to a LUT row (0.09 m of ground at 1.5 m, 0.16 m at 2 m), so the
 contacts of frames 0.25 m apart land a cell or two apart and a thin post's foot cell is hit in
 few of them. The obstacle layer therefore counts the hit of a standing object's contact (its
-obstacle run rises ``STANDING_SAMPLES`` LUT rows or more) along the interval back to the ground
+obstacle run rises ``STANDING_ROWS`` image rows or more) along the interval back to the ground
 sample below it, where that interval is no longer than ``foot_spread_m`` (0.2 m: nearer than
 about 2.2 m); the class map counts the sample point alone. Without it, random garden 1's 6 cm
 post (drawn well by the network from 3 m) was found 0.26 m from the mower, too late to stop;
 with it, 1.4 m away. A flat blob (a phantom) keeps its point alone: spreading every contact
 (0.1 m) found 16 obstacles on that garden instead of 6, and it mowed 39 % longer
-(``STANDING_SAMPLES`` gives the rest of that trade).
+(``STANDING_ROWS`` gives the rest of that trade).
 
 The segmenter's per-pixel confidence (its largest softmax probability), when given, is fused
 too, so that one doubtful frame does not make an obstacle:
@@ -91,21 +91,27 @@ LAWN, OTHER, OBSTACLE, SKY = range(4)
 N_GROUND = 3  # classes with ground evidence: lawn, other, obstacle
 
 
-#: Samples (LUT rows, 3 px each) an obstacle run must rise above its contact to count as
-#: standing: only those spread their foot (``foot_spread_m``). The run is counted within the
-#: LUT (ground up to ``max_range_m``): a post or a trunk rises 8 from 2 m in (14 at 1.5 m), a
-#: 0.2 m toy 9 at 1.5 m; a flat phantom (a shadow or a worn patch called an obstacle) a sample
-#: or two. At 4 samples the network's taller phantoms spread too:
-#: the demo lawn took 5,196 s and 62 replans instead of 3,212 s and 42 (at 8), and large_lawn
-#: mowed 11.10 % of its true map in the first hour instead of 12.49 % (13.18 % without spread).
-STANDING_SAMPLES = 8
+#: Image rows an obstacle run must rise above its contact to count as standing: only those
+#: spread their foot (``foot_spread_m``). Counted in LUT samples (``standing_samples``: 8 at
+#: ``lut_stride`` 3, 12 at 2), within the LUT (ground up to ``max_range_m``). At stride 3 a
+#: post or a trunk rises 8 samples from 2 m in (14 at 1.5 m), a 0.2 m toy 9 at 1.5 m; a flat
+#: phantom (a shadow or a worn patch called an obstacle) a sample or two. At 4 samples (12
+#: rows) the network's taller phantoms spread too: the demo lawn took 5,196 s and 62 replans
+#: instead of 3,212 s and 42 (at 8), and large_lawn mowed 11.10 % of its true map in the first
+#: hour instead of 12.49 % (13.18 % without spread).
+STANDING_ROWS = 24
+
+
+def standing_samples(lut: GroundLut) -> int:
+    """:data:`STANDING_ROWS` in LUT samples of ``lut``'s stride (rounded up)."""
+    return -(-STANDING_ROWS // lut.stride)
 
 
 def standing(obst: np.ndarray, lut: GroundLut) -> np.ndarray:
-    """Per LUT sample: an obstacle whose run in its column reaches ``STANDING_SAMPLES`` up."""
+    """Per LUT sample: an obstacle whose run in its column rises :func:`standing_samples` up."""
     rows = np.arange(obst.shape[0])[:, None]
     last_free = np.maximum.accumulate(np.where(obst, -1, rows), axis=0)
-    return ((rows - last_free) >= STANDING_SAMPLES).ravel()[lut.grid_index]
+    return ((rows - last_free) >= standing_samples(lut)).ravel()[lut.grid_index]
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ class GridParams:
     )
     foot_spread_m: float = param(
         0.2,
-        'the foot of a standing object (its obstacle run rises STANDING_SAMPLES LUT rows) lies '
+        'the foot of a standing object (its obstacle run rises STANDING_ROWS image rows) lies '
         'between its lowest obstacle sample and the ground sample below it; the obstacle layer '
         'counts the hit along that interval where it is no longer than this (a LUT row spans '
         '0.09 m of ground at 1.5 m, 0.16 m at 2 m), so that frames whose contacts land a cell '

@@ -32,6 +32,17 @@ def sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def _channels(text: str) -> int:
+    """``--fine``: a channel count from 0 to 256 (argparse reports anything else)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a whole number') from None
+    if not 0 <= n <= 256:
+        raise argparse.ArgumentTypeError(f'{n} channels: choose 0 to 256')
+    return n
+
+
 def _cmd_dataset(args: argparse.Namespace) -> int:
     width, height = (320, 240) if args.full_res else (160, 120)  # the camera's, or halved
     if args.from_images:
@@ -124,6 +135,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         val_limit=args.val_limit,
         lr=args.lr,
         full_res=args.full_res,
+        fine=args.fine,
     )
     try:
         best = train(cfg)
@@ -583,6 +595,16 @@ def add_segment_parser(sub):
         help="the camera's 320x240 frame as input through a 6x6 stride-4 stem (the --init "
         "model's 3x3 stem and the halving folded into it): thin things such as a hose keep "
         'their pixels; the datasets must be rendered with --full-res',
+    )
+    t.add_argument(
+        '--fine',
+        type=_channels,
+        default=0,
+        metavar='CHANNELS',
+        help="add a refinement of this many channels at twice the logits' size (a 3x3 "
+        'stride-2 convolution on the frame, mixed with the upsampled logits; it starts at '
+        "zero, so training begins from the --init model's outputs) when the model has none "
+        '(default 0: none)',
     )
     t.set_defaults(func=_cmd_train)
     q = s.add_parser('quantize', help='int8 QDQ model from a float one (no PyTorch needed)')

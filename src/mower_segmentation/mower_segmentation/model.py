@@ -148,7 +148,11 @@ class LawnNetE(nn.Module):
     """
 
     def __init__(
-        self, num_classes: int = len(CLASSES), context: int = 64, stem_stride: int = 2
+        self,
+        num_classes: int = len(CLASSES),
+        context: int = 64,
+        stem_stride: int = 2,
+        fine: int = 0,
     ) -> None:
         """Random weights; :meth:`load_imagenet_trunk` loads the pretrained trunk.
 
@@ -159,6 +163,10 @@ class LawnNetE(nn.Module):
         that a thin object (a 3 cm garden hose is 1-2 pixels wide at 160x120 two metres away)
         reaches the network at the camera's resolution while everything after the stem runs
         at the same size as before.
+
+        ``fine`` > 0 adds a refinement at twice the logits' size (:func:`with_fine_head`):
+        that many channels from a 3x3 stride-2 convolution on the input, mixed with the
+        logits upsampled bilinearly, give a correction added to them.
         """
         super().__init__()
         if stem_stride not in STEM_KERNELS:
@@ -179,6 +187,19 @@ class LawnNetE(nn.Module):
         self.skip2 = nn.Sequential(nn.Conv2d(16, 24, 1, bias=False), nn.BatchNorm2d(24))
         self.proj4 = nn.Sequential(nn.Conv2d(32, 24, 1, bias=False), nn.BatchNorm2d(24))
         self.head = nn.Conv2d(24, num_classes, 1)
+        self.fine = fine
+        if fine:
+            self.fine_stem = nn.Sequential(
+                nn.Conv2d(3, fine, 3, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(fine),
+                nn.ReLU(),
+            )
+            self.fine_mix = nn.Sequential(
+                nn.Conv2d(fine + num_classes, fine, 1, bias=False), nn.BatchNorm2d(fine), nn.ReLU()
+            )
+            self.fine_out = nn.Conv2d(fine, num_classes, 1)
+            nn.init.zeros_(self.fine_out.weight)  # starts as the logits upsampled
+            nn.init.zeros_(self.fine_out.bias)
 
     def trunk_modules(self) -> list[nn.Module]:
         """The pretrained part (trained slower, its batch-norm statistics kept)."""
@@ -236,6 +257,10 @@ class LawnNetE(nn.Module):
         u = self.proj4(self.up1(torch.cat([u, s4], dim=1)))
         u = F.interpolate(u, size=_hw(s2), mode='bilinear', align_corners=False)
         logits = self.head(F.relu(u + self.skip2(s2)))
+        if self.fine:  # twice the size: the logits upsampled plus a correction from the pixels
+            f = self.fine_stem(x)
+            up = F.interpolate(logits, size=_hw(f), mode='bilinear', align_corners=False)
+            logits = up + self.fine_out(self.fine_mix(torch.cat([up, f], dim=1)))
         if self.training:  # the loss compares at the labels' size
             return F.interpolate(logits, size=_hw(x), mode='bilinear', align_corners=False)
         return logits  # half size: the runtime resizes the logits (cheaper than in int8)
@@ -253,6 +278,8 @@ def full_resolution_stem(model: LawnNetE) -> LawnNetE:
     """
     if model.stem_stride != 2:
         raise ValueError(f'the model already has a stride-{model.stem_stride} stem')
+    if model.fine:
+        raise ValueError('give the stem its full resolution before adding a refinement')
     wide = LawnNetE(
         num_classes=model.head.out_channels,
         context=model.context1[3].out_channels,
@@ -263,6 +290,30 @@ def full_resolution_stem(model: LawnNetE) -> LawnNetE:
     state['_conv_stem.weight'] = w.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3) / 4
     wide.load_state_dict(state)
     return wide
+
+
+def with_fine_head(model: LawnNetE, channels: int = 16) -> LawnNetE:
+    """A copy of a LawnNet-E with a stride-2 refinement of ``channels``, same outputs upsampled.
+
+    The head's last convolution starts at zero, so the copy's logits are the original's
+    resized bilinearly to twice their size (what the runtime did with them in float) until
+    fine-tuning teaches the refinement what the stride-4 logits miss: a 3 cm hose 1.5-2 m away
+    is 5-7 pixels high in the camera's 320x240 frame, one or two rows of 80x60 logits.
+    """
+    if getattr(model, 'fine', 0):
+        raise ValueError(f'the model already has a refinement of {model.fine} channels')
+    if channels < 1:
+        raise ValueError(f'a refinement needs at least one channel, not {channels}')
+    new = LawnNetE(
+        num_classes=model.head.out_channels,
+        context=model.context1[3].out_channels,
+        stem_stride=model.stem_stride,
+        fine=channels,
+    )
+    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
+    if unexpected or any(not k.startswith('fine_') for k in missing):
+        raise ValueError(f'cannot copy the weights: {unexpected or missing}')
+    return new
 
 
 def model_input_hw(model: nn.Module) -> tuple[int, int]:
@@ -310,6 +361,8 @@ def save_model(model: nn.Module, path, **extra) -> None:
         kwargs = {'width': model.stem[0].out_channels}
     else:
         kwargs = {'stem_stride': model.stem_stride} if model.stem_stride != 2 else {}
+        if model.fine:
+            kwargs['fine'] = model.fine
     torch.save({'arch': arch, 'kwargs': kwargs, 'state_dict': model.state_dict(), **extra}, path)
 
 
@@ -329,6 +382,8 @@ def load_model(path) -> nn.Module:
         else:  # the stem's kernel tells its stride (a full-resolution stem is 6x6)
             kernel = int(data['model']['_conv_stem.weight'].shape[-1])
             kwargs = {'stem_stride': {v: k for k, v in STEM_KERNELS.items()}.get(kernel, 2)}
+            if 'fine_out.weight' in data['model']:  # a refinement (with_fine_head)
+                kwargs['fine'] = int(data['model']['fine_out.weight'].shape[1])
         model = build_model(arch, **kwargs)
         model.load_state_dict(data['model'])
         return model

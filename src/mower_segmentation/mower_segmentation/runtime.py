@@ -43,6 +43,9 @@ _ORT_NAMES = {
 _MEAN = np.asarray(MEAN, np.float32) * 255.0
 _INV_STD = 1.0 / (np.asarray(STD, np.float32) * 255.0)
 MAX_OUTPUT_STRIDE = 32  # the logits may be this many times coarser than the input, no more
+#: the label grid (height, width) coarser logits are resized to at most, before the labels are
+#: repeated to the frame's size (finer logits are taken as they are)
+LABEL_HW = (120, 160)
 
 
 def htp_is_simulated() -> bool:
@@ -261,10 +264,14 @@ class Segmenter:
             if conf.shape != (h, w):
                 conf = cv2.resize(conf, (w, h), interpolation=cv2.INTER_LINEAR)
         # a model with coarser output: bilinear, in float, to the input's size but at most
-        # twice the logits' (a full-resolution model's 80x60 logits to 160x120, as for the
-        # 160x120 model: four times fewer pixels to resize and argmax than at 320x240), then
-        # the labels are repeated
-        h_in, w_in = (min(d, 2 * o) for d, o in zip(self.input_hw, logits.shape[1:]))
+        # twice the logits' and no finer than LABEL_HW where the logits are coarser (a
+        # full-resolution model's 80x60 logits to 160x120, as for the 160x120 model: four
+        # times fewer pixels to resize and argmax than at 320x240; its 160x120 logits with a
+        # refinement, model.with_fine_head, as they are), then the labels are repeated
+        h_in, w_in = (
+            max(o, min(d, 2 * o, cap))
+            for d, o, cap in zip(self.input_hw, logits.shape[1:], LABEL_HW)
+        )
         if logits.shape[1:] != (h_in, w_in):
             hwc = cv2.resize(
                 np.ascontiguousarray(logits.transpose(1, 2, 0)),

@@ -42,6 +42,9 @@ class TrainConfig:
     #: the camera's 320x240 frame as input, through a 6x6 stride-4 stem (model.full_resolution_stem
     #: of the --init or ImageNet model); the datasets must be rendered with --full-res
     full_res: bool = False
+    #: channels of a stride-2 refinement added to the model (model.with_fine_head) when it has
+    #: none (0: none added); its layers learn at the full rate
+    fine: int = 0
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:
@@ -140,6 +143,7 @@ def _start_model(cfg: TrainConfig, resuming: bool, log=print):
         full_resolution_stem,
         imagenet_trunk_weights,
         load_model,
+        with_fine_head,
     )
 
     if cfg.init:
@@ -155,6 +159,11 @@ def _start_model(cfg: TrainConfig, resuming: bool, log=print):
     if cfg.full_res and model.stem_stride == 2:
         model = full_resolution_stem(model)
         log('stem: 6x6 stride 4 on the full 320x240 frame (the 3x3 stem and the halving folded)')
+    if cfg.fine and not getattr(model, 'fine', 0):
+        if not hasattr(model, 'stem_stride'):
+            raise ValueError(f'--fine needs the lawnnet-e architecture, not {cfg.arch}')
+        model = with_fine_head(model, cfg.fine)
+        log(f"refinement: {cfg.fine} channels at twice the logits' size (starts at zero)")
     return model
 
 
@@ -328,7 +337,8 @@ def shift_class_bias(weights: str | Path, out: str | Path, cls: int, by: float) 
         model = load_model(weights)
     except (RuntimeError, EOFError, KeyError, pickle.UnpicklingError) as exc:  # truncated, foreign
         raise ValueError(f'{weights}: not a readable model file ({type(exc).__name__})') from None
-    head = model.head
+    # the last layer: the refinement's where there is one (the head's logits feed it)
+    head = model.fine_out if getattr(model, 'fine', 0) else model.head
     if not 0 <= cls < head.out_channels:
         raise ValueError(f'class {cls}: the model has {head.out_channels} classes')
     with torch.no_grad():
