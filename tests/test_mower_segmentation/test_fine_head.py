@@ -13,6 +13,8 @@ import pytest
 
 torch = pytest.importorskip('torch', reason='PyTorch (the training extra) is not installed')
 
+from tiny_models import random_lawnnet_e, reloaded  # noqa: E402
+
 from mower_segmentation.model import (  # noqa: E402
     LawnNetE,
     full_resolution_stem,
@@ -23,14 +25,7 @@ from mower_segmentation.model import (  # noqa: E402
 
 
 def _random_wide(seed: int = 0) -> LawnNetE:
-    torch.manual_seed(seed)
-    model = LawnNetE()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
-    return full_resolution_stem(model.eval()).eval()
+    return full_resolution_stem(random_lawnnet_e(seed)).eval()
 
 
 def test_a_new_refinement_gives_the_old_logits_upsampled_and_then_learns_detail():
@@ -67,13 +62,10 @@ def test_weights_and_checkpoints_load_with_their_refinement(tmp_path):
     fine = with_fine_head(_random_wide(2), 6).eval()
     with torch.no_grad():
         fine.fine_out.weight.normal_()
-    save_model(fine, tmp_path / 'w.pt')
-    torch.save({'model': fine.state_dict(), 'config': {'arch': 'lawnnet-e'}}, tmp_path / 'ck.pt')
     x = torch.randn(1, 3, 240, 320)
     with torch.no_grad():
         want = fine(x)
-        for name in ('w.pt', 'ck.pt'):
-            back = load_model(tmp_path / name).eval()
+        for back in reloaded(fine, tmp_path):
             assert back.fine == 6 and back.stem_stride == 4
             assert torch.allclose(back(x), want)
 

@@ -12,6 +12,8 @@ import pytest
 
 torch = pytest.importorskip('torch', reason='PyTorch (the training extra) is not installed')
 
+from tiny_models import random_lawnnet_e, reloaded  # noqa: E402
+
 from mower_segmentation.model import (  # noqa: E402
     LawnNetE,
     full_resolution_stem,
@@ -20,16 +22,7 @@ from mower_segmentation.model import (  # noqa: E402
     save_model,
 )
 
-
-def _random_model(seed: int = 0) -> LawnNetE:
-    torch.manual_seed(seed)
-    model = LawnNetE()
-    with torch.no_grad():  # batch-norm statistics away from 0 / 1, so that folding matters
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
-    return model.eval()
+_random_model = random_lawnnet_e
 
 
 def test_the_folded_stem_on_the_full_frame_equals_the_old_model_on_the_halved_frame():
@@ -64,13 +57,10 @@ def test_the_stride_is_checked_and_a_model_is_not_folded_twice():
 
 def test_weights_and_training_checkpoints_load_with_their_stem(tmp_path):
     wide = full_resolution_stem(_random_model(1)).eval()
-    save_model(wide, tmp_path / 'w.pt')
-    torch.save({'model': wide.state_dict(), 'config': {'arch': 'lawnnet-e'}}, tmp_path / 'ck.pt')
     x = torch.randn(1, 3, 240, 320)
     with torch.no_grad():
         want = wide(x)
-        for name in ('w.pt', 'ck.pt'):
-            back = load_model(tmp_path / name).eval()
+        for back in reloaded(wide, tmp_path):
             assert back.stem_stride == 4
             assert torch.allclose(back(x), want)
     narrow = _random_model(2)

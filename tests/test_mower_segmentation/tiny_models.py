@@ -62,3 +62,33 @@ def depthwise_model(path: Path, h: int = 16, w: int = 16, scales=(1.0, 0.05, 0.3
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
+
+
+def random_lawnnet_e(seed: int = 0):
+    """A LawnNet-E (160x120) with random weights and batch-norm statistics away from 0 / 1.
+
+    Needs PyTorch (the training extra): the tests that call it skip without it.
+    """
+    import torch
+
+    from mower_segmentation.model import LawnNetE
+
+    torch.manual_seed(seed)
+    model = LawnNetE()
+    with torch.no_grad():  # so that folding and copying the batch norms matters
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+def reloaded(model, folder: Path) -> list:
+    """``model`` saved as weights (``save_model``) and as a training checkpoint, loaded back."""
+    import torch
+
+    from mower_segmentation.model import load_model, save_model
+
+    save_model(model, folder / 'w.pt')
+    torch.save({'model': model.state_dict(), 'config': {'arch': 'lawnnet-e'}}, folder / 'ck.pt')
+    return [load_model(folder / name).eval() for name in ('w.pt', 'ck.pt')]
