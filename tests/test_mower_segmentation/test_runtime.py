@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 
+import cv2
 import numpy as np
 import pytest
 from tiny_models import channel_model, depthwise_model
@@ -281,3 +282,23 @@ def test_quantize_calibrates_on_dataset_frames_at_a_percentile_and_refuses_bad_i
     assert 'no such model file' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*base, *calib, '--percentile', '40', '--out', str(tmp_path / 'x')])
+
+
+def test_logits_at_half_the_frame_are_taken_as_they_are_coarser_ones_resized(tmp_path):
+    """Step 7 gives 160x120 logits for the 320x240 frame: argmax, labels repeated 2x2.
+
+    Logits of 80x60 (step 6 and before) are resized bilinearly to 160x120 first, as before.
+    """
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    for stride in (2, 4):
+        weight = channel_model(tmp_path / f's{stride}.onnx', 240, 320, stride=stride)
+        seg = Segmenter(tmp_path / f's{stride}.onnx', ['cpu'])
+        x = seg.preprocess(rgb)[0][:, ::stride, ::stride]
+        logits = np.einsum('kc,chw->khw', weight, x)
+        if stride == 4:
+            hwc = cv2.resize(logits.transpose(1, 2, 0), (160, 120), interpolation=cv2.INTER_LINEAR)
+            logits = hwc.transpose(2, 0, 1)
+        want = np.repeat(np.repeat(logits.argmax(axis=0), 2, 0), 2, 1)
+        assert logits.shape[1:] == (120, 160)
+        assert (seg.segment(rgb).labels == want).mean() > 0.999

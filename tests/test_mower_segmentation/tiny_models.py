@@ -9,17 +9,34 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
-def channel_model(path: Path, h: int = 8, w: int = 8, classes: int = 4) -> np.ndarray:
-    """A 1x1 convolution: logits = W @ pixel + b. Returns W (classes, 3) for reference."""
+def channel_model(
+    path: Path, h: int = 8, w: int = 8, classes: int = 4, stride: int = 1
+) -> np.ndarray:
+    """A 1x1 convolution: logits = W @ pixel + b. Returns W (classes, 3) for reference.
+
+    With ``stride`` > 1 the logits are that many times smaller (every stride-th pixel).
+    """
     weight = np.array(
         [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [-1.0, -1.0, -1.0]], dtype=np.float32
     )[:classes]
     bias = np.zeros(classes, dtype=np.float32)
     graph = helper.make_graph(
-        [helper.make_node('Conv', ['image', 'W', 'B'], ['logits'], kernel_shape=[1, 1])],
+        [
+            helper.make_node(
+                'Conv',
+                ['image', 'W', 'B'],
+                ['logits'],
+                kernel_shape=[1, 1],
+                strides=[stride, stride],
+            )
+        ],
         'tiny',
         [helper.make_tensor_value_info('image', TensorProto.FLOAT, [1, 3, h, w])],
-        [helper.make_tensor_value_info('logits', TensorProto.FLOAT, [1, classes, h, w])],
+        [
+            helper.make_tensor_value_info(
+                'logits', TensorProto.FLOAT, [1, classes, h // stride, w // stride]
+            )
+        ],
         [
             numpy_helper.from_array(weight.reshape(classes, 3, 1, 1), 'W'),
             numpy_helper.from_array(bias, 'B'),
