@@ -34,19 +34,18 @@ mower passed it was cleared again by later passes that saw its cells as lawn fro
 the mower drove into it (random garden 0's discovered map). Cells not found yet are lowered by
 far ground as before, so a phantom seen once or twice decays as it did.
 
-Obstacle pixels need care: a pixel on the side of a standing object does not lie on the ground,
-so only the lowest obstacle pixel of each run in an image column (where the object meets the
-ground) is projected; the pixels above it give no ground evidence at all. That lowest sample
-lies at or beyond the foot, by up to a LUT row (0.09 m of ground at 1.5 m, 0.16 m at 2 m), so the
-contacts of frames 0.25 m apart land a cell or two apart and a thin post's foot cell is hit in
-few of them. The obstacle layer therefore counts the hit of a standing object's contact (its
-obstacle run rises ``STANDING_ROWS`` image rows or more) along the interval back to the ground
-sample below it, where that interval is no longer than ``foot_spread_m`` (0.2 m: nearer than
-about 2.2 m); the class map counts the sample point alone. Without it, random garden 1's 6 cm
-post (drawn well by the network from 3 m) was found 0.26 m from the mower, too late to stop;
-with it, 1.4 m away. A flat blob (a phantom) keeps its point alone: spreading every contact
-(0.1 m) found 16 obstacles on that garden instead of 6, and it mowed 39 % longer
-(``STANDING_ROWS`` gives the rest of that trade).
+Obstacle pixels need care: a pixel on the side of a standing object does not lie on the ground, so
+only the lowest obstacle pixel of each run in an image column (where the object meets the ground)
+is projected; the pixels above it give no ground evidence at all. That lowest sample lies at or
+beyond the foot, by up to a LUT row (at stride 3, 0.09 m of ground at 1.5 m, 0.16 m at 2 m), so the
+contacts of frames 0.25 m apart land a cell or two apart and a thin post's foot cell is hit in few
+of them. The obstacle layer therefore counts the hit of a standing object's contact (its obstacle
+run rises ``STANDING_ROWS`` image rows or more) along the interval back to the ground sample below
+it, where that interval is no longer than ``foot_spread_m`` (0.2 m: nearer than about 2.2 m); the
+class map counts the sample point alone. Without it, random garden 1's 6 cm post (drawn well by the
+network from 3 m) was found 0.26 m from the mower, too late to stop; with it, 1.4 m away. A flat
+blob (a phantom) keeps its point alone: spreading every contact (0.1 m) found 16 obstacles on that
+garden instead of 6, and it mowed 39 % longer (``STANDING_ROWS`` gives the rest of that trade).
 
 The segmenter's per-pixel confidence (its largest softmax probability), when given, is fused
 too, so that one doubtful frame does not make an obstacle:
@@ -151,10 +150,10 @@ class GridParams:
         0.2,
         'the foot of a standing object (its obstacle run rises STANDING_ROWS image rows) lies '
         'between its lowest obstacle sample and the ground sample below it; the obstacle layer '
-        'counts the hit along that interval where it is no longer than this (a LUT row spans '
-        '0.09 m of ground at 1.5 m, 0.16 m at 2 m), so that frames whose contacts land a cell '
-        'or two apart add up on the foot; the class map and flat blobs count the sample point '
-        'alone (0: off)',
+        'counts the hit along that interval where it is no longer than this (a LUT row of 3 '
+        'pixels spans 0.09 m of ground at 1.5 m, 0.16 m at 2 m), so that frames whose contacts '
+        'land a cell or two apart add up on the foot; the class map and flat blobs count the '
+        'sample point alone (0: off)',
         0.0,
         1.0,
     )
