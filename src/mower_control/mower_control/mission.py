@@ -152,6 +152,19 @@ class State:
         """Called every tick; returns the name of the next state, or None to stay."""
         return None
 
+    def blocked_s(self, inp: MissionInputs) -> float:
+        """How long the safety stop has held the robot for an obstacle (0 when it does not).
+
+        Keeps ``blocked_since`` (None while not blocked); a state restarts the count by
+        setting it to the time now.
+        """
+        if 'obstacle' not in inp.safety_reasons:
+            self.blocked_since: float | None = None
+            return 0.0
+        if self.blocked_since is None:
+            self.blocked_since = inp.time_s
+        return inp.time_s - self.blocked_since
+
 
 class Idle(State):
     """Waiting for ``start``; motors and blade off."""
@@ -190,11 +203,7 @@ class Undocking(State):
         """Mow once off the dock, or once an obstacle has blocked the way off long enough."""
         if m.dock_xy is None or inp.follower_done:
             return 'MOWING'
-        if 'obstacle' not in inp.safety_reasons:
-            self.blocked_since = None
-        elif self.blocked_since is None:
-            self.blocked_since = inp.time_s
-        elif inp.time_s - self.blocked_since > m.params.blocked_replan_s:
+        if self.blocked_s(inp) > m.params.blocked_replan_s:
             m.message = 'an obstacle blocks the way off the dock: mowing plans around it'
             m.blade_held_near_dock = True  # the blade starts undock_distance_m off the dock
             return 'MOWING'
@@ -239,9 +248,7 @@ class Mowing(State):
             m.message = 'rain: returning to the dock'
             return 'RETURNING'
         if 'obstacle' in inp.safety_reasons:
-            if self.blocked_since is None:
-                self.blocked_since = inp.time_s
-            elif inp.time_s - self.blocked_since > p.blocked_replan_s:
+            if self.blocked_s(inp) > p.blocked_replan_s:
                 if m.replans_for_block >= p.max_replans:
                     if not m.skip_blocked():
                         return 'ERROR'
@@ -267,12 +274,7 @@ class Mowing(State):
     def _backing(self, m: Mission, inp: MissionInputs) -> str | None:
         """Backed out (or blocked behind too, or too long at it): mow on."""
         p = m.params
-        if 'obstacle' not in inp.safety_reasons:
-            self.blocked_since = None
-        elif self.blocked_since is None:
-            self.blocked_since = inp.time_s
-        since = self.blocked_since
-        stuck = since is not None and inp.time_s - since > p.blocked_replan_s
+        stuck = self.blocked_s(inp) > p.blocked_replan_s
         late = inp.time_s - (self.backing_since or inp.time_s) > p.manoeuvre_timeout_s
         if inp.follower_done or stuck or late:
             return self._mow_on(m, inp)
@@ -393,9 +395,7 @@ class Returning(State):
             if float(np.hypot(*(here - self.blocked_at))) > 1.0:  # got past it
                 self.replans = 0
             return None
-        if self.blocked_since is None:
-            self.blocked_since = inp.time_s
-        elif inp.time_s - self.blocked_since > m.params.blocked_replan_s:
+        if self.blocked_s(inp) > m.params.blocked_replan_s:
             if self.replans >= m.params.max_replans:
                 m.fail(
                     f'the way back to the dock stays blocked at ({here[0]:.1f}, {here[1]:.1f}) m'
