@@ -100,11 +100,13 @@ def test_controller_follows_the_mission_path(ros):
     node.destroy_node()
 
 
-def test_controller_slows_near_obstacles_as_the_simulated_loop_does(ros):
+@pytest.mark.parametrize('value', [100, 50])
+def test_controller_slows_near_obstacles_as_the_simulated_loop_does(ros, value):
     """One rule (``ObstacleGrid.clearance_ahead``): distance from the footprint's edge.
 
     Before 2026-12-03 the node took the distance from the robot's centre and the simulated loop
-    from the footprint's edge, so the robot slowed earlier than the simulator showed.
+    from the footprint's edge, so the robot slowed earlier than the simulator showed. A
+    suspected obstacle (50 on map/obstacle_cells) slows it as a found one (100) does.
     """
     from nav_msgs.msg import OccupancyGrid
 
@@ -116,7 +118,7 @@ def test_controller_slows_near_obstacles_as_the_simulated_loop_does(ros):
     grid.info.width, grid.info.height, grid.info.resolution = 120, 40, 0.05
     grid.info.origin.position.x, grid.info.origin.position.y = -1.0, -1.0
     data = np.zeros((40, 120), dtype=np.int8)
-    data[20, 34] = 100  # a cell centred at (0.725, 0.025): just ahead on the path
+    data[20, 34] = value  # a cell centred at (0.725, 0.025): just ahead on the path
     grid.data = data.ravel().tolist()
     topic(node, 'map/obstacle_cells', 'subscriptions').deliver(grid)
     topic(node, 'mission/path', 'subscriptions').deliver(
@@ -136,6 +138,21 @@ def test_controller_slows_near_obstacles_as_the_simulated_loop_does(ros):
     d = math.hypot(0.725, 0.025)
     assert v == pytest.approx(obstacle_constraint(p.desired_speed_mps, d - 0.2, p), abs=1e-6)
     assert v < obstacle_constraint(p.desired_speed_mps, d, p) - 0.05  # not from the centre
+
+
+def test_safety_node_stops_for_found_obstacles_not_for_suspected_ones(ros):
+    """safety_node reads map/obstacle_cells at 90: a suspected cell (50) only slows the robot."""
+    from nav_msgs.msg import OccupancyGrid
+
+    node = make('safety_node')
+    grid = OccupancyGrid()
+    grid.info.width, grid.info.height, grid.info.resolution = 10, 10, 0.1
+    data = np.zeros((10, 10), dtype=np.int8)
+    data[2, 3], data[5, 5] = 50, 100
+    grid.data = data.ravel().tolist()
+    topic(node, 'map/obstacle_cells', 'subscriptions').deliver(grid)
+    assert np.allclose(node.supervisor.grid.centres, [[0.55, 0.55]])
+    node.destroy_node()
 
 
 def test_controller_survives_malformed_messages(ros):

@@ -156,6 +156,17 @@ def test_obstacle_ahead_stops_but_one_beside_does_not():
     assert s.filter(0.0).ok
 
 
+def test_an_obstacle_layer_read_at_a_threshold_keeps_the_cells_at_or_above_it():
+    """map/obstacle_cells: the controller (50) slows near suspected cells, the stop (90) not."""
+    values = np.zeros((4, 5), np.int8)
+    values[1, 2], values[2, 3] = 50, 100
+    slow = ObstacleGrid.from_values(values, (1.0, 2.0), 0.1, 50)
+    stop = ObstacleGrid.from_values(values, (1.0, 2.0), 0.1, 90)
+    assert np.array_equal(slow.mask, values >= 50) and np.array_equal(stop.mask, values == 100)
+    assert np.allclose(stop.centres, [[1.35, 2.25]])
+    assert slow.origin_xy == (1.0, 2.0) and slow.resolution_m == 0.1
+
+
 def test_clearance_ahead_is_from_the_footprint_edge_to_anything_in_front():
     """The follower's slowing distance: the whole half-plane ahead, from the footprint's edge.
 

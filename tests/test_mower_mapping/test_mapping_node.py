@@ -124,7 +124,8 @@ def test_obstacle_cells_carry_what_the_floor_finds_that_the_class_map_leaves_out
     cells, semantic = values('map/obstacle_cells'), values('map/semantic')
     mask = node.mapper.grid.obstacle_mask()
     assert mask.any()
-    assert np.array_equal(cells == 100, mask) and set(np.unique(cells)) <= {0, 100}
+    assert np.array_equal(cells == 100, mask) and set(np.unique(cells)) <= {0, 50, 100}
+    assert np.array_equal(cells, node.mapper.grid.obstacle_values())  # 50: suspected
     assert not (semantic == 100).any()  # the class map: still lawn, seen so far more often
     assert node.obstacles  # the planner's outlines come from the same layer
 

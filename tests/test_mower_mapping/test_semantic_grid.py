@@ -112,6 +112,38 @@ def sightings_to_find(params: GridParams) -> int:
     return 99
 
 
+def test_an_obstacle_seen_once_is_suspected_and_found_after_three_sightings():
+    """map/obstacle_cells: 50 where the evidence passed ``caution_level``, 100 once found."""
+    from mower_mapping.semantic_grid import FOUND, SUSPECTED
+
+    grid = SemanticGrid((-5, -5), 10, 10, GridParams())
+    lab, lawn = labels_with_block(), np.zeros((240, 320), np.uint8)
+    for _ in range(20):  # lawn seen for long: the evidence at the floor, nothing suspected
+        grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+    assert not grid.obstacle_values().any()
+    values = []
+    for _ in range(4):
+        grid.fuse(lab, LUT, (0.0, 0.0, 0.0))
+        v = grid.obstacle_values()
+        assert v.dtype == np.int8 and v.shape == grid.shape
+        assert set(np.unique(v)) <= {0, SUSPECTED, FOUND}
+        assert np.array_equal(v == FOUND, grid.obstacle_mask())
+        values.append(v)
+    # -1 + 0.85 = -0.15: not yet; -1 + 1.7 = 0.7 passes caution_level 0.5; 4 x 0.85: found
+    assert not values[0].any()
+    assert (values[1] == SUSPECTED).any() and not (values[1] == FOUND).any()
+    suspected = values[1] == SUSPECTED
+    assert (values[3][suspected] == FOUND).mean() > 0.8  # the same cells, found
+    for _ in range(8):  # ground seen after it: nothing suspected or found is left
+        grid.fuse(lawn, LUT, (0.0, 0.0, 0.0))
+    assert not grid.obstacle_values().any()
+    # a caution level at the threshold: found cells only, as before suspected cells existed
+    only = SemanticGrid((-5, -5), 10, 10, GridParams(caution_level=2.0))
+    for _ in range(2):
+        only.fuse(lab, LUT, (0.0, 0.0, 0.0))
+    assert only.logodds[2].max() > 0.5 and not only.obstacle_values().any()
+
+
 def test_lawn_seen_again_and_again_still_turns_into_an_obstacle_in_four_sightings():
     """A toy on lawn seen for minutes: the obstacle evidence stops at the floor, not the clamp."""
     p = GridParams()  # floor -1

@@ -140,9 +140,8 @@ def semantic_class_map(msg: OccupancyGrid) -> tuple[np.ndarray, np.ndarray, floa
 
 
 def obstacle_grid(msg: OccupancyGrid, threshold: int) -> ObstacleGrid:
-    """The obstacle cells (value >= threshold) of a semantic grid."""
-    values, origin, res = grid_cells(msg)
-    return ObstacleGrid(values >= threshold, origin, res)
+    """The obstacle cells (value >= threshold) of map/obstacle_cells."""
+    return ObstacleGrid.from_values(*grid_cells(msg), threshold)
 
 
 def mowed_grid(msg: OccupancyGrid, threshold: int = 50) -> MowedGrid:

@@ -42,7 +42,11 @@ NODE_EXTRA: dict[str, dict[str, Spec]] = {
         'base_frame_id': Spec('base_link', 'frame of the robot (TwistStamped header)'),
         'cmd_vel_stamped': Spec(False, 'publish geometry_msgs/TwistStamped instead of Twist'),
         'obstacle_threshold': Spec(
-            90, 'map/obstacle_cells cells at or above this value are obstacles', 1, 100
+            50,
+            'map/obstacle_cells cells at or above this value slow the robot (100: found '
+            "obstacles, 50: suspected ones, mapping's caution_level; 90: found ones only)",
+            1,
+            100,
         ),
         'pose_timeout_s': Spec(0.5, 'no pose for longer: command zero', 0.01, 60.0),
     },

@@ -173,6 +173,21 @@ class ObstacleGrid:
         r, c = np.nonzero(self.mask)
         self.centres = cell_centre(np.stack([c, r], axis=1), self.origin_xy, self.resolution_m)
 
+    @classmethod
+    def from_values(
+        cls,
+        values: np.ndarray,
+        origin_xy: tuple[float, float],
+        resolution_m: float,
+        threshold: int,
+    ) -> ObstacleGrid:
+        """The cells of a map/obstacle_cells layer at or above ``threshold``.
+
+        Found obstacles are 100 there, suspected ones 50 (mapping's ``caution_level``): the
+        controller slows near both (threshold 50), the safety stop acts on found ones (90).
+        """
+        return cls(np.asarray(values) >= threshold, origin_xy, resolution_m)
+
     def near(self, xy: np.ndarray, radius_m: float) -> np.ndarray:
         """Obstacle cell centres within ``radius_m`` of ``xy``."""
         if not len(self.centres):

@@ -224,7 +224,7 @@ class MappingNode(Node):
             grid_msg(semantic_values(grid.class_map()), grid.origin, grid.res, frame, stamp)
         )
         self.pub_obstacle_cells.publish(
-            grid_msg(mask_values(grid.obstacle_mask()), grid.origin, grid.res, frame, stamp)
+            grid_msg(grid.obstacle_values(), grid.origin, grid.res, frame, stamp)
         )
         self.pub_coverage.publish(
             grid_msg(

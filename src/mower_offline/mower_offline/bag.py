@@ -153,10 +153,11 @@ def semantic_grid_msg(grid: Any, t: float, frame: str = 'map') -> Any:
 def obstacle_cells_msg(grid: Any, t: float, frame: str = 'map') -> Any:
     """A SemanticGrid's obstacle layer as mapping_node publishes map/obstacle_cells.
 
-    100 where :meth:`SemanticGrid.obstacle_mask` is set (the cells the safety stop and the
-    follower read, with ``obstacle_floor``), 0 elsewhere.
+    :meth:`SemanticGrid.obstacle_values`: 100 where an obstacle is found (the cells the safety
+    stop reads, with ``obstacle_floor``), 50 where one is suspected (the follower slows near
+    both), 0 elsewhere.
     """
-    return grid_msg(np.where(grid.obstacle_mask(), 100, 0), grid.origin, grid.res, t, frame)
+    return grid_msg(grid.obstacle_values(), grid.origin, grid.res, t, frame)
 
 
 def coverage_grid_msg(layer: Any, t: float, frame: str = 'map', factor: int = 5) -> Any:

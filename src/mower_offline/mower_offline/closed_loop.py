@@ -26,6 +26,7 @@ from mower_bringup import share_dir
 from mower_control.driver import DriverParams, MotorDriver
 from mower_control.follower import FollowerCommand, FollowerParams, PathFollower
 from mower_control.mission import Mission, MissionInputs, MissionOutput, MissionParams
+from mower_control.parameters import NODE_EXTRA
 from mower_control.protocol import EncoderTicks
 from mower_control.safety import (
     ObstacleGrid,
@@ -72,6 +73,10 @@ class LoopConfig:
     grid: Any = None  # mower_mapping GridParams over ``mapping``'s (None: those, else defaults)
     # mapping_node parameters: LUT, mounting, use_confidence (fuse the model's confidence)
     mapping: dict = field(default_factory=dict)
+    # map/obstacle_cells values at or above which the follower slows (controller_node's
+    # obstacle_threshold: found and suspected obstacles) and the safety stop acts (safety_node's)
+    slow_threshold: int = NODE_EXTRA['controller_node']['obstacle_threshold'].default
+    stop_threshold: int = NODE_EXTRA['safety_node']['obstacle_threshold'].default
 
 
 @dataclass
@@ -133,6 +138,7 @@ class ClosedLoop:
         # the mapper's semantic grid, when perception is in the loop
         self.grid: SemanticGrid | None = None
         self.segmenter = None
+        self.slow_grid: ObstacleGrid | None = None  # what the follower slows near
         self.last_frame = None  # the latest camera frame and its labels (for recording)
         self.last_labels = None
         self.use_confidence = False  # the model's per-pixel confidence goes into the grid
@@ -180,7 +186,10 @@ class ClosedLoop:
             frame, (labels, confidence) = future.result()
             self.last_frame, self.last_labels = frame, labels
             self.mapper.fuse(exposure, labels, confidence)
-            self.safety.grid = ObstacleGrid(grid.obstacle_mask(), tuple(grid.origin), grid.res)
+            # map/obstacle_cells, read as safety_node and controller_node read it
+            cells = (grid.obstacle_values(), tuple(grid.origin), grid.res)
+            self.safety.grid = ObstacleGrid.from_values(*cells, self.cfg.stop_threshold)
+            self.slow_grid = ObstacleGrid.from_values(*cells, self.cfg.slow_threshold)
         if t >= self._next_frame - 1e-6:  # control ticks carry float error
             self._next_frame = max(self._next_frame + 1.0 / self.cfg.camera_hz, t)
             self._in_flight.append(
@@ -194,8 +203,11 @@ class ClosedLoop:
             self.camera = None
 
     def obstacle_distance(self, pose: tuple[float, float, float]) -> float:
-        """Distance from the footprint's edge to the nearest obstacle cell ahead (m)."""
-        g = self.safety.grid
+        """Distance from the footprint's edge to the nearest slowing cell ahead (m).
+
+        Found and suspected obstacles (``slow_threshold``), as controller_node reads them.
+        """
+        g = self.slow_grid
         if g is None:
             return math.inf
         return g.clearance_ahead(*pose, self.cfg.safety.footprint_radius_m)

@@ -94,15 +94,19 @@ def loop_config(cfg: RunConfig) -> LoopConfig:
     """The loop's components with the parameters of config/*.yaml."""
     d = cfg.config_dir
     seg = node_yaml(d / 'segmentation.yaml', 'segmentation_node')
+    controller = node_yaml(d / 'controller.yaml', 'controller_node')
+    safety = node_yaml(d / 'safety.yaml', 'safety_node')
     return LoopConfig(
         camera_hz=cfg.camera_hz,
         perception=cfg.perception,
         providers=tuple(seg.get('execution_providers', ('cpu',))),
-        follower=build(FollowerParams, node_yaml(d / 'controller.yaml', 'controller_node')),
-        safety=build(SafetyParams, node_yaml(d / 'safety.yaml', 'safety_node')),
+        follower=build(FollowerParams, controller),
+        safety=build(SafetyParams, safety),
         mission=build(MissionParams, node_yaml(d / 'mission.yaml', 'mission_node')),
         driver=build(DriverParams, node_yaml(d / 'motor_driver.yaml', 'motor_driver_node')),
         mapping=node_yaml(d / 'mapping.yaml', 'mapping_node'),
+        slow_threshold=int(controller['obstacle_threshold']),
+        stop_threshold=int(safety['obstacle_threshold']),
     )
 
 
