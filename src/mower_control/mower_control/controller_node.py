@@ -1,12 +1,12 @@
 """controller_node: follows the mission's path with regulated pure pursuit; ``cmd_vel`` out.
 
 Subscribes to ``mission/path`` (nav_msgs/Path, transient local: the path to drive now; empty:
-stop), the pose (nav_msgs/Odometry in the map frame, ``pose_topic``) and ``map/obstacle_cells``
-(to slow down near obstacles ahead). Publishes ``cmd_vel`` (Twist, or TwistStamped when
-``cmd_vel_stamped``) at ``control_rate_hz`` and ``controller/progress`` (Float64MultiArray, layout
-in mower_control.conversions.PROGRESS_FIELDS) for the mission. The safety supervisor, not this
-node, decides whether the command reaches the motors. A malformed message is logged, counted in
-diagnostics and skipped.
+stop), the pose (nav_msgs/Odometry in the map frame, ``pose_topic``) and ``map/obstacle_cells`` (to
+slow down near found and suspected obstacles ahead: cells at or above ``obstacle_threshold``).
+Publishes ``cmd_vel`` (Twist, or TwistStamped when ``cmd_vel_stamped``) at ``control_rate_hz`` and
+``controller/progress`` (Float64MultiArray, layout in mower_control.conversions.PROGRESS_FIELDS)
+for the mission. The safety supervisor, not this node, decides whether the command reaches the
+motors. A malformed message is logged, counted in diagnostics and skipped.
 """
 
 from __future__ import annotations

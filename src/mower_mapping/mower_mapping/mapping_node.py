@@ -2,19 +2,18 @@
 
 Subscribes to ``segmentation/labels`` (mono8, SensorDataQoS), ``camera/camera_info``, the pose
 (nav_msgs/Odometry in the map frame, ``pose_topic``) and the blade state, and, when
-``use_confidence`` is set, to ``segmentation/confidence`` (mono8, 0-255 for confidence 0-1),
-paired with the labels by exact header stamp (a label image whose confidence was lost is fused
-without one, and counted); publishes
-``map/semantic``, ``map/obstacle_cells`` and ``map/coverage`` (nav_msgs/OccupancyGrid,
-transient local) and ``map/obstacles`` (MarkerArray of obstacle outlines). ``map/obstacle_cells``
-is the obstacle layer the planner's outlines come from (100 obstacle, 0 not), which the safety
-stop and the controller read: map/semantic's obstacles are the class map's, drawn without
-``obstacle_floor``, and leave out the small obstacles the floor finds. The coverage layer is
-saved every ``save_period_s`` and on shutdown, and restored at start. A label image of the wrong
-size or encoding, or one with no pose at its time stamp, is logged, counted and skipped.
-``map/lawn`` (std_msgs/String, transient local: the map the owner saved, GeoJSON) changes the
-mowable area the mowed share is measured on; the grids keep the extent they started with (a
-malformed map is logged and counted, ``bad_maps``).
+``use_confidence`` is set, to ``segmentation/confidence`` (mono8, 0-255 for confidence 0-1), paired
+with the labels by exact header stamp (a label image whose confidence was lost is fused without
+one, and counted); publishes ``map/semantic``, ``map/obstacle_cells`` and ``map/coverage``
+(nav_msgs/OccupancyGrid, transient local) and ``map/obstacles`` (MarkerArray of obstacle outlines).
+``map/obstacle_cells`` is the obstacle layer the planner's outlines come from (100 obstacle, 50
+suspected: evidence above ``caution_level``, 0 not), which the safety stop (100) and the controller
+(both) read: map/semantic's obstacles are the class map's, drawn without ``obstacle_floor``, and
+leave out the small obstacles the floor finds. The coverage layer is saved every ``save_period_s``
+and on shutdown, and restored at start. A label image of the wrong size or encoding, or one with no
+pose at its time stamp, is logged, counted and skipped. ``map/lawn`` (std_msgs/String, transient
+local: the map the owner saved, GeoJSON) changes the mowable area the mowed share is measured on;
+the grids keep the extent they started with (a malformed map is logged and counted, ``bad_maps``).
 """
 
 from __future__ import annotations
