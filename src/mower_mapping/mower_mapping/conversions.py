@@ -100,8 +100,8 @@ def semantic_values(class_map: np.ndarray) -> np.ndarray:
 def mask_values(mask: np.ndarray) -> np.ndarray:
     """A boolean layer as OccupancyGrid values: 100 where set, 0 elsewhere.
 
-    map/obstacle_cells (the obstacle layer, :meth:`SemanticGrid.obstacle_mask`) and
-    map/coverage (the mowed layer) are published this way.
+    map/coverage (the mowed layer) is published this way; map/obstacle_cells carries
+    :meth:`SemanticGrid.obstacle_values` (100 found, 50 suspected, 0).
     """
     return np.where(mask, 100, 0).astype(np.int8)
 
