@@ -956,14 +956,14 @@ class Mission:
         A mowing stretch's point that the coverage layer calls unmowed, outside the skipped
         stretches (``free``) and not within ``resume_tried_m`` of :attr:`tried`.
         """
-        p = self.params
+        p, cum, mowed = self.params, self._plan_cum, self.mowed
+        if cum is None or mowed is None:  # no plan, or no coverage layer: nothing known
+            return np.zeros(len(s), dtype=bool)
         mowing = np.ones(len(s), dtype=bool)
         if self.plan_kinds is not None and len(self.plan_kinds):
-            k = np.clip(
-                np.searchsorted(self._plan_cum, s, side='right') - 1, 0, len(self.plan_kinds) - 1
-            )
+            k = np.clip(np.searchsorted(cum, s, side='right') - 1, 0, len(self.plan_kinds) - 1)
             mowing = self.plan_kinds[k] != KINDS.index('transit')
-        todo = mowing & free & ~np.asarray(self.mowed(pts), dtype=bool)
+        todo = mowing & free & ~np.asarray(mowed(pts), dtype=bool)
         if todo.any() and p.resume_tried_m > 0.0:  # unmowed, but driven over: not again
             todo[todo] = ~self.tried.near(pts[todo], p.resume_tried_m)
         return todo
@@ -1088,7 +1088,7 @@ class Mission:
     ) -> tuple[np.ndarray | None, float]:
         """(path: transit to the plan at s0, then the plan to s1; the transit's length)."""
         pts, cum = self.plan_points, self._plan_cum
-        if pts is None:
+        if pts is None or cum is None:
             return None, 0.0
         start = self.point_at(np.array([s0]))[0]
         if s1 >= float(cum[-1]):
