@@ -571,3 +571,18 @@ def test_a_stretch_the_follower_finishes_where_it_stands_is_not_handed_over_agai
         paths.add(out.path_id)
         states.append(out.state)
     assert 'RETURNING' in states and len(paths) <= 4
+
+
+def test_a_stretch_with_an_uncut_sliver_beside_its_line_is_followed():
+    # the first stripe's line is mowed from x = 3, but not 0.08 m to its south (the follower
+    # drifted there): the deck still has lawn to cut, so the plan is followed to its end
+    def mowed(xy):
+        first = (xy[:, 1] < 1.1) & (xy[:, 1] > 0.95) & (xy[:, 0] > 3.0)
+        return first | ((xy[:, 1] >= 1.1) & (xy[:, 1] < 1.3))
+
+    m, _ = mission()
+    m.mowed = mowed
+    s0 = m.resume_point()
+    assert 7.5 < m.stretch_end(s0) < 8.5  # the first stripe's end: the second is mowed
+    m.params = MissionParams(resume_swath_m=0.0)  # its line only: left at x = 3
+    assert m.stretch_end(s0) == pytest.approx(2.1, abs=0.06)

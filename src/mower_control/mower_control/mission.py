@@ -77,6 +77,13 @@ class MissionParams:
         0.0,
         1000.0,
     )
+    resume_swath_m: float = param(
+        0.08,
+        'a stretch counts as mowed only where the coverage layer shows it mowed this far to'
+        " either side too (inside the deck's half width; 0: its line only)",
+        0.0,
+        1.0,
+    )
     resume_tried_m: float = param(
         0.1,
         "a plan point the mower's centre passed this close while mowing is never resumed at again"
@@ -950,11 +957,14 @@ class Mission:
             start = float(s[int(np.argmax(todo))])
         return start
 
-    def _todo(self, s: np.ndarray, pts: np.ndarray, free: np.ndarray) -> np.ndarray:
+    def _todo(
+        self, s: np.ndarray, pts: np.ndarray, free: np.ndarray, swath_m: float = 0.0
+    ) -> np.ndarray:
         """(N,) bool: which plan samples (arc lengths ``s``, points ``pts``) are still to mow.
 
-        A mowing stretch's point that the coverage layer calls unmowed, outside the skipped
-        stretches (``free``) and not within ``resume_tried_m`` of :attr:`tried`.
+        A mowing stretch's point that the coverage layer calls unmowed (or, with ``swath_m``,
+        a point that far to either side of the plan), outside the skipped stretches (``free``)
+        and not within ``resume_tried_m`` of :attr:`tried`.
         """
         p, cum, mowed = self.params, self._plan_cum, self.mowed
         if cum is None or mowed is None:  # no plan, or no coverage layer: nothing known
@@ -963,7 +973,14 @@ class Mission:
         if self.plan_kinds is not None and len(self.plan_kinds):
             k = np.clip(np.searchsorted(cum, s, side='right') - 1, 0, len(self.plan_kinds) - 1)
             mowing = self.plan_kinds[k] != KINDS.index('transit')
-        todo = mowing & free & ~np.asarray(mowed(pts), dtype=bool)
+        unmowed = ~np.asarray(mowed(pts), dtype=bool)
+        if swath_m > 0.0:  # the plan's direction, then its left and right
+            ahead = self.point_at(s + 0.05) - self.point_at(np.maximum(s - 0.05, 0.0))
+            norm = np.maximum(np.hypot(ahead[:, 0], ahead[:, 1]), 1e-9)
+            side = np.c_[-ahead[:, 1], ahead[:, 0]] / norm[:, None] * swath_m
+            unmowed |= ~np.asarray(mowed(pts + side), dtype=bool)
+            unmowed |= ~np.asarray(mowed(pts - side), dtype=bool)
+        todo = mowing & free & unmowed
         if todo.any() and p.resume_tried_m > 0.0:  # unmowed, but driven over: not again
             todo[todo] = ~self.tried.near(pts[todo], p.resume_tried_m)
         return todo
@@ -971,10 +988,12 @@ class Mission:
     def stretch_end(self, s0: float) -> float:
         """Where to leave the plan after ``s0`` (arc length; the plan's length: nowhere).
 
-        The start of its next ``resume_skip_m`` or more with nothing to mow (mowed, driven over,
-        skipped or transit), from where the mower goes straight to the next unmowed point
-        instead of following the plan over mowed lawn. The plan's length where there is none,
-        without a coverage layer, or with ``resume_skip_m`` 0.
+        The start of its next ``resume_skip_m`` or more with nothing to mow (mowed, also
+        ``resume_swath_m`` to either side; driven over; skipped; transit), from where the mower
+        goes straight to the next unmowed point instead of following the plan over mowed lawn.
+        The plan's length where there is none, without a coverage layer, or with
+        ``resume_skip_m`` 0. Its line alone mowed left slivers beside it uncut (back_garden at
+        2 Hz: a 4 m strip by the headland, 96.90 % mowed).
 
         Followed to its end, a plan made again after an obstacle (back_garden at the robot's
         10 Hz: one every 30 s) drove the mower round its mowed headland to each next gap.
@@ -985,7 +1004,7 @@ class Mission:
             return total
         s = np.arange(s0, total, p.resume_sample_m)
         pts = self.point_at(s)
-        todo = self._todo(s, pts, ~self._in_skipped(pts))
+        todo = self._todo(s, pts, ~self._in_skipped(pts), p.resume_swath_m)
         if not todo.any():
             return total
         k0 = int(np.argmax(todo))
