@@ -10,10 +10,11 @@ whether anything moves.
 - low battery or rain while mowing: RETURNING, DOCKING, CHARGING; when charged and dry it
   undocks and resumes the same plan where it stopped, found from the coverage layer (the first
   point of the plan that is not mowed yet) when one is given, else from the stored progress;
-  a point the mower's centre has already passed with the blade on (``resume_tried_m``,
+  a point the mower's centre has already passed while mowing (``resume_tried_m``,
   :class:`TriedCells`) is not resumed at again, even where the coverage layer still calls it
   unmowed (a corner the follower cut: back_garden's, at the robot's 10 Hz, drew the mower back
-  round the mowed headland after every replan);
+  round the mowed headland after every replan); while mowing, the plan is left where it runs
+  ``resume_skip_m`` over lawn with nothing to mow (:meth:`Mission.stretch_end`);
 - an obstacle stop that lasts ``blocked_replan_s`` asks the planner for a new plan, which
   :meth:`Mission.set_plan` accepts at any time; a stretch still blocked after ``max_replans``
   is skipped: the plan within ``skip_radius_m`` of it is left unmowed (:attr:`Mission.skipped`,
@@ -598,7 +599,7 @@ class TriedCells:
         return (np.asarray(i, np.int64) << 32) ^ (np.asarray(j, np.int64) & 0xFFFFFFFF)
 
     def note(self, pose: Any) -> None:
-        """The mower is at ``pose`` with the blade on (None: off, which breaks the track)."""
+        """The mower is at ``pose``, mowing (None: not, which breaks the track)."""
         if pose is None:
             self._last = None
             return
@@ -704,7 +705,7 @@ class Mission:
         self.skipped: list[tuple[float, float, float]] = []
         self.skips = 0  # skips in this run (a stretch blocked again and grown counts again)
         self._track: list[np.ndarray] = []  # the last few metres driven while mowing
-        self.tried = TriedCells()  # where the mower's centre went, blade on, in this run
+        self.tried = TriedCells()  # where the mower's centre went while mowing, in this run
 
     # -- what the owner tells it ---------------------------------------------------------------
     def set_plan(
@@ -935,7 +936,7 @@ class Mission:
 
         With a coverage layer: the first point of a mowing stretch that is unmowed, outside
         the skipped stretches and not within ``resume_tried_m`` of where the mower has already
-        driven with the blade on (:attr:`tried`), less ``resume_overlap_m``.
+        driven while mowing (:attr:`tried`), less ``resume_overlap_m``.
         """
         p = self.params
         if self.plan_points is None:
