@@ -6,14 +6,15 @@ Subscribes to ``segmentation/labels`` (mono8, SensorDataQoS), ``camera/camera_in
 with the labels by exact header stamp (a label image whose confidence was lost is fused without
 one, and counted); publishes ``map/semantic``, ``map/obstacle_cells`` and ``map/coverage``
 (nav_msgs/OccupancyGrid, transient local) and ``map/obstacles`` (MarkerArray of obstacle outlines).
-``map/obstacle_cells`` is the obstacle layer the planner's outlines come from (100 obstacle, 50
-suspected: evidence above ``caution_level``, 0 not), which the safety stop (100) and the controller
-(both) read: map/semantic's obstacles are the class map's, drawn without ``obstacle_floor``, and
-leave out the small obstacles the floor finds. The coverage layer is saved every ``save_period_s``
-and on shutdown, and restored at start. A label image of the wrong size or encoding, or one with no
-pose at its time stamp, is logged, counted and skipped. ``map/lawn`` (std_msgs/String, transient
-local: the map the owner saved, GeoJSON) changes the mowable area the mowed share is measured on;
-the grids keep the extent they started with (a malformed map is logged and counted, ``bad_maps``).
+``map/obstacle_cells`` is the obstacle layer (100 obstacle, the cells the planner's outlines come
+from; 50 suspected: evidence above ``caution_level``; 0 not), which the safety stop (100) and the
+controller (both) read: map/semantic's obstacles are the class map's, drawn without
+``obstacle_floor``, and leave out the small obstacles the floor finds. The coverage layer is saved
+every ``save_period_s`` and on shutdown, and restored at start. A label image of the wrong size or
+encoding, or one with no pose at its time stamp, is logged, counted and skipped. ``map/lawn``
+(std_msgs/String, transient local: the map the owner saved, GeoJSON) changes the mowable area the
+mowed share is measured on; the grids keep the extent they started with (a malformed map is logged
+and counted, ``bad_maps``).
 """
 
 from __future__ import annotations
