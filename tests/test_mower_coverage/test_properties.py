@@ -39,7 +39,9 @@ def plan_or_skip(seed: int, **params):
 
 @settings(max_examples=1000)
 @given(seed=st.integers(min_value=0, max_value=2**31 - 1))
-@pytest.mark.timeout(300)
+# The timeout bounds all 1000 examples together (a hang), not one plan: they take about 200 s
+# on this project's 2-core machine alone, and a loaded CI machine ran them past 300 s.
+@pytest.mark.timeout(1200)
 @pytest.mark.slow
 def test_no_violation_and_reachable_lawn_swept(seed):
     lawn, plan = plan_or_skip(seed)
