@@ -447,3 +447,142 @@ def test_the_blade_stays_off_over_navigation_areas_while_mowing():
         assert out.blade is not (4.0 < x < 6.0), x
     m.blade_off = None
     assert d.tick().blade
+
+
+def _drive_first_stripe(m: Mission, d: Driver) -> list:
+    """Drive PLAN's first stripe at 5 cm a tick, as the mission's follower reports it."""
+    outs = []
+    for x in np.arange(1.0, 9.001, 0.05):
+        d.t += 0.1
+        outs.append(m.tick(MissionInputs(d.t, (float(x), 1.0, 0.0), follower_path_id=m.path_id)))
+    return outs
+
+
+def test_a_point_driven_over_with_the_blade_on_is_not_resumed_at_again():
+    # the coverage layer calls one point of the mowed first stripe unmowed (a corner the
+    # follower cut, a cell the layer rounded away): a resume went back there every time
+    def mowed(xy):
+        hole = np.hypot(xy[:, 0] - 4.0, xy[:, 1] - 1.0) < 0.06
+        return (xy[:, 1] < 1.05) & ~hole
+
+    m, d = mission()
+    m.mowed = mowed
+    assert m.point_at(np.array([m.resume_point()]))[0][0] == pytest.approx(3.7, abs=0.06)
+    m.request('start')
+    run_until(d, 'MOWING')
+    outs = _drive_first_stripe(m, d)
+    assert all(o.state == 'MOWING' and o.blade for o in outs)
+    # driven over, blade on: the next unmowed point is where the first stripe turns
+    assert m.resume_point() > 7.5
+    assert m.tried.near(np.array([[4.0, 1.0], [4.0, 1.2]]), 0.1).tolist() == [True, False]
+    m.params = MissionParams(resume_tried_m=0.0)  # off: back to the hole
+    assert m.point_at(np.array([m.resume_point()]))[0][0] == pytest.approx(3.7, abs=0.06)
+
+
+def _mowed_but(hole_x: float):
+    """A coverage layer with PLAN's first stripe mowed but for a point at x = ``hole_x``."""
+
+    def mowed(xy):
+        return (xy[:, 1] < 1.05) & (np.hypot(xy[:, 0] - hole_x, xy[:, 1] - 1.0) >= 0.06)
+
+    return mowed
+
+
+def test_the_blade_held_off_near_the_dock_does_not_count_as_driven_over():
+    m, d = mission()
+    m.mowed = _mowed_but(1.3)
+    m.request('start')
+    run_until(d, 'MOWING')
+    # as after an undock that was blocked: the blade starts undock_distance_m off the dock
+    m.dock_pose, m.blade_held_near_dock = (1.3, 0.8, 0.0), True
+    outs = _drive_first_stripe(m, d)
+    assert not outs[6].blade and outs[20].blade  # x = 1.3 (0.2 m from the dock), 2.0
+    assert m.point_at(np.array([m.resume_point()]))[0][0] == pytest.approx(1.0, abs=0.06)
+    # a blade-off area (a path) keeps the blade off for good: driven over, not resumed at
+    m, d = mission()
+    m.mowed = _mowed_but(4.0)
+    m.blade_off = box(3.5, 0.5, 4.5, 1.5)
+    m.request('start')
+    run_until(d, 'MOWING')
+    outs = _drive_first_stripe(m, d)
+    assert not outs[60].blade and outs[20].blade  # x = 4.0, 2.0
+    assert m.resume_point() > 7.5
+    # a new run of the plan forgets the track
+    m.complete, m.state = True, m.states['IDLE']
+    assert m.request('start')[0] and not m.tried.cells
+
+
+def test_the_mower_leaves_the_plan_where_it_runs_over_mowed_lawn():
+    # the first stripe is unmowed from x = 1 to 3, the rest of it and the second stripe are
+    # mowed, the third is not: after x = 3 it goes straight to the third stripe
+    layer = {'cut_to': 1.0}
+
+    def mowed(xy):
+        first = (xy[:, 1] < 1.1) & ((xy[:, 0] > 3.0) | (xy[:, 0] <= layer['cut_to']))
+        return first | ((xy[:, 1] >= 1.1) & (xy[:, 1] < 1.3))
+
+    def reaches(path, xy, tol=0.1):
+        line = shapely.LineString(path)
+        return line.distance(shapely.Point(xy)) < tol
+
+    m, d = mission()
+    m.mowed = mowed
+    m.request('start')
+    run_until(d, 'MOWING')
+    first = m.path
+    assert first[-1] == pytest.approx([3.1, 1.0], abs=0.06)
+    assert not reaches(first, (6.0, 1.0)) and not reaches(first, (5.0, 1.2))
+    layer['cut_to'] = 3.1  # the coverage layer has caught up
+    for _ in range(20):
+        d.tick()
+        if m.path is not first:
+            break
+    second = m.path
+    assert second is not first and m.state.name == 'MOWING' and not m.complete
+    assert reaches(second, (5.0, 1.4)) and second[-1] == pytest.approx([9.0, 1.4])
+    assert not reaches(second, (5.0, 1.2)) and not reaches(second, (6.0, 1.0))
+    # off: the plan is followed over the mowed lawn to its end
+    layer['cut_to'] = 1.0
+    m, d = mission(resume_skip_m=0.0)
+    m.mowed = mowed
+    m.request('start')
+    run_until(d, 'MOWING')
+    assert reaches(m.path, (5.0, 1.2)) and m.path[-1] == pytest.approx([9.0, 1.4])
+
+
+def test_a_stretch_the_follower_finishes_where_it_stands_is_not_handed_over_again():
+    # the follower reports each stretch done without moving (short of a corner by the lawn's
+    # edge): the mission goes on to the next stretch, and home when none is left, instead of
+    # handing the same stretch over at every tick
+    layer = {'cut_to': 1.0}
+
+    def mowed(xy):
+        first = (xy[:, 1] < 1.1) & ((xy[:, 0] > 3.0) | (xy[:, 0] <= layer['cut_to']))
+        return first | ((xy[:, 1] >= 1.1) & (xy[:, 1] < 1.3))
+
+    m, d = mission()
+    m.mowed = mowed
+    m.request('start')
+    run_until(d, 'MOWING')
+    pose, paths, states = d.pose, set(), []
+    for _ in range(50):
+        d.t += 0.1
+        out = m.tick(MissionInputs(d.t, pose, follower_path_id=m.path_id, follower_done=True))
+        paths.add(out.path_id)
+        states.append(out.state)
+    assert 'RETURNING' in states and len(paths) <= 4
+
+
+def test_a_stretch_with_an_uncut_sliver_beside_its_line_is_followed():
+    # the first stripe's line is mowed from x = 3, but not 0.08 m to its south (the follower
+    # drifted there): the deck still has lawn to cut, so the plan is followed to its end
+    def mowed(xy):
+        first = (xy[:, 1] < 1.1) & (xy[:, 1] > 0.95) & (xy[:, 0] > 3.0)
+        return first | ((xy[:, 1] >= 1.1) & (xy[:, 1] < 1.3))
+
+    m, _ = mission()
+    m.mowed = mowed
+    s0 = m.resume_point()
+    assert 7.5 < m.stretch_end(s0) < 8.5  # the first stripe's end: the second is mowed
+    m.params = MissionParams(resume_swath_m=0.0)  # its line only: left at x = 3
+    assert m.stretch_end(s0) == pytest.approx(2.1, abs=0.06)
