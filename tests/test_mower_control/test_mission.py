@@ -509,7 +509,12 @@ def test_the_blade_held_off_near_the_dock_does_not_count_as_driven_over():
     assert m.resume_point() > 7.5
     # a new run of the plan forgets the track
     m.complete, m.state = True, m.states['IDLE']
-    assert m.request('start')[0] and not m.tried.cells
+    assert m.request('start')[0] and not m.tried.size
+
+
+def driven(m, off=0.0):
+    """The mower's centre drove the mowed stretches of the tests below, ``off`` north of them."""
+    m.tried.mark(np.array([[3.0, 1.0 + off], [9.0, 1.0 + off], [9.0, 1.2 + off], [1.0, 1.2 + off]]))
 
 
 def test_the_mower_leaves_the_plan_where_it_runs_over_mowed_lawn():
@@ -527,6 +532,7 @@ def test_the_mower_leaves_the_plan_where_it_runs_over_mowed_lawn():
 
     m, d = mission()
     m.mowed = mowed
+    driven(m)
     m.request('start')
     run_until(d, 'MOWING')
     first = m.path
@@ -545,6 +551,7 @@ def test_the_mower_leaves_the_plan_where_it_runs_over_mowed_lawn():
     layer['cut_to'] = 1.0
     m, d = mission(resume_skip_m=0.0)
     m.mowed = mowed
+    driven(m)
     m.request('start')
     run_until(d, 'MOWING')
     assert reaches(m.path, (5.0, 1.2)) and m.path[-1] == pytest.approx([9.0, 1.4])
@@ -582,7 +589,26 @@ def test_a_stretch_with_an_uncut_sliver_beside_its_line_is_followed():
 
     m, _ = mission()
     m.mowed = mowed
+    driven(m)
     s0 = m.resume_point()
     assert 7.5 < m.stretch_end(s0) < 8.5  # the first stripe's end: the second is mowed
     m.params = MissionParams(resume_swath_m=0.0)  # its line only: left at x = 3
     assert m.stretch_end(s0) == pytest.approx(2.1, abs=0.06)
+
+
+def test_a_stretch_the_layer_calls_mowed_but_whose_line_was_not_driven_is_followed():
+    # the small lawn after an e-stop: the layer called a stripe mowed that the planner had put
+    # 4 cm inside a headland's deck to cut the sliver between them; the mower's centre had
+    # passed 4 cm off its line, not on it: followed, not left
+    def mowed(xy):
+        return (xy[:, 1] >= 0.9) & (xy[:, 1] < 1.3) & ((xy[:, 1] > 1.1) | (xy[:, 0] > 3.0))
+
+    for off, leaves in ((0.04, False), (0.01, True)):
+        m, _ = mission()
+        m.mowed = mowed
+        driven(m, off)
+        end = m.stretch_end(m.resume_point())
+        assert (end == pytest.approx(2.1, abs=0.06)) if leaves else end > 7.5, (off, end)
+    m, _ = mission()  # nothing driven: the layer alone leaves nothing
+    m.mowed = mowed
+    assert m.stretch_end(m.resume_point()) == m.plan_length()

@@ -11,7 +11,7 @@ whether anything moves.
   undocks and resumes the same plan where it stopped, found from the coverage layer (the first
   point of the plan that is not mowed yet) when one is given, else from the stored progress;
   a point the mower's centre has already passed while mowing (``resume_tried_m``,
-  :class:`TriedCells`) is not resumed at again, even where the coverage layer still calls it
+  :class:`TriedTrack`) is not resumed at again, even where the coverage layer still calls it
   unmowed (a corner the follower cut: back_garden's, at the robot's 10 Hz, drew the mower back
   round the mowed headland after every replan); while mowing, the plan is left where it runs
   ``resume_skip_m`` over lawn with nothing to mow (:meth:`Mission.stretch_end`);
@@ -82,6 +82,14 @@ class MissionParams:
         0.08,
         'a stretch counts as mowed only where the coverage layer shows it mowed this far to'
         " either side too (inside the deck's half width; 0: its line only)",
+        0.0,
+        1.0,
+    )
+    resume_skip_track_m: float = param(
+        0.02,
+        "a stretch is left only where the mower's centre drove its very line, to within this"
+        " (the stripes' overlap, cut_width_m - stripe_spacing_m, or less: a line driven further"
+        ' off leaves a sliver the planner put the stretch there to cut)',
         0.0,
         1.0,
     )
@@ -276,7 +284,7 @@ class Mowing(State):
             # what the follower finished counts as driven over, even where the coverage layer
             # and the track disagree (a follower done short of a corner by the lawn's edge
             # would otherwise be handed the same stretch again at every tick)
-            m.tried.mark(m.point_at(np.arange(self.s0, self.end, 0.5 * TRIED_CELL_M)))
+            m.tried.mark(m.point_at(np.arange(self.s0, self.end, TRACK_STEP_M)))
             return self._mow_on(m, inp)
         if inp.battery_pct < p.return_battery_pct:
             m.message = f'battery {inp.battery_pct:.0f}%: returning to charge'
@@ -568,12 +576,12 @@ TEACH_REQUESTS = (
 )
 
 
-#: side of the cells :class:`TriedCells` keeps (m)
-TRIED_CELL_M = 0.05
+#: the track keeps a point each time the mower has moved this far (m)
+TRACK_STEP_M = 0.02
 
 
-class TriedCells:
-    """Where the mower's centre went while mowing: 5 cm cells of its track.
+class TriedTrack:
+    """Where the mower's centre went while mowing: its track, as polylines.
 
     Noted by :meth:`Mission.tick` while MOWING with the blade commanded on (also where a
     blade-off area keeps it off, where a second visit would not mow either), not while it is
@@ -583,20 +591,35 @@ class TriedCells:
     follower cut a corner of the plan by a few centimetres, or the layer rounded it away. Resumed
     at (after every replan), such a point drew the mower back to it and along everything mowed
     after it in the plan: back_garden at the robot's 10 Hz drove round its mowed headland seven
-    times in 30 minutes. :meth:`Mission.resume_point` skips unmowed points near this track.
-    Memory: one entry per cell driven over (about 20 bytes; a 2,000 m² lawn has 800,000 cells).
+    times in 30 minutes. :meth:`Mission.resume_point` skips unmowed points near this track, and
+    :meth:`Mission.stretch_end` leaves stretches whose very line it drove. Distances are
+    shapely's (``dwithin`` on the prepared track), exact to the track's points: a grid of cells
+    would be exact only to its cells, and 5 cm cells could not tell a stripe from a headland
+    4 cm beside it. Memory: 16 bytes a point, one per ``TRACK_STEP_M`` driven (a 2,000 m² lawn,
+    about 10 km, 8 MB).
     """
 
     def __init__(self) -> None:
         """An empty track."""
-        self.cells: set[int] = set()
-        self._last: np.ndarray | None = None
-        self._keys: np.ndarray | None = None  # the cells sorted, for :meth:`near`
+        self._xy = np.zeros((256, 2))  # the points, in the order driven
+        self._piece = np.zeros(256, dtype=np.int64)  # which polyline each point is of
+        self.size = 0  # points kept
+        self._pieces = 0
+        self._last: np.ndarray | None = None  # the pose last noted (None: track broken)
+        self._geom: Any = None  # the track as one prepared geometry (None: to build)
 
-    @staticmethod
-    def keys(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """One int64 per cell (column ``i``, row ``j``; both within +-2**31)."""
-        return (np.asarray(i, np.int64) << 32) ^ (np.asarray(j, np.int64) & 0xFFFFFFFF)
+    def _add(self, pts: np.ndarray, new_piece: bool) -> None:
+        n = len(pts)
+        if self.size + n > len(self._xy):
+            cap = max(2 * len(self._xy), self.size + n)
+            self._xy = np.resize(self._xy, (cap, 2))
+            self._piece = np.resize(self._piece, cap)
+        if new_piece:
+            self._pieces += 1
+        self._xy[self.size : self.size + n] = pts
+        self._piece[self.size : self.size + n] = self._pieces
+        self.size += n
+        self._geom = None
 
     def note(self, pose: Any) -> None:
         """The mower is at ``pose``, mowing (None: not, which breaks the track)."""
@@ -604,53 +627,34 @@ class TriedCells:
             self._last = None
             return
         xy = np.asarray(pose[:2], dtype=float)
-        last, self._last = self._last, xy
-        step = 0.0 if last is None else float(np.hypot(*(xy - last)))
-        if last is None or step > 1.0:  # a jump (a new start, a relocalisation): no line
-            pts = xy[None]
-        else:  # the line between ticks, every cell along it
-            n = int(math.ceil(step / (0.5 * TRIED_CELL_M))) + 1
-            pts = last + (xy - last) * np.linspace(0.0, 1.0, n)[:, None]
-        ij = np.floor(pts / TRIED_CELL_M).astype(np.int64)
-        before = len(self.cells)
-        self.cells.update(self.keys(ij[:, 0], ij[:, 1]).tolist())
-        if len(self.cells) != before:
-            self._keys = None
+        if self._last is None or float(np.hypot(*(xy - self._last))) > 1.0:
+            self._add(xy[None], new_piece=True)  # a new start, a relocalisation: no line
+        elif float(np.hypot(*(xy - self._xy[self.size - 1]))) >= TRACK_STEP_M:
+            self._add(xy[None], new_piece=False)
+        self._last = xy
 
     def mark(self, pts: np.ndarray) -> None:
-        """Count the (N, 2) points as driven over."""
+        """Count the (N, 2) points, a polyline, as driven over."""
         pts = np.asarray(pts, dtype=float).reshape(-1, 2)
         if len(pts):
-            ij = np.floor(pts / TRIED_CELL_M).astype(np.int64)
-            self.cells.update(self.keys(ij[:, 0], ij[:, 1]).tolist())
-            self._keys = None
+            self._add(pts, new_piece=True)
+            self._last = None
 
     def near(self, pts: np.ndarray, radius_m: float) -> np.ndarray:
-        """(N,) bool: which of the (N, 2) points lie within ``radius_m`` of a cell driven over.
-
-        Measured to the cells' centres (the track to within half a cell).
-        """
+        """(N,) bool: which of the (N, 2) points lie within ``radius_m`` of the track."""
         pts = np.asarray(pts, dtype=float).reshape(-1, 2)
-        out = np.zeros(len(pts), dtype=bool)
-        if not self.cells or not len(pts) or radius_m <= 0.0:
-            return out
-        if self._keys is None:
-            self._keys = np.sort(np.fromiter(self.cells, np.int64, len(self.cells)))
-        keys = self._keys
-        c = TRIED_CELL_M
-        i = np.floor(pts[:, 0] / c).astype(np.int64)
-        j = np.floor(pts[:, 1] / c).astype(np.int64)
-        n = int(math.ceil(radius_m / c))
-        for di in range(-n, n + 1):
-            for dj in range(-n, n + 1):
-                close = np.hypot((i + di + 0.5) * c - pts[:, 0], (j + dj + 0.5) * c - pts[:, 1])
-                close = (close <= radius_m) & ~out
-                if not close.any():
-                    continue
-                k = self.keys(i[close] + di, j[close] + dj)
-                pos = np.minimum(np.searchsorted(keys, k), len(keys) - 1)
-                out[np.flatnonzero(close)[keys[pos] == k]] = True
-        return out
+        if not self.size or not len(pts) or radius_m <= 0.0:
+            return np.zeros(len(pts), dtype=bool)
+        if self._geom is None:
+            xy, piece = self._xy[: self.size], self._piece[: self.size]
+            cuts = np.flatnonzero(np.diff(piece)) + 1
+            lines = [
+                shapely.linestrings(np.vstack([part, part[-1:]]) if len(part) == 1 else part)
+                for part in np.split(xy, cuts)
+            ]
+            self._geom = shapely.multilinestrings(lines)
+            shapely.prepare(self._geom)
+        return np.asarray(shapely.dwithin(self._geom, shapely.points(pts), radius_m), dtype=bool)
 
 
 @dataclass
@@ -705,7 +709,7 @@ class Mission:
         self.skipped: list[tuple[float, float, float]] = []
         self.skips = 0  # skips in this run (a stretch blocked again and grown counts again)
         self._track: list[np.ndarray] = []  # the last few metres driven while mowing
-        self.tried = TriedCells()  # where the mower's centre went while mowing, in this run
+        self.tried = TriedTrack()  # where the mower's centre went while mowing, in this run
 
     # -- what the owner tells it ---------------------------------------------------------------
     def set_plan(
@@ -776,7 +780,7 @@ class Mission:
         if name == 'IDLE' and self.complete:
             self.complete, self.progress_m = False, 0.0  # a new run of the same plan
             self.skipped, self.skips = [], 0
-            self.tried = TriedCells()
+            self.tried = TriedTrack()
         self.hold = False
         self.discovering_after_charge = False  # mowing instead: the discovery is over
         self._pending = 'START'  # undock first when on the dock, decided on the next tick
@@ -959,13 +963,20 @@ class Mission:
         return start
 
     def _todo(
-        self, s: np.ndarray, pts: np.ndarray, free: np.ndarray, swath_m: float = 0.0
+        self,
+        s: np.ndarray,
+        pts: np.ndarray,
+        free: np.ndarray,
+        swath_m: float = 0.0,
+        line_m: float | None = None,
     ) -> np.ndarray:
         """(N,) bool: which plan samples (arc lengths ``s``, points ``pts``) are still to mow.
 
-        A mowing stretch's point that the coverage layer calls unmowed (or, with ``swath_m``,
-        a point that far to either side of the plan), outside the skipped stretches (``free``)
-        and not within ``resume_tried_m`` of :attr:`tried`.
+        Of a mowing stretch's points outside the skipped stretches (``free``): with ``line_m``
+        None, those the coverage layer calls unmowed (or, with ``swath_m``, a point that far to
+        either side of the plan) and not within ``resume_tried_m`` of :attr:`tried`; with
+        ``line_m``, all but those the layer calls mowed that the mower's centre also passed
+        within ``line_m`` (0: none).
         """
         p, cum, mowed = self.params, self._plan_cum, self.mowed
         if cum is None or mowed is None:  # no plan, or no coverage layer: nothing known
@@ -981,7 +992,13 @@ class Mission:
             side = np.c_[-ahead[:, 1], ahead[:, 0]] / norm[:, None] * swath_m
             unmowed |= ~np.asarray(mowed(pts + side), dtype=bool)
             unmowed |= ~np.asarray(mowed(pts - side), dtype=bool)
-        todo = mowing & free & unmowed
+        todo = mowing & free
+        if line_m is not None:  # mowed, and its very line driven: nothing to mow
+            done = todo & ~unmowed
+            if done.any():
+                done[done] = self.tried.near(pts[done], line_m)
+            return todo & ~done
+        todo &= unmowed
         if todo.any() and p.resume_tried_m > 0.0:  # unmowed, but driven over: not again
             todo[todo] = ~self.tried.near(pts[todo], p.resume_tried_m)
         return todo
@@ -990,11 +1007,14 @@ class Mission:
         """Where to leave the plan after ``s0`` (arc length; the plan's length: nowhere).
 
         The start of its next ``resume_skip_m`` or more with nothing to mow (mowed, also
-        ``resume_swath_m`` to either side; driven over; skipped; transit), from where the mower
+        ``resume_swath_m`` to either side, and its line driven within ``resume_skip_track_m``;
+        skipped; transit), from where the mower
         goes straight to the next unmowed point instead of following the plan over mowed lawn.
         The plan's length where there is none, without a coverage layer, or with
         ``resume_skip_m`` 0. Its line alone mowed left slivers beside it uncut (back_garden at
-        2 Hz: a 4 m strip by the headland, 96.90 % mowed).
+        2 Hz: a 4 m strip by the headland, 96.90 % mowed); so did the layer alone, or a track
+        passed 5 cm off the line: a stripe the planner put 4 cm inside a headland's deck to cut
+        the sliver between them was left (the small lawn, 98.94 % mowed after an e-stop).
 
         Followed to its end, a plan made again after an obstacle (back_garden at the robot's
         10 Hz: one every 30 s) drove the mower round its mowed headland to each next gap.
@@ -1005,7 +1025,9 @@ class Mission:
             return total
         s = np.arange(s0, total, p.resume_sample_m)
         pts = self.point_at(s)
-        todo = self._todo(s, pts, ~self._in_skipped(pts), p.resume_swath_m)
+        todo = self._todo(
+            s, pts, ~self._in_skipped(pts), p.resume_swath_m, p.resume_skip_track_m
+        )
         if not todo.any():
             return total
         k0 = int(np.argmax(todo))
