@@ -514,7 +514,8 @@ def test_the_blade_held_off_near_the_dock_does_not_count_as_driven_over():
 
 def driven(m, off=0.0):
     """The mower's centre drove the mowed stretches of the tests below, ``off`` north of them."""
-    m.tried.mark(np.array([[3.0, 1.0 + off], [9.0, 1.0 + off], [9.0, 1.2 + off], [1.0, 1.2 + off]]))
+    line = np.array([[3.0, 1.0], [9.0, 1.0], [9.0, 1.2], [1.0, 1.2]])
+    m.tried.mark(line + [0.0, off])
 
 
 def test_the_mower_leaves_the_plan_where_it_runs_over_mowed_lawn():

@@ -1025,9 +1025,7 @@ class Mission:
             return total
         s = np.arange(s0, total, p.resume_sample_m)
         pts = self.point_at(s)
-        todo = self._todo(
-            s, pts, ~self._in_skipped(pts), p.resume_swath_m, p.resume_skip_track_m
-        )
+        todo = self._todo(s, pts, ~self._in_skipped(pts), p.resume_swath_m, p.resume_skip_track_m)
         if not todo.any():
             return total
         k0 = int(np.argmax(todo))
