@@ -7,7 +7,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from mower_control.mission import STATES, Mission, MissionInputs, MissionParams
+from mower_control.mission import STATES, Mission, MissionInputs, MissionParams, TriedTrack
 
 PLAN = np.array([[1.0, 1.0], [9.0, 1.0], [9.0, 1.2], [1.0, 1.2], [1.0, 1.4], [9.0, 1.4]])
 REGION = box(0.5, 0.5, 9.5, 9.5)
@@ -477,6 +477,18 @@ def test_a_point_driven_over_with_the_blade_on_is_not_resumed_at_again():
     assert m.tried.near(np.array([[4.0, 1.0], [4.0, 1.2]]), 0.1).tolist() == [True, False]
     m.params = MissionParams(resume_tried_m=0.0)  # off: back to the hole
     assert m.point_at(np.array([m.resume_point()]))[0][0] == pytest.approx(3.7, abs=0.06)
+
+
+def test_the_track_is_exact_and_a_lost_pose_breaks_it():
+    track = TriedTrack()
+    for x in np.arange(0.0, 2.001, 0.01):
+        track.note((x, 0.0, 0.0))
+    track.note((float('nan'), 0.0, 0.0))  # a lost pose: no line from it or across it
+    track.note((2.0, 0.6, 0.0))  # 0.6 m on: a line from (2, 0) if the pose had not been lost
+    track.note((2.0, 0.8, 0.0))
+    near = track.near(np.array([[1.0, 0.015], [1.0, 0.025], [2.0, 0.3], [2.0, 0.7]]), 0.02)
+    assert near.tolist() == [True, False, False, True]
+    assert track.size < 120  # a point every 2 cm, not every tick
 
 
 def _mowed_but(hole_x: float):

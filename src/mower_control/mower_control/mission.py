@@ -622,11 +622,11 @@ class TriedTrack:
         self._geom = None
 
     def note(self, pose: Any) -> None:
-        """The mower is at ``pose``, mowing (None: not, which breaks the track)."""
-        if pose is None:
+        """The mower is at ``pose``, mowing (None, or a pose not finite: not; breaks the track)."""
+        xy = None if pose is None else np.asarray(pose[:2], dtype=float)
+        if xy is None or not np.isfinite(xy).all():
             self._last = None
             return
-        xy = np.asarray(pose[:2], dtype=float)
         if self._last is None or float(np.hypot(*(xy - self._last))) > 1.0:
             self._add(xy[None], new_piece=True)  # a new start, a relocalisation: no line
         elif float(np.hypot(*(xy - self._xy[self.size - 1]))) >= TRACK_STEP_M:
