@@ -1008,8 +1008,8 @@ class Mission:
 
         The start of its next ``resume_skip_m`` or more with nothing to mow (mowed, also
         ``resume_swath_m`` to either side, and its line driven within ``resume_skip_track_m``;
-        skipped; transit), from where the mower
-        goes straight to the next unmowed point instead of following the plan over mowed lawn.
+        skipped; transit), from where the mower goes straight to the next unmowed point instead
+        of following the plan over mowed lawn.
         The plan's length where there is none, without a coverage layer, or with
         ``resume_skip_m`` 0. Its line alone mowed left slivers beside it uncut (back_garden at
         2 Hz: a 4 m strip by the headland, 96.90 % mowed); so did the layer alone, or a track
