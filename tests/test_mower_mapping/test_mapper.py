@@ -179,3 +179,79 @@ def test_a_faster_camera_makes_no_more_evidence_than_a_slower_one():
     still = still_mapper()
     answers = [seen(still, 10.0 + k / 10, lab) for k in range(12)]
     assert answers == [FUSED] * 6 + [SAME_VIEW] * 6  # 1 + 5 x 0.22 >= 2
+
+
+def keepout_map(kind: str, x0: float = 2.2) -> str:
+    """A 10 m lawn with one keep-out of ``kind`` from ``x0`` to 4.6 m, 2.3-3.7 m."""
+    import json
+
+    def poly(x_0, y_0, x_1, y_1):
+        ring = [[x_0, y_0], [x_1, y_0], [x_1, y_1], [x_0, y_1], [x_0, y_0]]
+        return {'type': 'Polygon', 'coordinates': [ring]}
+
+    def feature(props, geometry):
+        return {'type': 'Feature', 'properties': props, 'geometry': geometry}
+
+    return json.dumps(
+        {
+            'type': 'FeatureCollection',
+            'properties': {'name': 'keep-out test', 'frame': 'enu', 'units': 'm'},
+            'features': [
+                feature({'role': 'boundary'}, poly(0.0, 0.0, 10.0, 10.0)),
+                feature({'role': 'keepout', 'kind': kind}, poly(x0, 2.3, 4.6, 3.7)),
+            ],
+        }
+    )
+
+
+def test_a_flat_keepout_explains_the_obstacle_cells_on_it():
+    """A pond's water that the network calls an obstacle is no obstacle to plan or stop for.
+
+    The cells whose centre lies in a flat keep-out (or within ``keepout_explains_m``) leave the
+    obstacle layer and the outlines; the evidence stays. A bed (plants) explains nothing, and
+    cells beyond the tolerance stay obstacles.
+    """
+    from mower_maps import parse_map
+
+    mapper = Mapper(
+        {'still_travel_m': 0.0, 'fuse_period_s': 0.0}, Extent((0.0, 0.0), (10.0, 10.0))
+    )
+    mapper.set_camera(K, 320, 240)
+    for i in range(11):
+        mapper.add_pose(1.0 + 0.1 * i, 2.0, 3.0, 0.0)
+    for i in range(3):
+        assert mapper.fuse(1.2 + 0.1 * i, frame()) == FUSED
+    grid = mapper.grid
+    found = grid.obstacle_mask().copy()
+    evidence = grid.logodds.copy()
+    assert found.any() and len(mapper.obstacles()) == 1
+    rows, cols = np.nonzero(found)
+    xs = grid.origin[0] + (cols + 0.5) * grid.res
+    assert 2.2 < xs.min() and xs.max() < 4.6  # the block lies in the keep-out below
+
+    assert mapper.set_lawn(parse_map(keepout_map('pond'))) > 0
+    assert not grid.obstacle_mask().any() and mapper.obstacles() == []
+    assert not (grid.obstacle_values() > 0).any()
+    assert np.array_equal(grid.logodds, evidence)  # what the camera saw is kept
+
+    assert mapper.set_lawn(parse_map(keepout_map('flower_bed'))) == 0
+    assert np.array_equal(grid.obstacle_mask(), found) and len(mapper.obstacles()) == 1
+
+    # the pond begins 0.1 m into the block: the cells before it (beyond 0.025 m) stay
+    start = xs.min() + 0.1
+    mapper.set_lawn(parse_map(keepout_map('pond', x0=start)))
+    left = grid.obstacle_mask()
+    left_xs = grid.origin[0] + (np.nonzero(left)[1] + 0.5) * grid.res
+    assert left.any() and left_xs.max() < start - 0.025
+    assert np.array_equal(left, found & (xs_grid(grid) < start - 0.025))
+
+    mapper.set_lawn(None)
+    assert np.array_equal(grid.obstacle_mask(), found)
+    off = Mapper({'keepout_explains_m': -1.0}, Extent((0.0, 0.0), (10.0, 10.0)))
+    assert off.set_lawn(parse_map(keepout_map('pond'))) == 0 and off.grid.known_ground is None
+
+
+def xs_grid(grid) -> np.ndarray:
+    """The x of every cell centre (the grid's shape)."""
+    cols = np.arange(grid.shape[1])
+    return np.broadcast_to(grid.origin[0] + (cols + 0.5) * grid.res, grid.shape)

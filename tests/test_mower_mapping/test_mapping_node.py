@@ -331,3 +331,54 @@ def test_a_coverage_file_that_cannot_be_written_is_logged_not_fatal(ros, tmp_pat
         for sev, text in node.get_logger().records
     )
     assert blocker.read_text() == 'a file where the folder should be'
+
+
+def test_a_flat_keepout_on_map_lawn_clears_the_obstacle_cells_on_it(ros):
+    """map/lawn's pond explains the obstacle cells on it.
+
+    map/obstacle_cells and map/obstacles lose them (the mapping core's rule:
+    test_mapper.test_a_flat_keepout_explains_the_obstacle_cells_on_it).
+    """
+    from std_msgs.msg import String
+    from test_mapper import keepout_map
+
+    node = make_node(ros)
+    s = subs(node)
+    s['camera/camera_info'].deliver(camera_info())
+    for k in range(6):
+        s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
+    for t in (10.1, 10.2, 10.3):
+        s['segmentation/labels'].deliver(labels(t))
+    node.publish_timer.fire()
+
+    def found():
+        g = pubs(node)['map/obstacle_cells'].published[-1]
+        return (np.array(g.data, dtype=np.int8) == 100).sum()
+
+    assert found() > 0 and len(node.obstacles) == 1
+    s['map/lawn'].deliver(String(data=keepout_map('flower_bed')))
+    node.publish_timer.fire()
+    assert found() > 0 and len(node.obstacles) == 1  # a bed explains nothing
+    s['map/lawn'].deliver(String(data=keepout_map('pond')))
+    node.publish_timer.fire()
+    assert found() == 0 and node.obstacles == []
+    assert len(pubs(node)['map/obstacles'].published[-1].markers) == 1  # DELETEALL alone
+
+
+def test_map_files_flat_keepouts_are_known_ground_from_the_start(ros):
+    """With map_file, back_garden's pond and paved path are known ground from the start.
+
+    The same cells as MowingRun's mapping core gets from the same map (Mapper.set_lawn).
+    """
+    from mower_mapping.mapper import Mapper, grid_extent
+    from mower_maps import load_map
+
+    path = ROOT / 'maps' / 'back_garden.geojson'
+    node = make_node(ros, map_file=str(path))
+    known = node.mapper.grid.known_ground
+    lawn = load_map(path)
+    core = Mapper(node.p, grid_extent(node.p, lawn.boundary.bounds))
+    assert core.set_lawn(lawn) == int(known.sum()) > 0
+    assert np.array_equal(core.grid.known_ground, known)
+    # about the pond and the path (6.15 + 8.66 m²) and a rim of cells around them
+    assert 14.8 < known.sum() * node.mapper.grid.res**2 < 16.5

@@ -122,12 +122,29 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
         0.0,
         60.0,
     ),
+    # a pond's water or a path's paving that the network calls an obstacle ringed it with
+    # obstacle cells plus obstacle_margin_m, which the planner kept clear of on top of the
+    # keep-out's own clearance: back_garden's pond, 1.27 m² of lawn never mowed (2026-12-05)
+    'keepout_explains_m': (
+        0.025,
+        'obstacle cells whose centre lies in a flat keep-out of the lawn map (map_file, '
+        'map/lawn; kind pond, water, paving, patio, path, gravel, soil or sand) or within '
+        'this of one are left off the obstacle layer: the keep-out already keeps the mower '
+        'off (0.025: the cells the keep-out reaches into by half a 5 cm cell; negative: off; '
+        'beds, hedges and keep-outs of no kind are never explained)',
+        -1.0,
+        1.0,
+    ),
     'use_confidence': (
         True,
         'subscribe to segmentation/confidence and fuse it with the labels '
         'of the same stamp (segmentation_node publish_confidence)',
     ),
 }
+
+#: keep-out kinds with nothing on them to run into: obstacle cells there are the network's
+#: errors (water, paving) or lie where the mower never goes (``keepout_explains_m``)
+FLAT_KEEPOUT_KINDS = ('pond', 'water', 'paving', 'patio', 'path', 'gravel', 'soil', 'sand')
 
 #: what :meth:`Mapper.fuse` answers, and the counters it keeps
 FUSED, NO_CAMERA_INFO, NO_POSE, BAD_LABELS = 'frames', 'no_camera_info', 'no_pose', 'bad_labels'
@@ -337,6 +354,42 @@ class Mapper:
         if labels.shape != seen.shape:
             return False
         return float(np.mean(labels != seen)) < float(v['still_change_share'])
+
+    def set_lawn(self, lawn: Any) -> int:
+        """The owner's map (a LawnMap; None: none): its flat keep-outs explain obstacle cells.
+
+        Cells whose centre lies inside a keep-out of a :data:`FLAT_KEEPOUT_KINDS` kind, or
+        within ``keepout_explains_m`` of one, are known ground (:meth:`SemanticGrid.
+        set_known_ground`): not on the obstacle layer, so the planner keeps the keep-out's own
+        clearance there rather than that plus ``obstacle_margin_m``, and the safety stop does
+        not halt beside it. Returns how many cells that is.
+        """
+        import shapely
+
+        tol = float(self.values['keepout_explains_m'])
+        flat = (
+            []
+            if lawn is None or tol < 0
+            else [
+                f.geometry
+                for f in lawn.features
+                if f.role == 'keepout'
+                and str(f.properties.get('kind', '')).lower() in FLAT_KEEPOUT_KINDS
+            ]
+        )
+        self._version += 1  # the obstacles change
+        if not flat:
+            self.grid.set_known_ground(None)
+            return 0
+        area = shapely.union_all(flat).buffer(tol) if tol > 0 else shapely.union_all(flat)
+        rows, cols = self.grid.shape
+        res, (x0, y0) = self.grid.res, self.grid.origin
+        xs = x0 + (np.arange(cols) + 0.5) * res
+        ys = y0 + (np.arange(rows) + 0.5) * res
+        shapely.prepare(area)
+        mask = shapely.contains_xy(area, *np.meshgrid(xs, ys))
+        self.grid.set_known_ground(mask if mask.any() else None)
+        return int(mask.sum())
 
     def count(self, what: str) -> str:
         """Count ``what`` (one of the answers of :meth:`fuse`) and return it."""

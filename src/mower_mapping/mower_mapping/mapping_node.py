@@ -13,8 +13,9 @@ controller (both) read: map/semantic's obstacles are the class map's, drawn with
 every ``save_period_s`` and on shutdown, and restored at start. A label image of the wrong size or
 encoding, or one with no pose at its time stamp, is logged, counted and skipped. ``map/lawn``
 (std_msgs/String, transient local: the map the owner saved, GeoJSON) changes the mowable area the
-mowed share is measured on; the grids keep the extent they started with (a malformed map is logged
-and counted, ``bad_maps``).
+mowed share is measured on, and its flat keep-outs (a pond, a paved path) the obstacle cells on
+them, which leave map/obstacle_cells and map/obstacles (``keepout_explains_m``, as ``map_file``'s);
+the grids keep the extent they started with (a malformed map is logged and counted, ``bad_maps``).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class MappingNode(Node):
         super().__init__('mapping_node', **kwargs)
         p = declare(self, {**PARAMETERS, **field_specs(GridParams)})
         self.p = p
-        self.mowable, bounds = None, None
+        self.mowable, bounds, lawn = None, None, None
         if p['map_file']:
             try:
                 lawn = load_map(p['map_file'])
@@ -74,6 +75,8 @@ class MappingNode(Node):
                 )
         extent = grid_extent(p, bounds)
         self.mapper = Mapper(p, extent, self._restore(extent))
+        if lawn is not None:
+            self.mapper.set_lawn(lawn)
         self.obstacles: list = []
         self.bad_maps = 0  # malformed map/lawn messages
         self.pub_semantic = self.create_publisher(OccupancyGrid, 'map/semantic', LATCHED)
@@ -150,6 +153,7 @@ class MappingNode(Node):
             self.get_logger().warning(f'malformed message on map/lawn skipped: {exc}')
             return
         self.mowable = lawn.mowable_area()
+        self.mapper.set_lawn(lawn)
         (x0, y0), (w, h) = self.mapper.extent.origin, self.mapper.extent.size
         minx, miny, maxx, maxy = lawn.boundary.bounds
         if minx < x0 or miny < y0 or maxx > x0 + w or maxy > y0 + h:

@@ -225,6 +225,9 @@ class SemanticGrid:
         # the long-run evidence the class map is drawn from (module docstring)
         self.obstacle_history = np.zeros(self.shape, dtype=np.float32)
         self.frames = 0
+        # cells a flat keep-out of the owner's map explains (set_known_ground): never on the
+        # obstacle layer
+        self.known_ground: np.ndarray | None = None
 
     def cells_of(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Flat cell indices of map points, and which fall inside the grid."""
@@ -458,21 +461,42 @@ class SemanticGrid:
         above[1:] = np.where(obst[:-1], grid[:-1], 0.0)
         return np.where(obst, np.maximum(grid, above), grid).ravel()[lut.grid_index]
 
+    def set_known_ground(self, mask: np.ndarray | None) -> None:
+        """Cells that are known not to hold an obstacle to avoid (None: none).
+
+        :meth:`obstacle_mask` and :meth:`obstacle_values` leave them out; the evidence and the
+        class map keep what the camera saw. The mapping core sets the cells of the owner's
+        flat keep-outs (:meth:`mower_mapping.mapper.Mapper.set_lawn`).
+        """
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != self.shape:
+                raise ValueError(f'known ground mask of shape {mask.shape}, grid {self.shape}')
+        self.known_ground = mask
+
     def obstacle_mask(self) -> np.ndarray:
-        """Cells whose obstacle evidence (with its floor) passed the threshold."""
-        return self.logodds[OBSTACLE] > self.p.obstacle_threshold
+        """Cells whose obstacle evidence (with its floor) passed the threshold.
+
+        Known ground (:meth:`set_known_ground`) excepted.
+        """
+        found = self.logodds[OBSTACLE] > self.p.obstacle_threshold
+        if self.known_ground is not None:
+            found &= ~self.known_ground
+        return found
 
     def obstacle_values(self) -> np.ndarray:
         """The obstacle layer as map/obstacle_cells carries it (int8, the grid's shape).
 
         :data:`FOUND` (100) where :meth:`obstacle_mask` is set, :data:`SUSPECTED` (50) where
         the evidence is above ``caution_level`` but not past ``obstacle_threshold``, 0
-        elsewhere. The controller slows near both (its ``obstacle_threshold`` 50), the safety
-        stop acts on found cells only (90).
+        elsewhere, and 0 on known ground (:meth:`set_known_ground`). The controller slows near
+        both (its ``obstacle_threshold`` 50), the safety stop acts on found cells only (90).
         """
         evidence = self.logodds[OBSTACLE]
         out = np.where(evidence > self.p.caution_level, SUSPECTED, 0).astype(np.int8)
         out[evidence > self.p.obstacle_threshold] = FOUND
+        if self.known_ground is not None:
+            out[self.known_ground] = 0
         return out
 
     def _doubtful(self, obstacle: np.ndarray, rows: slice, cols: slice) -> np.ndarray:

@@ -156,6 +156,9 @@ class MowingRun:
         if world is not lawn:  # the geofence of the map the stack has, not of the world
             self.loop.safety = SafetySupervisor(lc.safety, fence_region(lawn))
             self.loop.mission.blade_off = lawn.blade_off_area()
+        # the map the stack has, as mapping_node gets it (map_file, map/lawn): its flat
+        # keep-outs explain the obstacle cells on them
+        self.loop.mapper.set_lawn(lawn)
         self.layer = self.loop.mapper.coverage  # the mowed layer, kept by the mapping core
         self.loop.mission.mowed = self._mowed_lookup
         coverage_node = node_yaml(cfg.config_dir / 'coverage.yaml', 'coverage_node')
