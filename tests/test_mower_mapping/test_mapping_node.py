@@ -85,7 +85,8 @@ def test_topics_qos_and_parameters(ros):
     assert {n for n in node._parameters if n != 'use_sim_time'} == set(config)
 
 
-def test_labels_at_a_known_pose_become_an_obstacle_in_the_grid(ros):
+def node_that_saw_the_block(ros):
+    """A node given three frames of the block ahead of the robot at (2, 3), then published."""
     node = make_node(ros)
     s = subs(node)
     s['camera/camera_info'].deliver(camera_info())
@@ -94,6 +95,11 @@ def test_labels_at_a_known_pose_become_an_obstacle_in_the_grid(ros):
     for t in (10.1, 10.2, 10.3):
         s['segmentation/labels'].deliver(labels(t))
     node.publish_timer.fire()
+    return node
+
+
+def test_labels_at_a_known_pose_become_an_obstacle_in_the_grid(ros):
+    node = node_that_saw_the_block(ros)
     grid = pubs(node)['map/semantic'].published[-1]
     values = np.array(grid.data, dtype=np.int8).reshape(grid.info.height, grid.info.width)
     assert (values == 100).any() and (values == 0).sum() > 1000 and (values == -1).any()
@@ -342,14 +348,8 @@ def test_a_flat_keepout_on_map_lawn_clears_the_obstacle_cells_on_it(ros):
     from std_msgs.msg import String
     from test_mapper import keepout_map
 
-    node = make_node(ros)
+    node = node_that_saw_the_block(ros)
     s = subs(node)
-    s['camera/camera_info'].deliver(camera_info())
-    for k in range(6):
-        s['odom'].deliver(odom(10.0 + 0.1 * k, 2.0, 3.0))
-    for t in (10.1, 10.2, 10.3):
-        s['segmentation/labels'].deliver(labels(t))
-    node.publish_timer.fire()
 
     def found():
         g = pubs(node)['map/obstacle_cells'].published[-1]
