@@ -382,3 +382,15 @@ def test_map_files_flat_keepouts_are_known_ground_from_the_start(ros):
     assert np.array_equal(core.grid.known_ground, known)
     # about the pond and the path (6.15 + 8.66 m²) and a rim of cells around them
     assert 14.8 < known.sum() * node.mapper.grid.res**2 < 16.5
+
+
+def test_a_tolerance_that_would_hide_obstacles_beside_a_keepout_is_refused(ros):
+    """A keepout_explains_m beyond 0.1 m is refused at declaration, by name.
+
+    It would clear the cells of an object on the lawn next to a pond.
+    """
+    from rclpy.exceptions import InvalidParameterValueException
+
+    with pytest.raises(InvalidParameterValueException, match='keepout_explains_m'):
+        make_node(ros, keepout_explains_m=0.5)
+    assert make_node(ros, keepout_explains_m=-1.0).mapper.grid.known_ground is None

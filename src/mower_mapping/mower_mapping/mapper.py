@@ -131,9 +131,10 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
         'map/lawn; kind pond, water, paving, patio, path, gravel, soil or sand) or within '
         'this of one are left off the obstacle layer: the keep-out already keeps the mower '
         'off (0.025: the cells the keep-out reaches into by half a 5 cm cell; negative: off; '
-        'beds, hedges and keep-outs of no kind are never explained)',
+        'beds, hedges and keep-outs of no kind are never explained; at most 0.1: farther '
+        'out, an object on the lawn beside a keep-out would lose its cells)',
         -1.0,
-        1.0,
+        0.1,
     ),
     'use_confidence': (
         True,
