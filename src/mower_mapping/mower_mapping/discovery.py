@@ -38,10 +38,11 @@ from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
-import shapely
 from scipy import ndimage
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+
+from mower_mapping.obstacles import cells_inside
 
 __all__ = [
     'PHASES',
@@ -169,19 +170,7 @@ def with_obstacles(
     if not obstacles:
         return class_map
     out = class_map.copy()
-    rows, cols = out.shape
-    ox, oy = float(origin[0]), float(origin[1])
-    for poly in obstacles:
-        x0, y0, x1, y1 = poly.bounds
-        c0, c1 = max(0, int((x0 - ox) // res)), min(cols, int((x1 - ox) // res) + 1)
-        r0, r1 = max(0, int((y0 - oy) // res)), min(rows, int((y1 - oy) // res) + 1)
-        if c0 >= c1 or r0 >= r1:
-            continue
-        xs = ox + (np.arange(c0, c1) + 0.5) * res
-        ys = oy + (np.arange(r0, r1) + 0.5) * res
-        gx, gy = np.meshgrid(xs, ys)
-        window = out[r0:r1, c0:c1]
-        window[shapely.contains_xy(poly, gx, gy)] = OBSTACLE
+    out[cells_inside(out.shape, origin, res, obstacles)] = OBSTACLE
     return out
 
 

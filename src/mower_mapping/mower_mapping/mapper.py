@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mower_mapping.coverage_layer import CoverageLayer
-from mower_mapping.obstacles import extract_obstacles
+from mower_mapping.obstacles import cells_inside, extract_obstacles
 from mower_mapping.pose_buffer import PoseBuffer, PoseSource
 from mower_mapping.semantic_grid import GridParams, SemanticGrid
 from mower_maps.mowed import MowedGrid
@@ -365,8 +365,6 @@ class Mapper:
         clearance there rather than that plus ``obstacle_margin_m``, and the safety stop does
         not halt beside it. Returns how many cells that is.
         """
-        import shapely
-
         tol = float(self.values['keepout_explains_m'])
         flat = (
             []
@@ -382,13 +380,8 @@ class Mapper:
         if not flat:
             self.grid.set_known_ground(None)
             return 0
-        area = shapely.union_all(flat).buffer(tol) if tol > 0 else shapely.union_all(flat)
-        rows, cols = self.grid.shape
-        res, (x0, y0) = self.grid.res, self.grid.origin
-        xs = x0 + (np.arange(cols) + 0.5) * res
-        ys = y0 + (np.arange(rows) + 0.5) * res
-        shapely.prepare(area)
-        mask = shapely.contains_xy(area, *np.meshgrid(xs, ys))
+        grown = [g.buffer(tol) for g in flat] if tol > 0 else flat
+        mask = cells_inside(self.grid.shape, self.grid.origin, self.grid.res, grown)
         self.grid.set_known_ground(mask if mask.any() else None)
         return int(mask.sum())
 

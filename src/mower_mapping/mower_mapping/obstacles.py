@@ -44,6 +44,30 @@ def extract_obstacles(
     return sorted(out, key=lambda p: (round(p.centroid.x, 3), round(p.centroid.y, 3)))
 
 
+def cells_inside(
+    shape: tuple[int, int], origin_xy: np.ndarray, resolution_m: float, polygons: list
+) -> np.ndarray:
+    """Which cells of a grid lie in one of ``polygons``: a cell does when its centre does.
+
+    Each polygon is tested on the cells of its bounding box only, so a few small polygons on a
+    large grid cost little (a keep-out's or an obstacle's cells, not the whole lawn's).
+    """
+    mask = np.zeros(shape, dtype=bool)
+    rows, cols = shape
+    ox, oy, res = float(origin_xy[0]), float(origin_xy[1]), resolution_m
+    for poly in polygons:
+        x0, y0, x1, y1 = poly.bounds
+        c0, c1 = max(0, int((x0 - ox) // res)), min(cols, int((x1 - ox) // res) + 1)
+        r0, r1 = max(0, int((y0 - oy) // res)), min(rows, int((y1 - oy) // res) + 1)
+        if c0 >= c1 or r0 >= r1:
+            continue
+        xs = ox + (np.arange(c0, c1) + 0.5) * res
+        ys = oy + (np.arange(r0, r1) + 0.5) * res
+        gx, gy = np.meshgrid(xs, ys)
+        mask[r0:r1, c0:c1] |= shapely.contains_xy(poly, gx, gy)
+    return mask
+
+
 def obstacle_core_centre(poly: Polygon, margin_m: float) -> tuple[float, float]:
     """Centre of an extracted obstacle (its buffered outline shrunk back by the margin)."""
     core = poly.buffer(-margin_m)
