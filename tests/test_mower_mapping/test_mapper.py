@@ -234,6 +234,11 @@ def test_a_flat_keepout_explains_the_obstacle_cells_on_it():
     assert not (grid.obstacle_values() > 0).any()
     assert np.array_equal(grid.logodds, evidence)  # what the camera saw is kept
 
+    # a discovered keep-out the camera saw as flat ground (mower_maps.lawn_polygons) as well
+    mapper.set_lawn(None)
+    assert mapper.set_lawn(parse_map(keepout_map('ground'))) > 0
+    assert not grid.obstacle_mask().any()
+
     assert mapper.set_lawn(parse_map(keepout_map('flower_bed'))) == 0
     assert np.array_equal(grid.obstacle_mask(), found) and len(mapper.obstacles()) == 1
 

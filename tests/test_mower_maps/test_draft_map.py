@@ -74,6 +74,20 @@ def test_a_discovered_draft_round_trips_through_load_map(tmp_path):
     assert conf[mid_x < 1.0].min() > conf[mid_x > 9.0].max()
 
 
+def test_a_keepout_seen_as_flat_ground_keeps_its_kind_in_the_map(tmp_path):
+    """The extraction's ``ground`` kind reaches the map's feature, as an owner's kind would."""
+    found = lawn_polygons(
+        _cells(LAWN.difference(BED)), ORIGIN, RES, obstacle_mask=np.zeros(SHAPE, bool)
+    )
+    assert [k.kind for k in found.keepouts] == ['ground']
+    out = DraftMap.from_extraction(found, dock=DOCK).write(tmp_path / 'd.geojson', preview=False)
+    assert out.ok, out.message
+    (keepout,) = load_map(out.path).by_role('keepout')
+    assert keepout.properties['kind'] == 'ground'
+    (boundary,) = load_map(out.path).by_role('boundary')
+    assert 'kind' not in boundary.properties  # nothing said where nothing is known
+
+
 def test_a_taught_draft_of_bare_polygons_has_unknown_confidence(tmp_path):
     draft = DraftMap(
         boundaries=[LAWN], keepouts=[BED], dock=DOCK, provenance='teach', warnings=['rtk lost']

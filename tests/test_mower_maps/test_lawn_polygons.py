@@ -266,6 +266,29 @@ def test_holes_that_are_obstacle_cells_become_obstacles():
     assert iou(found.obstacles[0].polygon, tree) >= 0.9
 
 
+def test_a_keepout_seen_as_flat_ground_is_of_kind_ground():
+    """A hole with (almost) no obstacle cells is flat ground; one with some is not known."""
+    from mower_maps.lawn_polygons import FLAT_SHARE, GROUND_KIND
+
+    patio = box(1.0, 1.0, 2.0, 2.0)  # no obstacle cell: flat
+    bed = box(3.5, 1.0, 4.5, 2.0)  # a third of it obstacle cells (plants): not known
+    tree = Point(6.5, 2.5).buffer(0.3)
+    lawn = box(0.0, 0.0, 8.0, 4.0).difference(patio).difference(bed).difference(tree)
+    origin, shape = (-0.5, -0.5), (100, 180)
+    obstacle = raster(tree.union(box(3.5, 1.0, 4.5, 1.33)), origin, shape)
+    obstacle |= raster(box(1.0, 1.0, 1.05, 1.05), origin, shape)  # one stray cell on the patio
+    found = lawn_polygons(raster(lawn, origin, shape), origin, RES, obstacle_mask=obstacle)
+    assert len(found.keepouts) == 2 and len(found.obstacles) == 1
+    kinds = {round(k.polygon.centroid.x): k.kind for k in found.keepouts}
+    assert kinds == {2: GROUND_KIND, 4: ''}
+    assert found.obstacles[0].kind == '' and all(b.kind == '' for b in found.boundaries)
+    # the patio's one stray cell is under FLAT_SHARE of its 400; the bed's third is not
+    assert 1 / 400 < FLAT_SHARE < 1 / 3
+    # without an obstacle mask nothing is known of any hole
+    blind = lawn_polygons(raster(lawn, origin, shape), origin, RES)
+    assert len(blind.keepouts) == 3 and {k.kind for k in blind.keepouts} == {''}
+
+
 # -- edge confidence --------------------------------------------------------------------------
 
 

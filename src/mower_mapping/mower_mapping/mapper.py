@@ -28,6 +28,7 @@ from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import cells_inside, extract_obstacles
 from mower_mapping.pose_buffer import PoseBuffer, PoseSource
 from mower_mapping.semantic_grid import GridParams, SemanticGrid
+from mower_maps.lawn_polygons import GROUND_KIND
 from mower_maps.mowed import MowedGrid
 from mower_perception.camera_model import CameraModel, GroundLut, Mounting, ground_lut
 
@@ -128,7 +129,8 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
     'keepout_explains_m': (
         0.025,
         'obstacle cells whose centre lies in a flat keep-out of the lawn map (map_file, '
-        'map/lawn; kind pond, water, paving, patio, path, gravel, soil or sand) or within '
+        'map/lawn; kind pond, water, paving, patio, path, gravel, soil, sand or a discovered '
+        'ground) or within '
         'this of one are left off the obstacle layer: the keep-out already keeps the mower '
         'off (0.025: the cells the keep-out reaches into by half a 5 cm cell; negative: off; '
         'beds, hedges and keep-outs of no kind are never explained; at most 0.1: farther '
@@ -144,8 +146,19 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
 }
 
 #: keep-out kinds with nothing on them to run into: obstacle cells there are the network's
-#: errors (water, paving) or lie where the mower never goes (``keepout_explains_m``)
-FLAT_KEEPOUT_KINDS = ('pond', 'water', 'paving', 'patio', 'path', 'gravel', 'soil', 'sand')
+#: errors (water, paving) or lie where the mower never goes (``keepout_explains_m``);
+#: GROUND_KIND (``ground``) is a discovered keep-out the camera saw as flat ground
+FLAT_KEEPOUT_KINDS = (
+    'pond',
+    'water',
+    'paving',
+    'patio',
+    'path',
+    'gravel',
+    'soil',
+    'sand',
+    GROUND_KIND,
+)
 
 #: what :meth:`Mapper.fuse` answers, and the counters it keeps
 FUSED, NO_CAMERA_INFO, NO_POSE, BAD_LABELS = 'frames', 'no_camera_info', 'no_pose', 'bad_labels'

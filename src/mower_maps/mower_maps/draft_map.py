@@ -10,8 +10,10 @@ give one, where it came from (``'teach'`` or ``'discovery'``) and what went wron
   ``provenance`` and ``warnings``; every feature's ``properties`` add ``draft: true``,
   ``confidence`` (the length-weighted mean of its edges' confidences in [0, 1], or ``null``)
   and ``edge_confidence`` (one list per ring, as in the geometry's coordinates: one value per
-  segment, the segment from coordinate ``i`` to ``i + 1``; ``null`` when not known). The
-  features come in the order boundaries, navigation areas, keep-outs, obstacles, dock.
+  segment, the segment from coordinate ``i`` to ``i + 1``; ``null`` when not known), and
+  ``kind`` where the polygon's is known (``ground``: a keep-out the camera saw as flat
+  ground, :data:`mower_maps.lawn_polygons.GROUND_KIND`). The features come in the order
+  boundaries, navigation areas, keep-outs, obstacles, dock.
 * It is checked as every map is (:func:`mower_maps.lawn_map.map_from_geojson`, so the checks
   of ``load_map`` and ``mower map check``). A draft that passes is written to the path asked
   for; one that does not is written to ``<name>.rejected.geojson`` beside it, with its faults
@@ -276,6 +278,7 @@ def _polygon_feature(role: str, name: str, item: EdgedPolygon) -> dict[str, Any]
             'draft': True,
             'confidence': None if conf is None else round(conf, _DECIMALS),
             'edge_confidence': edges,
+            **({'kind': item.kind} if item.kind else {}),
         },
         'geometry': _polygon_geometry(item.polygon),
     }

@@ -63,6 +63,12 @@ __all__ = [
 KEEP_CHOICES = ('all', 'largest', 'seed')
 #: A hole is an obstacle (not a keep-out) when at least this share of its cells are obstacles.
 OBSTACLE_SHARE = 0.5
+#: A keep-out hole with less than this share of obstacle cells was seen as flat ground: its
+#: ``kind`` is :data:`GROUND_KIND` (mapping's ``keepout_explains_m`` then treats obstacle
+#: cells on it as the network's errors, as on a mapped pond or patio)
+FLAT_SHARE = 0.1
+#: The ``kind`` of a keep-out the camera saw as flat ground (paving, soil, water: not standing)
+GROUND_KIND = 'ground'
 #: The majority filter flips a cell when at least this share of its neighbours disagree.
 MAJORITY_SHARE = 0.75
 
@@ -163,6 +169,9 @@ class EdgedPolygon:
 
     polygon: Polygon
     edge_confidence: tuple[np.ndarray, ...] | None = field(default=None, compare=False)
+    #: what it is, where known (a map feature's ``kind``): :data:`GROUND_KIND` for a keep-out
+    #: the camera saw as flat ground; '' not known
+    kind: str = ''
 
     def __post_init__(self) -> None:
         """Check that the confidences match the polygon's rings."""
@@ -413,7 +422,8 @@ def lawn_polygons(
     the cell size (m). ``seed_xy`` (the dock) is used with ``params.keep == 'seed'``. ``seen``
     and ``distance_m`` (grids of the mask's shape, see :func:`edge_confidence`) give every
     edge a confidence (scored by ``confidence_params``); ``obstacle_mask`` (same shape) makes
-    holes that are mostly obstacle cells obstacles rather than keep-outs.
+    holes that are mostly obstacle cells obstacles rather than keep-outs, and gives keep-outs
+    with few (under :data:`FLAT_SHARE`) the kind :data:`GROUND_KIND`.
 
     Raises :class:`ExtractionError` when the grid holds no lawn, when the clean-up leaves none,
     or when no lawn part lies at the seed; ValueError for arguments that do not fit.
@@ -448,26 +458,30 @@ def lawn_polygons(
             f'(every part is below min_area_m2={p.min_area_m2:g} m²)'
         )
 
-    def edged(poly: Polygon) -> EdgedPolygon:
+    def edged(poly: Polygon, kind: str = '') -> EdgedPolygon:
         if seen is None and distance_m is None:
-            return EdgedPolygon(poly)
+            return EdgedPolygon(poly, kind=kind)
         conf = tuple(
             edge_confidence(
                 r, origin_xy, res, seen=seen, distance_m=distance_m, params=confidence_params
             )
             for r in _rings(poly)
         )
-        return EdgedPolygon(poly, conf)
+        return EdgedPolygon(poly, conf, kind)
 
     boundaries, keepouts, obstacles = [], [], []
     for part in parts:
         outline, holes = _outline_and_holes(part, parts)
         boundaries.append(edged(outline))
         for hole in holes:
-            if obstacle_mask is not None and _obstacle_share(hole, obstacle_mask, origin_xy, res):
+            share = None
+            if obstacle_mask is not None:
+                share = _obstacle_share(hole, obstacle_mask, origin_xy, res)
+            if share is not None and share >= OBSTACLE_SHARE:
                 obstacles.append(edged(hole))
             else:
-                keepouts.append(edged(hole))
+                flat = share is not None and share < FLAT_SHARE
+                keepouts.append(edged(hole, GROUND_KIND if flat else ''))
     polygon = parts[0] if len(parts) == 1 else MultiPolygon(parts)
     return LawnPolygons(
         polygon, tuple(boundaries), tuple(keepouts), tuple(obstacles), tuple(warnings)
@@ -605,19 +619,19 @@ def _simplify(
 
 def _obstacle_share(
     hole: Polygon, obstacle_mask: np.ndarray, origin: np.ndarray, res: float
-) -> bool:
-    """Whether at least OBSTACLE_SHARE of the cells whose centres lie in ``hole`` are obstacles."""
+) -> float | None:
+    """The share of the cells whose centres lie in ``hole`` that are obstacles (None: none)."""
     grid = np.asarray(obstacle_mask).astype(bool)
     minx, miny, maxx, maxy = hole.bounds
     (c0, r0), (c1, r1) = cell_index(np.array([[minx, miny], [maxx, maxy]]), origin, res)
     c0, r0 = max(int(c0), 0), max(int(r0), 0)
     c1, r1 = min(int(c1), grid.shape[1] - 1), min(int(r1), grid.shape[0] - 1)
     if c1 < c0 or r1 < r0:
-        return False
+        return None
     cols, rows = np.meshgrid(np.arange(c0, c1 + 1), np.arange(r0, r1 + 1))
     xs = origin[0] + (cols + 0.5) * res
     ys = origin[1] + (rows + 0.5) * res
     inside = shapely.contains_xy(hole, xs, ys)
     if not inside.any():
-        return False
-    return float(grid[rows[inside], cols[inside]].mean()) >= OBSTACLE_SHARE
+        return None
+    return float(grid[rows[inside], cols[inside]].mean())
