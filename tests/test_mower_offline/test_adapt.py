@@ -431,6 +431,122 @@ def test_adapt_command_with_the_real_teacher(tmp_path, tiny_init, capsys):
     assert digests(ROOT / 'models') == models_before
 
 
+# -- a second round: teacher and student together ----------------------------------------------
+
+
+class ProbTeacher(ColourTeacher):
+    """The colour teacher with class probabilities (as the ADE20K teacher's three views).
+
+    Confident on green (lawn) and blue (sky); elsewhere barely obstacle rather than other
+    ground, so that a student's opinion decides there; the top-left corner is ADE20K's "other".
+    """
+
+    def vote_probs(self, rgb: np.ndarray) -> np.ndarray:
+        lab = self.labels(rgb)
+        p = np.zeros((*rgb.shape[:2], 5), np.float32)
+        p[..., OBSTACLE], p[..., OTHER], p[..., 4] = 0.46, 0.44, 0.1
+        for c in (LAWN, SKY):
+            p[lab == c] = 0.02
+            p[lab == c, c] = 0.92
+        p[:8, :8] = 0.0
+        p[:8, :8, 4] = 1.0
+        return p
+
+    def vote_labels(self, rgb: np.ndarray) -> np.ndarray:
+        from mower_segmentation.teacher import probs_to_labels
+
+        return probs_to_labels(self.vote_probs(rgb))
+
+
+def test_a_second_round_mixes_the_teacher_and_the_student(tmp_path, tiny_init):
+    """Round two trains on the teacher's probabilities averaged with round one's student."""
+    import torch
+
+    from mower_offline.adapt import AdaptConfig, AdaptFrame, student_labels, student_probs
+    from mower_segmentation.model import load_model
+    from mower_segmentation.teacher import probs_to_labels
+
+    teacher = ProbTeacher(tmp_path / 'prob.teacher')
+    frames = [
+        AdaptFrame(f'f{i}', 'test', lawn_image(320, 240, i), block=f'f{i}') for i in range(3)
+    ]
+    truth = [teacher.vote_labels(f.rgb) for f in frames]
+    cfg = AdaptConfig(progress=False)
+    # the student: a LawnNet that finds "other ground" likelier everywhere (0.48 to 0.17 each)
+    model = load_model(tiny_init)
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.copy_(torch.tensor([0.0, 1.0, 0.0, 0.0]))
+    ckpt = tmp_path / 'student.pt'
+    from mower_segmentation.model import save_model
+
+    save_model(model, ckpt)
+    probs = student_probs(model.eval(), frames[0].rgb)
+    assert probs.shape == (240, 320, 4) and np.allclose(probs.sum(-1), 1.0, atol=1e-5)
+
+    def mixed(share: float) -> list[np.ndarray]:
+        cfg.student_share = share
+        out = student_labels(frames, [0, 1, 2], truth, teacher, ckpt, cfg, log=lambda m: None)
+        assert out is not None
+        return out
+
+    assert all(np.array_equal(a, b) for a, b in zip(mixed(0.0), truth, strict=True))
+    for lab, t in zip(mixed(0.5), truth, strict=True):
+        # where the teacher was undecided the student's "other ground" wins; where it was
+        # sure (lawn, sky) it stays; its "other" (IGNORE) stays ignored
+        assert np.array_equal(lab[t == OBSTACLE], np.full((t == OBSTACLE).sum(), OTHER))
+        assert np.array_equal(lab[t == LAWN], t[t == LAWN]) and (t == LAWN).any()
+        assert (lab[:8, :8] == IGNORE).all()
+        assert (t == OBSTACLE).any()
+    # all the student's: "other ground" wherever the teacher did not say ADE20K's "other"
+    for lab, f in zip(mixed(1.0), frames, strict=True):
+        keep = probs_to_labels(teacher.vote_probs(f.rgb)) != IGNORE
+        assert (lab[keep] == OTHER).all() and (lab[~keep] == IGNORE).all()
+    # a teacher with hard labels only gives no second round
+    plain = ColourTeacher(tmp_path / 'colour.teacher')
+    assert student_labels(frames, [0], truth, plain, ckpt, cfg) is None
+
+
+def test_two_rounds_end_to_end_and_a_hard_label_teacher_skips_the_second(tmp_path, tiny_init):
+    from mower_offline.adapt import AdaptConfig, adapt
+
+    folder = tmp_path / 'frames'
+    write_frames(folder)
+    cfg = AdaptConfig(
+        inputs=(str(folder),),
+        out=str(tmp_path / 'two'),
+        init=str(tiny_init),
+        epochs=1,
+        minutes=1.0,
+        threads=1,
+        rounds=2,
+        progress=False,
+    )
+    logs: list[str] = []
+    summary = adapt(cfg, teacher=ProbTeacher(tmp_path / 'p.teacher'), log=logs.append)
+    _check_outputs(tmp_path / 'two')
+    assert summary['training']['rounds'] == 2
+    assert any(m.startswith('labels for the next round:') for m in logs)
+    assert (tmp_path / 'two' / 'train_round2' / 'last.pt').is_file()
+    cfg.out = str(tmp_path / 'one')
+    logs.clear()
+    summary = adapt(cfg, teacher=ColourTeacher(tmp_path / 'c.teacher'), log=logs.append)
+    assert summary['training']['rounds'] == 1
+    assert any('round 2 skipped' in m for m in logs)
+
+
+def test_the_real_teachers_vote_is_the_likeliest_of_its_averaged_probabilities():
+    needs_teacher()
+    from mower_segmentation.teacher import Teacher, probs_to_labels
+
+    teacher = Teacher(TEACHER, threads=1)
+    rgb = lawn_image(320, 240, 3)
+    probs = teacher.vote_probs(rgb)
+    assert probs is not None and probs.shape == (240, 320, 5)
+    assert np.allclose(probs.sum(-1), 1.0, atol=1e-4)
+    assert np.array_equal(teacher.vote_labels(rgb), probs_to_labels(probs))
+
+
 # -- bad input: one line naming the file, exit 1 ------------------------------------------------
 
 

@@ -44,9 +44,13 @@ SEGMENT_TYPES: dict[tuple[str, str], Callable[[str], object]] = {
     ('adapt', 'threads'): _THREADS,
     ('adapt', 'holdout'): _SHARE,
     ('adapt', 'every'): integer(1),
+    ('adapt', 'rounds'): integer(1, 5),
+    ('adapt', 'seed'): integer(0),
     ('adapt-proof', 'minutes'): POSITIVE,
     ('adapt-proof', 'epochs'): integer(1),
     ('adapt-proof', 'threads'): _THREADS,
+    ('adapt-proof', 'rounds'): integer(1, 5),
+    ('adapt-proof', 'seed'): integer(0),
 }
 
 

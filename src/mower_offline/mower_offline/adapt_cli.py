@@ -32,6 +32,8 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
         review=args.review or '',
         holdout=args.holdout,
         every=args.every,
+        rounds=args.rounds,
+        seed=args.seed,
     )
     try:
         check_out(args.out, args.init)  # never inside models/: checked before it is created
@@ -66,6 +68,8 @@ def _cmd_adapt_proof(args: argparse.Namespace) -> int:
                 init=args.init,
                 shipped=args.shipped,
                 epochs=args.epochs,
+                rounds=args.rounds,
+                seed=args.seed,
             )
     except (AdaptError, OutputError, OSError) as exc:
         print(f'error: {exc}', file=sys.stderr)
@@ -131,6 +135,7 @@ def add_adapt_parsers(s) -> None:
         help='share of the frames held back for the before / after figures',
     )
     a.add_argument('--every', type=int, default=10, help='every Nth camera frame of a bag')
+    _add_round_options(a)
     a.set_defaults(func=_cmd_adapt)
     p = s.add_parser(
         'adapt-proof',
@@ -164,4 +169,21 @@ def add_adapt_parsers(s) -> None:
     p.add_argument(
         '--shipped', default='models/lawnnet_int8.onnx', help='the shipped int8 model to compare'
     )
+    _add_round_options(p)
     p.set_defaults(func=_cmd_adapt_proof)
+
+
+def _add_round_options(p: argparse.ArgumentParser) -> None:
+    """``--rounds`` and ``--seed``, shared by ``adapt`` and ``adapt-proof``."""
+    from mower_offline.adapt import AdaptConfig
+
+    p.add_argument(
+        '--rounds',
+        type=int,
+        default=AdaptConfig.rounds,
+        help='training rounds: each after the first relabels the frames with the teacher and '
+        'the last student together and trains again (about twice the time for 2)',
+    )
+    p.add_argument(
+        '--seed', type=int, default=0, help="training's random seed (shuffling, augmentation)"
+    )
