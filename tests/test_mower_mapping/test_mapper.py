@@ -250,6 +250,18 @@ def test_a_flat_keepout_explains_the_obstacle_cells_on_it():
     assert left.any() and left_xs.max() < start - 0.025
     assert np.array_equal(left, found & (xs_grid(grid) < start - 0.025))
 
+    # a discovered keep-out's outline is the camera's own, simplified: it reaches farther
+    from mower_mapping.mapper import GROUND_EDGE_M
+
+    # the block's cells 0.045 m from the keep-out: a pond leaves them, a discovered one not
+    near = xs.min() + 0.045
+    assert 0.025 < near - xs.min() < 0.025 + GROUND_EDGE_M
+    mapper.set_lawn(parse_map(keepout_map('pond', x0=near)))
+    assert np.array_equal(grid.obstacle_mask(), found & (xs_grid(grid) < near - 0.025))
+    assert grid.obstacle_mask().any()
+    mapper.set_lawn(parse_map(keepout_map('ground', x0=near)))
+    assert not grid.obstacle_mask().any()
+
     mapper.set_lawn(None)
     assert np.array_equal(grid.obstacle_mask(), found)
     off = Mapper({'keepout_explains_m': -1.0}, Extent((0.0, 0.0), (10.0, 10.0)))

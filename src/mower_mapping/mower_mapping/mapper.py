@@ -28,7 +28,7 @@ from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import cells_inside, extract_obstacles
 from mower_mapping.pose_buffer import PoseBuffer, PoseSource
 from mower_mapping.semantic_grid import GridParams, SemanticGrid
-from mower_maps.lawn_polygons import GROUND_KIND
+from mower_maps.lawn_polygons import GROUND_KIND, ExtractionParams
 from mower_maps.mowed import MowedGrid
 from mower_perception.camera_model import CameraModel, GroundLut, Mounting, ground_lut
 
@@ -130,9 +130,10 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
         0.025,
         'obstacle cells whose centre lies in a flat keep-out of the lawn map (map_file, '
         'map/lawn; kind pond, water, paving, patio, path, gravel, soil, sand or a discovered '
-        'ground) or within '
-        'this of one are left off the obstacle layer: the keep-out already keeps the mower '
-        'off (0.025: the cells the keep-out reaches into by half a 5 cm cell; negative: off; '
+        'ground) or within this of one (of a discovered ground keep-out 0.035 m more, its '
+        "outline's simplification, at most 0.1 in all) are left off the obstacle layer: the "
+        'keep-out already keeps the mower off (0.025: the cells the keep-out reaches into by '
+        'half a 5 cm cell; negative: off; '
         'beds, hedges and keep-outs of no kind are never explained; at most 0.1: farther '
         'out, an object on the lawn beside a keep-out would lose its cells)',
         -1.0,
@@ -148,6 +149,13 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
 #: keep-out kinds with nothing on them to run into: obstacle cells there are the network's
 #: errors (water, paving) or lie where the mower never goes (``keepout_explains_m``);
 #: GROUND_KIND (``ground``) is a discovered keep-out the camera saw as flat ground
+#: how much farther a discovered ``ground`` keep-out explains obstacle cells: its outline
+#: may lie this far inside the cells it was drawn from (the extraction's hole_simplify_m).
+#: back_garden's discovered pond: the true rim lay up to 0.034 m outside it, and the cells
+#: on the rim ringed it with obstacles (2026-12-05: 97.38 % mowed; with 0.06 in all 97.83 %)
+GROUND_EDGE_M = ExtractionParams.hole_simplify_m
+#: the farthest any keep-out explains obstacle cells (keepout_explains_m's upper bound)
+MAX_EXPLAINS_M = 0.1
 FLAT_KEEPOUT_KINDS = (
     'pond',
     'water',
@@ -373,7 +381,9 @@ class Mapper:
         """The owner's map (a LawnMap; None: none): its flat keep-outs explain obstacle cells.
 
         Cells whose centre lies inside a keep-out of a :data:`FLAT_KEEPOUT_KINDS` kind, or
-        within ``keepout_explains_m`` of one, are known ground (:meth:`SemanticGrid.
+        within ``keepout_explains_m`` of one (of a discovered ``ground`` keep-out, whose
+        outline is the camera's own, simplified by up to :data:`GROUND_EDGE_M`, that much
+        farther, at most :data:`MAX_EXPLAINS_M` in all), are known ground (:meth:`SemanticGrid.
         set_known_ground`): not on the obstacle layer, so the planner keeps the keep-out's own
         clearance there rather than that plus ``obstacle_margin_m``, and the safety stop does
         not halt beside it. Returns how many cells that is.
@@ -383,7 +393,7 @@ class Mapper:
             []
             if lawn is None or tol < 0
             else [
-                f.geometry
+                (f.geometry, str(f.properties.get('kind', '')).lower())
                 for f in lawn.features
                 if f.role == 'keepout'
                 and str(f.properties.get('kind', '')).lower() in FLAT_KEEPOUT_KINDS
@@ -393,7 +403,10 @@ class Mapper:
         if not flat:
             self.grid.set_known_ground(None)
             return 0
-        grown = [g.buffer(tol) for g in flat] if tol > 0 else flat
+        grown = [
+            g.buffer(min(tol + GROUND_EDGE_M, MAX_EXPLAINS_M) if kind == GROUND_KIND else tol)
+            for g, kind in flat
+        ]
         mask = cells_inside(self.grid.shape, self.grid.origin, self.grid.res, grown)
         self.grid.set_known_ground(mask if mask.any() else None)
         return int(mask.sum())

@@ -926,6 +926,11 @@ def msrc_proof(
         'adapted float': lambda r: torch_labels(adapted_float, r),
         'adapted int8': lambda r: adapted.segment(r).labels,
     }
+    npu = Segmenter(out / 'adapt' / 'lawnnet_adapted_int8.onnx', ['qnn-htp'], threads=1)
+    if npu.provider == 'qnn-htp':  # the robot's NPU, simulated on x86 (its int8 arithmetic)
+        runs['adapted int8 QNN-HTP'] = lambda r: npu.segment(r).labels
+    else:
+        log(f'adapted int8 on QNN-HTP: not available ({"; ".join(r for _, r in npu.skipped)})')
     results, _ = realdata.evaluate_models(runs, held)
     s, t, a = (results[k]['miou'] for k in ('shipped int8', 'teacher ADE20K', 'adapted int8'))
     met = a >= s + 0.15 and a >= t
