@@ -508,7 +508,7 @@ def test_a_second_round_mixes_the_teacher_and_the_student(tmp_path, tiny_init):
 
 
 def test_two_rounds_end_to_end_and_a_hard_label_teacher_skips_the_second(tmp_path, tiny_init):
-    from mower_offline.adapt import AdaptConfig, adapt
+    from mower_offline.adapt import AdaptConfig, AdaptError, adapt
 
     folder = tmp_path / 'frames'
     write_frames(folder)
@@ -528,11 +528,16 @@ def test_two_rounds_end_to_end_and_a_hard_label_teacher_skips_the_second(tmp_pat
     assert summary['training']['rounds'] == 2
     assert any(m.startswith('labels for the next round:') for m in logs)
     assert (tmp_path / 'two' / 'train_round2' / 'last.pt').is_file()
+    assert '2 rounds:' in (tmp_path / 'two' / 'MODEL_CARD.md').read_text()
     cfg.out = str(tmp_path / 'one')
     logs.clear()
     summary = adapt(cfg, teacher=ColourTeacher(tmp_path / 'c.teacher'), log=logs.append)
     assert summary['training']['rounds'] == 1
     assert any('round 2 skipped' in m for m in logs)
+    assert 'rounds:' not in (tmp_path / 'one' / 'MODEL_CARD.md').read_text()
+    cfg.rounds = 0
+    with pytest.raises(AdaptError, match='--rounds 0'):
+        adapt(cfg, teacher=ColourTeacher(tmp_path / 'c.teacher'), log=logs.append)
 
 
 def test_the_real_teachers_vote_is_the_likeliest_of_its_averaged_probabilities():

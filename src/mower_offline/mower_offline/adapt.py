@@ -535,6 +535,14 @@ def model_card(summary: dict) -> str:
         if s['training'].get('per_channel')
         else 'uint8 with a scale per tensor'
     )
+    n = int(s['training'].get('rounds', 1))
+    rounds_note = (
+        f'\n{n} rounds: each after the first trained again from the same start on labels of '
+        "the teacher's and the last round's student's class probabilities averaged (the "
+        'held-back frames keep their own labels).'
+        if n > 1
+        else ''
+    )
     files = '\n'.join(
         f'| `{name}` | {what} | `{s["outputs"][name]}` |'
         for name, what in (
@@ -609,7 +617,7 @@ augmentation on, {t['threads']} thread(s), budget {t['minutes']:g} min
 ({s['training_seconds']:.0f} s this run). The final weights are exported (not the best on the
 held-back frames, which would flatter the figures below). int8: static QDQ calibration on up to
 64 training frames, activation ranges at their {t['calib_percentile']:g}th percentile, weights
-{weights}.
+{weights}.{rounds_note}
 
 ## Figures on the {s['frames']['held_back']} held-back frames
 
@@ -652,6 +660,11 @@ def adapt(
     out = check_out(cfg.out, cfg.init)
     if not 0.0 < cfg.holdout < 1.0:
         raise AdaptError(f'--holdout {cfg.holdout}: must be between 0 and 1')
+    if cfg.rounds < 1 or not 0.0 <= cfg.student_share <= 1.0:
+        raise AdaptError(
+            f'--rounds {cfg.rounds} / student share {cfg.student_share}: at least 1 round, '
+            'a share from 0 to 1'
+        )
     if frames is None:
         check_inputs(cfg.inputs)
     if cfg.review and not Path(cfg.review).is_file():
@@ -743,7 +756,7 @@ def _run(
         init_model,
         log,
     )
-    rounds = [dict(training)]
+    rounds = 1
     for r in range(2, cfg.rounds + 1):
         new = student_labels(frames, train_idx, labels, teacher, last, cfg, log)
         if new is None:
@@ -762,8 +775,8 @@ def _run(
             log,
             name=f'train_round{r}',
         )
-        rounds.append(dict(training))
-    training['rounds'] = len(rounds)
+        rounds = r
+    training['rounds'] = rounds
     training_s = time.time() - t_train
 
     pt = save_weights(last, staging / 'lawnnet_adapted.pt')
