@@ -28,7 +28,8 @@ from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import cells_inside, extract_obstacles
 from mower_mapping.pose_buffer import PoseBuffer, PoseSource
 from mower_mapping.semantic_grid import GridParams, SemanticGrid
-from mower_maps.lawn_polygons import GROUND_KIND, ExtractionParams
+from mower_maps.draft_map import DISCOVERY_EXTRACTION
+from mower_maps.lawn_polygons import GROUND_KIND
 from mower_maps.mowed import MowedGrid
 from mower_perception.camera_model import CameraModel, GroundLut, Mounting, ground_lut
 
@@ -150,10 +151,10 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
 #: errors (water, paving) or lie where the mower never goes (``keepout_explains_m``);
 #: GROUND_KIND (``ground``) is a discovered keep-out the camera saw as flat ground
 #: how much farther a discovered ``ground`` keep-out explains obstacle cells: its outline
-#: may lie this far inside the cells it was drawn from (the extraction's hole_simplify_m).
+#: may lie this far inside the cells it was drawn from (discovery's hole_simplify_m).
 #: back_garden's discovered pond: the true rim lay up to 0.034 m outside it, and the cells
 #: on the rim ringed it with obstacles (2026-12-05: 97.38 % mowed; with 0.06 in all 97.83 %)
-GROUND_EDGE_M = ExtractionParams.hole_simplify_m
+GROUND_EDGE_M = DISCOVERY_EXTRACTION.hole_simplify_m
 #: the farthest any keep-out explains obstacle cells (keepout_explains_m's upper bound)
 MAX_EXPLAINS_M = 0.1
 FLAT_KEEPOUT_KINDS = (
