@@ -35,6 +35,9 @@ from mower_perception.camera_model import CameraModel, GroundLut, Mounting, grou
 
 #: name -> (default, description[, low, high]) of the mapping settings besides GridParams'
 #: fields; the node declares its parameters from this table and GridParams' field metadata
+#: the farthest any keep-out explains obstacle cells (keepout_explains_m's upper bound)
+MAX_EXPLAINS_M = 0.1
+
 PARAMETERS: dict[str, tuple[Any, ...]] = {
     'frame_id': ('map', 'frame of the grids'),
     'pose_topic': ('odom', 'nav_msgs/Odometry of base_link in the map frame'),
@@ -138,7 +141,7 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
         'beds, hedges and keep-outs of no kind are never explained; at most 0.1: farther '
         'out, an object on the lawn beside a keep-out would lose its cells)',
         -1.0,
-        0.1,
+        MAX_EXPLAINS_M,
     ),
     'use_confidence': (
         True,
@@ -150,13 +153,6 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
 #: keep-out kinds with nothing on them to run into: obstacle cells there are the network's
 #: errors (water, paving) or lie where the mower never goes (``keepout_explains_m``);
 #: GROUND_KIND (``ground``) is a discovered keep-out the camera saw as flat ground
-#: how much farther a discovered ``ground`` keep-out explains obstacle cells: its outline
-#: may lie this far inside the cells it was drawn from (discovery's hole_simplify_m).
-#: back_garden's discovered pond: the true rim lay up to 0.034 m outside it, and the cells
-#: on the rim ringed it with obstacles (2026-12-05: 97.38 % mowed; with 0.06 in all 97.83 %)
-GROUND_EDGE_M = DISCOVERY_EXTRACTION.hole_simplify_m
-#: the farthest any keep-out explains obstacle cells (keepout_explains_m's upper bound)
-MAX_EXPLAINS_M = 0.1
 FLAT_KEEPOUT_KINDS = (
     'pond',
     'water',
@@ -168,6 +164,11 @@ FLAT_KEEPOUT_KINDS = (
     'sand',
     GROUND_KIND,
 )
+#: how much farther a discovered ``ground`` keep-out explains obstacle cells: its outline
+#: may lie this far inside the cells it was drawn from (discovery's hole_simplify_m).
+#: back_garden's discovered pond: the true rim lay up to 0.034 m outside it, and the cells
+#: on the rim ringed it with obstacles (2026-12-05: 97.38 % mowed; with 0.06 in all 97.83 %)
+GROUND_EDGE_M = DISCOVERY_EXTRACTION.hole_simplify_m
 
 #: what :meth:`Mapper.fuse` answers, and the counters it keeps
 FUSED, NO_CAMERA_INFO, NO_POSE, BAD_LABELS = 'frames', 'no_camera_info', 'no_pose', 'bad_labels'
