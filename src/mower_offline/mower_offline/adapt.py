@@ -116,7 +116,8 @@ class AdaptConfig:
     # training rounds: each round after the first relabels the training frames with the
     # teacher's three-view probabilities and the last round's student's, averaged with
     # ``student_share`` to the student, and trains again from ``--init`` (README, "Learn your
-    # own lawn": a "noisy student" round)
+    # own lawn": a "noisy student" round; MSRC-21 proof, seeds 0-5: int8 mIoU 0.625 against
+    # one round's 0.618, -0.014 to +0.026 seed by seed: too spread to be the default)
     rounds: int = 1
     student_share: float = 0.5
     seed: int = 0  # training's random seed (shuffling, augmentation)
