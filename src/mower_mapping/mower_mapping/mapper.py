@@ -395,10 +395,10 @@ class Mapper:
             []
             if lawn is None or tol < 0
             else [
-                (f.geometry, str(f.properties.get('kind', '')).lower())
+                (f.geometry, kind)
                 for f in lawn.features
                 if f.role == 'keepout'
-                and str(f.properties.get('kind', '')).lower() in FLAT_KEEPOUT_KINDS
+                and (kind := str(f.properties.get('kind', '')).lower()) in FLAT_KEEPOUT_KINDS
             ]
         )
         self._version += 1  # the obstacles change

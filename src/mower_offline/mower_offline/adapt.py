@@ -369,8 +369,12 @@ def fine_tune(
     }
 
 
-def student_probs(model, rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 4) class probabilities of a torch model for a frame, at the frame's size."""
+def torch_logits(model, rgb: np.ndarray):
+    """A torch model's logits (1, 4, h, w) for a frame, as the runtime feeds it.
+
+    The frame is resized (INTER_AREA) to the model's input where it differs and normalised;
+    no gradients.
+    """
     import cv2
     import torch
 
@@ -381,11 +385,17 @@ def student_probs(model, rgb: np.ndarray) -> np.ndarray:
     if rgb.shape[1::-1] != size:
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     with torch.no_grad():
-        logits = model(torch.from_numpy(normalise(small[None])))
-        logits = torch.nn.functional.interpolate(
-            logits, size=rgb.shape[:2], mode='bilinear', align_corners=False
-        )
-        return torch.softmax(logits[0], 0).permute(1, 2, 0).numpy()
+        return model(torch.from_numpy(normalise(small[None])))
+
+
+def student_probs(model, rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 4) class probabilities of a torch model for a frame, at the frame's size."""
+    import torch
+
+    logits = torch.nn.functional.interpolate(
+        torch_logits(model, rgb), size=rgb.shape[:2], mode='bilinear', align_corners=False
+    )
+    return torch.softmax(logits[0], 0).permute(1, 2, 0).numpy()
 
 
 def student_labels(
@@ -415,6 +425,8 @@ def student_labels(
     student = load_model(checkpoint).eval()
     share = np.float32(cfg.student_share)
     out, changed, total = [], 0, 0
+    # the teacher runs again here rather than keeping round one's probabilities: (H, W, 5)
+    # floats for every frame of a bag would hold gigabytes; it costs a second labelling pass
     for i in tqdm(
         train_idx, desc='labelling (teacher + student)', unit='frame', disable=not cfg.progress
     ):
@@ -458,17 +470,9 @@ def torch_labels(model, rgb: np.ndarray) -> np.ndarray:
     The input is 160x120 or, for a full-resolution stem, the frame itself; the logits are
     resized to 160x120 and the labels repeated 2x2.
     """
-    import cv2
     import torch
 
-    from mower_segmentation.train import normalise
-
-    size = input_size(model)
-    small = rgb
-    if rgb.shape[1::-1] != size:
-        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    with torch.no_grad():  # as the runtime: logits resized to 160x120, labels repeated
-        logits = model(torch.from_numpy(normalise(small[None])))
+    logits = torch_logits(model, rgb)  # as the runtime: logits resized to 160x120, repeated
     if tuple(logits.shape[-2:]) != INPUT_SIZE[::-1]:
         logits = torch.nn.functional.interpolate(
             logits, size=INPUT_SIZE[::-1], mode='bilinear', align_corners=False
