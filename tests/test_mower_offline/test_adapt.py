@@ -488,7 +488,15 @@ def test_a_second_round_mixes_the_teacher_and_the_student(tmp_path, tiny_init):
         cfg.student_share = share
         out = student_labels(frames, [0, 1, 2], truth, teacher, ckpt, cfg, log=lambda m: None)
         assert out is not None
-        return out
+        labels, softs = out
+        for lab, soft in zip(labels, softs, strict=True):
+            # the probabilities trained on with the labels agree with them, none where ignored
+            assert soft.shape == lab.shape + (4,) and soft.dtype == np.uint8
+            has = lab != IGNORE
+            assert np.array_equal(soft[has].argmax(-1), lab[has])
+            assert (np.abs(soft[has].astype(int).sum(-1) - 255) <= 2).all()
+            assert (soft[~has] == 0).all()
+        return labels
 
     assert all(np.array_equal(a, b) for a, b in zip(mixed(0.0), truth, strict=True))
     for lab, t in zip(mixed(0.5), truth, strict=True):
@@ -691,3 +699,80 @@ def test_unreadable_image_and_cameraless_bag_through_the_command(tmp_path, tiny_
         line = one_line_error(err)
         assert rc == 1 and words in line, line
         assert not (tmp_path / 'out' / 'summary.json').exists()
+
+
+# -- distillation: the teacher's class probabilities beside its labels ---------------------------
+
+
+def test_the_labels_come_with_probabilities_that_agree_with_them():
+    """The teacher's probabilities where they agree with the label.
+
+    The label's one-hot where geometry set it, nothing where ignored; none for a teacher of
+    hard labels only.
+    """
+    from mower_offline.adapt import AdaptFrame, label_frames
+
+    rgb = lawn_image(320, 240, 1)
+    geometry = np.full((240, 320), IGNORE, np.uint8)
+    geometry[200:, :] = LAWN  # the grass: agrees with the teacher
+    geometry[:8, :8] = OTHER  # the teacher's "other" corner: geometry fills it
+    geometry[100:110, :] = SKY  # disagrees with the teacher there (lawn): ignored
+    frames = [AdaptFrame('a', 't', rgb, geometry), AdaptFrame('b', 't', lawn_image(320, 240, 2))]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        labels, softs, counts = label_frames(frames, ProbTeacher(Path(d) / 'p'), progress=False)
+        assert softs is not None and len(softs) == 2
+        for lab, soft in zip(labels, softs, strict=True):
+            has = lab != IGNORE
+            assert soft.shape == (240, 320, 4) and soft.dtype == np.uint8
+            assert np.array_equal(soft[has].argmax(-1), lab[has]) and (soft[~has] == 0).all()
+        lab, soft = labels[0], softs[0]
+        assert (lab[:8, :8] == OTHER).all()
+        assert (soft[:8, :8] == np.array([0, 255, 0, 0], np.uint8)).all()  # one-hot: geometry's
+        # the teacher's own on its grass: 0.92 lawn of 0.98 without ADE20K's "other"
+        green = (lab == LAWN) & (geometry == IGNORE)
+        assert green.any() and (soft[green, LAWN] == round(0.92 / 0.98 * 255)).all()
+        plain, none, _ = label_frames(frames, ColourTeacher(Path(d) / 'c'), progress=False)
+        assert none is None and np.array_equal(plain[1], ColourTeacher.labels(None, frames[1].rgb))
+
+
+def test_adapt_trains_on_the_teachers_probabilities_by_their_weight(tmp_path, tiny_init):
+    from mower_offline.adapt import AdaptConfig, AdaptError, adapt
+    from mower_segmentation.dataset import load_shards, load_soft
+
+    folder = tmp_path / 'frames'
+    write_frames(folder)
+    cfg = AdaptConfig(
+        inputs=(str(folder),),
+        out=str(tmp_path / 'soft'),
+        init=str(tiny_init),
+        epochs=1,
+        minutes=1.0,
+        threads=1,
+        progress=False,
+    )
+    assert cfg.soft_weight == 0.5
+    summary = adapt(cfg, teacher=ProbTeacher(tmp_path / 'p.teacher'), log=lambda m: None)
+    _check_outputs(tmp_path / 'soft')
+    data = tmp_path / 'soft' / 'data' / 'train'
+    soft, labels = load_soft(data), load_shards(data)[1]
+    assert soft is not None and soft.shape == labels.shape + (4,)  # at the network's input
+    has = labels != IGNORE
+    assert np.array_equal(soft[has].argmax(-1), labels[has]) and (soft[~has] == 0).all()
+    assert summary['training']['soft_weight'] == 0.5 and summary['training']['soft_targets']
+    card = (tmp_path / 'soft' / 'MODEL_CARD.md').read_text()
+    assert "0.5 against the teacher's class probabilities" in card
+    # weight 0, or a teacher with hard labels only: the labels alone, nothing else stored
+    for weight, teacher, name in ((0.0, ProbTeacher, 'zero'), (0.5, ColourTeacher, 'hard')):
+        cfg.out, cfg.soft_weight = str(tmp_path / name), weight
+        summary = adapt(cfg, teacher=teacher(tmp_path / f'{name}.teacher'), log=lambda m: None)
+        assert load_soft(tmp_path / name / 'data' / 'train') is None
+        assert not summary['training']['soft_targets']
+        assert (
+            'Loss: cross-entropy against the labels.'
+            in (tmp_path / name / 'MODEL_CARD.md').read_text()
+        )
+    cfg.out, cfg.soft_weight = str(tmp_path / 'bad'), 1.5
+    with pytest.raises(AdaptError, match='--soft-weight 1.5'):
+        adapt(cfg, teacher=ProbTeacher(tmp_path / 'p.teacher'), log=lambda m: None)

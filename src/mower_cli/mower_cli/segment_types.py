@@ -46,11 +46,13 @@ SEGMENT_TYPES: dict[tuple[str, str], Callable[[str], object]] = {
     ('adapt', 'every'): integer(1),
     ('adapt', 'rounds'): integer(1, 5),
     ('adapt', 'seed'): integer(0),
+    ('adapt', 'soft_weight'): _SHARE,
     ('adapt-proof', 'minutes'): POSITIVE,
     ('adapt-proof', 'epochs'): integer(1),
     ('adapt-proof', 'threads'): _THREADS,
     ('adapt-proof', 'rounds'): integer(1, 5),
     ('adapt-proof', 'seed'): integer(0),
+    ('adapt-proof', 'soft_weight'): _SHARE,
 }
 
 

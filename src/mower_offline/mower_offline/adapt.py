@@ -53,8 +53,10 @@ from mower_offline.adapt_labels import (
     first_line,
     label_frames,
     load_lawn_map,
+    our_probs,
     read_frames,
     review_sheets,
+    soft_targets,
     write_atomic,
     write_review_list,
 )
@@ -120,6 +122,10 @@ class AdaptConfig:
     # one round's 0.618, -0.014 to +0.026 seed by seed: too spread to be the default)
     rounds: int = 1
     student_share: float = 0.5
+    # share of the loss against the teacher's class probabilities (``soft``) rather than its
+    # labels (distillation; the rest against the labels; 0: labels alone). MSRC-21 proof,
+    # seeds 0-5, adapted int8 on the held-back half: README, "Learn your own lawn"
+    soft_weight: float = 0.5
     seed: int = 0  # training's random seed (shuffling, augmentation)
     near_m: float = NEAR_M
     margin_m: float = MARGIN_M
@@ -248,10 +254,13 @@ def write_shard(
     rgbs: Sequence[np.ndarray],
     labels: Sequence[np.ndarray],
     size: tuple[int, int] = INPUT_SIZE,
+    softs: Sequence[np.ndarray] | None = None,
 ) -> str:
     """One ``shard_0000.npz`` of the frames at the network's ``size`` (written, then renamed).
 
-    Returns the sha256 of its images and labels (the file's own bytes hold a time stamp).
+    ``softs`` (the labels' class probabilities, :func:`soft_targets`) are stored as ``soft``,
+    taken at the labels' pixels. Returns the sha256 of its images, labels and probabilities
+    (the file's own bytes hold a time stamp).
     """
     if folder.exists():
         shutil.rmtree(folder)
@@ -259,9 +268,21 @@ def write_shard(
     pairs = [reduce_to_input(r, lab, size) for r, lab in zip(rgbs, labels, strict=True)]
     images, labs = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
     tmp = folder / '.shard_0000.part.npz'
-    np.savez_compressed(tmp, images=images, labels=labs)
+    if softs is None:
+        np.savez_compressed(tmp, images=images, labels=labs)
+        soft = b''
+    else:
+        w, h = size
+        probs = np.stack(
+            [
+                q[:: r.shape[0] // h, :: r.shape[1] // w][:h, :w]
+                for r, q in zip(rgbs, softs, strict=True)
+            ]
+        )
+        np.savez_compressed(tmp, images=images, labels=labs, soft=probs)
+        soft = probs.tobytes()
     os.replace(tmp, folder / 'shard_0000.npz')
-    return hashlib.sha256(images.tobytes() + labs.tobytes()).hexdigest()
+    return hashlib.sha256(images.tobytes() + labs.tobytes() + soft).hexdigest()
 
 
 def seconds_per_image(model, batch: int, threads: int) -> float:
@@ -318,7 +339,9 @@ def fine_tune(
 
     train_dir = out / name
     batch = max(1, min(cfg.batch, n_train))
-    settings = [cfg.lr, batch, cfg.trunk_lr_scale] + ([cfg.seed] if cfg.seed else [])
+    settings = [cfg.lr, batch, cfg.trunk_lr_scale, cfg.soft_weight] + (
+        [cfg.seed] if cfg.seed else []
+    )
     fingerprint = hashlib.sha256(
         (data_sha256 + sha256(cfg.init) + json.dumps(settings)).encode()
     ).hexdigest()
@@ -358,6 +381,7 @@ def fine_tune(
         augment=True,
         trunk_lr_scale=cfg.trunk_lr_scale,
         seed=cfg.seed,
+        soft_weight=cfg.soft_weight,
         width=int(init_model.stem[0].out_channels) if hasattr(init_model, 'stem') else 16,
     )  # a LawnNet's width, for reading its checkpoints back
     train(tc, log=throttled(log))
@@ -406,25 +430,26 @@ def student_labels(
     checkpoint: Path,
     cfg: AdaptConfig,
     log: Callable[[str], None] = print,
-) -> list[np.ndarray] | None:
-    """The training frames' labels for another round: teacher and student, averaged.
+) -> tuple[list[np.ndarray], list[np.ndarray]] | None:
+    """The training frames' labels for another round, and their class probabilities.
 
     The teacher's three-view probabilities of our four classes (renormalised without ADE20K's
     "other") and the student's (``checkpoint``), weighted ``1 - student_share`` and
     ``student_share``: the likeliest class, IGNORE where the teacher's "other" outweighs each
-    of ours (as in its own labels), then checked against geometry as in round one. None
-    where the teacher gives no probabilities (a model with hard labels only).
+    of ours (as in its own labels), then checked against geometry as in round one; the mixed
+    probabilities as :func:`soft_targets`. None where the teacher gives no probabilities (a
+    model with hard labels only).
     """
     from tqdm import tqdm
 
     from mower_segmentation.model import load_model
-    from mower_segmentation.teacher import UNLABELLED, probs_to_labels
+    from mower_segmentation.teacher import probs_to_labels
 
     if not hasattr(teacher, 'vote_probs'):
         return None
     student = load_model(checkpoint).eval()
     share = np.float32(cfg.student_share)
-    out, changed, total = [], 0, 0
+    out, softs, changed, total = [], [], 0, 0
     # the teacher runs again here rather than keeping round one's probabilities: (H, W, 5)
     # floats for every frame of a bag would hold gigabytes; it costs a second labelling pass
     for i in tqdm(
@@ -433,14 +458,14 @@ def student_labels(
         t = teacher.vote_probs(frames[i].rgb)
         if t is None:
             return None
-        ours = t[..., :UNLABELLED] / np.maximum(t[..., :UNLABELLED].sum(-1, keepdims=True), 1e-6)
-        mixed = (1 - share) * ours + share * student_probs(student, frames[i].rgb)
+        mixed = (1 - share) * our_probs(t) + share * student_probs(student, frames[i].rgb)
         lab = combine_labels(probs_to_labels(t, mixed), frames[i].geometry)
         changed += int((lab != labels[i]).sum())
         total += lab.size
         out.append(lab)
+        softs.append(soft_targets(mixed, lab))
     log(f'labels for the next round: {changed / max(total, 1):.1%} of the pixels changed')
-    return out
+    return out, softs
 
 
 def throttled(log: Callable[[str], None], every_s: float = 15.0) -> Callable[[str], None]:
@@ -548,6 +573,14 @@ def model_card(summary: dict) -> str:
         if n > 1
         else ''
     )
+    soft = float(s['training'].get('soft_weight', 0.0))
+    soft_note = (
+        f"\nLoss: {1 - soft:g} cross-entropy against the labels, {soft:g} against the teacher's "
+        'class probabilities where they agree with the labels (distillation; one-hot where '
+        'geometry set the label).'
+        if soft > 0 and s['training'].get('soft_targets')
+        else '\nLoss: cross-entropy against the labels.'
+    )
     files = '\n'.join(
         f'| `{name}` | {what} | `{s["outputs"][name]}` |'
         for name, what in (
@@ -622,7 +655,7 @@ augmentation on, {t['threads']} thread(s), budget {t['minutes']:g} min
 ({s['training_seconds']:.0f} s this run). The final weights are exported (not the best on the
 held-back frames, which would flatter the figures below). int8: static QDQ calibration on up to
 64 training frames, activation ranges at their {t['calib_percentile']:g}th percentile, weights
-{weights}.{rounds_note}
+{weights}.{soft_note}{rounds_note}
 
 ## Figures on the {s['frames']['held_back']} held-back frames
 
@@ -670,6 +703,8 @@ def adapt(
             f'--rounds {cfg.rounds} / student share {cfg.student_share}: at least 1 round, '
             'a share from 0 to 1'
         )
+    if not 0.0 <= cfg.soft_weight <= 1.0:
+        raise AdaptError(f'--soft-weight {cfg.soft_weight}: a share from 0 to 1')
     if frames is None:
         check_inputs(cfg.inputs)
     if cfg.review and not Path(cfg.review).is_file():
@@ -716,7 +751,7 @@ def _run(
         sources or [SourceInfo(cfg.inputs[0] if cfg.inputs else '?', 'frames', len(frames))]
     )
     dropped = apply_review(frames, cfg.review)
-    labels, counts = label_frames(frames, teacher, cfg.progress)
+    labels, softs, counts = label_frames(frames, teacher, cfg.progress)
 
     review_dir = out / 'review'
     review_dir.mkdir(exist_ok=True)
@@ -740,6 +775,7 @@ def _run(
         [frames[i].rgb for i in train_idx],
         [labels[i] for i in train_idx],
         size,
+        [softs[i] for i in train_idx] if softs is not None and cfg.soft_weight > 0 else None,
     )
     data_sha += write_shard(
         data_dir / 'heldout',
@@ -767,7 +803,13 @@ def _run(
         if new is None:
             log(f'round {r} skipped: the teacher gives no class probabilities')
             break
-        sha = write_shard(data_dir / 'train', [frames[i].rgb for i in train_idx], new, size)
+        sha = write_shard(
+            data_dir / 'train',
+            [frames[i].rgb for i in train_idx],
+            new[0],
+            size,
+            new[1] if cfg.soft_weight > 0 else None,
+        )
         last, training = fine_tune(
             cfg,
             out,
@@ -782,6 +824,7 @@ def _run(
         )
         rounds = r
     training['rounds'] = rounds
+    training['soft_targets'] = softs is not None and cfg.soft_weight > 0
     training_s = time.time() - t_train
 
     pt = save_weights(last, staging / 'lawnnet_adapted.pt')
@@ -877,6 +920,7 @@ def msrc_proof(
     epochs: int = 30,
     rounds: int = AdaptConfig.rounds,
     seed: int = 0,
+    soft_weight: float = AdaptConfig.soft_weight,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Adapt on half of the MSRC-21 grass photos, score on the other half against MSRC's truth.
@@ -923,6 +967,7 @@ def msrc_proof(
         holdout=0.1,
         rounds=rounds,
         seed=seed,
+        soft_weight=soft_weight,
         sources_note='MSRC-21 is research use only (no commercial '
         'use): this model is for evaluation only and is never shipped.',
     )
@@ -974,6 +1019,7 @@ def msrc_proof(
         'threads': threads,
         'rounds': rounds,
         'seed': seed,
+        'soft_weight': soft_weight,
         'bar_met': bool(met),
         'miou': {'shipped int8': s, 'teacher': t, 'adapted int8': a, 'teacher labels': v},
         'results': {

@@ -34,6 +34,7 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
         every=args.every,
         rounds=args.rounds,
         seed=args.seed,
+        soft_weight=args.soft_weight,
     )
     try:
         check_out(args.out, args.init)  # never inside models/: checked before it is created
@@ -70,6 +71,7 @@ def _cmd_adapt_proof(args: argparse.Namespace) -> int:
                 epochs=args.epochs,
                 rounds=args.rounds,
                 seed=args.seed,
+                soft_weight=args.soft_weight,
             )
     except (AdaptError, OutputError, OSError) as exc:
         print(f'error: {exc}', file=sys.stderr)
@@ -174,7 +176,7 @@ def add_adapt_parsers(s) -> None:
 
 
 def _add_round_options(p: argparse.ArgumentParser) -> None:
-    """``--rounds`` and ``--seed``, shared by ``adapt`` and ``adapt-proof``."""
+    """``--rounds``, ``--seed`` and ``--soft-weight``, shared by ``adapt`` and ``adapt-proof``."""
     from mower_offline.adapt import AdaptConfig
 
     p.add_argument(
@@ -186,4 +188,11 @@ def _add_round_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         '--seed', type=int, default=0, help="training's random seed (shuffling, augmentation)"
+    )
+    p.add_argument(
+        '--soft-weight',
+        type=float,
+        default=AdaptConfig.soft_weight,
+        help="share of the loss against the teacher's class probabilities rather than its "
+        'labels (distillation), 0 to 1; 0: the labels alone',
     )

@@ -492,11 +492,39 @@ def read_frames(
 # -- labelling ---------------------------------------------------------------------------------
 
 
+def our_probs(probs: np.ndarray) -> np.ndarray:
+    """Our four classes' share of the teacher's (H, W, 5) probabilities (ADE20K's "other" out)."""
+    ours = probs[..., :-1]
+    return ours / np.maximum(ours.sum(-1, keepdims=True), np.float32(1e-6))
+
+
+def soft_targets(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(H, W, 4) uint8 class probabilities (255 = 1) that agree with ``labels`` (H, W).
+
+    ``probs`` (H, W, 4) where their likeliest class is the label; the label's one-hot where
+    geometry set or changed it; zero where the label is IGNORE (never trained on).
+    """
+    out = np.zeros(labels.shape + (len(CLASSES),), np.float32)
+    has = labels != IGNORE
+    agree = has & (probs.argmax(-1) == labels)
+    out[agree] = probs[agree]
+    other = has & ~agree
+    out[other] = np.eye(len(CLASSES), dtype=np.float32)[labels[other]]
+    return np.round(out * 255).astype(np.uint8)
+
+
 def label_frames(
     frames: Sequence[AdaptFrame], teacher, progress: bool = True
-) -> tuple[list[np.ndarray], dict]:
-    """Teacher labels, checked against geometry; and counts of where the labels came from."""
+) -> tuple[list[np.ndarray], list[np.ndarray] | None, dict]:
+    """Teacher labels, checked against geometry; their class probabilities; counts.
+
+    The probabilities (:func:`soft_targets`) are the teacher's three-view ones
+    (``vote_probs``); None for a teacher that gives hard labels only. The counts say where
+    the labels came from.
+    """
     from tqdm import tqdm
+
+    from mower_segmentation.teacher import probs_to_labels
 
     labels, counts = (
         [],
@@ -509,9 +537,16 @@ def label_frames(
         },
     )
     label = getattr(teacher, 'vote_labels', teacher.labels)  # the three-view vote where offered
+    vote = getattr(teacher, 'vote_probs', None)
+    softs: list[np.ndarray] | None = []
     for f in tqdm(frames, desc='labelling (teacher)', unit='frame', disable=not progress):
-        t = label(f.rgb)
+        probs = vote(f.rgb) if vote is not None and softs is not None else None
+        if probs is None:
+            softs = None  # a teacher without probabilities: hard labels for every frame
+        t = label(f.rgb) if probs is None else probs_to_labels(probs)
         lab = combine_labels(t, f.geometry)
+        if softs is not None and probs is not None:
+            softs.append(soft_targets(our_probs(probs), lab))
         if f.geometry is not None:
             has = f.geometry != IGNORE
             counts['geometry_agrees'] += int((has & (t == f.geometry)).sum())
@@ -520,7 +555,7 @@ def label_frames(
         counts['pixels'] += lab.size
         counts['ignored'] += int((lab == IGNORE).sum())
         labels.append(lab)
-    return labels, counts
+    return labels, softs, counts
 
 
 def apply_review(frames: Sequence[AdaptFrame], review: str) -> list[bool]:

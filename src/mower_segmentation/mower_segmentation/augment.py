@@ -9,7 +9,7 @@ with the geometry and are untouched by the photometric steps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -164,6 +164,31 @@ def paste_objects(x: np.ndarray, lab: np.ndarray, rng: np.random.Generator) -> N
         lab[m] = OBSTACLE
 
 
+def _flip_zoom(rng: np.random.Generator, cfg: AugmentConfig, *arrays: np.ndarray) -> list:
+    """The geometric step: the same flip and crop for every array (H, W[, C]).
+
+    The first is resized with linear interpolation, the second (labels) with the nearest
+    neighbour, any further ones (class probabilities) linearly.
+    """
+    h, w = arrays[1].shape[:2]
+    out = list(arrays)
+    if rng.random() < cfg.flip:
+        out = [a[:, ::-1] for a in out]
+    if rng.random() < cfg.zoom:
+        s = rng.uniform(0.6, 1.0)
+        ch, cw = int(h * s), int(w * s)
+        y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
+        out = [
+            cv2.resize(
+                np.ascontiguousarray(a[y0 : y0 + ch, x0 : x0 + cw]),
+                (w, h),
+                interpolation=cv2.INTER_NEAREST if k == 1 else cv2.INTER_LINEAR,
+            )
+            for k, a in enumerate(out)
+        ]
+    return out
+
+
 def augment_frame(
     rgb: np.ndarray,
     labels: np.ndarray,
@@ -172,23 +197,7 @@ def augment_frame(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One frame (H, W, 3) uint8 and its labels (H, W) uint8, augmented (new arrays)."""
     h, w = labels.shape
-    img, lab = rgb, labels
-    if rng.random() < cfg.flip:
-        img, lab = img[:, ::-1], lab[:, ::-1]
-    if rng.random() < cfg.zoom:
-        s = rng.uniform(0.6, 1.0)
-        ch, cw = int(h * s), int(w * s)
-        y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-        img = cv2.resize(
-            np.ascontiguousarray(img[y0 : y0 + ch, x0 : x0 + cw]),
-            (w, h),
-            interpolation=cv2.INTER_LINEAR,
-        )
-        lab = cv2.resize(
-            np.ascontiguousarray(lab[y0 : y0 + ch, x0 : x0 + cw]),
-            (w, h),
-            interpolation=cv2.INTER_NEAREST,
-        )
+    img, lab = _flip_zoom(rng, cfg, rgb, labels)
     x = np.ascontiguousarray(img).astype(np.float32)
     lab = np.array(lab)  # own copy: pasted objects change it
     if rng.random() < cfg.sky and (lab == SKY).any():
@@ -246,3 +255,41 @@ def augment_batch(
     """A batch (N, H, W, 3) uint8 with labels (N, H, W), each frame augmented on its own."""
     pairs = [augment_frame(i, lab, rng, cfg) for i, lab in zip(images, labels, strict=True)]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def augment_frame_soft(
+    rgb: np.ndarray,
+    labels: np.ndarray,
+    soft: np.ndarray,
+    rng: np.random.Generator,
+    cfg: AugmentConfig = AugmentConfig(),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`augment_frame` with the labels' class probabilities (H, W, C) carried along.
+
+    The probabilities take the same flip and crop as the labels (resized linearly); where the
+    photometric steps change a label (a pasted object), they become that label's one-hot.
+    Returns the frame, its labels and its probabilities (float32).
+    """
+    img, lab, probs = _flip_zoom(rng, cfg, rgb, labels, soft)
+    lab = np.ascontiguousarray(lab)
+    out, new = augment_frame(img, lab, rng, replace(cfg, flip=0.0, zoom=0.0))
+    probs = np.array(probs, np.float32)
+    changed = (new != lab) & (new != IGNORE)
+    probs[changed] = np.eye(probs.shape[-1], dtype=np.float32)[new[changed]]
+    return out, new, probs
+
+
+def augment_batch_soft(
+    images: np.ndarray,
+    labels: np.ndarray,
+    soft: np.ndarray,
+    rng: np.random.Generator,
+    cfg: AugmentConfig = AugmentConfig(),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`augment_batch` with class probabilities (N, H, W, C) carried along."""
+    triples = [
+        augment_frame_soft(i, lab, p, rng, cfg)
+        for i, lab, p in zip(images, labels, soft, strict=True)
+    ]
+    frames, labs, probs = (np.stack([t[k] for t in triples]) for k in range(3))
+    return frames, labs, probs

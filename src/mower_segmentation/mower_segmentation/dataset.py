@@ -253,6 +253,22 @@ def pack_labelled_images(
     return shards
 
 
+def load_soft(folder: str | Path) -> np.ndarray | None:
+    """The class probabilities (N, H, W, C) uint8 of a dataset folder's frames, where it has them.
+
+    ``mower segment adapt`` writes the teacher's probabilities (255 = 1) beside its labels as
+    ``soft``; None where any shard lacks them (rendered datasets have labels only).
+    """
+    paths = sorted(Path(folder).glob('shard_*.npz'))
+    parts = []
+    for path in paths:
+        with np.load(path) as data:
+            if 'soft' not in data.files:
+                return None
+            parts.append(data['soft'])
+    return np.concatenate(parts) if parts else None
+
+
 def load_shards(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """All images and labels of a dataset folder."""
     paths = sorted(Path(folder).glob('shard_*.npz'))

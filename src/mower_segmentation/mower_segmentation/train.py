@@ -45,6 +45,10 @@ class TrainConfig:
     #: channels of a stride-2 refinement added to the model (model.with_fine_head) when it has
     #: none (0: none added); its layers learn at the full rate
     fine: int = 0
+    #: share of the loss given to the frames' class probabilities (``soft`` in the shards, the
+    #: teacher's that ``mower segment adapt`` writes): cross-entropy against them, the rest
+    #: against the labels; 0, or data without them: the labels alone
+    soft_weight: float = 0.0
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:
@@ -52,6 +56,23 @@ def class_weights(labels: np.ndarray) -> np.ndarray:
     counts = np.bincount(labels[labels != IGNORE].ravel(), minlength=len(CLASSES)) + 1
     w = 1.0 / np.sqrt(counts / counts.sum())
     return (w / w.mean()).astype(np.float32)
+
+
+def soft_loss(logits, soft, labels, weights, ignore: int = IGNORE):
+    """Cross-entropy of ``logits`` (N, C, H, W) against class probabilities (N, C, H, W).
+
+    Averaged over the labelled pixels (``labels`` (N, H, W) not ``ignore``), each weighted by
+    the class weights its probabilities give (as the hard loss weights it by its label's).
+    For one-hot probabilities it is the weighted cross-entropy of those labels summed, over
+    the pixels' count rather than their weights (:func:`torch.nn.functional.cross_entropy`
+    divides by the sum of the weights).
+    """
+    from torch.nn import functional as F  # noqa: N812
+
+    mask = (labels != ignore).to(logits.dtype)
+    per_pixel = -(soft * F.log_softmax(logits, 1)).sum(1)
+    weight = (weights[None, :, None, None] * soft).sum(1)
+    return (per_pixel * weight * mask).sum() / mask.sum().clamp(min=1.0)
 
 
 def normalise(images: np.ndarray) -> np.ndarray:
@@ -180,12 +201,70 @@ def check_frame_size(model, images: np.ndarray, name: str) -> None:
         )
 
 
-def train(cfg: TrainConfig, log=print) -> Path:
-    """Train (resuming when a checkpoint exists); returns the best checkpoint's path."""
+def _soft_targets(cfg: TrainConfig, labels: np.ndarray, log=print) -> np.ndarray | None:
+    """The training data's class probabilities where ``cfg.soft_weight`` asks for them.
+
+    None (with a line saying so) where the data has none or the augmentation is off (only
+    :func:`mower_segmentation.augment.augment_batch_soft` carries them); ValueError where
+    they do not match the labels.
+    """
+    from mower_segmentation.dataset import load_soft
+
+    if cfg.soft_weight <= 0:
+        return None
+    soft = load_soft(cfg.data)
+    if soft is None:
+        log(f'{cfg.data}: no class probabilities (soft) beside the labels: the labels alone')
+    elif not cfg.augment:
+        log('class probabilities need the augmentation (augment): the labels alone')
+        soft = None
+    elif soft.shape[:3] != labels.shape:
+        raise ValueError(
+            f'{cfg.data}: class probabilities of {soft.shape[:3]} for labels of {labels.shape}'
+        )
+    return soft
+
+
+def _batch(
+    cfg: TrainConfig,
+    images: np.ndarray,
+    labels: np.ndarray,
+    soft: np.ndarray | None,
+    idx: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """One augmented batch: frames, labels and (where given) their class probabilities."""
+    from mower_segmentation.augment import augment_batch, augment_batch_soft
+
+    if soft is not None:
+        return augment_batch_soft(
+            images[idx], labels[idx], soft[idx].astype(np.float32) / 255.0, rng
+        )
+    if cfg.augment:
+        return (*augment_batch(images[idx], labels[idx], rng), None)
+    return (*augment(images[idx], labels[idx], rng), None)
+
+
+def _loss(logits, labels: np.ndarray, probs: np.ndarray | None, weights, soft_weight: float):
+    """Weighted cross-entropy against the labels (and ``probs``: :func:`soft_loss`).
+
+    With ``probs``, ``soft_weight`` of the loss is against them, the rest against the labels.
+    """
     import torch
     from torch.nn import functional as F  # noqa: N812
 
-    from mower_segmentation.augment import augment_batch
+    target = torch.from_numpy(labels.astype(np.int64))
+    loss = F.cross_entropy(logits, target, weight=weights, ignore_index=IGNORE)
+    if probs is None:
+        return loss
+    p = torch.from_numpy(np.ascontiguousarray(probs.transpose(0, 3, 1, 2)))
+    return (1 - soft_weight) * loss + soft_weight * soft_loss(logits, p, target, weights)
+
+
+def train(cfg: TrainConfig, log=print) -> Path:
+    """Train (resuming when a checkpoint exists); returns the best checkpoint's path."""
+    import torch
+
     from mower_segmentation.model import (
         count_parameters,
     )
@@ -200,6 +279,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     if cfg.val_limit:
         val_images, val_labels = val_images[: cfg.val_limit], val_labels[: cfg.val_limit]
     weights = torch.from_numpy(class_weights(labels))
+    soft = _soft_targets(cfg, labels, log)
     last = out / 'last.pt'
     model = _start_model(cfg, resuming=last.exists(), log=log)
     for name, data in (('--data', images), ('--val', val_images)):
@@ -269,14 +349,9 @@ def train(cfg: TrainConfig, log=print) -> Path:
         first = state['step'] % steps_per_epoch
         for b in range(first, steps_per_epoch):
             idx = np.sort(order[b * cfg.batch : (b + 1) * cfg.batch])
-            if cfg.augment:
-                x, y = augment_batch(images[idx], labels[idx], rng)
-            else:
-                x, y = augment(images[idx], labels[idx], rng)
+            x, y, p = _batch(cfg, images, labels, soft, idx, rng)
             logits = model(torch.from_numpy(normalise(x)))
-            loss = F.cross_entropy(
-                logits, torch.from_numpy(y.astype(np.int64)), weight=weights, ignore_index=IGNORE
-            )
+            loss = _loss(logits, y, p, weights, cfg.soft_weight)
             opt.zero_grad()
             loss.backward()
             opt.step()
