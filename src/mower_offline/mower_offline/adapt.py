@@ -576,8 +576,8 @@ def model_card(summary: dict) -> str:
     soft = float(s['training'].get('soft_weight', 0.0))
     soft_note = (
         f"\nLoss: {1 - soft:g} cross-entropy against the labels, {soft:g} against the teacher's "
-        'class probabilities where they agree with the labels (distillation; one-hot where '
-        'geometry set the label).'
+        'class probabilities behind them (distillation; in rounds after the first the '
+        "teacher's and the student's mixed; one-hot where geometry set the label)."
         if soft > 0 and s['training'].get('soft_targets')
         else '\nLoss: cross-entropy against the labels.'
     )
