@@ -11,7 +11,9 @@ The pipeline, one stage a function:
 3. **split** (:func:`split_frames`): a deterministic held-back share, by blocks of consecutive
    frames, so that no held-back frame has a near twin in training.
 4. **fine-tune** from ``--init`` with :func:`mower_segmentation.train.train` into ``OUT/train``
-   (resumable: a second run with the same frames continues there), then export float and int8.
+   (resumable: a second run with the same frames continues there), on the labels and, for
+   ``--soft-weight`` of the loss, on the teacher's class probabilities behind them
+   (distillation); then export float and int8.
 5. **report**: per-class IoU before (the ``--init`` model) and after on the held-back frames,
    against their labels; ``MODEL_CARD.md``, ``segmentation_snippet.yaml``, ``summary.json``.
 

@@ -4,7 +4,8 @@ Applied per batch at the model's input size (numpy and OpenCV, no PyTorch): flip
 shadows (soft tree crowns and the straight edge of a house or fence, darker and bluer where the
 sun does not reach, never on the sky), white balance, exposure and gamma, saturation and a small
 hue shift, vignetting, lens blur, motion blur, sensor noise and JPEG compression. Labels move
-with the geometry and are untouched by the photometric steps.
+with the geometry and are untouched by the photometric steps, as are the labels' class
+probabilities where training has them (:func:`augment_frame_soft`).
 """
 
 from __future__ import annotations
