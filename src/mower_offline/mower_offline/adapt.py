@@ -274,13 +274,9 @@ def write_shard(
         np.savez_compressed(tmp, images=images, labels=labs)
         soft = b''
     else:
-        w, h = size
-        probs = np.stack(
-            [
-                q[:: r.shape[0] // h, :: r.shape[1] // w][:h, :w]
-                for r, q in zip(rgbs, softs, strict=True)
-            ]
-        )
+        from mower_segmentation.dataset import label_pixels
+
+        probs = np.stack([label_pixels(q, *size) for _, q in zip(rgbs, softs, strict=True)])
         np.savez_compressed(tmp, images=images, labels=labs, soft=probs)
         soft = probs.tobytes()
     os.replace(tmp, folder / 'shard_0000.npz')

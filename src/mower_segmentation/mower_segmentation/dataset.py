@@ -50,7 +50,13 @@ def reduce_frame(
     """Camera frame to model size: block mean for colour, block corner for labels."""
     fy, fx = rgb.shape[0] // height, rgb.shape[1] // width
     small = rgb[: height * fy, : width * fx].reshape(height, fy, width, fx, 3).mean(axis=(1, 3))
-    return small.round().astype(np.uint8), labels[::fy, ::fx][:height, :width].copy()
+    return small.round().astype(np.uint8), label_pixels(labels, width, height)
+
+
+def label_pixels(labels: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A frame's per-pixel array (H, W[, C]) at model size: the block corner, as for labels."""
+    fy, fx = labels.shape[0] // height, labels.shape[1] // width
+    return labels[::fy, ::fx][:height, :width].copy()
 
 
 def _edge_pose(mowable, rng: np.random.Generator) -> tuple[float, float, float] | None:
