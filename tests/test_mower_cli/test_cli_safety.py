@@ -385,8 +385,6 @@ SHIFT_BIAS = ['segment', 'shift-bias', '--calib', 'c', '--models', 'o']
         (['segment', 'adapt', 'f', '--out', 'o', '--soft-weight', '1.5'], '--soft-weight'),
         (['segment', 'adapt-proof', '--soft-weight', 'nan'], '--soft-weight'),
         (['segment', 'adapt-proof', '--soft-weight', '-0.1'], '--soft-weight'),
-        (['segment', 'adapt', 'f', '--out', 'o', '--ema-decay', '1'], '--ema-decay'),
-        (['segment', 'adapt-proof', '--ema-decay', 'nan'], '--ema-decay'),
         (['segment', 'train', '--threads', '0'], '--threads'),
         (['segment', 'train', '--lr', 'inf'], '--lr'),
         (['segment', 'train', '--batch', '0'], '--batch'),

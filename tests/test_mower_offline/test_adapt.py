@@ -776,34 +776,3 @@ def test_adapt_trains_on_the_teachers_probabilities_by_their_weight(tmp_path, ti
     cfg.out, cfg.soft_weight = str(tmp_path / 'bad'), 1.5
     with pytest.raises(AdaptError, match='--soft-weight 1.5'):
         adapt(cfg, teacher=ProbTeacher(tmp_path / 'p.teacher'), log=lambda m: None)
-
-
-def test_adapt_can_keep_a_moving_average_of_the_weights(tmp_path, tiny_init):
-    """``ema_decay``: the adapted model is the average, the card says so; 1 is refused."""
-    import torch
-
-    from mower_offline.adapt import AdaptConfig, AdaptError, adapt
-
-    folder = tmp_path / 'frames'
-    write_frames(folder)
-    cfg = AdaptConfig(
-        inputs=(str(folder),),
-        out=str(tmp_path / 'ema'),
-        init=str(tiny_init),
-        epochs=1,
-        minutes=1.0,
-        threads=1,
-        progress=False,
-        ema_decay=0.9,
-    )
-    summary = adapt(cfg, teacher=ProbTeacher(tmp_path / 'p.teacher'), log=lambda m: None)
-    _check_outputs(tmp_path / 'ema')
-    assert summary['training']['ema_decay'] == 0.9
-    assert 'a moving average over the training steps (decay 0.9)' in (
-        (tmp_path / 'ema' / 'MODEL_CARD.md').read_text()
-    )
-    ck = torch.load(next((tmp_path / 'ema').rglob('last.pt')), weights_only=False)
-    assert int(ck['ema']['n_averaged']) == ck['state']['step'] > 0
-    cfg.out, cfg.ema_decay = str(tmp_path / 'bad'), 1.0
-    with pytest.raises(AdaptError, match='--ema-decay 1.0'):
-        adapt(cfg, teacher=ProbTeacher(tmp_path / 'p.teacher'), log=lambda m: None)

@@ -17,7 +17,6 @@ __all__ = ['SEGMENT_TYPES', 'check_segment_values']
 
 _THREADS = integer(1, 256)
 _SHARE = number(0.0, high=1.0)
-_DECAY = number(0.0, high=0.9999)  # a moving average's decay: 1 would never move
 _PERCENTILE = number(50.0, above=True, high=100.0)  # int8 calibration ranges
 
 #: (subcommand, option dest) -> its argparse type
@@ -48,14 +47,12 @@ SEGMENT_TYPES: dict[tuple[str, str], Callable[[str], object]] = {
     ('adapt', 'rounds'): integer(1, 5),
     ('adapt', 'seed'): integer(0),
     ('adapt', 'soft_weight'): _SHARE,
-    ('adapt', 'ema_decay'): _DECAY,
     ('adapt-proof', 'minutes'): POSITIVE,
     ('adapt-proof', 'epochs'): integer(1),
     ('adapt-proof', 'threads'): _THREADS,
     ('adapt-proof', 'rounds'): integer(1, 5),
     ('adapt-proof', 'seed'): integer(0),
     ('adapt-proof', 'soft_weight'): _SHARE,
-    ('adapt-proof', 'ema_decay'): _DECAY,
 }
 
 

@@ -128,9 +128,6 @@ class AdaptConfig:
     # labels (distillation; the rest against the labels; 0: labels alone). MSRC-21 proof,
     # seeds 0-5, adapted int8 on the held-back half: README, "Learn your own lawn"
     soft_weight: float = 0.5
-    # decay of a moving average of the weights that becomes the adapted model (0: the trained
-    # weights themselves)
-    ema_decay: float = 0.0
     seed: int = 0  # training's random seed (shuffling, augmentation)
     near_m: float = NEAR_M
     margin_m: float = MARGIN_M
@@ -340,10 +337,8 @@ def fine_tune(
 
     train_dir = out / name
     batch = max(1, min(cfg.batch, n_train))
-    settings = (
-        [cfg.lr, batch, cfg.trunk_lr_scale, cfg.soft_weight]
-        + ([cfg.seed] if cfg.seed else [])
-        + ([cfg.ema_decay] if cfg.ema_decay else [])
+    settings = [cfg.lr, batch, cfg.trunk_lr_scale, cfg.soft_weight] + (
+        [cfg.seed] if cfg.seed else []
     )
     fingerprint = hashlib.sha256(
         (data_sha256 + sha256(cfg.init) + json.dumps(settings)).encode()
@@ -385,7 +380,6 @@ def fine_tune(
         trunk_lr_scale=cfg.trunk_lr_scale,
         seed=cfg.seed,
         soft_weight=cfg.soft_weight,
-        ema_decay=cfg.ema_decay,
         width=int(init_model.stem[0].out_channels) if hasattr(init_model, 'stem') else 16,
     )  # a LawnNet's width, for reading its checkpoints back
     train(tc, log=throttled(log))
@@ -585,12 +579,6 @@ def model_card(summary: dict) -> str:
         if soft > 0 and s['training'].get('soft_targets')
         else '\nLoss: cross-entropy against the labels.'
     )
-    ema = float(s['training'].get('ema_decay', 0.0))
-    if ema > 0:
-        soft_note += (
-            f' Weights: a moving average over the training steps (decay {ema:g}), not the '
-            "last step's."
-        )
     files = '\n'.join(
         f'| `{name}` | {what} | `{s["outputs"][name]}` |'
         for name, what in (
@@ -715,8 +703,6 @@ def adapt(
         )
     if not 0.0 <= cfg.soft_weight <= 1.0:
         raise AdaptError(f'--soft-weight {cfg.soft_weight}: a share from 0 to 1')
-    if not 0.0 <= cfg.ema_decay < 1.0:
-        raise AdaptError(f'--ema-decay {cfg.ema_decay}: from 0 to below 1')
     if frames is None:
         check_inputs(cfg.inputs)
     if cfg.review and not Path(cfg.review).is_file():
@@ -933,7 +919,6 @@ def msrc_proof(
     rounds: int = AdaptConfig.rounds,
     seed: int = 0,
     soft_weight: float = AdaptConfig.soft_weight,
-    ema_decay: float = AdaptConfig.ema_decay,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Adapt on half of the MSRC-21 grass photos, score on the other half against MSRC's truth.
@@ -981,7 +966,6 @@ def msrc_proof(
         rounds=rounds,
         seed=seed,
         soft_weight=soft_weight,
-        ema_decay=ema_decay,
         sources_note='MSRC-21 is research use only (no commercial '
         'use): this model is for evaluation only and is never shipped.',
     )
@@ -1034,7 +1018,6 @@ def msrc_proof(
         'rounds': rounds,
         'seed': seed,
         'soft_weight': soft_weight,
-        'ema_decay': ema_decay,
         'bar_met': bool(met),
         'miou': {'shipped int8': s, 'teacher': t, 'adapted int8': a, 'teacher labels': v},
         'results': {

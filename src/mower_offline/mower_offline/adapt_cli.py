@@ -35,7 +35,6 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
         rounds=args.rounds,
         seed=args.seed,
         soft_weight=args.soft_weight,
-        ema_decay=args.ema_decay,
     )
     try:
         check_out(args.out, args.init)  # never inside models/: checked before it is created
@@ -73,7 +72,6 @@ def _cmd_adapt_proof(args: argparse.Namespace) -> int:
                 rounds=args.rounds,
                 seed=args.seed,
                 soft_weight=args.soft_weight,
-                ema_decay=args.ema_decay,
             )
     except (AdaptError, OutputError, OSError) as exc:
         print(f'error: {exc}', file=sys.stderr)
@@ -178,7 +176,7 @@ def add_adapt_parsers(s) -> None:
 
 
 def _add_round_options(p: argparse.ArgumentParser) -> None:
-    """``--rounds``, ``--seed``, ``--soft-weight`` and ``--ema-decay`` (adapt, adapt-proof)."""
+    """``--rounds``, ``--seed`` and ``--soft-weight``, shared by ``adapt`` and ``adapt-proof``."""
     from mower_offline.adapt import AdaptConfig
 
     p.add_argument(
@@ -197,11 +195,4 @@ def _add_round_options(p: argparse.ArgumentParser) -> None:
         default=AdaptConfig.soft_weight,
         help="share of the loss against the teacher's class probabilities rather than its "
         'labels (distillation), 0 to 1; 0: the labels alone',
-    )
-    p.add_argument(
-        '--ema-decay',
-        type=float,
-        default=AdaptConfig.ema_decay,
-        help='the adapted model is a moving average of the weights over the training steps '
-        "with this decay, 0 to below 1 (0: the last step's weights)",
     )

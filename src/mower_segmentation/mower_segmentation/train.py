@@ -49,10 +49,6 @@ class TrainConfig:
     #: teacher's that ``mower segment adapt`` writes): cross-entropy against them, the rest
     #: against the labels; 0, or data without them: the labels alone
     soft_weight: float = 0.0
-    #: decay of an exponential moving average of the weights, updated every step: what is
-    #: validated and saved as the checkpoint's model (the trained weights kept to resume);
-    #: 0: none, the trained weights themselves
-    ema_decay: float = 0.0
 
 
 def class_weights(labels: np.ndarray) -> np.ndarray:
@@ -265,20 +261,6 @@ def _loss(logits, labels: np.ndarray, probs: np.ndarray | None, weights, soft_we
     return (1 - soft_weight) * loss + soft_weight * soft_loss(logits, p, target, weights)
 
 
-def _averaged(model, decay: float):
-    """An exponential moving average of ``model``'s weights and buffers (None: ``decay`` 0).
-
-    torch's own (``torch.optim.swa_utils``); the first update copies the weights.
-    """
-    if decay <= 0:
-        return None
-    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-
-    if decay >= 1:
-        raise ValueError(f'ema_decay {decay}: below 1')
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
-
-
 def train(cfg: TrainConfig, log=print) -> Path:
     """Train (resuming when a checkpoint exists); returns the best checkpoint's path."""
     import torch
@@ -318,9 +300,6 @@ def train(cfg: TrainConfig, log=print) -> Path:
         )
     opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-    ema = _averaged(model, cfg.ema_decay)
-    judged = model if ema is None else ema.module  # what is validated and saved
-
     def train_mode() -> None:  # the trunk keeps its ImageNet batch-norm statistics
         model.train()
         for m in trunk:
@@ -338,9 +317,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
         log(f'starting from the weights in {cfg.init} ({cfg.arch})')
     if last.exists():
         ck = torch.load(last, weights_only=False)
-        model.load_state_dict(ck.get('trained', ck['model']))
-        if ema is not None and 'ema' in ck:
-            ema.load_state_dict(ck['ema'])
+        model.load_state_dict(ck['model'])
         opt.load_state_dict(ck['opt'])
         sched.load_state_dict(ck['sched'])
         state = ck['state']
@@ -352,15 +329,13 @@ def train(cfg: TrainConfig, log=print) -> Path:
     )
 
     def save(path: Path) -> None:
-        extra = {} if ema is None else {'trained': model.state_dict(), 'ema': ema.state_dict()}
         torch.save(
             {
-                'model': judged.state_dict(),
+                'model': model.state_dict(),
                 'opt': opt.state_dict(),
                 'sched': sched.state_dict(),
                 'state': state,
                 'config': asdict(cfg),
-                **extra,
             },
             path,
         )
@@ -380,8 +355,6 @@ def train(cfg: TrainConfig, log=print) -> Path:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            if ema is not None:
-                ema.update_parameters(model)
             if state['step'] < total_steps - 1:
                 sched.step()
             state['step'] += 1
@@ -400,7 +373,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
                 break
         if not done:
             state['epoch'] += 1
-        metrics = evaluate_torch(judged, val_images, val_labels)
+        metrics = evaluate_torch(model, val_images, val_labels)
         train_mode()
         state['history'].append({'epoch': state['epoch'], 'step': state['step'], **metrics})
         log(
