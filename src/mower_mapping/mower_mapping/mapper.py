@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import shapely
 
 from mower_mapping.coverage_layer import CoverageLayer
 from mower_mapping.obstacles import cells_inside, extract_obstacles
@@ -195,6 +196,16 @@ GROUND_EDGE_M = DISCOVERY_EXTRACTION.hole_simplify_m
 FUSED, NO_CAMERA_INFO, NO_POSE, BAD_LABELS = 'frames', 'no_camera_info', 'no_pose', 'bad_labels'
 #: a frame of a view fused ``still_frames`` times already, its labels unchanged: not fused
 SAME_VIEW = 'same_view'
+
+
+def _camera_drawn(feature: Any) -> bool:
+    """Whether a map obstacle's outline is the camera's own.
+
+    A discovered draft's obstacle, or one found while mowing: its outline may be smaller than
+    the object, so its cells keep the full margin.
+    """
+    props = feature.properties
+    return bool(props.get('draft') or props.get('detected'))
 
 
 def defaults() -> dict[str, Any]:
@@ -450,8 +461,16 @@ class Mapper:
         margin = float(v['known_margin_m'])
         if lawn is None or margin < 0 or margin >= float(v['obstacle_margin_m']):
             return None
-        free = lawn.drivable_area().buffer(-KNOWN_REACH_M)
-        return ~cells_inside(self.grid.shape, self.grid.origin, self.grid.res, [free])
+        known = [
+            f.geometry
+            for f in lawn.features
+            if f.role == 'keepout' or (f.role == 'obstacle' and not _camera_drawn(f))
+        ]
+        drivable = shapely.union(lawn.boundary, lawn.navigation)
+        free = shapely.difference(drivable, shapely.union_all(known)) if known else drivable
+        return ~cells_inside(
+            self.grid.shape, self.grid.origin, self.grid.res, [free.buffer(-KNOWN_REACH_M)]
+        )
 
     def count(self, what: str) -> str:
         """Count ``what`` (one of the answers of :meth:`fuse`) and return it."""
