@@ -157,7 +157,8 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
         0.03,
         'margin around obstacle cells whose centre lies within 0.1 m of what the lawn map '
         '(map_file, map/lawn) already keeps the mower off: beyond its boundaries and navigation '
-        'areas, on a keep-out or a mapped obstacle (m); the rest keep obstacle_margin_m. Such '
+        "areas, on a keep-out or a mapped obstacle the camera did not draw (not a draft's or "
+        'detected one) (m); the rest keep obstacle_margin_m. Such '
         'cells are the camera seeing what the map has; the planner keeps half the body from '
         'the outline anyway. The safety stop reaches obstacle_margin_m (0.02) past the body '
         "from the cells' centres, half a 5 cm cell inside their edge: 0.03 leaves 3.5 cm for "
