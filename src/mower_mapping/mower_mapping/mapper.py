@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 
 from mower_mapping.coverage_layer import CoverageLayer
-from mower_mapping.obstacles import cells_inside, extract_obstacles
+from mower_mapping.obstacles import cells_inside, extract_obstacles, position_key
 from mower_mapping.pose_buffer import PoseBuffer, PoseSource
 from mower_mapping.semantic_grid import GridParams, SemanticGrid
 from mower_maps.draft_map import DISCOVERY_EXTRACTION
@@ -41,7 +41,9 @@ MAX_EXPLAINS_M = 0.1
 #: obstacle cells whose centre lies this close to what the lawn map already keeps the mower
 #: off (beyond the boundary, on a keep-out or a mapped obstacle) take ``known_margin_m``: the
 #: camera's cells of a wall or a tree's trunk reach past the mapped outline by a cell, a few
-#: centimetres of pose error and the network's edge
+#: centimetres of pose error and the network's edge. An obstacle the camera drew (a draft's,
+#: ``draft`` or ``detected`` in its properties) explains nothing: its outline may be smaller
+#: than the object
 KNOWN_REACH_M = 0.1
 
 PARAMETERS: dict[str, tuple[Any, ...]] = {
@@ -499,7 +501,7 @@ class Mapper:
                     cells, self.grid.origin, self.grid.res, margin, v['min_obstacle_area_m2']
                 )
             ]
-            found.sort(key=lambda p: (round(p.centroid.x, 3), round(p.centroid.y, 3)))
+            found.sort(key=position_key)
             self._obstacles = (self._version, found)
         return list(self._obstacles[1])
 

@@ -8,6 +8,11 @@ import shapely
 from shapely.geometry import Polygon
 
 
+def position_key(poly: Polygon) -> tuple[float, float]:
+    """The order obstacle lists are kept in: by centroid, x then y, to the millimetre."""
+    return (round(poly.centroid.x, 3), round(poly.centroid.y, 3))
+
+
 def extract_obstacles(
     mask: np.ndarray,
     origin_xy: np.ndarray,
@@ -41,7 +46,7 @@ def extract_obstacles(
         region = shapely.union_all(boxes).buffer(margin_m, quad_segs=4)
         for part in shapely.get_parts(region):  # one part, unless margin_m is 0
             out.append(Polygon(part.exterior))
-    return sorted(out, key=lambda p: (round(p.centroid.x, 3), round(p.centroid.y, 3)))
+    return sorted(out, key=position_key)
 
 
 def cells_inside(
