@@ -21,8 +21,11 @@ from mower_maps import parse_map
 SHED = (3.0, 5.0, 7.0, 7.4)  # x0, y0, x1, y1: the corridor above it is 0.6 m wide
 
 
-def lawn_with_shed(**shed):
-    """A 10 x 8 m lawn with a mapped shed 0.6 m below its top edge (``shed``: more properties)."""
+def lawn_with_shed(boundary: dict | None = None, **shed):
+    """A 10 x 8 m lawn with a mapped shed 0.6 m below its top edge (``shed``: more properties).
+
+    ``boundary``: more properties of the lawn's boundary.
+    """
 
     def feature(props, b):
         x0, y0, x1, y1 = b
@@ -36,7 +39,7 @@ def lawn_with_shed(**shed):
                 'type': 'FeatureCollection',
                 'properties': {'name': 'shed test', 'frame': 'enu', 'units': 'm'},
                 'features': [
-                    feature({'role': 'boundary'}, (0.0, 0.0, 10.0, 8.0)),
+                    feature({'role': 'boundary', **(boundary or {})}, (0.0, 0.0, 10.0, 8.0)),
                     feature({'role': 'obstacle', 'kind': 'shed', **shed}, SHED),
                 ],
             }
@@ -143,20 +146,36 @@ def test_the_margin_is_off_unless_below_the_obstacle_margin():
     assert sorted(p.area for p in same.obstacles()) == sorted(p.area for p in plain.obstacles())
 
 
-def test_an_obstacle_the_camera_drew_keeps_the_full_margin():
-    """A discovered draft's obstacle (or one found while mowing) is the camera's own outline.
+def test_what_the_camera_drew_explains_nothing():
+    """A draft's outlines are the camera's own (or the wheels'): they explain no cells.
 
-    It may be smaller than the object (back_garden, discovery seed 3: a hidden object of the
-    draft touched with the small margin), so its cells keep ``obstacle_margin_m``.
+    An obstacle's may be smaller than the object (back_garden, discovery seed 3: a hidden object
+    of the draft touched with the small margin); a boundary drawn beside a wall may lie a few
+    centimetres off it (seed 8: the corridor above the shed, planned from the draft's boundary,
+    ended in three touches of the wall). Their cells keep ``obstacle_margin_m``.
     """
     cells = seen_shed_and_toy()
-    margin = Mapper({}, Extent((0.0, 0.0), (10.0, 8.0))).values['obstacle_margin_m']
+    mapper = mapper_seeing(cells)
+    margin = mapper.values['obstacle_margin_m']
+    wide = sorted(p.area for p in mapper.obstacles())
     for flag in ('draft', 'detected'):
         mapper = mapper_seeing(cells)
         mapper.set_lawn(lawn_with_shed(**{flag: True}))
         shed_poly = next(p for p in mapper.obstacles() if p.contains(Point(5.0, 6.0)))
         assert abs(shed_poly.bounds[0] - (SHED[0] - 0.05 - margin)) < 1e-6
-    # the boundary beside it still explains the cells there: a draft's lawn edge is no object
-    mapper = mapper_seeing(cells)
-    mapper.set_lawn(lawn_with_shed(draft=True))
-    assert mapper._known is not None and mapper._known[0, 0] and not mapper._known[80, 20]
+        # a boundary someone drew (not a draft's) still explains the cells beside it
+        assert mapper._known is not None and mapper._known[0, 0] and not mapper._known[80, 20]
+    # a whole draft (boundary and shed drawn): nothing known, every cell the full margin
+    draft = mapper_seeing(cells)
+    draft.set_lawn(lawn_with_shed(boundary={'draft': True}, draft=True))
+    assert draft._known is None
+    assert sorted(p.area for p in draft.obstacles()) == wide
+    # a drawn boundary round a mapped shed: the shed explains its cells, the boundary none
+    mixed = mapper_seeing(cells)
+    mixed.set_lawn(lawn_with_shed(boundary={'draft': True}))
+    assert mixed._known is not None and not mixed._known[0, 0] and not mixed._known[159, 100]
+    x, y = cell_centres(mixed.grid)
+    beside_wall = (np.abs(y - (SHED[3] + 0.025)) < 0.01) & (np.abs(x - 5.0) < 0.03)
+    assert beside_wall.any() and mixed._known[beside_wall].all()
+    top = next(p for p in mixed.obstacles() if p.contains(Point(5.0, 6.0))).bounds[3]
+    assert abs(top - (SHED[3] + 0.05 + mixed.values['known_margin_m'])) < 1e-6

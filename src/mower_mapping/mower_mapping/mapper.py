@@ -41,9 +41,9 @@ MAX_EXPLAINS_M = 0.1
 #: obstacle cells whose centre lies this close to what the lawn map already keeps the mower
 #: off (beyond the boundary, on a keep-out or a mapped obstacle) take ``known_margin_m``: the
 #: camera's cells of a wall or a tree's trunk reach past the mapped outline by a cell, a few
-#: centimetres of pose error and the network's edge. An obstacle the camera drew (a draft's,
-#: ``draft`` or ``detected`` in its properties) explains nothing: its outline may be smaller
-#: than the object
+#: centimetres of pose error and the network's edge. What the camera or the wheels drew (a
+#: draft's boundary, keep-out or obstacle, ``draft`` or ``detected`` in its properties)
+#: explains nothing: its outline may be smaller than the object or off a wall
 KNOWN_REACH_M = 0.1
 
 PARAMETERS: dict[str, tuple[Any, ...]] = {
@@ -159,8 +159,9 @@ PARAMETERS: dict[str, tuple[Any, ...]] = {
         0.03,
         'margin around obstacle cells whose centre lies within 0.1 m of what the lawn map '
         '(map_file, map/lawn) already keeps the mower off: beyond its boundaries and navigation '
-        "areas, on a keep-out or a mapped obstacle the camera did not draw (not a draft's or "
-        'detected one) (m); the rest keep obstacle_margin_m. Such '
+        'areas, on a keep-out or a mapped obstacle, where none of these was drawn by the camera '
+        "or the wheels (a draft's, or an obstacle detected while mowing) (m); the rest keep "
+        'obstacle_margin_m. Such '
         'cells are the camera seeing what the map has; the planner keeps half the body from '
         'the outline anyway. The safety stop reaches obstacle_margin_m (0.02) past the body '
         "from the cells' centres, half a 5 cm cell inside their edge: 0.03 leaves 3.5 cm for "
@@ -202,10 +203,11 @@ SAME_VIEW = 'same_view'
 
 
 def _camera_drawn(feature: Any) -> bool:
-    """Whether a map obstacle's outline is the camera's own.
+    """Whether a map feature's outline is the camera's own (or the wheels').
 
-    A discovered draft's obstacle, or one found while mowing: its outline may be smaller than
-    the object, so its cells keep the full margin.
+    A discovered or taught draft's boundary, keep-out or obstacle, or an obstacle found while
+    mowing: its outline may be smaller than the object, or a few centimetres off a wall the
+    lawn ends at, so it explains no obstacle cells (they keep the full margin).
     """
     props = feature.properties
     return bool(props.get('draft') or props.get('detected'))
@@ -457,8 +459,11 @@ class Mapper:
     def _known_cells(self, lawn: Any) -> np.ndarray | None:
         """Cells within :data:`KNOWN_REACH_M` of what ``lawn`` keeps the mower off (or None).
 
-        None without a map or with ``known_margin_m`` off (negative) or not below
-        ``obstacle_margin_m``.
+        None without a map, with ``known_margin_m`` off (negative) or not below
+        ``obstacle_margin_m``, or where the map knows nothing better than the camera (a draft:
+        :func:`_camera_drawn`). A drawn boundary explains nothing beyond it (seed 8 of
+        back_garden's discovered map: the corridor above the shed, planned from the draft's
+        boundary beside the shed, ended in three touches of its wall).
         """
         v = self.values
         margin = float(v['known_margin_m'])
@@ -467,12 +472,20 @@ class Mapper:
         known = [
             f.geometry
             for f in lawn.features
-            if f.role == 'keepout' or (f.role == 'obstacle' and not _camera_drawn(f))
+            if f.role in ('keepout', 'obstacle') and not _camera_drawn(f)
         ]
-        drivable = shapely.union(lawn.boundary, lawn.navigation)
-        free = shapely.difference(drivable, shapely.union_all(known)) if known else drivable
-        return ~cells_inside(
-            self.grid.shape, self.grid.origin, self.grid.res, [free.buffer(-KNOWN_REACH_M)]
+        edges = [f for f in lawn.features if f.role in ('boundary', 'navigation')]
+        if edges and not any(_camera_drawn(f) for f in edges):  # the lawn's edge is known too
+            drivable = shapely.union(lawn.boundary, lawn.navigation)
+            free = shapely.difference(drivable, shapely.union_all(known)) if known else drivable
+            return ~cells_inside(
+                self.grid.shape, self.grid.origin, self.grid.res, [free.buffer(-KNOWN_REACH_M)]
+            )
+        if not known:  # a draft: nothing in it is known better than the camera saw it
+            return None
+        reach = shapely.union_all(known).buffer(KNOWN_REACH_M)
+        return cells_inside(
+            self.grid.shape, self.grid.origin, self.grid.res, list(shapely.get_parts(reach))
         )
 
     def count(self, what: str) -> str:
