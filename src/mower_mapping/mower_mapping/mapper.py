@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -469,24 +469,16 @@ class Mapper:
         margin = float(v['known_margin_m'])
         if lawn is None or margin < 0 or margin >= float(v['obstacle_margin_m']):
             return None
-        known = [
-            f.geometry
-            for f in lawn.features
-            if f.role in ('keepout', 'obstacle') and not _camera_drawn(f)
-        ]
+        kept = replace(lawn, features=tuple(f for f in lawn.features if not _camera_drawn(f)))
         edges = [f for f in lawn.features if f.role in ('boundary', 'navigation')]
+        grid = self.grid
         if edges and not any(_camera_drawn(f) for f in edges):  # the lawn's edge is known too
-            drivable = shapely.union(lawn.boundary, lawn.navigation)
-            free = shapely.difference(drivable, shapely.union_all(known)) if known else drivable
-            return ~cells_inside(
-                self.grid.shape, self.grid.origin, self.grid.res, [free.buffer(-KNOWN_REACH_M)]
-            )
-        if not known:  # a draft: nothing in it is known better than the camera saw it
+            free = kept.drivable_area().buffer(-KNOWN_REACH_M)
+            return ~cells_inside(grid.shape, grid.origin, grid.res, [free])
+        if kept.holes.is_empty:  # a draft: nothing in it is known better than the camera saw it
             return None
-        reach = shapely.union_all(known).buffer(KNOWN_REACH_M)
-        return cells_inside(
-            self.grid.shape, self.grid.origin, self.grid.res, list(shapely.get_parts(reach))
-        )
+        reach = kept.holes.buffer(KNOWN_REACH_M)  # its mapped keep-outs and obstacles only
+        return cells_inside(grid.shape, grid.origin, grid.res, list(shapely.get_parts(reach)))
 
     def count(self, what: str) -> str:
         """Count ``what`` (one of the answers of :meth:`fuse`) and return it."""
